@@ -1,0 +1,314 @@
+//! The only place that talks to AWS. Each method is one API step, narrated
+//! through the [`Log`], and turns AWS errors into messages that say what failed
+//! to happen while keeping the AWS error code and message.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_sdk_lambda::Client;
+use aws_sdk_lambda::client::Waiters;
+use aws_sdk_lambda::config::ProvideCredentials;
+use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{AliasRoutingConfiguration, LastUpdateStatus};
+
+use crate::error::{Error, Result};
+use crate::plan::{AliasState, Canary, Latest, Observed, VersionState};
+use crate::report::Log;
+
+/// Upper bound for Lambda to finish a code update or activate a version.
+const WAIT_LIMIT: Duration = Duration::from_secs(300);
+
+pub struct Lambda {
+    client: Client,
+    log: Log,
+}
+
+/// Load the standard AWS configuration (env, profile, web identity, instance
+/// role; `AWS_ENDPOINT_URL` honoured) and check that a region and credentials
+/// are there before any request is made.
+pub async fn connect(region: Option<&str>, log: Log) -> Result<Lambda> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(region) = region {
+        loader = loader.region(aws_sdk_lambda::config::Region::new(region.to_string()));
+    }
+    let config = loader.load().await;
+    let Some(region) = config.region() else {
+        return Err(Error::usage(
+            "no AWS region configured: set AWS_REGION (or --region, or a region in the AWS profile)",
+        ));
+    };
+    log.detail(&format!("region {region}"));
+    let Some(credentials) = config.credentials_provider() else {
+        return Err(no_credentials("no credentials provider"));
+    };
+    credentials
+        .provide_credentials()
+        .await
+        .map_err(|e| no_credentials(&DisplayErrorContext(e).to_string()))?;
+    Ok(Lambda::new(Client::new(&config), log))
+}
+
+fn no_credentials(detail: &str) -> Error {
+    Error::usage(format!(
+        "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or a web identity (OIDC) role ({detail})"
+    ))
+}
+
+/// "code: message" for AWS's answers; the whole error chain otherwise
+/// (timeouts, connection failures).
+fn describe<E, R>(err: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match err.as_service_error() {
+        Some(service) => format!(
+            "{}: {}",
+            service.code().unwrap_or("UnknownError"),
+            service.message().unwrap_or("(no message)")
+        ),
+        None => DisplayErrorContext(err).to_string(),
+    }
+}
+
+fn code_is<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>, code: &str) -> bool {
+    err.as_service_error().and_then(ProvideErrorMetadata::code) == Some(code)
+}
+
+/// A write refused because the alias or function changed since it was read.
+fn conflict_or_failure<E, R>(err: SdkError<E, R>, what: &str) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    if code_is(&err, "PreconditionFailedException") {
+        Error::Conflict(format!("{what}: it changed concurrently ({})", describe(&err)))
+    } else {
+        Error::failed(format!("failed to {what}: {}", describe(&err)))
+    }
+}
+
+impl Lambda {
+    pub fn new(client: Client, log: Log) -> Lambda {
+        Lambda { client, log }
+    }
+
+    /// Read `$LATEST`, the alias, and the code hash of each version the alias
+    /// serves. Read-only.
+    pub async fn observe(&self, function: &str, alias: &str) -> Result<Observed> {
+        self.log.detail(&format!("GetFunctionConfiguration {function} + GetAlias {alias}"));
+        let (latest, found_alias) = tokio::join!(
+            self.client.get_function_configuration().function_name(function).send(),
+            self.client.get_alias().function_name(function).name(alias).send(),
+        );
+        let latest = latest.map_err(|e| {
+            if code_is(&e, "ResourceNotFoundException") {
+                Error::failed(format!(
+                    "function {function} does not exist (or is in another region or account): create it first; {}",
+                    describe(&e)
+                ))
+            } else {
+                Error::failed(format!("failed to read function {function}: {}", describe(&e)))
+            }
+        })?;
+        let found_alias = match found_alias {
+            Ok(found) => Some(found),
+            Err(e) if code_is(&e, "ResourceNotFoundException") => None,
+            Err(e) => {
+                return Err(Error::failed(format!(
+                    "failed to read alias {function}:{alias}: {}",
+                    describe(&e)
+                )));
+            }
+        };
+        let function_arn = latest.function_arn().unwrap_or(function);
+        let function_arn = function_arn.strip_suffix(":$LATEST").unwrap_or(function_arn).to_string();
+        let latest = Latest {
+            code_sha256: latest.code_sha256().unwrap_or_default().to_string(),
+            revision_id: latest.revision_id().map(str::to_string),
+            update_in_progress: latest.last_update_status() == Some(&LastUpdateStatus::InProgress),
+        };
+        let Some(found_alias) = found_alias else {
+            return Ok(Observed { function_arn, latest, alias: None });
+        };
+
+        let primary = found_alias.function_version().unwrap_or("$LATEST").to_string();
+        let canary = found_alias
+            .routing_config()
+            .and_then(|r| r.additional_version_weights())
+            .and_then(|weights| weights.iter().next())
+            .map(|(version, weight)| (version.clone(), *weight));
+        let (primary, canary_state) = tokio::join!(
+            self.version_state(function, &primary, &latest),
+            async {
+                match &canary {
+                    Some((version, _)) => Some(self.version_state(function, version, &latest).await),
+                    None => None,
+                }
+            }
+        );
+        let canary = match (canary, canary_state) {
+            (Some((_, weight)), Some(state)) => Some(Canary { version: state?, weight }),
+            _ => None,
+        };
+        let alias = AliasState {
+            arn: found_alias.alias_arn().map_or_else(|| format!("{function_arn}:{alias}"), str::to_string),
+            revision_id: found_alias.revision_id().map(str::to_string),
+            primary: primary?,
+            canary,
+        };
+        Ok(Observed { function_arn, latest, alias: Some(alias) })
+    }
+
+    async fn version_state(&self, function: &str, version: &str, latest: &Latest) -> Result<VersionState> {
+        if version == "$LATEST" {
+            return Ok(VersionState { version: version.into(), code_sha256: latest.code_sha256.clone() });
+        }
+        self.log.detail(&format!("GetFunctionConfiguration {function}:{version}"));
+        let config = self
+            .client
+            .get_function_configuration()
+            .function_name(function)
+            .qualifier(version)
+            .send()
+            .await
+            .map_err(|e| Error::failed(format!("failed to read version {version} of {function}: {}", describe(&e))))?;
+        Ok(VersionState {
+            version: version.to_string(),
+            code_sha256: config.code_sha256().unwrap_or_default().to_string(),
+        })
+    }
+
+    /// Wait until `$LATEST` has no update in progress.
+    pub async fn wait_for_update(&self, function: &str) -> Result<()> {
+        self.log.step(&format!("waiting (at most {}s) for the update in progress on {function} to finish", WAIT_LIMIT.as_secs()));
+        self.client
+            .wait_until_function_updated_v2()
+            .function_name(function)
+            .wait(WAIT_LIMIT)
+            .await
+            .map(|_| ())
+            .map_err(|e| Error::failed(format!("{function} did not finish updating: {}", DisplayErrorContext(e))))
+    }
+
+    /// Upload the zip to `$LATEST` and wait until Lambda has taken it.
+    /// Returns the `RevisionId` after the update, for the publish that follows.
+    pub async fn upload(&self, function: &str, zip: Vec<u8>, revision_id: Option<&str>) -> Result<Option<String>> {
+        self.log.detail(&format!("UpdateFunctionCode {function} ({} bytes)", zip.len()));
+        let updated = self
+            .client
+            .update_function_code()
+            .function_name(function)
+            .zip_file(Blob::new(zip))
+            .set_revision_id(revision_id.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| conflict_or_failure(e, &format!("upload code to {function}")))?;
+        self.log.step(&format!(
+            "uploaded: $LATEST of {function} now has CodeSha256 {}",
+            updated.code_sha256().unwrap_or("?")
+        ));
+        if updated.last_update_status() == Some(&LastUpdateStatus::Successful) {
+            return Ok(updated.revision_id().map(str::to_string));
+        }
+        let waited = self
+            .client
+            .wait_until_function_updated_v2()
+            .function_name(function)
+            .wait(WAIT_LIMIT)
+            .await
+            .map_err(|e| Error::failed(format!("the code update of {function} did not complete: {}", DisplayErrorContext(e))))?;
+        Ok(waited.into_result().ok().and_then(|out| out.configuration().and_then(|c| c.revision_id()).map(str::to_string)))
+    }
+
+    /// Publish `$LATEST` as a version, guarded by its code hash, and wait until
+    /// the version is active. Returns the version number.
+    pub async fn publish(
+        &self,
+        function: &str,
+        code_sha256: &str,
+        description: &str,
+        revision_id: Option<&str>,
+    ) -> Result<String> {
+        self.log.detail(&format!("PublishVersion {function} CodeSha256={code_sha256}"));
+        let published = self
+            .client
+            .publish_version()
+            .function_name(function)
+            .code_sha256(code_sha256)
+            .description(description)
+            .set_revision_id(revision_id.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| conflict_or_failure(e, &format!("publish a version of {function}")))?;
+        let version = published
+            .version()
+            .ok_or_else(|| Error::failed(format!("publishing {function} returned no version number")))?
+            .to_string();
+        if published.code_sha256().is_some_and(|hash| hash != code_sha256) {
+            return Err(Error::failed(format!(
+                "published version {version} of {function} has CodeSha256 {}, expected {code_sha256}",
+                published.code_sha256().unwrap_or_default()
+            )));
+        }
+        self.log.step(&format!("published version {version} of {function}"));
+        if published.state() != Some(&aws_sdk_lambda::types::State::Active) {
+            self.client
+                .wait_until_published_version_active()
+                .function_name(function)
+                .qualifier(&version)
+                .wait(WAIT_LIMIT)
+                .await
+                .map_err(|e| Error::failed(format!("version {version} of {function} did not become active: {}", DisplayErrorContext(e))))?;
+        }
+        Ok(version)
+    }
+
+    /// Create the alias on one version. Returns its ARN.
+    pub async fn create_alias(&self, function: &str, alias: &str, version: &str) -> Result<String> {
+        self.log.detail(&format!("CreateAlias {function}:{alias} → {version}"));
+        let created = self
+            .client
+            .create_alias()
+            .function_name(function)
+            .name(alias)
+            .function_version(version)
+            .send()
+            .await
+            .map_err(|e| {
+                if code_is(&e, "ResourceConflictException") || code_is(&e, "ConflictException") {
+                    Error::Conflict(format!("create alias {function}:{alias}: another run created it meanwhile ({})", describe(&e)))
+                } else {
+                    Error::failed(format!("failed to create alias {function}:{alias}: {}", describe(&e)))
+                }
+            })?;
+        Ok(created.alias_arn().unwrap_or_default().to_string())
+    }
+
+    /// Point the alias at `primary`, plus `canary` at a weight (or no canary),
+    /// guarded by the `RevisionId` the change was planned from.
+    pub async fn update_alias(
+        &self,
+        function: &str,
+        alias: &str,
+        primary: &str,
+        canary: Option<(&str, f64)>,
+        revision_id: Option<&str>,
+    ) -> Result<()> {
+        self.log.detail(&format!("UpdateAlias {function}:{alias} → {primary} {canary:?}"));
+        let weights: HashMap<String, f64> = canary.map(|(v, w)| (v.to_string(), w)).into_iter().collect();
+        self.client
+            .update_alias()
+            .function_name(function)
+            .name(alias)
+            .function_version(primary)
+            .routing_config(AliasRoutingConfiguration::builder().set_additional_version_weights(Some(weights)).build())
+            .set_revision_id(revision_id.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| conflict_or_failure(e, &format!("update alias {function}:{alias}")))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,191 @@
+//! Command-line and environment parsing only. Every flag also reads
+//! `LAMBDA_ROLLOUT_<FLAG>`; an empty variable counts as unset, because GitHub
+//! passes unset action inputs as "".
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+
+use crate::values::{Weight, parse_alias, parse_bool, parse_function_name, parse_weight};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "lambda-rollout",
+    version,
+    about = "Ship AWS Lambda code safely: package, publish only what changed, shift an alias's traffic.",
+    after_help = "Exit status: 0 done (including nothing to do), 1 AWS refused or a step failed, 2 bad input or configuration (nothing was sent)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Package (or take a zip), skip if unchanged, publish, and point the alias at it.
+    Deploy(DeployArgs),
+    /// Build the deterministic zip only and print its CodeSha256.
+    Package(PackageArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// Function name or ARN.
+    #[arg(long, env = "LAMBDA_ROLLOUT_FUNCTION_NAME", value_parser = parse_function_name)]
+    pub function_name: String,
+
+    /// Alias that serves the function's traffic (such as live or prod).
+    #[arg(long, env = "LAMBDA_ROLLOUT_ALIAS", value_parser = parse_alias)]
+    pub alias: String,
+
+    #[command(flatten)]
+    pub code: CodeArgs,
+
+    #[command(flatten)]
+    pub excludes: ExcludeArgs,
+
+    /// Traffic share for the new version: 0.1 or 10%. 100% switches at once; 0 publishes a dark canary.
+    /// Default: 10% for new code; an existing canary keeps its weight.
+    #[arg(long, env = "LAMBDA_ROLLOUT_CANARY_WEIGHT", value_parser = parse_weight)]
+    pub canary_weight: Option<Weight>,
+
+    /// Description of the published version. Default: the commit and run, when GitHub provides them.
+    #[arg(long, env = "LAMBDA_ROLLOUT_DESCRIPTION")]
+    pub description: Option<String>,
+
+    /// Observe and print the plan; send no request that changes anything.
+    #[arg(long, env = "LAMBDA_ROLLOUT_DRY_RUN", value_name = "BOOL", num_args = 0..=1,
+          require_equals = true, default_missing_value = "true", default_value = "false",
+          value_parser = parse_bool, action = ArgAction::Set)]
+    pub dry_run: bool,
+
+    /// AWS region (default: the standard AWS configuration, such as AWS_REGION).
+    #[arg(long, env = "LAMBDA_ROLLOUT_REGION")]
+    pub region: Option<String>,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Where the code comes from: exactly one of a directory or a zip.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct CodeArgs {
+    /// Directory to package deterministically.
+    #[arg(long, env = "LAMBDA_ROLLOUT_SOURCE", value_name = "DIR")]
+    pub source: Option<PathBuf>,
+
+    /// A zip built elsewhere, deployed byte for byte.
+    #[arg(long, env = "LAMBDA_ROLLOUT_ZIP_FILE", value_name = "FILE")]
+    pub zip_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExcludeArgs {
+    /// Leave out files matching this gitignore-style glob (repeatable; one per line in the variable).
+    #[arg(long = "exclude", value_name = "GLOB", env = "LAMBDA_ROLLOUT_EXCLUDE", value_delimiter = '\n', action = ArgAction::Append)]
+    pub globs: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PackageArgs {
+    /// Directory to package.
+    #[arg(long, env = "LAMBDA_ROLLOUT_SOURCE", value_name = "DIR")]
+    pub source: PathBuf,
+
+    /// Where to write the zip.
+    #[arg(long, env = "LAMBDA_ROLLOUT_OUT", value_name = "FILE")]
+    pub out: PathBuf,
+
+    #[command(flatten)]
+    pub excludes: ExcludeArgs,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Report format on standard output.
+    #[arg(long, env = "LAMBDA_ROLLOUT_OUTPUT", value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+
+    /// Narrate every AWS request as it is made.
+    #[arg(long, env = "LAMBDA_ROLLOUT_VERBOSE", value_name = "BOOL", num_args = 0..=1,
+          require_equals = true, default_missing_value = "true", default_value = "false",
+          value_parser = parse_bool, action = ArgAction::Set)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+/// Parse the command line, treating empty `LAMBDA_ROLLOUT_*` variables as unset.
+pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let command = ignore_empty_env(Cli::command());
+    let matches = command.try_get_matches_from(args)?;
+    Cli::from_arg_matches(&matches)
+}
+
+fn ignore_empty_env(command: clap::Command) -> clap::Command {
+    let command = command.mut_args(|arg| {
+        let empty = arg
+            .get_env()
+            .and_then(std::env::var_os)
+            .is_some_and(|value| value.is_empty());
+        if empty { arg.env(None) } else { arg }
+    });
+    command.mut_subcommands(ignore_empty_env)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        parse_from(std::iter::once("lambda-rollout").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn the_command_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn deploy_takes_a_source_or_a_zip_but_not_both() {
+        let both = parse(&["deploy", "--function-name", "f", "--alias", "live", "--source", "a", "--zip-file", "b.zip"]);
+        assert!(both.unwrap_err().to_string().contains("cannot be used with"));
+        let neither = parse(&["deploy", "--function-name", "f", "--alias", "live"]).unwrap_err();
+        assert!(neither.to_string().contains("--source <DIR>|--zip-file <FILE>"), "{neither}");
+    }
+
+    #[test]
+    fn flags_parse_into_typed_values() {
+        let cli = parse(&[
+            "deploy", "--function-name", "f", "--alias", "live", "--source", "src",
+            "--canary-weight", "25%", "--dry-run", "--exclude", "*.md", "--exclude", "tests/",
+        ])
+        .unwrap();
+        let Command::Deploy(args) = cli.command else { panic!("deploy expected") };
+        assert_eq!(args.canary_weight.unwrap().fraction(), 0.25);
+        assert!(args.dry_run);
+        assert_eq!(args.excludes.globs, ["*.md", "tests/"]);
+    }
+
+    #[test]
+    fn bad_values_name_the_flag_and_the_accepted_form() {
+        let err = parse(&["deploy", "--function-name", "f", "--alias", "7", "--source", "s"]).unwrap_err();
+        assert!(err.to_string().contains("--alias"), "{err}");
+        assert!(err.to_string().contains("version number"), "{err}");
+        let err = parse(&["deploy", "--function-name", "f", "--alias", "a", "--source", "s", "--dry-run=yes"]).unwrap_err();
+        assert!(err.to_string().contains("true/True/TRUE"), "{err}");
+    }
+}

@@ -1,0 +1,49 @@
+//! The two ways a command fails, and the exit status each one maps to.
+
+use std::fmt;
+
+/// Exit status when the command did what was asked (including "nothing to do").
+pub const EXIT_OK: u8 = 0;
+/// Exit status when AWS refused or a step failed after the input was accepted.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit status for bad input or configuration: nothing was sent to AWS.
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Error {
+    /// The input was wrong (flag, file, credentials, region). Nothing was changed.
+    Usage(String),
+    /// AWS refused a request or a step did not complete.
+    Failed(String),
+    /// The alias changed between observing and writing it (stale `RevisionId`).
+    Conflict(String),
+}
+
+impl Error {
+    pub fn usage(message: impl Into<String>) -> Self {
+        Error::Usage(message.into())
+    }
+
+    pub fn failed(message: impl Into<String>) -> Self {
+        Error::Failed(message.into())
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Usage(_) => EXIT_USAGE,
+            Error::Failed(_) | Error::Conflict(_) => EXIT_FAILED,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Usage(m) | Error::Failed(m) | Error::Conflict(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T> = std::result::Result<T, Error>;

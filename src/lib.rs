@@ -1,0 +1,12 @@
+//! lambda-rollout: ship AWS Lambda code safely. The binary in `main.rs` parses
+//! the command line and calls one module per command; the modules are public so
+//! the test suite can drive them with SDK-level mocks.
+
+pub mod aws;
+pub mod cli;
+pub mod deploy;
+pub mod error;
+pub mod package;
+pub mod plan;
+pub mod report;
+pub mod values;
