@@ -1,0 +1,266 @@
+//! Test support: a moto server (the local AWS emulator, installed by
+//! `scripts/emulator-setup`) per test, functions created in it through the
+//! official SDK, the binary run the way a CI step runs it, and moto's request
+//! recorder as an independent witness of which requests the binary sent.
+#![allow(dead_code)]
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_sdk_lambda::Client;
+use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::Runtime;
+
+pub const REGION: &str = "us-east-1";
+pub const ACCESS_KEY: &str = "AKIATESTFAKEKEY12345";
+pub const SECRET_KEY: &str = "fake/Secret+Key/ForTests0123456789abcdef";
+
+/// A moto server on 127.0.0.1, killed when dropped.
+pub struct Emulator {
+    child: Child,
+    pub endpoint: String,
+    _workdir: tempfile::TempDir,
+}
+
+fn moto_server() -> PathBuf {
+    if let Some(path) = std::env::var_os("LAMBDA_ROLLOUT_MOTO_SERVER") {
+        return PathBuf::from(path);
+    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server");
+    assert!(
+        path.exists(),
+        "the AWS emulator is not installed at {}: run scripts/test (or scripts/emulator-setup) first; these tests never skip",
+        path.display()
+    );
+    path
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Emulator {
+    pub fn start() -> Emulator {
+        let workdir = tempfile::tempdir().unwrap();
+        for _attempt in 0..5 {
+            let port = free_port();
+            let mut child = Command::new(moto_server())
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .current_dir(workdir.path())
+                .env("MOTO_RECORDER_FILEPATH", workdir.path().join("recording"))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("cannot start moto_server");
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break; // port taken meanwhile: try another
+                }
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    let emulator = Emulator {
+                        child,
+                        endpoint: format!("http://127.0.0.1:{port}"),
+                        _workdir: workdir,
+                    };
+                    emulator.post("/moto-api/config", r#"{"lambda": {"use_docker": false}}"#);
+                    return emulator;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+        }
+        panic!("moto_server did not start");
+    }
+
+    pub fn post(&self, path: &str, body: &str) -> String {
+        ureq::post(&format!("{}{path}", self.endpoint))
+            .header("Content-Type", "application/json")
+            .send(body)
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+            .body_mut()
+            .read_to_string()
+            .unwrap()
+    }
+
+    /// Wipe all state (`POST /moto-api/reset`).
+    pub fn reset(&self) {
+        self.post("/moto-api/reset", "");
+        self.post("/moto-api/config", r#"{"lambda": {"use_docker": false}}"#);
+    }
+
+    /// Create an IAM role Lambda can use (moto checks that the role exists).
+    pub fn create_role(&self, name: &str) -> String {
+        let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+        ureq::post(&format!("{}/", self.endpoint))
+            .header(
+                "Authorization",
+                &format!("AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/20260101/{REGION}/iam/aws4_request, SignedHeaders=host, Signature=0"),
+            )
+            .send_form([
+                ("Action", "CreateRole"),
+                ("Version", "2010-05-08"),
+                ("RoleName", name),
+                ("AssumeRolePolicyDocument", policy),
+            ])
+            .expect("CreateRole");
+        format!("arn:aws:iam::123456789012:role/{name}")
+    }
+
+    pub fn lambda(&self) -> Client {
+        let config = aws_sdk_lambda::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "tests"))
+            .build();
+        Client::from_conf(config)
+    }
+
+    /// Start recording requests; [`Emulator::recorded`] returns them.
+    pub fn start_recording(&self) {
+        self.post("/moto-api/recorder/reset-recording", "");
+        self.post("/moto-api/recorder/start-recording", "");
+    }
+
+    /// `(method, path)` of every request since [`Emulator::start_recording`].
+    pub fn recorded(&self) -> Vec<(String, String)> {
+        self.post("/moto-api/recorder/stop-recording", "");
+        let text = ureq::get(&format!("{}/moto-api/recorder/download-recording", self.endpoint))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap();
+        text.lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| {
+                let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+                let url = entry["url"].as_str().unwrap_or_default();
+                let path = url.split_once("//").map_or(url, |(_, rest)| rest.split_once('/').map_or("", |(_, p)| p));
+                (entry["method"].as_str().unwrap_or_default().to_string(), format!("/{path}"))
+            })
+            .filter(|(_, path)| !path.starts_with("/moto-api"))
+            .collect()
+    }
+
+    /// The requests that could change something (anything but GET).
+    pub fn mutating(&self) -> Vec<(String, String)> {
+        self.recorded().into_iter().filter(|(method, _)| method != "GET").collect()
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A zip with one `index.py` holding `body`, for creating functions.
+pub fn zip_of(body: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    writer.start_file("index.py", zip::write::SimpleFileOptions::default()).unwrap();
+    writer.write_all(body.as_bytes()).unwrap();
+    writer.finish().unwrap().into_inner()
+}
+
+/// Create function `name` (with placeholder code) in the emulator.
+pub async fn create_function(emulator: &Emulator, name: &str) {
+    let role = emulator.create_role(&format!("{name}-role"));
+    emulator
+        .lambda()
+        .create_function()
+        .function_name(name)
+        .runtime(Runtime::Python312)
+        .role(role)
+        .handler("index.handler")
+        .code(aws_sdk_lambda::types::FunctionCode::builder().zip_file(Blob::new(zip_of("placeholder = 1"))).build())
+        .send()
+        .await
+        .expect("create_function");
+}
+
+/// A source directory holding `index.py` with `body`.
+pub fn source_dir(body: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("index.py"), body).unwrap();
+    dir
+}
+
+/// The binary, with a clean environment pointing at the emulator.
+pub fn binary(emulator: Option<&Emulator>) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lambda-rollout"));
+    command.env_clear();
+    let home = std::env::temp_dir().join("lambda-rollout-test-home");
+    std::fs::create_dir_all(&home).unwrap();
+    command.env("HOME", home).env("AWS_EC2_METADATA_DISABLED", "true");
+    if let Some(path) = std::env::var_os("PATH") {
+        command.env("PATH", path);
+    }
+    if let Some(emulator) = emulator {
+        command
+            .env("AWS_ENDPOINT_URL", &emulator.endpoint)
+            .env("AWS_REGION", REGION)
+            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY);
+    }
+    command
+}
+
+pub struct Run {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+    }
+
+    pub fn assert_ok(&self) -> &Run {
+        assert_eq!(self.status, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+}
+
+pub fn run(command: &mut Command) -> Run {
+    let Output { status, stdout, stderr } = command.output().expect("cannot run lambda-rollout");
+    Run {
+        status: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+/// `deploy --function-name F --alias A --source DIR --output json` plus `extra`.
+pub fn deploy(emulator: &Emulator, function: &str, alias: &str, source: &Path, extra: &[&str]) -> Run {
+    let mut command = binary(Some(emulator));
+    command
+        .args(["deploy", "--function-name", function, "--alias", alias, "--output", "json", "--source"])
+        .arg(source)
+        .args(extra);
+    run(&mut command)
+}
+
+/// The alias as AWS reports it: primary version and `(canary, weight)`.
+pub async fn alias_state(emulator: &Emulator, function: &str, alias: &str) -> (String, Option<(String, f64)>) {
+    let found = emulator.lambda().get_alias().function_name(function).name(alias).send().await.expect("get_alias");
+    let canary = found
+        .routing_config()
+        .and_then(|r| r.additional_version_weights())
+        .and_then(|w| w.iter().next().map(|(v, w)| (v.clone(), *w)));
+    (found.function_version().unwrap().to_string(), canary)
+}
+
+/// Published version numbers of the function (without `$LATEST`).
+pub async fn versions(emulator: &Emulator, function: &str) -> Vec<String> {
+    let listed = emulator.lambda().list_versions_by_function().function_name(function).send().await.unwrap();
+    listed.versions().iter().filter_map(|v| v.version()).filter(|v| *v != "$LATEST").map(str::to_string).collect()
+}
