@@ -64,11 +64,14 @@ where
     R: std::fmt::Debug,
 {
     match err.as_service_error() {
-        Some(service) => format!(
-            "{}: {}",
-            service.code().unwrap_or("UnknownError"),
-            service.message().unwrap_or("(no message)")
-        ),
+        Some(service) => {
+            let code = service.code().unwrap_or("UnknownError");
+            match service.message() {
+                Some(message) => format!("{code}: {message}"),
+                // Modeled errors also carry their message in their Display.
+                None => format!("{code}: {service}").replace(&format!("{code}: {code}: "), &format!("{code}: ")),
+            }
+        }
         None => DisplayErrorContext(err).to_string(),
     }
 }

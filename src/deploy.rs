@@ -153,7 +153,7 @@ async fn apply(
     let canary = plan.routing.canary.as_ref().map(|(v, w)| (resolve(v), *w));
     let canary_ref = canary.as_ref().map(|(v, w)| (v.as_str(), *w));
     match &plan.alias {
-        AliasStep::None => log.step(&format!("alias {}: unchanged ({})", request.alias, routing_text(&primary, canary_ref))),
+        AliasStep::None => log.step(&format!("alias {} unchanged: {}", request.alias, routing_text(&primary, canary_ref))),
         AliasStep::Create => {
             lambda.create_alias(function, &request.alias, &primary).await?;
             log.step(&format!("alias {} created: {}", request.alias, routing_text(&primary, None)));

@@ -1,0 +1,246 @@
+//! AWS behaviours the local emulator does not model (see shared/EMULATOR_GAPS.md),
+//! covered at the SDK level with aws-smithy-mocks: stale `RevisionId`
+//! (`PreconditionFailedException`), publish idempotency, and the `RevisionId`
+//! guards sent on every write. moto 5.2.5 has no RevisionId on functions and
+//! accepts a stale one everywhere, so these paths cannot be shown against it.
+
+use aws_sdk_lambda::Client;
+use aws_sdk_lambda::error::ErrorMetadata;
+use aws_sdk_lambda::operation::get_alias::{GetAliasError, GetAliasOutput};
+use aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput;
+use aws_sdk_lambda::operation::publish_version::PublishVersionOutput;
+use aws_sdk_lambda::operation::update_alias::{UpdateAliasError, UpdateAliasOutput};
+use aws_sdk_lambda::operation::update_function_code::UpdateFunctionCodeOutput;
+use aws_sdk_lambda::types::error::{PreconditionFailedException, ResourceNotFoundException};
+use aws_sdk_lambda::types::{AliasRoutingConfiguration, LastUpdateStatus, State};
+use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use lambda_rollout::aws::Lambda;
+use lambda_rollout::deploy::{DeployRequest, deploy};
+use lambda_rollout::error::Error;
+use lambda_rollout::package::{Package, load_zip};
+use lambda_rollout::report::Log;
+use lambda_rollout::values::Weight;
+
+const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:orders";
+const STABLE_HASH: &str = "stable-hash=";
+
+fn package() -> Package {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("code.zip");
+    let mut writer = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    writer.start_file("index.py", zip::write::SimpleFileOptions::default()).unwrap();
+    std::io::Write::write_all(&mut writer, b"def handler(e, c): return 2").unwrap();
+    writer.finish().unwrap();
+    load_zip(&path).unwrap()
+}
+
+fn request() -> DeployRequest {
+    DeployRequest {
+        function: "orders".into(),
+        alias: "live".into(),
+        weight: Weight::new(0.1),
+        description: "test".into(),
+        dry_run: false,
+    }
+}
+
+fn configuration(version: &str, hash: &str) -> GetFunctionConfigurationOutput {
+    GetFunctionConfigurationOutput::builder()
+        .function_arn(if version == "$LATEST" { ARN.to_string() } else { format!("{ARN}:{version}") })
+        .version(version)
+        .code_sha256(hash)
+        .revision_id(format!("rev-{version}"))
+        .last_update_status(LastUpdateStatus::Successful)
+        .state(State::Active)
+        .build()
+}
+
+fn alias_on(version: &str, revision: &str) -> GetAliasOutput {
+    GetAliasOutput::builder()
+        .alias_arn(format!("{ARN}:live"))
+        .function_version(version)
+        .revision_id(revision)
+        .build()
+}
+
+fn precondition_failed() -> UpdateAliasError {
+    UpdateAliasError::PreconditionFailedException(
+        PreconditionFailedException::builder()
+            .message("The Revision Id provided does not match the latest Revision Id.")
+            .meta(ErrorMetadata::builder().code("PreconditionFailedException").build())
+            .build(),
+    )
+}
+
+/// `$LATEST` and version 1 hold the stable code; the alias serves version 1.
+fn reads(latest_hash: &'static str) -> Vec<aws_smithy_mocks::Rule> {
+    vec![
+        mock!(Client::get_function_configuration)
+            .match_requests(|r| r.qualifier().is_none())
+            .then_output(move || configuration("$LATEST", latest_hash)),
+        mock!(Client::get_function_configuration)
+            .match_requests(|r| r.qualifier() == Some("1"))
+            .then_output(|| configuration("1", STABLE_HASH)),
+    ]
+}
+
+#[tokio::test]
+async fn a_stale_alias_revision_is_observed_again_and_planned_once_more() {
+    let code = package();
+    let new_hash: &'static str = Box::leak(code.code_sha256.clone().into_boxed_str());
+    // First observation: alias at rev-a. The write is refused (another job moved
+    // it); the second observation sees rev-b, and the write guarded by rev-b lands.
+    let get_alias = mock!(Client::get_alias)
+        .sequence()
+        .output(|| alias_on("1", "rev-a"))
+        .output(|| alias_on("1", "rev-b"))
+        .build();
+    let latest = mock!(Client::get_function_configuration)
+        .match_requests(|r| r.qualifier().is_none())
+        .sequence()
+        .output(|| configuration("$LATEST", STABLE_HASH))
+        .output(move || configuration("$LATEST", new_hash))
+        .build();
+    let version_1 = mock!(Client::get_function_configuration)
+        .match_requests(|r| r.qualifier() == Some("1"))
+        .then_output(|| configuration("1", STABLE_HASH));
+    let upload = mock!(Client::update_function_code)
+        .match_requests(|r| r.revision_id() == Some("rev-$LATEST"))
+        .then_output(move || {
+            UpdateFunctionCodeOutput::builder()
+                .code_sha256(new_hash)
+                .revision_id("rev-uploaded")
+                .last_update_status(LastUpdateStatus::Successful)
+                .build()
+        });
+    let publish = mock!(Client::publish_version)
+        .match_requests(move |r| r.code_sha256() == Some(new_hash) && r.revision_id().is_some())
+        .then_output(move || PublishVersionOutput::builder().version("2").code_sha256(new_hash).state(State::Active).build());
+    let stale_write = mock!(Client::update_alias)
+        .match_requests(|r| r.revision_id() == Some("rev-a"))
+        .then_error(precondition_failed);
+    let fresh_write = mock!(Client::update_alias)
+        .match_requests(|r| {
+            r.revision_id() == Some("rev-b")
+                && r.function_version() == Some("1")
+                && r.routing_config().and_then(|c| c.additional_version_weights()).and_then(|w| w.get("2")) == Some(&0.1)
+        })
+        .then_output(|| UpdateAliasOutput::builder().build());
+    let client = mock_client!(
+        aws_sdk_lambda,
+        RuleMode::MatchAny,
+        [&get_alias, &latest, &version_1, &upload, &publish, &stale_write, &fresh_write]
+    );
+
+    let report = deploy(&Lambda::new(client, Log::default()), &request(), &code, Log::default()).await.unwrap();
+
+    assert_eq!(report.version, "2");
+    assert_eq!(report.previous_version, "1");
+    assert_eq!(report.canary_weight, 0.1);
+    assert_eq!(upload.num_calls(), 1, "the second plan publishes what is already in $LATEST");
+    assert_eq!(publish.num_calls(), 2, "PublishVersion is idempotent on AWS: the second returns the same version");
+    assert_eq!(stale_write.num_calls(), 1);
+    assert_eq!(fresh_write.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn an_alias_that_keeps_changing_fails_with_a_clear_conflict_and_no_third_write() {
+    let code = package();
+    let get_alias = mock!(Client::get_alias).then_output(|| alias_on("1", "rev-a"));
+    let version_1 = mock!(Client::get_function_configuration)
+        .match_requests(|r| r.qualifier() == Some("1"))
+        .then_output(|| configuration("1", STABLE_HASH));
+    let new_hash: &'static str = Box::leak(code.code_sha256.clone().into_boxed_str());
+    let latest = mock!(Client::get_function_configuration)
+        .match_requests(|r| r.qualifier().is_none())
+        .then_output(move || configuration("$LATEST", new_hash));
+    let publish = mock!(Client::publish_version)
+        .then_output(move || PublishVersionOutput::builder().version("2").code_sha256(new_hash).state(State::Active).build());
+    let refused = mock!(Client::update_alias).then_error(precondition_failed);
+    let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&get_alias, &version_1, &latest, &publish, &refused]);
+
+    let err = deploy(&Lambda::new(client, Log::default()), &request(), &code, Log::default()).await.unwrap_err();
+
+    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+    assert_eq!(err.exit_code(), 1);
+    let message = err.to_string();
+    assert!(message.contains("alias orders:live changed concurrently"), "{message}");
+    assert!(message.contains("PreconditionFailedException"), "the AWS code is kept: {message}");
+    assert_eq!(refused.num_calls(), 2, "one re-plan, then give up");
+}
+
+#[tokio::test]
+async fn publish_returning_the_existing_version_is_routed_without_an_upload() {
+    // AWS's PublishVersion returns the existing latest version when nothing
+    // changed; the code is already in $LATEST and published as version 4.
+    let code = package();
+    let new_hash: &'static str = Box::leak(code.code_sha256.clone().into_boxed_str());
+    let mut rules = reads(new_hash);
+    rules.push(mock!(Client::get_alias).then_output(|| alias_on("1", "rev-a")));
+    let publish = mock!(Client::publish_version)
+        .match_requests(|r| r.revision_id() == Some("rev-$LATEST"))
+        .then_output(move || PublishVersionOutput::builder().version("4").code_sha256(new_hash).state(State::Active).build());
+    let upload = mock!(Client::update_function_code).then_output(|| UpdateFunctionCodeOutput::builder().build());
+    let route = mock!(Client::update_alias)
+        .match_requests(|r| {
+            r.revision_id() == Some("rev-a")
+                && r.routing_config().and_then(AliasRoutingConfiguration::additional_version_weights).and_then(|w| w.get("4")) == Some(&0.1)
+        })
+        .then_output(|| UpdateAliasOutput::builder().build());
+    rules.extend([publish.clone(), upload.clone(), route.clone()]);
+    let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &rules);
+
+    let report = deploy(&Lambda::new(client, Log::default()), &request(), &code, Log::default()).await.unwrap();
+
+    assert_eq!(report.version, "4");
+    assert_eq!(report.result.as_str(), "reused");
+    assert_eq!(upload.num_calls(), 0);
+    assert_eq!(publish.num_calls(), 1);
+    assert_eq!(route.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_published_version_with_another_hash_is_refused_before_the_alias_moves() {
+    // The CodeSha256 guard: if $LATEST changed under us, we never route to it.
+    let code = package();
+    let new_hash: &'static str = Box::leak(code.code_sha256.clone().into_boxed_str());
+    let mut rules = reads(new_hash);
+    rules.push(mock!(Client::get_alias).then_output(|| alias_on("1", "rev-a")));
+    rules.push(mock!(Client::publish_version).then_output(|| {
+        PublishVersionOutput::builder().version("5").code_sha256("someone-elses-code=").state(State::Active).build()
+    }));
+    let route = mock!(Client::update_alias).then_output(|| UpdateAliasOutput::builder().build());
+    rules.push(route.clone());
+    let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &rules);
+
+    let err = deploy(&Lambda::new(client, Log::default()), &request(), &code, Log::default()).await.unwrap_err();
+
+    assert!(err.to_string().contains("has CodeSha256 someone-elses-code=, expected"), "{err}");
+    assert_eq!(route.num_calls(), 0, "the alias is not touched");
+}
+
+#[tokio::test]
+async fn a_missing_function_is_a_clear_error_naming_it() {
+    let code = package();
+    let no_alias = mock!(Client::get_alias).then_error(|| {
+        GetAliasError::ResourceNotFoundException(
+            ResourceNotFoundException::builder()
+                .message("Cannot find alias arn")
+                .meta(ErrorMetadata::builder().code("ResourceNotFoundException").build())
+                .build(),
+        )
+    });
+    let missing_function = mock!(Client::get_function_configuration).then_error(|| {
+        aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationError::ResourceNotFoundException(
+            ResourceNotFoundException::builder()
+                .message("Function not found: arn:aws:lambda:us-east-1:123456789012:function:orders")
+                .meta(ErrorMetadata::builder().code("ResourceNotFoundException").build())
+                .build(),
+        )
+    });
+    let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&no_alias, &missing_function]);
+    let err = deploy(&Lambda::new(client, Log::default()), &request(), &code, Log::default()).await.unwrap_err();
+    assert_eq!(err.exit_code(), 1);
+    assert!(err.to_string().starts_with("function orders does not exist"), "{err}");
+    assert!(err.to_string().contains("ResourceNotFoundException: Function not found"), "{err}");
+}
