@@ -69,7 +69,9 @@ where
             match service.message() {
                 Some(message) => format!("{code}: {message}"),
                 // Modeled errors also carry their message in their Display.
-                None => format!("{code}: {service}").replace(&format!("{code}: {code}: "), &format!("{code}: ")),
+                None => {
+                    format!("{code}: {service}").replace(&format!("{code}: {code}: "), &format!("{code}: "))
+                }
             }
         }
         None => DisplayErrorContext(err).to_string(),
@@ -101,9 +103,13 @@ impl Lambda {
     /// Read `$LATEST`, the alias, and the code hash of each version the alias
     /// serves. Read-only.
     pub async fn observe(&self, function: &str, alias: &str) -> Result<Observed> {
-        self.log.detail(&format!("GetFunctionConfiguration {function} + GetAlias {alias}"));
+        self.log
+            .detail(&format!("GetFunctionConfiguration {function} + GetAlias {alias}"));
         let (latest, found_alias) = tokio::join!(
-            self.client.get_function_configuration().function_name(function).send(),
+            self.client
+                .get_function_configuration()
+                .function_name(function)
+                .send(),
             self.client.get_alias().function_name(function).name(alias).send(),
         );
         let latest = latest.map_err(|e| {
@@ -127,14 +133,21 @@ impl Lambda {
             }
         };
         let function_arn = latest.function_arn().unwrap_or(function);
-        let function_arn = function_arn.strip_suffix(":$LATEST").unwrap_or(function_arn).to_string();
+        let function_arn = function_arn
+            .strip_suffix(":$LATEST")
+            .unwrap_or(function_arn)
+            .to_string();
         let latest = Latest {
             code_sha256: latest.code_sha256().unwrap_or_default().to_string(),
             revision_id: latest.revision_id().map(str::to_string),
             update_in_progress: latest.last_update_status() == Some(&LastUpdateStatus::InProgress),
         };
         let Some(found_alias) = found_alias else {
-            return Ok(Observed { function_arn, latest, alias: None });
+            return Ok(Observed {
+                function_arn,
+                latest,
+                alias: None,
+            });
         };
 
         let primary = found_alias.function_version().unwrap_or("$LATEST").to_string();
@@ -143,33 +156,43 @@ impl Lambda {
             .and_then(|r| r.additional_version_weights())
             .and_then(|weights| weights.iter().next())
             .map(|(version, weight)| (version.clone(), *weight));
-        let (primary, canary_state) = tokio::join!(
-            self.version_state(function, &primary, &latest),
-            async {
-                match &canary {
-                    Some((version, _)) => Some(self.version_state(function, version, &latest).await),
-                    None => None,
-                }
+        let (primary, canary_state) = tokio::join!(self.version_state(function, &primary, &latest), async {
+            match &canary {
+                Some((version, _)) => Some(self.version_state(function, version, &latest).await),
+                None => None,
             }
-        );
+        });
         let canary = match (canary, canary_state) {
-            (Some((_, weight)), Some(state)) => Some(Canary { version: state?, weight }),
+            (Some((_, weight)), Some(state)) => Some(Canary {
+                version: state?,
+                weight,
+            }),
             _ => None,
         };
         let alias = AliasState {
-            arn: found_alias.alias_arn().map_or_else(|| format!("{function_arn}:{alias}"), str::to_string),
+            arn: found_alias
+                .alias_arn()
+                .map_or_else(|| format!("{function_arn}:{alias}"), str::to_string),
             revision_id: found_alias.revision_id().map(str::to_string),
             primary: primary?,
             canary,
         };
-        Ok(Observed { function_arn, latest, alias: Some(alias) })
+        Ok(Observed {
+            function_arn,
+            latest,
+            alias: Some(alias),
+        })
     }
 
     async fn version_state(&self, function: &str, version: &str, latest: &Latest) -> Result<VersionState> {
         if version == "$LATEST" {
-            return Ok(VersionState { version: version.into(), code_sha256: latest.code_sha256.clone() });
+            return Ok(VersionState {
+                version: version.into(),
+                code_sha256: latest.code_sha256.clone(),
+            });
         }
-        self.log.detail(&format!("GetFunctionConfiguration {function}:{version}"));
+        self.log
+            .detail(&format!("GetFunctionConfiguration {function}:{version}"));
         let config = self
             .client
             .get_function_configuration()
@@ -177,7 +200,12 @@ impl Lambda {
             .qualifier(version)
             .send()
             .await
-            .map_err(|e| Error::failed(format!("failed to read version {version} of {function}: {}", describe(&e))))?;
+            .map_err(|e| {
+                Error::failed(format!(
+                    "failed to read version {version} of {function}: {}",
+                    describe(&e)
+                ))
+            })?;
         Ok(VersionState {
             version: version.to_string(),
             code_sha256: config.code_sha256().unwrap_or_default().to_string(),
@@ -186,20 +214,34 @@ impl Lambda {
 
     /// Wait until `$LATEST` has no update in progress.
     pub async fn wait_for_update(&self, function: &str) -> Result<()> {
-        self.log.step(&format!("waiting (at most {}s) for the update in progress on {function} to finish", WAIT_LIMIT.as_secs()));
+        self.log.step(&format!(
+            "waiting (at most {}s) for the update in progress on {function} to finish",
+            WAIT_LIMIT.as_secs()
+        ));
         self.client
             .wait_until_function_updated_v2()
             .function_name(function)
             .wait(WAIT_LIMIT)
             .await
             .map(|_| ())
-            .map_err(|e| Error::failed(format!("{function} did not finish updating: {}", DisplayErrorContext(e))))
+            .map_err(|e| {
+                Error::failed(format!(
+                    "{function} did not finish updating: {}",
+                    DisplayErrorContext(e)
+                ))
+            })
     }
 
     /// Upload the zip to `$LATEST` and wait until Lambda has taken it.
     /// Returns the `RevisionId` after the update, for the publish that follows.
-    pub async fn upload(&self, function: &str, zip: Vec<u8>, revision_id: Option<&str>) -> Result<Option<String>> {
-        self.log.detail(&format!("UpdateFunctionCode {function} ({} bytes)", zip.len()));
+    pub async fn upload(
+        &self,
+        function: &str,
+        zip: Vec<u8>,
+        revision_id: Option<&str>,
+    ) -> Result<Option<String>> {
+        self.log
+            .detail(&format!("UpdateFunctionCode {function} ({} bytes)", zip.len()));
         let updated = self
             .client
             .update_function_code()
@@ -222,8 +264,17 @@ impl Lambda {
             .function_name(function)
             .wait(WAIT_LIMIT)
             .await
-            .map_err(|e| Error::failed(format!("the code update of {function} did not complete: {}", DisplayErrorContext(e))))?;
-        Ok(waited.into_result().ok().and_then(|out| out.configuration().and_then(|c| c.revision_id()).map(str::to_string)))
+            .map_err(|e| {
+                Error::failed(format!(
+                    "the code update of {function} did not complete: {}",
+                    DisplayErrorContext(e)
+                ))
+            })?;
+        Ok(waited.into_result().ok().and_then(|out| {
+            out.configuration()
+                .and_then(|c| c.revision_id())
+                .map(str::to_string)
+        }))
     }
 
     /// Publish `$LATEST` as a version, guarded by its code hash, and wait until
@@ -235,7 +286,8 @@ impl Lambda {
         description: &str,
         revision_id: Option<&str>,
     ) -> Result<String> {
-        self.log.detail(&format!("PublishVersion {function} CodeSha256={code_sha256}"));
+        self.log
+            .detail(&format!("PublishVersion {function} CodeSha256={code_sha256}"));
         let published = self
             .client
             .publish_version()
@@ -256,7 +308,8 @@ impl Lambda {
                 published.code_sha256().unwrap_or_default()
             )));
         }
-        self.log.step(&format!("published version {version} of {function}"));
+        self.log
+            .step(&format!("published version {version} of {function}"));
         if published.state() != Some(&aws_sdk_lambda::types::State::Active) {
             self.client
                 .wait_until_published_version_active()
@@ -264,14 +317,20 @@ impl Lambda {
                 .qualifier(&version)
                 .wait(WAIT_LIMIT)
                 .await
-                .map_err(|e| Error::failed(format!("version {version} of {function} did not become active: {}", DisplayErrorContext(e))))?;
+                .map_err(|e| {
+                    Error::failed(format!(
+                        "version {version} of {function} did not become active: {}",
+                        DisplayErrorContext(e)
+                    ))
+                })?;
         }
         Ok(version)
     }
 
     /// Create the alias on one version. Returns its ARN.
     pub async fn create_alias(&self, function: &str, alias: &str, version: &str) -> Result<String> {
-        self.log.detail(&format!("CreateAlias {function}:{alias} → {version}"));
+        self.log
+            .detail(&format!("CreateAlias {function}:{alias} → {version}"));
         let created = self
             .client
             .create_alias()
@@ -282,9 +341,15 @@ impl Lambda {
             .await
             .map_err(|e| {
                 if code_is(&e, "ResourceConflictException") || code_is(&e, "ConflictException") {
-                    Error::Conflict(format!("create alias {function}:{alias}: another run created it meanwhile ({})", describe(&e)))
+                    Error::Conflict(format!(
+                        "create alias {function}:{alias}: another run created it meanwhile ({})",
+                        describe(&e)
+                    ))
                 } else {
-                    Error::failed(format!("failed to create alias {function}:{alias}: {}", describe(&e)))
+                    Error::failed(format!(
+                        "failed to create alias {function}:{alias}: {}",
+                        describe(&e)
+                    ))
                 }
             })?;
         Ok(created.alias_arn().unwrap_or_default().to_string())
@@ -300,14 +365,19 @@ impl Lambda {
         canary: Option<(&str, f64)>,
         revision_id: Option<&str>,
     ) -> Result<()> {
-        self.log.detail(&format!("UpdateAlias {function}:{alias} → {primary} {canary:?}"));
+        self.log
+            .detail(&format!("UpdateAlias {function}:{alias} → {primary} {canary:?}"));
         let weights: HashMap<String, f64> = canary.map(|(v, w)| (v.to_string(), w)).into_iter().collect();
         self.client
             .update_alias()
             .function_name(function)
             .name(alias)
             .function_version(primary)
-            .routing_config(AliasRoutingConfiguration::builder().set_additional_version_weights(Some(weights)).build())
+            .routing_config(
+                AliasRoutingConfiguration::builder()
+                    .set_additional_version_weights(Some(weights))
+                    .build(),
+            )
             .set_revision_id(revision_id.map(str::to_string))
             .send()
             .await

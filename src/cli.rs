@@ -161,20 +161,47 @@ mod tests {
 
     #[test]
     fn deploy_takes_a_source_or_a_zip_but_not_both() {
-        let both = parse(&["deploy", "--function-name", "f", "--alias", "live", "--source", "a", "--zip-file", "b.zip"]);
+        let both = parse(&[
+            "deploy",
+            "--function-name",
+            "f",
+            "--alias",
+            "live",
+            "--source",
+            "a",
+            "--zip-file",
+            "b.zip",
+        ]);
         assert!(both.unwrap_err().to_string().contains("cannot be used with"));
         let neither = parse(&["deploy", "--function-name", "f", "--alias", "live"]).unwrap_err();
-        assert!(neither.to_string().contains("--source <DIR>|--zip-file <FILE>"), "{neither}");
+        assert!(
+            neither.to_string().contains("--source <DIR>|--zip-file <FILE>"),
+            "{neither}"
+        );
     }
 
     #[test]
     fn flags_parse_into_typed_values() {
         let cli = parse(&[
-            "deploy", "--function-name", "f", "--alias", "live", "--source", "src",
-            "--canary-weight", "25%", "--dry-run", "--exclude", "*.md", "--exclude", "tests/",
+            "deploy",
+            "--function-name",
+            "f",
+            "--alias",
+            "live",
+            "--source",
+            "src",
+            "--canary-weight",
+            "25%",
+            "--dry-run",
+            "--exclude",
+            "*.md",
+            "--exclude",
+            "tests/",
         ])
         .unwrap();
-        let Command::Deploy(args) = cli.command else { panic!("deploy expected") };
+        let Command::Deploy(args) = cli.command else {
+            panic!("deploy expected")
+        };
         assert_eq!(args.canary_weight.unwrap().fraction(), 0.25);
         assert!(args.dry_run);
         assert_eq!(args.excludes.globs, ["*.md", "tests/"]);
@@ -185,7 +212,17 @@ mod tests {
         let err = parse(&["deploy", "--function-name", "f", "--alias", "7", "--source", "s"]).unwrap_err();
         assert!(err.to_string().contains("--alias"), "{err}");
         assert!(err.to_string().contains("version number"), "{err}");
-        let err = parse(&["deploy", "--function-name", "f", "--alias", "a", "--source", "s", "--dry-run=yes"]).unwrap_err();
+        let err = parse(&[
+            "deploy",
+            "--function-name",
+            "f",
+            "--alias",
+            "a",
+            "--source",
+            "s",
+            "--dry-run=yes",
+        ])
+        .unwrap_err();
         assert!(err.to_string().contains("true/True/TRUE"), "{err}");
     }
 }

@@ -24,7 +24,11 @@ pub struct DeployRequest {
 
 /// The `deploy` command: package, connect, deploy, report.
 pub async fn run(args: DeployArgs, github: bool) -> Result<()> {
-    let log = Log { verbose: args.common.verbose, dry_run: args.dry_run, github };
+    let log = Log {
+        verbose: args.common.verbose,
+        dry_run: args.dry_run,
+        github,
+    };
     let description = match args.description {
         Some(text) if text.chars().count() > DESCRIPTION_LIMIT => {
             return Err(Error::usage(format!(
@@ -81,18 +85,34 @@ fn load_code(code: &crate::cli::CodeArgs, excludes: &[String], log: &Log) -> Res
 /// "commit <sha> run <url>" from GitHub's variables, or a plain marker.
 pub fn default_description(var: impl Fn(&str) -> Option<String>) -> String {
     let commit = var("GITHUB_SHA").map(|sha| format!("commit {sha}"));
-    let run = match (var("GITHUB_SERVER_URL"), var("GITHUB_REPOSITORY"), var("GITHUB_RUN_ID")) {
+    let run = match (
+        var("GITHUB_SERVER_URL"),
+        var("GITHUB_REPOSITORY"),
+        var("GITHUB_RUN_ID"),
+    ) {
         (Some(server), Some(repo), Some(id)) => Some(format!("run {server}/{repo}/actions/runs/{id}")),
         _ => None,
     };
     let parts: Vec<String> = commit.into_iter().chain(run).collect();
-    let text = if parts.is_empty() { "deployed by lambda-rollout".to_string() } else { parts.join(" ") };
+    let text = if parts.is_empty() {
+        "deployed by lambda-rollout".to_string()
+    } else {
+        parts.join(" ")
+    };
     text.chars().take(DESCRIPTION_LIMIT).collect()
 }
 
 /// Observe, plan and apply one deploy; with `dry_run`, observe and plan only.
-pub async fn deploy(lambda: &Lambda, request: &DeployRequest, package: &Package, log: Log) -> Result<DeployReport> {
-    let wanted = plan::Request { code_sha256: package.code_sha256.clone(), weight: request.weight };
+pub async fn deploy(
+    lambda: &Lambda,
+    request: &DeployRequest,
+    package: &Package,
+    log: Log,
+) -> Result<DeployReport> {
+    let wanted = plan::Request {
+        code_sha256: package.code_sha256.clone(),
+        weight: request.weight,
+    };
     let mut replanned = false;
     loop {
         log.step(&format!("observing {}:{}", request.function, request.alias));
@@ -140,12 +160,35 @@ async fn apply(
         CodeStep::None => None,
         CodeStep::PublishLatest => {
             log.step("publishing the code already in $LATEST (no upload needed)");
-            Some(lambda.publish(function, &package.code_sha256, &request.description, latest_revision).await?)
+            Some(
+                lambda
+                    .publish(
+                        function,
+                        &package.code_sha256,
+                        &request.description,
+                        latest_revision,
+                    )
+                    .await?,
+            )
         }
         CodeStep::UploadAndPublish => {
-            log.step(&format!("uploading {} to {function}", package::human_bytes(package.zip.len() as u64)));
-            let revision = lambda.upload(function, package.zip.clone(), latest_revision).await?;
-            Some(lambda.publish(function, &package.code_sha256, &request.description, revision.as_deref()).await?)
+            log.step(&format!(
+                "uploading {} to {function}",
+                package::human_bytes(package.zip.len() as u64)
+            ));
+            let revision = lambda
+                .upload(function, package.zip.clone(), latest_revision)
+                .await?;
+            Some(
+                lambda
+                    .publish(
+                        function,
+                        &package.code_sha256,
+                        &request.description,
+                        revision.as_deref(),
+                    )
+                    .await?,
+            )
         }
     };
     let resolve = |v: &Version| v.resolve(published.as_deref()).unwrap_or_default();
@@ -153,17 +196,40 @@ async fn apply(
     let canary = plan.routing.canary.as_ref().map(|(v, w)| (resolve(v), *w));
     let canary_ref = canary.as_ref().map(|(v, w)| (v.as_str(), *w));
     match &plan.alias {
-        AliasStep::None => log.step(&format!("alias {} unchanged: {}", request.alias, routing_text(&primary, canary_ref))),
+        AliasStep::None => log.step(&format!(
+            "alias {} unchanged: {}",
+            request.alias,
+            routing_text(&primary, canary_ref)
+        )),
         AliasStep::Create => {
             lambda.create_alias(function, &request.alias, &primary).await?;
-            log.step(&format!("alias {} created: {}", request.alias, routing_text(&primary, None)));
+            log.step(&format!(
+                "alias {} created: {}",
+                request.alias,
+                routing_text(&primary, None)
+            ));
         }
         AliasStep::Update { revision_id } => {
-            lambda.update_alias(function, &request.alias, &primary, canary_ref, revision_id.as_deref()).await?;
+            lambda
+                .update_alias(
+                    function,
+                    &request.alias,
+                    &primary,
+                    canary_ref,
+                    revision_id.as_deref(),
+                )
+                .await?;
             let before = observed.alias.as_ref().map_or_else(String::new, |a| {
-                routing_text(&a.primary.version, a.canary.as_ref().map(|c| (c.version.version.as_str(), c.weight)))
+                routing_text(
+                    &a.primary.version,
+                    a.canary.as_ref().map(|c| (c.version.version.as_str(), c.weight)),
+                )
             });
-            log.step(&format!("alias {}: {before} → {}", request.alias, routing_text(&primary, canary_ref)));
+            log.step(&format!(
+                "alias {}: {before} → {}",
+                request.alias,
+                routing_text(&primary, canary_ref)
+            ));
         }
     }
     Ok(published)
@@ -173,7 +239,10 @@ fn narrate_plan(plan: &Plan, request: &DeployRequest, log: &Log) {
     match plan.code {
         CodeStep::None => log.step("would upload nothing and publish nothing"),
         CodeStep::PublishLatest => log.step("would publish the code already in $LATEST (no upload)"),
-        CodeStep::UploadAndPublish => log.step(&format!("would upload the zip to {} and publish it", request.function)),
+        CodeStep::UploadAndPublish => log.step(&format!(
+            "would upload the zip to {} and publish it",
+            request.function
+        )),
     }
     let name = |v: &Version| match v {
         Version::Existing(n) => n.clone(),
@@ -183,7 +252,10 @@ fn narrate_plan(plan: &Plan, request: &DeployRequest, log: &Log) {
     let canary = plan.routing.canary.as_ref().map(|(v, w)| (name(v), *w));
     let target = routing_text(&primary, canary.as_ref().map(|(v, w)| (v.as_str(), *w)));
     match plan.alias {
-        AliasStep::None => log.step(&format!("would leave alias {} as it is ({target})", request.alias)),
+        AliasStep::None => log.step(&format!(
+            "would leave alias {} as it is ({target})",
+            request.alias
+        )),
         AliasStep::Create => log.step(&format!("would create alias {}: {target}", request.alias)),
         AliasStep::Update { .. } => log.step(&format!("would point alias {} at {target}", request.alias)),
     }
@@ -192,7 +264,11 @@ fn narrate_plan(plan: &Plan, request: &DeployRequest, log: &Log) {
 /// "7 (90%) + 8 (10%)", or "7 (100%)".
 fn routing_text(primary: &str, canary: Option<(&str, f64)>) -> String {
     match canary {
-        Some((version, weight)) => format!("{primary} ({}) + {version} ({})", percent(1.0 - weight), percent(weight)),
+        Some((version, weight)) => format!(
+            "{primary} ({}) + {version} ({})",
+            percent(1.0 - weight),
+            percent(weight)
+        ),
         None => format!("{primary} (100%)"),
     }
 }
@@ -214,10 +290,10 @@ fn report(
         }
     };
     DeployReport {
-        alias_arn: observed
-            .alias
-            .as_ref()
-            .map_or_else(|| format!("{}:{}", observed.function_arn, request.alias), |a| a.arn.clone()),
+        alias_arn: observed.alias.as_ref().map_or_else(
+            || format!("{}:{}", observed.function_arn, request.alias),
+            |a| a.arn.clone(),
+        ),
         function_arn: observed.function_arn.clone(),
         version,
         previous_version,

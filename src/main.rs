@@ -11,7 +11,10 @@ use lambda_rollout::{deploy, package};
 
 fn main() -> ExitCode {
     let github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
-    let log = Log { github, ..Log::default() };
+    let log = Log {
+        github,
+        ..Log::default()
+    };
     let cli = match cli::parse_from(std::env::args_os()) {
         Ok(cli) => cli,
         Err(err) => {
@@ -51,7 +54,11 @@ fn run(command: Command, github: bool) -> Result<()> {
                 size_bytes: built.zip.len() as u64,
             };
             if built.exceeds_direct_upload() {
-                Log { github, ..Log::default() }.warn("the zip is over Lambda's 50 MiB direct-upload limit");
+                Log {
+                    github,
+                    ..Log::default()
+                }
+                .warn("the zip is over Lambda's 50 MiB direct-upload limit");
             }
             report::emit(&summary, args.common.output == cli::OutputFormat::Json)
         }

@@ -173,7 +173,9 @@ fn zip_name(root: &Path, path: &Path) -> Result<String> {
 
 fn check_link_inside(root: &Path, path: &Path, name: &str) -> Result<()> {
     let target = fs::canonicalize(path).map_err(|e| {
-        Error::usage(format!("symlink '{name}' cannot be followed ({e}): remove it or point it at a file inside the source"))
+        Error::usage(format!(
+            "symlink '{name}' cannot be followed ({e}): remove it or point it at a file inside the source"
+        ))
     })?;
     if target.starts_with(root) {
         Ok(())
@@ -205,7 +207,9 @@ fn write_zip(entries: &[Entry]) -> Result<Vec<u8>> {
             .last_modified_time(DateTime::default())
             .unix_permissions(if entry.executable { 0o755 } else { 0o644 });
         let fail = |e: &dyn std::fmt::Display| Error::usage(format!("cannot package '{}': {e}", entry.name));
-        writer.start_file(entry.name.as_str(), options).map_err(|e| fail(&e))?;
+        writer
+            .start_file(entry.name.as_str(), options)
+            .map_err(|e| fail(&e))?;
         let mut file = File::open(&entry.path).map_err(|e| fail(&e))?;
         io::copy(&mut file, &mut writer).map_err(|e| fail(&e))?;
     }
@@ -219,11 +223,12 @@ fn write_zip(entries: &[Entry]) -> Result<Vec<u8>> {
 /// byte for byte as it is.
 pub fn load_zip(path: &Path) -> Result<Package> {
     let shown = path.display();
-    let zip = fs::read(path).map_err(|e| {
-        Error::usage(format!("--zip-file '{shown}' cannot be read: {e}"))
-    })?;
+    let zip =
+        fs::read(path).map_err(|e| Error::usage(format!("--zip-file '{shown}' cannot be read: {e}")))?;
     let corrupt = |detail: &dyn std::fmt::Display| {
-        Error::usage(format!("--zip-file '{shown}' is not a valid zip archive: {detail}"))
+        Error::usage(format!(
+            "--zip-file '{shown}' is not a valid zip archive: {detail}"
+        ))
     };
     let mut archive = ZipArchive::new(Cursor::new(zip.as_slice())).map_err(|e| corrupt(&e))?;
     let mut files = 0;

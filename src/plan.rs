@@ -93,7 +93,9 @@ pub enum AliasStep {
     None,
     Create,
     /// Update, guarded by the `RevisionId` the plan was made from.
-    Update { revision_id: Option<String> },
+    Update {
+        revision_id: Option<String>,
+    },
 }
 
 /// The one-word result reported as the `result` output.
@@ -168,7 +170,11 @@ pub fn deploy(observed: &Observed, request: &Request) -> Plan {
     let unchanged = |routing: Routing, outcome| Plan {
         wait_for_update: false,
         code: CodeStep::None,
-        alias: if routing == keep { AliasStep::None } else { update.clone() },
+        alias: if routing == keep {
+            AliasStep::None
+        } else {
+            update.clone()
+        },
         routing,
         previous_primary: previous_primary.clone(),
         outcome,
@@ -179,7 +185,10 @@ pub fn deploy(observed: &Observed, request: &Request) -> Plan {
         let canary_version = Version::Existing(canary.version.version.clone());
         return match request.weight {
             Some(w) if w.is_full() => unchanged(
-                Routing { primary: canary_version, canary: None },
+                Routing {
+                    primary: canary_version,
+                    canary: None,
+                },
                 Outcome::Promoted,
             ),
             Some(w) if !w.same_as(canary.weight) => unchanged(
@@ -193,7 +202,10 @@ pub fn deploy(observed: &Observed, request: &Request) -> Plan {
         };
     }
     if &alias.primary.code_sha256 == code {
-        let primary_only = Routing { primary: keep.primary.clone(), canary: None };
+        let primary_only = Routing {
+            primary: keep.primary.clone(),
+            canary: None,
+        };
         return match alias.canary {
             None => unchanged(primary_only, Outcome::Skipped),
             Some(_) => unchanged(primary_only, Outcome::CanaryDropped),
@@ -202,7 +214,10 @@ pub fn deploy(observed: &Observed, request: &Request) -> Plan {
 
     let weight = request.weight.map_or(DEFAULT_CANARY_WEIGHT, Weight::fraction);
     let routing = if request.weight.is_some_and(Weight::is_full) {
-        Routing { primary: Version::New, canary: None }
+        Routing {
+            primary: Version::New,
+            canary: None,
+        }
     } else {
         Routing {
             primary: keep.primary.clone(),
@@ -243,7 +258,9 @@ fn first_deploy(observed: &Observed, request: &Request) -> Plan {
     let (alias, previous_primary) = match &observed.alias {
         None => (AliasStep::Create, None),
         Some(existing) => (
-            AliasStep::Update { revision_id: existing.revision_id.clone() },
+            AliasStep::Update {
+                revision_id: existing.revision_id.clone(),
+            },
             Some(existing.primary.version.clone()),
         ),
     };
@@ -251,7 +268,10 @@ fn first_deploy(observed: &Observed, request: &Request) -> Plan {
         wait_for_update: observed.latest.update_in_progress && code != CodeStep::None,
         code,
         alias,
-        routing: Routing { primary: Version::New, canary: None },
+        routing: Routing {
+            primary: Version::New,
+            canary: None,
+        },
         previous_primary,
         outcome,
         notes,
@@ -276,7 +296,10 @@ mod tests {
     const NEW: &str = "new-hash";
 
     fn version(number: &str, hash: &str) -> VersionState {
-        VersionState { version: number.into(), code_sha256: hash.into() }
+        VersionState {
+            version: number.into(),
+            code_sha256: hash.into(),
+        }
     }
 
     fn observed(latest: &str, alias: Option<AliasState>) -> Observed {
@@ -312,7 +335,9 @@ mod tests {
     }
 
     fn update() -> AliasStep {
-        AliasStep::Update { revision_id: Some("rev-alias".into()) }
+        AliasStep::Update {
+            revision_id: Some("rev-alias".into()),
+        }
     }
 
     #[test]
@@ -320,10 +345,20 @@ mod tests {
         let plan = deploy(&observed(OLD, None), &request(NEW, Some(0.1)));
         assert_eq!(plan.code, CodeStep::UploadAndPublish);
         assert_eq!(plan.alias, AliasStep::Create);
-        assert_eq!(plan.routing, Routing { primary: Version::New, canary: None });
+        assert_eq!(
+            plan.routing,
+            Routing {
+                primary: Version::New,
+                canary: None
+            }
+        );
         assert_eq!(plan.outcome, Outcome::Published);
         assert_eq!(plan.previous_primary, None);
-        assert!(plan.notes[0].contains("no published stable version"), "{:?}", plan.notes);
+        assert!(
+            plan.notes[0].contains("no published stable version"),
+            "{:?}",
+            plan.notes
+        );
     }
 
     #[test]
@@ -337,17 +372,29 @@ mod tests {
 
     #[test]
     fn same_code_as_primary_without_canary_is_skipped_with_no_change() {
-        let plan = deploy(&observed(OLD, alias(version("3", OLD), None)), &request(OLD, Some(0.2)));
+        let plan = deploy(
+            &observed(OLD, alias(version("3", OLD), None)),
+            &request(OLD, Some(0.2)),
+        );
         assert_eq!(plan.outcome, Outcome::Skipped);
         assert_eq!(plan.code, CodeStep::None);
         assert_eq!(plan.alias, AliasStep::None);
         assert!(!plan.changes_anything());
-        assert_eq!(plan.routing, Routing { primary: existing("3"), canary: None });
+        assert_eq!(
+            plan.routing,
+            Routing {
+                primary: existing("3"),
+                canary: None
+            }
+        );
     }
 
     #[test]
     fn same_code_as_canary_without_weight_changes_nothing() {
-        let state = observed(CANARY, alias(version("3", OLD), Some((version("4", CANARY), 0.1))));
+        let state = observed(
+            CANARY,
+            alias(version("3", OLD), Some((version("4", CANARY), 0.1))),
+        );
         let plan = deploy(&state, &request(CANARY, None));
         assert_eq!(plan.outcome, Outcome::Skipped);
         assert!(!plan.changes_anything());
@@ -356,7 +403,10 @@ mod tests {
 
     #[test]
     fn same_code_as_canary_with_same_weight_changes_nothing() {
-        let state = observed(CANARY, alias(version("3", OLD), Some((version("4", CANARY), 0.1))));
+        let state = observed(
+            CANARY,
+            alias(version("3", OLD), Some((version("4", CANARY), 0.1))),
+        );
         let plan = deploy(&state, &request(CANARY, Some(0.1)));
         assert_eq!(plan.outcome, Outcome::Skipped);
         assert!(!plan.changes_anything());
@@ -364,77 +414,150 @@ mod tests {
 
     #[test]
     fn same_code_as_canary_with_another_weight_only_reweights() {
-        let state = observed(CANARY, alias(version("3", OLD), Some((version("4", CANARY), 0.1))));
+        let state = observed(
+            CANARY,
+            alias(version("3", OLD), Some((version("4", CANARY), 0.1))),
+        );
         let plan = deploy(&state, &request(CANARY, Some(0.5)));
         assert_eq!(plan.outcome, Outcome::Reweighted);
         assert_eq!(plan.code, CodeStep::None);
         assert_eq!(plan.alias, update());
-        assert_eq!(plan.routing, Routing { primary: existing("3"), canary: Some((existing("4"), 0.5)) });
+        assert_eq!(
+            plan.routing,
+            Routing {
+                primary: existing("3"),
+                canary: Some((existing("4"), 0.5))
+            }
+        );
     }
 
     #[test]
     fn same_code_as_canary_at_full_weight_promotes_it() {
-        let state = observed(CANARY, alias(version("3", OLD), Some((version("4", CANARY), 0.1))));
+        let state = observed(
+            CANARY,
+            alias(version("3", OLD), Some((version("4", CANARY), 0.1))),
+        );
         let plan = deploy(&state, &request(CANARY, Some(1.0)));
         assert_eq!(plan.outcome, Outcome::Promoted);
         assert_eq!(plan.code, CodeStep::None);
-        assert_eq!(plan.routing, Routing { primary: existing("4"), canary: None });
+        assert_eq!(
+            plan.routing,
+            Routing {
+                primary: existing("4"),
+                canary: None
+            }
+        );
         assert_eq!(plan.previous_primary.as_deref(), Some("3"));
     }
 
     #[test]
     fn same_code_as_primary_with_canary_drops_the_canary() {
-        let state = observed(CANARY, alias(version("3", OLD), Some((version("4", CANARY), 0.1))));
+        let state = observed(
+            CANARY,
+            alias(version("3", OLD), Some((version("4", CANARY), 0.1))),
+        );
         let plan = deploy(&state, &request(OLD, None));
         assert_eq!(plan.outcome, Outcome::CanaryDropped);
         assert_eq!(plan.code, CodeStep::None);
         assert_eq!(plan.alias, update());
-        assert_eq!(plan.routing, Routing { primary: existing("3"), canary: None });
+        assert_eq!(
+            plan.routing,
+            Routing {
+                primary: existing("3"),
+                canary: None
+            }
+        );
     }
 
     #[test]
     fn code_in_latest_but_unpublished_is_published_without_upload_then_routed() {
-        let plan = deploy(&observed(NEW, alias(version("3", OLD), None)), &request(NEW, Some(0.25)));
+        let plan = deploy(
+            &observed(NEW, alias(version("3", OLD), None)),
+            &request(NEW, Some(0.25)),
+        );
         assert_eq!(plan.code, CodeStep::PublishLatest);
         assert_eq!(plan.outcome, Outcome::Reused);
         assert_eq!(plan.alias, update());
-        assert_eq!(plan.routing, Routing { primary: existing("3"), canary: Some((Version::New, 0.25)) });
+        assert_eq!(
+            plan.routing,
+            Routing {
+                primary: existing("3"),
+                canary: Some((Version::New, 0.25))
+            }
+        );
     }
 
     #[test]
     fn new_code_is_uploaded_and_gets_the_default_canary_weight() {
-        let plan = deploy(&observed(OLD, alias(version("3", OLD), None)), &request(NEW, None));
+        let plan = deploy(
+            &observed(OLD, alias(version("3", OLD), None)),
+            &request(NEW, None),
+        );
         assert_eq!(plan.code, CodeStep::UploadAndPublish);
         assert_eq!(plan.outcome, Outcome::Published);
         assert_eq!(plan.alias, update());
         assert_eq!(
             plan.routing,
-            Routing { primary: existing("3"), canary: Some((Version::New, DEFAULT_CANARY_WEIGHT)) }
+            Routing {
+                primary: existing("3"),
+                canary: Some((Version::New, DEFAULT_CANARY_WEIGHT))
+            }
         );
         assert_eq!(plan.previous_primary.as_deref(), Some("3"));
     }
 
     #[test]
     fn new_code_replaces_an_older_canary() {
-        let state = observed(CANARY, alias(version("3", OLD), Some((version("4", CANARY), 0.3))));
+        let state = observed(
+            CANARY,
+            alias(version("3", OLD), Some((version("4", CANARY), 0.3))),
+        );
         let plan = deploy(&state, &request(NEW, Some(0.05)));
         assert_eq!(plan.code, CodeStep::UploadAndPublish);
-        assert_eq!(plan.routing, Routing { primary: existing("3"), canary: Some((Version::New, 0.05)) });
-        assert!(plan.notes[0].contains("older canary version 4 (30%)"), "{:?}", plan.notes);
+        assert_eq!(
+            plan.routing,
+            Routing {
+                primary: existing("3"),
+                canary: Some((Version::New, 0.05))
+            }
+        );
+        assert!(
+            plan.notes[0].contains("older canary version 4 (30%)"),
+            "{:?}",
+            plan.notes
+        );
     }
 
     #[test]
     fn new_code_at_full_weight_switches_at_once() {
-        let plan = deploy(&observed(OLD, alias(version("3", OLD), None)), &request(NEW, Some(1.0)));
-        assert_eq!(plan.routing, Routing { primary: Version::New, canary: None });
+        let plan = deploy(
+            &observed(OLD, alias(version("3", OLD), None)),
+            &request(NEW, Some(1.0)),
+        );
+        assert_eq!(
+            plan.routing,
+            Routing {
+                primary: Version::New,
+                canary: None
+            }
+        );
         assert_eq!(plan.previous_primary.as_deref(), Some("3"));
         assert_eq!(plan.outcome, Outcome::Published);
     }
 
     #[test]
     fn zero_weight_is_a_dark_canary() {
-        let plan = deploy(&observed(OLD, alias(version("3", OLD), None)), &request(NEW, Some(0.0)));
-        assert_eq!(plan.routing, Routing { primary: existing("3"), canary: Some((Version::New, 0.0)) });
+        let plan = deploy(
+            &observed(OLD, alias(version("3", OLD), None)),
+            &request(NEW, Some(0.0)),
+        );
+        assert_eq!(
+            plan.routing,
+            Routing {
+                primary: existing("3"),
+                canary: Some((Version::New, 0.0))
+            }
+        );
     }
 
     #[test]
@@ -442,7 +565,10 @@ mod tests {
         let mut state = observed(OLD, alias(version("3", OLD), None));
         state.latest.update_in_progress = true;
         assert!(deploy(&state, &request(NEW, None)).wait_for_update);
-        assert!(!deploy(&state, &request(OLD, None)).wait_for_update, "a skip waits for nothing");
+        assert!(
+            !deploy(&state, &request(OLD, None)).wait_for_update,
+            "a skip waits for nothing"
+        );
     }
 
     #[test]
@@ -450,7 +576,13 @@ mod tests {
         let state = observed(OLD, alias(version("$LATEST", OLD), None));
         let plan = deploy(&state, &request(OLD, None));
         assert_eq!(plan.code, CodeStep::PublishLatest);
-        assert_eq!(plan.routing, Routing { primary: Version::New, canary: None });
+        assert_eq!(
+            plan.routing,
+            Routing {
+                primary: Version::New,
+                canary: None
+            }
+        );
         assert_eq!(plan.alias, update());
     }
 }

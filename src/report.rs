@@ -56,7 +56,10 @@ impl Log {
 
 /// Escaping for workflow-command messages (`%`, CR and LF).
 fn escape_command(message: &str) -> String {
-    message.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    message
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// What `deploy` did (or, with `--dry-run`, would do).
@@ -82,12 +85,20 @@ pub struct DeployReport {
 impl DeployReport {
     fn headline(&self) -> String {
         let would = if self.dry_run { "would be " } else { "" };
-        let version = if self.version.is_empty() { "a new version".to_string() } else { format!("version {}", self.version) };
+        let version = if self.version.is_empty() {
+            "a new version".to_string()
+        } else {
+            format!("version {}", self.version)
+        };
         let share = percent(self.canary_weight);
         let rest = if self.previous_version.is_empty() || self.canary_weight >= 1.0 {
             String::new()
         } else {
-            format!("; version {} keeps {}", self.previous_version, percent(1.0 - self.canary_weight))
+            format!(
+                "; version {} keeps {}",
+                self.previous_version,
+                percent(1.0 - self.canary_weight)
+            )
         };
         let was = match (self.canary_weight >= 1.0, self.previous_version.is_empty()) {
             (true, false) => format!(" (was version {})", self.previous_version),
@@ -105,8 +116,15 @@ impl DeployReport {
             Outcome::Reweighted => format!("{}: canary {version} {would}set to {share}{rest}", self.target),
             Outcome::Promoted => format!("{}: {version} {would}promoted to 100%{was}", self.target),
             Outcome::Published | Outcome::Reused => {
-                let how = if self.result == Outcome::Reused { "published from code already in $LATEST" } else { "uploaded and published" };
-                format!("{}: new code {would}{how} as {version} at {share}{rest}{was}", self.target)
+                let how = if self.result == Outcome::Reused {
+                    "published from code already in $LATEST"
+                } else {
+                    "uploaded and published"
+                };
+                format!(
+                    "{}: new code {would}{how} as {version} at {share}{rest}{was}",
+                    self.target
+                )
             }
         }
     }
@@ -243,7 +261,10 @@ pub fn github_outputs(fields: &[(String, String)]) -> String {
 }
 
 fn delimiter_for(value: &str) -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
     let mut salt = 0u32;
     loop {
         let seed = format!("{nanos}:{}:{salt}:{value}", std::process::id());
@@ -258,9 +279,17 @@ fn delimiter_for(value: &str) -> String {
 }
 
 fn markdown(report: &impl Report) -> String {
-    let mut text = format!("### lambda-rollout {}\n\n{}\n\n| output | value |\n|---|---|\n", report.title(), report.summary_line());
+    let mut text = format!(
+        "### lambda-rollout {}\n\n{}\n\n| output | value |\n|---|---|\n",
+        report.title(),
+        report.summary_line()
+    );
     for (key, value) in outputs(report) {
-        let value = if value.is_empty() { "—".to_string() } else { format!("`{}`", value.replace('|', "\\|")) };
+        let value = if value.is_empty() {
+            "—".to_string()
+        } else {
+            format!("`{}`", value.replace('|', "\\|"))
+        };
         text.push_str(&format!("| {key} | {value} |\n"));
     }
     text.push('\n');
@@ -292,7 +321,17 @@ mod tests {
         let keys: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(
             keys,
-            ["function-arn", "alias-arn", "version", "previous-version", "code-sha256", "skipped", "canary-weight", "result", "dry-run"]
+            [
+                "function-arn",
+                "alias-arn",
+                "version",
+                "previous-version",
+                "code-sha256",
+                "skipped",
+                "canary-weight",
+                "result",
+                "dry-run"
+            ]
         );
         assert!(fields.contains(&("canary-weight".into(), "0.1".into())));
         assert!(fields.contains(&("skipped".into(), "false".into())));
@@ -320,10 +359,16 @@ mod tests {
             report(Outcome::Skipped, "7", "", 1.0).headline(),
             "f:live: unchanged, version 7 already serves this code at 100%; nothing uploaded or published"
         );
-        assert_eq!(report(Outcome::Promoted, "8", "7", 1.0).headline(), "f:live: version 8 promoted to 100% (was version 7)");
+        assert_eq!(
+            report(Outcome::Promoted, "8", "7", 1.0).headline(),
+            "f:live: version 8 promoted to 100% (was version 7)"
+        );
         let mut dry = report(Outcome::Published, "", "7", 0.1);
         dry.dry_run = true;
-        assert_eq!(dry.headline(), "f:live: new code would be uploaded and published as a new version at 10%; version 7 keeps 90%");
+        assert_eq!(
+            dry.headline(),
+            "f:live: new code would be uploaded and published as a new version at 10%; version 7 keeps 90%"
+        );
     }
 
     #[test]

@@ -8,7 +8,8 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Weight(f64);
 
-const WEIGHT_FORM: &str = "expected a weight from 0 to 1 (such as 0.1) or a percentage from 0% to 100% (such as 10%)";
+const WEIGHT_FORM: &str =
+    "expected a weight from 0 to 1 (such as 0.1) or a percentage from 0% to 100% (such as 10%)";
 
 impl Weight {
     pub const FULL: Weight = Weight(1.0);
@@ -72,7 +73,8 @@ pub fn parse_bool(input: &str) -> Result<bool, String> {
 /// Alias names: 1–128 of `A-Z a-z 0-9 - _`, and not all digits (that would read
 /// as a version number).
 pub fn parse_alias(input: &str) -> Result<String, String> {
-    const FORM: &str = "expected 1 to 128 letters, digits, '-' or '_', not only digits (such as live or prod)";
+    const FORM: &str =
+        "expected 1 to 128 letters, digits, '-' or '_', not only digits (such as live or prod)";
     if input.is_empty() || input.len() > 128 {
         return Err(format!("'{input}' is not an alias name: {FORM}"));
     }
@@ -104,8 +106,7 @@ pub fn parse_function_name(input: &str) -> Result<String, String> {
     let valid_chars = input
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b"-_:".contains(&b));
-    if name.is_empty() || name.len() > 64 || name.contains(':') || !valid_chars || input.len() > 170
-    {
+    if name.is_empty() || name.len() > 64 || name.contains(':') || !valid_chars || input.len() > 170 {
         return Err(format!("'{input}' is not a function name: {FORM}"));
     }
     Ok(input.to_string())

@@ -28,7 +28,9 @@ fn package() -> Package {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("code.zip");
     let mut writer = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
-    writer.start_file("index.py", zip::write::SimpleFileOptions::default()).unwrap();
+    writer
+        .start_file("index.py", zip::write::SimpleFileOptions::default())
+        .unwrap();
     std::io::Write::write_all(&mut writer, b"def handler(e, c): return 2").unwrap();
     writer.finish().unwrap();
     load_zip(&path).unwrap()
@@ -46,7 +48,11 @@ fn request() -> DeployRequest {
 
 fn configuration(version: &str, hash: &str) -> GetFunctionConfigurationOutput {
     GetFunctionConfigurationOutput::builder()
-        .function_arn(if version == "$LATEST" { ARN.to_string() } else { format!("{ARN}:{version}") })
+        .function_arn(if version == "$LATEST" {
+            ARN.to_string()
+        } else {
+            format!("{ARN}:{version}")
+        })
         .version(version)
         .code_sha256(hash)
         .revision_id(format!("rev-{version}"))
@@ -67,7 +73,11 @@ fn precondition_failed() -> UpdateAliasError {
     UpdateAliasError::PreconditionFailedException(
         PreconditionFailedException::builder()
             .message("The Revision Id provided does not match the latest Revision Id.")
-            .meta(ErrorMetadata::builder().code("PreconditionFailedException").build())
+            .meta(
+                ErrorMetadata::builder()
+                    .code("PreconditionFailedException")
+                    .build(),
+            )
             .build(),
     )
 }
@@ -115,7 +125,13 @@ async fn a_stale_alias_revision_is_observed_again_and_planned_once_more() {
         });
     let publish = mock!(Client::publish_version)
         .match_requests(move |r| r.code_sha256() == Some(new_hash) && r.revision_id().is_some())
-        .then_output(move || PublishVersionOutput::builder().version("2").code_sha256(new_hash).state(State::Active).build());
+        .then_output(move || {
+            PublishVersionOutput::builder()
+                .version("2")
+                .code_sha256(new_hash)
+                .state(State::Active)
+                .build()
+        });
     let stale_write = mock!(Client::update_alias)
         .match_requests(|r| r.revision_id() == Some("rev-a"))
         .then_error(precondition_failed);
@@ -123,22 +139,48 @@ async fn a_stale_alias_revision_is_observed_again_and_planned_once_more() {
         .match_requests(|r| {
             r.revision_id() == Some("rev-b")
                 && r.function_version() == Some("1")
-                && r.routing_config().and_then(|c| c.additional_version_weights()).and_then(|w| w.get("2")) == Some(&0.1)
+                && r.routing_config()
+                    .and_then(|c| c.additional_version_weights())
+                    .and_then(|w| w.get("2"))
+                    == Some(&0.1)
         })
         .then_output(|| UpdateAliasOutput::builder().build());
     let client = mock_client!(
         aws_sdk_lambda,
         RuleMode::MatchAny,
-        [&get_alias, &latest, &version_1, &upload, &publish, &stale_write, &fresh_write]
+        [
+            &get_alias,
+            &latest,
+            &version_1,
+            &upload,
+            &publish,
+            &stale_write,
+            &fresh_write
+        ]
     );
 
-    let report = deploy(&Lambda::new(client, Log::default()), &request(), &code, Log::default()).await.unwrap();
+    let report = deploy(
+        &Lambda::new(client, Log::default()),
+        &request(),
+        &code,
+        Log::default(),
+    )
+    .await
+    .unwrap();
 
     assert_eq!(report.version, "2");
     assert_eq!(report.previous_version, "1");
     assert_eq!(report.canary_weight, 0.1);
-    assert_eq!(upload.num_calls(), 1, "the second plan publishes what is already in $LATEST");
-    assert_eq!(publish.num_calls(), 2, "PublishVersion is idempotent on AWS: the second returns the same version");
+    assert_eq!(
+        upload.num_calls(),
+        1,
+        "the second plan publishes what is already in $LATEST"
+    );
+    assert_eq!(
+        publish.num_calls(),
+        2,
+        "PublishVersion is idempotent on AWS: the second returns the same version"
+    );
     assert_eq!(stale_write.num_calls(), 1);
     assert_eq!(fresh_write.num_calls(), 1);
 }
@@ -154,18 +196,40 @@ async fn an_alias_that_keeps_changing_fails_with_a_clear_conflict_and_no_third_w
     let latest = mock!(Client::get_function_configuration)
         .match_requests(|r| r.qualifier().is_none())
         .then_output(move || configuration("$LATEST", new_hash));
-    let publish = mock!(Client::publish_version)
-        .then_output(move || PublishVersionOutput::builder().version("2").code_sha256(new_hash).state(State::Active).build());
+    let publish = mock!(Client::publish_version).then_output(move || {
+        PublishVersionOutput::builder()
+            .version("2")
+            .code_sha256(new_hash)
+            .state(State::Active)
+            .build()
+    });
     let refused = mock!(Client::update_alias).then_error(precondition_failed);
-    let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&get_alias, &version_1, &latest, &publish, &refused]);
+    let client = mock_client!(
+        aws_sdk_lambda,
+        RuleMode::MatchAny,
+        [&get_alias, &version_1, &latest, &publish, &refused]
+    );
 
-    let err = deploy(&Lambda::new(client, Log::default()), &request(), &code, Log::default()).await.unwrap_err();
+    let err = deploy(
+        &Lambda::new(client, Log::default()),
+        &request(),
+        &code,
+        Log::default(),
+    )
+    .await
+    .unwrap_err();
 
     assert!(matches!(err, Error::Conflict(_)), "{err:?}");
     assert_eq!(err.exit_code(), 1);
     let message = err.to_string();
-    assert!(message.contains("alias orders:live changed concurrently"), "{message}");
-    assert!(message.contains("PreconditionFailedException"), "the AWS code is kept: {message}");
+    assert!(
+        message.contains("alias orders:live changed concurrently"),
+        "{message}"
+    );
+    assert!(
+        message.contains("PreconditionFailedException"),
+        "the AWS code is kept: {message}"
+    );
     assert_eq!(refused.num_calls(), 2, "one re-plan, then give up");
 }
 
@@ -179,18 +243,35 @@ async fn publish_returning_the_existing_version_is_routed_without_an_upload() {
     rules.push(mock!(Client::get_alias).then_output(|| alias_on("1", "rev-a")));
     let publish = mock!(Client::publish_version)
         .match_requests(|r| r.revision_id() == Some("rev-$LATEST"))
-        .then_output(move || PublishVersionOutput::builder().version("4").code_sha256(new_hash).state(State::Active).build());
-    let upload = mock!(Client::update_function_code).then_output(|| UpdateFunctionCodeOutput::builder().build());
+        .then_output(move || {
+            PublishVersionOutput::builder()
+                .version("4")
+                .code_sha256(new_hash)
+                .state(State::Active)
+                .build()
+        });
+    let upload =
+        mock!(Client::update_function_code).then_output(|| UpdateFunctionCodeOutput::builder().build());
     let route = mock!(Client::update_alias)
         .match_requests(|r| {
             r.revision_id() == Some("rev-a")
-                && r.routing_config().and_then(AliasRoutingConfiguration::additional_version_weights).and_then(|w| w.get("4")) == Some(&0.1)
+                && r.routing_config()
+                    .and_then(AliasRoutingConfiguration::additional_version_weights)
+                    .and_then(|w| w.get("4"))
+                    == Some(&0.1)
         })
         .then_output(|| UpdateAliasOutput::builder().build());
     rules.extend([publish.clone(), upload.clone(), route.clone()]);
     let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &rules);
 
-    let report = deploy(&Lambda::new(client, Log::default()), &request(), &code, Log::default()).await.unwrap();
+    let report = deploy(
+        &Lambda::new(client, Log::default()),
+        &request(),
+        &code,
+        Log::default(),
+    )
+    .await
+    .unwrap();
 
     assert_eq!(report.version, "4");
     assert_eq!(report.result.as_str(), "reused");
@@ -207,15 +288,30 @@ async fn a_published_version_with_another_hash_is_refused_before_the_alias_moves
     let mut rules = reads(new_hash);
     rules.push(mock!(Client::get_alias).then_output(|| alias_on("1", "rev-a")));
     rules.push(mock!(Client::publish_version).then_output(|| {
-        PublishVersionOutput::builder().version("5").code_sha256("someone-elses-code=").state(State::Active).build()
+        PublishVersionOutput::builder()
+            .version("5")
+            .code_sha256("someone-elses-code=")
+            .state(State::Active)
+            .build()
     }));
     let route = mock!(Client::update_alias).then_output(|| UpdateAliasOutput::builder().build());
     rules.push(route.clone());
     let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &rules);
 
-    let err = deploy(&Lambda::new(client, Log::default()), &request(), &code, Log::default()).await.unwrap_err();
+    let err = deploy(
+        &Lambda::new(client, Log::default()),
+        &request(),
+        &code,
+        Log::default(),
+    )
+    .await
+    .unwrap_err();
 
-    assert!(err.to_string().contains("has CodeSha256 someone-elses-code=, expected"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("has CodeSha256 someone-elses-code=, expected"),
+        "{err}"
+    );
     assert_eq!(route.num_calls(), 0, "the alias is not touched");
 }
 
@@ -239,8 +335,22 @@ async fn a_missing_function_is_a_clear_error_naming_it() {
         )
     });
     let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&no_alias, &missing_function]);
-    let err = deploy(&Lambda::new(client, Log::default()), &request(), &code, Log::default()).await.unwrap_err();
+    let err = deploy(
+        &Lambda::new(client, Log::default()),
+        &request(),
+        &code,
+        Log::default(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.exit_code(), 1);
-    assert!(err.to_string().starts_with("function orders does not exist"), "{err}");
-    assert!(err.to_string().contains("ResourceNotFoundException: Function not found"), "{err}");
+    assert!(
+        err.to_string().starts_with("function orders does not exist"),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("ResourceNotFoundException: Function not found"),
+        "{err}"
+    );
 }

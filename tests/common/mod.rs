@@ -39,7 +39,11 @@ fn moto_server() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl Emulator {
@@ -59,7 +63,7 @@ impl Emulator {
             let deadline = Instant::now() + Duration::from_secs(30);
             while Instant::now() < deadline {
                 if let Ok(Some(_)) = child.try_wait() {
-                    break; // port taken meanwhile: try another
+                    break; // exited: the port was taken meanwhile, try another
                 }
                 if TcpStream::connect(("127.0.0.1", port)).is_ok() {
                     let emulator = Emulator {
@@ -73,6 +77,7 @@ impl Emulator {
                 std::thread::sleep(Duration::from_millis(50));
             }
             let _ = child.kill();
+            let _ = child.wait();
         }
         panic!("moto_server did not start");
     }
@@ -141,8 +146,13 @@ impl Emulator {
             .map(|line| {
                 let entry: serde_json::Value = serde_json::from_str(line).unwrap();
                 let url = entry["url"].as_str().unwrap_or_default();
-                let path = url.split_once("//").map_or(url, |(_, rest)| rest.split_once('/').map_or("", |(_, p)| p));
-                (entry["method"].as_str().unwrap_or_default().to_string(), format!("/{path}"))
+                let path = url
+                    .split_once("//")
+                    .map_or(url, |(_, rest)| rest.split_once('/').map_or("", |(_, p)| p));
+                (
+                    entry["method"].as_str().unwrap_or_default().to_string(),
+                    format!("/{path}"),
+                )
             })
             .filter(|(_, path)| !path.starts_with("/moto-api"))
             .collect()
@@ -150,7 +160,10 @@ impl Emulator {
 
     /// The requests that could change something (anything but GET).
     pub fn mutating(&self) -> Vec<(String, String)> {
-        self.recorded().into_iter().filter(|(method, _)| method != "GET").collect()
+        self.recorded()
+            .into_iter()
+            .filter(|(method, _)| method != "GET")
+            .collect()
     }
 }
 
@@ -165,7 +178,9 @@ impl Drop for Emulator {
 pub fn zip_of(body: &str) -> Vec<u8> {
     use std::io::Write;
     let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    writer.start_file("index.py", zip::write::SimpleFileOptions::default()).unwrap();
+    writer
+        .start_file("index.py", zip::write::SimpleFileOptions::default())
+        .unwrap();
     writer.write_all(body.as_bytes()).unwrap();
     writer.finish().unwrap().into_inner()
 }
@@ -180,7 +195,11 @@ pub async fn create_function(emulator: &Emulator, name: &str) {
         .runtime(Runtime::Python312)
         .role(role)
         .handler("index.handler")
-        .code(aws_sdk_lambda::types::FunctionCode::builder().zip_file(Blob::new(zip_of("placeholder = 1"))).build())
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(Blob::new(zip_of("placeholder = 1")))
+                .build(),
+        )
         .send()
         .await
         .expect("create_function");
@@ -221,17 +240,30 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 
     pub fn assert_ok(&self) -> &Run {
-        assert_eq!(self.status, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.status, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 }
 
 pub fn run(command: &mut Command) -> Run {
-    let Output { status, stdout, stderr } = command.output().expect("cannot run lambda-rollout");
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().expect("cannot run lambda-rollout");
     Run {
         status: status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
@@ -243,15 +275,35 @@ pub fn run(command: &mut Command) -> Run {
 pub fn deploy(emulator: &Emulator, function: &str, alias: &str, source: &Path, extra: &[&str]) -> Run {
     let mut command = binary(Some(emulator));
     command
-        .args(["deploy", "--function-name", function, "--alias", alias, "--output", "json", "--source"])
+        .args([
+            "deploy",
+            "--function-name",
+            function,
+            "--alias",
+            alias,
+            "--output",
+            "json",
+            "--source",
+        ])
         .arg(source)
         .args(extra);
     run(&mut command)
 }
 
 /// The alias as AWS reports it: primary version and `(canary, weight)`.
-pub async fn alias_state(emulator: &Emulator, function: &str, alias: &str) -> (String, Option<(String, f64)>) {
-    let found = emulator.lambda().get_alias().function_name(function).name(alias).send().await.expect("get_alias");
+pub async fn alias_state(
+    emulator: &Emulator,
+    function: &str,
+    alias: &str,
+) -> (String, Option<(String, f64)>) {
+    let found = emulator
+        .lambda()
+        .get_alias()
+        .function_name(function)
+        .name(alias)
+        .send()
+        .await
+        .expect("get_alias");
     let canary = found
         .routing_config()
         .and_then(|r| r.additional_version_weights())
@@ -261,6 +313,18 @@ pub async fn alias_state(emulator: &Emulator, function: &str, alias: &str) -> (S
 
 /// Published version numbers of the function (without `$LATEST`).
 pub async fn versions(emulator: &Emulator, function: &str) -> Vec<String> {
-    let listed = emulator.lambda().list_versions_by_function().function_name(function).send().await.unwrap();
-    listed.versions().iter().filter_map(|v| v.version()).filter(|v| *v != "$LATEST").map(str::to_string).collect()
+    let listed = emulator
+        .lambda()
+        .list_versions_by_function()
+        .function_name(function)
+        .send()
+        .await
+        .unwrap();
+    listed
+        .versions()
+        .iter()
+        .filter_map(|v| v.version())
+        .filter(|v| *v != "$LATEST")
+        .map(str::to_string)
+        .collect()
 }

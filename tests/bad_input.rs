@@ -1,0 +1,341 @@
+//! Bad input gets a clear error naming the input and the accepted form, a
+//! documented exit status (2: input or configuration, 1: AWS refused), and the
+//! emulator sees no mutating request.
+
+mod common;
+
+use std::fs;
+
+use common::*;
+
+struct Case {
+    name: &'static str,
+    args: Vec<String>,
+    env: Vec<(&'static str, String)>,
+    /// Environment variables to remove from the standard test environment.
+    unset: Vec<&'static str>,
+    status: i32,
+    message: &'static str,
+}
+
+fn case<S: AsRef<str>>(
+    name: &'static str,
+    args: impl IntoIterator<Item = S>,
+    status: i32,
+    message: &'static str,
+) -> Case {
+    Case {
+        name,
+        args: args.into_iter().map(|a| a.as_ref().to_string()).collect(),
+        env: Vec::new(),
+        unset: Vec::new(),
+        status,
+        message,
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
+    let aws = Emulator::start();
+    create_function(&aws, "orders").await;
+    let files = tempfile::tempdir().unwrap();
+    let dir = |name: &str| files.path().join(name).display().to_string();
+    let good = dir("good");
+    fs::create_dir(&good).unwrap();
+    fs::write(format!("{good}/index.py"), "def handler(e, c): return 1\n").unwrap();
+    let empty = dir("empty");
+    fs::create_dir(&empty).unwrap();
+    let corrupt = dir("corrupt.zip");
+    fs::write(&corrupt, b"PK\x03\x04 this is not really a zip").unwrap();
+    let empty_zip = dir("empty.zip");
+    zip::ZipWriter::new(fs::File::create(&empty_zip).unwrap())
+        .finish()
+        .unwrap();
+    let escaping_zip = dir("escaping.zip");
+    {
+        let mut writer = zip::ZipWriter::new(fs::File::create(&escaping_zip).unwrap());
+        writer
+            .start_file("../../etc/cron.d/evil", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::Write::write_all(&mut writer, b"x").unwrap();
+        writer.finish().unwrap();
+    }
+    let linked_out = dir("linked-out");
+    fs::create_dir(&linked_out).unwrap();
+    fs::write(format!("{linked_out}/index.py"), "").unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", format!("{linked_out}/host")).unwrap();
+
+    let base = |extra: &[&str]| -> Vec<String> {
+        ["deploy", "--function-name", "orders", "--alias", "live"]
+            .iter()
+            .chain(extra)
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let mut cases = vec![
+        case(
+            "missing source dir",
+            base(&["--source", "/nonexistent/code"]),
+            2,
+            "--source '/nonexistent/code' does not exist",
+        ),
+        case(
+            "source is a file",
+            base(&["--source", &corrupt]),
+            2,
+            "is a file, expected a directory",
+        ),
+        case(
+            "empty source",
+            base(&["--source", &empty]),
+            2,
+            "holds no files to package",
+        ),
+        case(
+            "both source and zip",
+            base(&["--source", &good, "--zip-file", &corrupt]),
+            2,
+            "cannot be used with",
+        ),
+        case(
+            "neither source nor zip",
+            base(&[]),
+            2,
+            "--source <DIR>|--zip-file <FILE>",
+        ),
+        case(
+            "corrupt zip",
+            base(&["--zip-file", &corrupt]),
+            2,
+            "is not a valid zip archive",
+        ),
+        case(
+            "missing zip",
+            base(&["--zip-file", "/nonexistent.zip"]),
+            2,
+            "--zip-file '/nonexistent.zip' cannot be read",
+        ),
+        case(
+            "empty zip",
+            base(&["--zip-file", &empty_zip]),
+            2,
+            "holds no files",
+        ),
+        case(
+            "zip escaping its root",
+            base(&["--zip-file", &escaping_zip]),
+            2,
+            "leaves the archive's root",
+        ),
+        case(
+            "exclude with a zip",
+            base(&["--zip-file", &empty_zip, "--exclude", "*.md"]),
+            2,
+            "--exclude applies to --source only",
+        ),
+        case(
+            "link out of the tree",
+            base(&["--source", &linked_out]),
+            2,
+            "symlink 'host' points outside",
+        ),
+        case(
+            "weight above 1",
+            base(&["--source", &good, "--canary-weight", "1.5"]),
+            2,
+            "'1.5' is not a weight",
+        ),
+        case(
+            "negative weight",
+            base(&["--source", &good, "--canary-weight=-1"]),
+            2,
+            "'-1' is not a weight",
+        ),
+        case(
+            "weight not a number",
+            base(&["--source", &good, "--canary-weight", "abc"]),
+            2,
+            "'abc' is not a weight",
+        ),
+        case(
+            "weight NaN",
+            base(&["--source", &good, "--canary-weight", "NaN"]),
+            2,
+            "such as 10%",
+        ),
+        case(
+            "weight over 100%",
+            base(&["--source", &good, "--canary-weight", "150%"]),
+            2,
+            "'150%' is not a weight",
+        ),
+        case(
+            "empty function name",
+            [
+                "deploy",
+                "--function-name",
+                "",
+                "--alias",
+                "live",
+                "--source",
+                &good,
+            ],
+            2,
+            "the function name is empty",
+        ),
+        case(
+            "function name with a qualifier",
+            [
+                "deploy",
+                "--function-name",
+                "orders:3",
+                "--alias",
+                "live",
+                "--source",
+                &good,
+            ],
+            2,
+            "without a version or alias suffix",
+        ),
+        case(
+            "alias like a version number",
+            [
+                "deploy",
+                "--function-name",
+                "orders",
+                "--alias",
+                "42",
+                "--source",
+                &good,
+            ],
+            2,
+            "'42' looks like a version number",
+        ),
+        case(
+            "alias $LATEST",
+            [
+                "deploy",
+                "--function-name",
+                "orders",
+                "--alias",
+                "$LATEST",
+                "--source",
+                &good,
+            ],
+            2,
+            "not an alias name",
+        ),
+        case(
+            "description too long",
+            base(&["--source", &good, "--description", &"d".repeat(300)]),
+            2,
+            "at most 256",
+        ),
+        case(
+            "unknown output format",
+            base(&["--source", &good, "--output", "yaml"]),
+            2,
+            "[possible values: text, json]",
+        ),
+        case(
+            "function that does not exist",
+            [
+                "deploy",
+                "--function-name",
+                "ghost",
+                "--alias",
+                "live",
+                "--source",
+                &good,
+            ],
+            1,
+            "function ghost does not exist",
+        ),
+    ];
+    let mut no_region = case(
+        "no region",
+        base(&["--source", &good]),
+        2,
+        "no AWS region configured",
+    );
+    no_region.unset = vec!["AWS_REGION"];
+    cases.push(no_region);
+    let mut no_credentials = case(
+        "no credentials",
+        base(&["--source", &good]),
+        2,
+        "no AWS credentials found",
+    );
+    no_credentials.unset = vec!["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
+    cases.push(no_credentials);
+    let mut yes_bool = case(
+        "boolean not in YAML form",
+        base(&["--source", &good]),
+        2,
+        "'yes' is not a boolean",
+    );
+    yes_bool.env = vec![("LAMBDA_ROLLOUT_DRY_RUN", "yes".to_string())];
+    cases.push(yes_bool);
+    let mut env_weight = case(
+        "bad weight from the environment",
+        base(&["--source", &good]),
+        2,
+        "'ten' is not a weight",
+    );
+    env_weight.env = vec![("LAMBDA_ROLLOUT_CANARY_WEIGHT", "ten".to_string())];
+    cases.push(env_weight);
+    let mut env_both = case(
+        "both code inputs from the environment",
+        base(&[]),
+        2,
+        "cannot be used with",
+    );
+    env_both.env = vec![
+        ("LAMBDA_ROLLOUT_SOURCE", good.clone()),
+        ("LAMBDA_ROLLOUT_ZIP_FILE", empty_zip.clone()),
+    ];
+    cases.push(env_both);
+
+    let mut failures = Vec::new();
+    for case in &cases {
+        aws.start_recording();
+        let mut command = binary(Some(&aws));
+        command.args(&case.args);
+        for (key, value) in &case.env {
+            command.env(key, value);
+        }
+        for key in &case.unset {
+            command.env_remove(key);
+        }
+        let result = run(&mut command);
+        let mutating = aws.mutating();
+        if result.status != case.status || !result.stderr.contains(case.message) || !mutating.is_empty() {
+            failures.push(format!(
+                "{}: status {} (expected {}), mutating requests {mutating:?}, stderr:\n{}",
+                case.name, result.status, case.status, result.stderr
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+    assert!(alias_state_missing(&aws).await, "the alias was never created");
+    assert!(
+        versions(&aws, "orders").await.is_empty(),
+        "no version was published"
+    );
+}
+
+async fn alias_state_missing(aws: &Emulator) -> bool {
+    aws.lambda()
+        .get_alias()
+        .function_name("orders")
+        .name("live")
+        .send()
+        .await
+        .is_err()
+}
