@@ -174,6 +174,7 @@ impl Lambda {
                 .alias_arn()
                 .map_or_else(|| format!("{function_arn}:{alias}"), str::to_string),
             revision_id: found_alias.revision_id().map(str::to_string),
+            description: found_alias.description().unwrap_or_default().to_string(),
             primary: primary?,
             canary,
         };
@@ -363,6 +364,7 @@ impl Lambda {
         alias: &str,
         primary: &str,
         canary: Option<(&str, f64)>,
+        description: Option<&str>,
         revision_id: Option<&str>,
     ) -> Result<()> {
         self.log
@@ -378,10 +380,84 @@ impl Lambda {
                     .set_additional_version_weights(Some(weights))
                     .build(),
             )
+            .set_description(description.map(str::to_string))
             .set_revision_id(revision_id.map(str::to_string))
             .send()
             .await
             .map_err(|e| conflict_or_failure(e, &format!("update alias {function}:{alias}")))?;
         Ok(())
     }
+
+    /// One published version: its code hash, description and last change.
+    /// A version that does not exist is refused by name.
+    pub async fn version(&self, function: &str, version: &str) -> Result<VersionDetails> {
+        self.log
+            .detail(&format!("GetFunctionConfiguration {function}:{version}"));
+        let config = self
+            .client
+            .get_function_configuration()
+            .function_name(function)
+            .qualifier(version)
+            .send()
+            .await
+            .map_err(|e| {
+                if code_is(&e, "ResourceNotFoundException") {
+                    Error::failed(format!(
+                        "version {version} of {function} does not exist: {}",
+                        describe(&e)
+                    ))
+                } else {
+                    Error::failed(format!(
+                        "failed to read version {version} of {function}: {}",
+                        describe(&e)
+                    ))
+                }
+            })?;
+        Ok(VersionDetails {
+            version: version.to_string(),
+            code_sha256: config.code_sha256().unwrap_or_default().to_string(),
+            description: config.description().unwrap_or_default().to_string(),
+            last_modified: config.last_modified().unwrap_or_default().to_string(),
+        })
+    }
+
+    /// The primary version another alias serves, and its canary if it has one.
+    pub async fn alias_versions(&self, function: &str, alias: &str) -> Result<(String, Option<String>)> {
+        self.log.detail(&format!("GetAlias {function}:{alias}"));
+        let found = self
+            .client
+            .get_alias()
+            .function_name(function)
+            .name(alias)
+            .send()
+            .await
+            .map_err(|e| {
+                if code_is(&e, "ResourceNotFoundException") {
+                    Error::failed(format!(
+                        "alias {function}:{alias} does not exist: {}",
+                        describe(&e)
+                    ))
+                } else {
+                    Error::failed(format!(
+                        "failed to read alias {function}:{alias}: {}",
+                        describe(&e)
+                    ))
+                }
+            })?;
+        let canary = found
+            .routing_config()
+            .and_then(|r| r.additional_version_weights())
+            .and_then(|w| w.keys().next().cloned());
+        Ok((found.function_version().unwrap_or_default().to_string(), canary))
+    }
+}
+
+/// What `status` shows of one version.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct VersionDetails {
+    pub version: String,
+    pub code_sha256: String,
+    pub description: String,
+    pub last_modified: String,
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
-use crate::values::{Weight, parse_alias, parse_bool, parse_function_name, parse_weight};
+use crate::values::{Weight, parse_alias, parse_bool, parse_function_name, parse_version, parse_weight};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -25,12 +25,19 @@ pub struct Cli {
 pub enum Command {
     /// Package (or take a zip), skip if unchanged, publish, and point the alias at it.
     Deploy(DeployArgs),
+    /// Move the alias's canary to 100 % (or to --weight), or point it at a version or another alias's version.
+    Promote(PromoteArgs),
+    /// Drop the canary; or return to the version live before the last promotion; or to --to-version.
+    Rollback(RollbackArgs),
+    /// Show what the alias serves: versions, weights, code hashes, descriptions, rollback target.
+    Status(StatusArgs),
     /// Build the deterministic zip only and print its CodeSha256.
     Package(PackageArgs),
 }
 
+/// The function and alias a command acts on, and the region.
 #[derive(Debug, Args)]
-pub struct DeployArgs {
+pub struct TargetArgs {
     /// Function name or ARN.
     #[arg(long, env = "LAMBDA_ROLLOUT_FUNCTION_NAME", value_parser = parse_function_name)]
     pub function_name: String,
@@ -38,6 +45,82 @@ pub struct DeployArgs {
     /// Alias that serves the function's traffic (such as live or prod).
     #[arg(long, env = "LAMBDA_ROLLOUT_ALIAS", value_parser = parse_alias)]
     pub alias: String,
+
+    /// AWS region (default: the standard AWS configuration, such as AWS_REGION).
+    #[arg(long, env = "LAMBDA_ROLLOUT_REGION")]
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DryRunArgs {
+    /// Observe and print the plan; send no request that changes anything.
+    #[arg(long, env = "LAMBDA_ROLLOUT_DRY_RUN", value_name = "BOOL", num_args = 0..=1,
+          require_equals = true, default_missing_value = "true", default_value = "false",
+          value_parser = parse_bool, action = ArgAction::Set)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    #[command(flatten)]
+    pub to: PromoteTo,
+
+    #[command(flatten)]
+    pub dry_run: DryRunArgs,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// At most one of: a canary weight, a version, another alias.
+#[derive(Debug, Args)]
+#[group(required = false, multiple = false)]
+pub struct PromoteTo {
+    /// Set the canary's share instead of promoting it fully (0.5 or 50%); 100% promotes it.
+    #[arg(long, env = "LAMBDA_ROLLOUT_WEIGHT", value_parser = parse_weight)]
+    pub weight: Option<Weight>,
+
+    /// Point the alias at this published version (all traffic).
+    #[arg(long, env = "LAMBDA_ROLLOUT_VERSION", value_parser = parse_version)]
+    pub version: Option<String>,
+
+    /// Point the alias at the version this other alias serves (such as staging).
+    #[arg(long, env = "LAMBDA_ROLLOUT_FROM_ALIAS", value_parser = parse_alias)]
+    pub from_alias: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// Return the alias to this published version (all traffic).
+    #[arg(long, env = "LAMBDA_ROLLOUT_TO_VERSION", value_parser = parse_version)]
+    pub to_version: Option<String>,
+
+    #[command(flatten)]
+    pub dry_run: DryRunArgs,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
 
     #[command(flatten)]
     pub code: CodeArgs,
@@ -54,15 +137,8 @@ pub struct DeployArgs {
     #[arg(long, env = "LAMBDA_ROLLOUT_DESCRIPTION")]
     pub description: Option<String>,
 
-    /// Observe and print the plan; send no request that changes anything.
-    #[arg(long, env = "LAMBDA_ROLLOUT_DRY_RUN", value_name = "BOOL", num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", default_value = "false",
-          value_parser = parse_bool, action = ArgAction::Set)]
-    pub dry_run: bool,
-
-    /// AWS region (default: the standard AWS configuration, such as AWS_REGION).
-    #[arg(long, env = "LAMBDA_ROLLOUT_REGION")]
-    pub region: Option<String>,
+    #[command(flatten)]
+    pub dry_run: DryRunArgs,
 
     #[command(flatten)]
     pub common: CommonArgs,
@@ -203,8 +279,50 @@ mod tests {
             panic!("deploy expected")
         };
         assert_eq!(args.canary_weight.unwrap().fraction(), 0.25);
-        assert!(args.dry_run);
+        assert!(args.dry_run.dry_run);
         assert_eq!(args.excludes.globs, ["*.md", "tests/"]);
+    }
+
+    #[test]
+    fn promote_takes_at_most_one_target() {
+        let err = parse(&[
+            "promote",
+            "--function-name",
+            "f",
+            "--alias",
+            "prod",
+            "--weight",
+            "50%",
+            "--version",
+            "3",
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("cannot be used with"), "{err}");
+        let cli = parse(&[
+            "promote",
+            "--function-name",
+            "f",
+            "--alias",
+            "prod",
+            "--from-alias",
+            "staging",
+        ])
+        .unwrap();
+        let Command::Promote(args) = cli.command else {
+            panic!("promote expected")
+        };
+        assert_eq!(args.to.from_alias.as_deref(), Some("staging"));
+        let err = parse(&[
+            "rollback",
+            "--function-name",
+            "f",
+            "--alias",
+            "prod",
+            "--to-version",
+            "$LATEST",
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("published version number"), "{err}");
     }
 
     #[test]

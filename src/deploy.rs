@@ -1,13 +1,14 @@
 //! `deploy`: observe the alias, decide with [`plan::deploy`], apply the steps,
 //! report. A conflicting concurrent write makes it observe and plan once more.
 
+use crate::alias::{self, Route, routing_text};
 use crate::aws::{self, Lambda};
 use crate::cli::{DeployArgs, OutputFormat};
 use crate::error::{Error, Result};
 use crate::package::{self, Package};
 use crate::plan::{self, AliasStep, CodeStep, Observed, Plan, Version};
-use crate::report::{self, DeployReport, Log};
-use crate::values::{Weight, percent};
+use crate::report::{self, AliasReport, Log};
+use crate::values::Weight;
 
 /// Longest version description Lambda accepts.
 const DESCRIPTION_LIMIT: usize = 256;
@@ -26,7 +27,7 @@ pub struct DeployRequest {
 pub async fn run(args: DeployArgs, github: bool) -> Result<()> {
     let log = Log {
         verbose: args.common.verbose,
-        dry_run: args.dry_run,
+        dry_run: args.dry_run.dry_run,
         github,
     };
     let description = match args.description {
@@ -41,13 +42,13 @@ pub async fn run(args: DeployArgs, github: bool) -> Result<()> {
     };
     let package = load_code(&args.code, &args.excludes.globs, &log)?;
     let request = DeployRequest {
-        function: args.function_name,
-        alias: args.alias,
+        function: args.target.function_name,
+        alias: args.target.alias,
         weight: args.canary_weight,
         description,
-        dry_run: args.dry_run,
+        dry_run: args.dry_run.dry_run,
     };
-    let lambda = aws::connect(args.region.as_deref(), log).await?;
+    let lambda = aws::connect(args.target.region.as_deref(), log).await?;
     let report = deploy(&lambda, &request, &package, log).await?;
     report::emit(&report, args.common.output == OutputFormat::Json)
 }
@@ -108,7 +109,7 @@ pub async fn deploy(
     request: &DeployRequest,
     package: &Package,
     log: Log,
-) -> Result<DeployReport> {
+) -> Result<AliasReport> {
     let wanted = plan::Request {
         code_sha256: package.code_sha256.clone(),
         weight: request.weight,
@@ -195,42 +196,28 @@ async fn apply(
     let primary = resolve(&plan.routing.primary);
     let canary = plan.routing.canary.as_ref().map(|(v, w)| (resolve(v), *w));
     let canary_ref = canary.as_ref().map(|(v, w)| (v.as_str(), *w));
-    match &plan.alias {
-        AliasStep::None => log.step(&format!(
-            "alias {} unchanged: {}",
-            request.alias,
-            routing_text(&primary, canary_ref)
-        )),
-        AliasStep::Create => {
+    let route = Route {
+        primary: &primary,
+        canary: canary_ref,
+    };
+    match (&plan.alias, &observed.alias) {
+        (AliasStep::Create, _) => {
             lambda.create_alias(function, &request.alias, &primary).await?;
             log.step(&format!(
                 "alias {} created: {}",
                 request.alias,
-                routing_text(&primary, None)
+                routing_text(route)
             ));
         }
-        AliasStep::Update { revision_id } => {
-            lambda
-                .update_alias(
-                    function,
-                    &request.alias,
-                    &primary,
-                    canary_ref,
-                    revision_id.as_deref(),
-                )
-                .await?;
-            let before = observed.alias.as_ref().map_or_else(String::new, |a| {
-                routing_text(
-                    &a.primary.version,
-                    a.canary.as_ref().map(|c| (c.version.version.as_str(), c.weight)),
-                )
-            });
-            log.step(&format!(
-                "alias {}: {before} → {}",
-                request.alias,
-                routing_text(&primary, canary_ref)
-            ));
+        (AliasStep::Update { .. }, Some(before)) => {
+            let record = alias::promotion_record(before, &primary);
+            alias::update(lambda, log, function, before, route, record.as_ref()).await?;
         }
+        _ => log.step(&format!(
+            "alias {} unchanged: {}",
+            request.alias,
+            routing_text(route)
+        )),
     }
     Ok(published)
 }
@@ -250,7 +237,10 @@ fn narrate_plan(plan: &Plan, request: &DeployRequest, log: &Log) {
     };
     let primary = name(&plan.routing.primary);
     let canary = plan.routing.canary.as_ref().map(|(v, w)| (name(v), *w));
-    let target = routing_text(&primary, canary.as_ref().map(|(v, w)| (v.as_str(), *w)));
+    let target = routing_text(Route {
+        primary: &primary,
+        canary: canary.as_ref().map(|(v, w)| (v.as_str(), *w)),
+    });
     match plan.alias {
         AliasStep::None => log.step(&format!(
             "would leave alias {} as it is ({target})",
@@ -261,25 +251,13 @@ fn narrate_plan(plan: &Plan, request: &DeployRequest, log: &Log) {
     }
 }
 
-/// "7 (90%) + 8 (10%)", or "7 (100%)".
-fn routing_text(primary: &str, canary: Option<(&str, f64)>) -> String {
-    match canary {
-        Some((version, weight)) => format!(
-            "{primary} ({}) + {version} ({})",
-            percent(1.0 - weight),
-            percent(weight)
-        ),
-        None => format!("{primary} (100%)"),
-    }
-}
-
 fn report(
     request: &DeployRequest,
     package: &Package,
     observed: &Observed,
     plan: &Plan,
     published: Option<&str>,
-) -> DeployReport {
+) -> AliasReport {
     let resolve = |v: &Version| v.resolve(published).unwrap_or_default();
     let primary = resolve(&plan.routing.primary);
     let (version, previous_version, canary_weight) = match &plan.routing.canary {
@@ -289,7 +267,7 @@ fn report(
             (primary, replaced.unwrap_or_default(), 1.0)
         }
     };
-    DeployReport {
+    AliasReport {
         alias_arn: observed.alias.as_ref().map_or_else(
             || format!("{}:{}", observed.function_arn, request.alias),
             |a| a.arn.clone(),
@@ -303,6 +281,7 @@ fn report(
         result: plan.outcome,
         dry_run: request.dry_run,
         target: format!("{}:{}", request.function, request.alias),
+        note: None,
     }
 }
 
@@ -329,11 +308,5 @@ mod tests {
             "commit 0123abcd run https://github.com/acme/api/actions/runs/42"
         );
         assert_eq!(default_description(|_| None), "deployed by lambda-rollout");
-    }
-
-    #[test]
-    fn routing_reads_as_shares() {
-        assert_eq!(routing_text("7", Some(("8", 0.1))), "7 (90%) + 8 (10%)");
-        assert_eq!(routing_text("8", None), "8 (100%)");
     }
 }

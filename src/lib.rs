@@ -2,11 +2,16 @@
 //! the command line and calls one module per command; the modules are public so
 //! the test suite can drive them with SDK-level mocks.
 
+pub mod alias;
 pub mod aws;
 pub mod cli;
 pub mod deploy;
 pub mod error;
 pub mod package;
 pub mod plan;
+pub mod promote;
+pub mod record;
 pub mod report;
+pub mod rollback;
+pub mod status;
 pub mod values;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use lambda_rollout::cli::{self, Command};
 use lambda_rollout::error::{EXIT_USAGE, Error, Result};
 use lambda_rollout::report::{self, Log, PackageReport};
-use lambda_rollout::{deploy, package};
+use lambda_rollout::{deploy, package, promote, rollback, status};
 
 fn main() -> ExitCode {
     let github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
@@ -35,15 +35,13 @@ fn main() -> ExitCode {
     }
 }
 
-/// Run one command to completion. Only `deploy` talks to AWS, so only it
-/// starts the async runtime.
+/// Run one command to completion. `package` needs no AWS and no async runtime.
 fn run(command: Command, github: bool) -> Result<()> {
     match command {
-        Command::Deploy(args) => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::failed(format!("cannot start the async runtime: {e}")))?
-            .block_on(deploy::run(args, github)),
+        Command::Deploy(args) => block_on(deploy::run(args, github)),
+        Command::Promote(args) => block_on(promote::run(args, github)),
+        Command::Rollback(args) => block_on(rollback::run(args, github)),
+        Command::Status(args) => block_on(status::run(args, github)),
         Command::Package(args) => {
             let built = package::build(&args.source, &args.excludes.globs)?;
             package::write_to(&built, &args.out)?;
@@ -63,4 +61,14 @@ fn run(command: Command, github: bool) -> Result<()> {
             report::emit(&summary, args.common.output == cli::OutputFormat::Json)
         }
     }
+}
+
+/// Drive one command's future on a single-threaded runtime: the work is a
+/// sequence of API calls, not parallel computation.
+fn block_on(command: impl std::future::Future<Output = Result<()>>) -> Result<()> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::failed(format!("cannot start the async runtime: {e}")))?
+        .block_on(command)
 }

@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-use crate::values::Weight;
+use crate::record::Record;
+use crate::values::{Weight, percent};
 
 /// The weight a new canary gets when none was asked for.
 pub const DEFAULT_CANARY_WEIGHT: f64 = 0.1;
@@ -29,6 +30,8 @@ pub struct Latest {
 pub struct AliasState {
     pub arn: String,
     pub revision_id: Option<String>,
+    /// The alias description, which carries the rollback [`Record`].
+    pub description: String,
     pub primary: VersionState,
     pub canary: Option<Canary>,
 }
@@ -112,8 +115,10 @@ pub enum Outcome {
     Reweighted,
     /// The stable code is live again: the canary was removed.
     CanaryDropped,
-    /// The canary became the primary version at 100 %.
+    /// The canary (or a chosen version) became the primary version at 100 %.
     Promoted,
+    /// Traffic went back to the stable or an earlier version.
+    RolledBack,
 }
 
 impl Outcome {
@@ -125,6 +130,7 @@ impl Outcome {
             Outcome::Reweighted => "reweighted",
             Outcome::CanaryDropped => "canary-dropped",
             Outcome::Promoted => "promoted",
+            Outcome::RolledBack => "rolled-back",
         }
     }
 }
@@ -229,7 +235,7 @@ pub fn deploy(observed: &Observed, request: &Request) -> Plan {
         notes.push(format!(
             "replacing the older canary version {} ({}) with the new code",
             old.version.version,
-            crate::values::percent(old.weight)
+            percent(old.weight)
         ));
     }
     let (code_step, outcome) = publish_step(observed, request);
@@ -287,6 +293,167 @@ fn publish_step(observed: &Observed, request: &Request) -> (CodeStep, Outcome) {
     }
 }
 
+/// A change to an existing alias alone (promote, rollback): no code step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AliasChange {
+    /// Routing after the change; only existing versions.
+    pub primary: String,
+    pub canary: Option<(String, f64)>,
+    /// The rollback record to write into the description; `None` leaves it.
+    pub record: Option<Record>,
+    pub outcome: Outcome,
+    /// The primary before the change.
+    pub previous_primary: String,
+    /// Why nothing changes, or what the user should know.
+    pub note: Option<String>,
+}
+
+impl AliasChange {
+    /// Nothing to do: the alias stays as it is.
+    fn unchanged(alias: &AliasState, note: String) -> AliasChange {
+        AliasChange {
+            primary: alias.primary.version.clone(),
+            canary: alias
+                .canary
+                .as_ref()
+                .map(|c| (c.version.version.clone(), c.weight)),
+            record: None,
+            outcome: Outcome::Skipped,
+            previous_primary: alias.primary.version.clone(),
+            note: Some(note),
+        }
+    }
+
+    fn to(alias: &AliasState, primary: &str, canary: Option<(String, f64)>, outcome: Outcome) -> AliasChange {
+        AliasChange {
+            primary: primary.to_string(),
+            canary,
+            record: None,
+            outcome,
+            previous_primary: alias.primary.version.clone(),
+            note: None,
+        }
+    }
+
+    pub fn changes_anything(&self) -> bool {
+        self.outcome != Outcome::Skipped
+    }
+}
+
+/// What `promote` was asked to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Promotion {
+    /// The canary becomes the primary at 100 %.
+    Canary,
+    /// The canary gets this share (100 % is the same as [`Promotion::Canary`]).
+    Weight(Weight),
+    /// This published version becomes the primary at 100 % (from `--version` or `--from-alias`).
+    Version(String),
+}
+
+/// The promote decision. `Err` is a request that does not fit the alias.
+pub fn promote(alias: &AliasState, promotion: &Promotion) -> Result<AliasChange, String> {
+    let primary = &alias.primary.version;
+    let canary = alias.canary.as_ref();
+    match promotion {
+        Promotion::Weight(weight) if !weight.is_full() => {
+            let Some(canary) = canary else {
+                return Err(format!(
+                    "--weight needs a canary, but the alias serves version {primary} alone: deploy a canary first, or use --version"
+                ));
+            };
+            if weight.same_as(canary.weight) {
+                return Ok(AliasChange::unchanged(
+                    alias,
+                    format!("canary version {} already has {weight}", canary.version.version),
+                ));
+            }
+            let routing = Some((canary.version.version.clone(), weight.fraction()));
+            Ok(AliasChange::to(alias, primary, routing, Outcome::Reweighted))
+        }
+        Promotion::Canary | Promotion::Weight(_) => match canary {
+            None => Ok(AliasChange::unchanged(
+                alias,
+                format!("nothing to promote: the alias has no canary and serves version {primary} alone"),
+            )),
+            Some(canary) => Ok(make_primary(alias, &canary.version.version)),
+        },
+        Promotion::Version(version) if version == primary => match canary {
+            None => Ok(AliasChange::unchanged(
+                alias,
+                format!("the alias already serves version {version} alone"),
+            )),
+            Some(_) => Ok(AliasChange::to(alias, primary, None, Outcome::CanaryDropped)),
+        },
+        Promotion::Version(version) => Ok(make_primary(alias, version)),
+    }
+}
+
+fn make_primary(alias: &AliasState, version: &str) -> AliasChange {
+    AliasChange {
+        record: Some(Record::promotion(&alias.primary.version, version)),
+        ..AliasChange::to(alias, version, None, Outcome::Promoted)
+    }
+}
+
+/// The rollback decision. `to_version` is an explicit target; without one, a
+/// canary is dropped, or else the last promotion is undone. A re-run finds
+/// nothing left to do. `Err` is a request that does not fit the alias.
+pub fn rollback(alias: &AliasState, to_version: Option<&str>) -> Result<AliasChange, String> {
+    let primary = &alias.primary.version;
+    let record = Record::parse(&alias.description);
+    if let Some(target) = to_version {
+        if target == primary && alias.canary.is_none() {
+            return Ok(AliasChange::unchanged(
+                alias,
+                format!("the alias already serves version {target} alone"),
+            ));
+        }
+        return Ok(AliasChange {
+            record: Some(Record::default()),
+            ..AliasChange::to(alias, target, None, Outcome::RolledBack)
+        });
+    }
+    if let Some(canary) = &alias.canary {
+        let removed = Record {
+            canary_removed: Some(canary.version.version.clone()),
+            ..record
+        };
+        return Ok(AliasChange {
+            record: Some(removed),
+            ..AliasChange::to(alias, primary, None, Outcome::RolledBack)
+        });
+    }
+    let hint = |target: &str| {
+        format!("to return to version {target}, live before the last promotion, use --to-version {target}")
+    };
+    match (&record.rollback_to, &record.promoted, &record.canary_removed) {
+        (target, _, Some(removed)) => Ok(AliasChange::unchanged(
+            alias,
+            format!(
+                "nothing to roll back: a rollback already removed canary version {removed} and version {primary} serves alone{}",
+                target
+                    .as_deref()
+                    .map(|t| format!("; {}", hint(t)))
+                    .unwrap_or_default()
+            ),
+        )),
+        (Some(target), Some(promoted), None) if promoted == primary => Ok(AliasChange {
+            record: Some(Record::default()),
+            ..AliasChange::to(alias, target, None, Outcome::RolledBack)
+        }),
+        (Some(_), Some(promoted), None) => Err(format!(
+            "the alias was moved outside lambda-rollout since the last promotion (that promotion made version {promoted} primary; it now serves {primary}): pass --to-version to choose the version"
+        )),
+        _ => Ok(AliasChange::unchanged(
+            alias,
+            format!(
+                "nothing to roll back: no canary and no recorded previous version (version {primary} serves alone); use --to-version to choose one"
+            ),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,6 +485,7 @@ mod tests {
         Some(AliasState {
             arn: "arn:aws:lambda:us-east-1:123456789012:function:f:live".into(),
             revision_id: Some("rev-alias".into()),
+            description: String::new(),
             primary,
             canary: canary.map(|(version, weight)| Canary { version, weight }),
         })
@@ -584,5 +752,127 @@ mod tests {
             }
         );
         assert_eq!(plan.alias, update());
+    }
+
+    fn live(primary: &str, canary: Option<(&str, f64)>, description: &str) -> AliasState {
+        let mut state = alias(
+            version(primary, OLD),
+            canary.map(|(v, w)| (version(v, CANARY), w)),
+        )
+        .unwrap();
+        state.description = description.to_string();
+        state
+    }
+
+    #[test]
+    fn promote_makes_the_canary_primary_and_records_the_previous_version() {
+        let change = promote(&live("3", Some(("4", 0.1)), "team-a"), &Promotion::Canary).unwrap();
+        assert_eq!((change.primary.as_str(), change.canary.clone()), ("4", None));
+        assert_eq!(change.outcome, Outcome::Promoted);
+        assert_eq!(change.record, Some(Record::promotion("3", "4")));
+        assert_eq!(change.previous_primary, "3");
+    }
+
+    #[test]
+    fn promote_without_a_canary_changes_nothing_and_says_so() {
+        let change = promote(&live("3", None, ""), &Promotion::Canary).unwrap();
+        assert!(!change.changes_anything());
+        assert!(change.note.unwrap().contains("nothing to promote"));
+    }
+
+    #[test]
+    fn promote_weight_steps_the_canary_and_needs_one() {
+        let change = promote(
+            &live("3", Some(("4", 0.1)), ""),
+            &Promotion::Weight(Weight::new(0.5).unwrap()),
+        )
+        .unwrap();
+        assert_eq!(change.canary, Some(("4".to_string(), 0.5)));
+        assert_eq!(change.outcome, Outcome::Reweighted);
+        assert_eq!(change.record, None);
+        let same = promote(
+            &live("3", Some(("4", 0.5)), ""),
+            &Promotion::Weight(Weight::new(0.5).unwrap()),
+        )
+        .unwrap();
+        assert!(!same.changes_anything());
+        let full = promote(&live("3", Some(("4", 0.5)), ""), &Promotion::Weight(Weight::FULL)).unwrap();
+        assert_eq!(full.primary, "4");
+        let err = promote(
+            &live("3", None, ""),
+            &Promotion::Weight(Weight::new(0.5).unwrap()),
+        )
+        .unwrap_err();
+        assert!(err.contains("--weight needs a canary"), "{err}");
+    }
+
+    #[test]
+    fn promote_a_version_points_the_alias_at_it() {
+        let change = promote(&live("3", Some(("4", 0.1)), ""), &Promotion::Version("2".into())).unwrap();
+        assert_eq!((change.primary.as_str(), change.canary.clone()), ("2", None));
+        assert_eq!(change.record, Some(Record::promotion("3", "2")));
+        assert!(
+            !promote(&live("3", None, ""), &Promotion::Version("3".into()))
+                .unwrap()
+                .changes_anything()
+        );
+        let drop = promote(&live("3", Some(("4", 0.1)), ""), &Promotion::Version("3".into())).unwrap();
+        assert_eq!((drop.outcome, drop.canary), (Outcome::CanaryDropped, None));
+    }
+
+    #[test]
+    fn rollback_drops_the_canary_first_and_a_rerun_does_nothing() {
+        let promoted = Record::promotion("2", "3").apply_to("");
+        let change = rollback(&live("3", Some(("4", 0.1)), &promoted), None).unwrap();
+        assert_eq!((change.primary.as_str(), change.canary.clone()), ("3", None));
+        assert_eq!(change.outcome, Outcome::RolledBack);
+        let record = change.record.clone().unwrap();
+        assert_eq!(record.canary_removed.as_deref(), Some("4"));
+
+        let rerun = rollback(&live("3", None, &record.apply_to(&promoted)), None).unwrap();
+        assert!(!rerun.changes_anything());
+        assert!(rerun.note.unwrap().contains("use --to-version 2"));
+    }
+
+    #[test]
+    fn rollback_without_canary_returns_to_the_version_before_the_last_promotion() {
+        let description = Record::promotion("5", "9").apply_to("orders");
+        let change = rollback(&live("9", None, &description), None).unwrap();
+        assert_eq!((change.primary.as_str(), change.canary.clone()), ("5", None));
+        assert_eq!(change.record, Some(Record::default()));
+        // The record is cleared: the re-run finds nothing to do.
+        let after = Record::default().apply_to(&description);
+        assert!(
+            !rollback(&live("5", None, &after), None)
+                .unwrap()
+                .changes_anything()
+        );
+    }
+
+    #[test]
+    fn rollback_refuses_when_the_alias_moved_outside_the_tool() {
+        let description = Record::promotion("5", "9").apply_to("");
+        let err = rollback(&live("10", None, &description), None).unwrap_err();
+        assert!(err.contains("moved outside lambda-rollout"), "{err}");
+        assert!(err.contains("--to-version"), "{err}");
+    }
+
+    #[test]
+    fn rollback_with_nothing_recorded_changes_nothing() {
+        let change = rollback(&live("3", None, "plain text"), None).unwrap();
+        assert!(!change.changes_anything());
+        assert!(change.note.unwrap().contains("no recorded previous version"));
+    }
+
+    #[test]
+    fn rollback_to_an_explicit_version() {
+        let change = rollback(&live("9", Some(("10", 0.2)), ""), Some("4")).unwrap();
+        assert_eq!((change.primary.as_str(), change.canary.clone()), ("4", None));
+        assert_eq!(change.outcome, Outcome::RolledBack);
+        assert!(
+            !rollback(&live("4", None, ""), Some("4"))
+                .unwrap()
+                .changes_anything()
+        );
     }
 }

@@ -62,10 +62,10 @@ fn escape_command(message: &str) -> String {
         .replace('\n', "%0A")
 }
 
-/// What `deploy` did (or, with `--dry-run`, would do).
+/// What `deploy`, `promote` or `rollback` did (or, with `--dry-run`, would do).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct DeployReport {
+pub struct AliasReport {
     pub function_arn: String,
     pub alias_arn: String,
     /// The version receiving the new code's traffic ("" when a dry run would publish it).
@@ -78,11 +78,15 @@ pub struct DeployReport {
     pub canary_weight: f64,
     pub result: Outcome,
     pub dry_run: bool,
+    /// `function:alias`, for the text report.
     #[serde(skip)]
     pub target: String,
+    /// Why nothing changed (promote, rollback), for the text report.
+    #[serde(skip)]
+    pub note: Option<String>,
 }
 
-impl DeployReport {
+impl AliasReport {
     fn headline(&self) -> String {
         let would = if self.dry_run { "would be " } else { "" };
         let version = if self.version.is_empty() {
@@ -105,6 +109,18 @@ impl DeployReport {
             _ => String::new(),
         };
         match self.result {
+            Outcome::Skipped if self.note.is_some() => {
+                format!("{}: {}", self.target, self.note.as_deref().unwrap_or_default())
+            }
+            Outcome::RolledBack => format!(
+                "{}: {would}rolled back, {version} serves 100%{}",
+                self.target,
+                if self.previous_version.is_empty() {
+                    String::new()
+                } else {
+                    format!("; version {} takes no more traffic", self.previous_version)
+                }
+            ),
             Outcome::Skipped => format!(
                 "{}: unchanged, {version} already serves this code at {share}{rest}; nothing uploaded or published",
                 self.target
@@ -130,7 +146,7 @@ impl DeployReport {
     }
 }
 
-impl fmt::Display for DeployReport {
+impl fmt::Display for AliasReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}", self.headline())?;
         write_fields(f, self)
@@ -201,9 +217,9 @@ pub trait Report: Serialize + fmt::Display {
     fn summary_line(&self) -> String;
 }
 
-impl Report for DeployReport {
+impl Report for AliasReport {
     fn title(&self) -> String {
-        format!("deploy `{}` — {}", self.target, self.result.as_str())
+        format!("`{}` — {}", self.target, self.result.as_str())
     }
     fn summary_line(&self) -> String {
         self.headline()
@@ -300,8 +316,8 @@ fn markdown(report: &impl Report) -> String {
 mod tests {
     use super::*;
 
-    fn report(result: Outcome, version: &str, previous: &str, weight: f64) -> DeployReport {
-        DeployReport {
+    fn report(result: Outcome, version: &str, previous: &str, weight: f64) -> AliasReport {
+        AliasReport {
             function_arn: "arn:aws:lambda:us-east-1:123456789012:function:f".into(),
             alias_arn: "arn:aws:lambda:us-east-1:123456789012:function:f:live".into(),
             version: version.into(),
@@ -312,6 +328,7 @@ mod tests {
             result,
             dry_run: false,
             target: "f:live".into(),
+            note: None,
         }
     }
 

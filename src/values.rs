@@ -112,6 +112,19 @@ pub fn parse_function_name(input: &str) -> Result<String, String> {
     Ok(input.to_string())
 }
 
+/// A published version number: digits only. `$LATEST` is mutable, so it is
+/// never a promotion or rollback target.
+pub fn parse_version(input: &str) -> Result<String, String> {
+    let text = input.trim();
+    if !text.is_empty() && text.len() <= 10 && text.bytes().all(|b| b.is_ascii_digit()) && text != "0" {
+        Ok(text.trim_start_matches('0').to_string())
+    } else {
+        Err(format!(
+            "'{input}' is not a published version number: expected a number such as 7 ($LATEST and alias names are not accepted here)"
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +166,20 @@ mod tests {
         }
         for bad in ["yes", "1", "tRUE", "on", ""] {
             assert!(parse_bool(bad).unwrap_err().contains("true/True/TRUE"));
+        }
+    }
+
+    #[test]
+    fn version_numbers() {
+        assert_eq!(parse_version("7").unwrap(), "7");
+        assert_eq!(parse_version("007").unwrap(), "7");
+        for bad in ["$LATEST", "live", "-1", "1.5", "", "0", "12345678901"] {
+            assert!(
+                parse_version(bad)
+                    .unwrap_err()
+                    .contains("published version number"),
+                "{bad}"
+            );
         }
     }
 

@@ -482,7 +482,7 @@ async fn in_github_actions_outputs_summary_and_error_annotations_are_written() {
     assert!(parsed.contains(&("result".into(), "published".into())));
     let summary = std::fs::read_to_string(&summary_file).unwrap();
     assert!(
-        summary.contains("### lambda-rollout deploy `orders:live` — published"),
+        summary.contains("### lambda-rollout `orders:live` — published"),
         "{summary}"
     );
     assert!(summary.contains("| version | `1` |"), "{summary}");

@@ -1,0 +1,188 @@
+//! Writing an alias, shared by `deploy`, `promote` and `rollback`: one
+//! `UpdateAlias` guarded by the `RevisionId` it was planned from, carrying the
+//! rollback record when the primary version changes, narrated as
+//! "alias live: 7 (90%) + 8 (10%) → 8 (100%)".
+
+use std::collections::HashMap;
+
+use crate::aws::Lambda;
+use crate::error::{Error, Result};
+use crate::plan::{AliasChange, AliasState, Observed, Outcome};
+use crate::record::Record;
+use crate::report::{AliasReport, Log};
+use crate::values::percent;
+
+/// Where an alias sends traffic: a primary version and maybe a weighted canary.
+#[derive(Debug, Clone, Copy)]
+pub struct Route<'a> {
+    pub primary: &'a str,
+    pub canary: Option<(&'a str, f64)>,
+}
+
+impl Route<'_> {
+    pub fn of(alias: &AliasState) -> Route<'_> {
+        Route {
+            primary: &alias.primary.version,
+            canary: alias
+                .canary
+                .as_ref()
+                .map(|c| (c.version.version.as_str(), c.weight)),
+        }
+    }
+}
+
+/// "7 (90%) + 8 (10%)", or "7 (100%)".
+pub fn routing_text(route: Route<'_>) -> String {
+    match route.canary {
+        Some((version, weight)) => format!(
+            "{} ({}) + {version} ({})",
+            route.primary,
+            percent(1.0 - weight),
+            percent(weight)
+        ),
+        None => format!("{} (100%)", route.primary),
+    }
+}
+
+/// The record to write when `before`'s primary is replaced by `primary`:
+/// remember the old primary so `rollback` can return to it.
+pub fn promotion_record(before: &AliasState, primary: &str) -> Option<Record> {
+    let old = before.primary.version.as_str();
+    (old != primary && old != "$LATEST").then(|| Record::promotion(old, primary))
+}
+
+/// Point the existing alias `before` at `route`, replacing the rollback record
+/// in its description when `record` is given.
+pub async fn update(
+    lambda: &Lambda,
+    log: &Log,
+    function: &str,
+    before: &AliasState,
+    route: Route<'_>,
+    record: Option<&Record>,
+) -> Result<()> {
+    let name = before.arn.rsplit(':').next().unwrap_or_default();
+    let description = record.map(|r| r.apply_to(&before.description));
+    lambda
+        .update_alias(
+            function,
+            name,
+            route.primary,
+            route.canary,
+            description.as_deref(),
+            before.revision_id.as_deref(),
+        )
+        .await?;
+    log.step(&format!(
+        "alias {name}: {} → {}",
+        routing_text(Route::of(before)),
+        routing_text(route)
+    ));
+    Ok(())
+}
+
+/// Observe an alias that must already exist (promote, rollback, status).
+pub async fn observe_existing(
+    lambda: &Lambda,
+    function: &str,
+    alias: &str,
+) -> Result<(Observed, AliasState)> {
+    let observed = lambda.observe(function, alias).await?;
+    match observed.alias.clone() {
+        Some(state) => Ok((observed, state)),
+        None => Err(Error::failed(format!(
+            "alias {function}:{alias} does not exist: `lambda-rollout deploy` creates it on the first deploy"
+        ))),
+    }
+}
+
+/// Code hashes of the versions a command knows about, by version number.
+pub fn known_hashes(alias: &AliasState) -> HashMap<String, String> {
+    std::iter::once(&alias.primary)
+        .chain(alias.canary.as_ref().map(|c| &c.version))
+        .map(|v| (v.version.clone(), v.code_sha256.clone()))
+        .collect()
+}
+
+/// Apply a promote or rollback decision (or, in a dry run, say what it would
+/// do) and describe the result with the same fields as `deploy`.
+pub async fn apply_change(
+    lambda: &Lambda,
+    log: &Log,
+    observed: &Observed,
+    before: &AliasState,
+    change: &AliasChange,
+    context: &ChangeContext<'_>,
+) -> Result<AliasReport> {
+    if let Some(note) = &change.note {
+        log.step(note);
+    }
+    if change.changes_anything() {
+        let route = Route {
+            primary: &change.primary,
+            canary: change.canary.as_ref().map(|(v, w)| (v.as_str(), *w)),
+        };
+        if context.dry_run {
+            log.step(&format!(
+                "would point alias {}: {} → {}",
+                context.alias,
+                routing_text(Route::of(before)),
+                routing_text(route)
+            ));
+        } else {
+            update(
+                lambda,
+                log,
+                context.function,
+                before,
+                route,
+                change.record.as_ref(),
+            )
+            .await?;
+        }
+    }
+    Ok(change_report(observed, before, change, context))
+}
+
+/// What a promote or rollback is about.
+pub struct ChangeContext<'a> {
+    pub function: &'a str,
+    pub alias: &'a str,
+    pub dry_run: bool,
+    /// Code hashes by version, for the `code-sha256` output.
+    pub hashes: &'a HashMap<String, String>,
+}
+
+fn change_report(
+    observed: &Observed,
+    before: &AliasState,
+    change: &AliasChange,
+    context: &ChangeContext<'_>,
+) -> AliasReport {
+    let (version, previous_version, canary_weight) = match &change.canary {
+        Some((canary, weight)) => (canary.clone(), change.primary.clone(), *weight),
+        None => {
+            let taken_out = match change.outcome {
+                Outcome::RolledBack if before.primary.version == change.primary => {
+                    before.canary.as_ref().map(|c| c.version.version.clone())
+                }
+                Outcome::RolledBack | Outcome::Promoted => Some(before.primary.version.clone()),
+                _ => None,
+            };
+            (change.primary.clone(), taken_out.unwrap_or_default(), 1.0)
+        }
+    };
+    AliasReport {
+        function_arn: observed.function_arn.clone(),
+        alias_arn: before.arn.clone(),
+        code_sha256: context.hashes.get(&version).cloned().unwrap_or_default(),
+        version,
+        previous_version,
+        skipped: !change.changes_anything(),
+        canary_weight,
+        result: change.outcome,
+        dry_run: context.dry_run,
+        target: format!("{}:{}", context.function, context.alias),
+        note: change.note.clone(),
+    }
+}
