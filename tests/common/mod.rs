@@ -1,5 +1,5 @@
 //! Test support: a moto server (the local AWS emulator, installed by
-//! `scripts/emulator-setup`) per test, functions created in it through the
+//! `scripts/setup-tools`) per test, functions created in it through the
 //! official SDK, the binary run the way a CI step runs it, and moto's request
 //! recorder as an independent witness of which requests the binary sent.
 #![allow(dead_code)]
@@ -32,7 +32,7 @@ fn moto_server() -> PathBuf {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server");
     assert!(
         path.exists(),
-        "the AWS emulator is not installed at {}: run scripts/test (or scripts/emulator-setup) first; these tests never skip",
+        "the AWS emulator is not installed at {}: run scripts/test (or scripts/setup-tools) first; these tests never skip",
         path.display()
     );
     path
@@ -214,7 +214,13 @@ pub fn source_dir(body: &str) -> tempfile::TempDir {
 
 /// The binary, with a clean environment pointing at the emulator.
 pub fn binary(emulator: Option<&Emulator>) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_lambda-rollout"));
+    clean_command(env!("CARGO_BIN_EXE_lambda-rollout"), emulator)
+}
+
+/// `program` with a clean environment (no AWS or GitHub variables of the
+/// machine running the tests), pointing at the emulator when given.
+pub fn clean_command(program: impl AsRef<std::ffi::OsStr>, emulator: Option<&Emulator>) -> Command {
+    let mut command = Command::new(program);
     command.env_clear();
     let home = std::env::temp_dir().join("lambda-rollout-test-home");
     std::fs::create_dir_all(&home).unwrap();
