@@ -198,7 +198,7 @@ fn installer_downloads_verifies_and_caches_the_release_binary() {
     );
     let bin = PathBuf::from(first.stdout.trim());
     assert!(bin.starts_with(cache.path()), "{bin:?}");
-    let version = run(&mut Command::new(&bin).arg("--version"));
+    let version = run(Command::new(&bin).arg("--version"));
     assert!(
         version.stdout.starts_with("lambda-rollout "),
         "{}",
@@ -256,7 +256,7 @@ fn installer_builds_from_source_when_no_release_exists_for_the_ref() {
         "{}",
         result.stderr
     );
-    let version = run(&mut Command::new(result.stdout.trim()).arg("--version"));
+    let version = run(Command::new(result.stdout.trim()).arg("--version"));
     assert!(
         version.stdout.starts_with("lambda-rollout "),
         "{}",
