@@ -186,3 +186,41 @@ fn change_report(
         note: change.note.clone(),
     }
 }
+
+/// Observe the alias, decide the change with `decide`, apply it. If the alias
+/// changed between reading and writing (stale `RevisionId`), observe and
+/// decide once more; a second conflict stops with a clear error.
+pub async fn observe_decide_apply(
+    lambda: &Lambda,
+    log: &Log,
+    target: (&str, &str),
+    dry_run: bool,
+    decide: impl AsyncFn(&AliasState, &mut HashMap<String, String>) -> Result<AliasChange>,
+) -> Result<AliasReport> {
+    let (function, alias) = target;
+    let mut replanned = false;
+    loop {
+        log.step(&format!("observing {function}:{alias}"));
+        let (observed, before) = observe_existing(lambda, function, alias).await?;
+        let mut hashes = known_hashes(&before);
+        let change = decide(&before, &mut hashes).await?;
+        let context = ChangeContext {
+            function,
+            alias,
+            dry_run,
+            hashes: &hashes,
+        };
+        match apply_change(lambda, log, &observed, &before, &change, &context).await {
+            Err(Error::Conflict(message)) if !replanned => {
+                log.warn(&format!("{message}; observing again and deciding once more"));
+                replanned = true;
+            }
+            Err(Error::Conflict(message)) => {
+                return Err(Error::Conflict(format!(
+                    "alias {function}:{alias} changed concurrently ({message}): another run is changing it; re-run once it has finished"
+                )));
+            }
+            other => return other,
+        }
+    }
+}

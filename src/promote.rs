@@ -1,9 +1,9 @@
 //! `promote`: the canary becomes the primary (or gets `--weight`), or the alias
 //! is pointed at `--version N` or at the version `--from-alias B` serves.
 
-use crate::alias::{self, ChangeContext};
-use crate::aws;
-use crate::cli::{OutputFormat, PromoteArgs};
+use crate::alias;
+use crate::aws::{self, Lambda};
+use crate::cli::{OutputFormat, PromoteArgs, PromoteTo};
 use crate::error::{Error, Result};
 use crate::plan::{self, Promotion};
 use crate::report::{self, Log};
@@ -23,45 +23,50 @@ pub async fn run(args: PromoteArgs, github: bool) -> Result<()> {
         )));
     }
     let lambda = aws::connect(args.target.region.as_deref(), log).await?;
-    log.step(&format!("observing {function}:{alias}"));
-    let (observed, before) = alias::observe_existing(&lambda, function, alias).await?;
-    let mut hashes = alias::known_hashes(&before);
-
-    let target_version = match (&args.to.version, &args.to.from_alias) {
-        (Some(version), _) => Some(version.clone()),
-        (None, Some(source)) => {
-            let (version, canary) = lambda.alias_versions(function, source).await?;
-            if version == "$LATEST" {
-                return Err(Error::usage(format!(
-                    "alias {function}:{source} serves $LATEST, which is not a published version: publish it (deploy) first"
-                )));
-            }
-            if let Some(canary) = canary {
-                log.warn(&format!(
-                    "alias {source} also routes a share to canary version {canary}: promoting its primary version {version} only"
-                ));
-            }
-            log.step(&format!("alias {source} serves version {version}"));
-            Some(version)
-        }
-        (None, None) => None,
-    };
-    let promotion = match (target_version, args.to.weight) {
-        (Some(version), _) => {
-            let details = lambda.version(function, &version).await?;
-            hashes.insert(details.version, details.code_sha256);
-            Promotion::Version(version)
-        }
-        (None, Some(weight)) => Promotion::Weight(weight),
-        (None, None) => Promotion::Canary,
-    };
-    let change = plan::promote(&before, &promotion).map_err(Error::usage)?;
-    let context = ChangeContext {
-        function,
-        alias,
+    let report = alias::observe_decide_apply(
+        &lambda,
+        &log,
+        (function, alias),
         dry_run,
-        hashes: &hashes,
-    };
-    let report = alias::apply_change(&lambda, &log, &observed, &before, &change, &context).await?;
+        async |before, hashes| {
+            let promotion = match target_version(&lambda, &log, function, &args.to).await? {
+                Some(version) => {
+                    let details = lambda.version(function, &version).await?;
+                    hashes.insert(details.version, details.code_sha256);
+                    Promotion::Version(version)
+                }
+                None => args.to.weight.map_or(Promotion::Canary, Promotion::Weight),
+            };
+            plan::promote(before, &promotion).map_err(Error::usage)
+        },
+    )
+    .await?;
     report::emit(&report, args.common.output == OutputFormat::Json)
+}
+
+/// The version `--version` names, or the one `--from-alias` serves.
+async fn target_version(
+    lambda: &Lambda,
+    log: &Log,
+    function: &str,
+    to: &PromoteTo,
+) -> Result<Option<String>> {
+    let source = match (&to.version, &to.from_alias) {
+        (Some(version), _) => return Ok(Some(version.clone())),
+        (None, Some(source)) => source,
+        (None, None) => return Ok(None),
+    };
+    let (version, canary) = lambda.alias_versions(function, source).await?;
+    if version == "$LATEST" {
+        return Err(Error::usage(format!(
+            "alias {function}:{source} serves $LATEST, which is not a published version: publish it (deploy) first"
+        )));
+    }
+    if let Some(canary) = canary {
+        log.warn(&format!(
+            "alias {source} also routes a share to canary version {canary}: promoting its primary version {version} only"
+        ));
+    }
+    log.step(&format!("alias {source} serves version {version}"));
+    Ok(Some(version))
 }

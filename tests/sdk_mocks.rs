@@ -354,3 +354,136 @@ async fn a_missing_function_is_a_clear_error_naming_it() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn promote_writes_carry_the_alias_revision_and_the_rollback_record() {
+    use lambda_rollout::alias::{ChangeContext, apply_change, known_hashes};
+    use lambda_rollout::plan::{AliasState, Canary, Observed, Promotion, VersionState, promote};
+
+    let before = AliasState {
+        arn: format!("{ARN}:live"),
+        revision_id: Some("rev-7".into()),
+        description: "orders API".into(),
+        primary: VersionState {
+            version: "3".into(),
+            code_sha256: "h3=".into(),
+        },
+        canary: Some(Canary {
+            version: VersionState {
+                version: "4".into(),
+                code_sha256: "h4=".into(),
+            },
+            weight: 0.1,
+        }),
+    };
+    let observed = Observed {
+        function_arn: ARN.into(),
+        latest: lambda_rollout::plan::Latest {
+            code_sha256: "h4=".into(),
+            revision_id: None,
+            update_in_progress: false,
+        },
+        alias: Some(before.clone()),
+    };
+    let write = mock!(Client::update_alias)
+        .match_requests(|r| {
+            r.revision_id() == Some("rev-7")
+                && r.function_version() == Some("4")
+                && r.description() == Some("orders API [lambda-rollout rollback-to=3 promoted=4]")
+                && r.routing_config()
+                    .and_then(|c| c.additional_version_weights())
+                    .is_some_and(|w| w.is_empty())
+        })
+        .then_output(|| UpdateAliasOutput::builder().build());
+    let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&write]);
+    let change = promote(&before, &Promotion::Canary).unwrap();
+    let hashes = known_hashes(&before);
+    let context = ChangeContext {
+        function: "orders",
+        alias: "live",
+        dry_run: false,
+        hashes: &hashes,
+    };
+
+    let report = apply_change(
+        &Lambda::new(client, Log::default()),
+        &Log::default(),
+        &observed,
+        &before,
+        &change,
+        &context,
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(write.num_calls(), 1);
+    assert_eq!(
+        (report.version.as_str(), report.previous_version.as_str()),
+        ("4", "3")
+    );
+    assert_eq!(report.code_sha256, "h4=");
+}
+
+#[tokio::test]
+async fn a_rollback_racing_another_write_decides_again_on_the_fresh_alias() {
+    use lambda_rollout::alias::observe_decide_apply;
+    use lambda_rollout::plan::rollback;
+
+    let canary_alias = |revision: &str, canary: &str| {
+        GetAliasOutput::builder()
+            .alias_arn(format!("{ARN}:live"))
+            .function_version("1")
+            .revision_id(revision)
+            .routing_config(
+                AliasRoutingConfiguration::builder()
+                    .additional_version_weights(canary, 0.1)
+                    .build(),
+            )
+            .build()
+    };
+    // First read: canary 2 at rev-a. Another job replaces the canary with 3
+    // before our write lands; the fresh read shows rev-b with canary 3.
+    let get_alias = mock!(Client::get_alias)
+        .sequence()
+        .output(move || canary_alias("rev-a", "2"))
+        .output(move || canary_alias("rev-b", "3"))
+        .build();
+    let mut rules = reads(STABLE_HASH);
+    for version in ["2", "3"] {
+        rules.push(
+            mock!(Client::get_function_configuration)
+                .match_requests(move |r| r.qualifier() == Some(version))
+                .then_output(move || configuration(version, "canary-hash=")),
+        );
+    }
+    let stale = mock!(Client::update_alias)
+        .match_requests(|r| r.revision_id() == Some("rev-a"))
+        .then_error(precondition_failed);
+    let fresh = mock!(Client::update_alias)
+        .match_requests(|r| {
+            r.revision_id() == Some("rev-b")
+                && r.function_version() == Some("1")
+                && r.description().is_some_and(|d| d.contains("canary-removed=3"))
+        })
+        .then_output(|| UpdateAliasOutput::builder().build());
+    rules.extend([get_alias.clone(), stale.clone(), fresh.clone()]);
+    let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &rules);
+    let lambda = Lambda::new(client, Log::default());
+
+    let report = observe_decide_apply(
+        &lambda,
+        &Log::default(),
+        ("orders", "live"),
+        false,
+        async |before, _| rollback(before, None).map_err(Error::usage),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!((stale.num_calls(), fresh.num_calls()), (1, 1));
+    assert_eq!(
+        report.previous_version, "3",
+        "the canary removed is the one the fresh read showed"
+    );
+    assert_eq!(report.result.as_str(), "rolled-back");
+}
