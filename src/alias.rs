@@ -182,8 +182,10 @@ fn change_report(
         canary_weight,
         result: change.outcome,
         dry_run: context.dry_run,
+        rollback_reason: String::new(),
         target: format!("{}:{}", context.function, context.alias),
         note: change.note.clone(),
+        timeline: None,
     }
 }
 

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
+use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_lambda::Client;
 use aws_sdk_lambda::client::Waiters;
 use aws_sdk_lambda::config::ProvideCredentials;
@@ -28,7 +28,7 @@ pub struct Lambda {
 /// Load the standard AWS configuration (env, profile, web identity, instance
 /// role; `AWS_ENDPOINT_URL` honoured) and check that a region and credentials
 /// are there before any request is made.
-pub async fn connect(region: Option<&str>, log: Log) -> Result<Lambda> {
+pub async fn load_config(region: Option<&str>, log: Log) -> Result<SdkConfig> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(region) = region {
         loader = loader.region(aws_sdk_lambda::config::Region::new(region.to_string()));
@@ -47,6 +47,12 @@ pub async fn connect(region: Option<&str>, log: Log) -> Result<Lambda> {
         .provide_credentials()
         .await
         .map_err(|e| no_credentials(&DisplayErrorContext(e).to_string()))?;
+    Ok(config)
+}
+
+/// [`load_config`], then a Lambda client.
+pub async fn connect(region: Option<&str>, log: Log) -> Result<Lambda> {
+    let config = load_config(region, log).await?;
     Ok(Lambda::new(Client::new(&config), log))
 }
 
@@ -366,11 +372,12 @@ impl Lambda {
         canary: Option<(&str, f64)>,
         description: Option<&str>,
         revision_id: Option<&str>,
-    ) -> Result<()> {
+    ) -> Result<Option<String>> {
         self.log
             .detail(&format!("UpdateAlias {function}:{alias} → {primary} {canary:?}"));
         let weights: HashMap<String, f64> = canary.map(|(v, w)| (v.to_string(), w)).into_iter().collect();
-        self.client
+        let updated = self
+            .client
             .update_alias()
             .function_name(function)
             .name(alias)
@@ -385,7 +392,7 @@ impl Lambda {
             .send()
             .await
             .map_err(|e| conflict_or_failure(e, &format!("update alias {function}:{alias}")))?;
-        Ok(())
+        Ok(updated.revision_id().map(str::to_string))
     }
 
     /// One published version: its code hash, description and last change.
@@ -450,6 +457,73 @@ impl Lambda {
             .and_then(|w| w.keys().next().cloned());
         Ok((found.function_version().unwrap_or_default().to_string(), canary))
     }
+
+    /// Invoke one version with a payload. Returns the function error (if
+    /// the function failed) and the response payload.
+    pub async fn invoke(
+        &self,
+        function: &str,
+        version: &str,
+        payload: Vec<u8>,
+    ) -> Result<(Option<String>, String)> {
+        self.log.detail(&format!("Invoke {function}:{version}"));
+        let out = self
+            .client
+            .invoke()
+            .function_name(function)
+            .qualifier(version)
+            .payload(Blob::new(payload))
+            .send()
+            .await
+            .map_err(|e| {
+                Error::failed(format!(
+                    "failed to invoke version {version} of {function}: {}",
+                    describe(&e)
+                ))
+            })?;
+        let body = out
+            .payload()
+            .map(|p| String::from_utf8_lossy(p.as_ref()).into_owned())
+            .unwrap_or_default();
+        Ok((out.function_error().map(str::to_string), body))
+    }
+
+    /// The alias as it is now: routing, revision and description, for a
+    /// write that must not undo someone else's.
+    pub async fn alias_now(&self, function: &str, alias: &str) -> Result<AliasNow> {
+        self.log.detail(&format!("GetAlias {function}:{alias}"));
+        let found = self
+            .client
+            .get_alias()
+            .function_name(function)
+            .name(alias)
+            .send()
+            .await
+            .map_err(|e| {
+                Error::failed(format!(
+                    "failed to read alias {function}:{alias}: {}",
+                    describe(&e)
+                ))
+            })?;
+        Ok(AliasNow {
+            primary: found.function_version().unwrap_or_default().to_string(),
+            canary: found
+                .routing_config()
+                .and_then(|r| r.additional_version_weights())
+                .and_then(|w| w.iter().next().map(|(v, w)| (v.clone(), *w))),
+            revision_id: found.revision_id().map(str::to_string),
+            description: found.description().unwrap_or_default().to_string(),
+        })
+    }
+}
+
+/// An alias read just before writing it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AliasNow {
+    pub primary: String,
+    pub canary: Option<(String, f64)>,
+    pub revision_id: Option<String>,
+    pub description: String,
 }
 
 /// What `status` shows of one version.

@@ -4,9 +4,12 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
+use crate::gates::OnNoData;
+use crate::strategy::{Strategy, parse_interval, parse_strategy};
 use crate::values::{Weight, parse_alias, parse_bool, parse_function_name, parse_version, parse_weight};
 
 #[derive(Debug, Parser)]
@@ -24,7 +27,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Package (or take a zip), skip if unchanged, publish, and point the alias at it.
-    Deploy(DeployArgs),
+    Deploy(Box<DeployArgs>),
     /// Move the alias's canary to 100 % (or to --weight), or point it at a version or another alias's version.
     Promote(PromoteArgs),
     /// Drop the canary; or return to the version live before the last promotion; or to --to-version.
@@ -130,8 +133,11 @@ pub struct DeployArgs {
 
     /// Traffic share for the new version: 0.1 or 10%. 100% switches at once; 0 publishes a dark canary.
     /// Default: 10% for new code; an existing canary keeps its weight.
-    #[arg(long, env = "LAMBDA_ROLLOUT_CANARY_WEIGHT", value_parser = parse_weight)]
+    #[arg(long, env = "LAMBDA_ROLLOUT_CANARY_WEIGHT", value_parser = parse_weight, conflicts_with = "strategy")]
     pub canary_weight: Option<Weight>,
+
+    #[command(flatten)]
+    pub rollout: RolloutArgs,
 
     /// Description of the published version. Default: the commit and run, when GitHub provides them.
     #[arg(long, env = "LAMBDA_ROLLOUT_DESCRIPTION")]
@@ -142,6 +148,86 @@ pub struct DeployArgs {
 
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// A progressive rollout and its health gates (all optional).
+#[derive(Debug, Args)]
+pub struct RolloutArgs {
+    /// Staged rollout: Canary10Percent5Minutes (any of CodeDeploy's nine, with or without the
+    /// CodeDeployDefault.Lambda prefix), canary:10%:5m, linear:10%:1m, or steps 5%,25%,50%,100%.
+    #[arg(long, env = "LAMBDA_ROLLOUT_STRATEGY", value_parser = parse_strategy, help_heading = "Rollout")]
+    pub strategy: Option<Strategy>,
+
+    /// Wait after each explicit step (such as 2m); with --strategy 5%,25%,100%.
+    #[arg(long, env = "LAMBDA_ROLLOUT_STEP_INTERVAL", value_parser = parse_interval, help_heading = "Rollout")]
+    pub step_interval: Option<Duration>,
+
+    /// How often the gates are read during a step.
+    #[arg(long, env = "LAMBDA_ROLLOUT_POLL_INTERVAL", value_parser = parse_interval, default_value = "30s", help_heading = "Rollout")]
+    pub poll_interval: Duration,
+
+    /// CloudWatch alarm whose ALARM state fails the rollout (repeatable; one per line in the variable).
+    #[arg(long = "alarm", value_name = "NAME", env = "LAMBDA_ROLLOUT_ALARM", value_delimiter = '\n', action = ArgAction::Append, help_heading = "Health gates")]
+    pub alarms: Vec<String>,
+
+    /// Ignore the alarms that are already in ALARM when the rollout starts.
+    #[arg(long, env = "LAMBDA_ROLLOUT_IGNORE_ALARMS_ALREADY_FIRING", value_name = "BOOL", num_args = 0..=1,
+          require_equals = true, default_missing_value = "true", default_value = "false",
+          value_parser = parse_bool, action = ArgAction::Set, help_heading = "Health gates")]
+    pub ignore_alarms_already_firing: bool,
+
+    /// Fail when the canary's error rate (Errors / Invocations) exceeds this (such as 5% or 0.05).
+    #[arg(long, env = "LAMBDA_ROLLOUT_MAX_ERROR_RATE", value_parser = parse_weight, help_heading = "Health gates")]
+    pub max_error_rate: Option<Weight>,
+
+    /// Fail when the canary's error or throttle rate exceeds the stable version's by more than this.
+    #[arg(long, env = "LAMBDA_ROLLOUT_MAX_ERROR_RATE_INCREASE", value_parser = parse_weight, help_heading = "Health gates")]
+    pub max_error_rate_increase: Option<Weight>,
+
+    /// Invocations the canary needs before its error rate is judged.
+    #[arg(
+        long,
+        env = "LAMBDA_ROLLOUT_MIN_INVOCATIONS",
+        default_value_t = 100,
+        help_heading = "Health gates"
+    )]
+    pub min_invocations: u64,
+
+    /// When the canary has too few invocations at the end of a step: pass, fail, or extend the step (by at most one interval) and then fail.
+    #[arg(long, env = "LAMBDA_ROLLOUT_ON_NO_DATA", value_enum, default_value_t = OnNoData::Extend, help_heading = "Health gates")]
+    pub on_no_data: OnNoData,
+
+    /// Shell command run before any traffic moves; non-zero exit fails the rollout.
+    /// It gets ROLLOUT_FUNCTION, ROLLOUT_ALIAS, ROLLOUT_NEW_VERSION, ROLLOUT_STABLE_VERSION, ROLLOUT_WEIGHT.
+    #[arg(
+        long,
+        env = "LAMBDA_ROLLOUT_PRE_TRAFFIC_HOOK",
+        value_name = "CMD",
+        help_heading = "Health gates"
+    )]
+    pub pre_traffic_hook: Option<String>,
+
+    /// Shell command run after the new version has all the traffic; non-zero exit rolls back.
+    #[arg(
+        long,
+        env = "LAMBDA_ROLLOUT_POST_TRAFFIC_HOOK",
+        value_name = "CMD",
+        help_heading = "Health gates"
+    )]
+    pub post_traffic_hook: Option<String>,
+
+    /// Time limit for each hook.
+    #[arg(long, env = "LAMBDA_ROLLOUT_HOOK_TIMEOUT", value_parser = parse_interval, default_value = "5m", help_heading = "Health gates")]
+    pub hook_timeout: Duration,
+
+    /// JSON payload to invoke the new version with before shifting traffic; a function error fails the rollout.
+    #[arg(
+        long,
+        env = "LAMBDA_ROLLOUT_SMOKE_PAYLOAD",
+        value_name = "FILE",
+        help_heading = "Health gates"
+    )]
+    pub smoke_payload: Option<PathBuf>,
 }
 
 /// Where the code comes from: exactly one of a directory or a zip.

@@ -3,24 +3,32 @@
 
 use crate::alias::{self, Route, routing_text};
 use crate::aws::{self, Lambda};
-use crate::cli::{DeployArgs, OutputFormat};
+use crate::cli::{DeployArgs, OutputFormat, RolloutArgs};
 use crate::error::{Error, Result};
+use crate::gates::Thresholds;
+use crate::health::GateConfig;
+use crate::monitor::Monitor;
 use crate::package::{self, Package};
-use crate::plan::{self, AliasStep, CodeStep, Observed, Plan, Version};
+use crate::plan::{self, AliasStep, CodeStep, Observed, Outcome, Plan, Version};
 use crate::report::{self, AliasReport, Log};
+use crate::rollout::Watch;
+use crate::staged::{self, Rollout};
+use crate::strategy::Step;
 use crate::values::Weight;
 
 /// Longest version description Lambda accepts.
 const DESCRIPTION_LIMIT: usize = 256;
 
 /// What one deploy asks for, after parsing.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct DeployRequest {
     pub function: String,
     pub alias: String,
     pub weight: Option<Weight>,
     pub description: String,
     pub dry_run: bool,
+    /// `--strategy`: a staged rollout instead of one canary weight.
+    pub rollout: Option<Rollout>,
 }
 
 /// The `deploy` command: package, connect, deploy, report.
@@ -41,16 +49,96 @@ pub async fn run(args: DeployArgs, github: bool) -> Result<()> {
         None => default_description(|name| std::env::var(name).ok().filter(|v| !v.is_empty())),
     };
     let package = load_code(&args.code, &args.excludes.globs, &log)?;
+    let settings = rollout_settings(&args.rollout)?;
+    let config = aws::load_config(args.target.region.as_deref(), log).await?;
     let request = DeployRequest {
         function: args.target.function_name,
         alias: args.target.alias,
         weight: args.canary_weight,
         description,
         dry_run: args.dry_run.dry_run,
+        rollout: settings.map(|(steps, watch, gates)| Rollout {
+            steps,
+            watch,
+            gates,
+            monitor: Monitor::new(&config, log),
+        }),
     };
-    let lambda = aws::connect(args.target.region.as_deref(), log).await?;
+    let lambda = Lambda::new(aws_sdk_lambda::Client::new(&config), log);
     let report = deploy(&lambda, &request, &package, log).await?;
-    report::emit(&report, args.common.output == OutputFormat::Json)
+    report::emit(&report, args.common.output == OutputFormat::Json)?;
+    match report.result {
+        // The step's outputs say what happened; the exit status fails the job.
+        Outcome::RolledBack => Err(Error::failed(format!("rolled back: {}", report.rollback_reason))),
+        _ => Ok(()),
+    }
+}
+
+/// Check the rollout flags before any request: a schedule, how to watch it,
+/// and the gates. Gate flags without `--strategy` are refused.
+fn rollout_settings(args: &RolloutArgs) -> Result<Option<(Vec<Step>, Watch, GateConfig)>> {
+    let thresholds =
+        (args.max_error_rate.is_some() || args.max_error_rate_increase.is_some()).then(|| Thresholds {
+            max_error_rate: args.max_error_rate.map(Weight::fraction),
+            max_error_rate_increase: args.max_error_rate_increase.map(Weight::fraction),
+            min_invocations: args.min_invocations as f64,
+        });
+    let smoke_payload = match &args.smoke_payload {
+        None => None,
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| {
+                Error::usage(format!(
+                    "--smoke-payload '{}' cannot be read: {e}",
+                    path.display()
+                ))
+            })?;
+            serde_json::from_slice::<serde_json::Value>(&bytes).map_err(|e| {
+                Error::usage(format!(
+                    "--smoke-payload '{}' is not JSON ({e}): Lambda payloads are JSON",
+                    path.display()
+                ))
+            })?;
+            Some(bytes)
+        }
+    };
+    let alarms: Vec<String> = args
+        .alarms
+        .iter()
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty())
+        .collect();
+    let gates = GateConfig {
+        alarms,
+        ignore_alarms_already_firing: args.ignore_alarms_already_firing,
+        thresholds,
+        pre_traffic_hook: args.pre_traffic_hook.clone(),
+        post_traffic_hook: args.post_traffic_hook.clone(),
+        hook_timeout: args.hook_timeout,
+        smoke_payload,
+    };
+    let Some(strategy) = &args.strategy else {
+        let gate_flags = !gates.alarms.is_empty()
+            || gates.thresholds.is_some()
+            || gates.pre_traffic_hook.is_some()
+            || gates.post_traffic_hook.is_some()
+            || gates.smoke_payload.is_some()
+            || args.step_interval.is_some();
+        if gate_flags {
+            return Err(Error::usage(
+                "health gates and --step-interval need --strategy (such as --strategy canary:10%:5m): they watch a staged rollout",
+            ));
+        }
+        return Ok(None);
+    };
+    let steps = strategy.schedule(args.step_interval).map_err(Error::usage)?;
+    // Late data may extend a step by at most one more interval.
+    let max_extension = steps.iter().map(|s| s.wait).max().unwrap_or_default();
+    let watch = Watch {
+        poll: args.poll_interval,
+        on_no_data: args.on_no_data,
+        max_extension,
+    };
+    Ok(Some((steps, watch, gates)))
 }
 
 /// Build or read the zip, before any request is sent.
@@ -122,6 +210,19 @@ pub async fn deploy(
         for note in &plan.notes {
             log.warn(note);
         }
+        if let Some(rollout) = &request.rollout
+            && let Some(target) = staged::target(&observed, &plan)
+        {
+            return staged::run(
+                (lambda, request, package),
+                &observed,
+                &plan,
+                rollout,
+                target,
+                &log,
+            )
+            .await;
+        }
         if request.dry_run {
             narrate_plan(&plan, request, &log);
             return Ok(report(request, package, &observed, &plan, None));
@@ -143,8 +244,9 @@ pub async fn deploy(
     }
 }
 
-/// Carry out the plan. Returns the version this run published, if any.
-async fn apply(
+/// Carry out the plan's code step: wait for an update in progress, upload
+/// if needed, publish. Returns the version this run published, if any.
+pub(crate) async fn publish_code(
     lambda: &Lambda,
     request: &DeployRequest,
     package: &Package,
@@ -192,6 +294,20 @@ async fn apply(
             )
         }
     };
+    Ok(published)
+}
+
+/// Carry out the plan. Returns the version this run published, if any.
+async fn apply(
+    lambda: &Lambda,
+    request: &DeployRequest,
+    package: &Package,
+    observed: &Observed,
+    plan: &Plan,
+    log: &Log,
+) -> Result<Option<String>> {
+    let function = request.function.as_str();
+    let published = publish_code(lambda, request, package, observed, plan, log).await?;
     let resolve = |v: &Version| v.resolve(published.as_deref()).unwrap_or_default();
     let primary = resolve(&plan.routing.primary);
     let canary = plan.routing.canary.as_ref().map(|(v, w)| (resolve(v), *w));
@@ -280,8 +396,10 @@ fn report(
         canary_weight,
         result: plan.outcome,
         dry_run: request.dry_run,
+        rollback_reason: String::new(),
         target: format!("{}:{}", request.function, request.alias),
         note: None,
+        timeline: None,
     }
 }
 

@@ -38,7 +38,7 @@ fn main() -> ExitCode {
 /// Run one command to completion. `package` needs no AWS and no async runtime.
 fn run(command: Command, github: bool) -> Result<()> {
     match command {
-        Command::Deploy(args) => block_on(deploy::run(args, github)),
+        Command::Deploy(args) => block_on(deploy::run(*args, github)),
         Command::Promote(args) => block_on(promote::run(args, github)),
         Command::Rollback(args) => block_on(rollback::run(args, github)),
         Command::Status(args) => block_on(status::run(args, github)),

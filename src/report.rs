@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::plan::Outcome;
+use crate::rollout::RolloutResult;
 use crate::values::percent;
 
 /// Progress narration on stderr: one line per step, AWS requests with `--verbose`.
@@ -78,12 +79,46 @@ pub struct AliasReport {
     pub canary_weight: f64,
     pub result: Outcome,
     pub dry_run: bool,
+    /// Why a rollout put the alias back on the stable version (empty otherwise).
+    pub rollback_reason: String,
     /// `function:alias`, for the text report.
     #[serde(skip)]
     pub target: String,
     /// Why nothing changed (promote, rollback), for the text report.
     #[serde(skip)]
     pub note: Option<String>,
+    /// The steps of a staged rollout, for the step summary.
+    #[serde(skip)]
+    pub timeline: Option<RolloutResult>,
+}
+
+impl AliasReport {
+    /// The starting point of a staged rollout's report, before its steps run.
+    pub fn for_rollout(
+        observed: &crate::plan::Observed,
+        request: &crate::deploy::DeployRequest,
+        package: &crate::package::Package,
+        result: Outcome,
+    ) -> AliasReport {
+        AliasReport {
+            function_arn: observed.function_arn.clone(),
+            alias_arn: observed.alias.as_ref().map_or_else(
+                || format!("{}:{}", observed.function_arn, request.alias),
+                |a| a.arn.clone(),
+            ),
+            version: String::new(),
+            previous_version: String::new(),
+            code_sha256: package.code_sha256.clone(),
+            skipped: false,
+            canary_weight: 0.0,
+            result,
+            dry_run: request.dry_run,
+            rollback_reason: String::new(),
+            target: format!("{}:{}", request.function, request.alias),
+            note: None,
+            timeline: None,
+        }
+    }
 }
 
 impl AliasReport {
@@ -113,8 +148,13 @@ impl AliasReport {
                 format!("{}: {}", self.target, self.note.as_deref().unwrap_or_default())
             }
             Outcome::RolledBack => format!(
-                "{}: {would}rolled back, {version} serves 100%{}",
+                "{}: {would}rolled back{}, {version} serves 100%{}",
                 self.target,
+                if self.rollback_reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", self.rollback_reason)
+                },
                 if self.previous_version.is_empty() {
                     String::new()
                 } else {
@@ -215,6 +255,10 @@ pub fn outputs(report: &impl Serialize) -> Vec<(String, String)> {
 pub trait Report: Serialize + fmt::Display {
     fn title(&self) -> String;
     fn summary_line(&self) -> String;
+    /// More markdown for the step summary, after the outputs table.
+    fn details(&self) -> String {
+        String::new()
+    }
 }
 
 impl Report for AliasReport {
@@ -224,6 +268,43 @@ impl Report for AliasReport {
     fn summary_line(&self) -> String {
         self.headline()
     }
+    fn details(&self) -> String {
+        self.timeline.as_ref().map(timeline_markdown).unwrap_or_default()
+    }
+}
+
+/// The steps of a rollout as a table, and the weight over time as a chart.
+pub fn timeline_markdown(timeline: &RolloutResult) -> String {
+    let minutes = |d: std::time::Duration| d.as_secs_f64() / 60.0;
+    let mut text =
+        String::from("| step | weight | started (min) | lasted (min) | verdict |\n|---|---|---|---|---|\n");
+    for (index, step) in timeline.steps.iter().enumerate() {
+        text.push_str(&format!(
+            "| {} | {} | {:.1} | {:.1} | {} |\n",
+            index + 1,
+            percent(step.weight),
+            minutes(step.started),
+            minutes(step.ended.saturating_sub(step.started)),
+            step.verdict.replace('|', "\\|")
+        ));
+    }
+    // The weight over time: each step's weight from its start, and 0 after a rollback.
+    let mut points: Vec<(f64, f64)> = timeline
+        .steps
+        .iter()
+        .map(|s| (minutes(s.started), s.weight * 100.0))
+        .collect();
+    if timeline.rollback_reason.is_some() {
+        points.push((minutes(timeline.elapsed), 0.0));
+    }
+    let xs: Vec<String> = points.iter().map(|(x, _)| format!("\"{x:.1}\"")).collect();
+    let ys: Vec<String> = points.iter().map(|(_, y)| format!("{y:.0}")).collect();
+    text.push_str(&format!(
+        "\n```mermaid\nxychart-beta\n    title \"new version's share of traffic\"\n    x-axis \"minutes\" [{}]\n    y-axis \"weight %\" 0 --> 100\n    line [{}]\n```\n\n",
+        xs.join(", "),
+        ys.join(", ")
+    ));
+    text
 }
 
 impl Report for PackageReport {
@@ -309,6 +390,7 @@ fn markdown(report: &impl Report) -> String {
         text.push_str(&format!("| {key} | {value} |\n"));
     }
     text.push('\n');
+    text.push_str(&report.details());
     text
 }
 
@@ -327,8 +409,10 @@ mod tests {
             canary_weight: weight,
             result,
             dry_run: false,
+            rollback_reason: String::new(),
             target: "f:live".into(),
             note: None,
+            timeline: None,
         }
     }
 
@@ -347,7 +431,8 @@ mod tests {
                 "skipped",
                 "canary-weight",
                 "result",
-                "dry-run"
+                "dry-run",
+                "rollback-reason"
             ]
         );
         assert!(fields.contains(&("canary-weight".into(), "0.1".into())));

@@ -195,7 +195,9 @@ async fn watch_step(
         clock.sleep(watch.poll.min(deadline - clock.now())).await;
         let now = clock.now();
         let reading = gates.check(step.weight, started).await;
-        let left = humantime::format_duration(Duration::from_secs(deadline.saturating_sub(now).as_secs()));
+        let left = humantime::format_duration(Duration::from_secs(
+            deadline.saturating_sub(now).as_secs_f64().round() as u64,
+        ));
         match reading {
             Reading::Fail(why) => return Some(format!("{label} at {}: {why}", percent(step.weight))),
             Reading::Pass(detail) => log.step(&format!("{label}: {detail}; {left} left")),

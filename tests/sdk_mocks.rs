@@ -43,6 +43,7 @@ fn request() -> DeployRequest {
         weight: Weight::new(0.1),
         description: "test".into(),
         dry_run: false,
+        rollout: None,
     }
 }
 
