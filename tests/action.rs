@@ -125,6 +125,18 @@ fn every_input_reaches_the_binary_through_env_never_through_run() {
             );
         }
     }
+    // And every variable a command reads has an input.
+    let read: std::collections::BTreeSet<&str> = help
+        .split("[env: ")
+        .skip(1)
+        .filter_map(|rest| rest.split('=').next())
+        .collect();
+    for variable in read {
+        assert!(
+            mapped.values().any(|v| v == variable),
+            "{variable} is read by the binary but no input sets it"
+        );
+    }
     // Outputs mirror DESIGN.md's list.
     let outputs: Vec<&String> = action["outputs"].as_object().unwrap().keys().collect();
     for key in [
