@@ -183,6 +183,7 @@ fn change_report(
         result: change.outcome,
         dry_run: context.dry_run,
         rollback_reason: String::new(),
+        deployment_id: String::new(),
         target: format!("{}:{}", context.function, context.alias),
         note: change.note.clone(),
         timeline: None,

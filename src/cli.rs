@@ -228,6 +228,56 @@ pub struct RolloutArgs {
         help_heading = "Health gates"
     )]
     pub smoke_payload: Option<PathBuf>,
+
+    /// Who shifts the traffic: inline (this process, watching the gates) or codedeploy (AWS CodeDeploy).
+    #[arg(long, env = "LAMBDA_ROLLOUT_ENGINE", value_enum, default_value_t = Engine::Inline, help_heading = "Rollout")]
+    pub engine: Engine,
+
+    /// CodeDeploy application (compute platform Lambda) for --engine codedeploy.
+    #[arg(
+        long,
+        env = "LAMBDA_ROLLOUT_CODEDEPLOY_APPLICATION",
+        value_name = "NAME",
+        help_heading = "CodeDeploy"
+    )]
+    pub codedeploy_application: Option<String>,
+
+    /// CodeDeploy deployment group for --engine codedeploy.
+    #[arg(
+        long,
+        env = "LAMBDA_ROLLOUT_CODEDEPLOY_DEPLOYMENT_GROUP",
+        value_name = "NAME",
+        help_heading = "CodeDeploy"
+    )]
+    pub codedeploy_deployment_group: Option<String>,
+
+    /// Lambda function CodeDeploy runs as the BeforeAllowTraffic hook.
+    #[arg(
+        long,
+        env = "LAMBDA_ROLLOUT_CODEDEPLOY_BEFORE_ALLOW_TRAFFIC",
+        value_name = "FUNCTION",
+        help_heading = "CodeDeploy"
+    )]
+    pub codedeploy_before_allow_traffic: Option<String>,
+
+    /// Lambda function CodeDeploy runs as the AfterAllowTraffic hook.
+    #[arg(
+        long,
+        env = "LAMBDA_ROLLOUT_CODEDEPLOY_AFTER_ALLOW_TRAFFIC",
+        value_name = "FUNCTION",
+        help_heading = "CodeDeploy"
+    )]
+    pub codedeploy_after_allow_traffic: Option<String>,
+
+    /// Wait for the CodeDeploy deployment to succeed, at most this long (default: do not wait).
+    #[arg(long, env = "LAMBDA_ROLLOUT_CODEDEPLOY_WAIT", value_name = "DURATION", value_parser = parse_interval, help_heading = "CodeDeploy")]
+    pub codedeploy_wait: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Engine {
+    Inline,
+    Codedeploy,
 }
 
 /// Where the code comes from: exactly one of a directory or a zip.

@@ -3,9 +3,10 @@
 
 use crate::alias::{self, Route, routing_text};
 use crate::aws::{self, Lambda};
-use crate::cli::{DeployArgs, OutputFormat, RolloutArgs};
+use crate::cli::{DeployArgs, Engine, OutputFormat, RolloutArgs};
 use crate::error::{Error, Result};
 use crate::gates::Thresholds;
+use crate::handoff::{self, Handoff, HandoffSettings};
 use crate::health::GateConfig;
 use crate::monitor::Monitor;
 use crate::package::{self, Package};
@@ -29,6 +30,8 @@ pub struct DeployRequest {
     pub dry_run: bool,
     /// `--strategy`: a staged rollout instead of one canary weight.
     pub rollout: Option<Rollout>,
+    /// `--engine codedeploy`: CodeDeploy shifts the traffic.
+    pub handoff: Option<Handoff>,
 }
 
 /// The `deploy` command: package, connect, deploy, report.
@@ -49,7 +52,11 @@ pub async fn run(args: DeployArgs, github: bool) -> Result<()> {
         None => default_description(|name| std::env::var(name).ok().filter(|v| !v.is_empty())),
     };
     let package = load_code(&args.code, &args.excludes.globs, &log)?;
-    let settings = rollout_settings(&args.rollout)?;
+    let codedeploy = codedeploy_settings(&args.rollout)?;
+    let settings = match codedeploy {
+        Some(_) => None,
+        None => rollout_settings(&args.rollout)?,
+    };
     let config = aws::load_config(args.target.region.as_deref(), log).await?;
     let request = DeployRequest {
         function: args.target.function_name,
@@ -63,6 +70,10 @@ pub async fn run(args: DeployArgs, github: bool) -> Result<()> {
             gates,
             monitor: Monitor::new(&config, log),
         }),
+        handoff: codedeploy.map(|settings| Handoff {
+            client: aws_sdk_codedeploy::Client::new(&config),
+            settings,
+        }),
     };
     let lambda = Lambda::new(aws_sdk_lambda::Client::new(&config), log);
     let report = deploy(&lambda, &request, &package, log).await?;
@@ -72,6 +83,58 @@ pub async fn run(args: DeployArgs, github: bool) -> Result<()> {
         Outcome::RolledBack => Err(Error::failed(format!("rolled back: {}", report.rollback_reason))),
         _ => Ok(()),
     }
+}
+
+/// With `--engine codedeploy`: check its flags before any request.
+fn codedeploy_settings(args: &RolloutArgs) -> Result<Option<HandoffSettings>> {
+    let codedeploy_flags = args.codedeploy_application.is_some()
+        || args.codedeploy_deployment_group.is_some()
+        || args.codedeploy_before_allow_traffic.is_some()
+        || args.codedeploy_after_allow_traffic.is_some()
+        || args.codedeploy_wait.is_some();
+    if args.engine == Engine::Inline {
+        if codedeploy_flags {
+            return Err(Error::usage("the --codedeploy-* flags need --engine codedeploy"));
+        }
+        return Ok(None);
+    }
+    let Some(strategy) = &args.strategy else {
+        return Err(Error::usage(
+            "--engine codedeploy needs --strategy with a CodeDeploy configuration, such as Canary10Percent5Minutes",
+        ));
+    };
+    let Some(config_name) = strategy.codedeploy_config() else {
+        return Err(Error::usage(
+            "--strategy has no predefined CodeDeploy configuration: with --engine codedeploy use one of CodeDeploy's nine (Canary10Percent5Minutes, Linear10PercentEvery1Minute, AllAtOnce, …), or the inline engine",
+        ));
+    };
+    let inline_only = !args.alarms.is_empty()
+        || args.max_error_rate.is_some()
+        || args.max_error_rate_increase.is_some()
+        || args.pre_traffic_hook.is_some()
+        || args.post_traffic_hook.is_some()
+        || args.smoke_payload.is_some()
+        || args.step_interval.is_some();
+    if inline_only {
+        return Err(Error::usage(
+            "--engine codedeploy takes its gates from the deployment group (alarms) and --codedeploy-before/after-allow-traffic (hook functions): --alarm, --max-error-rate*, the shell hooks, --smoke-payload and --step-interval belong to the inline engine",
+        ));
+    }
+    let (Some(application), Some(deployment_group)) =
+        (&args.codedeploy_application, &args.codedeploy_deployment_group)
+    else {
+        return Err(Error::usage(
+            "--engine codedeploy needs --codedeploy-application and --codedeploy-deployment-group",
+        ));
+    };
+    Ok(Some(HandoffSettings {
+        application: application.clone(),
+        deployment_group: deployment_group.clone(),
+        config_name,
+        before_allow_traffic: args.codedeploy_before_allow_traffic.clone(),
+        after_allow_traffic: args.codedeploy_after_allow_traffic.clone(),
+        wait: args.codedeploy_wait,
+    }))
 }
 
 /// Check the rollout flags before any request: a schedule, how to watch it,
@@ -209,6 +272,19 @@ pub async fn deploy(
         let plan = plan::deploy(&observed, &wanted);
         for note in &plan.notes {
             log.warn(note);
+        }
+        if let Some(handoff) = &request.handoff
+            && let Some(target) = staged::target(&observed, &plan)
+        {
+            return handoff::run(
+                (lambda, request, package),
+                &observed,
+                &plan,
+                handoff,
+                target,
+                &log,
+            )
+            .await;
         }
         if let Some(rollout) = &request.rollout
             && let Some(target) = staged::target(&observed, &plan)
@@ -397,6 +473,7 @@ fn report(
         result: plan.outcome,
         dry_run: request.dry_run,
         rollback_reason: String::new(),
+        deployment_id: String::new(),
         target: format!("{}:{}", request.function, request.alias),
         note: None,
         timeline: None,

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod deploy;
 pub mod error;
 pub mod gates;
+pub mod handoff;
 pub mod health;
 pub mod monitor;
 pub mod package;

@@ -119,6 +119,8 @@ pub enum Outcome {
     Promoted,
     /// Traffic went back to the stable or an earlier version.
     RolledBack,
+    /// Published; AWS CodeDeploy shifts the traffic (`--engine codedeploy`).
+    HandedOff,
 }
 
 impl Outcome {
@@ -131,6 +133,7 @@ impl Outcome {
             Outcome::CanaryDropped => "canary-dropped",
             Outcome::Promoted => "promoted",
             Outcome::RolledBack => "rolled-back",
+            Outcome::HandedOff => "handed-off",
         }
     }
 }

@@ -81,6 +81,8 @@ pub struct AliasReport {
     pub dry_run: bool,
     /// Why a rollout put the alias back on the stable version (empty otherwise).
     pub rollback_reason: String,
+    /// The CodeDeploy deployment shifting the traffic (`--engine codedeploy`).
+    pub deployment_id: String,
     /// `function:alias`, for the text report.
     #[serde(skip)]
     pub target: String,
@@ -114,6 +116,7 @@ impl AliasReport {
             result,
             dry_run: request.dry_run,
             rollback_reason: String::new(),
+            deployment_id: String::new(),
             target: format!("{}:{}", request.function, request.alias),
             note: None,
             timeline: None,
@@ -171,6 +174,16 @@ impl AliasReport {
             ),
             Outcome::Reweighted => format!("{}: canary {version} {would}set to {share}{rest}", self.target),
             Outcome::Promoted => format!("{}: {version} {would}promoted to 100%{was}", self.target),
+            Outcome::HandedOff => format!(
+                "{}: new code {would}published as {version}; CodeDeploy deployment {} shifts the traffic from version {}",
+                self.target,
+                if self.deployment_id.is_empty() {
+                    "(new)"
+                } else {
+                    &self.deployment_id
+                },
+                self.previous_version
+            ),
             Outcome::Published | Outcome::Reused => {
                 let how = if self.result == Outcome::Reused {
                     "published from code already in $LATEST"
@@ -410,6 +423,7 @@ mod tests {
             result,
             dry_run: false,
             rollback_reason: String::new(),
+            deployment_id: String::new(),
             target: "f:live".into(),
             note: None,
             timeline: None,
@@ -432,7 +446,8 @@ mod tests {
                 "canary-weight",
                 "result",
                 "dry-run",
-                "rollback-reason"
+                "rollback-reason",
+                "deployment-id"
             ]
         );
         assert!(fields.contains(&("canary-weight".into(), "0.1".into())));

@@ -166,6 +166,24 @@ impl Strategy {
     }
 }
 
+impl Strategy {
+    /// CodeDeploy's predefined configuration for this strategy, if it has one.
+    pub fn codedeploy_config(&self) -> Option<String> {
+        let (percent, minutes, linear) = match self {
+            Strategy::AllAtOnce => return Some("CodeDeployDefault.LambdaAllAtOnce".to_string()),
+            Strategy::Canary { weight, interval } => (weight.fraction(), interval.as_secs(), false),
+            Strategy::Linear { increment, interval } => (increment.fraction(), interval.as_secs(), true),
+            Strategy::Steps(_) => return None,
+        };
+        CODEDEPLOY
+            .iter()
+            .find(|(_, p, m, l)| {
+                (*p as f64 / 100.0 - percent).abs() < 1e-9 && m * 60 == minutes && *l == linear
+            })
+            .map(|(name, ..)| format!("CodeDeployDefault.Lambda{name}"))
+    }
+}
+
 /// How long a schedule takes if every gate passes.
 pub fn total_wait(steps: &[Step]) -> Duration {
     steps.iter().map(|s| s.wait).sum()
@@ -286,6 +304,29 @@ mod tests {
                 "{input}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn codedeploy_configurations() {
+        let name = |s: &str| parse_strategy(s).unwrap().codedeploy_config();
+        assert_eq!(
+            name("Canary10Percent5Minutes").as_deref(),
+            Some("CodeDeployDefault.LambdaCanary10Percent5Minutes")
+        );
+        assert_eq!(
+            name("canary:10%:15m").as_deref(),
+            Some("CodeDeployDefault.LambdaCanary10Percent15Minutes")
+        );
+        assert_eq!(
+            name("linear:10%:10m").as_deref(),
+            Some("CodeDeployDefault.LambdaLinear10PercentEvery10Minutes")
+        );
+        assert_eq!(
+            name("AllAtOnce").as_deref(),
+            Some("CodeDeployDefault.LambdaAllAtOnce")
+        );
+        assert_eq!(name("canary:7%:5m"), None);
+        assert_eq!(name("10%,100%"), None);
     }
 
     #[test]

@@ -513,3 +513,137 @@ async fn rollout_flags_are_checked_before_anything_is_sent() {
     assert!(aws.mutating().is_empty());
     assert_eq!(versions(&aws, "orders").await, ["1"]);
 }
+
+fn codedeploy(aws: &Emulator) -> aws_sdk_codedeploy::Client {
+    let config = aws_sdk_codedeploy::Config::builder()
+        .behavior_version(aws_sdk_codedeploy::config::BehaviorVersion::latest())
+        .region(aws_sdk_codedeploy::config::Region::new(REGION))
+        .endpoint_url(&aws.endpoint)
+        .credentials_provider(aws_sdk_codedeploy::config::Credentials::new(
+            ACCESS_KEY, SECRET_KEY, None, None, "tests",
+        ))
+        .build();
+    aws_sdk_codedeploy::Client::from_conf(config)
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_codedeploy_engine_hands_the_shift_over_with_a_lambda_appspec() {
+    // moto records CodeDeploy deployments but never runs them: this checks the
+    // request and its AppSpec, and that the alias is left to CodeDeploy.
+    let aws = Emulator::start();
+    stable_alias(&aws).await;
+    let client = codedeploy(&aws);
+    client
+        .create_application()
+        .application_name("orders-app")
+        .compute_platform(aws_sdk_codedeploy::types::ComputePlatform::Lambda)
+        .send()
+        .await
+        .unwrap();
+    client
+        .create_deployment_group()
+        .application_name("orders-app")
+        .deployment_group_name("orders-live")
+        .service_role_arn("arn:aws:iam::123456789012:role/codedeploy")
+        .send()
+        .await
+        .unwrap();
+    let code = source_dir(V2);
+    let result = deploy(
+        &aws,
+        "orders",
+        "live",
+        code.path(),
+        &[
+            "--engine",
+            "codedeploy",
+            "--strategy",
+            "Linear10PercentEvery2Minutes",
+            "--codedeploy-application",
+            "orders-app",
+            "--codedeploy-deployment-group",
+            "orders-live",
+            "--codedeploy-before-allow-traffic",
+            "orders-pre-hook",
+        ],
+    );
+    result.assert_ok();
+    let out = result.json();
+    assert_eq!(out["result"], "handed-off");
+    assert_eq!(
+        (out["version"].as_str(), out["previous-version"].as_str()),
+        (Some("2"), Some("1"))
+    );
+    let id = out["deployment-id"].as_str().unwrap();
+    assert!(!id.is_empty());
+
+    let deployment = client.get_deployment().deployment_id(id).send().await.unwrap();
+    let info = deployment.deployment_info().unwrap();
+    assert_eq!(
+        info.deployment_config_name(),
+        Some("CodeDeployDefault.LambdaLinear10PercentEvery2Minutes")
+    );
+    assert_eq!(info.application_name(), Some("orders-app"));
+    let content = info
+        .revision()
+        .unwrap()
+        .app_spec_content()
+        .unwrap()
+        .content()
+        .unwrap();
+    let appspec: serde_json::Value = serde_json::from_str(content).unwrap();
+    assert_eq!(
+        appspec,
+        serde_json::json!({
+            "version": 0.0,
+            "Resources": [{"orders": {"Type": "AWS::Lambda::Function", "Properties": {
+                "Name": "orders", "Alias": "live", "CurrentVersion": "1", "TargetVersion": "2"}}}],
+            "Hooks": [{"BeforeAllowTraffic": "orders-pre-hook"}]
+        })
+    );
+    assert_eq!(
+        alias_state(&aws, "orders", "live").await,
+        ("1".into(), None),
+        "CodeDeploy moves the alias, not us"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn codedeploy_flags_are_checked_before_anything_is_sent() {
+    let aws = Emulator::start();
+    stable_alias(&aws).await;
+    let code = source_dir(V2);
+    aws.start_recording();
+    let engine = [
+        "--engine",
+        "codedeploy",
+        "--codedeploy-application",
+        "a",
+        "--codedeploy-deployment-group",
+        "g",
+    ];
+    let with =
+        |extra: &[&'static str]| -> Vec<&'static str> { engine.iter().chain(extra).copied().collect() };
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (with(&[]), "needs --strategy"),
+        (
+            with(&["--strategy", "canary:7%:5m"]),
+            "no predefined CodeDeploy configuration",
+        ),
+        (
+            with(&["--strategy", "AllAtOnce", "--alarm", "x"]),
+            "belong to the inline engine",
+        ),
+        (
+            vec!["--engine", "codedeploy", "--strategy", "AllAtOnce"],
+            "needs --codedeploy-application",
+        ),
+        (vec!["--codedeploy-application", "a"], "need --engine codedeploy"),
+    ];
+    for (extra, message) in cases {
+        let result = deploy(&aws, "orders", "live", code.path(), &extra);
+        assert_eq!(result.status, 2, "{extra:?}: {}", result.stderr);
+        assert!(result.stderr.contains(message), "{extra:?}: {}", result.stderr);
+    }
+    assert!(aws.mutating().is_empty());
+}

@@ -44,6 +44,7 @@ fn request() -> DeployRequest {
         description: "test".into(),
         dry_run: false,
         rollout: None,
+        handoff: None,
     }
 }
 
