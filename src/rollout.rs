@@ -127,8 +127,11 @@ pub async fn drive(
             last.ended = clock.now();
             last.verdict = reason.clone();
         }
-        log.warn(&format!("rolling back: {reason}"));
-        traffic.restore(reason).await?;
+        // Before the first shift the alias was never touched: nothing to restore.
+        if !records.is_empty() {
+            log.warn(&format!("rolling back: {reason}"));
+            traffic.restore(reason).await?;
+        }
     }
     Ok(RolloutResult {
         steps: records,
@@ -439,6 +442,42 @@ mod tests {
             Some("post-traffic check failed: exit 3")
         );
         assert!(alias.restored.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_failing_pre_traffic_check_moves_no_traffic_and_restores_nothing() {
+        struct Refuse;
+        impl Gates for Refuse {
+            async fn before_traffic(&mut self) -> std::result::Result<(), String> {
+                Err("smoke invoke failed".into())
+            }
+            async fn check(&mut self, _: f64, _: Duration) -> Reading {
+                Reading::Pass("ok".into())
+            }
+            async fn after_traffic(&mut self) -> std::result::Result<(), String> {
+                Ok(())
+            }
+        }
+        let clock = FakeClock(Cell::new(Duration::ZERO));
+        let mut alias = Alias::default();
+        let schedule = steps(&[0.1, 1.0], MINUTE);
+        let result = drive(
+            &schedule,
+            watch(OnNoData::Fail),
+            &clock,
+            &mut alias,
+            &mut Refuse,
+            std::future::pending(),
+            &Log::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            result.rollback_reason.as_deref(),
+            Some("pre-traffic check failed: smoke invoke failed")
+        );
+        assert!(alias.weights.is_empty());
+        assert_eq!(alias.restored, None);
     }
 
     #[tokio::test]
