@@ -84,6 +84,19 @@ where
     }
 }
 
+/// "<thing> does not exist: …" when AWS says so, else "failed to read <thing>: …".
+fn read_error<E, R>(err: SdkError<E, R>, thing: &str) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    if code_is(&err, "ResourceNotFoundException") {
+        Error::failed(format!("{thing} does not exist: {}", describe(&err)))
+    } else {
+        Error::failed(format!("failed to read {thing}: {}", describe(&err)))
+    }
+}
+
 fn code_is<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>, code: &str) -> bool {
     err.as_service_error().and_then(ProvideErrorMetadata::code) == Some(code)
 }
@@ -198,24 +211,10 @@ impl Lambda {
                 code_sha256: latest.code_sha256.clone(),
             });
         }
-        self.log
-            .detail(&format!("GetFunctionConfiguration {function}:{version}"));
-        let config = self
-            .client
-            .get_function_configuration()
-            .function_name(function)
-            .qualifier(version)
-            .send()
-            .await
-            .map_err(|e| {
-                Error::failed(format!(
-                    "failed to read version {version} of {function}: {}",
-                    describe(&e)
-                ))
-            })?;
+        let details = self.version(function, version).await?;
         Ok(VersionState {
-            version: version.to_string(),
-            code_sha256: config.code_sha256().unwrap_or_default().to_string(),
+            version: details.version,
+            code_sha256: details.code_sha256,
         })
     }
 
@@ -407,19 +406,7 @@ impl Lambda {
             .qualifier(version)
             .send()
             .await
-            .map_err(|e| {
-                if code_is(&e, "ResourceNotFoundException") {
-                    Error::failed(format!(
-                        "version {version} of {function} does not exist: {}",
-                        describe(&e)
-                    ))
-                } else {
-                    Error::failed(format!(
-                        "failed to read version {version} of {function}: {}",
-                        describe(&e)
-                    ))
-                }
-            })?;
+            .map_err(|e| read_error(e, &format!("version {version} of {function}")))?;
         Ok(VersionDetails {
             version: version.to_string(),
             code_sha256: config.code_sha256().unwrap_or_default().to_string(),
@@ -438,19 +425,7 @@ impl Lambda {
             .name(alias)
             .send()
             .await
-            .map_err(|e| {
-                if code_is(&e, "ResourceNotFoundException") {
-                    Error::failed(format!(
-                        "alias {function}:{alias} does not exist: {}",
-                        describe(&e)
-                    ))
-                } else {
-                    Error::failed(format!(
-                        "failed to read alias {function}:{alias}: {}",
-                        describe(&e)
-                    ))
-                }
-            })?;
+            .map_err(|e| read_error(e, &format!("alias {function}:{alias}")))?;
         let canary = found
             .routing_config()
             .and_then(|r| r.additional_version_weights())
@@ -499,12 +474,7 @@ impl Lambda {
             .name(alias)
             .send()
             .await
-            .map_err(|e| {
-                Error::failed(format!(
-                    "failed to read alias {function}:{alias}: {}",
-                    describe(&e)
-                ))
-            })?;
+            .map_err(|e| read_error(e, &format!("alias {function}:{alias}")))?;
         Ok(AliasNow {
             primary: found.function_version().unwrap_or_default().to_string(),
             canary: found

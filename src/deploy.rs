@@ -460,23 +460,11 @@ fn report(
         }
     };
     AliasReport {
-        alias_arn: observed.alias.as_ref().map_or_else(
-            || format!("{}:{}", observed.function_arn, request.alias),
-            |a| a.arn.clone(),
-        ),
-        function_arn: observed.function_arn.clone(),
         version,
         previous_version,
-        code_sha256: package.code_sha256.clone(),
         skipped: plan.outcome == plan::Outcome::Skipped,
         canary_weight,
-        result: plan.outcome,
-        dry_run: request.dry_run,
-        rollback_reason: String::new(),
-        deployment_id: String::new(),
-        target: format!("{}:{}", request.function, request.alias),
-        note: None,
-        timeline: None,
+        ..AliasReport::for_deploy(observed, request, package, plan.outcome)
     }
 }
 

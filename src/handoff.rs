@@ -100,7 +100,7 @@ pub async fn run(
         .as_ref()
         .map(|a| a.primary.version.clone())
         .unwrap_or_default();
-    let mut report = AliasReport::for_rollout(observed, request, package, Outcome::HandedOff);
+    let mut report = AliasReport::for_deploy(observed, request, package, Outcome::HandedOff);
     report.previous_version = stable.clone();
     if request.dry_run {
         log.step(&format!(

@@ -95,8 +95,9 @@ pub struct AliasReport {
 }
 
 impl AliasReport {
-    /// The starting point of a staged rollout's report, before its steps run.
-    pub fn for_rollout(
+    /// A deploy's report with the fields every deploy knows; the caller fills
+    /// in the versions and weight.
+    pub fn for_deploy(
         observed: &crate::plan::Observed,
         request: &crate::deploy::DeployRequest,
         package: &crate::package::Package,

@@ -105,7 +105,7 @@ pub async fn run(
         .map(|s| format!("{} ({})", percent(s.weight), humantime::format_duration(s.wait)))
         .collect::<Vec<_>>()
         .join(" → ");
-    let mut report = AliasReport::for_rollout(observed, request, package, outcome);
+    let mut report = AliasReport::for_deploy(observed, request, package, outcome);
     if request.dry_run {
         log.step(&format!(
             "would publish the new code, then step the alias from version {stable}: {schedule}"

@@ -291,22 +291,7 @@ fn render(value: &str, inputs: &BTreeMap<String, String>, bin: &str) -> String {
 }
 
 fn github_outputs(path: &Path) -> BTreeMap<String, String> {
-    let text = fs::read_to_string(path).unwrap_or_default();
-    let mut fields = BTreeMap::new();
-    let mut lines = text.lines();
-    while let Some(header) = lines.next() {
-        match header.split_once("<<") {
-            Some((key, delimiter)) => {
-                let value: Vec<&str> = lines.by_ref().take_while(|l| *l != delimiter).collect();
-                fields.insert(key.to_string(), value.join("\n"));
-            }
-            None => {
-                let (key, value) = header.split_once('=').unwrap();
-                fields.insert(key.to_string(), value.to_string());
-            }
-        }
-    }
-    fields
+    parse_github_output(&fs::read_to_string(path).unwrap_or_default())
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -472,14 +472,14 @@ async fn in_github_actions_outputs_summary_and_error_annotations_are_written() {
         "result",
     ] {
         assert!(
-            parsed.iter().any(|(k, _)| k == key),
+            parsed.contains_key(key),
             "{key} missing from GITHUB_OUTPUT:\n{outputs}"
         );
     }
-    assert!(parsed.contains(&("version".into(), "1".into())));
-    assert!(parsed.contains(&("skipped".into(), "false".into())));
-    assert!(parsed.contains(&("canary-weight".into(), "1".into())));
-    assert!(parsed.contains(&("result".into(), "published".into())));
+    assert_eq!(parsed["version"], "1");
+    assert_eq!(parsed["skipped"], "false");
+    assert_eq!(parsed["canary-weight"], "1");
+    assert_eq!(parsed["result"], "published");
     let summary = std::fs::read_to_string(&summary_file).unwrap();
     assert!(
         summary.contains("### lambda-rollout `orders:live` — published"),
@@ -509,18 +509,6 @@ async fn in_github_actions_outputs_summary_and_error_annotations_are_written() {
         "{}",
         failed.stderr
     );
-}
-
-/// Parse `key<<DELIM\nvalue\nDELIM` blocks as GitHub does.
-fn parse_github_output(text: &str) -> Vec<(String, String)> {
-    let mut fields = Vec::new();
-    let mut lines = text.lines();
-    while let Some(header) = lines.next() {
-        let (key, delimiter) = header.split_once("<<").expect("heredoc form");
-        let value: Vec<&str> = lines.by_ref().take_while(|l| *l != delimiter).collect();
-        fields.push((key.to_string(), value.join("\n")));
-    }
-    fields
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -334,3 +334,23 @@ pub async fn versions(emulator: &Emulator, function: &str) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// Parse a `$GITHUB_OUTPUT` file as GitHub does: `key<<DELIMITER` blocks and
+/// `key=value` lines.
+pub fn parse_github_output(text: &str) -> std::collections::BTreeMap<String, String> {
+    let mut fields = std::collections::BTreeMap::new();
+    let mut lines = text.lines();
+    while let Some(header) = lines.next() {
+        match header.split_once("<<") {
+            Some((key, delimiter)) => {
+                let value: Vec<&str> = lines.by_ref().take_while(|l| *l != delimiter).collect();
+                fields.insert(key.to_string(), value.join("\n"));
+            }
+            None => {
+                let (key, value) = header.split_once('=').expect("key=value or key<<DELIMITER");
+                fields.insert(key.to_string(), value.to_string());
+            }
+        }
+    }
+    fields
+}
