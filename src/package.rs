@@ -21,6 +21,9 @@ use crate::error::{Error, Result};
 pub const DIRECT_UPLOAD_LIMIT: u64 = 50 * 1024 * 1024;
 /// Largest unzipped size of a function's code.
 pub const UNZIPPED_LIMIT: u64 = 250 * 1024 * 1024;
+/// Deflate level of every entry. Changing it changes every package's
+/// CodeSha256 (and so makes every function look changed once).
+const DEFLATE_LEVEL: i64 = 6;
 /// Per-directory file of exclusions, in gitignore syntax.
 pub const IGNORE_FILE: &str = ".lambdaignore";
 
@@ -198,25 +201,107 @@ fn is_executable(_meta: &fs::Metadata) -> bool {
     false
 }
 
+/// How far the compressing threads may run ahead of the writer: bounds
+/// memory on large trees (one larger file is always allowed).
+const AHEAD_BYTES: u64 = 64 * 1024 * 1024;
+const AHEAD_FILES: usize = 1024;
+
+/// Compress the entries on every core while appending them in name order.
+/// Each entry is compressed on its own, so the bytes do not depend on the
+/// number of threads: the result is the single-threaded one.
 fn write_zip(entries: &[Entry]) -> Result<Vec<u8>> {
-    let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
-    for entry in entries {
-        let options = SimpleFileOptions::default()
-            .compression_method(CompressionMethod::Deflated)
-            .compression_level(Some(6))
-            .last_modified_time(DateTime::default())
-            .unix_permissions(if entry.executable { 0o755 } else { 0o644 });
-        let fail = |e: &dyn std::fmt::Display| Error::usage(format!("cannot package '{}': {e}", entry.name));
-        writer
-            .start_file(entry.name.as_str(), options)
-            .map_err(|e| fail(&e))?;
-        let mut file = File::open(&entry.path).map_err(|e| fail(&e))?;
-        io::copy(&mut file, &mut writer).map_err(|e| fail(&e))?;
-    }
-    let cursor = writer
-        .finish()
-        .map_err(|e| Error::failed(format!("cannot finish the zip: {e}")))?;
-    Ok(cursor.into_inner())
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    write_zip_with(entries, threads)
+}
+
+/// Work shared by the compressing threads and the writer.
+#[derive(Default)]
+struct Pipeline {
+    /// Next entry to compress; entries the writer has appended; bytes in between.
+    next: usize,
+    appended: usize,
+    bytes_ahead: u64,
+    /// Compressed entries waiting for the writer, by index.
+    done: std::collections::HashMap<usize, Result<Vec<u8>>>,
+}
+
+fn write_zip_with(entries: &[Entry], threads: usize) -> Result<Vec<u8>> {
+    use std::sync::{Condvar, Mutex};
+    let shared = Mutex::new(Pipeline::default());
+    let (ready, room) = (Condvar::new(), Condvar::new());
+    let lock = || shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let worker = || loop {
+        let mut state = lock();
+        let index = loop {
+            let full = state.next >= state.appended + AHEAD_FILES
+                || (state.bytes_ahead >= AHEAD_BYTES && state.next > state.appended);
+            if state.next >= entries.len() || !full {
+                break state.next;
+            }
+            state = room.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner());
+        };
+        let Some(entry) = entries.get(index) else { break };
+        state.next += 1;
+        state.bytes_ahead += entry.size;
+        drop(state);
+        let compressed = compress_one(entry);
+        lock().done.insert(index, compressed);
+        ready.notify_all();
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..threads.clamp(1, entries.len().max(1)) {
+            scope.spawn(worker);
+        }
+        let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
+        for (index, entry) in entries.iter().enumerate() {
+            let mut state = lock();
+            let compressed = loop {
+                if let Some(compressed) = state.done.remove(&index) {
+                    break compressed;
+                }
+                state = ready.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner());
+            };
+            state.appended = index + 1;
+            state.bytes_ahead -= entry.size;
+            drop(state);
+            room.notify_all();
+            if let Err(err) = compressed.and_then(|bytes| append(&mut writer, entry, bytes)) {
+                // Stop the workers: nothing more will be appended.
+                lock().next = entries.len();
+                room.notify_all();
+                return Err(err);
+            }
+        }
+        let cursor = writer
+            .finish()
+            .map_err(|e| Error::failed(format!("cannot finish the zip: {e}")))?;
+        Ok(cursor.into_inner())
+    })
+}
+
+/// Append one compressed one-entry zip to the package as it is.
+fn append(writer: &mut ZipWriter<Cursor<Vec<u8>>>, entry: &Entry, compressed: Vec<u8>) -> Result<()> {
+    let fail = |e: zip::result::ZipError| Error::failed(format!("cannot package '{}': {e}", entry.name));
+    let mut one = ZipArchive::new(Cursor::new(compressed)).map_err(fail)?;
+    let file = one.by_index_raw(0).map_err(fail)?;
+    writer.raw_copy_file(file).map_err(fail)
+}
+
+/// One file as a one-entry zip: fixed time, normalised mode, deflate level 6.
+fn compress_one(entry: &Entry) -> Result<Vec<u8>> {
+    let options = SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Deflated)
+        .compression_level(Some(DEFLATE_LEVEL))
+        .last_modified_time(DateTime::default())
+        .unix_permissions(if entry.executable { 0o755 } else { 0o644 });
+    let fail = |e: &dyn std::fmt::Display| Error::usage(format!("cannot package '{}': {e}", entry.name));
+    let mut writer = ZipWriter::new(Cursor::new(Vec::with_capacity(entry.size as usize / 2 + 256)));
+    writer
+        .start_file(entry.name.as_str(), options)
+        .map_err(|e| fail(&e))?;
+    let mut file = File::open(&entry.path).map_err(|e| fail(&e))?;
+    io::copy(&mut file, &mut writer).map_err(|e| fail(&e))?;
+    Ok(writer.finish().map_err(|e| fail(&e))?.into_inner())
 }
 
 /// Read a zip built elsewhere, check that Lambda could unpack it, and hash it
@@ -285,5 +370,42 @@ pub fn human_bytes(bytes: u64) -> String {
         format!("{bytes} B")
     } else {
         format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree() -> (tempfile::TempDir, Vec<Entry>) {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..40 {
+            let body = format!("{i} ").repeat(i * 500);
+            fs::write(dir.path().join(format!("f{i:02}.txt")), body).unwrap();
+        }
+        let root = fs::canonicalize(dir.path()).unwrap();
+        let entries = collect(&root, &Gitignore::empty()).unwrap();
+        (dir, entries)
+    }
+
+    #[test]
+    fn the_bytes_do_not_depend_on_the_number_of_threads() {
+        let (_dir, entries) = tree();
+        let one = write_zip_with(&entries, 1).unwrap();
+        for threads in [2, 3, 8] {
+            assert_eq!(
+                write_zip_with(&entries, threads).unwrap(),
+                one,
+                "{threads} threads"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unreadable_file_stops_the_package_with_its_name() {
+        let (dir, mut entries) = tree();
+        entries[7].path = dir.path().join("vanished.txt");
+        let err = write_zip_with(&entries, 2).unwrap_err().to_string();
+        assert!(err.starts_with("cannot package 'f07.txt'"), "{err}");
     }
 }
