@@ -23,6 +23,8 @@ const WAIT_LIMIT: Duration = Duration::from_secs(300);
 pub struct Lambda {
     client: Client,
     log: Log,
+    /// Client-side pacing of control-plane calls (many functions in one run).
+    pacer: Option<std::sync::Arc<governor::DefaultDirectRateLimiter>>,
 }
 
 /// Load the standard AWS configuration (env, profile, web identity, instance
@@ -116,12 +118,36 @@ where
 
 impl Lambda {
     pub fn new(client: Client, log: Log) -> Lambda {
-        Lambda { client, log }
+        Lambda {
+            client,
+            log,
+            pacer: None,
+        }
+    }
+
+    /// Keep this client's calls under `per_second` requests per second
+    /// (Lambda's control plane allows about 15 per account).
+    pub fn paced(self, per_second: u32) -> Lambda {
+        let quota = governor::Quota::per_second(
+            std::num::NonZeroU32::new(per_second.max(1)).unwrap_or(std::num::NonZeroU32::MIN),
+        );
+        Lambda {
+            pacer: Some(std::sync::Arc::new(governor::RateLimiter::direct(quota))),
+            ..self
+        }
+    }
+
+    async fn pace(&self) {
+        if let Some(pacer) = &self.pacer {
+            pacer.until_ready().await;
+        }
     }
 
     /// Read `$LATEST`, the alias, and the code hash of each version the alias
     /// serves. Read-only.
     pub async fn observe(&self, function: &str, alias: &str) -> Result<Observed> {
+        self.pace().await;
+        self.pace().await;
         self.log
             .detail(&format!("GetFunctionConfiguration {function} + GetAlias {alias}"));
         let (latest, found_alias) = tokio::join!(
@@ -246,6 +272,7 @@ impl Lambda {
         zip: Vec<u8>,
         revision_id: Option<&str>,
     ) -> Result<Option<String>> {
+        self.pace().await;
         self.log
             .detail(&format!("UpdateFunctionCode {function} ({} bytes)", zip.len()));
         let updated = self
@@ -292,6 +319,7 @@ impl Lambda {
         description: &str,
         revision_id: Option<&str>,
     ) -> Result<String> {
+        self.pace().await;
         self.log
             .detail(&format!("PublishVersion {function} CodeSha256={code_sha256}"));
         let published = self
@@ -335,6 +363,7 @@ impl Lambda {
 
     /// Create the alias on one version. Returns its ARN.
     pub async fn create_alias(&self, function: &str, alias: &str, version: &str) -> Result<String> {
+        self.pace().await;
         self.log
             .detail(&format!("CreateAlias {function}:{alias} → {version}"));
         let created = self
@@ -372,6 +401,7 @@ impl Lambda {
         description: Option<&str>,
         revision_id: Option<&str>,
     ) -> Result<Option<String>> {
+        self.pace().await;
         self.log
             .detail(&format!("UpdateAlias {function}:{alias} → {primary} {canary:?}"));
         let weights: HashMap<String, f64> = canary.map(|(v, w)| (v.to_string(), w)).into_iter().collect();
@@ -397,6 +427,7 @@ impl Lambda {
     /// One published version: its code hash, description and last change.
     /// A version that does not exist is refused by name.
     pub async fn version(&self, function: &str, version: &str) -> Result<VersionDetails> {
+        self.pace().await;
         self.log
             .detail(&format!("GetFunctionConfiguration {function}:{version}"));
         let config = self
@@ -417,6 +448,7 @@ impl Lambda {
 
     /// The primary version another alias serves, and its canary if it has one.
     pub async fn alias_versions(&self, function: &str, alias: &str) -> Result<(String, Option<String>)> {
+        self.pace().await;
         self.log.detail(&format!("GetAlias {function}:{alias}"));
         let found = self
             .client
@@ -441,6 +473,7 @@ impl Lambda {
         version: &str,
         payload: Vec<u8>,
     ) -> Result<(Option<String>, String)> {
+        self.pace().await;
         self.log.detail(&format!("Invoke {function}:{version}"));
         let out = self
             .client
@@ -466,6 +499,7 @@ impl Lambda {
     /// The alias as it is now: routing, revision and description, for a
     /// write that must not undo someone else's.
     pub async fn alias_now(&self, function: &str, alias: &str) -> Result<AliasNow> {
+        self.pace().await;
         self.log.detail(&format!("GetAlias {function}:{alias}"));
         let found = self
             .client

@@ -38,20 +38,55 @@ pub enum Command {
     Package(PackageArgs),
 }
 
-/// The function and alias a command acts on, and the region.
+/// The function and alias a command acts on (or a manifest of them), and the region.
 #[derive(Debug, Args)]
 pub struct TargetArgs {
     /// Function name or ARN.
-    #[arg(long, env = "LAMBDA_ROLLOUT_FUNCTION_NAME", value_parser = parse_function_name)]
-    pub function_name: String,
+    #[arg(long, env = "LAMBDA_ROLLOUT_FUNCTION_NAME", value_parser = parse_function_name,
+          required_unless_present = "manifest", conflicts_with = "manifest")]
+    pub function_name: Option<String>,
 
     /// Alias that serves the function's traffic (such as live or prod).
-    #[arg(long, env = "LAMBDA_ROLLOUT_ALIAS", value_parser = parse_alias)]
-    pub alias: String,
+    #[arg(long, env = "LAMBDA_ROLLOUT_ALIAS", value_parser = parse_alias,
+          required_unless_present = "manifest", conflicts_with = "manifest")]
+    pub alias: Option<String>,
 
     /// AWS region (default: the standard AWS configuration, such as AWS_REGION).
     #[arg(long, env = "LAMBDA_ROLLOUT_REGION")]
     pub region: Option<String>,
+
+    /// Run for every function of this TOML manifest (see the README) instead of one.
+    #[arg(
+        long,
+        env = "LAMBDA_ROLLOUT_MANIFEST",
+        value_name = "FILE",
+        help_heading = "Many functions"
+    )]
+    pub manifest: Option<PathBuf>,
+
+    /// With --manifest: functions handled at once.
+    #[arg(long, env = "LAMBDA_ROLLOUT_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64), help_heading = "Many functions")]
+    pub concurrency: u16,
+
+    /// With --manifest: control-plane requests per second at most (Lambda allows about 15 per account).
+    #[arg(long, env = "LAMBDA_ROLLOUT_MAX_REQUESTS_PER_SECOND", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100), help_heading = "Many functions")]
+    pub max_requests_per_second: u32,
+
+    /// With --manifest: after a function fails, start no more.
+    #[arg(long, env = "LAMBDA_ROLLOUT_FAIL_FAST", value_name = "BOOL", num_args = 0..=1,
+          require_equals = true, default_missing_value = "true", default_value = "false",
+          value_parser = parse_bool, action = ArgAction::Set, help_heading = "Many functions")]
+    pub fail_fast: bool,
+}
+
+impl TargetArgs {
+    /// The one function and alias (clap guarantees both without --manifest).
+    pub fn single(&self) -> (&str, &str) {
+        (
+            self.function_name.as_deref().unwrap_or_default(),
+            self.alias.as_deref().unwrap_or_default(),
+        )
+    }
 }
 
 #[derive(Debug, Args)]
@@ -280,16 +315,27 @@ pub enum Engine {
     Codedeploy,
 }
 
-/// Where the code comes from: exactly one of a directory or a zip.
+/// Where the code comes from: one of a directory or a zip (or, with
+/// --manifest, each function's own).
 #[derive(Debug, Args)]
-#[group(required = true, multiple = false)]
+#[group(multiple = false)]
 pub struct CodeArgs {
     /// Directory to package deterministically.
-    #[arg(long, env = "LAMBDA_ROLLOUT_SOURCE", value_name = "DIR")]
+    #[arg(
+        long,
+        env = "LAMBDA_ROLLOUT_SOURCE",
+        value_name = "DIR",
+        conflicts_with = "manifest"
+    )]
     pub source: Option<PathBuf>,
 
     /// A zip built elsewhere, deployed byte for byte.
-    #[arg(long, env = "LAMBDA_ROLLOUT_ZIP_FILE", value_name = "FILE")]
+    #[arg(
+        long,
+        env = "LAMBDA_ROLLOUT_ZIP_FILE",
+        value_name = "FILE",
+        conflicts_with = "manifest"
+    )]
     pub zip_file: Option<PathBuf>,
 }
 
@@ -385,10 +431,16 @@ mod tests {
             "b.zip",
         ]);
         assert!(both.unwrap_err().to_string().contains("cannot be used with"));
-        let neither = parse(&["deploy", "--function-name", "f", "--alias", "live"]).unwrap_err();
+        // Neither is refused by `deploy` itself (a manifest names each function's code).
+        let with_manifest = parse(&["deploy", "--manifest", "m.toml", "--source", "a"]).unwrap_err();
         assert!(
-            neither.to_string().contains("--source <DIR>|--zip-file <FILE>"),
-            "{neither}"
+            with_manifest.to_string().contains("cannot be used with"),
+            "{with_manifest}"
+        );
+        let without_function = parse(&["deploy", "--alias", "live", "--source", "a"]).unwrap_err();
+        assert!(
+            without_function.to_string().contains("--function-name"),
+            "{without_function}"
         );
     }
 

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::gates::Thresholds;
 use crate::handoff::{self, Handoff, HandoffSettings};
 use crate::health::GateConfig;
+use crate::manifest::{self, Code};
 use crate::monitor::Monitor;
 use crate::package::{self, Package};
 use crate::plan::{self, AliasStep, CodeStep, Observed, Outcome, Plan, Version};
@@ -41,7 +42,7 @@ pub async fn run(args: DeployArgs, github: bool) -> Result<()> {
         dry_run: args.dry_run.dry_run,
         github,
     };
-    let description = match args.description {
+    let description = match args.description.clone() {
         Some(text) if text.chars().count() > DESCRIPTION_LIMIT => {
             return Err(Error::usage(format!(
                 "--description is {} characters long: Lambda accepts at most {DESCRIPTION_LIMIT}",
@@ -51,6 +52,10 @@ pub async fn run(args: DeployArgs, github: bool) -> Result<()> {
         Some(text) => text,
         None => default_description(|name| std::env::var(name).ok().filter(|v| !v.is_empty())),
     };
+    if let Some(manifest) = &args.target.manifest {
+        return deploy_manifest(&args, manifest, description, log).await;
+    }
+    let (function, alias) = args.target.single();
     let package = load_code(&args.code, &args.excludes.globs, &log)?;
     let codedeploy = codedeploy_settings(&args.rollout)?;
     let settings = match codedeploy {
@@ -59,8 +64,8 @@ pub async fn run(args: DeployArgs, github: bool) -> Result<()> {
     };
     let config = aws::load_config(args.target.region.as_deref(), log).await?;
     let request = DeployRequest {
-        function: args.target.function_name,
-        alias: args.target.alias,
+        function: function.to_string(),
+        alias: alias.to_string(),
         weight: args.canary_weight,
         description,
         dry_run: args.dry_run.dry_run,
@@ -137,9 +142,8 @@ fn codedeploy_settings(args: &RolloutArgs) -> Result<Option<HandoffSettings>> {
     }))
 }
 
-/// Check the rollout flags before any request: a schedule, how to watch it,
-/// and the gates. Gate flags without `--strategy` are refused.
-fn rollout_settings(args: &RolloutArgs) -> Result<Option<(Vec<Step>, Watch, GateConfig)>> {
+/// The health gates the flags ask for (checked before any request).
+fn gate_config(args: &RolloutArgs) -> Result<GateConfig> {
     let thresholds =
         (args.max_error_rate.is_some() || args.max_error_rate_increase.is_some()).then(|| Thresholds {
             max_error_rate: args.max_error_rate.map(Weight::fraction),
@@ -170,7 +174,7 @@ fn rollout_settings(args: &RolloutArgs) -> Result<Option<(Vec<Step>, Watch, Gate
         .map(|a| a.trim().to_string())
         .filter(|a| !a.is_empty())
         .collect();
-    let gates = GateConfig {
+    Ok(GateConfig {
         alarms,
         ignore_alarms_already_firing: args.ignore_alarms_already_firing,
         thresholds,
@@ -178,15 +182,15 @@ fn rollout_settings(args: &RolloutArgs) -> Result<Option<(Vec<Step>, Watch, Gate
         post_traffic_hook: args.post_traffic_hook.clone(),
         hook_timeout: args.hook_timeout,
         smoke_payload,
-    };
+    })
+}
+
+/// Check the rollout flags before any request: a schedule, how to watch it,
+/// and the gates. Gate flags without `--strategy` are refused.
+fn rollout_settings(args: &RolloutArgs) -> Result<Option<(Vec<Step>, Watch, GateConfig)>> {
+    let gates = gate_config(args)?;
     let Some(strategy) = &args.strategy else {
-        let gate_flags = !gates.alarms.is_empty()
-            || gates.thresholds.is_some()
-            || gates.pre_traffic_hook.is_some()
-            || gates.post_traffic_hook.is_some()
-            || gates.smoke_payload.is_some()
-            || args.step_interval.is_some();
-        if gate_flags {
+        if gates.any() || args.step_interval.is_some() {
             return Err(Error::usage(
                 "health gates and --step-interval need --strategy (such as --strategy canary:10%:5m): they watch a staged rollout",
             ));
@@ -194,14 +198,86 @@ fn rollout_settings(args: &RolloutArgs) -> Result<Option<(Vec<Step>, Watch, Gate
         return Ok(None);
     };
     let steps = strategy.schedule(args.step_interval).map_err(Error::usage)?;
-    // Late data may extend a step by at most one more interval.
+    let watch = watch_for(&steps, args);
+    Ok(Some((steps, watch, gates)))
+}
+
+/// How the controller watches `steps`: late data may extend a step by at
+/// most one more interval.
+fn watch_for(steps: &[Step], args: &RolloutArgs) -> Watch {
     let max_extension = steps.iter().map(|s| s.wait).max().unwrap_or_default();
-    let watch = Watch {
+    Watch {
         poll: args.poll_interval,
         on_no_data: args.on_no_data,
         max_extension,
-    };
-    Ok(Some((steps, watch, gates)))
+    }
+}
+
+/// `deploy --manifest`: every function of the manifest, concurrently.
+async fn deploy_manifest(
+    args: &DeployArgs,
+    manifest: &std::path::Path,
+    description: String,
+    log: Log,
+) -> Result<()> {
+    let functions = manifest::load(manifest, true)?;
+    if args.canary_weight.is_some()
+        || args.rollout.strategy.is_some()
+        || args.rollout.engine != Engine::Inline
+    {
+        return Err(Error::usage(
+            "with --manifest, canary-weight and strategy go in the manifest (per function or in [defaults]); --engine codedeploy takes one function",
+        ));
+    }
+    if !args.excludes.globs.is_empty() {
+        return Err(Error::usage(
+            "with --manifest, exclude goes in the manifest (per function or in [defaults])",
+        ));
+    }
+    let gates = gate_config(&args.rollout)?;
+    if (gates.any() || args.rollout.step_interval.is_some()) && functions.iter().all(|f| f.steps.is_none()) {
+        return Err(Error::usage(
+            "health gates need a strategy: set one in the manifest",
+        ));
+    }
+    let config = aws::load_config(args.target.region.as_deref(), log).await?;
+    let lambda =
+        Lambda::new(aws_sdk_lambda::Client::new(&config), log).paced(args.target.max_requests_per_second);
+    let dry_run = args.dry_run.dry_run;
+    let results = manifest::run_all(
+        &functions,
+        args.target.concurrency.into(),
+        args.target.fail_fast,
+        async |function| {
+            let code = function.code.clone();
+            let excludes = function.excludes.clone();
+            // Packaging is CPU work: keep it off the thread that drives the requests.
+            let package = tokio::task::spawn_blocking(move || match code {
+                Some(Code::Source(dir)) => package::build(&dir, &excludes),
+                Some(Code::Zip(zip)) => package::load_zip(&zip),
+                None => Err(Error::usage("no code")),
+            })
+            .await
+            .map_err(|e| Error::failed(format!("packaging stopped: {e}")))??;
+            let request = DeployRequest {
+                function: function.name.clone(),
+                alias: function.alias.clone(),
+                weight: function.weight,
+                description: description.clone(),
+                dry_run,
+                rollout: function.steps.clone().map(|steps| Rollout {
+                    watch: watch_for(&steps, &args.rollout),
+                    steps,
+                    gates: gates.clone(),
+                    monitor: Monitor::new(&config, log),
+                }),
+                handoff: None,
+            };
+            deploy(&lambda, &request, &package, log).await
+        },
+    )
+    .await;
+    manifest::emit(&results, args.common.output == OutputFormat::Json)
 }
 
 /// Build or read the zip, before any request is sent.
@@ -216,7 +292,11 @@ fn load_code(code: &crate::cli::CodeArgs, excludes: &[String], log: &Log) -> Res
             }
             package::load_zip(zip)?
         }
-        (None, None) => return Err(Error::usage("give --source DIR or --zip-file FILE")),
+        (None, None) => {
+            return Err(Error::usage(
+                "give --source DIR or --zip-file FILE (or --manifest FILE for several functions)",
+            ));
+        }
     };
     log.step(&format!(
         "package: {} files, {} zipped, CodeSha256 {}",

@@ -106,6 +106,17 @@ pub struct GateConfig {
     pub smoke_payload: Option<Vec<u8>>,
 }
 
+impl GateConfig {
+    /// Whether any gate was asked for.
+    pub fn any(&self) -> bool {
+        !self.alarms.is_empty()
+            || self.thresholds.is_some()
+            || self.pre_traffic_hook.is_some()
+            || self.post_traffic_hook.is_some()
+            || self.smoke_payload.is_some()
+    }
+}
+
 pub struct LiveGates<'a> {
     pub lambda: &'a Lambda,
     pub monitor: &'a Monitor,

@@ -10,6 +10,7 @@ pub mod error;
 pub mod gates;
 pub mod handoff;
 pub mod health;
+pub mod manifest;
 pub mod monitor;
 pub mod package;
 pub mod plan;

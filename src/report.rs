@@ -273,6 +273,10 @@ pub trait Report: Serialize + fmt::Display {
     fn details(&self) -> String {
         String::new()
     }
+    /// More GitHub outputs than the report's own fields.
+    fn extra_outputs(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
 }
 
 impl Report for AliasReport {
@@ -284,6 +288,14 @@ impl Report for AliasReport {
     }
     fn details(&self) -> String {
         self.timeline.as_ref().map(timeline_markdown).unwrap_or_default()
+    }
+    /// `results` and `failed` as a manifest run sets them, for one function.
+    fn extra_outputs(&self) -> Vec<(String, String)> {
+        let results = serde_json::to_string(&[self]).unwrap_or_default();
+        vec![
+            ("results".to_string(), results),
+            ("failed".to_string(), String::new()),
+        ]
     }
 }
 
@@ -330,6 +342,18 @@ impl Report for PackageReport {
     }
 }
 
+/// When GitHub provides the files: write the step's outputs and append to
+/// its summary.
+pub fn write_github_files(fields: &[(String, String)], summary: &str) -> Result<()> {
+    if let Some(path) = env_path("GITHUB_OUTPUT") {
+        append(&path, &github_outputs(fields))?;
+    }
+    if let Some(path) = env_path("GITHUB_STEP_SUMMARY") {
+        append(&path, summary)?;
+    }
+    Ok(())
+}
+
 /// Print the report and, when GitHub provides the files, write the step's
 /// outputs and summary.
 pub fn emit(report: &impl Report, json: bool) -> Result<()> {
@@ -339,13 +363,9 @@ pub fn emit(report: &impl Report, json: bool) -> Result<()> {
     } else {
         print!("{report}");
     }
-    if let Some(path) = env_path("GITHUB_OUTPUT") {
-        append(&path, &github_outputs(&outputs(report)))?;
-    }
-    if let Some(path) = env_path("GITHUB_STEP_SUMMARY") {
-        append(&path, &markdown(report))?;
-    }
-    Ok(())
+    let mut fields = outputs(report);
+    fields.extend(report.extra_outputs());
+    write_github_files(&fields, &markdown(report))
 }
 
 fn env_path(name: &str) -> Option<String> {

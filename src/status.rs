@@ -47,8 +47,12 @@ pub async fn run(args: StatusArgs, github: bool) -> Result<()> {
         dry_run: false,
         github,
     };
-    let function = args.target.function_name.as_str();
-    let alias = args.target.alias.as_str();
+    if args.target.manifest.is_some() {
+        return Err(crate::error::Error::usage(
+            "status takes one function: give --function-name and --alias instead of --manifest",
+        ));
+    }
+    let (function, alias) = args.target.single();
     let lambda = aws::connect(args.target.region.as_deref(), log).await?;
     let (observed, state) = alias::observe_existing(&lambda, function, alias).await?;
     let canary_version = state.canary.as_ref().map(|c| c.version.version.clone());

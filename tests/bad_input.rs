@@ -101,7 +101,7 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
             "neither source nor zip",
             base(&[]),
             2,
-            "--source <DIR>|--zip-file <FILE>",
+            "give --source DIR or --zip-file FILE",
         ),
         case(
             "corrupt zip",

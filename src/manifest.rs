@@ -1,0 +1,506 @@
+//! `--manifest FILE`: many functions in one run. A TOML file with optional
+//! `[defaults]` and one `[[functions]]` table per function:
+//!
+//! ```toml
+//! [defaults]
+//! alias = "live"
+//! canary-weight = "10%"
+//! exclude = ["tests/"]
+//!
+//! [[functions]]
+//! name = "orders"
+//! source = "functions/orders"   # relative to the manifest
+//! strategy = "canary:10%:5m"
+//! ```
+//!
+//! Every entry is checked before any request; then the functions run
+//! concurrently (bounded), one failure does not stop the others unless
+//! `--fail-fast`, and the results come back in manifest order.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::report::{self, AliasReport};
+use crate::strategy::{Step, parse_interval, parse_strategy};
+use crate::values::{Weight, parse_alias, parse_function_name, parse_weight};
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawEntry {
+    name: Option<String>,
+    alias: Option<String>,
+    source: Option<PathBuf>,
+    zip_file: Option<PathBuf>,
+    canary_weight: Option<String>,
+    strategy: Option<String>,
+    step_interval: Option<String>,
+    #[serde(default)]
+    exclude: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    #[serde(default)]
+    defaults: RawEntry,
+    #[serde(default)]
+    functions: Vec<RawEntry>,
+}
+
+/// Where one function's code comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Code {
+    Source(PathBuf),
+    Zip(PathBuf),
+}
+
+/// One function of the manifest, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Function {
+    pub name: String,
+    pub alias: String,
+    pub code: Option<Code>,
+    pub excludes: Vec<String>,
+    pub weight: Option<Weight>,
+    pub steps: Option<Vec<Step>>,
+}
+
+/// Read and check the manifest. `needs_code`: deploy needs a source or zip per function.
+pub fn load(path: &Path, needs_code: bool) -> Result<Vec<Function>> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::usage(format!("--manifest '{shown}' cannot be read: {e}")))?;
+    let raw: RawManifest = toml::from_str(&text)
+        .map_err(|e| Error::usage(format!("--manifest '{shown}' is not a valid manifest: {e}")))?;
+    if raw.functions.is_empty() {
+        return Err(Error::usage(format!(
+            "--manifest '{shown}' lists no [[functions]]"
+        )));
+    }
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut functions = Vec::new();
+    for (index, entry) in raw.functions.iter().enumerate() {
+        let label = format!(
+            "--manifest '{shown}', functions[{index}]{}",
+            entry
+                .name
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default()
+        );
+        let function = check(&raw.defaults, entry, base, needs_code)
+            .map_err(|why| Error::usage(format!("{label}: {why}")))?;
+        if functions
+            .iter()
+            .any(|f: &Function| f.name == function.name && f.alias == function.alias)
+        {
+            return Err(Error::usage(format!(
+                "{label}: {}:{} appears twice",
+                function.name, function.alias
+            )));
+        }
+        functions.push(function);
+    }
+    Ok(functions)
+}
+
+fn check(
+    defaults: &RawEntry,
+    entry: &RawEntry,
+    base: &Path,
+    needs_code: bool,
+) -> std::result::Result<Function, String> {
+    if defaults.name.is_some() || defaults.source.is_some() || defaults.zip_file.is_some() {
+        return Err("name, source and zip-file belong to each function, not to [defaults]".into());
+    }
+    let name = parse_function_name(entry.name.as_deref().ok_or("name is missing")?)?;
+    let alias = parse_alias(
+        entry
+            .alias
+            .as_ref()
+            .or(defaults.alias.as_ref())
+            .ok_or("alias is missing (here or in [defaults])")?,
+    )?;
+    let code = match (&entry.source, &entry.zip_file) {
+        (Some(_), Some(_)) => return Err("give source or zip-file, not both".into()),
+        (Some(source), None) => Some(Code::Source(base.join(source))),
+        (None, Some(zip)) => Some(Code::Zip(base.join(zip))),
+        (None, None) if needs_code => return Err("give source (a directory) or zip-file".into()),
+        (None, None) => None,
+    };
+    match &code {
+        Some(Code::Source(dir)) if !dir.is_dir() => {
+            return Err(format!("source '{}' is not a directory", dir.display()));
+        }
+        Some(Code::Zip(zip)) if !zip.is_file() => {
+            return Err(format!("zip-file '{}' does not exist", zip.display()));
+        }
+        _ => {}
+    }
+    let weight = entry
+        .canary_weight
+        .as_ref()
+        .or(defaults.canary_weight.as_ref())
+        .map(|w| parse_weight(w))
+        .transpose()?;
+    let strategy = entry
+        .strategy
+        .as_ref()
+        .or(defaults.strategy.as_ref())
+        .map(|s| parse_strategy(s))
+        .transpose()?;
+    let interval: Option<Duration> = entry
+        .step_interval
+        .as_ref()
+        .or(defaults.step_interval.as_ref())
+        .map(|i| parse_interval(i))
+        .transpose()?;
+    let steps = match strategy {
+        Some(_) if weight.is_some() && entry.canary_weight.is_some() && entry.strategy.is_some() => {
+            return Err("give canary-weight or strategy, not both".into());
+        }
+        Some(strategy) => Some(strategy.schedule(interval)?),
+        None => None,
+    };
+    let excludes = defaults.exclude.iter().chain(&entry.exclude).cloned().collect();
+    Ok(Function {
+        name,
+        alias,
+        code,
+        excludes,
+        weight: if steps.is_some() { None } else { weight },
+        steps,
+    })
+}
+
+/// One function's result, in the manifest's order.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum FunctionResult {
+    Done(Box<AliasReport>),
+    Failed {
+        #[serde(rename = "function-name")]
+        function_name: String,
+        alias: String,
+        error: String,
+        #[serde(rename = "exit-status")]
+        exit_status: u8,
+    },
+}
+
+/// Run `job` for every function, at most `concurrency` at once. With
+/// `fail_fast`, functions not yet started after a failure are not started.
+pub async fn run_all(
+    functions: &[Function],
+    concurrency: usize,
+    fail_fast: bool,
+    job: impl AsyncFn(&Function) -> Result<AliasReport>,
+) -> Vec<FunctionResult> {
+    let stop = AtomicBool::new(false);
+    let mut results: Vec<(usize, FunctionResult)> = futures_util::stream::iter(functions.iter().enumerate())
+        .map(|(index, function)| {
+            let (job, stop) = (&job, &stop);
+            async move {
+                let outcome = if stop.load(Ordering::SeqCst) {
+                    Err(Error::failed(
+                        "not started: an earlier function failed (--fail-fast)",
+                    ))
+                } else {
+                    job(function).await
+                };
+                let result = match outcome {
+                    Ok(report) => FunctionResult::Done(Box::new(report)),
+                    Err(err) => {
+                        if fail_fast {
+                            stop.store(true, Ordering::SeqCst);
+                        }
+                        FunctionResult::Failed {
+                            function_name: function.name.clone(),
+                            alias: function.alias.clone(),
+                            error: err.to_string(),
+                            exit_status: err.exit_code(),
+                        }
+                    }
+                };
+                (index, result)
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    results.sort_by_key(|(index, _)| *index);
+    results.into_iter().map(|(_, result)| result).collect()
+}
+
+/// Print the results, write the GitHub outputs (`results` as a JSON array,
+/// `failed`) and a summary row per function; the exit status is the worst one.
+pub fn emit(results: &[FunctionResult], json: bool) -> Result<()> {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(results).map_err(|e| Error::failed(e.to_string()))?
+        );
+    } else {
+        for result in results {
+            match result {
+                FunctionResult::Done(report) => print!("{report}"),
+                FunctionResult::Failed {
+                    function_name,
+                    alias,
+                    error,
+                    ..
+                } => println!("{function_name}:{alias}: failed: {error}"),
+            }
+        }
+    }
+    let failed: Vec<String> = results
+        .iter()
+        .filter_map(|r| match r {
+            FunctionResult::Failed {
+                function_name, alias, ..
+            } => Some(format!("{function_name}:{alias}")),
+            FunctionResult::Done(_) => None,
+        })
+        .collect();
+    let outputs = vec![
+        (
+            "results".to_string(),
+            serde_json::to_string(results).map_err(|e| Error::failed(e.to_string()))?,
+        ),
+        ("failed".to_string(), failed.join(" ")),
+    ];
+    let mut summary = format!(
+        "### lambda-rollout: {} functions, {} failed\n\n| function:alias | result | version | previous | weight |\n|---|---|---|---|---|\n",
+        results.len(),
+        failed.len()
+    );
+    for result in results {
+        summary.push_str(&match result {
+            FunctionResult::Done(r) => format!(
+                "| {} | {} | {} | {} | {} |\n",
+                r.target,
+                r.result.as_str(),
+                r.version,
+                r.previous_version,
+                crate::values::percent(r.canary_weight)
+            ),
+            FunctionResult::Failed {
+                function_name,
+                alias,
+                error,
+                ..
+            } => {
+                format!(
+                    "| {function_name}:{alias} | failed: {} | | | |\n",
+                    error.replace('|', "\\\\|")
+                )
+            }
+        });
+    }
+    report::write_github_files(&outputs, &summary)?;
+    let worst = results
+        .iter()
+        .filter_map(|r| match r {
+            FunctionResult::Failed {
+                exit_status, error, ..
+            } => Some((*exit_status, error)),
+            FunctionResult::Done(_) => None,
+        })
+        .max_by_key(|(status, _)| *status);
+    match worst {
+        None => Ok(()),
+        Some((status, _)) => {
+            let message = format!(
+                "{} of {} functions failed: {}",
+                failed.len(),
+                results.len(),
+                failed.join(", ")
+            );
+            Err(if status == crate::error::EXIT_USAGE {
+                Error::usage(message)
+            } else {
+                Error::failed(message)
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("fns/orders")).unwrap();
+        std::fs::create_dir_all(dir.path().join("fns/users")).unwrap();
+        let path = dir.path().join("lambda-rollout.toml");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn defaults_apply_and_paths_are_relative_to_the_manifest() {
+        let (dir, path) = manifest(
+            r#"
+            [defaults]
+            alias = "live"
+            canary-weight = "10%"
+            exclude = ["tests/"]
+
+            [[functions]]
+            name = "orders"
+            source = "fns/orders"
+            exclude = ["*.md"]
+
+            [[functions]]
+            name = "users"
+            source = "fns/users"
+            alias = "prod"
+            strategy = "linear:50%:1m"
+            "#,
+        );
+        let functions = load(&path, true).unwrap();
+        assert_eq!(functions[0].alias, "live");
+        assert_eq!(
+            functions[0].code,
+            Some(Code::Source(dir.path().join("fns/orders")))
+        );
+        assert_eq!(functions[0].excludes, ["tests/", "*.md"]);
+        assert_eq!(functions[0].weight.unwrap().fraction(), 0.1);
+        assert_eq!(functions[1].alias, "prod");
+        assert_eq!(
+            functions[1].weight, None,
+            "a strategy replaces the default weight"
+        );
+        assert_eq!(functions[1].steps.as_ref().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn every_entry_is_checked_and_named_in_the_error() {
+        let cases = [
+            (
+                "[[functions]]\nsource = \"fns/orders\"\nalias = \"live\"",
+                "functions[0]: name is missing",
+            ),
+            (
+                "[[functions]]\nname = \"orders\"\nsource = \"fns/orders\"",
+                "alias is missing",
+            ),
+            (
+                "[[functions]]\nname = \"orders\"\nalias = \"live\"",
+                "give source (a directory) or zip-file",
+            ),
+            (
+                "[[functions]]\nname = \"orders\"\nalias = \"7\"\nsource = \"fns/orders\"",
+                "looks like a version number",
+            ),
+            (
+                "[[functions]]\nname = \"orders\"\nalias = \"live\"\nsource = \"fns/nope\"",
+                "is not a directory",
+            ),
+            (
+                "[[functions]]\nname = \"orders\"\nalias = \"live\"\nsource = \"fns/orders\"\ncanary-weight = \"2\"",
+                "'2' is not a weight",
+            ),
+            (
+                "[[functions]]\nname = \"orders\"\nalias = \"live\"\nsource = \"fns/orders\"\nstrategy = \"5%,1%\"",
+                "steps must increase",
+            ),
+            (
+                "[[functions]]\nname = \"orders\"\nalias = \"live\"\nsource = \"fns/orders\"\ncolour = \"red\"",
+                "unknown field `colour`",
+            ),
+            ("[defaults]\nalias = \"live\"", "lists no [[functions]]"),
+            (
+                "[[functions]]\nname = \"orders\"\nalias = \"live\"\nsource = \"fns/orders\"\n[[functions]]\nname = \"orders\"\nalias = \"live\"\nsource = \"fns/orders\"",
+                "orders:live appears twice",
+            ),
+        ];
+        for (text, expected) in cases {
+            let (_dir, path) = manifest(text);
+            let err = load(&path, true).unwrap_err();
+            assert_eq!(err.exit_code(), 2);
+            assert!(err.to_string().contains(expected), "{text}: {err}");
+            assert!(err.to_string().starts_with("--manifest '"), "{err}");
+        }
+        // promote and rollback need no code.
+        let (_dir, path) = manifest("[[functions]]\nname = \"orders\"\nalias = \"live\"");
+        assert_eq!(load(&path, false).unwrap()[0].code, None);
+    }
+
+    fn function(name: &str) -> Function {
+        Function {
+            name: name.into(),
+            alias: "live".into(),
+            code: None,
+            excludes: vec![],
+            weight: None,
+            steps: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn results_keep_manifest_order_and_fail_fast_stops_the_rest() {
+        let functions: Vec<Function> = ["a", "b", "c", "d"].into_iter().map(function).collect();
+        let job = |f: &Function| {
+            let name = f.name.clone();
+            async move {
+                // Finish in reverse order; "b" fails.
+                tokio::time::sleep(Duration::from_millis(match name.as_str() {
+                    "a" => 30,
+                    "b" => 1,
+                    _ => 10,
+                }))
+                .await;
+                if name == "b" {
+                    Err(Error::failed("boom"))
+                } else {
+                    Ok(dummy_report(&name))
+                }
+            }
+        };
+        let all = run_all(&functions, 2, false, job).await;
+        let names: Vec<String> = all.iter().map(name_of).collect();
+        assert_eq!(names, ["a", "b", "c", "d"]);
+        assert!(matches!(&all[1], FunctionResult::Failed { error, .. } if error == "boom"));
+        assert!(
+            matches!(&all[3], FunctionResult::Done(_)),
+            "one failure does not stop the others"
+        );
+
+        let fast = run_all(&functions, 1, true, job).await;
+        assert!(matches!(&fast[0], FunctionResult::Done(_)));
+        assert!(matches!(&fast[2], FunctionResult::Failed { error, .. } if error.contains("--fail-fast")));
+    }
+
+    fn name_of(result: &FunctionResult) -> String {
+        match result {
+            FunctionResult::Done(r) => r.target.clone(),
+            FunctionResult::Failed { function_name, .. } => function_name.clone(),
+        }
+    }
+
+    fn dummy_report(name: &str) -> AliasReport {
+        AliasReport {
+            function_arn: String::new(),
+            alias_arn: String::new(),
+            version: "1".into(),
+            previous_version: String::new(),
+            code_sha256: String::new(),
+            skipped: true,
+            canary_weight: 1.0,
+            result: crate::plan::Outcome::Skipped,
+            dry_run: false,
+            rollback_reason: String::new(),
+            deployment_id: String::new(),
+            target: name.into(),
+            note: None,
+            timeline: None,
+        }
+    }
+}
