@@ -143,21 +143,101 @@ impl Lambda {
         }
     }
 
-    /// Read `$LATEST`, the alias, and the code hash of each version the alias
-    /// serves. Read-only.
+    /// Read the alias and the code hash of each version it serves. `$LATEST`
+    /// is read only when the alias does not exist; a deploy that has code to
+    /// publish reads it with [`Lambda::latest`]. Read-only.
     pub async fn observe(&self, function: &str, alias: &str) -> Result<Observed> {
         self.pace().await;
         self.pace().await;
-        self.log
-            .detail(&format!("GetFunctionConfiguration {function} + GetAlias {alias}"));
-        let (latest, found_alias) = tokio::join!(
+        self.log.detail(&format!(
+            "GetAlias {alias} + GetFunctionConfiguration {function}:{alias}"
+        ));
+        let (found_alias, primary_config) = tokio::join!(
+            self.client.get_alias().function_name(function).name(alias).send(),
             self.client
                 .get_function_configuration()
                 .function_name(function)
+                .qualifier(alias)
                 .send(),
-            self.client.get_alias().function_name(function).name(alias).send(),
         );
-        let latest = latest.map_err(|e| {
+        let found_alias = match found_alias {
+            Ok(found) => found,
+            // A missing alias or a missing function: `$LATEST` tells which.
+            Err(e) if code_is(&e, "ResourceNotFoundException") => {
+                let (function_arn, latest) = self.latest(function).await?;
+                return Ok(Observed {
+                    function_arn,
+                    latest: Some(latest),
+                    alias: None,
+                });
+            }
+            Err(e) => return Err(read_error(e, &format!("alias {function}:{alias}"))),
+        };
+        let alias_arn = found_alias.alias_arn().unwrap_or_default().to_string();
+        let function_arn = alias_arn
+            .strip_suffix(&format!(":{alias}"))
+            .unwrap_or(function)
+            .to_string();
+        let primary = found_alias.function_version().unwrap_or("$LATEST").to_string();
+        // The alias-qualified read is the primary's configuration, unless the
+        // alias moved between the two reads: then read the primary itself.
+        let primary_known = primary_config
+            .ok()
+            .filter(|config| primary != "$LATEST" && config.version() == Some(primary.as_str()))
+            .map(|config| VersionState {
+                version: primary.clone(),
+                code_sha256: config.code_sha256().unwrap_or_default().to_string(),
+            });
+        let canary = found_alias
+            .routing_config()
+            .and_then(|r| r.additional_version_weights())
+            .and_then(|weights| weights.iter().next())
+            .map(|(version, weight)| (version.clone(), *weight));
+        let (primary, canary_state) = tokio::join!(
+            async {
+                match primary_known {
+                    Some(known) => Ok(known),
+                    None => self.version_state(function, &primary).await,
+                }
+            },
+            async {
+                match &canary {
+                    Some((version, _)) => Some(self.version_state(function, version).await),
+                    None => None,
+                }
+            }
+        );
+        let canary = match (canary, canary_state) {
+            (Some((_, weight)), Some(state)) => Some(Canary {
+                version: state?,
+                weight,
+            }),
+            _ => None,
+        };
+        let alias = AliasState {
+            arn: if alias_arn.is_empty() {
+                format!("{function_arn}:{alias}")
+            } else {
+                alias_arn
+            },
+            revision_id: found_alias.revision_id().map(str::to_string),
+            description: found_alias.description().unwrap_or_default().to_string(),
+            primary: primary?,
+            canary,
+        };
+        Ok(Observed {
+            function_arn,
+            latest: None,
+            alias: Some(alias),
+        })
+    }
+
+    /// `$LATEST`: the function's ARN, code hash, revision and update status.
+    /// A function that does not exist is refused by name.
+    pub async fn latest(&self, function: &str) -> Result<(String, Latest)> {
+        self.pace().await;
+        self.log.detail(&format!("GetFunctionConfiguration {function}"));
+        let latest = self.client.get_function_configuration().function_name(function).send().await.map_err(|e| {
             if code_is(&e, "ResourceNotFoundException") {
                 Error::failed(format!(
                     "function {function} does not exist (or is in another region or account): create it first; {}",
@@ -167,74 +247,27 @@ impl Lambda {
                 Error::failed(format!("failed to read function {function}: {}", describe(&e)))
             }
         })?;
-        let found_alias = match found_alias {
-            Ok(found) => Some(found),
-            Err(e) if code_is(&e, "ResourceNotFoundException") => None,
-            Err(e) => {
-                return Err(Error::failed(format!(
-                    "failed to read alias {function}:{alias}: {}",
-                    describe(&e)
-                )));
-            }
-        };
         let function_arn = latest.function_arn().unwrap_or(function);
         let function_arn = function_arn
             .strip_suffix(":$LATEST")
             .unwrap_or(function_arn)
             .to_string();
-        let latest = Latest {
-            code_sha256: latest.code_sha256().unwrap_or_default().to_string(),
-            revision_id: latest.revision_id().map(str::to_string),
-            update_in_progress: latest.last_update_status() == Some(&LastUpdateStatus::InProgress),
-        };
-        let Some(found_alias) = found_alias else {
-            return Ok(Observed {
-                function_arn,
-                latest,
-                alias: None,
-            });
-        };
-
-        let primary = found_alias.function_version().unwrap_or("$LATEST").to_string();
-        let canary = found_alias
-            .routing_config()
-            .and_then(|r| r.additional_version_weights())
-            .and_then(|weights| weights.iter().next())
-            .map(|(version, weight)| (version.clone(), *weight));
-        let (primary, canary_state) = tokio::join!(self.version_state(function, &primary, &latest), async {
-            match &canary {
-                Some((version, _)) => Some(self.version_state(function, version, &latest).await),
-                None => None,
-            }
-        });
-        let canary = match (canary, canary_state) {
-            (Some((_, weight)), Some(state)) => Some(Canary {
-                version: state?,
-                weight,
-            }),
-            _ => None,
-        };
-        let alias = AliasState {
-            arn: found_alias
-                .alias_arn()
-                .map_or_else(|| format!("{function_arn}:{alias}"), str::to_string),
-            revision_id: found_alias.revision_id().map(str::to_string),
-            description: found_alias.description().unwrap_or_default().to_string(),
-            primary: primary?,
-            canary,
-        };
-        Ok(Observed {
+        Ok((
             function_arn,
-            latest,
-            alias: Some(alias),
-        })
+            Latest {
+                code_sha256: latest.code_sha256().unwrap_or_default().to_string(),
+                revision_id: latest.revision_id().map(str::to_string),
+                update_in_progress: latest.last_update_status() == Some(&LastUpdateStatus::InProgress),
+            },
+        ))
     }
 
-    async fn version_state(&self, function: &str, version: &str, latest: &Latest) -> Result<VersionState> {
+    async fn version_state(&self, function: &str, version: &str) -> Result<VersionState> {
         if version == "$LATEST" {
+            let (_, latest) = self.latest(function).await?;
             return Ok(VersionState {
                 version: version.into(),
-                code_sha256: latest.code_sha256.clone(),
+                code_sha256: latest.code_sha256,
             });
         }
         let details = self.version(function, version).await?;

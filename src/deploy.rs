@@ -348,8 +348,12 @@ pub async fn deploy(
     let mut replanned = false;
     loop {
         log.step(&format!("observing {}:{}", request.function, request.alias));
-        let observed = lambda.observe(&request.function, &request.alias).await?;
-        let plan = plan::deploy(&observed, &wanted);
+        let mut observed = lambda.observe(&request.function, &request.alias).await?;
+        let mut plan = plan::deploy(&observed, &wanted);
+        if plan::needs_latest(&observed, &plan) {
+            observed.latest = Some(lambda.latest(&request.function).await?.1);
+            plan = plan::deploy(&observed, &wanted);
+        }
         for note in &plan.notes {
             log.warn(note);
         }
@@ -414,7 +418,10 @@ pub(crate) async fn publish_code(
     if plan.wait_for_update {
         lambda.wait_for_update(function).await?;
     }
-    let latest_revision = observed.latest.revision_id.as_deref();
+    let latest_revision = observed
+        .latest
+        .as_ref()
+        .and_then(|latest| latest.revision_id.as_deref());
     let published = match plan.code {
         CodeStep::None => None,
         CodeStep::PublishLatest => {

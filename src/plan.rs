@@ -14,7 +14,8 @@ pub const DEFAULT_CANARY_WEIGHT: f64 = 0.1;
 pub struct Observed {
     pub function_arn: String,
     /// `$LATEST`: the one mutable version, where uploaded code lands first.
-    pub latest: Latest,
+    /// Read only when the plan has code to publish (see [`needs_latest`]).
+    pub latest: Option<Latest>,
     pub alias: Option<AliasState>,
 }
 
@@ -243,7 +244,7 @@ pub fn deploy(observed: &Observed, request: &Request) -> Plan {
     }
     let (code_step, outcome) = publish_step(observed, request);
     Plan {
-        wait_for_update: observed.latest.update_in_progress && code_step != CodeStep::None,
+        wait_for_update: update_in_progress(observed) && code_step != CodeStep::None,
         code: code_step,
         alias: update,
         routing,
@@ -274,7 +275,7 @@ fn first_deploy(observed: &Observed, request: &Request) -> Plan {
         ),
     };
     Plan {
-        wait_for_update: observed.latest.update_in_progress && code != CodeStep::None,
+        wait_for_update: update_in_progress(observed) && code != CodeStep::None,
         code,
         alias,
         routing: Routing {
@@ -287,9 +288,26 @@ fn first_deploy(observed: &Observed, request: &Request) -> Plan {
     }
 }
 
+fn update_in_progress(observed: &Observed) -> bool {
+    observed
+        .latest
+        .as_ref()
+        .is_some_and(|latest| latest.update_in_progress)
+}
+
+/// Whether the plan publishes code but was made without reading `$LATEST`:
+/// read it and plan again (it may already hold the code).
+pub fn needs_latest(observed: &Observed, plan: &Plan) -> bool {
+    observed.latest.is_none() && plan.code != CodeStep::None
+}
+
 /// Publish what `$LATEST` holds when it is already the new code; else upload.
 fn publish_step(observed: &Observed, request: &Request) -> (CodeStep, Outcome) {
-    if observed.latest.code_sha256 == request.code_sha256 {
+    if observed
+        .latest
+        .as_ref()
+        .is_some_and(|latest| latest.code_sha256 == request.code_sha256)
+    {
         (CodeStep::PublishLatest, Outcome::Reused)
     } else {
         (CodeStep::UploadAndPublish, Outcome::Published)
@@ -475,11 +493,11 @@ mod tests {
     fn observed(latest: &str, alias: Option<AliasState>) -> Observed {
         Observed {
             function_arn: "arn:aws:lambda:us-east-1:123456789012:function:f".into(),
-            latest: Latest {
+            latest: Some(Latest {
                 code_sha256: latest.into(),
                 revision_id: Some("rev-latest".into()),
                 update_in_progress: false,
-            },
+            }),
             alias,
         }
     }
@@ -734,7 +752,7 @@ mod tests {
     #[test]
     fn an_update_in_progress_is_waited_for_before_new_code() {
         let mut state = observed(OLD, alias(version("3", OLD), None));
-        state.latest.update_in_progress = true;
+        state.latest.as_mut().unwrap().update_in_progress = true;
         assert!(deploy(&state, &request(NEW, None)).wait_for_update);
         assert!(
             !deploy(&state, &request(OLD, None)).wait_for_update,

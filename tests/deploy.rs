@@ -49,10 +49,22 @@ async fn first_deploy_creates_the_alias_and_an_unchanged_rerun_sends_no_mutating
     aws.start_recording();
     let second = deploy(&aws, "orders", "live", source.path(), &[]);
     second.assert_ok();
+    // Two reads and nothing else: the alias, and its primary's configuration.
+    let mut sent = aws.recorded();
+    sent.sort();
     assert_eq!(
-        aws.mutating(),
-        Vec::<(String, String)>::new(),
-        "a skip sends no mutating request"
+        sent,
+        [
+            (
+                "GET".to_string(),
+                "/2015-03-31/functions/orders/aliases/live".to_string()
+            ),
+            (
+                "GET".to_string(),
+                "/2015-03-31/functions/orders/configuration?Qualifier=live".to_string()
+            ),
+        ],
+        "a skip sends no mutating request and no read the plan does not need"
     );
     let out = second.json();
     assert_eq!(out["result"], "skipped");

@@ -84,9 +84,18 @@ fn precondition_failed() -> UpdateAliasError {
     )
 }
 
+/// `GetFunctionConfiguration` with the alias as qualifier answers with the
+/// primary version's configuration (version 1 here), as AWS does.
+fn alias_read() -> aws_smithy_mocks::Rule {
+    mock!(Client::get_function_configuration)
+        .match_requests(|r| r.qualifier() == Some("live"))
+        .then_output(|| configuration("1", STABLE_HASH))
+}
+
 /// `$LATEST` and version 1 hold the stable code; the alias serves version 1.
 fn reads(latest_hash: &'static str) -> Vec<aws_smithy_mocks::Rule> {
     vec![
+        alias_read(),
         mock!(Client::get_function_configuration)
             .match_requests(|r| r.qualifier().is_none())
             .then_output(move || configuration("$LATEST", latest_hash)),
@@ -152,6 +161,7 @@ async fn a_stale_alias_revision_is_observed_again_and_planned_once_more() {
         RuleMode::MatchAny,
         [
             &get_alias,
+            &alias_read(),
             &latest,
             &version_1,
             &upload,
@@ -209,7 +219,7 @@ async fn an_alias_that_keeps_changing_fails_with_a_clear_conflict_and_no_third_w
     let client = mock_client!(
         aws_sdk_lambda,
         RuleMode::MatchAny,
-        [&get_alias, &version_1, &latest, &publish, &refused]
+        [&get_alias, &alias_read(), &version_1, &latest, &publish, &refused]
     );
 
     let err = deploy(
@@ -380,11 +390,7 @@ async fn promote_writes_carry_the_alias_revision_and_the_rollback_record() {
     };
     let observed = Observed {
         function_arn: ARN.into(),
-        latest: lambda_rollout::plan::Latest {
-            code_sha256: "h4=".into(),
-            revision_id: None,
-            update_in_progress: false,
-        },
+        latest: None,
         alias: Some(before.clone()),
     };
     let write = mock!(Client::update_alias)
