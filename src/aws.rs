@@ -479,25 +479,6 @@ impl Lambda {
         })
     }
 
-    /// The primary version another alias serves, and its canary if it has one.
-    pub async fn alias_versions(&self, function: &str, alias: &str) -> Result<(String, Option<String>)> {
-        self.pace().await;
-        self.log.detail(&format!("GetAlias {function}:{alias}"));
-        let found = self
-            .client
-            .get_alias()
-            .function_name(function)
-            .name(alias)
-            .send()
-            .await
-            .map_err(|e| read_error(e, &format!("alias {function}:{alias}")))?;
-        let canary = found
-            .routing_config()
-            .and_then(|r| r.additional_version_weights())
-            .and_then(|w| w.keys().next().cloned());
-        Ok((found.function_version().unwrap_or_default().to_string(), canary))
-    }
-
     /// Invoke one version with a payload. Returns the function error (if
     /// the function failed) and the response payload.
     pub async fn invoke(
@@ -529,8 +510,8 @@ impl Lambda {
         Ok((out.function_error().map(str::to_string), body))
     }
 
-    /// The alias as it is now: routing, revision and description, for a
-    /// write that must not undo someone else's.
+    /// The alias as it is now: routing, revision and description (for a
+    /// write that must not undo someone else's, or `promote --from-alias`).
     pub async fn alias_now(&self, function: &str, alias: &str) -> Result<AliasNow> {
         self.pace().await;
         self.log.detail(&format!("GetAlias {function}:{alias}"));

@@ -87,7 +87,8 @@ async fn target_version(
         (None, Some(source)) => source,
         (None, None) => return Ok(None),
     };
-    let (version, canary) = lambda.alias_versions(function, source).await?;
+    let now = lambda.alias_now(function, source).await?;
+    let (version, canary) = (now.primary, now.canary.map(|(version, _)| version));
     if version == "$LATEST" {
         return Err(Error::usage(format!(
             "alias {function}:{source} serves $LATEST, which is not a published version: publish it (deploy) first"
