@@ -31,7 +31,11 @@ pub struct Lambda {
 /// role; `AWS_ENDPOINT_URL` honoured) and check that a region and credentials
 /// are there before any request is made.
 pub async fn load_config(region: Option<&str>, log: Log) -> Result<SdkConfig> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts());
+    // The user's AWS_RETRY_MODE / AWS_MAX_ATTEMPTS win over ours.
+    if std::env::var_os("AWS_RETRY_MODE").is_none() && std::env::var_os("AWS_MAX_ATTEMPTS").is_none() {
+        loader = loader.retry_config(retries());
+    }
     if let Some(region) = region {
         loader = loader.region(aws_sdk_lambda::config::Region::new(region.to_string()));
     }
@@ -50,6 +54,28 @@ pub async fn load_config(region: Option<&str>, log: Log) -> Result<SdkConfig> {
         .await
         .map_err(|e| no_credentials(&DisplayErrorContext(e).to_string()))?;
     Ok(config)
+}
+
+/// Throttling (429), 5xx answers, connection resets and timeouts are retried
+/// by the SDK: adaptive mode (it slows down while AWS throttles), at most
+/// [`MAX_ATTEMPTS`] attempts per call with jittered backoff up to 20 s.
+pub const MAX_ATTEMPTS: u32 = 5;
+
+fn retries() -> aws_config::retry::RetryConfig {
+    aws_config::retry::RetryConfig::adaptive()
+        .with_max_attempts(MAX_ATTEMPTS)
+        .with_initial_backoff(Duration::from_millis(500))
+        .with_max_backoff(Duration::from_secs(20))
+}
+
+/// Every call is bounded: 10 s to connect, 2 minutes to the first byte of an
+/// answer (an upload of 50 MiB included), 10 minutes for a call with all its retries.
+fn timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .read_timeout(Duration::from_secs(120))
+        .operation_timeout(Duration::from_secs(600))
+        .build()
 }
 
 /// [`load_config`], then a Lambda client.
@@ -102,6 +128,10 @@ where
 fn code_is<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>, code: &str) -> bool {
     err.as_service_error().and_then(ProvideErrorMetadata::code) == Some(code)
 }
+
+/// How often a change refused with ResourceConflictException (another
+/// update of the function in progress) is tried again after waiting.
+const CONFLICT_TRIES: usize = 3;
 
 /// A write refused because the alias or function changed since it was read.
 fn conflict_or_failure<E, R>(err: SdkError<E, R>, what: &str) -> Error
@@ -297,26 +327,69 @@ impl Lambda {
             })
     }
 
+    /// Send a change to the function; while Lambda refuses it because another
+    /// update is in progress (ResourceConflictException), wait for that update
+    /// (bounded) and try again, at most [`CONFLICT_TRIES`] times.
+    async fn while_updating<T, E, R, Fut>(
+        &self,
+        function: &str,
+        what: &str,
+        mut send: impl FnMut() -> Fut,
+    ) -> Result<T>
+    where
+        Fut: std::future::Future<Output = std::result::Result<T, SdkError<E, R>>>,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let mut tries = 1;
+        loop {
+            match send().await {
+                Ok(out) => return Ok(out),
+                Err(e) if code_is(&e, "ResourceConflictException") && tries < CONFLICT_TRIES => {
+                    self.log.warn(&format!(
+                        "{what}: Lambda says another update of {function} is in progress ({})",
+                        describe(&e)
+                    ));
+                    self.wait_for_update(function).await?;
+                    tries += 1;
+                    self.pace().await;
+                }
+                Err(e) => return Err(conflict_or_failure(e, what)),
+            }
+        }
+    }
+
     /// Upload the zip to `$LATEST` and wait until Lambda has taken it.
     /// Returns the `RevisionId` after the update, for the publish that follows.
     pub async fn upload(
         &self,
         function: &str,
-        zip: Vec<u8>,
+        code: NewCode<'_>,
         revision_id: Option<&str>,
     ) -> Result<Option<String>> {
         self.pace().await;
-        self.log
-            .detail(&format!("UpdateFunctionCode {function} ({} bytes)", zip.len()));
-        let updated = self
+        let request = self
             .client
             .update_function_code()
             .function_name(function)
-            .zip_file(Blob::new(zip))
-            .set_revision_id(revision_id.map(str::to_string))
-            .send()
-            .await
-            .map_err(|e| conflict_or_failure(e, &format!("upload code to {function}")))?;
+            .set_revision_id(revision_id.map(str::to_string));
+        let request = match code {
+            NewCode::Zip(zip) => {
+                self.log
+                    .detail(&format!("UpdateFunctionCode {function} ({} bytes)", zip.len()));
+                request.zip_file(Blob::new(zip))
+            }
+            NewCode::S3 { bucket, key } => {
+                self.log
+                    .detail(&format!("UpdateFunctionCode {function} from s3://{bucket}/{key}"));
+                request.s3_bucket(bucket).s3_key(key)
+            }
+        };
+        let updated = self
+            .while_updating(function, &format!("upload code to {function}"), || {
+                request.clone().send()
+            })
+            .await?;
         self.log.step(&format!(
             "uploaded: $LATEST of {function} now has CodeSha256 {}",
             updated.code_sha256().unwrap_or("?")
@@ -355,16 +428,18 @@ impl Lambda {
         self.pace().await;
         self.log
             .detail(&format!("PublishVersion {function} CodeSha256={code_sha256}"));
-        let published = self
+        let request = self
             .client
             .publish_version()
             .function_name(function)
             .code_sha256(code_sha256)
             .description(description)
-            .set_revision_id(revision_id.map(str::to_string))
-            .send()
-            .await
-            .map_err(|e| conflict_or_failure(e, &format!("publish a version of {function}")))?;
+            .set_revision_id(revision_id.map(str::to_string));
+        let published = self
+            .while_updating(function, &format!("publish a version of {function}"), || {
+                request.clone().send()
+            })
+            .await?;
         let version = published
             .version()
             .ok_or_else(|| Error::failed(format!("publishing {function} returned no version number")))?
@@ -533,6 +608,12 @@ impl Lambda {
             description: found.description().unwrap_or_default().to_string(),
         })
     }
+}
+
+/// The code for `UpdateFunctionCode`: the zip itself, or where it is in S3.
+pub enum NewCode<'a> {
+    Zip(Vec<u8>),
+    S3 { bucket: &'a str, key: &'a str },
 }
 
 /// An alias read just before writing it.

@@ -10,7 +10,10 @@ use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand, 
 
 use crate::gates::OnNoData;
 use crate::strategy::{Strategy, parse_interval, parse_strategy};
-use crate::values::{Weight, parse_alias, parse_bool, parse_function_name, parse_version, parse_weight};
+use crate::values::{
+    Weight, parse_alias, parse_bool, parse_bucket, parse_function_name, parse_key_prefix, parse_version,
+    parse_weight,
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -165,6 +168,9 @@ pub struct DeployArgs {
 
     #[command(flatten)]
     pub excludes: ExcludeArgs,
+
+    #[command(flatten)]
+    pub s3: S3Args,
 
     /// Traffic share for the new version: 0.1 or 10%. 100% switches at once; 0 publishes a dark canary.
     /// Default: 10% for new code; an existing canary keeps its weight.
@@ -337,6 +343,29 @@ pub struct CodeArgs {
         conflicts_with = "manifest"
     )]
     pub zip_file: Option<PathBuf>,
+}
+
+/// Where large packages go before Lambda takes them.
+#[derive(Debug, Args)]
+pub struct S3Args {
+    /// Upload the zip to this S3 bucket (same region) and update the code from there; needed over
+    /// Lambda's 50 MiB direct-upload limit. The key is PREFIX/FUNCTION/SHA256.zip, uploaded once.
+    #[arg(long, env = "LAMBDA_ROLLOUT_S3_BUCKET", value_name = "BUCKET", value_parser = parse_bucket)]
+    pub s3_bucket: Option<String>,
+
+    /// Key prefix for --s3-bucket (such as lambda/packages).
+    #[arg(long, env = "LAMBDA_ROLLOUT_S3_KEY_PREFIX", value_name = "PREFIX", value_parser = parse_key_prefix,
+          requires = "s3_bucket")]
+    pub s3_key_prefix: Option<String>,
+}
+
+impl S3Args {
+    pub fn target(&self) -> Option<crate::s3::S3Target> {
+        self.s3_bucket.as_ref().map(|bucket| crate::s3::S3Target {
+            bucket: bucket.clone(),
+            prefix: self.s3_key_prefix.clone().unwrap_or_default(),
+        })
+    }
 }
 
 #[derive(Debug, Args)]

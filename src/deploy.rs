@@ -2,7 +2,7 @@
 //! report. A conflicting concurrent write makes it observe and plan once more.
 
 use crate::alias::{self, Route, routing_text};
-use crate::aws::{self, Lambda};
+use crate::aws::{self, Lambda, NewCode};
 use crate::cli::{DeployArgs, Engine, OutputFormat, RolloutArgs};
 use crate::error::{Error, Result};
 use crate::gates::Thresholds;
@@ -14,6 +14,7 @@ use crate::package::{self, Package};
 use crate::plan::{self, AliasStep, CodeStep, Observed, Outcome, Plan, Version};
 use crate::report::{self, AliasReport, Log};
 use crate::rollout::Watch;
+use crate::s3::{S3Target, Store};
 use crate::staged::{self, Rollout};
 use crate::strategy::Step;
 use crate::values::Weight;
@@ -33,6 +34,15 @@ pub struct DeployRequest {
     pub rollout: Option<Rollout>,
     /// `--engine codedeploy`: CodeDeploy shifts the traffic.
     pub handoff: Option<Handoff>,
+    /// `--s3-bucket`: the zip goes through S3.
+    pub s3: Option<S3Upload>,
+}
+
+/// Where packages are stored before Lambda takes them.
+#[derive(Debug)]
+pub struct S3Upload {
+    pub target: S3Target,
+    pub store: Store,
 }
 
 /// The `deploy` command: package, connect, deploy, report.
@@ -57,6 +67,7 @@ pub async fn run(args: DeployArgs, github: bool) -> Result<()> {
     }
     let (function, alias) = args.target.single();
     let package = load_code(&args.code, &args.excludes.globs, &log)?;
+    refuse_oversized(&package, args.s3.s3_bucket.is_some())?;
     let codedeploy = codedeploy_settings(&args.rollout)?;
     let settings = match codedeploy {
         Some(_) => None,
@@ -79,6 +90,7 @@ pub async fn run(args: DeployArgs, github: bool) -> Result<()> {
             client: aws_sdk_codedeploy::Client::new(&config),
             settings,
         }),
+        s3: s3_upload(&args.s3, &config, log),
     };
     let lambda = Lambda::new(aws_sdk_lambda::Client::new(&config), log);
     let report = deploy(&lambda, &request, &package, log).await?;
@@ -259,6 +271,7 @@ async fn deploy_manifest(
             })
             .await
             .map_err(|e| Error::failed(format!("packaging stopped: {e}")))??;
+            refuse_oversized(&package, args.s3.s3_bucket.is_some())?;
             let request = DeployRequest {
                 function: function.name.clone(),
                 alias: function.alias.clone(),
@@ -272,6 +285,7 @@ async fn deploy_manifest(
                     monitor: Monitor::new(&config, log),
                 }),
                 handoff: None,
+                s3: s3_upload(&args.s3, &config, log),
             };
             deploy(&lambda, &request, &package, log).await
         },
@@ -304,14 +318,27 @@ fn load_code(code: &crate::cli::CodeArgs, excludes: &[String], log: &Log) -> Res
         package::human_bytes(package.zip.len() as u64),
         package.code_sha256
     ));
-    if package.exceeds_direct_upload() {
-        log.warn(&format!(
-            "the zip is {}, over Lambda's {} direct-upload limit: the upload will be refused unless the code is already in the function",
+    Ok(package)
+}
+
+/// A zip over Lambda's direct-upload limit needs `--s3-bucket`: refused
+/// before any request.
+fn refuse_oversized(package: &Package, s3: bool) -> Result<()> {
+    if package.exceeds_direct_upload() && !s3 {
+        return Err(Error::usage(format!(
+            "the zip is {}, over Lambda's {} direct-upload limit: set --s3-bucket (and optionally --s3-key-prefix) to deploy it through S3",
             package::human_bytes(package.zip.len() as u64),
             package::human_bytes(package::DIRECT_UPLOAD_LIMIT)
-        ));
+        )));
     }
-    Ok(package)
+    Ok(())
+}
+
+fn s3_upload(args: &crate::cli::S3Args, config: &aws_config::SdkConfig, log: Log) -> Option<S3Upload> {
+    args.target().map(|target| S3Upload {
+        target,
+        store: Store::new(config, log),
+    })
 }
 
 /// "commit <sha> run <url>" from GitHub's variables, or a plain marker.
@@ -439,12 +466,25 @@ pub(crate) async fn publish_code(
         }
         CodeStep::UploadAndPublish => {
             log.step(&format!(
-                "uploading {} to {function}",
-                package::human_bytes(package.zip.len() as u64)
+                "uploading {} to {function}{}",
+                package::human_bytes(package.zip.len() as u64),
+                if request.s3.is_some() { " through S3" } else { "" }
             ));
-            let revision = lambda
-                .upload(function, package.zip.clone(), latest_revision)
-                .await?;
+            let revision = match &request.s3 {
+                None => {
+                    lambda
+                        .upload(function, NewCode::Zip(package.zip.clone()), latest_revision)
+                        .await?
+                }
+                Some(s3) => {
+                    let stored = s3.store.put(&s3.target, function, package).await?;
+                    let code = NewCode::S3 {
+                        bucket: &stored.bucket,
+                        key: &stored.key,
+                    };
+                    lambda.upload(function, code, latest_revision).await?
+                }
+            };
             Some(
                 lambda
                     .publish(

@@ -19,6 +19,7 @@ pub mod record;
 pub mod report;
 pub mod rollback;
 pub mod rollout;
+pub mod s3;
 pub mod staged;
 pub mod status;
 pub mod strategy;

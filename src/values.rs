@@ -112,6 +112,43 @@ pub fn parse_function_name(input: &str) -> Result<String, String> {
     Ok(input.to_string())
 }
 
+/// An S3 bucket name, by S3's naming rules (3–63 characters; lowercase
+/// letters, digits, dots and hyphens; a letter or digit at each end).
+pub fn parse_bucket(input: &str) -> Result<String, String> {
+    const FORM: &str = "expected an S3 bucket name such as my-deploy-artifacts (3-63 characters: lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit; a name, not an s3:// URL or ARN)";
+    let bytes = input.as_bytes();
+    let valid = (3..=63).contains(&bytes.len())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.".contains(b))
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+        && !input.contains("..");
+    if valid {
+        Ok(input.to_string())
+    } else {
+        Err(format!("'{input}' is not an S3 bucket name: {FORM}"))
+    }
+}
+
+/// The key prefix under which packages are stored: path segments of
+/// printable characters, without a leading slash (a trailing one is dropped).
+pub fn parse_key_prefix(input: &str) -> Result<String, String> {
+    const FORM: &str = "expected a key prefix such as lambda/packages (no leading '/', no empty, '.' or '..' segments, printable characters only, at most 512 bytes)";
+    let prefix = input.strip_suffix('/').unwrap_or(input);
+    let valid = prefix.is_empty()
+        || (prefix.len() <= 512
+            && prefix.chars().all(|c| !c.is_control())
+            && prefix
+                .split('/')
+                .all(|part| !part.is_empty() && part != "." && part != ".."));
+    if valid {
+        Ok(prefix.to_string())
+    } else {
+        Err(format!("'{input}' is not a usable S3 key prefix: {FORM}"))
+    }
+}
+
 /// A published version number: digits only. `$LATEST` is mutable, so it is
 /// never a promotion or rollback target.
 pub fn parse_version(input: &str) -> Result<String, String> {

@@ -45,6 +45,7 @@ fn request() -> DeployRequest {
         dry_run: false,
         rollout: None,
         handoff: None,
+        s3: None,
     }
 }
 
@@ -494,4 +495,73 @@ async fn a_rollback_racing_another_write_decides_again_on_the_fresh_alias() {
         "the canary removed is the one the fresh read showed"
     );
     assert_eq!(report.result.as_str(), "rolled-back");
+}
+
+/// Lambda refuses a change while another update of the function is in progress
+/// (`ResourceConflictException`); moto's updates finish at once, so it never
+/// answers that. The deploy waits for the update (GetFunction until
+/// `LastUpdateStatus` is Successful) and sends the upload again.
+#[tokio::test]
+async fn an_update_in_progress_is_waited_out_and_the_upload_sent_again() {
+    use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
+    use aws_sdk_lambda::operation::update_function_code::UpdateFunctionCodeError;
+    use aws_sdk_lambda::types::FunctionConfiguration;
+    use aws_sdk_lambda::types::error::ResourceConflictException;
+
+    let code = package();
+    let new_hash: &'static str = Box::leak(code.code_sha256.clone().into_boxed_str());
+    let get_alias = mock!(Client::get_alias).then_output(|| alias_on("1", "rev-a"));
+    let upload = mock!(Client::update_function_code)
+        .sequence()
+        .error(|| {
+            UpdateFunctionCodeError::ResourceConflictException(
+                ResourceConflictException::builder()
+                    .message("The operation cannot be performed at this time. An update is in progress for resource: orders")
+                    .meta(ErrorMetadata::builder().code("ResourceConflictException").build())
+                    .build(),
+            )
+        })
+        .output(move || {
+            UpdateFunctionCodeOutput::builder()
+                .code_sha256(new_hash)
+                .revision_id("rev-uploaded")
+                .last_update_status(LastUpdateStatus::Successful)
+                .build()
+        })
+        .build();
+    let waited = mock!(Client::get_function).then_output(|| {
+        GetFunctionOutput::builder()
+            .configuration(
+                FunctionConfiguration::builder()
+                    .last_update_status(LastUpdateStatus::Successful)
+                    .state(State::Active)
+                    .build(),
+            )
+            .build()
+    });
+    let publish = mock!(Client::publish_version).then_output(move || {
+        PublishVersionOutput::builder()
+            .version("2")
+            .code_sha256(new_hash)
+            .state(State::Active)
+            .build()
+    });
+    let write = mock!(Client::update_alias).then_output(|| UpdateAliasOutput::builder().build());
+    let mut rules = reads(STABLE_HASH);
+    rules.extend([get_alias, waited.clone(), upload.clone(), publish, write.clone()]);
+    let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &rules);
+
+    let report = deploy(
+        &Lambda::new(client, Log::default()),
+        &request(),
+        &code,
+        Log::default(),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(report.version, "2");
+    assert_eq!(upload.num_calls(), 2, "refused once, sent again after the wait");
+    assert!(waited.num_calls() >= 1, "the update in progress was waited for");
+    assert_eq!(write.num_calls(), 1);
 }
