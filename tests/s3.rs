@@ -1,0 +1,201 @@
+//! Packages through S3 (`--s3-bucket`), against the emulator: the
+//! content-addressed key, no second upload of the same package, multipart
+//! above 16 MiB, zips over Lambda's 50 MiB direct-upload limit, and clear
+//! errors for a missing bucket.
+
+mod common;
+
+use std::io::Write;
+
+use common::*;
+
+const BUCKET: &str = "deploy-artifacts";
+
+fn s3(emulator: &Emulator) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .region(aws_sdk_s3::config::Region::new(REGION))
+        .endpoint_url(&emulator.endpoint)
+        .force_path_style(true)
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            ACCESS_KEY, SECRET_KEY, None, None, "tests",
+        ))
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+async fn create_bucket(emulator: &Emulator) {
+    s3(emulator).create_bucket().bucket(BUCKET).send().await.expect("create_bucket");
+}
+
+/// The hex SHA-256 of a CodeSha256 (base64).
+fn hex(code_sha256: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(code_sha256)
+        .unwrap()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+async fn served_hash(emulator: &Emulator, function: &str, version: &str) -> String {
+    emulator
+        .lambda()
+        .get_function_configuration()
+        .function_name(function)
+        .qualifier(version)
+        .send()
+        .await
+        .unwrap()
+        .code_sha256()
+        .unwrap()
+        .to_string()
+}
+
+/// A source tree holding `megabytes` of incompressible bytes (a fixed
+/// pseudo-random sequence: deflate cannot shrink it, so the zip is as large).
+fn incompressible_source(megabytes: usize) -> tempfile::TempDir {
+    let dir = source_dir("def handler(event, context):\n    return 'big'\n");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(dir.path().join("model.bin")).unwrap());
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut block = vec![0u8; 1024 * 1024];
+    for _ in 0..megabytes {
+        for chunk in block.chunks_mut(8) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            chunk.copy_from_slice(&state.to_le_bytes()[..chunk.len()]);
+        }
+        file.write_all(&block).unwrap();
+    }
+    file.flush().unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn the_zip_goes_to_a_content_addressed_key_and_is_uploaded_once() {
+    let emulator = Emulator::start();
+    create_function(&emulator, "orders").await;
+    create_bucket(&emulator).await;
+    let first = source_dir("def handler(event, context):\n    return 1\n");
+    let deployed = deploy(
+        &emulator,
+        "orders",
+        "live",
+        first.path(),
+        &["--canary-weight", "100%", "--s3-bucket", BUCKET, "--s3-key-prefix", "lambda/packages/"],
+    );
+    deployed.assert_ok();
+    let report = deployed.json();
+    let code_sha256 = report["code-sha256"].as_str().unwrap().to_string();
+    let key = format!("lambda/packages/orders/{}.zip", hex(&code_sha256));
+    let head = s3(&emulator)
+        .head_object()
+        .bucket(BUCKET)
+        .key(&key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("no object at {key}: {e:?}"));
+    assert_eq!(head.metadata().unwrap()["sha256"], hex(&code_sha256));
+    let version = report["version"].as_str().unwrap();
+    assert_eq!(alias_state(&emulator, "orders", "live").await, (version.to_string(), None));
+    assert_eq!(served_hash(&emulator, "orders", version).await, code_sha256);
+
+    // Other code goes out, then the first code again: its object is already
+    // there, so the second deploy of it sends no PutObject, only the update.
+    let second = source_dir("def handler(event, context):\n    return 2\n");
+    deploy(
+        &emulator,
+        "orders",
+        "live",
+        second.path(),
+        &["--canary-weight", "100%", "--s3-bucket", BUCKET, "--s3-key-prefix", "lambda/packages"],
+    )
+    .assert_ok();
+    emulator.start_recording();
+    let again = deploy(
+        &emulator,
+        "orders",
+        "live",
+        first.path(),
+        &["--canary-weight", "100%", "--s3-bucket", BUCKET, "--s3-key-prefix", "lambda/packages"],
+    );
+    again.assert_ok();
+    let mutating = emulator.mutating();
+    assert!(
+        !mutating
+            .iter()
+            .any(|(method, path)| method != "HEAD" && path.contains(BUCKET)),
+        "the object was uploaded again: {mutating:?}"
+    );
+    assert!(again.stderr.contains("already there"), "{}", again.stderr);
+    let version = again.json()["version"].as_str().unwrap().to_string();
+    assert_eq!(alias_state(&emulator, "orders", "live").await.0, version);
+    assert_eq!(served_hash(&emulator, "orders", &version).await, code_sha256);
+}
+
+#[tokio::test]
+async fn a_zip_over_50_mib_is_refused_without_a_bucket_and_goes_through_s3_in_parts_with_one() {
+    let emulator = Emulator::start();
+    create_function(&emulator, "reports").await;
+    create_bucket(&emulator).await;
+    let big = incompressible_source(55);
+
+    emulator.start_recording();
+    let refused = deploy(&emulator, "reports", "live", big.path(), &[]);
+    assert_eq!(refused.status, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("direct-upload limit") && refused.stderr.contains("--s3-bucket"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(emulator.recorded(), vec![], "a refused deploy sends no request");
+
+    let deployed = deploy(
+        &emulator,
+        "reports",
+        "live",
+        big.path(),
+        &["--s3-bucket", BUCKET, "--canary-weight", "100%"],
+    );
+    deployed.assert_ok();
+    let report = deployed.json();
+    let code_sha256 = report["code-sha256"].as_str().unwrap();
+    let key = format!("reports/{}.zip", hex(code_sha256));
+    let head = s3(&emulator).head_object().bucket(BUCKET).key(&key).send().await.unwrap();
+    assert!(head.content_length().unwrap() > 50 * 1024 * 1024);
+    assert!(
+        head.e_tag().unwrap().contains("-4"),
+        "a 55 MiB zip goes in 4 parts of 16 MiB: ETag {:?}",
+        head.e_tag()
+    );
+    let version = report["version"].as_str().unwrap();
+    assert_eq!(alias_state(&emulator, "reports", "live").await.0, version);
+    assert_eq!(served_hash(&emulator, "reports", version).await, code_sha256);
+}
+
+#[tokio::test]
+async fn a_missing_bucket_is_a_clear_error_and_the_alias_stays() {
+    let emulator = Emulator::start();
+    create_function(&emulator, "orders").await;
+    let first = source_dir("def handler(event, context):\n    return 1\n");
+    deploy(&emulator, "orders", "live", first.path(), &["--canary-weight", "100%"]).assert_ok();
+    let before = alias_state(&emulator, "orders", "live").await;
+
+    let second = source_dir("def handler(event, context):\n    return 2\n");
+    let failed = deploy(
+        &emulator,
+        "orders",
+        "live",
+        second.path(),
+        &["--s3-bucket", "no-such-bucket"],
+    );
+    assert_eq!(failed.status, 1, "{}", failed.stderr);
+    assert!(
+        failed.stderr.contains("S3 bucket no-such-bucket does not exist"),
+        "{}",
+        failed.stderr
+    );
+    assert_eq!(alias_state(&emulator, "orders", "live").await, before);
+}
