@@ -63,7 +63,7 @@ pub async fn update(
 ) -> Result<()> {
     let name = before.arn.rsplit(':').next().unwrap_or_default();
     let description = record.map(|r| r.apply_to(&before.description));
-    lambda
+    let written = lambda
         .update_alias(
             function,
             name,
@@ -72,13 +72,39 @@ pub async fn update(
             description.as_deref(),
             before.revision_id.as_deref(),
         )
-        .await?;
+        .await;
+    if let Err(Error::Failed(message)) = written {
+        // The write may have landed and only its answer been lost (a dropped
+        // connection after the retries ran out): one read tells.
+        match lambda.alias_now(function, name).await {
+            Ok(now) if lands_on(&now, route, description.as_deref()) => log.warn(&format!(
+                "the answer to the alias update was lost ({message}), but alias {name} reads back as intended"
+            )),
+            _ => return Err(Error::Failed(message)),
+        }
+    } else {
+        written?;
+    }
     log.step(&format!(
         "alias {name}: {} → {}",
         routing_text(Route::of(before)),
         routing_text(route)
     ));
     Ok(())
+}
+
+/// Does the alias as read now serve `route` (and carry `description`, when one was written)?
+fn lands_on(now: &crate::aws::AliasNow, route: Route<'_>, description: Option<&str>) -> bool {
+    let canary_matches = match (&now.canary, route.canary) {
+        (None, None) => true,
+        (Some((version, weight)), Some((wanted, wanted_weight))) => {
+            version == wanted && (weight - wanted_weight).abs() < 1e-9
+        }
+        // A weight of 0 on no version is the same as no canary.
+        (Some((_, weight)), None) => *weight == 0.0,
+        (None, Some(_)) => false,
+    };
+    now.primary == route.primary && canary_matches && description.is_none_or(|d| d == now.description)
 }
 
 /// Observe an alias that must already exist (promote, rollback, status).

@@ -73,7 +73,7 @@ pub async fn run(args: DeployArgs, github: bool) -> Result<()> {
         Some(_) => None,
         None => rollout_settings(&args.rollout)?,
     };
-    let config = aws::load_config(args.target.region.as_deref(), log).await?;
+    let config = aws::load_config(args.target.region.as_deref(), aws::Calls::One, log).await?;
     let request = DeployRequest {
         function: function.to_string(),
         alias: alias.to_string(),
@@ -252,7 +252,7 @@ async fn deploy_manifest(
             "health gates need a strategy: set one in the manifest",
         ));
     }
-    let config = aws::load_config(args.target.region.as_deref(), log).await?;
+    let config = aws::load_config(args.target.region.as_deref(), aws::Calls::Fleet, log).await?;
     let lambda =
         Lambda::new(aws_sdk_lambda::Client::new(&config), log).paced(args.target.max_requests_per_second);
     let dry_run = args.dry_run.dry_run;

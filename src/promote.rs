@@ -29,7 +29,7 @@ pub async fn run(args: PromoteArgs, github: bool) -> Result<()> {
                 "--from-alias names an alias the manifest promotes: name the alias to copy from",
             ));
         }
-        let lambda = aws::connect(target.region.as_deref(), log)
+        let lambda = aws::connect(target.region.as_deref(), aws::Calls::Fleet, log)
             .await?
             .paced(target.max_requests_per_second);
         let results = manifest::run_all(
@@ -47,7 +47,7 @@ pub async fn run(args: PromoteArgs, github: bool) -> Result<()> {
             "--from-alias {alias} is the alias being promoted: name the alias to copy from (such as staging)"
         )));
     }
-    let lambda = aws::connect(target.region.as_deref(), log).await?;
+    let lambda = aws::connect(target.region.as_deref(), aws::Calls::One, log).await?;
     let report = promote_one(&lambda, &log, (function, alias), &args.to, dry_run).await?;
     report::emit(&report, json)
 }

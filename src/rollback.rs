@@ -24,7 +24,7 @@ pub async fn run(args: RollbackArgs, github: bool) -> Result<()> {
     let to_version = args.to_version.as_deref();
     if let Some(path) = &target.manifest {
         let functions = manifest::load(path, false)?;
-        let lambda = aws::connect(target.region.as_deref(), log)
+        let lambda = aws::connect(target.region.as_deref(), aws::Calls::Fleet, log)
             .await?
             .paced(target.max_requests_per_second);
         let results = manifest::run_all(
@@ -36,7 +36,7 @@ pub async fn run(args: RollbackArgs, github: bool) -> Result<()> {
         .await;
         return manifest::emit(&results, json);
     }
-    let lambda = aws::connect(target.region.as_deref(), log).await?;
+    let lambda = aws::connect(target.region.as_deref(), aws::Calls::One, log).await?;
     let report = rollback_one(&lambda, &log, target.single(), to_version, dry_run).await?;
     report::emit(&report, json)
 }

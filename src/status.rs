@@ -53,7 +53,7 @@ pub async fn run(args: StatusArgs, github: bool) -> Result<()> {
         ));
     }
     let (function, alias) = args.target.single();
-    let lambda = aws::connect(args.target.region.as_deref(), log).await?;
+    let lambda = aws::connect(args.target.region.as_deref(), aws::Calls::One, log).await?;
     let (observed, state) = alias::observe_existing(&lambda, function, alias).await?;
     let canary_version = state.canary.as_ref().map(|c| c.version.version.clone());
     let (primary, canary) = tokio::join!(lambda.version(function, &state.primary.version), async {

@@ -25,7 +25,12 @@ fn s3(emulator: &Emulator) -> aws_sdk_s3::Client {
 }
 
 async fn create_bucket(emulator: &Emulator) {
-    s3(emulator).create_bucket().bucket(BUCKET).send().await.expect("create_bucket");
+    s3(emulator)
+        .create_bucket()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .expect("create_bucket");
 }
 
 /// The hex SHA-256 of a CodeSha256 (base64).
@@ -84,7 +89,14 @@ async fn the_zip_goes_to_a_content_addressed_key_and_is_uploaded_once() {
         "orders",
         "live",
         first.path(),
-        &["--canary-weight", "100%", "--s3-bucket", BUCKET, "--s3-key-prefix", "lambda/packages/"],
+        &[
+            "--canary-weight",
+            "100%",
+            "--s3-bucket",
+            BUCKET,
+            "--s3-key-prefix",
+            "lambda/packages/",
+        ],
     );
     deployed.assert_ok();
     let report = deployed.json();
@@ -99,7 +111,10 @@ async fn the_zip_goes_to_a_content_addressed_key_and_is_uploaded_once() {
         .unwrap_or_else(|e| panic!("no object at {key}: {e:?}"));
     assert_eq!(head.metadata().unwrap()["sha256"], hex(&code_sha256));
     let version = report["version"].as_str().unwrap();
-    assert_eq!(alias_state(&emulator, "orders", "live").await, (version.to_string(), None));
+    assert_eq!(
+        alias_state(&emulator, "orders", "live").await,
+        (version.to_string(), None)
+    );
     assert_eq!(served_hash(&emulator, "orders", version).await, code_sha256);
 
     // Other code goes out, then the first code again: its object is already
@@ -110,7 +125,14 @@ async fn the_zip_goes_to_a_content_addressed_key_and_is_uploaded_once() {
         "orders",
         "live",
         second.path(),
-        &["--canary-weight", "100%", "--s3-bucket", BUCKET, "--s3-key-prefix", "lambda/packages"],
+        &[
+            "--canary-weight",
+            "100%",
+            "--s3-bucket",
+            BUCKET,
+            "--s3-key-prefix",
+            "lambda/packages",
+        ],
     )
     .assert_ok();
     emulator.start_recording();
@@ -119,7 +141,14 @@ async fn the_zip_goes_to_a_content_addressed_key_and_is_uploaded_once() {
         "orders",
         "live",
         first.path(),
-        &["--canary-weight", "100%", "--s3-bucket", BUCKET, "--s3-key-prefix", "lambda/packages"],
+        &[
+            "--canary-weight",
+            "100%",
+            "--s3-bucket",
+            BUCKET,
+            "--s3-key-prefix",
+            "lambda/packages",
+        ],
     );
     again.assert_ok();
     let mutating = emulator.mutating();
@@ -163,7 +192,13 @@ async fn a_zip_over_50_mib_is_refused_without_a_bucket_and_goes_through_s3_in_pa
     let report = deployed.json();
     let code_sha256 = report["code-sha256"].as_str().unwrap();
     let key = format!("reports/{}.zip", hex(code_sha256));
-    let head = s3(&emulator).head_object().bucket(BUCKET).key(&key).send().await.unwrap();
+    let head = s3(&emulator)
+        .head_object()
+        .bucket(BUCKET)
+        .key(&key)
+        .send()
+        .await
+        .unwrap();
     assert!(head.content_length().unwrap() > 50 * 1024 * 1024);
     assert!(
         head.e_tag().unwrap().contains("-4"),
@@ -180,7 +215,14 @@ async fn a_missing_bucket_is_a_clear_error_and_the_alias_stays() {
     let emulator = Emulator::start();
     create_function(&emulator, "orders").await;
     let first = source_dir("def handler(event, context):\n    return 1\n");
-    deploy(&emulator, "orders", "live", first.path(), &["--canary-weight", "100%"]).assert_ok();
+    deploy(
+        &emulator,
+        "orders",
+        "live",
+        first.path(),
+        &["--canary-weight", "100%"],
+    )
+    .assert_ok();
     let before = alias_state(&emulator, "orders", "live").await;
 
     let second = source_dir("def handler(event, context):\n    return 2\n");

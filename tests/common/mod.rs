@@ -4,6 +4,8 @@
 //! recorder as an independent witness of which requests the binary sent.
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

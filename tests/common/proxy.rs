@@ -1,0 +1,360 @@
+//! A fault-injecting HTTP proxy between the binary and the emulator: the
+//! binary's `AWS_ENDPOINT_URL` points here, every request is forwarded to moto
+//! unchanged, and a seed decides which requests meet a fault instead — HTTP 429
+//! (throttling), 500/503, a connection reset before or after moto has carried
+//! the request out, or a slow answer. The same seed gives the same faults for
+//! the same requests, whatever order concurrent requests arrive in.
+//!
+//! It can also stop at the k-th mutating request (before or after forwarding
+//! it) and tell the test, which then kills the binary with SIGKILL: a crash at
+//! a precise point of a deploy, with no test-only code in the binary.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What happens to one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fault {
+    Throttle,
+    ServerError,
+    Unavailable,
+    /// Dropped before moto saw it.
+    ResetBefore,
+    /// Carried out by moto, then the connection dropped: the answer is lost.
+    ResetAfter,
+    Slow,
+}
+
+const FAULTS: [Fault; 6] = [
+    Fault::Throttle,
+    Fault::ServerError,
+    Fault::Unavailable,
+    Fault::ResetBefore,
+    Fault::ResetAfter,
+    Fault::Slow,
+];
+
+/// Where to stop a run: at the k-th (1-based) mutating request, before or
+/// after forwarding it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Crash {
+    Before(usize),
+    After(usize),
+}
+
+struct Settings {
+    seed: u64,
+    /// Share of requests that meet a fault.
+    rate: f64,
+    crash: Option<Crash>,
+}
+
+struct Shared {
+    upstream: String,
+    settings: Mutex<Settings>,
+    /// Occurrences of each (method, path) so far, for per-request decisions.
+    seen: Mutex<HashMap<String, u64>>,
+    mutating: AtomicUsize,
+    /// Faults injected so far, by kind.
+    injected: Mutex<HashMap<Fault, usize>>,
+    /// Mutating requests forwarded to moto: (method, path).
+    forwarded: Mutex<Vec<(String, String)>>,
+    crash_signal: Mutex<Sender<()>>,
+    crash_ack: Mutex<Receiver<()>>,
+    stopped: AtomicBool,
+}
+
+pub struct FaultProxy {
+    pub endpoint: String,
+    shared: Arc<Shared>,
+    /// Signalled when a crash point is reached; answer with [`FaultProxy::killed`].
+    pub crashes: Receiver<()>,
+    ack: Sender<()>,
+}
+
+impl FaultProxy {
+    /// A proxy on a free port of 127.0.0.1 in front of `upstream` (an `http://host:port`).
+    pub fn start(upstream: &str) -> FaultProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let (signal, crashes) = channel();
+        let (ack, acks) = channel();
+        let shared = Arc::new(Shared {
+            upstream: upstream.trim_start_matches("http://").to_string(),
+            settings: Mutex::new(Settings {
+                seed: 0,
+                rate: 0.0,
+                crash: None,
+            }),
+            seen: Mutex::new(HashMap::new()),
+            mutating: AtomicUsize::new(0),
+            injected: Mutex::new(HashMap::new()),
+            forwarded: Mutex::new(Vec::new()),
+            crash_signal: Mutex::new(signal),
+            crash_ack: Mutex::new(acks),
+            stopped: AtomicBool::new(false),
+        });
+        let accepting = Arc::clone(&shared);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if accepting.stopped.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let shared = Arc::clone(&accepting);
+                std::thread::spawn(move || serve(stream, &shared));
+            }
+        });
+        FaultProxy {
+            endpoint,
+            shared,
+            crashes,
+            ack,
+        }
+    }
+
+    /// Faults for the next run: `rate` of the requests, chosen by `seed`; and
+    /// maybe a crash point. Counters start again from zero.
+    pub fn arm(&self, seed: u64, rate: f64, crash: Option<Crash>) {
+        *self.shared.settings.lock().unwrap() = Settings { seed, rate, crash };
+        self.shared.seen.lock().unwrap().clear();
+        self.shared.injected.lock().unwrap().clear();
+        self.shared.forwarded.lock().unwrap().clear();
+        self.shared.mutating.store(0, Ordering::SeqCst);
+    }
+
+    /// Faults injected since [`FaultProxy::arm`], by kind.
+    pub fn injected(&self) -> HashMap<Fault, usize> {
+        self.shared.injected.lock().unwrap().clone()
+    }
+
+    /// Mutating requests moto received since [`FaultProxy::arm`].
+    pub fn forwarded(&self) -> Vec<(String, String)> {
+        self.shared.forwarded.lock().unwrap().clone()
+    }
+
+    /// Mutating requests seen (forwarded or not) since [`FaultProxy::arm`].
+    pub fn mutating_seen(&self) -> usize {
+        self.shared.mutating.load(Ordering::SeqCst)
+    }
+
+    /// Tell the proxy the binary is dead: the held request is then dropped.
+    pub fn killed(&self) {
+        self.ack.send(()).unwrap();
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.shared.stopped.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.endpoint.trim_start_matches("http://"));
+    }
+}
+
+/// One request as read off the wire.
+struct Request {
+    method: String,
+    path: String,
+    head: Vec<String>,
+    body: Vec<u8>,
+}
+
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_string();
+    let path = parts.next()?.to_string();
+    let mut head = vec![line.trim_end().to_string()];
+    let mut length = 0usize;
+    let mut expect_continue = false;
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header).ok()?;
+        let header = header.trim_end().to_string();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().ok()?;
+            }
+            if name.eq_ignore_ascii_case("connection") {
+                continue;
+            }
+            if name.eq_ignore_ascii_case("expect") {
+                expect_continue = value.trim().eq_ignore_ascii_case("100-continue");
+                continue;
+            }
+            assert!(
+                !name.eq_ignore_ascii_case("transfer-encoding"),
+                "the proxy forwards Content-Length bodies only"
+            );
+        }
+        head.push(header);
+    }
+    if expect_continue {
+        reader
+            .get_mut()
+            .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+            .ok()?;
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(Request {
+        method,
+        path,
+        head,
+        body,
+    })
+}
+
+/// Serve one client connection: one request, then close (the client opens a
+/// new connection for the next).
+fn serve(client: TcpStream, shared: &Shared) {
+    let mut reader = BufReader::new(client.try_clone().unwrap());
+    let Some(request) = read_request(&mut reader) else {
+        return;
+    };
+    let mut client = client;
+    let mutating = request.method != "GET" && request.method != "HEAD";
+    let number = if mutating {
+        shared.mutating.fetch_add(1, Ordering::SeqCst) + 1
+    } else {
+        0
+    };
+    let (crash, fault) = decide(shared, &request, number);
+    if crash == Some(Crash::Before(number)) {
+        stop_here(shared, &client);
+        return;
+    }
+    match fault {
+        Some(Fault::Throttle) => {
+            return answer(
+                &mut client,
+                "429 Too Many Requests",
+                "TooManyRequestsException",
+                r#"{"Reason":"CallerRateLimitExceeded","Type":"User","message":"Rate exceeded"}"#,
+            );
+        }
+        Some(Fault::ServerError) => {
+            return answer(
+                &mut client,
+                "500 Internal Server Error",
+                "ServiceException",
+                r#"{"Type":"Service","message":"injected internal error"}"#,
+            );
+        }
+        Some(Fault::Unavailable) => {
+            return answer(
+                &mut client,
+                "503 Service Unavailable",
+                "ServiceException",
+                r#"{"Type":"Service","message":"injected unavailability"}"#,
+            );
+        }
+        Some(Fault::ResetBefore) => return reset(&client),
+        Some(Fault::Slow) => std::thread::sleep(Duration::from_millis(300 + request.body.len() as u64 % 700)),
+        _ => {}
+    }
+    let response = forward(shared, &request);
+    if mutating {
+        shared
+            .forwarded
+            .lock()
+            .unwrap()
+            .push((request.method.clone(), request.path.clone()));
+    }
+    if crash == Some(Crash::After(number)) {
+        stop_here(shared, &client);
+        return;
+    }
+    if fault == Some(Fault::ResetAfter) {
+        return reset(&client);
+    }
+    let _ = client.write_all(&response);
+    let _ = client.shutdown(Shutdown::Both);
+}
+
+/// The crash point (if it is this request) and the fault for this request.
+fn decide(shared: &Shared, request: &Request, number: usize) -> (Option<Crash>, Option<Fault>) {
+    let settings = shared.settings.lock().unwrap();
+    let crash = settings.crash.filter(|c| match c {
+        Crash::Before(k) | Crash::After(k) => *k == number,
+    });
+    let target = format!("{} {}", request.method, request.path);
+    let occurrence = {
+        let mut seen = shared.seen.lock().unwrap();
+        let count = seen.entry(target.clone()).or_insert(0);
+        *count += 1;
+        *count
+    };
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (settings.seed, &target, occurrence).hash(&mut hasher);
+    let mut rng = fastrand::Rng::with_seed(hasher.finish());
+    let fault = (rng.f64() < settings.rate).then(|| FAULTS[rng.usize(..FAULTS.len())]);
+    if let Some(fault) = fault {
+        *shared.injected.lock().unwrap().entry(fault).or_insert(0) += 1;
+    }
+    (crash, fault)
+}
+
+/// Tell the test, wait until it has killed the binary, drop the connection.
+fn stop_here(shared: &Shared, client: &TcpStream) {
+    shared.crash_signal.lock().unwrap().send(()).unwrap();
+    let _ = shared
+        .crash_ack
+        .lock()
+        .unwrap()
+        .recv_timeout(Duration::from_secs(30));
+    reset(client);
+}
+
+fn answer(client: &mut TcpStream, status: &str, error_type: &str, body: &str) {
+    let response = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nx-amzn-ErrorType: {error_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = client.write_all(response.as_bytes());
+    let _ = client.shutdown(Shutdown::Both);
+}
+
+/// Drop the connection with a TCP reset (no answer at all).
+fn reset(client: &TcpStream) {
+    let _ = socket2::SockRef::from(client).set_linger(Some(Duration::ZERO));
+    let _ = client.shutdown(Shutdown::Both);
+}
+
+/// Send the request to moto and read its whole answer (moto closes the
+/// connection after it: the request says `Connection: close`).
+fn forward(shared: &Shared, request: &Request) -> Vec<u8> {
+    let mut upstream = TcpStream::connect(&shared.upstream).expect("the emulator is not reachable");
+    let mut head = request.head.join("\r\n");
+    head.push_str("\r\nConnection: close\r\n\r\n");
+    upstream.write_all(head.as_bytes()).unwrap();
+    upstream.write_all(&request.body).unwrap();
+    let mut response = Vec::new();
+    upstream.read_to_end(&mut response).unwrap();
+    // Tell the client too that the connection ends with this answer.
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(response.len());
+    let head = String::from_utf8_lossy(&response[..split]).to_string();
+    let mut lines: Vec<&str> = head
+        .split("\r\n")
+        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+        .collect();
+    lines.push("Connection: close");
+    let mut out = lines.join("\r\n").into_bytes();
+    out.extend_from_slice(&response[split..]);
+    out
+}
