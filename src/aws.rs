@@ -462,8 +462,10 @@ impl Lambda {
             .ok_or_else(|| Error::failed(format!("publishing {function} returned no version number")))?
             .to_string();
         if published.code_sha256().is_some_and(|hash| hash != code_sha256) {
-            return Err(Error::failed(format!(
-                "published version {version} of {function} has CodeSha256 {}, expected {code_sha256}",
+            // AWS refuses such a publish (CodeSha256 guard); an emulator may
+            // not. Either way another upload replaced $LATEST meanwhile.
+            return Err(Error::Conflict(format!(
+                "publish a version of {function}: $LATEST changed concurrently (version {version} has CodeSha256 {}, expected {code_sha256})",
                 published.code_sha256().unwrap_or_default()
             )));
         }

@@ -12,32 +12,6 @@ use std::time::Duration;
 use common::proxy::{Crash, FaultProxy};
 use common::*;
 
-/// The alias as routing by code: (primary's code hash, (canary's code hash, weight)).
-type Served = (String, Option<(String, f64)>);
-
-async fn hash_of(emulator: &Emulator, function: &str, version: &str) -> String {
-    emulator
-        .lambda()
-        .get_function_configuration()
-        .function_name(function)
-        .qualifier(version)
-        .send()
-        .await
-        .unwrap()
-        .code_sha256()
-        .unwrap()
-        .to_string()
-}
-
-async fn served(emulator: &Emulator, function: &str) -> Served {
-    let (primary, canary) = alias_state(emulator, function, "live").await;
-    let canary = match canary {
-        Some((version, weight)) => Some((hash_of(emulator, function, &version).await, weight)),
-        None => None,
-    };
-    (hash_of(emulator, function, &primary).await, canary)
-}
-
 /// Deploy `body` straight to the emulator at 100 %: the stable version.
 fn deploy_stable(emulator: &Emulator, function: &str, body: &str) -> String {
     let dir = source_dir(body);

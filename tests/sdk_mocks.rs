@@ -322,7 +322,8 @@ async fn a_published_version_with_another_hash_is_refused_before_the_alias_moves
 
     assert!(
         err.to_string()
-            .contains("has CodeSha256 someone-elses-code=, expected"),
+            .contains("has CodeSha256 someone-elses-code=, expected")
+            && err.to_string().contains("changed concurrently"),
         "{err}"
     );
     assert_eq!(route.num_calls(), 0, "the alias is not touched");

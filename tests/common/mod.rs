@@ -356,3 +356,29 @@ pub fn parse_github_output(text: &str) -> std::collections::BTreeMap<String, Str
     }
     fields
 }
+
+/// The alias as routing by code: (primary's code hash, (canary's code hash, weight)).
+pub type Served = (String, Option<(String, f64)>);
+
+pub async fn hash_of(emulator: &Emulator, function: &str, version: &str) -> String {
+    emulator
+        .lambda()
+        .get_function_configuration()
+        .function_name(function)
+        .qualifier(version)
+        .send()
+        .await
+        .unwrap()
+        .code_sha256()
+        .unwrap()
+        .to_string()
+}
+
+pub async fn served(emulator: &Emulator, function: &str) -> Served {
+    let (primary, canary) = alias_state(emulator, function, "live").await;
+    let canary = match canary {
+        Some((version, weight)) => Some((hash_of(emulator, function, &version).await, weight)),
+        None => None,
+    };
+    (hash_of(emulator, function, &primary).await, canary)
+}
