@@ -1,6 +1,8 @@
 //! Bad input gets a clear error naming the input and the accepted form, a
 //! documented exit status (2: input or configuration, 1: AWS refused), and the
-//! emulator sees no mutating request.
+//! emulator sees no mutating request. One table across deploy, promote,
+//! rollback and status: flags, environment values, weights, durations,
+//! versions, aliases, S3 names, paths and zip contents.
 
 mod common;
 
@@ -64,6 +66,33 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
     fs::create_dir(&linked_out).unwrap();
     fs::write(format!("{linked_out}/index.py"), "").unwrap();
     std::os::unix::fs::symlink("/etc/hostname", format!("{linked_out}/host")).unwrap();
+
+    // Over Lambda's 250 MiB unzipped limit (a sparse file: no disk needed).
+    let huge = dir("huge");
+    fs::create_dir(&huge).unwrap();
+    fs::write(format!("{huge}/index.py"), "").unwrap();
+    fs::File::create(format!("{huge}/model.bin"))
+        .unwrap()
+        .set_len(251 * 1024 * 1024)
+        .unwrap();
+    // Over the 50 MiB direct-upload limit once zipped (incompressible bytes).
+    let large = dir("large");
+    fs::create_dir(&large).unwrap();
+    fs::write(format!("{large}/index.py"), "").unwrap();
+    let mut noise = vec![0u8; 51 * 1024 * 1024];
+    fastrand::Rng::with_seed(7).fill(&mut noise);
+    fs::write(format!("{large}/weights.bin"), noise).unwrap();
+    // A named pipe: nothing that can be read as a file's content.
+    let with_pipe = dir("with-pipe");
+    fs::create_dir(&with_pipe).unwrap();
+    fs::write(format!("{with_pipe}/index.py"), "").unwrap();
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(format!("{with_pipe}/queue"))
+            .status()
+            .unwrap()
+            .success()
+    );
 
     let base = |extra: &[&str]| -> Vec<String> {
         ["deploy", "--function-name", "orders", "--alias", "live"]
@@ -251,7 +280,188 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
             1,
             "function ghost does not exist",
         ),
+        case(
+            "unzipped tree over 250 MiB",
+            base(&["--source", &huge]),
+            2,
+            "over Lambda's limit of 250.0 MiB",
+        ),
+        case(
+            "zip over 50 MiB without --s3-bucket",
+            base(&["--source", &large]),
+            2,
+            "direct-upload limit: set --s3-bucket",
+        ),
+        case(
+            "a pipe in the tree",
+            base(&["--source", &with_pipe]),
+            2,
+            "'queue' is not a regular file",
+        ),
+        case(
+            "bucket name with capitals",
+            base(&["--source", &good, "--s3-bucket", "My_Bucket"]),
+            2,
+            "'My_Bucket' is not an S3 bucket name",
+        ),
+        case(
+            "bucket as a URL",
+            base(&["--source", &good, "--s3-bucket", "s3://artifacts"]),
+            2,
+            "not an s3:// URL",
+        ),
+        case(
+            "absolute key prefix",
+            base(&[
+                "--source",
+                &good,
+                "--s3-bucket",
+                "artifacts",
+                "--s3-key-prefix",
+                "/abs",
+            ]),
+            2,
+            "'/abs' is not a usable S3 key prefix",
+        ),
+        case(
+            "key prefix climbing out",
+            base(&[
+                "--source",
+                &good,
+                "--s3-bucket",
+                "artifacts",
+                "--s3-key-prefix",
+                "a/../b",
+            ]),
+            2,
+            "'a/../b' is not a usable S3 key prefix",
+        ),
+        case(
+            "key prefix without a bucket",
+            base(&["--source", &good, "--s3-key-prefix", "packages"]),
+            2,
+            "--s3-bucket <BUCKET>",
+        ),
+        case(
+            "zero-length canary step",
+            base(&["--source", &good, "--strategy", "canary:10%:0m"]),
+            2,
+            "'0m' is zero",
+        ),
+        case(
+            "step interval not a duration",
+            base(&[
+                "--source",
+                &good,
+                "--strategy",
+                "10%,100%",
+                "--step-interval",
+                "soon",
+            ]),
+            2,
+            "'soon' is not a duration",
+        ),
+        case(
+            "promote weight above 1",
+            [
+                "promote",
+                "--function-name",
+                "orders",
+                "--alias",
+                "live",
+                "--weight",
+                "2",
+            ],
+            2,
+            "'2' is not a weight",
+        ),
+        case(
+            "promote to $LATEST",
+            [
+                "promote",
+                "--function-name",
+                "orders",
+                "--alias",
+                "live",
+                "--version",
+                "$LATEST",
+            ],
+            2,
+            "'$LATEST' is not a published version number",
+        ),
+        case(
+            "promote with both a version and a weight",
+            [
+                "promote",
+                "--function-name",
+                "orders",
+                "--alias",
+                "live",
+                "--version",
+                "3",
+                "--weight",
+                "50%",
+            ],
+            2,
+            "cannot be used with",
+        ),
+        case(
+            "promote from a non-alias",
+            [
+                "promote",
+                "--function-name",
+                "orders",
+                "--alias",
+                "live",
+                "--from-alias",
+                "$LATEST",
+            ],
+            2,
+            "'$LATEST' is not an alias name",
+        ),
+        case(
+            "rollback to a word",
+            [
+                "rollback",
+                "--function-name",
+                "orders",
+                "--alias",
+                "live",
+                "--to-version",
+                "abc",
+            ],
+            2,
+            "'abc' is not a published version number",
+        ),
+        case(
+            "rollback to version 0",
+            [
+                "rollback",
+                "--function-name",
+                "orders",
+                "--alias",
+                "live",
+                "--to-version",
+                "0",
+            ],
+            2,
+            "'0' is not a published version number",
+        ),
+        case(
+            "status of a manifest",
+            ["status", "--manifest", "functions.toml"],
+            2,
+            "status takes one function",
+        ),
     ];
+    let mut env_bucket = case(
+        "bad bucket from the environment",
+        base(&["--source", &good]),
+        2,
+        "'Bad Bucket' is not an S3 bucket name",
+    );
+    env_bucket.env = vec![("LAMBDA_ROLLOUT_S3_BUCKET", "Bad Bucket".to_string())];
+    cases.push(env_bucket);
     let mut no_region = case(
         "no region",
         base(&["--source", &good]),
@@ -316,6 +526,7 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
             ));
         }
     }
+    assert!(cases.len() >= 30, "{} cases", cases.len());
     assert!(
         failures.is_empty(),
         "{} of {} cases failed:\n{}",
