@@ -414,6 +414,10 @@ impl Lambda {
         if updated.last_update_status() == Some(&LastUpdateStatus::Successful) {
             return Ok(updated.revision_id().map(str::to_string));
         }
+        self.log.step(&format!(
+            "waiting (at most {}s) for Lambda to finish taking the new code of {function}",
+            WAIT_LIMIT.as_secs()
+        ));
         let waited = self
             .client
             .wait_until_function_updated_v2()
@@ -472,6 +476,10 @@ impl Lambda {
         self.log
             .step(&format!("published version {version} of {function}"));
         if published.state() != Some(&aws_sdk_lambda::types::State::Active) {
+            self.log.step(&format!(
+                "waiting (at most {}s) for version {version} of {function} to become active",
+                WAIT_LIMIT.as_secs()
+            ));
             self.client
                 .wait_until_published_version_active()
                 .function_name(function)

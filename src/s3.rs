@@ -5,6 +5,7 @@
 //! stage, another region's pipeline sharing the bucket).
 
 use aws_sdk_s3::Client;
+use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
@@ -81,22 +82,12 @@ where
     }
 }
 
-fn status<E, R: HttpStatus>(err: &SdkError<E, R>) -> Option<u16> {
-    err.raw_response().map(HttpStatus::status)
-}
-
-trait HttpStatus {
-    fn status(&self) -> u16;
-}
-
-impl HttpStatus for aws_sdk_s3::config::http::HttpResponse {
-    fn status(&self) -> u16 {
-        self.status().as_u16()
-    }
+fn status<E>(err: &SdkError<E, HttpResponse>) -> Option<u16> {
+    err.raw_response().map(|response| response.status().as_u16())
 }
 
 /// A failed write to the bucket, said in the user's terms.
-fn write_error<E>(err: SdkError<E, aws_sdk_s3::config::http::HttpResponse>, bucket: &str, key: &str) -> Error
+fn write_error<E>(err: SdkError<E, HttpResponse>, bucket: &str, key: &str) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {

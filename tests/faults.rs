@@ -283,22 +283,7 @@ async fn crash_at_every_step(
 async fn a_deploy_killed_at_any_request_converges_on_a_rerun_without_a_second_upload() {
     let emulator = Emulator::start();
     let proxy = FaultProxy::start(&emulator.endpoint);
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::Config::builder()
-            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-            .region(aws_sdk_s3::config::Region::new(REGION))
-            .endpoint_url(&emulator.endpoint)
-            .force_path_style(true)
-            .credentials_provider(aws_sdk_s3::config::Credentials::new(
-                ACCESS_KEY, SECRET_KEY, None, None, "tests",
-            ))
-            .build(),
-    )
-    .create_bucket()
-    .bucket("artifacts")
-    .send()
-    .await
-    .unwrap();
+    emulator.create_bucket("artifacts").await;
     let new_code = source_dir("def handler(event, context):\n    return 'new'\n");
     let prepare = async |function: &str| {
         create_function(&emulator, function).await;

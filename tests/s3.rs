@@ -11,28 +11,6 @@ use common::*;
 
 const BUCKET: &str = "deploy-artifacts";
 
-fn s3(emulator: &Emulator) -> aws_sdk_s3::Client {
-    let config = aws_sdk_s3::Config::builder()
-        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-        .region(aws_sdk_s3::config::Region::new(REGION))
-        .endpoint_url(&emulator.endpoint)
-        .force_path_style(true)
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            ACCESS_KEY, SECRET_KEY, None, None, "tests",
-        ))
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
-}
-
-async fn create_bucket(emulator: &Emulator) {
-    s3(emulator)
-        .create_bucket()
-        .bucket(BUCKET)
-        .send()
-        .await
-        .expect("create_bucket");
-}
-
 /// The hex SHA-256 of a CodeSha256 (base64).
 fn hex(code_sha256: &str) -> String {
     use base64::Engine as _;
@@ -42,20 +20,6 @@ fn hex(code_sha256: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-async fn served_hash(emulator: &Emulator, function: &str, version: &str) -> String {
-    emulator
-        .lambda()
-        .get_function_configuration()
-        .function_name(function)
-        .qualifier(version)
-        .send()
-        .await
-        .unwrap()
-        .code_sha256()
-        .unwrap()
-        .to_string()
 }
 
 /// A source tree holding `megabytes` of incompressible bytes (a fixed
@@ -82,7 +46,7 @@ fn incompressible_source(megabytes: usize) -> tempfile::TempDir {
 async fn the_zip_goes_to_a_content_addressed_key_and_is_uploaded_once() {
     let emulator = Emulator::start();
     create_function(&emulator, "orders").await;
-    create_bucket(&emulator).await;
+    emulator.create_bucket(BUCKET).await;
     let first = source_dir("def handler(event, context):\n    return 1\n");
     let deployed = deploy(
         &emulator,
@@ -102,7 +66,8 @@ async fn the_zip_goes_to_a_content_addressed_key_and_is_uploaded_once() {
     let report = deployed.json();
     let code_sha256 = report["code-sha256"].as_str().unwrap().to_string();
     let key = format!("lambda/packages/orders/{}.zip", hex(&code_sha256));
-    let head = s3(&emulator)
+    let head = emulator
+        .s3()
         .head_object()
         .bucket(BUCKET)
         .key(&key)
@@ -115,7 +80,7 @@ async fn the_zip_goes_to_a_content_addressed_key_and_is_uploaded_once() {
         alias_state(&emulator, "orders", "live").await,
         (version.to_string(), None)
     );
-    assert_eq!(served_hash(&emulator, "orders", version).await, code_sha256);
+    assert_eq!(hash_of(&emulator, "orders", version).await, code_sha256);
 
     // Other code goes out, then the first code again: its object is already
     // there, so the second deploy of it sends no PutObject, only the update.
@@ -161,14 +126,14 @@ async fn the_zip_goes_to_a_content_addressed_key_and_is_uploaded_once() {
     assert!(again.stderr.contains("already there"), "{}", again.stderr);
     let version = again.json()["version"].as_str().unwrap().to_string();
     assert_eq!(alias_state(&emulator, "orders", "live").await.0, version);
-    assert_eq!(served_hash(&emulator, "orders", &version).await, code_sha256);
+    assert_eq!(hash_of(&emulator, "orders", &version).await, code_sha256);
 }
 
 #[tokio::test]
 async fn a_zip_over_50_mib_is_refused_without_a_bucket_and_goes_through_s3_in_parts_with_one() {
     let emulator = Emulator::start();
     create_function(&emulator, "reports").await;
-    create_bucket(&emulator).await;
+    emulator.create_bucket(BUCKET).await;
     let big = incompressible_source(55);
 
     emulator.start_recording();
@@ -192,7 +157,8 @@ async fn a_zip_over_50_mib_is_refused_without_a_bucket_and_goes_through_s3_in_pa
     let report = deployed.json();
     let code_sha256 = report["code-sha256"].as_str().unwrap();
     let key = format!("reports/{}.zip", hex(code_sha256));
-    let head = s3(&emulator)
+    let head = emulator
+        .s3()
         .head_object()
         .bucket(BUCKET)
         .key(&key)
@@ -207,7 +173,7 @@ async fn a_zip_over_50_mib_is_refused_without_a_bucket_and_goes_through_s3_in_pa
     );
     let version = report["version"].as_str().unwrap();
     assert_eq!(alias_state(&emulator, "reports", "live").await.0, version);
-    assert_eq!(served_hash(&emulator, "reports", version).await, code_sha256);
+    assert_eq!(hash_of(&emulator, "reports", version).await, code_sha256);
 }
 
 #[tokio::test]

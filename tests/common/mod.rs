@@ -128,6 +128,26 @@ impl Emulator {
         Client::from_conf(config)
     }
 
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::new(REGION))
+            .endpoint_url(&self.endpoint)
+            .force_path_style(true)
+            .credentials_provider(Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "tests"))
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    pub async fn create_bucket(&self, bucket: &str) {
+        self.s3()
+            .create_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .expect("create_bucket");
+    }
+
     /// Start recording requests; [`Emulator::recorded`] returns them.
     pub fn start_recording(&self) {
         self.post("/moto-api/recorder/reset-recording", "");
