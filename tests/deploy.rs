@@ -558,7 +558,45 @@ async fn credentials_never_appear_in_any_output_even_verbose() {
         .env("AWS_SESSION_TOKEN", "FAKESESSIONTOKENzzzz1234");
     let failed = run(&mut failing);
     assert_eq!(failed.status, 1);
-    for run in [&ok, &failed] {
+    // S3's errors (XML) and errors after the retries ran out (every request
+    // meets a fault on the way) are printed with their whole context.
+    let other_code = source_dir("def handler(event, context):\n    return 'other'\n");
+    let mut no_bucket = binary(Some(&aws));
+    no_bucket
+        .args([
+            "deploy",
+            "--function-name",
+            "orders",
+            "--alias",
+            "live",
+            "--verbose",
+            "--s3-bucket",
+            "missing-bucket",
+            "--source",
+        ])
+        .arg(other_code.path())
+        .env("AWS_SESSION_TOKEN", "FAKESESSIONTOKENzzzz1234");
+    let s3_failed = run(&mut no_bucket);
+    assert_eq!(s3_failed.status, 1, "{}", s3_failed.stderr);
+    let proxy = common::proxy::FaultProxy::start(&aws.endpoint);
+    proxy.arm(1, 1.0, None);
+    let mut faulted = binary(Some(&aws));
+    faulted
+        .args([
+            "deploy",
+            "--function-name",
+            "orders",
+            "--alias",
+            "live",
+            "--verbose",
+            "--source",
+        ])
+        .arg(other_code.path())
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+        .env("AWS_SESSION_TOKEN", "FAKESESSIONTOKENzzzz1234");
+    let gave_up = run(&mut faulted);
+    assert_eq!(gave_up.status, 1, "{}", gave_up.stderr);
+    for run in [&ok, &failed, &s3_failed, &gave_up] {
         for secret in [SECRET_KEY, "FAKESESSIONTOKENzzzz1234", ACCESS_KEY] {
             assert!(
                 !run.stdout.contains(secret) && !run.stderr.contains(secret),
