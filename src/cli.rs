@@ -58,7 +58,7 @@ pub struct TargetArgs {
     #[arg(long, env = "LAMBDA_ROLLOUT_REGION")]
     pub region: Option<String>,
 
-    /// Run for every function of this TOML manifest (see the README) instead of one.
+    /// Run for every function of this manifest (TOML, or YAML if named *.yaml/*.yml; see the README) instead of one.
     #[arg(
         long,
         env = "LAMBDA_ROLLOUT_MANIFEST",

@@ -1,5 +1,7 @@
 //! `--manifest FILE`: many functions in one run. A TOML file with optional
-//! `[defaults]` and one `[[functions]]` table per function:
+//! `[defaults]` and one `[[functions]]` table per function (or the same keys
+//! in YAML, `defaults:` and a `functions:` list, when the file is named
+//! `*.yaml` or `*.yml`):
 //!
 //! ```toml
 //! [defaults]
@@ -75,11 +77,25 @@ pub fn load(path: &Path, needs_code: bool) -> Result<Vec<Function>> {
     let shown = path.display();
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::usage(format!("--manifest '{shown}' cannot be read: {e}")))?;
-    let raw: RawManifest = toml::from_str(&text)
-        .map_err(|e| Error::usage(format!("--manifest '{shown}' is not a valid manifest: {e}")))?;
+    let yaml = matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
+    let raw: RawManifest = if yaml {
+        serde_saphyr::from_str(&text)
+            .map_err(|e| Error::usage(format!("--manifest '{shown}' is not a valid YAML manifest: {e}")))?
+    } else {
+        toml::from_str(&text).map_err(|e| {
+            Error::usage(format!(
+                "--manifest '{shown}' is not a valid TOML manifest (name a YAML one *.yaml or *.yml): {e}"
+            ))
+        })?
+    };
     if raw.functions.is_empty() {
         return Err(Error::usage(format!(
-            "--manifest '{shown}' lists no [[functions]]"
+            "--manifest '{shown}' lists no functions ({})",
+            if yaml {
+                "a `functions:` list"
+            } else {
+                "[[functions]] tables"
+            }
         )));
     }
     let base = path.parent().unwrap_or(Path::new("."));
@@ -381,6 +397,45 @@ mod tests {
     }
 
     #[test]
+    fn a_yaml_manifest_reads_like_the_toml_one() {
+        let (dir, toml_path) = manifest(
+            r#"
+            [defaults]
+            alias = "live"
+            exclude = ["tests/"]
+
+            [[functions]]
+            name = "orders"
+            source = "fns/orders"
+            canary-weight = "25%"
+
+            [[functions]]
+            name = "users"
+            source = "fns/users"
+            strategy = "linear:50%:1m"
+            "#,
+        );
+        let yaml_path = dir.path().join("lambda-rollout.yaml");
+        std::fs::write(
+            &yaml_path,
+            "defaults:\n  alias: live\n  exclude: [tests/]\nfunctions:\n  - name: orders\n    source: fns/orders\n    canary-weight: 25%\n  - name: users\n    source: fns/users\n    strategy: linear:50%:1m\n",
+        )
+        .unwrap();
+        assert_eq!(load(&yaml_path, true).unwrap(), load(&toml_path, true).unwrap());
+
+        let bad = dir.path().join("bad.yml");
+        std::fs::write(&bad, "functions:\n  - name: orders\n    colour: red\n").unwrap();
+        let err = load(&bad, true).unwrap_err().to_string();
+        assert!(
+            err.contains("not a valid YAML manifest") && err.contains("colour"),
+            "{err}"
+        );
+        std::fs::write(&bad, "defaults:\n  alias: live\n").unwrap();
+        let err = load(&bad, true).unwrap_err().to_string();
+        assert!(err.contains("lists no functions (a `functions:` list)"), "{err}");
+    }
+
+    #[test]
     fn every_entry_is_checked_and_named_in_the_error() {
         let cases = [
             (
@@ -415,7 +470,10 @@ mod tests {
                 "[[functions]]\nname = \"orders\"\nalias = \"live\"\nsource = \"fns/orders\"\ncolour = \"red\"",
                 "unknown field `colour`",
             ),
-            ("[defaults]\nalias = \"live\"", "lists no [[functions]]"),
+            (
+                "[defaults]\nalias = \"live\"",
+                "lists no functions ([[functions]] tables)",
+            ),
             (
                 "[[functions]]\nname = \"orders\"\nalias = \"live\"\nsource = \"fns/orders\"\n[[functions]]\nname = \"orders\"\nalias = \"live\"\nsource = \"fns/orders\"",
                 "orders:live appears twice",

@@ -207,3 +207,56 @@ async fn a_missing_bucket_is_a_clear_error_and_the_alias_stays() {
     );
     assert_eq!(alias_state(&emulator, "orders", "live").await, before);
 }
+
+#[tokio::test]
+async fn a_yaml_manifest_sends_every_function_through_the_bucket() {
+    let emulator = Emulator::start();
+    create_function(&emulator, "orders").await;
+    create_function(&emulator, "users").await;
+    emulator.create_bucket(BUCKET).await;
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["orders", "users"] {
+        std::fs::create_dir(dir.path().join(name)).unwrap();
+        std::fs::write(
+            dir.path().join(name).join("index.py"),
+            format!("def handler(event, context):\n    return '{name}'\n"),
+        )
+        .unwrap();
+    }
+    let manifest = dir.path().join("lambda-rollout.yaml");
+    std::fs::write(
+        &manifest,
+        "defaults:\n  alias: live\n  canary-weight: 100%\nfunctions:\n  - name: orders\n    source: orders\n  - name: users\n    source: users\n",
+    )
+    .unwrap();
+
+    let run = run(binary(Some(&emulator))
+        .args([
+            "deploy",
+            "--output",
+            "json",
+            "--s3-bucket",
+            BUCKET,
+            "--s3-key-prefix",
+            "fleet",
+            "--manifest",
+        ])
+        .arg(&manifest));
+    run.assert_ok();
+    let results = run.json();
+    for (name, result) in ["orders", "users"].iter().zip(results.as_array().unwrap()) {
+        let code_sha256 = result["code-sha256"].as_str().unwrap();
+        let key = format!("fleet/{name}/{}.zip", hex(code_sha256));
+        emulator
+            .s3()
+            .head_object()
+            .bucket(BUCKET)
+            .key(&key)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("no object at {key}: {e:?}"));
+        let version = result["version"].as_str().unwrap();
+        assert_eq!(alias_state(&emulator, name, "live").await.0, version);
+        assert_eq!(hash_of(&emulator, name, version).await, code_sha256);
+    }
+}
