@@ -9,9 +9,11 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_lambda::Client;
 use aws_sdk_lambda::client::Waiters;
 use aws_sdk_lambda::config::ProvideCredentials;
+use aws_sdk_lambda::config::http::HttpResponse;
 use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_lambda::operation::get_function::GetFunctionError;
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{AliasRoutingConfiguration, LastUpdateStatus};
+use aws_sdk_lambda::types::{AliasRoutingConfiguration, FunctionConfiguration, LastUpdateStatus};
 
 use crate::error::{Error, Result};
 use crate::plan::{AliasState, Canary, Latest, Observed, VersionState};
@@ -25,7 +27,13 @@ pub struct Lambda {
     log: Log,
     /// Client-side pacing of control-plane calls (many functions in one run).
     pacer: Option<std::sync::Arc<governor::DefaultDirectRateLimiter>>,
+    /// Pacing of `GetFunction` reads, which AWS counts against a quota of their own.
+    read_pacer: Option<std::sync::Arc<governor::DefaultDirectRateLimiter>>,
 }
+
+/// `GetFunction` reads per second at most in a paced run: AWS allows 100,
+/// apart from the control-plane quota.
+const READS_PER_SECOND: u32 = 80;
 
 /// Load the standard AWS configuration (env, profile, web identity, instance
 /// role; `AWS_ENDPOINT_URL` honoured) and check that a region and credentials
@@ -169,17 +177,23 @@ impl Lambda {
             client,
             log,
             pacer: None,
+            read_pacer: None,
         }
     }
 
-    /// Keep this client's calls under `per_second` requests per second
-    /// (Lambda's control plane allows about 15 per account).
+    /// Keep this client's control-plane calls (GetAlias and every write)
+    /// under `per_second` requests per second (Lambda allows 15 per account),
+    /// and its `GetFunction` reads under [`READS_PER_SECOND`].
     pub fn paced(self, per_second: u32) -> Lambda {
-        let quota = governor::Quota::per_second(
-            std::num::NonZeroU32::new(per_second.max(1)).unwrap_or(std::num::NonZeroU32::MIN),
-        );
+        let limiter = |n: u32| {
+            let quota = governor::Quota::per_second(
+                std::num::NonZeroU32::new(n.max(1)).unwrap_or(std::num::NonZeroU32::MIN),
+            );
+            Some(std::sync::Arc::new(governor::RateLimiter::direct(quota)))
+        };
         Lambda {
-            pacer: Some(std::sync::Arc::new(governor::RateLimiter::direct(quota))),
+            pacer: limiter(per_second),
+            read_pacer: limiter(READS_PER_SECOND.max(per_second)),
             ..self
         }
     }
@@ -190,22 +204,39 @@ impl Lambda {
         }
     }
 
+    /// A function's configuration: `$LATEST`, a version, or what an alias's
+    /// primary serves. Read with `GetFunction`, which AWS counts against its
+    /// own 100 requests/s quota rather than the 15/s control-plane one.
+    async fn configuration(
+        &self,
+        function: &str,
+        qualifier: Option<&str>,
+    ) -> std::result::Result<FunctionConfiguration, SdkError<GetFunctionError, HttpResponse>> {
+        if let Some(pacer) = &self.read_pacer {
+            pacer.until_ready().await;
+        }
+        let found = self
+            .client
+            .get_function()
+            .function_name(function)
+            .set_qualifier(qualifier.map(str::to_string))
+            .send()
+            .await?;
+        Ok(found
+            .configuration
+            .unwrap_or_else(|| FunctionConfiguration::builder().build()))
+    }
+
     /// Read the alias and the code hash of each version it serves. `$LATEST`
     /// is read only when the alias does not exist; a deploy that has code to
     /// publish reads it with [`Lambda::latest`]. Read-only.
     pub async fn observe(&self, function: &str, alias: &str) -> Result<Observed> {
         self.pace().await;
-        self.pace().await;
-        self.log.detail(&format!(
-            "GetAlias {alias} + GetFunctionConfiguration {function}:{alias}"
-        ));
+        self.log
+            .detail(&format!("GetAlias {alias} + GetFunction {function}:{alias}"));
         let (found_alias, primary_config) = tokio::join!(
             self.client.get_alias().function_name(function).name(alias).send(),
-            self.client
-                .get_function_configuration()
-                .function_name(function)
-                .qualifier(alias)
-                .send(),
+            self.configuration(function, Some(alias)),
         );
         let found_alias = match found_alias {
             Ok(found) => found,
@@ -282,9 +313,8 @@ impl Lambda {
     /// `$LATEST`: the function's ARN, code hash, revision and update status.
     /// A function that does not exist is refused by name.
     pub async fn latest(&self, function: &str) -> Result<(String, Latest)> {
-        self.pace().await;
-        self.log.detail(&format!("GetFunctionConfiguration {function}"));
-        let latest = self.client.get_function_configuration().function_name(function).send().await.map_err(|e| {
+        self.log.detail(&format!("GetFunction {function}"));
+        let latest = self.configuration(function, None).await.map_err(|e| {
             if code_is(&e, "ResourceNotFoundException") {
                 Error::failed(format!(
                     "function {function} does not exist (or is in another region or account): create it first; {}",
@@ -562,15 +592,9 @@ impl Lambda {
     /// One published version: its code hash, description and last change.
     /// A version that does not exist is refused by name.
     pub async fn version(&self, function: &str, version: &str) -> Result<VersionDetails> {
-        self.pace().await;
-        self.log
-            .detail(&format!("GetFunctionConfiguration {function}:{version}"));
+        self.log.detail(&format!("GetFunction {function}:{version}"));
         let config = self
-            .client
-            .get_function_configuration()
-            .function_name(function)
-            .qualifier(version)
-            .send()
+            .configuration(function, Some(version))
             .await
             .map_err(|e| read_error(e, &format!("version {version} of {function}")))?;
         Ok(VersionDetails {

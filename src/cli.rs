@@ -71,7 +71,7 @@ pub struct TargetArgs {
     #[arg(long, env = "LAMBDA_ROLLOUT_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64), help_heading = "Many functions")]
     pub concurrency: u16,
 
-    /// With --manifest: control-plane requests per second at most (Lambda allows about 15 per account).
+    /// With --manifest: control-plane requests (GetAlias and writes) per second at most (Lambda allows 15 per account).
     #[arg(long, env = "LAMBDA_ROLLOUT_MAX_REQUESTS_PER_SECOND", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100), help_heading = "Many functions")]
     pub max_requests_per_second: u32,
 

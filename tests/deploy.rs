@@ -61,7 +61,7 @@ async fn first_deploy_creates_the_alias_and_an_unchanged_rerun_sends_no_mutating
             ),
             (
                 "GET".to_string(),
-                "/2015-03-31/functions/orders/configuration?Qualifier=live".to_string()
+                "/2015-03-31/functions/orders?Qualifier=live".to_string()
             ),
         ],
         "a skip sends no mutating request and no read the plan does not need"

@@ -7,10 +7,11 @@
 use aws_sdk_lambda::Client;
 use aws_sdk_lambda::error::ErrorMetadata;
 use aws_sdk_lambda::operation::get_alias::{GetAliasError, GetAliasOutput};
-use aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput;
+use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
 use aws_sdk_lambda::operation::publish_version::PublishVersionOutput;
 use aws_sdk_lambda::operation::update_alias::{UpdateAliasError, UpdateAliasOutput};
 use aws_sdk_lambda::operation::update_function_code::UpdateFunctionCodeOutput;
+use aws_sdk_lambda::types::FunctionConfiguration;
 use aws_sdk_lambda::types::error::{PreconditionFailedException, ResourceNotFoundException};
 use aws_sdk_lambda::types::{AliasRoutingConfiguration, LastUpdateStatus, State};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
@@ -49,8 +50,9 @@ fn request() -> DeployRequest {
     }
 }
 
-fn configuration(version: &str, hash: &str) -> GetFunctionConfigurationOutput {
-    GetFunctionConfigurationOutput::builder()
+/// `GetFunction`'s answer for one version (or `$LATEST`).
+fn configuration(version: &str, hash: &str) -> GetFunctionOutput {
+    let config = FunctionConfiguration::builder()
         .function_arn(if version == "$LATEST" {
             ARN.to_string()
         } else {
@@ -61,7 +63,8 @@ fn configuration(version: &str, hash: &str) -> GetFunctionConfigurationOutput {
         .revision_id(format!("rev-{version}"))
         .last_update_status(LastUpdateStatus::Successful)
         .state(State::Active)
-        .build()
+        .build();
+    GetFunctionOutput::builder().configuration(config).build()
 }
 
 fn alias_on(version: &str, revision: &str) -> GetAliasOutput {
@@ -85,10 +88,10 @@ fn precondition_failed() -> UpdateAliasError {
     )
 }
 
-/// `GetFunctionConfiguration` with the alias as qualifier answers with the
+/// `GetFunction` with the alias as qualifier answers with the
 /// primary version's configuration (version 1 here), as AWS does.
 fn alias_read() -> aws_smithy_mocks::Rule {
-    mock!(Client::get_function_configuration)
+    mock!(Client::get_function)
         .match_requests(|r| r.qualifier() == Some("live"))
         .then_output(|| configuration("1", STABLE_HASH))
 }
@@ -97,10 +100,10 @@ fn alias_read() -> aws_smithy_mocks::Rule {
 fn reads(latest_hash: &'static str) -> Vec<aws_smithy_mocks::Rule> {
     vec![
         alias_read(),
-        mock!(Client::get_function_configuration)
+        mock!(Client::get_function)
             .match_requests(|r| r.qualifier().is_none())
             .then_output(move || configuration("$LATEST", latest_hash)),
-        mock!(Client::get_function_configuration)
+        mock!(Client::get_function)
             .match_requests(|r| r.qualifier() == Some("1"))
             .then_output(|| configuration("1", STABLE_HASH)),
     ]
@@ -117,13 +120,13 @@ async fn a_stale_alias_revision_is_observed_again_and_planned_once_more() {
         .output(|| alias_on("1", "rev-a"))
         .output(|| alias_on("1", "rev-b"))
         .build();
-    let latest = mock!(Client::get_function_configuration)
+    let latest = mock!(Client::get_function)
         .match_requests(|r| r.qualifier().is_none())
         .sequence()
         .output(|| configuration("$LATEST", STABLE_HASH))
         .output(move || configuration("$LATEST", new_hash))
         .build();
-    let version_1 = mock!(Client::get_function_configuration)
+    let version_1 = mock!(Client::get_function)
         .match_requests(|r| r.qualifier() == Some("1"))
         .then_output(|| configuration("1", STABLE_HASH));
     let upload = mock!(Client::update_function_code)
@@ -202,11 +205,11 @@ async fn a_stale_alias_revision_is_observed_again_and_planned_once_more() {
 async fn an_alias_that_keeps_changing_fails_with_a_clear_conflict_and_no_third_write() {
     let code = package();
     let get_alias = mock!(Client::get_alias).then_output(|| alias_on("1", "rev-a"));
-    let version_1 = mock!(Client::get_function_configuration)
+    let version_1 = mock!(Client::get_function)
         .match_requests(|r| r.qualifier() == Some("1"))
         .then_output(|| configuration("1", STABLE_HASH));
     let new_hash: &'static str = Box::leak(code.code_sha256.clone().into_boxed_str());
-    let latest = mock!(Client::get_function_configuration)
+    let latest = mock!(Client::get_function)
         .match_requests(|r| r.qualifier().is_none())
         .then_output(move || configuration("$LATEST", new_hash));
     let publish = mock!(Client::publish_version).then_output(move || {
@@ -340,8 +343,8 @@ async fn a_missing_function_is_a_clear_error_naming_it() {
                 .build(),
         )
     });
-    let missing_function = mock!(Client::get_function_configuration).then_error(|| {
-        aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationError::ResourceNotFoundException(
+    let missing_function = mock!(Client::get_function).then_error(|| {
+        aws_sdk_lambda::operation::get_function::GetFunctionError::ResourceNotFoundException(
             ResourceNotFoundException::builder()
                 .message("Function not found: arn:aws:lambda:us-east-1:123456789012:function:orders")
                 .meta(ErrorMetadata::builder().code("ResourceNotFoundException").build())
@@ -461,7 +464,7 @@ async fn a_rollback_racing_another_write_decides_again_on_the_fresh_alias() {
     let mut rules = reads(STABLE_HASH);
     for version in ["2", "3"] {
         rules.push(
-            mock!(Client::get_function_configuration)
+            mock!(Client::get_function)
                 .match_requests(move |r| r.qualifier() == Some(version))
                 .then_output(move || configuration(version, "canary-hash=")),
         );
@@ -504,9 +507,7 @@ async fn a_rollback_racing_another_write_decides_again_on_the_fresh_alias() {
 /// `LastUpdateStatus` is Successful) and sends the upload again.
 #[tokio::test]
 async fn an_update_in_progress_is_waited_out_and_the_upload_sent_again() {
-    use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
     use aws_sdk_lambda::operation::update_function_code::UpdateFunctionCodeError;
-    use aws_sdk_lambda::types::FunctionConfiguration;
     use aws_sdk_lambda::types::error::ResourceConflictException;
 
     let code = package();
@@ -530,16 +531,6 @@ async fn an_update_in_progress_is_waited_out_and_the_upload_sent_again() {
                 .build()
         })
         .build();
-    let waited = mock!(Client::get_function).then_output(|| {
-        GetFunctionOutput::builder()
-            .configuration(
-                FunctionConfiguration::builder()
-                    .last_update_status(LastUpdateStatus::Successful)
-                    .state(State::Active)
-                    .build(),
-            )
-            .build()
-    });
     let publish = mock!(Client::publish_version).then_output(move || {
         PublishVersionOutput::builder()
             .version("2")
@@ -548,8 +539,23 @@ async fn an_update_in_progress_is_waited_out_and_the_upload_sent_again() {
             .build()
     });
     let write = mock!(Client::update_alias).then_output(|| UpdateAliasOutput::builder().build());
-    let mut rules = reads(STABLE_HASH);
-    rules.extend([get_alias, waited.clone(), upload.clone(), publish, write.clone()]);
+    // The plan's read of $LATEST and the waiter's (GetFunction until
+    // LastUpdateStatus is Successful) both land here.
+    let latest = mock!(Client::get_function)
+        .match_requests(|r| r.qualifier().is_none())
+        .then_output(|| configuration("$LATEST", STABLE_HASH));
+    let version_1 = mock!(Client::get_function)
+        .match_requests(|r| r.qualifier() == Some("1"))
+        .then_output(|| configuration("1", STABLE_HASH));
+    let rules = [
+        alias_read(),
+        latest.clone(),
+        version_1,
+        get_alias,
+        upload.clone(),
+        publish,
+        write.clone(),
+    ];
     let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &rules);
 
     let report = deploy(
@@ -563,6 +569,9 @@ async fn an_update_in_progress_is_waited_out_and_the_upload_sent_again() {
 
     assert_eq!(report.version, "2");
     assert_eq!(upload.num_calls(), 2, "refused once, sent again after the wait");
-    assert!(waited.num_calls() >= 1, "the update in progress was waited for");
+    assert!(
+        latest.num_calls() >= 2,
+        "the update in progress was waited for (GetFunction after the refusal)"
+    );
     assert_eq!(write.num_calls(), 1);
 }
