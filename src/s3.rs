@@ -112,10 +112,11 @@ where
 
 impl Store {
     pub fn new(config: &aws_config::SdkConfig, log: Log) -> Store {
-        Store {
-            client: Client::new(config),
-            log,
-        }
+        Store::from_client(Client::new(config), log)
+    }
+
+    pub fn from_client(client: Client, log: Log) -> Store {
+        Store { client, log }
     }
 
     /// Make sure the package is at its content-addressed key: skip the upload

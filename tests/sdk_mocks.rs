@@ -575,3 +575,86 @@ async fn an_update_in_progress_is_waited_out_and_the_upload_sent_again() {
     );
     assert_eq!(write.num_calls(), 1);
 }
+
+/// S3 answers moto does not give (it enforces no IAM): access denied, and a
+/// HeadObject refused for want of s3:GetObject, which must not stop the upload.
+mod s3 {
+    use aws_sdk_s3::Client;
+    use aws_sdk_s3::config::http::HttpResponse;
+    use aws_sdk_s3::primitives::SdkBody;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use lambda_rollout::report::Log;
+    use lambda_rollout::s3::{S3Target, Store};
+
+    fn response(status: u16, body: &'static str) -> HttpResponse {
+        HttpResponse::new(status.try_into().unwrap(), SdkBody::from(body))
+    }
+
+    fn target() -> S3Target {
+        S3Target {
+            bucket: "artifacts".into(),
+            prefix: "lambda".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn access_denied_names_the_object_and_the_permission() {
+        let head = mock!(Client::head_object).then_http_response(|| response(403, ""));
+        let put = mock!(Client::put_object).then_http_response(|| {
+            response(
+                403,
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
+            )
+        });
+        let client = mock_client!(aws_sdk_s3, RuleMode::MatchAny, [&head, &put]);
+        let store = Store::from_client(client, Log::default());
+
+        let err = store
+            .put(&target(), "orders", &super::package())
+            .await
+            .unwrap_err()
+            .to_string();
+
+        assert!(
+            err.contains("access denied writing s3://artifacts/lambda/orders/"),
+            "{err}"
+        );
+        assert!(err.contains("s3:PutObject"), "{err}");
+        assert_eq!(head.num_calls(), 1);
+        assert_eq!(
+            put.num_calls(),
+            1,
+            "a refused HeadObject does not stop the upload"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_object_with_the_same_hash_and_size_is_not_uploaded_again() {
+        let package = super::package();
+        let hex = lambda_rollout::s3::sha256_hex(&package);
+        let size = package.zip.len() as i64;
+        let head = mock!(Client::head_object)
+            .match_requests(move |r| r.key().is_some_and(|k| k.ends_with(".zip")))
+            .then_output(move || {
+                aws_sdk_s3::operation::head_object::HeadObjectOutput::builder()
+                    .content_length(size)
+                    .metadata("sha256", hex.clone())
+                    .build()
+            });
+        let put = mock!(Client::put_object)
+            .then_output(|| aws_sdk_s3::operation::put_object::PutObjectOutput::builder().build());
+        let client = mock_client!(aws_sdk_s3, RuleMode::MatchAny, [&head, &put]);
+
+        let stored = Store::from_client(client, Log::default())
+            .put(&target(), "orders", &package)
+            .await
+            .unwrap();
+
+        assert!(!stored.uploaded);
+        assert_eq!(
+            stored.key,
+            format!("lambda/orders/{}.zip", lambda_rollout::s3::sha256_hex(&package))
+        );
+        assert_eq!(put.num_calls(), 0);
+    }
+}
