@@ -116,8 +116,8 @@ fn no_credentials(detail: &str) -> Error {
 }
 
 /// "code: message" for AWS's answers; the whole error chain otherwise
-/// (timeouts, connection failures).
-fn describe<E, R>(err: &SdkError<E, R>) -> String
+/// (timeouts, connection failures). Shared by every AWS client.
+pub(crate) fn describe<E, R>(err: &SdkError<E, R>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,

@@ -1,6 +1,8 @@
 //! `deploy`: observe the alias, decide with [`plan::deploy`], apply the steps,
 //! report. A conflicting concurrent write makes it observe and plan once more.
 
+use std::sync::Arc;
+
 use crate::alias::{self, Route, routing_text};
 use crate::aws::{self, Lambda, NewCode};
 use crate::cli::{DeployArgs, Engine, OutputFormat, RolloutArgs};
@@ -34,8 +36,8 @@ pub struct DeployRequest {
     pub rollout: Option<Rollout>,
     /// `--engine codedeploy`: CodeDeploy shifts the traffic.
     pub handoff: Option<Handoff>,
-    /// `--s3-bucket`: the zip goes through S3.
-    pub s3: Option<S3Upload>,
+    /// `--s3-bucket`: the zip goes through S3 (one store for the whole run).
+    pub s3: Option<Arc<S3Upload>>,
 }
 
 /// Where packages are stored before Lambda takes them.
@@ -256,6 +258,7 @@ async fn deploy_manifest(
     let lambda =
         Lambda::new(aws_sdk_lambda::Client::new(&config), log).paced(args.target.max_requests_per_second);
     let dry_run = args.dry_run.dry_run;
+    let s3 = s3_upload(&args.s3, &config, log);
     let results = manifest::run_all(
         &functions,
         args.target.concurrency.into(),
@@ -285,7 +288,7 @@ async fn deploy_manifest(
                     monitor: Monitor::new(&config, log),
                 }),
                 handoff: None,
-                s3: s3_upload(&args.s3, &config, log),
+                s3: s3.clone(),
             };
             deploy(&lambda, &request, &package, log).await
         },
@@ -334,10 +337,12 @@ fn refuse_oversized(package: &Package, s3: bool) -> Result<()> {
     Ok(())
 }
 
-fn s3_upload(args: &crate::cli::S3Args, config: &aws_config::SdkConfig, log: Log) -> Option<S3Upload> {
-    args.target().map(|target| S3Upload {
-        target,
-        store: Store::new(config, log),
+fn s3_upload(args: &crate::cli::S3Args, config: &aws_config::SdkConfig, log: Log) -> Option<Arc<S3Upload>> {
+    args.target().map(|target| {
+        Arc::new(S3Upload {
+            target,
+            store: Store::new(config, log),
+        })
     })
 }
 

@@ -6,12 +6,13 @@
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::http::HttpResponse;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
 use base64::Engine as _;
 use futures_util::{StreamExt, TryStreamExt};
 
+use crate::aws::describe;
 use crate::error::{Error, Result};
 use crate::package::{self, Package};
 use crate::report::Log;
@@ -65,21 +66,6 @@ pub fn sha256_hex(package: &Package) -> String {
 pub struct Store {
     client: Client,
     log: Log,
-}
-
-fn describe<E, R>(err: &SdkError<E, R>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match err.as_service_error() {
-        Some(service) => format!(
-            "{}: {}",
-            service.code().unwrap_or("UnknownError"),
-            service.message().unwrap_or("no message")
-        ),
-        None => DisplayErrorContext(err).to_string(),
-    }
 }
 
 fn status<E>(err: &SdkError<E, HttpResponse>) -> Option<u16> {

@@ -33,10 +33,6 @@ fn through(proxy: &FaultProxy, emulator: &Emulator) -> std::process::Command {
     command
 }
 
-fn hash_of_dir(dir: &std::path::Path) -> String {
-    lambda_rollout::package::build(dir, &[]).unwrap().code_sha256
-}
-
 /// How the seeded runs ended.
 #[derive(Default)]
 struct Tally {
@@ -80,7 +76,7 @@ async fn seeded_deploys(
         assert_eq!(before, (stable.to_string(), None));
 
         let dir = source_dir(&format!("def handler(event, context):\n    return {seed}\n"));
-        let new_hash = hash_of_dir(dir.path());
+        let new_hash = code_hash(dir.path());
         let weight = if seed % 3 == 0 { "100%" } else { "10%" };
         let intended: Served = if weight == "100%" {
             (new_hash.clone(), None)

@@ -59,9 +59,7 @@ async fn two_deploys_at_once_leave_the_alias_in_one_of_the_two_intended_states()
         let intended: Vec<Served> = sources
             .iter()
             .map(|dir| {
-                let hash = lambda_rollout::package::build(dir.path(), &[])
-                    .unwrap()
-                    .code_sha256;
+                let hash = code_hash(dir.path());
                 (stable_hash.clone(), Some((hash, 0.1)))
             })
             .collect();

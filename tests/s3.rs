@@ -42,39 +42,53 @@ fn incompressible_source(megabytes: usize) -> tempfile::TempDir {
     dir
 }
 
-#[tokio::test]
-async fn the_zip_goes_to_a_content_addressed_key_and_is_uploaded_once() {
-    let emulator = Emulator::start();
-    create_function(&emulator, "orders").await;
-    emulator.create_bucket(BUCKET).await;
-    let first = source_dir("def handler(event, context):\n    return 1\n");
-    let deployed = deploy(
-        &emulator,
+/// The `sha256` metadata of the object at `key`, which must exist.
+async fn stored(emulator: &Emulator, key: &str) -> String {
+    let head = emulator
+        .s3()
+        .head_object()
+        .bucket(BUCKET)
+        .key(key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("no object at {key}: {e:?}"));
+    head.metadata()
+        .and_then(|m| m.get("sha256"))
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Deploy `dir` to orders:live at 100 % through the bucket, under `prefix`.
+fn deploy_via_s3(emulator: &Emulator, dir: &std::path::Path, prefix: &str) -> Run {
+    deploy(
+        emulator,
         "orders",
         "live",
-        first.path(),
+        dir,
         &[
             "--canary-weight",
             "100%",
             "--s3-bucket",
             BUCKET,
             "--s3-key-prefix",
-            "lambda/packages/",
+            prefix,
         ],
-    );
+    )
+}
+
+#[tokio::test]
+async fn the_zip_goes_to_a_content_addressed_key_and_is_uploaded_once() {
+    let emulator = Emulator::start();
+    create_function(&emulator, "orders").await;
+    emulator.create_bucket(BUCKET).await;
+    let first = source_dir("def handler(event, context):\n    return 1\n");
+    // A trailing slash on the prefix is dropped.
+    let deployed = deploy_via_s3(&emulator, first.path(), "lambda/packages/");
     deployed.assert_ok();
     let report = deployed.json();
     let code_sha256 = report["code-sha256"].as_str().unwrap().to_string();
     let key = format!("lambda/packages/orders/{}.zip", hex(&code_sha256));
-    let head = emulator
-        .s3()
-        .head_object()
-        .bucket(BUCKET)
-        .key(&key)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("no object at {key}: {e:?}"));
-    assert_eq!(head.metadata().unwrap()["sha256"], hex(&code_sha256));
+    assert_eq!(stored(&emulator, &key).await, hex(&code_sha256));
     let version = report["version"].as_str().unwrap();
     assert_eq!(
         alias_state(&emulator, "orders", "live").await,
@@ -85,36 +99,9 @@ async fn the_zip_goes_to_a_content_addressed_key_and_is_uploaded_once() {
     // Other code goes out, then the first code again: its object is already
     // there, so the second deploy of it sends no PutObject, only the update.
     let second = source_dir("def handler(event, context):\n    return 2\n");
-    deploy(
-        &emulator,
-        "orders",
-        "live",
-        second.path(),
-        &[
-            "--canary-weight",
-            "100%",
-            "--s3-bucket",
-            BUCKET,
-            "--s3-key-prefix",
-            "lambda/packages",
-        ],
-    )
-    .assert_ok();
+    deploy_via_s3(&emulator, second.path(), "lambda/packages").assert_ok();
     emulator.start_recording();
-    let again = deploy(
-        &emulator,
-        "orders",
-        "live",
-        first.path(),
-        &[
-            "--canary-weight",
-            "100%",
-            "--s3-bucket",
-            BUCKET,
-            "--s3-key-prefix",
-            "lambda/packages",
-        ],
-    );
+    let again = deploy_via_s3(&emulator, first.path(), "lambda/packages");
     again.assert_ok();
     let mutating = emulator.mutating();
     assert!(
@@ -247,14 +234,7 @@ async fn a_yaml_manifest_sends_every_function_through_the_bucket() {
     for (name, result) in ["orders", "users"].iter().zip(results.as_array().unwrap()) {
         let code_sha256 = result["code-sha256"].as_str().unwrap();
         let key = format!("fleet/{name}/{}.zip", hex(code_sha256));
-        emulator
-            .s3()
-            .head_object()
-            .bucket(BUCKET)
-            .key(&key)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("no object at {key}: {e:?}"));
+        assert_eq!(stored(&emulator, &key).await, hex(code_sha256));
         let version = result["version"].as_str().unwrap();
         assert_eq!(alias_state(&emulator, name, "live").await.0, version);
         assert_eq!(hash_of(&emulator, name, version).await, code_sha256);

@@ -402,3 +402,8 @@ pub async fn served(emulator: &Emulator, function: &str) -> Served {
     };
     (hash_of(emulator, function, &primary).await, canary)
 }
+
+/// The CodeSha256 that packaging `dir` gives (what a deploy of it publishes).
+pub fn code_hash(dir: &Path) -> String {
+    lambda_rollout::package::build(dir, &[]).unwrap().code_sha256
+}

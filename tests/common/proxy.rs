@@ -139,11 +139,6 @@ impl FaultProxy {
         self.shared.forwarded.lock().unwrap().clone()
     }
 
-    /// Mutating requests seen (forwarded or not) since [`FaultProxy::arm`].
-    pub fn mutating_seen(&self) -> usize {
-        self.shared.mutating.load(Ordering::SeqCst)
-    }
-
     /// Tell the proxy the binary is dead: the held request is then dropped.
     pub fn killed(&self) {
         self.ack.send(()).unwrap();
