@@ -43,8 +43,7 @@ fn run(command: Command, github: bool) -> Result<()> {
         Command::Rollback(args) => block_on(rollback::run(args, github)),
         Command::Status(args) => block_on(status::run(args, github)),
         Command::Package(args) => {
-            let built = package::build(&args.source, &args.excludes.globs)?;
-            package::write_to(&built, &args.out)?;
+            let built = package::build_to(&args.source, &args.excludes.globs, &args.out)?;
             let summary = PackageReport {
                 zip_file: args.out.display().to_string(),
                 code_sha256: built.code_sha256.clone(),

@@ -68,6 +68,32 @@ struct Entry {
 /// Zip the tree under `source`, leaving out what `excludes` (gitignore globs)
 /// and `.lambdaignore` files name.
 pub fn build(source: &Path, excludes: &[String]) -> Result<Package> {
+    let (zip, files, unzipped_bytes) = zip_tree(source, excludes)?;
+    Ok(Package::new(zip, files, unzipped_bytes))
+}
+
+/// [`build`], writing the zip to `out` while it is hashed.
+pub fn build_to(source: &Path, excludes: &[String], out: &Path) -> Result<Package> {
+    let (zip, files, unzipped_bytes) = zip_tree(source, excludes)?;
+    let (written, code_sha256) = std::thread::scope(|scope| {
+        let writing = scope.spawn(|| write_file(&zip, out));
+        let hash = code_sha256(&zip);
+        let written = writing
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (written, hash)
+    });
+    written?;
+    Ok(Package {
+        zip,
+        code_sha256,
+        files,
+        unzipped_bytes,
+    })
+}
+
+/// The zip's bytes, its number of files and their unzipped size.
+fn zip_tree(source: &Path, excludes: &[String]) -> Result<(Vec<u8>, usize, u64)> {
     let root = source_root(source)?;
     let entries = collect(&root, &exclusions(&root, excludes)?)?;
     if entries.is_empty() {
@@ -85,8 +111,7 @@ pub fn build(source: &Path, excludes: &[String]) -> Result<Package> {
             human_bytes(UNZIPPED_LIMIT)
         )));
     }
-    let zip = write_zip(&entries)?;
-    Ok(Package::new(zip, entries.len(), unzipped_bytes))
+    Ok((write_zip(&entries)?, entries.len(), unzipped_bytes))
 }
 
 fn source_root(source: &Path) -> Result<PathBuf> {
@@ -118,49 +143,77 @@ fn exclusions(root: &Path, excludes: &[String]) -> Result<Gitignore> {
         .map_err(|e| Error::usage(format!("--exclude: {e}")))
 }
 
-/// Walk the tree (following links that stay inside it) and list the files to
-/// store, sorted by their name in the zip.
+/// Walk the tree (following links that stay inside it) on every core and
+/// list the files to store, sorted by their name in the zip. When several
+/// paths cannot be packaged, the error names the first of them by name, so
+/// the message does not depend on the order the walk met them.
 fn collect(root: &Path, excluded: &Gitignore) -> Result<Vec<Entry>> {
+    use std::sync::Mutex;
     let excluded = excluded.clone();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let walker = WalkBuilder::new(root)
         .standard_filters(false)
         .follow_links(true)
         .add_custom_ignore_filename(IGNORE_FILE)
+        .threads(threads)
         .filter_entry(move |entry| {
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
             !excluded.matched(entry.path(), is_dir).is_ignore()
         })
-        .build();
+        .build_parallel();
 
-    let mut entries = Vec::new();
-    for item in walker {
-        let item = item.map_err(|e| Error::usage(format!("cannot read the source tree: {e}")))?;
-        if item.depth() == 0 {
-            continue;
-        }
-        let path = item.path();
-        let name = zip_name(root, path)?;
-        if item.path_is_symlink() {
-            check_link_inside(root, path, &name)?;
-        }
-        let meta = fs::metadata(path).map_err(|e| Error::usage(format!("cannot read '{name}': {e}")))?;
-        if meta.is_dir() || name == IGNORE_FILE {
-            continue;
-        }
-        if !meta.is_file() {
-            return Err(Error::usage(format!(
-                "'{name}' is not a regular file (a socket, pipe or device cannot be packaged): exclude it with --exclude"
-            )));
-        }
-        entries.push(Entry {
-            name,
-            path: path.to_path_buf(),
-            size: meta.len(),
-            executable: is_executable(&meta),
-        });
+    let found: Mutex<Vec<(String, Result<Entry>)>> = Mutex::new(Vec::new());
+    walker.run(|| {
+        let found = &found;
+        Box::new(move |item| {
+            let (key, result) = match item {
+                Ok(item) if item.depth() == 0 => return ignore::WalkState::Continue,
+                Ok(item) => match entry_of(root, item.path(), item.path_is_symlink()) {
+                    Ok(None) => return ignore::WalkState::Continue,
+                    Ok(Some(entry)) => (entry.name.clone(), Ok(entry)),
+                    Err(err) => (item.path().display().to_string(), Err(err)),
+                },
+                Err(err) => (
+                    String::new(),
+                    Err(Error::usage(format!("cannot read the source tree: {err}"))),
+                ),
+            };
+            found
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .push((key, result));
+            ignore::WalkState::Continue
+        })
+    });
+    let mut found = found
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found.into_iter().map(|(_, entry)| entry).collect()
+}
+
+/// What to store for one path the walk found: nothing for a directory or an
+/// ignore file.
+fn entry_of(root: &Path, path: &Path, is_symlink: bool) -> Result<Option<Entry>> {
+    let name = zip_name(root, path)?;
+    if is_symlink {
+        check_link_inside(root, path, &name)?;
     }
-    entries.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(entries)
+    let meta = fs::metadata(path).map_err(|e| Error::usage(format!("cannot read '{name}': {e}")))?;
+    if meta.is_dir() || path.file_name().is_some_and(|file| file == IGNORE_FILE) {
+        return Ok(None);
+    }
+    if !meta.is_file() {
+        return Err(Error::usage(format!(
+            "'{name}' is not a regular file (a socket, pipe or device cannot be packaged): exclude it with --exclude"
+        )));
+    }
+    Ok(Some(Entry {
+        name,
+        path: path.to_path_buf(),
+        size: meta.len(),
+        executable: is_executable(&meta),
+    }))
 }
 
 fn zip_name(root: &Path, path: &Path) -> Result<String> {
@@ -204,7 +257,16 @@ fn is_executable(_meta: &fs::Metadata) -> bool {
 /// How far the compressing threads may run ahead of the writer: bounds
 /// memory on large trees (one larger file is always allowed).
 const AHEAD_BYTES: u64 = 64 * 1024 * 1024;
-const AHEAD_FILES: usize = 1024;
+const AHEAD_BATCHES: usize = 64;
+/// Neighbouring small files are compressed as one batch, so the threads meet
+/// once per batch rather than once per file.
+const BATCH_BYTES: u64 = 1024 * 1024;
+const BATCH_FILES: usize = 64;
+/// Each thread reads files through one buffer of this size.
+const READ_CHUNK: usize = 256 * 1024;
+/// The compressor is given a file in pieces of this size. Part of the
+/// package's bytes, like `DEFLATE_LEVEL`.
+const DEFLATE_PIECE: usize = 8 * 1024;
 
 /// Compress the entries on every core while appending them in name order.
 /// Each entry is compressed on its own, so the bytes do not depend on the
@@ -214,46 +276,72 @@ fn write_zip(entries: &[Entry]) -> Result<Vec<u8>> {
     write_zip_with(entries, threads)
 }
 
+/// Runs of neighbouring entries, each up to `BATCH_BYTES` (or one larger
+/// file) and `BATCH_FILES`.
+fn batches(entries: &[Entry]) -> Vec<std::ops::Range<usize>> {
+    let mut batches = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (index, entry) in entries.iter().enumerate() {
+        if index > start && (bytes + entry.size > BATCH_BYTES || index - start == BATCH_FILES) {
+            batches.push(start..index);
+            (start, bytes) = (index, 0);
+        }
+        bytes += entry.size;
+    }
+    if start < entries.len() {
+        batches.push(start..entries.len());
+    }
+    batches
+}
+
 /// Work shared by the compressing threads and the writer.
 #[derive(Default)]
 struct Pipeline {
-    /// Next entry to compress; entries the writer has appended; bytes in between.
+    /// Next batch to compress; batches the writer has appended; their bytes in between.
     next: usize,
     appended: usize,
     bytes_ahead: u64,
-    /// Compressed entries waiting for the writer, by index.
-    done: std::collections::HashMap<usize, Result<Vec<u8>>>,
+    /// Compressed batches waiting for the writer, by index.
+    done: std::collections::HashMap<usize, Result<Vec<Vec<u8>>>>,
 }
 
 fn write_zip_with(entries: &[Entry], threads: usize) -> Result<Vec<u8>> {
     use std::sync::{Condvar, Mutex};
+    let batches = batches(entries);
+    let batch_bytes = |index: usize| -> u64 { entries[batches[index].clone()].iter().map(|e| e.size).sum() };
     let shared = Mutex::new(Pipeline::default());
     let (ready, room) = (Condvar::new(), Condvar::new());
     let lock = || shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let worker = || loop {
-        let mut state = lock();
-        let index = loop {
-            let full = state.next >= state.appended + AHEAD_FILES
-                || (state.bytes_ahead >= AHEAD_BYTES && state.next > state.appended);
-            if state.next >= entries.len() || !full {
-                break state.next;
-            }
-            state = room.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner());
-        };
-        let Some(entry) = entries.get(index) else { break };
-        state.next += 1;
-        state.bytes_ahead += entry.size;
-        drop(state);
-        let compressed = compress_one(entry);
-        lock().done.insert(index, compressed);
-        ready.notify_all();
+    let worker = || {
+        let mut buffer = vec![0; READ_CHUNK];
+        loop {
+            let mut state = lock();
+            let index = loop {
+                let full = state.next >= state.appended + AHEAD_BATCHES
+                    || (state.bytes_ahead >= AHEAD_BYTES && state.next > state.appended);
+                if state.next >= batches.len() || !full {
+                    break state.next;
+                }
+                state = room.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner());
+            };
+            let Some(range) = batches.get(index) else { break };
+            state.next += 1;
+            state.bytes_ahead += batch_bytes(index);
+            drop(state);
+            let compressed = entries[range.clone()]
+                .iter()
+                .map(|entry| compress_one(entry, &mut buffer))
+                .collect();
+            lock().done.insert(index, compressed);
+            ready.notify_one();
+        }
     };
     std::thread::scope(|scope| {
-        for _ in 0..threads.clamp(1, entries.len().max(1)) {
+        for _ in 0..threads.clamp(1, batches.len().max(1)) {
             scope.spawn(worker);
         }
         let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
-        for (index, entry) in entries.iter().enumerate() {
+        for (index, range) in batches.iter().enumerate() {
             let mut state = lock();
             let compressed = loop {
                 if let Some(compressed) = state.done.remove(&index) {
@@ -262,12 +350,18 @@ fn write_zip_with(entries: &[Entry], threads: usize) -> Result<Vec<u8>> {
                 state = ready.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner());
             };
             state.appended = index + 1;
-            state.bytes_ahead -= entry.size;
+            state.bytes_ahead -= batch_bytes(index);
             drop(state);
             room.notify_all();
-            if let Err(err) = compressed.and_then(|bytes| append(&mut writer, entry, bytes)) {
+            let appended = compressed.and_then(|files| {
+                entries[range.clone()]
+                    .iter()
+                    .zip(files)
+                    .try_for_each(|(entry, bytes)| append(&mut writer, entry, bytes))
+            });
+            if let Err(err) = appended {
                 // Stop the workers: nothing more will be appended.
-                lock().next = entries.len();
+                lock().next = batches.len();
                 room.notify_all();
                 return Err(err);
             }
@@ -287,8 +381,15 @@ fn append(writer: &mut ZipWriter<Cursor<Vec<u8>>>, entry: &Entry, compressed: Ve
     writer.raw_copy_file(file).map_err(fail)
 }
 
-/// One file as a one-entry zip: fixed time, normalised mode, deflate level 6.
-fn compress_one(entry: &Entry) -> Result<Vec<u8>> {
+/// One file as a one-entry zip: fixed time, normalised mode, deflate level
+/// `DEFLATE_LEVEL`. The file is read through `buffer`.
+fn compress_one(entry: &Entry, buffer: &mut [u8]) -> Result<Vec<u8>> {
+    let file =
+        File::open(&entry.path).map_err(|e| Error::usage(format!("cannot package '{}': {e}", entry.name)))?;
+    compress_from(entry, file, buffer)
+}
+
+fn compress_from(entry: &Entry, mut file: impl Read, buffer: &mut [u8]) -> Result<Vec<u8>> {
     let options = SimpleFileOptions::default()
         .compression_method(CompressionMethod::Deflated)
         .compression_level(Some(DEFLATE_LEVEL))
@@ -299,9 +400,33 @@ fn compress_one(entry: &Entry) -> Result<Vec<u8>> {
     writer
         .start_file(entry.name.as_str(), options)
         .map_err(|e| fail(&e))?;
-    let mut file = File::open(&entry.path).map_err(|e| fail(&e))?;
-    io::copy(&mut file, &mut writer).map_err(|e| fail(&e))?;
+    // Deflate's output depends on how its input is cut, so it always gets
+    // whole `DEFLATE_PIECE`s (but the last), however the file system answers
+    // reads.
+    loop {
+        let filled = fill(&mut file, buffer).map_err(|e| fail(&e))?;
+        for piece in buffer[..filled].chunks(DEFLATE_PIECE) {
+            writer.write_all(piece).map_err(|e| fail(&e))?;
+        }
+        if filled < buffer.len() {
+            break;
+        }
+    }
     Ok(writer.finish().map_err(|e| fail(&e))?.into_inner())
+}
+
+/// Read into `buffer` until it is full or the file ends; the bytes read.
+fn fill(file: &mut impl Read, buffer: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match file.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(read) => filled += read,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 /// Read a zip built elsewhere, check that Lambda could unpack it, and hash it
@@ -351,10 +476,10 @@ pub fn load_zip(path: &Path) -> Result<Package> {
 }
 
 /// Write the package where `package --out` asked, creating nothing else.
-pub fn write_to(package: &Package, out: &Path) -> Result<()> {
+fn write_file(zip: &[u8], out: &Path) -> Result<()> {
     let mut file = File::create(out)
         .map_err(|e| Error::usage(format!("--out '{}' cannot be written: {e}", out.display())))?;
-    file.write_all(&package.zip)
+    file.write_all(zip)
         .map_err(|e| Error::failed(format!("cannot write '{}': {e}", out.display())))
 }
 
@@ -377,11 +502,20 @@ pub fn human_bytes(bytes: u64) -> String {
 mod tests {
     use super::*;
 
+    /// 40 files up to 80 KB and 200 small ones: several batches.
     fn tree() -> (tempfile::TempDir, Vec<Entry>) {
         let dir = tempfile::tempdir().unwrap();
         for i in 0..40 {
             let body = format!("{i} ").repeat(i * 500);
             fs::write(dir.path().join(format!("f{i:02}.txt")), body).unwrap();
+        }
+        fs::create_dir(dir.path().join("small")).unwrap();
+        for i in 0..200 {
+            fs::write(
+                dir.path().join(format!("small/s{i:03}.js")),
+                format!("exports.n = {i};\n"),
+            )
+            .unwrap();
         }
         let root = fs::canonicalize(dir.path()).unwrap();
         let entries = collect(&root, &Gitignore::empty()).unwrap();
@@ -398,6 +532,93 @@ mod tests {
                 one,
                 "{threads} threads"
             );
+        }
+    }
+
+    #[test]
+    fn batches_cover_every_entry_in_order_within_their_bounds() {
+        let (_dir, entries) = tree();
+        let batches = batches(&entries);
+        assert!(batches.len() > 3, "{batches:?}");
+        let mut next = 0;
+        for batch in &batches {
+            assert_eq!(batch.start, next, "{batches:?}");
+            next = batch.end;
+            let bytes: u64 = entries[batch.clone()].iter().map(|e| e.size).sum();
+            assert!(batch.len() <= BATCH_FILES, "{batch:?}");
+            assert!(
+                bytes <= BATCH_BYTES || batch.len() == 1,
+                "{batch:?} holds {bytes} bytes"
+            );
+        }
+        assert_eq!(next, entries.len());
+    }
+
+    /// A reader that answers at most `most` bytes at a time, as a network or
+    /// FUSE file system may.
+    struct Short<'a> {
+        data: &'a [u8],
+        most: usize,
+    }
+
+    impl Read for Short<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.most).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn short_reads_give_the_same_bytes() {
+        // Text-like data over several read buffers, where deflate at this
+        // level gives different bytes for differently cut input.
+        let mut seed = 7u64;
+        let words = [
+            "lambda", "alias", "version", "const", "return", "handler", "{", "}", ";\n",
+        ];
+        let mut data = Vec::new();
+        while data.len() < 3 * READ_CHUNK + 1234 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            data.extend_from_slice(words[(seed >> 33) as usize % words.len()].as_bytes());
+            data.push(b' ');
+        }
+        let entry = Entry {
+            name: "data.js".into(),
+            path: PathBuf::from("data.js"),
+            size: data.len() as u64,
+            executable: false,
+        };
+        let mut buffer = vec![0; READ_CHUNK];
+        let whole = compress_from(&entry, &data[..], &mut buffer).unwrap();
+        for most in [1000, 4096, 100_003] {
+            let short = Short { data: &data, most };
+            assert!(
+                compress_from(&entry, short, &mut buffer).unwrap() == whole,
+                "reads of at most {most} bytes changed the zip"
+            );
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn of_several_paths_that_cannot_be_packaged_the_first_by_name_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["z.pipe", "m.pipe", "a.pipe"] {
+            let made = std::process::Command::new("mkfifo")
+                .arg(dir.path().join(name))
+                .status()
+                .unwrap();
+            assert!(made.success());
+        }
+        fs::write(dir.path().join("index.js"), "exports.handler = 1;\n").unwrap();
+        let root = fs::canonicalize(dir.path()).unwrap();
+        for _ in 0..5 {
+            let err = collect(&root, &Gitignore::empty()).err().unwrap().to_string();
+            assert!(err.starts_with("'a.pipe' is not a regular file"), "{err}");
         }
     }
 

@@ -129,6 +129,8 @@ fn lambdaignore_and_exclude_leave_files_out() {
         "# test data\nlib/data/\n*.defaults\n",
     )
     .unwrap();
+    fs::write(dir.path().join("lib/.lambdaignore"), "*_test.py\n").unwrap();
+    fs::write(dir.path().join("lib/util_test.py"), "").unwrap();
     fs::write(dir.path().join("README.md"), "docs").unwrap();
     fs::create_dir(dir.path().join("tests")).unwrap();
     fs::write(dir.path().join("tests/test_index.py"), "").unwrap();
