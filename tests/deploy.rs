@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use std::path::Path;
 
 const V1: &str = "def handler(event, context):\n    return 1\n";
 const V2: &str = "def handler(event, context):\n    return 2\n";
@@ -525,79 +526,50 @@ async fn in_github_actions_outputs_summary_and_error_annotations_are_written() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn credentials_never_appear_in_any_output_even_verbose() {
+    const TOKEN: &str = "FAKESESSIONTOKENzzzz1234";
     let aws = Emulator::start();
     create_function(&aws, "orders").await;
     let code = source_dir(V1);
-    let mut command = binary(Some(&aws));
-    command
-        .args([
-            "deploy",
-            "--function-name",
-            "orders",
-            "--alias",
-            "live",
-            "--verbose",
-            "--source",
-        ])
-        .arg(code.path())
-        .env("AWS_SESSION_TOKEN", "FAKESESSIONTOKENzzzz1234");
-    let ok = run(&mut command);
+    // `deploy --verbose` of `source` to `function`'s alias live, plus `extra`,
+    // with a session token among the credentials.
+    let verbose_deploy = |function: &str, source: &Path, extra: &[&str]| {
+        let mut command = binary(Some(&aws));
+        command
+            .args([
+                "deploy",
+                "--function-name",
+                function,
+                "--alias",
+                "live",
+                "--verbose",
+            ])
+            .args(extra)
+            .arg("--source")
+            .arg(source)
+            .env("AWS_SESSION_TOKEN", TOKEN);
+        command
+    };
+    let ok = run(&mut verbose_deploy("orders", code.path(), &[]));
     ok.assert_ok();
-    let mut failing = binary(Some(&aws));
-    failing
-        .args([
-            "deploy",
-            "--function-name",
-            "nope",
-            "--alias",
-            "live",
-            "--verbose",
-            "--source",
-        ])
-        .arg(code.path())
-        .env("AWS_SESSION_TOKEN", "FAKESESSIONTOKENzzzz1234");
-    let failed = run(&mut failing);
+    let failed = run(&mut verbose_deploy("nope", code.path(), &[]));
     assert_eq!(failed.status, 1);
     // S3's errors (XML) and errors after the retries ran out (every request
     // meets a fault on the way) are printed with their whole context.
     let other_code = source_dir("def handler(event, context):\n    return 'other'\n");
-    let mut no_bucket = binary(Some(&aws));
-    no_bucket
-        .args([
-            "deploy",
-            "--function-name",
-            "orders",
-            "--alias",
-            "live",
-            "--verbose",
-            "--s3-bucket",
-            "missing-bucket",
-            "--source",
-        ])
-        .arg(other_code.path())
-        .env("AWS_SESSION_TOKEN", "FAKESESSIONTOKENzzzz1234");
-    let s3_failed = run(&mut no_bucket);
+    let s3_failed = run(&mut verbose_deploy(
+        "orders",
+        other_code.path(),
+        &["--s3-bucket", "missing-bucket"],
+    ));
     assert_eq!(s3_failed.status, 1, "{}", s3_failed.stderr);
     let proxy = common::proxy::FaultProxy::start(&aws.endpoint);
     proxy.arm(1, 1.0, None);
-    let mut faulted = binary(Some(&aws));
-    faulted
-        .args([
-            "deploy",
-            "--function-name",
-            "orders",
-            "--alias",
-            "live",
-            "--verbose",
-            "--source",
-        ])
-        .arg(other_code.path())
-        .env("AWS_ENDPOINT_URL", &proxy.endpoint)
-        .env("AWS_SESSION_TOKEN", "FAKESESSIONTOKENzzzz1234");
+    let mut faulted = verbose_deploy("orders", other_code.path(), &[]);
+    faulted.env("AWS_ENDPOINT_URL", &proxy.endpoint);
     let gave_up = run(&mut faulted);
     assert_eq!(gave_up.status, 1, "{}", gave_up.stderr);
     for run in [&ok, &failed, &s3_failed, &gave_up] {
-        for secret in [SECRET_KEY, "FAKESESSIONTOKENzzzz1234", ACCESS_KEY] {
+        for secret in [SECRET_KEY, TOKEN, ACCESS_KEY] {
             assert!(
                 !run.stdout.contains(secret) && !run.stderr.contains(secret),
                 "{secret} leaked:\n{}\n{}",

@@ -19,6 +19,7 @@ use lambda_rollout::aws::Lambda;
 use lambda_rollout::deploy::{DeployRequest, deploy};
 use lambda_rollout::error::Error;
 use lambda_rollout::package::{Package, load_zip};
+use lambda_rollout::report::AliasReport;
 use lambda_rollout::report::Log;
 use lambda_rollout::values::Weight;
 
@@ -48,6 +49,17 @@ fn request() -> DeployRequest {
         handoff: None,
         s3: None,
     }
+}
+
+/// `deploy` of `request()` with `code`, through the mocked `client`.
+async fn deploy_with(client: Client, code: &Package) -> Result<AliasReport, Error> {
+    deploy(
+        &Lambda::new(client, Log::default()),
+        &request(),
+        code,
+        Log::default(),
+    )
+    .await
 }
 
 /// `GetFunction`'s answer for one version (or `$LATEST`).
@@ -175,14 +187,7 @@ async fn a_stale_alias_revision_is_observed_again_and_planned_once_more() {
         ]
     );
 
-    let report = deploy(
-        &Lambda::new(client, Log::default()),
-        &request(),
-        &code,
-        Log::default(),
-    )
-    .await
-    .unwrap();
+    let report = deploy_with(client, &code).await.unwrap();
 
     assert_eq!(report.version, "2");
     assert_eq!(report.previous_version, "1");
@@ -226,14 +231,7 @@ async fn an_alias_that_keeps_changing_fails_with_a_clear_conflict_and_no_third_w
         [&get_alias, &alias_read(), &version_1, &latest, &publish, &refused]
     );
 
-    let err = deploy(
-        &Lambda::new(client, Log::default()),
-        &request(),
-        &code,
-        Log::default(),
-    )
-    .await
-    .unwrap_err();
+    let err = deploy_with(client, &code).await.unwrap_err();
 
     assert!(matches!(err, Error::Conflict(_)), "{err:?}");
     assert_eq!(err.exit_code(), 1);
@@ -280,14 +278,7 @@ async fn publish_returning_the_existing_version_is_routed_without_an_upload() {
     rules.extend([publish.clone(), upload.clone(), route.clone()]);
     let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &rules);
 
-    let report = deploy(
-        &Lambda::new(client, Log::default()),
-        &request(),
-        &code,
-        Log::default(),
-    )
-    .await
-    .unwrap();
+    let report = deploy_with(client, &code).await.unwrap();
 
     assert_eq!(report.version, "4");
     assert_eq!(report.result.as_str(), "reused");
@@ -314,14 +305,7 @@ async fn a_published_version_with_another_hash_is_refused_before_the_alias_moves
     rules.push(route.clone());
     let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &rules);
 
-    let err = deploy(
-        &Lambda::new(client, Log::default()),
-        &request(),
-        &code,
-        Log::default(),
-    )
-    .await
-    .unwrap_err();
+    let err = deploy_with(client, &code).await.unwrap_err();
 
     assert!(
         err.to_string()
@@ -352,14 +336,7 @@ async fn a_missing_function_is_a_clear_error_naming_it() {
         )
     });
     let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&no_alias, &missing_function]);
-    let err = deploy(
-        &Lambda::new(client, Log::default()),
-        &request(),
-        &code,
-        Log::default(),
-    )
-    .await
-    .unwrap_err();
+    let err = deploy_with(client, &code).await.unwrap_err();
     assert_eq!(err.exit_code(), 1);
     assert!(
         err.to_string().starts_with("function orders does not exist"),
@@ -558,14 +535,7 @@ async fn an_update_in_progress_is_waited_out_and_the_upload_sent_again() {
     ];
     let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &rules);
 
-    let report = deploy(
-        &Lambda::new(client, Log::default()),
-        &request(),
-        &code,
-        Log::default(),
-    )
-    .await
-    .unwrap();
+    let report = deploy_with(client, &code).await.unwrap();
 
     assert_eq!(report.version, "2");
     assert_eq!(upload.num_calls(), 2, "refused once, sent again after the wait");
