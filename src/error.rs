@@ -28,6 +28,15 @@ impl Error {
         Error::Failed(message.into())
     }
 
+    /// A conflict met after traffic may have moved is final: it must not
+    /// be re-planned (that could undo what the other run did).
+    pub fn settled(self) -> Self {
+        match self {
+            Error::Conflict(message) => Error::Failed(message),
+            other => other,
+        }
+    }
+
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) => EXIT_USAGE,

@@ -1,26 +1,22 @@
-//! lambda-rollout: ship AWS Lambda code safely. The binary in `main.rs` parses
-//! the command line and calls one module per command; the modules are public so
-//! the test suite can drive them with SDK-level mocks.
+//! lambda-rollout: ship AWS Lambda code safely. The layers, each a folder,
+//! with imports that only point down (ARCHITECTURE.md tells the whole story):
+//!
+//! - [`commands`]: one file per command — resolve settings, build the AWS
+//!   clients once, observe → plan → apply, report.
+//! - [`cli`]: flags, the manifest format, and the one settings resolver.
+//!   [`report`]: text, JSON, GitHub outputs and step summary.
+//! - [`aws`]: the only code that imports the AWS SDK.
+//! - [`core`]: the pure rules — decisions, strategies, gate verdicts, the
+//!   rollout controller, the rollback record, value parsing.
+//! - [`log`], [`error`] and [`package`] may be used from any layer.
+//!
+//! The modules are public so the test suite can drive them with SDK-level mocks.
 
-pub mod alias;
 pub mod aws;
 pub mod cli;
-pub mod deploy;
+pub mod commands;
+pub mod core;
 pub mod error;
-pub mod gates;
-pub mod handoff;
-pub mod health;
-pub mod manifest;
-pub mod monitor;
+pub mod log;
 pub mod package;
-pub mod plan;
-pub mod promote;
-pub mod record;
 pub mod report;
-pub mod rollback;
-pub mod rollout;
-pub mod s3;
-pub mod staged;
-pub mod status;
-pub mod strategy;
-pub mod values;

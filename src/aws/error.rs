@@ -1,0 +1,88 @@
+//! The one place AWS errors are told apart. Every client in this layer turns
+//! an SDK error into an [`AwsError`] with a [`Kind`]; code above this layer
+//! matches on kinds, never on AWS error-code strings.
+
+use aws_sdk_lambda::config::http::HttpResponse;
+use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+/// What an AWS error means for the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The function, version, alias, bucket or object does not exist.
+    NotFound,
+    /// A write guarded by a `RevisionId` (or `CodeSha256`) met a newer state.
+    StaleRevision,
+    /// Another change is in progress, or the thing was created meanwhile.
+    Conflict,
+    /// AWS throttled the request (after the SDK's own retries).
+    Throttled,
+    /// The credentials may not do this.
+    Denied,
+    /// Anything else: a refusal, a timeout, a connection failure.
+    Other,
+}
+
+/// An AWS error, classified once, with the text that keeps AWS's code and message.
+#[derive(Debug, Clone)]
+pub struct AwsError {
+    pub kind: Kind,
+    /// "Code: message" for AWS's answers; the whole error chain otherwise.
+    pub detail: String,
+}
+
+impl std::fmt::Display for AwsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.detail)
+    }
+}
+
+/// Classify an SDK error of any of the AWS clients.
+pub fn classify<E>(err: &SdkError<E, HttpResponse>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let code = err.as_service_error().and_then(ProvideErrorMetadata::code);
+    let status = err.raw_response().map(|response| response.status().as_u16());
+    let kind = match (code, status) {
+        (Some("ResourceNotFoundException" | "NoSuchBucket" | "NoSuchKey" | "NotFound"), _)
+        | (_, Some(404)) => Kind::NotFound,
+        (Some("PreconditionFailedException"), _) => Kind::StaleRevision,
+        (Some("ResourceConflictException" | "ConflictException"), _) => Kind::Conflict,
+        (Some("TooManyRequestsException" | "ThrottlingException" | "Throttling"), _) | (_, Some(429)) => {
+            Kind::Throttled
+        }
+        (Some("AccessDenied" | "AccessDeniedException"), _) | (_, Some(403)) => Kind::Denied,
+        _ => Kind::Other,
+    };
+    AwsError {
+        kind,
+        detail: describe(err),
+    }
+}
+
+/// "code: message" for AWS's answers; the whole error chain otherwise
+/// (timeouts, connection failures).
+fn describe<E, R>(err: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match err.as_service_error() {
+        Some(service) => {
+            let code = service.code().unwrap_or("UnknownError");
+            match service.message() {
+                Some(message) => format!("{code}: {message}"),
+                // Modeled errors also carry their message in their Display.
+                None => {
+                    format!("{code}: {service}").replace(&format!("{code}: {code}: "), &format!("{code}: "))
+                }
+            }
+        }
+        None => DisplayErrorContext(err).to_string(),
+    }
+}
+
+/// A waiter that gave up or failed, with its whole error chain.
+pub fn describe_wait(err: impl std::error::Error + 'static) -> String {
+    DisplayErrorContext(err).to_string()
+}

@@ -1,0 +1,553 @@
+//! Lambda: each method is one API step, narrated through the [`Log`], and
+//! turns AWS errors into messages that say what failed to happen while keeping
+//! the AWS error code and message.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_lambda::Client;
+use aws_sdk_lambda::client::Waiters;
+use aws_sdk_lambda::config::http::HttpResponse;
+use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_lambda::operation::get_function::GetFunctionError;
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{AliasRoutingConfiguration, FunctionConfiguration, LastUpdateStatus};
+
+use crate::aws::error::{Kind, classify, describe_wait};
+use crate::core::observed::{AliasNow, AliasState, Canary, Latest, Observed, VersionDetails, VersionState};
+use crate::error::{Error, Result};
+use crate::log::Log;
+
+/// Upper bound for Lambda to finish a code update or activate a version.
+const WAIT_LIMIT: Duration = Duration::from_secs(300);
+
+pub struct Lambda {
+    client: Client,
+    log: Log,
+    /// Client-side pacing of control-plane calls (many functions in one run).
+    pacer: Option<std::sync::Arc<governor::DefaultDirectRateLimiter>>,
+    /// Pacing of `GetFunction` reads, which AWS counts against a quota of their own.
+    read_pacer: Option<std::sync::Arc<governor::DefaultDirectRateLimiter>>,
+}
+
+/// `GetFunction` reads per second at most in a paced run: AWS allows 100,
+/// apart from the control-plane quota.
+const READS_PER_SECOND: u32 = 80;
+
+/// How often a change refused with ResourceConflictException (another
+/// update of the function in progress) is tried again after waiting.
+const CONFLICT_TRIES: usize = 3;
+
+/// "<thing> does not exist: …" when AWS says so, else "failed to read <thing>: …".
+fn read_error<E>(err: &SdkError<E, HttpResponse>, thing: &str) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let err = classify(err);
+    match err.kind {
+        Kind::NotFound => Error::failed(format!("{thing} does not exist: {err}")),
+        _ => Error::failed(format!("failed to read {thing}: {err}")),
+    }
+}
+
+/// A write refused because the alias or function changed since it was read.
+fn write_error<E>(err: &SdkError<E, HttpResponse>, what: &str) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let err = classify(err);
+    match err.kind {
+        Kind::StaleRevision => Error::Conflict(format!("{what}: it changed concurrently ({err})")),
+        _ => Error::failed(format!("failed to {what}: {err}")),
+    }
+}
+
+impl Lambda {
+    pub fn new(client: Client, log: Log) -> Lambda {
+        Lambda {
+            client,
+            log,
+            pacer: None,
+            read_pacer: None,
+        }
+    }
+
+    /// Keep this client's control-plane calls (GetAlias and every write)
+    /// under `per_second` requests per second (Lambda allows 15 per account),
+    /// and its `GetFunction` reads under [`READS_PER_SECOND`].
+    pub fn paced(self, per_second: u32) -> Lambda {
+        let limiter = |n: u32| {
+            let quota = governor::Quota::per_second(
+                std::num::NonZeroU32::new(n.max(1)).unwrap_or(std::num::NonZeroU32::MIN),
+            );
+            Some(std::sync::Arc::new(governor::RateLimiter::direct(quota)))
+        };
+        Lambda {
+            pacer: limiter(per_second),
+            read_pacer: limiter(READS_PER_SECOND.max(per_second)),
+            ..self
+        }
+    }
+
+    async fn pace(&self) {
+        if let Some(pacer) = &self.pacer {
+            pacer.until_ready().await;
+        }
+    }
+
+    /// A function's configuration: `$LATEST`, a version, or what an alias's
+    /// primary serves. Read with `GetFunction`, which AWS counts against its
+    /// own 100 requests/s quota rather than the 15/s control-plane one.
+    async fn configuration(
+        &self,
+        function: &str,
+        qualifier: Option<&str>,
+    ) -> std::result::Result<FunctionConfiguration, SdkError<GetFunctionError, HttpResponse>> {
+        if let Some(pacer) = &self.read_pacer {
+            pacer.until_ready().await;
+        }
+        let found = self
+            .client
+            .get_function()
+            .function_name(function)
+            .set_qualifier(qualifier.map(str::to_string))
+            .send()
+            .await?;
+        Ok(found
+            .configuration
+            .unwrap_or_else(|| FunctionConfiguration::builder().build()))
+    }
+
+    /// Read the alias and the code hash of each version it serves. `$LATEST`
+    /// is read only when the alias does not exist; a deploy that has code to
+    /// publish reads it with [`Lambda::latest`]. Read-only.
+    pub async fn observe(&self, function: &str, alias: &str) -> Result<Observed> {
+        self.pace().await;
+        self.log
+            .detail(&format!("GetAlias {alias} + GetFunction {function}:{alias}"));
+        let (found_alias, primary_config) = tokio::join!(
+            self.client.get_alias().function_name(function).name(alias).send(),
+            self.configuration(function, Some(alias)),
+        );
+        let found_alias = match found_alias {
+            Ok(found) => found,
+            // A missing alias or a missing function: `$LATEST` tells which.
+            Err(e) if classify(&e).kind == Kind::NotFound => {
+                let (function_arn, latest) = self.latest(function).await?;
+                return Ok(Observed {
+                    function_arn,
+                    latest: Some(latest),
+                    alias: None,
+                });
+            }
+            Err(e) => return Err(read_error(&e, &format!("alias {function}:{alias}"))),
+        };
+        let alias_arn = found_alias.alias_arn().unwrap_or_default().to_string();
+        let function_arn = alias_arn
+            .strip_suffix(&format!(":{alias}"))
+            .unwrap_or(function)
+            .to_string();
+        let primary = found_alias.function_version().unwrap_or("$LATEST").to_string();
+        // The alias-qualified read is the primary's configuration, unless the
+        // alias moved between the two reads: then read the primary itself.
+        let primary_known = primary_config
+            .ok()
+            .filter(|config| primary != "$LATEST" && config.version() == Some(primary.as_str()))
+            .map(|config| VersionState {
+                version: primary.clone(),
+                code_sha256: config.code_sha256().unwrap_or_default().to_string(),
+            });
+        let canary = found_alias
+            .routing_config()
+            .and_then(|r| r.additional_version_weights())
+            .and_then(|weights| weights.iter().next())
+            .map(|(version, weight)| (version.clone(), *weight));
+        let (primary, canary_state) = tokio::join!(
+            async {
+                match primary_known {
+                    Some(known) => Ok(known),
+                    None => self.version_state(function, &primary).await,
+                }
+            },
+            async {
+                match &canary {
+                    Some((version, _)) => Some(self.version_state(function, version).await),
+                    None => None,
+                }
+            }
+        );
+        let canary = match (canary, canary_state) {
+            (Some((_, weight)), Some(state)) => Some(Canary {
+                version: state?,
+                weight,
+            }),
+            _ => None,
+        };
+        let alias = AliasState {
+            arn: if alias_arn.is_empty() {
+                format!("{function_arn}:{alias}")
+            } else {
+                alias_arn
+            },
+            revision_id: found_alias.revision_id().map(str::to_string),
+            description: found_alias.description().unwrap_or_default().to_string(),
+            primary: primary?,
+            canary,
+        };
+        Ok(Observed {
+            function_arn,
+            latest: None,
+            alias: Some(alias),
+        })
+    }
+
+    /// `$LATEST`: the function's ARN, code hash, revision and update status.
+    /// A function that does not exist is refused by name.
+    pub async fn latest(&self, function: &str) -> Result<(String, Latest)> {
+        self.log.detail(&format!("GetFunction {function}"));
+        let latest = self.configuration(function, None).await.map_err(|e| {
+            let err = classify(&e);
+            match err.kind {
+                Kind::NotFound => Error::failed(format!(
+                    "function {function} does not exist (or is in another region or account): create it first; {err}"
+                )),
+                _ => Error::failed(format!("failed to read function {function}: {err}")),
+            }
+        })?;
+        let function_arn = latest.function_arn().unwrap_or(function);
+        let function_arn = function_arn
+            .strip_suffix(":$LATEST")
+            .unwrap_or(function_arn)
+            .to_string();
+        Ok((
+            function_arn,
+            Latest {
+                code_sha256: latest.code_sha256().unwrap_or_default().to_string(),
+                revision_id: latest.revision_id().map(str::to_string),
+                update_in_progress: latest.last_update_status() == Some(&LastUpdateStatus::InProgress),
+            },
+        ))
+    }
+
+    async fn version_state(&self, function: &str, version: &str) -> Result<VersionState> {
+        if version == "$LATEST" {
+            let (_, latest) = self.latest(function).await?;
+            return Ok(VersionState {
+                version: version.into(),
+                code_sha256: latest.code_sha256,
+            });
+        }
+        let details = self.version(function, version).await?;
+        Ok(VersionState {
+            version: details.version,
+            code_sha256: details.code_sha256,
+        })
+    }
+
+    /// Wait until `$LATEST` has no update in progress.
+    pub async fn wait_for_update(&self, function: &str) -> Result<()> {
+        self.log.step(&format!(
+            "waiting (at most {}s) for the update in progress on {function} to finish",
+            WAIT_LIMIT.as_secs()
+        ));
+        self.client
+            .wait_until_function_updated_v2()
+            .function_name(function)
+            .wait(WAIT_LIMIT)
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                Error::failed(format!(
+                    "{function} did not finish updating: {}",
+                    describe_wait(e)
+                ))
+            })
+    }
+
+    /// Send a change to the function; while Lambda refuses it because another
+    /// update is in progress (ResourceConflictException), wait for that update
+    /// (bounded) and try again, at most [`CONFLICT_TRIES`] times.
+    async fn while_updating<T, E, Fut>(
+        &self,
+        function: &str,
+        what: &str,
+        mut send: impl FnMut() -> Fut,
+    ) -> Result<T>
+    where
+        Fut: std::future::Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let mut tries = 1;
+        loop {
+            match send().await {
+                Ok(out) => return Ok(out),
+                Err(e) if classify(&e).kind == Kind::Conflict && tries < CONFLICT_TRIES => {
+                    self.log.warn(&format!(
+                        "{what}: Lambda says another update of {function} is in progress ({})",
+                        classify(&e)
+                    ));
+                    self.wait_for_update(function).await?;
+                    tries += 1;
+                    self.pace().await;
+                }
+                Err(e) => return Err(write_error(&e, what)),
+            }
+        }
+    }
+
+    /// Upload the zip to `$LATEST` and wait until Lambda has taken it.
+    /// Returns the `RevisionId` after the update, for the publish that follows.
+    pub async fn upload(
+        &self,
+        function: &str,
+        code: NewCode<'_>,
+        revision_id: Option<&str>,
+    ) -> Result<Option<String>> {
+        self.pace().await;
+        let request = self
+            .client
+            .update_function_code()
+            .function_name(function)
+            .set_revision_id(revision_id.map(str::to_string));
+        let request = match code {
+            NewCode::Zip(zip) => {
+                self.log
+                    .detail(&format!("UpdateFunctionCode {function} ({} bytes)", zip.len()));
+                request.zip_file(Blob::new(zip))
+            }
+            NewCode::S3 { bucket, key } => {
+                self.log
+                    .detail(&format!("UpdateFunctionCode {function} from s3://{bucket}/{key}"));
+                request.s3_bucket(bucket).s3_key(key)
+            }
+        };
+        let updated = self
+            .while_updating(function, &format!("upload code to {function}"), || {
+                request.clone().send()
+            })
+            .await?;
+        self.log.step(&format!(
+            "uploaded: $LATEST of {function} now has CodeSha256 {}",
+            updated.code_sha256().unwrap_or("?")
+        ));
+        if updated.last_update_status() == Some(&LastUpdateStatus::Successful) {
+            return Ok(updated.revision_id().map(str::to_string));
+        }
+        self.log.step(&format!(
+            "waiting (at most {}s) for Lambda to finish taking the new code of {function}",
+            WAIT_LIMIT.as_secs()
+        ));
+        let waited = self
+            .client
+            .wait_until_function_updated_v2()
+            .function_name(function)
+            .wait(WAIT_LIMIT)
+            .await
+            .map_err(|e| {
+                Error::failed(format!(
+                    "the code update of {function} did not complete: {}",
+                    describe_wait(e)
+                ))
+            })?;
+        Ok(waited.into_result().ok().and_then(|out| {
+            out.configuration()
+                .and_then(|c| c.revision_id())
+                .map(str::to_string)
+        }))
+    }
+
+    /// Publish `$LATEST` as a version, guarded by its code hash, and wait until
+    /// the version is active. Returns the version number.
+    pub async fn publish(
+        &self,
+        function: &str,
+        code_sha256: &str,
+        description: &str,
+        revision_id: Option<&str>,
+    ) -> Result<String> {
+        self.pace().await;
+        self.log
+            .detail(&format!("PublishVersion {function} CodeSha256={code_sha256}"));
+        let request = self
+            .client
+            .publish_version()
+            .function_name(function)
+            .code_sha256(code_sha256)
+            .description(description)
+            .set_revision_id(revision_id.map(str::to_string));
+        let published = self
+            .while_updating(function, &format!("publish a version of {function}"), || {
+                request.clone().send()
+            })
+            .await?;
+        let version = published
+            .version()
+            .ok_or_else(|| Error::failed(format!("publishing {function} returned no version number")))?
+            .to_string();
+        if published.code_sha256().is_some_and(|hash| hash != code_sha256) {
+            // AWS refuses such a publish (CodeSha256 guard); an emulator may
+            // not. Either way another upload replaced $LATEST meanwhile.
+            return Err(Error::Conflict(format!(
+                "publish a version of {function}: $LATEST changed concurrently (version {version} has CodeSha256 {}, expected {code_sha256})",
+                published.code_sha256().unwrap_or_default()
+            )));
+        }
+        self.log
+            .step(&format!("published version {version} of {function}"));
+        if published.state() != Some(&aws_sdk_lambda::types::State::Active) {
+            self.log.step(&format!(
+                "waiting (at most {}s) for version {version} of {function} to become active",
+                WAIT_LIMIT.as_secs()
+            ));
+            self.client
+                .wait_until_published_version_active()
+                .function_name(function)
+                .qualifier(&version)
+                .wait(WAIT_LIMIT)
+                .await
+                .map_err(|e| {
+                    Error::failed(format!(
+                        "version {version} of {function} did not become active: {}",
+                        describe_wait(e)
+                    ))
+                })?;
+        }
+        Ok(version)
+    }
+
+    /// Create the alias on one version. Returns its ARN.
+    pub async fn create_alias(&self, function: &str, alias: &str, version: &str) -> Result<String> {
+        self.pace().await;
+        self.log
+            .detail(&format!("CreateAlias {function}:{alias} → {version}"));
+        let created = self
+            .client
+            .create_alias()
+            .function_name(function)
+            .name(alias)
+            .function_version(version)
+            .send()
+            .await
+            .map_err(|e| {
+                let err = classify(&e);
+                match err.kind {
+                    Kind::Conflict => Error::Conflict(format!(
+                        "create alias {function}:{alias}: another run created it meanwhile ({err})"
+                    )),
+                    _ => Error::failed(format!("failed to create alias {function}:{alias}: {err}")),
+                }
+            })?;
+        Ok(created.alias_arn().unwrap_or_default().to_string())
+    }
+
+    /// Point the alias at `primary`, plus `canary` at a weight (or no canary),
+    /// guarded by the `RevisionId` the change was planned from.
+    pub async fn update_alias(
+        &self,
+        function: &str,
+        alias: &str,
+        primary: &str,
+        canary: Option<(&str, f64)>,
+        description: Option<&str>,
+        revision_id: Option<&str>,
+    ) -> Result<Option<String>> {
+        self.pace().await;
+        self.log
+            .detail(&format!("UpdateAlias {function}:{alias} → {primary} {canary:?}"));
+        let weights: HashMap<String, f64> = canary.map(|(v, w)| (v.to_string(), w)).into_iter().collect();
+        let updated = self
+            .client
+            .update_alias()
+            .function_name(function)
+            .name(alias)
+            .function_version(primary)
+            .routing_config(
+                AliasRoutingConfiguration::builder()
+                    .set_additional_version_weights(Some(weights))
+                    .build(),
+            )
+            .set_description(description.map(str::to_string))
+            .set_revision_id(revision_id.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| write_error(&e, &format!("update alias {function}:{alias}")))?;
+        Ok(updated.revision_id().map(str::to_string))
+    }
+
+    /// One published version: its code hash, description and last change.
+    /// A version that does not exist is refused by name.
+    pub async fn version(&self, function: &str, version: &str) -> Result<VersionDetails> {
+        self.log.detail(&format!("GetFunction {function}:{version}"));
+        let config = self
+            .configuration(function, Some(version))
+            .await
+            .map_err(|e| read_error(&e, &format!("version {version} of {function}")))?;
+        Ok(VersionDetails {
+            version: version.to_string(),
+            code_sha256: config.code_sha256().unwrap_or_default().to_string(),
+            description: config.description().unwrap_or_default().to_string(),
+            last_modified: config.last_modified().unwrap_or_default().to_string(),
+        })
+    }
+
+    /// Invoke one version with a payload. Returns the function error (if
+    /// the function failed) and the response payload.
+    pub async fn invoke(
+        &self,
+        function: &str,
+        version: &str,
+        payload: Vec<u8>,
+    ) -> Result<(Option<String>, String)> {
+        self.pace().await;
+        self.log.detail(&format!("Invoke {function}:{version}"));
+        let out = self
+            .client
+            .invoke()
+            .function_name(function)
+            .qualifier(version)
+            .payload(Blob::new(payload))
+            .send()
+            .await
+            .map_err(|e| {
+                Error::failed(format!(
+                    "failed to invoke version {version} of {function}: {}",
+                    classify(&e)
+                ))
+            })?;
+        let body = out
+            .payload()
+            .map(|p| String::from_utf8_lossy(p.as_ref()).into_owned())
+            .unwrap_or_default();
+        Ok((out.function_error().map(str::to_string), body))
+    }
+
+    /// The alias as it is now: routing, revision and description (for a
+    /// write that must not undo someone else's, or `promote --from-alias`).
+    pub async fn alias_now(&self, function: &str, alias: &str) -> Result<AliasNow> {
+        self.pace().await;
+        self.log.detail(&format!("GetAlias {function}:{alias}"));
+        let found = self
+            .client
+            .get_alias()
+            .function_name(function)
+            .name(alias)
+            .send()
+            .await
+            .map_err(|e| read_error(&e, &format!("alias {function}:{alias}")))?;
+        Ok(AliasNow {
+            primary: found.function_version().unwrap_or_default().to_string(),
+            canary: found
+                .routing_config()
+                .and_then(|r| r.additional_version_weights())
+                .and_then(|w| w.iter().next().map(|(v, w)| (v.clone(), *w))),
+            revision_id: found.revision_id().map(str::to_string),
+            description: found.description().unwrap_or_default().to_string(),
+        })
+    }
+}
+
+/// The code for `UpdateFunctionCode`: the zip itself, or where it is in S3.
+pub enum NewCode<'a> {
+    Zip(Vec<u8>),
+    S3 { bucket: &'a str, key: &'a str },
+}

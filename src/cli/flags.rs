@@ -1,0 +1,526 @@
+//! The flags: clap definitions only. Every flag also reads
+//! `LAMBDA_ROLLOUT_<FLAG>`; an empty variable counts as unset, because GitHub
+//! passes unset action inputs as "". What the values mean together is checked
+//! in `settings`, not here.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+
+use crate::core::gates::OnNoData;
+use crate::core::strategy::{Strategy, parse_interval, parse_strategy};
+use crate::core::values::{
+    S3Target, Weight, parse_alias, parse_bool, parse_bucket, parse_function_name, parse_key_prefix,
+    parse_version, parse_weight,
+};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "lambda-rollout",
+    version,
+    about = "Ship AWS Lambda code safely: package, publish only what changed, shift an alias's traffic.",
+    after_help = "Exit status: 0 done (including nothing to do), 1 AWS refused or a step failed, 2 bad input or configuration (nothing was sent)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Package (or take a zip), skip if unchanged, publish, and point the alias at it.
+    Deploy(Box<DeployArgs>),
+    /// Move the alias's canary to 100 % (or to --weight), or point it at a version or another alias's version.
+    Promote(PromoteArgs),
+    /// Drop the canary; or return to the version live before the last promotion; or to --to-version.
+    Rollback(RollbackArgs),
+    /// Show what the alias serves: versions, weights, code hashes, descriptions, rollback target.
+    Status(StatusArgs),
+    /// Build the deterministic zip only and print its CodeSha256.
+    Package(PackageArgs),
+}
+
+/// The function and alias a command acts on (or a manifest of them), and the region.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// Function name or ARN.
+    #[arg(long, value_parser = parse_function_name,
+          required_unless_present = "manifest", conflicts_with = "manifest")]
+    pub function_name: Option<String>,
+
+    /// Alias that serves the function's traffic (such as live or prod).
+    #[arg(long, value_parser = parse_alias,
+          required_unless_present = "manifest", conflicts_with = "manifest")]
+    pub alias: Option<String>,
+
+    /// AWS region (default: the standard AWS configuration, such as AWS_REGION).
+    #[arg(long)]
+    pub region: Option<String>,
+
+    /// Run for every function of this manifest (TOML, or YAML if named *.yaml/*.yml; see the README) instead of one.
+    #[arg(long, value_name = "FILE", help_heading = "Many functions")]
+    pub manifest: Option<PathBuf>,
+
+    /// With --manifest: functions handled at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64), help_heading = "Many functions")]
+    pub concurrency: u16,
+
+    /// With --manifest: control-plane requests (GetAlias and writes) per second at most (Lambda allows 15 per account).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100), help_heading = "Many functions")]
+    pub max_requests_per_second: u32,
+
+    /// With --manifest: after a function fails, start no more.
+    #[arg(long, value_name = "BOOL", default_value = "false", value_parser = parse_bool, action = ArgAction::Set, help_heading = "Many functions")]
+    pub fail_fast: bool,
+}
+
+impl TargetArgs {
+    /// The one function and alias (clap guarantees both without --manifest).
+    pub fn single(&self) -> (&str, &str) {
+        (
+            self.function_name.as_deref().unwrap_or_default(),
+            self.alias.as_deref().unwrap_or_default(),
+        )
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct DryRunArgs {
+    /// Observe and print the plan; send no request that changes anything.
+    #[arg(long, value_name = "BOOL", default_value = "false", value_parser = parse_bool, action = ArgAction::Set)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    #[command(flatten)]
+    pub to: PromoteTo,
+
+    #[command(flatten)]
+    pub dry_run: DryRunArgs,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// At most one of: a canary weight, a version, another alias.
+#[derive(Debug, Args)]
+#[group(required = false, multiple = false)]
+pub struct PromoteTo {
+    /// Set the canary's share instead of promoting it fully (0.5 or 50%); 100% promotes it.
+    #[arg(long, value_parser = parse_weight)]
+    pub weight: Option<Weight>,
+
+    /// Point the alias at this published version (all traffic).
+    #[arg(long, value_parser = parse_version)]
+    pub version: Option<String>,
+
+    /// Point the alias at the version this other alias serves (such as staging).
+    #[arg(long, value_parser = parse_alias)]
+    pub from_alias: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// Return the alias to this published version (all traffic).
+    #[arg(long, value_parser = parse_version)]
+    pub to_version: Option<String>,
+
+    #[command(flatten)]
+    pub dry_run: DryRunArgs,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    #[command(flatten)]
+    pub code: CodeArgs,
+
+    #[command(flatten)]
+    pub excludes: ExcludeArgs,
+
+    #[command(flatten)]
+    pub s3: S3Args,
+
+    /// Traffic share for the new version: 0.1 or 10%. 100% switches at once; 0 publishes a dark canary.
+    /// Default: 10% for new code; an existing canary keeps its weight.
+    #[arg(long, value_parser = parse_weight, conflicts_with = "strategy")]
+    pub canary_weight: Option<Weight>,
+
+    #[command(flatten)]
+    pub rollout: RolloutArgs,
+
+    /// Description of the published version. Default: the commit and run, when GitHub provides them.
+    #[arg(long)]
+    pub description: Option<String>,
+
+    #[command(flatten)]
+    pub dry_run: DryRunArgs,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// A progressive rollout and its health gates (all optional).
+#[derive(Debug, Args)]
+pub struct RolloutArgs {
+    /// Staged rollout: Canary10Percent5Minutes (any of CodeDeploy's nine, with or without the
+    /// CodeDeployDefault.Lambda prefix), canary:10%:5m, linear:10%:1m, or steps 5%,25%,50%,100%.
+    #[arg(long, value_parser = parse_strategy, help_heading = "Rollout")]
+    pub strategy: Option<Strategy>,
+
+    /// Wait after each explicit step (such as 2m); with --strategy 5%,25%,100%.
+    #[arg(long, value_parser = parse_interval, help_heading = "Rollout")]
+    pub step_interval: Option<Duration>,
+
+    /// How often the gates are read during a step.
+    #[arg(long, value_parser = parse_interval, default_value = "30s", help_heading = "Rollout")]
+    pub poll_interval: Duration,
+
+    /// CloudWatch alarm whose ALARM state fails the rollout (repeatable; one per line in the variable).
+    #[arg(long = "alarm", value_name = "NAME", value_delimiter = '\n', action = ArgAction::Append, help_heading = "Health gates")]
+    pub alarms: Vec<String>,
+
+    /// Ignore the alarms that are already in ALARM when the rollout starts.
+    #[arg(long, value_name = "BOOL", default_value = "false", value_parser = parse_bool, action = ArgAction::Set, help_heading = "Health gates")]
+    pub ignore_alarms_already_firing: bool,
+
+    /// Fail when the canary's error rate (Errors / Invocations) exceeds this (such as 5% or 0.05).
+    #[arg(long, value_parser = parse_weight, help_heading = "Health gates")]
+    pub max_error_rate: Option<Weight>,
+
+    /// Fail when the canary's error or throttle rate exceeds the stable version's by more than this.
+    #[arg(long, value_parser = parse_weight, help_heading = "Health gates")]
+    pub max_error_rate_increase: Option<Weight>,
+
+    /// Invocations the canary needs before its error rate is judged.
+    #[arg(long, default_value_t = 100, help_heading = "Health gates")]
+    pub min_invocations: u64,
+
+    /// When the canary has too few invocations at the end of a step: pass, fail, or extend the step (by at most one interval) and then fail.
+    #[arg(long, default_value = "extend", help_heading = "Health gates",
+          value_parser = PossibleValuesParser::new(OnNoData::NAMES).map(|name| OnNoData::from_name(&name)))]
+    pub on_no_data: OnNoData,
+
+    /// Shell command run before any traffic moves; non-zero exit fails the rollout.
+    /// It gets ROLLOUT_FUNCTION, ROLLOUT_ALIAS, ROLLOUT_NEW_VERSION, ROLLOUT_STABLE_VERSION, ROLLOUT_WEIGHT.
+    #[arg(long, value_name = "CMD", help_heading = "Health gates")]
+    pub pre_traffic_hook: Option<String>,
+
+    /// Shell command run after the new version has all the traffic; non-zero exit rolls back.
+    #[arg(long, value_name = "CMD", help_heading = "Health gates")]
+    pub post_traffic_hook: Option<String>,
+
+    /// Time limit for each hook.
+    #[arg(long, value_parser = parse_interval, default_value = "5m", help_heading = "Health gates")]
+    pub hook_timeout: Duration,
+
+    /// JSON payload to invoke the new version with before shifting traffic; a function error fails the rollout.
+    #[arg(long, value_name = "FILE", help_heading = "Health gates")]
+    pub smoke_payload: Option<PathBuf>,
+
+    /// Who shifts the traffic: inline (this process, watching the gates) or codedeploy (AWS CodeDeploy).
+    #[arg(long, value_enum, default_value_t = Engine::Inline, help_heading = "Rollout")]
+    pub engine: Engine,
+
+    /// CodeDeploy application (compute platform Lambda) for --engine codedeploy.
+    #[arg(long, value_name = "NAME", help_heading = "CodeDeploy")]
+    pub codedeploy_application: Option<String>,
+
+    /// CodeDeploy deployment group for --engine codedeploy.
+    #[arg(long, value_name = "NAME", help_heading = "CodeDeploy")]
+    pub codedeploy_deployment_group: Option<String>,
+
+    /// Lambda function CodeDeploy runs as the BeforeAllowTraffic hook.
+    #[arg(long, value_name = "FUNCTION", help_heading = "CodeDeploy")]
+    pub codedeploy_before_allow_traffic: Option<String>,
+
+    /// Lambda function CodeDeploy runs as the AfterAllowTraffic hook.
+    #[arg(long, value_name = "FUNCTION", help_heading = "CodeDeploy")]
+    pub codedeploy_after_allow_traffic: Option<String>,
+
+    /// Wait for the CodeDeploy deployment to succeed, at most this long (default: do not wait).
+    #[arg(long, value_name = "DURATION", value_parser = parse_interval, help_heading = "CodeDeploy")]
+    pub codedeploy_wait: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Engine {
+    Inline,
+    Codedeploy,
+}
+
+/// Where the code comes from: one of a directory or a zip (or, with
+/// --manifest, each function's own).
+#[derive(Debug, Args)]
+#[group(multiple = false)]
+pub struct CodeArgs {
+    /// Directory to package deterministically.
+    #[arg(long, value_name = "DIR", conflicts_with = "manifest")]
+    pub source: Option<PathBuf>,
+
+    /// A zip built elsewhere, deployed byte for byte.
+    #[arg(long, value_name = "FILE", conflicts_with = "manifest")]
+    pub zip_file: Option<PathBuf>,
+}
+
+/// Where large packages go before Lambda takes them.
+#[derive(Debug, Args)]
+pub struct S3Args {
+    /// Upload the zip to this S3 bucket (same region) and update the code from there; needed over
+    /// Lambda's 50 MiB direct-upload limit. The key is PREFIX/FUNCTION/SHA256.zip, uploaded once.
+    #[arg(long, value_name = "BUCKET", value_parser = parse_bucket)]
+    pub s3_bucket: Option<String>,
+
+    /// Key prefix for --s3-bucket (such as lambda/packages).
+    #[arg(long, value_name = "PREFIX", value_parser = parse_key_prefix,
+          requires = "s3_bucket")]
+    pub s3_key_prefix: Option<String>,
+}
+
+impl S3Args {
+    pub fn target(&self) -> Option<S3Target> {
+        self.s3_bucket.as_ref().map(|bucket| S3Target {
+            bucket: bucket.clone(),
+            prefix: self.s3_key_prefix.clone().unwrap_or_default(),
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ExcludeArgs {
+    /// Leave out files matching this gitignore-style glob (repeatable; one per line in the variable).
+    #[arg(long = "exclude", value_name = "GLOB", value_delimiter = '\n', action = ArgAction::Append)]
+    pub globs: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PackageArgs {
+    /// Directory to package.
+    #[arg(long, value_name = "DIR")]
+    pub source: PathBuf,
+
+    /// Where to write the zip.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+
+    #[command(flatten)]
+    pub excludes: ExcludeArgs,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Report format on standard output.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+
+    /// Narrate every AWS request as it is made.
+    #[arg(long, value_name = "BOOL", default_value = "false", value_parser = parse_bool, action = ArgAction::Set)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+/// Parse the command line, treating empty `LAMBDA_ROLLOUT_*` variables as unset.
+pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let matches = command().try_get_matches_from(args)?;
+    Cli::from_arg_matches(&matches)
+}
+
+/// The command definition, with what every flag shares applied once.
+fn command() -> clap::Command {
+    shared_rules(Cli::command())
+}
+
+/// Every flag `--x-y` also reads `LAMBDA_ROLLOUT_X_Y`, and an empty variable
+/// counts as unset; a `BOOL` flag alone means true, and takes a value only as
+/// `--flag=false` (so `--dry-run deploy-dir` stays a path).
+fn shared_rules(command: clap::Command) -> clap::Command {
+    let command = command.mut_args(|arg| {
+        let variable = arg
+            .get_long()
+            .map(|long| format!("LAMBDA_ROLLOUT_{}", long.to_uppercase().replace('-', "_")));
+        let empty = variable
+            .as_deref()
+            .and_then(std::env::var_os)
+            .is_some_and(|value| value.is_empty());
+        let arg = match variable {
+            Some(variable) if !empty => arg.env(variable),
+            _ => arg,
+        };
+        let boolean = arg
+            .get_value_names()
+            .is_some_and(|names| names.iter().any(|name| name == "BOOL"));
+        if boolean {
+            arg.num_args(0..=1)
+                .require_equals(true)
+                .default_missing_value("true")
+        } else {
+            arg
+        }
+    });
+    command.mut_subcommands(shared_rules)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        parse_from(std::iter::once("lambda-rollout").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn the_command_definition_is_consistent() {
+        command().debug_assert();
+    }
+
+    #[test]
+    fn deploy_takes_a_source_or_a_zip_but_not_both() {
+        let both = parse(&[
+            "deploy",
+            "--function-name",
+            "f",
+            "--alias",
+            "live",
+            "--source",
+            "a",
+            "--zip-file",
+            "b.zip",
+        ]);
+        assert!(both.unwrap_err().to_string().contains("cannot be used with"));
+        // Neither is refused by `deploy` itself (a manifest names each function's code).
+        let with_manifest = parse(&["deploy", "--manifest", "m.toml", "--source", "a"]).unwrap_err();
+        assert!(
+            with_manifest.to_string().contains("cannot be used with"),
+            "{with_manifest}"
+        );
+        let without_function = parse(&["deploy", "--alias", "live", "--source", "a"]).unwrap_err();
+        assert!(
+            without_function.to_string().contains("--function-name"),
+            "{without_function}"
+        );
+    }
+
+    #[test]
+    fn flags_parse_into_typed_values() {
+        let cli = parse(&[
+            "deploy",
+            "--function-name",
+            "f",
+            "--alias",
+            "live",
+            "--source",
+            "src",
+            "--canary-weight",
+            "25%",
+            "--dry-run",
+            "--exclude",
+            "*.md",
+            "--exclude",
+            "tests/",
+        ])
+        .unwrap();
+        let Command::Deploy(args) = cli.command else {
+            panic!("deploy expected")
+        };
+        assert_eq!(args.canary_weight.unwrap().fraction(), 0.25);
+        assert!(args.dry_run.dry_run);
+        assert_eq!(args.excludes.globs, ["*.md", "tests/"]);
+    }
+
+    #[test]
+    fn promote_takes_at_most_one_target() {
+        let err = parse(&[
+            "promote",
+            "--function-name",
+            "f",
+            "--alias",
+            "prod",
+            "--weight",
+            "50%",
+            "--version",
+            "3",
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("cannot be used with"), "{err}");
+        let cli = parse(&[
+            "promote",
+            "--function-name",
+            "f",
+            "--alias",
+            "prod",
+            "--from-alias",
+            "staging",
+        ])
+        .unwrap();
+        let Command::Promote(args) = cli.command else {
+            panic!("promote expected")
+        };
+        assert_eq!(args.to.from_alias.as_deref(), Some("staging"));
+        let err = parse(&[
+            "rollback",
+            "--function-name",
+            "f",
+            "--alias",
+            "prod",
+            "--to-version",
+            "$LATEST",
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("published version number"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_the_flag_and_the_accepted_form() {
+        let err = parse(&["deploy", "--function-name", "f", "--alias", "7", "--source", "s"]).unwrap_err();
+        assert!(err.to_string().contains("--alias"), "{err}");
+        assert!(err.to_string().contains("version number"), "{err}");
+        let err = parse(&[
+            "deploy",
+            "--function-name",
+            "f",
+            "--alias",
+            "a",
+            "--source",
+            "s",
+            "--dry-run=yes",
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("true/True/TRUE"), "{err}");
+    }
+}

@@ -1,0 +1,337 @@
+//! `--manifest FILE`: many functions in one run. A TOML file with optional
+//! `[defaults]` and one `[[functions]]` table per function (or the same keys
+//! in YAML, `defaults:` and a `functions:` list, when the file is named
+//! `*.yaml` or `*.yml`):
+//!
+//! ```toml
+//! [defaults]
+//! alias = "live"
+//! canary-weight = "10%"
+//! exclude = ["tests/"]
+//!
+//! [[functions]]
+//! name = "orders"
+//! source = "functions/orders"   # relative to the manifest
+//! strategy = "canary:10%:5m"
+//! ```
+//!
+//! Every entry is checked here, before any request; `settings` turns the
+//! entries into the same checked settings a single function gets.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::core::strategy::{Step, parse_interval, parse_strategy};
+use crate::core::values::{Weight, parse_alias, parse_function_name, parse_weight};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawEntry {
+    name: Option<String>,
+    alias: Option<String>,
+    source: Option<PathBuf>,
+    zip_file: Option<PathBuf>,
+    canary_weight: Option<String>,
+    strategy: Option<String>,
+    step_interval: Option<String>,
+    #[serde(default)]
+    exclude: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    #[serde(default)]
+    defaults: RawEntry,
+    #[serde(default)]
+    functions: Vec<RawEntry>,
+}
+
+/// Where one function's code comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Code {
+    Source(PathBuf),
+    Zip(PathBuf),
+}
+
+/// One function of the manifest, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Function {
+    pub name: String,
+    pub alias: String,
+    pub code: Option<Code>,
+    pub excludes: Vec<String>,
+    pub weight: Option<Weight>,
+    pub steps: Option<Vec<Step>>,
+}
+
+/// Read and check the manifest. `needs_code`: deploy needs a source or zip per function.
+pub fn load(path: &Path, needs_code: bool) -> Result<Vec<Function>> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::usage(format!("--manifest '{shown}' cannot be read: {e}")))?;
+    let yaml = matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
+    let raw: RawManifest = if yaml {
+        serde_saphyr::from_str(&text)
+            .map_err(|e| Error::usage(format!("--manifest '{shown}' is not a valid YAML manifest: {e}")))?
+    } else {
+        toml::from_str(&text).map_err(|e| {
+            Error::usage(format!(
+                "--manifest '{shown}' is not a valid TOML manifest (name a YAML one *.yaml or *.yml): {e}"
+            ))
+        })?
+    };
+    if raw.functions.is_empty() {
+        return Err(Error::usage(format!(
+            "--manifest '{shown}' lists no functions ({})",
+            if yaml {
+                "a `functions:` list"
+            } else {
+                "[[functions]] tables"
+            }
+        )));
+    }
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut functions = Vec::new();
+    for (index, entry) in raw.functions.iter().enumerate() {
+        let label = format!(
+            "--manifest '{shown}', functions[{index}]{}",
+            entry
+                .name
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default()
+        );
+        let function = check(&raw.defaults, entry, base, needs_code)
+            .map_err(|why| Error::usage(format!("{label}: {why}")))?;
+        if functions
+            .iter()
+            .any(|f: &Function| f.name == function.name && f.alias == function.alias)
+        {
+            return Err(Error::usage(format!(
+                "{label}: {}:{} appears twice",
+                function.name, function.alias
+            )));
+        }
+        functions.push(function);
+    }
+    Ok(functions)
+}
+
+fn check(
+    defaults: &RawEntry,
+    entry: &RawEntry,
+    base: &Path,
+    needs_code: bool,
+) -> std::result::Result<Function, String> {
+    if defaults.name.is_some() || defaults.source.is_some() || defaults.zip_file.is_some() {
+        return Err("name, source and zip-file belong to each function, not to [defaults]".into());
+    }
+    let name = parse_function_name(entry.name.as_deref().ok_or("name is missing")?)?;
+    let alias = parse_alias(
+        entry
+            .alias
+            .as_ref()
+            .or(defaults.alias.as_ref())
+            .ok_or("alias is missing (here or in [defaults])")?,
+    )?;
+    let code = match (&entry.source, &entry.zip_file) {
+        (Some(_), Some(_)) => return Err("give source or zip-file, not both".into()),
+        (Some(source), None) => Some(Code::Source(base.join(source))),
+        (None, Some(zip)) => Some(Code::Zip(base.join(zip))),
+        (None, None) if needs_code => return Err("give source (a directory) or zip-file".into()),
+        (None, None) => None,
+    };
+    match &code {
+        Some(Code::Source(dir)) if !dir.is_dir() => {
+            return Err(format!("source '{}' is not a directory", dir.display()));
+        }
+        Some(Code::Zip(zip)) if !zip.is_file() => {
+            return Err(format!("zip-file '{}' does not exist", zip.display()));
+        }
+        _ => {}
+    }
+    let weight = entry
+        .canary_weight
+        .as_ref()
+        .or(defaults.canary_weight.as_ref())
+        .map(|w| parse_weight(w))
+        .transpose()?;
+    let strategy = entry
+        .strategy
+        .as_ref()
+        .or(defaults.strategy.as_ref())
+        .map(|s| parse_strategy(s))
+        .transpose()?;
+    let interval: Option<Duration> = entry
+        .step_interval
+        .as_ref()
+        .or(defaults.step_interval.as_ref())
+        .map(|i| parse_interval(i))
+        .transpose()?;
+    let steps = match strategy {
+        Some(_) if weight.is_some() && entry.canary_weight.is_some() && entry.strategy.is_some() => {
+            return Err("give canary-weight or strategy, not both".into());
+        }
+        Some(strategy) => Some(strategy.schedule(interval)?),
+        None => None,
+    };
+    let excludes = defaults.exclude.iter().chain(&entry.exclude).cloned().collect();
+    Ok(Function {
+        name,
+        alias,
+        code,
+        excludes,
+        weight: if steps.is_some() { None } else { weight },
+        steps,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("fns/orders")).unwrap();
+        std::fs::create_dir_all(dir.path().join("fns/users")).unwrap();
+        let path = dir.path().join("lambda-rollout.toml");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn defaults_apply_and_paths_are_relative_to_the_manifest() {
+        let (dir, path) = manifest(
+            r#"
+            [defaults]
+            alias = "live"
+            canary-weight = "10%"
+            exclude = ["tests/"]
+
+            [[functions]]
+            name = "orders"
+            source = "fns/orders"
+            exclude = ["*.md"]
+
+            [[functions]]
+            name = "users"
+            source = "fns/users"
+            alias = "prod"
+            strategy = "linear:50%:1m"
+            "#,
+        );
+        let functions = load(&path, true).unwrap();
+        assert_eq!(functions[0].alias, "live");
+        assert_eq!(
+            functions[0].code,
+            Some(Code::Source(dir.path().join("fns/orders")))
+        );
+        assert_eq!(functions[0].excludes, ["tests/", "*.md"]);
+        assert_eq!(functions[0].weight.unwrap().fraction(), 0.1);
+        assert_eq!(functions[1].alias, "prod");
+        assert_eq!(
+            functions[1].weight, None,
+            "a strategy replaces the default weight"
+        );
+        assert_eq!(functions[1].steps.as_ref().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_yaml_manifest_reads_like_the_toml_one() {
+        let (dir, toml_path) = manifest(
+            r#"
+            [defaults]
+            alias = "live"
+            exclude = ["tests/"]
+
+            [[functions]]
+            name = "orders"
+            source = "fns/orders"
+            canary-weight = "25%"
+
+            [[functions]]
+            name = "users"
+            source = "fns/users"
+            strategy = "linear:50%:1m"
+            "#,
+        );
+        let yaml_path = dir.path().join("lambda-rollout.yaml");
+        std::fs::write(
+            &yaml_path,
+            "defaults:\n  alias: live\n  exclude: [tests/]\nfunctions:\n  - name: orders\n    source: fns/orders\n    canary-weight: 25%\n  - name: users\n    source: fns/users\n    strategy: linear:50%:1m\n",
+        )
+        .unwrap();
+        assert_eq!(load(&yaml_path, true).unwrap(), load(&toml_path, true).unwrap());
+
+        let bad = dir.path().join("bad.yml");
+        std::fs::write(&bad, "functions:\n  - name: orders\n    colour: red\n").unwrap();
+        let err = load(&bad, true).unwrap_err().to_string();
+        assert!(
+            err.contains("not a valid YAML manifest") && err.contains("colour"),
+            "{err}"
+        );
+        std::fs::write(&bad, "defaults:\n  alias: live\n").unwrap();
+        let err = load(&bad, true).unwrap_err().to_string();
+        assert!(err.contains("lists no functions (a `functions:` list)"), "{err}");
+    }
+
+    #[test]
+    fn every_entry_is_checked_and_named_in_the_error() {
+        let cases = [
+            (
+                "[[functions]]\nsource = \"fns/orders\"\nalias = \"live\"",
+                "functions[0]: name is missing",
+            ),
+            (
+                "[[functions]]\nname = \"orders\"\nsource = \"fns/orders\"",
+                "alias is missing",
+            ),
+            (
+                "[[functions]]\nname = \"orders\"\nalias = \"live\"",
+                "give source (a directory) or zip-file",
+            ),
+            (
+                "[[functions]]\nname = \"orders\"\nalias = \"7\"\nsource = \"fns/orders\"",
+                "looks like a version number",
+            ),
+            (
+                "[[functions]]\nname = \"orders\"\nalias = \"live\"\nsource = \"fns/nope\"",
+                "is not a directory",
+            ),
+            (
+                "[[functions]]\nname = \"orders\"\nalias = \"live\"\nsource = \"fns/orders\"\ncanary-weight = \"2\"",
+                "'2' is not a weight",
+            ),
+            (
+                "[[functions]]\nname = \"orders\"\nalias = \"live\"\nsource = \"fns/orders\"\nstrategy = \"5%,1%\"",
+                "steps must increase",
+            ),
+            (
+                "[[functions]]\nname = \"orders\"\nalias = \"live\"\nsource = \"fns/orders\"\ncolour = \"red\"",
+                "unknown field `colour`",
+            ),
+            (
+                "[defaults]\nalias = \"live\"",
+                "lists no functions ([[functions]] tables)",
+            ),
+            (
+                "[[functions]]\nname = \"orders\"\nalias = \"live\"\nsource = \"fns/orders\"\n[[functions]]\nname = \"orders\"\nalias = \"live\"\nsource = \"fns/orders\"",
+                "orders:live appears twice",
+            ),
+        ];
+        for (text, expected) in cases {
+            let (_dir, path) = manifest(text);
+            let err = load(&path, true).unwrap_err();
+            assert_eq!(err.exit_code(), 2);
+            assert!(err.to_string().contains(expected), "{text}: {err}");
+            assert!(err.to_string().starts_with("--manifest '"), "{err}");
+        }
+        // promote and rollback need no code.
+        let (_dir, path) = manifest("[[functions]]\nname = \"orders\"\nalias = \"live\"");
+        assert_eq!(load(&path, false).unwrap()[0].code, None);
+    }
+}

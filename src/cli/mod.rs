@@ -1,0 +1,10 @@
+//! What the user typed: the flags ([`flags`], clap definitions only), the
+//! manifest file format ([`manifest`]), and the one resolver ([`settings`])
+//! that turns both, with the environment, into checked settings before any
+//! request is sent.
+
+pub mod flags;
+pub mod manifest;
+pub mod settings;
+
+pub use flags::{Cli, Command, parse_from};

@@ -1,0 +1,493 @@
+//! The one resolver: flags, environment and a manifest become checked
+//! settings for one function or many, before any request is sent. Every
+//! "bad input" refusal that can be decided without AWS happens here (or in
+//! the flag and manifest parsers it calls), so a command that gets settings
+//! only has to act on them. Settings carry values, never AWS clients.
+
+use std::path::Path;
+
+use crate::cli::flags::{
+    CommonArgs, DeployArgs, Engine, OutputFormat, PromoteArgs, RollbackArgs, RolloutArgs, StatusArgs,
+    TargetArgs,
+};
+use crate::cli::manifest::{self, Code};
+use crate::core::appspec::HandoffSettings;
+use crate::core::controller::Watch;
+use crate::core::gates::{GateConfig, Thresholds};
+use crate::core::strategy::Step;
+use crate::core::values::{S3Target, Weight};
+use crate::error::{Error, Result};
+use crate::log::Log;
+
+/// Longest version description Lambda accepts.
+const DESCRIPTION_LIMIT: usize = 256;
+
+/// How a command runs, whatever it does.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub region: Option<String>,
+    /// `--output json`.
+    pub json: bool,
+    pub log: Log,
+    /// With `--manifest`: how the functions share the run. `None` for one function.
+    pub fleet: Option<Fleet>,
+}
+
+/// `--manifest`: functions at once, control-plane requests per second, and
+/// whether the first failure stops the functions not yet started.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fleet {
+    pub concurrency: usize,
+    pub per_second: u32,
+    pub fail_fast: bool,
+}
+
+/// One function and alias a command acts on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub function: String,
+    pub alias: String,
+}
+
+/// `deploy`, checked: one job per function.
+#[derive(Debug)]
+pub struct DeploySettings {
+    pub run: Run,
+    pub jobs: Vec<DeployJob>,
+}
+
+/// What to package for one function, and what to do with it.
+#[derive(Debug)]
+pub struct DeployJob {
+    pub code: Code,
+    pub excludes: Vec<String>,
+    pub request: DeployRequest,
+}
+
+/// What one deploy asks for, after checking: values only.
+#[derive(Debug)]
+pub struct DeployRequest {
+    pub function: String,
+    pub alias: String,
+    pub weight: Option<Weight>,
+    pub description: String,
+    pub dry_run: bool,
+    /// `--strategy`: a staged rollout instead of one canary weight.
+    pub rollout: Option<RolloutSettings>,
+    /// `--engine codedeploy`: CodeDeploy shifts the traffic.
+    pub handoff: Option<HandoffSettings>,
+    /// `--s3-bucket`: the zip goes through S3.
+    pub s3: Option<S3Target>,
+}
+
+/// A staged rollout as asked for: its schedule, how steps are watched, and the gates.
+#[derive(Debug, Clone)]
+pub struct RolloutSettings {
+    pub steps: Vec<Step>,
+    pub watch: Watch,
+    pub gates: GateConfig,
+}
+
+/// `promote`, checked.
+#[derive(Debug)]
+pub struct PromoteSettings {
+    pub run: Run,
+    pub targets: Vec<Target>,
+    pub dry_run: bool,
+    pub to: PromoteTo,
+}
+
+/// Where `promote` points the alias.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PromoteTo {
+    /// The canary at 100 %, or at this weight.
+    Canary(Option<Weight>),
+    Version(String),
+    /// The version this other alias serves.
+    FromAlias(String),
+}
+
+/// `rollback`, checked.
+#[derive(Debug)]
+pub struct RollbackSettings {
+    pub run: Run,
+    pub targets: Vec<Target>,
+    pub dry_run: bool,
+    pub to_version: Option<String>,
+}
+
+/// `status`, checked: one function.
+#[derive(Debug)]
+pub struct StatusSettings {
+    pub run: Run,
+    pub target: Target,
+}
+
+fn run_of(target: &TargetArgs, common: &CommonArgs, log: Log, dry_run: bool) -> Run {
+    Run {
+        region: target.region.clone(),
+        json: common.output == OutputFormat::Json,
+        log: log.with(common.verbose, dry_run),
+        fleet: target.manifest.as_ref().map(|_| Fleet {
+            concurrency: target.concurrency.into(),
+            per_second: target.max_requests_per_second,
+            fail_fast: target.fail_fast,
+        }),
+    }
+}
+
+/// The functions of the manifest, or the one the flags name.
+fn targets_of(target: &TargetArgs) -> Result<Vec<Target>> {
+    match &target.manifest {
+        Some(path) => Ok(manifest::load(path, false)?
+            .into_iter()
+            .map(|f| Target {
+                function: f.name,
+                alias: f.alias,
+            })
+            .collect()),
+        None => Ok(vec![single(target)]),
+    }
+}
+
+/// The one function and alias (clap guarantees both without --manifest).
+fn single(target: &TargetArgs) -> Target {
+    Target {
+        function: target.function_name.clone().unwrap_or_default(),
+        alias: target.alias.clone().unwrap_or_default(),
+    }
+}
+
+/// Check `deploy`'s flags (and manifest) before any request.
+pub fn deploy(args: &DeployArgs, log: Log) -> Result<DeploySettings> {
+    let dry_run = args.dry_run.dry_run;
+    let run = run_of(&args.target, &args.common, log, dry_run);
+    let description = description(args.description.as_deref())?;
+    let s3 = args.s3.target();
+    let request = |function: String, alias: String| DeployRequest {
+        function,
+        alias,
+        weight: args.canary_weight,
+        description: description.clone(),
+        dry_run,
+        rollout: None,
+        handoff: None,
+        s3: s3.clone(),
+    };
+    let Some(path) = &args.target.manifest else {
+        let target = single(&args.target);
+        let handoff = codedeploy_settings(&args.rollout)?;
+        let rollout = match handoff {
+            Some(_) => None,
+            None => rollout_settings(&args.rollout)?,
+        };
+        let job = DeployJob {
+            code: code_of(args)?,
+            excludes: args.excludes.globs.clone(),
+            request: DeployRequest {
+                rollout,
+                handoff,
+                ..request(target.function, target.alias)
+            },
+        };
+        return Ok(DeploySettings { run, jobs: vec![job] });
+    };
+    let functions = manifest_for_deploy(args, path)?;
+    let gates = gate_config(&args.rollout)?;
+    let jobs = functions
+        .into_iter()
+        .map(|function| {
+            // `manifest::load(_, true)` refuses an entry without code.
+            let code = function.code.ok_or_else(|| Error::usage("no code"))?;
+            Ok(DeployJob {
+                code,
+                excludes: function.excludes,
+                request: DeployRequest {
+                    weight: function.weight,
+                    rollout: function.steps.map(|steps| RolloutSettings {
+                        watch: watch_for(&steps, &args.rollout),
+                        steps,
+                        gates: gates.clone(),
+                    }),
+                    ..request(function.name, function.alias)
+                },
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(DeploySettings { run, jobs })
+}
+
+/// `deploy --manifest`: the manifest's functions, and the flags that belong in it refused.
+fn manifest_for_deploy(args: &DeployArgs, path: &Path) -> Result<Vec<manifest::Function>> {
+    let functions = manifest::load(path, true)?;
+    if args.canary_weight.is_some()
+        || args.rollout.strategy.is_some()
+        || args.rollout.engine != Engine::Inline
+    {
+        return Err(Error::usage(
+            "with --manifest, canary-weight and strategy go in the manifest (per function or in [defaults]); --engine codedeploy takes one function",
+        ));
+    }
+    if !args.excludes.globs.is_empty() {
+        return Err(Error::usage(
+            "with --manifest, exclude goes in the manifest (per function or in [defaults])",
+        ));
+    }
+    let gates = gate_config(&args.rollout)?;
+    if (gates.any() || args.rollout.step_interval.is_some()) && functions.iter().all(|f| f.steps.is_none()) {
+        return Err(Error::usage(
+            "health gates need a strategy: set one in the manifest",
+        ));
+    }
+    Ok(functions)
+}
+
+/// `--source` or `--zip-file` (`--exclude` applies to a source only).
+fn code_of(args: &DeployArgs) -> Result<Code> {
+    match (&args.code.source, &args.code.zip_file) {
+        (Some(source), _) => Ok(Code::Source(source.clone())),
+        (None, Some(_)) if !args.excludes.globs.is_empty() => Err(Error::usage(
+            "--exclude applies to --source only: a --zip-file is deployed byte for byte",
+        )),
+        (None, Some(zip)) => Ok(Code::Zip(zip.clone())),
+        (None, None) => Err(Error::usage(
+            "give --source DIR or --zip-file FILE (or --manifest FILE for several functions)",
+        )),
+    }
+}
+
+/// `--description`, or the commit and run GitHub provides.
+fn description(given: Option<&str>) -> Result<String> {
+    match given {
+        Some(text) if text.chars().count() > DESCRIPTION_LIMIT => Err(Error::usage(format!(
+            "--description is {} characters long: Lambda accepts at most {DESCRIPTION_LIMIT}",
+            text.chars().count()
+        ))),
+        Some(text) => Ok(text.to_string()),
+        None => Ok(default_description(|name| {
+            std::env::var(name).ok().filter(|v| !v.is_empty())
+        })),
+    }
+}
+
+/// "commit <sha> run <url>" from GitHub's variables, or a plain marker.
+pub fn default_description(var: impl Fn(&str) -> Option<String>) -> String {
+    let commit = var("GITHUB_SHA").map(|sha| format!("commit {sha}"));
+    let run = match (
+        var("GITHUB_SERVER_URL"),
+        var("GITHUB_REPOSITORY"),
+        var("GITHUB_RUN_ID"),
+    ) {
+        (Some(server), Some(repo), Some(id)) => Some(format!("run {server}/{repo}/actions/runs/{id}")),
+        _ => None,
+    };
+    let parts: Vec<String> = commit.into_iter().chain(run).collect();
+    let text = if parts.is_empty() {
+        "deployed by lambda-rollout".to_string()
+    } else {
+        parts.join(" ")
+    };
+    text.chars().take(DESCRIPTION_LIMIT).collect()
+}
+
+/// With `--engine codedeploy`: check its flags.
+fn codedeploy_settings(args: &RolloutArgs) -> Result<Option<HandoffSettings>> {
+    let codedeploy_flags = args.codedeploy_application.is_some()
+        || args.codedeploy_deployment_group.is_some()
+        || args.codedeploy_before_allow_traffic.is_some()
+        || args.codedeploy_after_allow_traffic.is_some()
+        || args.codedeploy_wait.is_some();
+    if args.engine == Engine::Inline {
+        if codedeploy_flags {
+            return Err(Error::usage("the --codedeploy-* flags need --engine codedeploy"));
+        }
+        return Ok(None);
+    }
+    let Some(strategy) = &args.strategy else {
+        return Err(Error::usage(
+            "--engine codedeploy needs --strategy with a CodeDeploy configuration, such as Canary10Percent5Minutes",
+        ));
+    };
+    let Some(config_name) = strategy.codedeploy_config() else {
+        return Err(Error::usage(
+            "--strategy has no predefined CodeDeploy configuration: with --engine codedeploy use one of CodeDeploy's nine (Canary10Percent5Minutes, Linear10PercentEvery1Minute, AllAtOnce, …), or the inline engine",
+        ));
+    };
+    let inline_only = !args.alarms.is_empty()
+        || args.max_error_rate.is_some()
+        || args.max_error_rate_increase.is_some()
+        || args.pre_traffic_hook.is_some()
+        || args.post_traffic_hook.is_some()
+        || args.smoke_payload.is_some()
+        || args.step_interval.is_some();
+    if inline_only {
+        return Err(Error::usage(
+            "--engine codedeploy takes its gates from the deployment group (alarms) and --codedeploy-before/after-allow-traffic (hook functions): --alarm, --max-error-rate*, the shell hooks, --smoke-payload and --step-interval belong to the inline engine",
+        ));
+    }
+    let (Some(application), Some(deployment_group)) =
+        (&args.codedeploy_application, &args.codedeploy_deployment_group)
+    else {
+        return Err(Error::usage(
+            "--engine codedeploy needs --codedeploy-application and --codedeploy-deployment-group",
+        ));
+    };
+    Ok(Some(HandoffSettings {
+        application: application.clone(),
+        deployment_group: deployment_group.clone(),
+        config_name,
+        before_allow_traffic: args.codedeploy_before_allow_traffic.clone(),
+        after_allow_traffic: args.codedeploy_after_allow_traffic.clone(),
+        wait: args.codedeploy_wait,
+    }))
+}
+
+/// The health gates the flags ask for.
+fn gate_config(args: &RolloutArgs) -> Result<GateConfig> {
+    let thresholds =
+        (args.max_error_rate.is_some() || args.max_error_rate_increase.is_some()).then(|| Thresholds {
+            max_error_rate: args.max_error_rate.map(Weight::fraction),
+            max_error_rate_increase: args.max_error_rate_increase.map(Weight::fraction),
+            min_invocations: args.min_invocations as f64,
+        });
+    let smoke_payload = match &args.smoke_payload {
+        None => None,
+        Some(path) => Some(smoke_payload(path)?),
+    };
+    let alarms: Vec<String> = args
+        .alarms
+        .iter()
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty())
+        .collect();
+    Ok(GateConfig {
+        alarms,
+        ignore_alarms_already_firing: args.ignore_alarms_already_firing,
+        thresholds,
+        pre_traffic_hook: args.pre_traffic_hook.clone(),
+        post_traffic_hook: args.post_traffic_hook.clone(),
+        hook_timeout: args.hook_timeout,
+        smoke_payload,
+    })
+}
+
+/// `--smoke-payload`: a JSON file, read once.
+fn smoke_payload(path: &Path) -> Result<Vec<u8>> {
+    let shown = path.display();
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::usage(format!("--smoke-payload '{shown}' cannot be read: {e}")))?;
+    serde_json::from_slice::<serde_json::Value>(&bytes).map_err(|e| {
+        Error::usage(format!(
+            "--smoke-payload '{shown}' is not JSON ({e}): Lambda payloads are JSON"
+        ))
+    })?;
+    Ok(bytes)
+}
+
+/// A schedule, how to watch it, and the gates. Gate flags without
+/// `--strategy` are refused.
+fn rollout_settings(args: &RolloutArgs) -> Result<Option<RolloutSettings>> {
+    let gates = gate_config(args)?;
+    let Some(strategy) = &args.strategy else {
+        if gates.any() || args.step_interval.is_some() {
+            return Err(Error::usage(
+                "health gates and --step-interval need --strategy (such as --strategy canary:10%:5m): they watch a staged rollout",
+            ));
+        }
+        return Ok(None);
+    };
+    let steps = strategy.schedule(args.step_interval).map_err(Error::usage)?;
+    let watch = watch_for(&steps, args);
+    Ok(Some(RolloutSettings { steps, watch, gates }))
+}
+
+/// How the controller watches `steps`: late data may extend a step by at
+/// most one more interval.
+fn watch_for(steps: &[Step], args: &RolloutArgs) -> Watch {
+    let max_extension = steps.iter().map(|s| s.wait).max().unwrap_or_default();
+    Watch {
+        poll: args.poll_interval,
+        on_no_data: args.on_no_data,
+        max_extension,
+    }
+}
+
+/// Check `promote`'s flags (and manifest).
+pub fn promote(args: &PromoteArgs, log: Log) -> Result<PromoteSettings> {
+    let dry_run = args.dry_run.dry_run;
+    let targets = targets_of(&args.target)?;
+    if let Some(source) = &args.to.from_alias
+        && let Some(same) = targets.iter().find(|t| t.alias == *source)
+    {
+        return Err(Error::usage(match args.target.manifest {
+            Some(_) => {
+                "--from-alias names an alias the manifest promotes: name the alias to copy from".to_string()
+            }
+            None => format!(
+                "--from-alias {} is the alias being promoted: name the alias to copy from (such as staging)",
+                same.alias
+            ),
+        }));
+    }
+    let to = match (&args.to.version, &args.to.from_alias) {
+        (Some(version), _) => PromoteTo::Version(version.clone()),
+        (None, Some(source)) => PromoteTo::FromAlias(source.clone()),
+        (None, None) => PromoteTo::Canary(args.to.weight),
+    };
+    Ok(PromoteSettings {
+        run: run_of(&args.target, &args.common, log, dry_run),
+        targets,
+        dry_run,
+        to,
+    })
+}
+
+/// Check `rollback`'s flags (and manifest).
+pub fn rollback(args: &RollbackArgs, log: Log) -> Result<RollbackSettings> {
+    let dry_run = args.dry_run.dry_run;
+    Ok(RollbackSettings {
+        run: run_of(&args.target, &args.common, log, dry_run),
+        targets: targets_of(&args.target)?,
+        dry_run,
+        to_version: args.to_version.clone(),
+    })
+}
+
+/// Check `status`'s flags: one function.
+pub fn status(args: &StatusArgs, log: Log) -> Result<StatusSettings> {
+    if args.target.manifest.is_some() {
+        return Err(Error::usage(
+            "status takes one function: give --function-name and --alias instead of --manifest",
+        ));
+    }
+    Ok(StatusSettings {
+        run: run_of(&args.target, &args.common, log, false),
+        target: single(&args.target),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_description_names_the_commit_and_run() {
+        let github = |name: &str| {
+            Some(
+                match name {
+                    "GITHUB_SHA" => "0123abcd",
+                    "GITHUB_SERVER_URL" => "https://github.com",
+                    "GITHUB_REPOSITORY" => "acme/api",
+                    "GITHUB_RUN_ID" => "42",
+                    _ => return None,
+                }
+                .to_string(),
+            )
+        };
+        assert_eq!(
+            default_description(github),
+            "commit 0123abcd run https://github.com/acme/api/actions/runs/42"
+        );
+        assert_eq!(default_description(|_| None), "deployed by lambda-rollout");
+    }
+}

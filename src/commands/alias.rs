@@ -1,0 +1,166 @@
+//! Steps on an alias that several commands share: the guarded write (one
+//! `UpdateAlias` carrying the `RevisionId` it was planned from, and the
+//! rollback record when the primary changes), and promote's and rollback's
+//! observe → decide → apply.
+
+use std::collections::HashMap;
+
+use crate::aws::Lambda;
+use crate::commands::replan_once;
+use crate::core::observed::{AliasState, Observed, Route};
+use crate::core::plan::AliasChange;
+use crate::core::record::Record;
+use crate::error::{Error, Result};
+use crate::log::Log;
+use crate::report::{About, AliasReport};
+
+/// Point the existing alias `before` at `route`, replacing the rollback record
+/// in its description when `record` is given.
+pub async fn update(
+    lambda: &Lambda,
+    log: &Log,
+    function: &str,
+    before: &AliasState,
+    route: Route<'_>,
+    record: Option<&Record>,
+) -> Result<()> {
+    let name = before.arn.rsplit(':').next().unwrap_or_default();
+    let description = record.map(|r| r.apply_to(&before.description));
+    let written = lambda
+        .update_alias(
+            function,
+            name,
+            route.primary,
+            route.canary,
+            description.as_deref(),
+            before.revision_id.as_deref(),
+        )
+        .await;
+    if let Err(Error::Failed(message)) = written {
+        // The write may have landed and only its answer been lost (a dropped
+        // connection after the retries ran out): one read tells.
+        match lambda.alias_now(function, name).await {
+            Ok(now) if now.lands_on(route, description.as_deref()) => log.warn(&format!(
+                "the answer to the alias update was lost ({message}), but alias {name} reads back as intended"
+            )),
+            _ => return Err(Error::Failed(message)),
+        }
+    } else {
+        written?;
+    }
+    log.step(&format!(
+        "alias {name}: {} → {}",
+        Route::of(before).text(),
+        route.text()
+    ));
+    Ok(())
+}
+
+/// Observe an alias that must already exist (promote, rollback, status).
+pub async fn observe_existing(
+    lambda: &Lambda,
+    function: &str,
+    alias: &str,
+) -> Result<(Observed, AliasState)> {
+    let observed = lambda.observe(function, alias).await?;
+    match observed.alias.clone() {
+        Some(state) => Ok((observed, state)),
+        None => Err(Error::failed(format!(
+            "alias {function}:{alias} does not exist: `lambda-rollout deploy` creates it on the first deploy"
+        ))),
+    }
+}
+
+/// Code hashes of the versions a command knows about, by version number.
+pub fn known_hashes(alias: &AliasState) -> HashMap<String, String> {
+    std::iter::once(&alias.primary)
+        .chain(alias.canary.as_ref().map(|c| &c.version))
+        .map(|v| (v.version.clone(), v.code_sha256.clone()))
+        .collect()
+}
+
+/// Apply a promote or rollback decision (or, in a dry run, say what it would
+/// do) and describe the result with the same fields as `deploy`.
+pub async fn apply_change(
+    lambda: &Lambda,
+    log: &Log,
+    observed: &Observed,
+    before: &AliasState,
+    change: &AliasChange,
+    context: &ChangeContext<'_>,
+) -> Result<AliasReport> {
+    if let Some(note) = &change.note {
+        log.step(note);
+    }
+    if change.changes_anything() {
+        let route = Route {
+            primary: &change.primary,
+            canary: change.canary.as_ref().map(|(v, w)| (v.as_str(), *w)),
+        };
+        if context.dry_run {
+            log.step(&format!(
+                "would point alias {}: {} → {}",
+                context.alias,
+                Route::of(before).text(),
+                route.text()
+            ));
+        } else {
+            update(
+                lambda,
+                log,
+                context.function,
+                before,
+                route,
+                change.record.as_ref(),
+            )
+            .await?;
+        }
+    }
+    let about = About {
+        function: context.function,
+        alias: context.alias,
+        dry_run: context.dry_run,
+    };
+    Ok(AliasReport::for_change(
+        about,
+        observed,
+        before,
+        change,
+        context.hashes,
+    ))
+}
+
+/// What a promote or rollback is about.
+pub struct ChangeContext<'a> {
+    pub function: &'a str,
+    pub alias: &'a str,
+    pub dry_run: bool,
+    /// Code hashes by version, for the `code-sha256` output.
+    pub hashes: &'a HashMap<String, String>,
+}
+
+/// Observe the alias, decide the change with `decide`, apply it; a concurrent
+/// change makes it observe and decide once more (see [`replan_once`]).
+pub async fn observe_decide_apply(
+    lambda: &Lambda,
+    log: &Log,
+    target: (&str, &str),
+    dry_run: bool,
+    decide: impl AsyncFn(&AliasState, &mut HashMap<String, String>) -> Result<AliasChange>,
+) -> Result<AliasReport> {
+    let (function, alias) = target;
+    replan_once(log, target, "changing it", async || {
+        log.step(&format!("observing {function}:{alias}"));
+        let (observed, before) = observe_existing(lambda, function, alias).await?;
+        let mut hashes = known_hashes(&before);
+        let change = decide(&before, &mut hashes).await?;
+        let context = ChangeContext {
+            function,
+            alias,
+            dry_run,
+            hashes: &hashes,
+        };
+        apply_change(lambda, log, &observed, &before, &change, &context).await
+    })
+    .await
+}

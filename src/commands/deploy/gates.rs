@@ -1,0 +1,172 @@
+//! The inline engine's health gates: [`LiveGates`] runs the smoke invoke, the
+//! hooks, the alarm checks and the metric comparison for the rollout
+//! controller.
+
+use std::process::Stdio;
+use std::time::{Duration, SystemTime};
+
+use crate::aws::{Lambda, Monitor};
+use crate::core::controller::{GateFailed, GateResult, Gates, Reading};
+use crate::core::gates::{GateConfig, Verdict, judge};
+use crate::error::Result;
+use crate::log::Log;
+
+/// The function, alias and the two versions a rollout moves between.
+#[derive(Debug, Clone)]
+pub struct Shift {
+    pub function: String,
+    pub alias: String,
+    pub stable: String,
+    pub new: String,
+}
+
+pub struct LiveGates<'a> {
+    pub lambda: &'a Lambda,
+    pub monitor: &'a Monitor,
+    pub log: Log,
+    pub shift: Shift,
+    pub config: &'a GateConfig,
+    /// Wall-clock time at the rollout clock's zero, for metric windows.
+    pub origin: SystemTime,
+    /// Alarms already in ALARM before the rollout, ignored on request.
+    pub ignored_alarms: Vec<String>,
+    pub weight: f64,
+}
+
+impl LiveGates<'_> {
+    async fn alarms(&self) -> std::result::Result<Option<String>, String> {
+        let firing = self
+            .monitor
+            .alarms_firing(&self.config.alarms)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(firing
+            .into_iter()
+            .find(|(name, _)| !self.ignored_alarms.contains(name))
+            .map(|(name, reason)| format!("alarm {name} is in ALARM ({reason})")))
+    }
+
+    async fn hook(&self, phase: &str, command: &str) -> std::result::Result<(), String> {
+        let shift = &self.shift;
+        self.log.step(&format!("running the {phase} hook: {command}"));
+        let mut child = tokio::process::Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .env("ROLLOUT_PHASE", phase)
+            .env("ROLLOUT_FUNCTION", &shift.function)
+            .env("ROLLOUT_ALIAS", &shift.alias)
+            .env("ROLLOUT_NEW_VERSION", &shift.new)
+            .env("ROLLOUT_STABLE_VERSION", &shift.stable)
+            .env("ROLLOUT_WEIGHT", self.weight.to_string())
+            // The hook's output is narration: keep stdout free for the report.
+            .stdout(Stdio::from(std::io::stderr()))
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| format!("the {phase} hook could not start: {e}"))?;
+        match tokio::time::timeout(self.config.hook_timeout, child.wait()).await {
+            Ok(Ok(status)) if status.success() => Ok(()),
+            Ok(Ok(status)) => Err(format!("the {phase} hook `{command}` failed ({status})")),
+            Ok(Err(e)) => Err(format!(
+                "the {phase} hook `{command}` could not be waited for: {e}"
+            )),
+            Err(_) => {
+                let _ = child.kill().await;
+                Err(format!(
+                    "the {phase} hook `{command}` did not finish within {}",
+                    humantime::format_duration(self.config.hook_timeout)
+                ))
+            }
+        }
+    }
+
+    async fn smoke(&self, payload: &[u8]) -> std::result::Result<(), String> {
+        let Shift { function, new, .. } = &self.shift;
+        self.log
+            .step(&format!("smoke test: invoking version {new} directly"));
+        match self.lambda.invoke(function, new, payload.to_vec()).await {
+            Ok((None, _)) => Ok(()),
+            Ok((Some(error), body)) => {
+                let body: String = body.chars().take(300).collect();
+                Err(format!(
+                    "the smoke invoke of version {new} returned a function error ({error}): {body}"
+                ))
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+impl Gates for LiveGates<'_> {
+    async fn before_traffic(&mut self) -> GateResult {
+        if let Some(payload) = &self.config.smoke_payload {
+            self.smoke(payload).await?;
+        }
+        if let Some(command) = &self.config.pre_traffic_hook {
+            self.hook("pre-traffic", command).await?;
+        }
+        match self.alarms().await? {
+            Some(firing) => Err(GateFailed(format!(
+                "{firing} before any traffic moved (--ignore-alarms-already-firing ignores alarms firing at the start)"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    async fn check(&mut self, weight: f64, since: Duration) -> Reading {
+        self.weight = weight;
+        match self.alarms().await {
+            Err(e) => return Reading::Fail(e),
+            Ok(Some(firing)) => return Reading::Fail(firing),
+            Ok(None) => {}
+        }
+        let Some(thresholds) = &self.config.thresholds else {
+            return Reading::Pass(if self.config.alarms.is_empty() {
+                "waiting".into()
+            } else {
+                "no alarm firing".into()
+            });
+        };
+        let shift = &self.shift;
+        match self
+            .monitor
+            .counts(
+                &shift.function,
+                &shift.alias,
+                &shift.new,
+                &shift.stable,
+                self.origin + since,
+            )
+            .await
+        {
+            Err(e) => Reading::Fail(e.to_string()),
+            Ok((canary, stable)) => match judge(canary, stable, thresholds) {
+                Verdict::Healthy(detail) => Reading::Pass(detail),
+                Verdict::Unhealthy(detail) => Reading::Fail(detail),
+                Verdict::NoData(detail) => Reading::NoData(detail),
+            },
+        }
+    }
+
+    async fn after_traffic(&mut self) -> GateResult {
+        self.weight = 1.0;
+        match &self.config.post_traffic_hook {
+            Some(command) => Ok(self.hook("post-traffic", command).await?),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Record which of the gate alarms already fire (to ignore them) or refuse.
+pub async fn alarms_at_start(monitor: &Monitor, config: &GateConfig, log: &Log) -> Result<Vec<String>> {
+    let firing = monitor.alarms_firing(&config.alarms).await?;
+    if config.ignore_alarms_already_firing {
+        for (name, _) in &firing {
+            log.warn(&format!(
+                "alarm {name} is already in ALARM: ignored for this rollout"
+            ));
+        }
+        return Ok(firing.into_iter().map(|(name, _)| name).collect());
+    }
+    Ok(Vec::new())
+}

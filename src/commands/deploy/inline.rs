@@ -1,0 +1,195 @@
+//! `deploy --strategy` with the inline engine: publish as usual, then step the
+//! alias through the schedule with the rollout controller, watched by the
+//! health gates, and put it back on the stable version on a failed gate or a
+//! signal.
+
+use std::time::SystemTime;
+
+use crate::aws::Lambda;
+use crate::cli::settings::RolloutSettings;
+use crate::commands::deploy::gates::{LiveGates, Shift, alarms_at_start};
+use crate::commands::deploy::publish::{Deploy, new_version, stable_version};
+use crate::core::controller::{self, SystemClock, Traffic};
+use crate::core::observed::{Observed, Route};
+use crate::core::plan::{Outcome, Plan, RolloutTarget};
+use crate::core::record::Record;
+use crate::core::values::percent;
+use crate::error::{Error, Result};
+use crate::log::Log;
+use crate::report::{About, AliasReport};
+
+/// Publish (for new code), then run the rollout and describe what happened.
+pub async fn run(
+    deploy: Deploy<'_>,
+    observed: &Observed,
+    plan: &Plan,
+    rollout: &RolloutSettings,
+    target: RolloutTarget,
+) -> Result<AliasReport> {
+    let Deploy {
+        clients,
+        request,
+        package,
+        log,
+    } = deploy;
+    let stable = stable_version(observed);
+    let (from, outcome) = match &target {
+        RolloutTarget::New => (0.0, plan.outcome),
+        RolloutTarget::Resume { weight, .. } => (*weight, Outcome::Promoted),
+    };
+    let steps: Vec<_> = rollout
+        .steps
+        .iter()
+        .copied()
+        .filter(|s| s.weight > from + 1e-9)
+        .collect();
+    let schedule = steps
+        .iter()
+        .map(|s| format!("{} ({})", percent(s.weight), humantime::format_duration(s.wait)))
+        .collect::<Vec<_>>()
+        .join(" → ");
+    let about = About {
+        function: &request.function,
+        alias: &request.alias,
+        dry_run: request.dry_run,
+    };
+    let mut report = AliasReport::new(about, observed, &package.code_sha256, outcome);
+    if request.dry_run {
+        log.step(&format!(
+            "would publish the new code, then step the alias from version {stable}: {schedule}"
+        ));
+        report.previous_version = stable;
+        report.canary_weight = steps.last().map_or(from, |s| s.weight);
+        return Ok(report);
+    }
+    let new = new_version(deploy, observed, plan, target).await?;
+    log.step(&format!(
+        "rolling out version {new} over version {stable}: {schedule}"
+    ));
+    let ignored_alarms = alarms_at_start(&clients.cloudwatch, &rollout.gates, log).await?;
+    let shift = Shift {
+        function: request.function.clone(),
+        alias: request.alias.clone(),
+        stable: stable.clone(),
+        new: new.clone(),
+    };
+    let mut traffic = AliasTraffic {
+        lambda: &clients.lambda,
+        log: *log,
+        shift: shift.clone(),
+    };
+    let mut gates = LiveGates {
+        lambda: &clients.lambda,
+        monitor: &clients.cloudwatch,
+        log: *log,
+        shift,
+        config: &rollout.gates,
+        origin: SystemTime::now(),
+        ignored_alarms,
+        weight: 0.0,
+    };
+    let result = controller::drive(
+        &steps,
+        rollout.watch,
+        &SystemClock::start(),
+        &mut traffic,
+        &mut gates,
+        cancelled(),
+        log,
+    )
+    .await?;
+    Ok(report.after_rollout(&stable, &new, result))
+}
+
+/// SIGINT or SIGTERM (a cancelled workflow run). Once listened for, further
+/// signals are caught too, so a second one cannot cut the rollback short.
+async fn cancelled() -> String {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => "the run was cancelled (SIGTERM)".to_string(),
+        _ = int.recv() => "the run was cancelled (SIGINT)".to_string(),
+    }
+}
+
+/// Moves the alias with `UpdateAlias`, reading it fresh before each write so
+/// nobody else's change is undone.
+struct AliasTraffic<'a> {
+    lambda: &'a Lambda,
+    log: Log,
+    shift: Shift,
+}
+
+impl AliasTraffic<'_> {
+    async fn write(&self, route: Route<'_>, record: Option<Record>) -> Result<()> {
+        let Shift {
+            function,
+            alias,
+            stable,
+            new,
+        } = &self.shift;
+        let now = self.lambda.alias_now(function, alias).await?;
+        if now.primary != *stable && now.primary != *new {
+            return Err(Error::Conflict(format!(
+                "alias {function}:{alias} now serves version {}, set by another run: leaving it alone",
+                now.primary
+            )));
+        }
+        let description = record.map(|r| r.apply_to(&now.description));
+        self.lambda
+            .update_alias(
+                function,
+                alias,
+                route.primary,
+                route.canary,
+                description.as_deref(),
+                now.revision_id.as_deref(),
+            )
+            .await?;
+        self.log.step(&format!(
+            "alias {alias}: {} → {}",
+            now.route().text(),
+            route.text()
+        ));
+        Ok(())
+    }
+}
+
+impl Traffic for AliasTraffic<'_> {
+    async fn shift(&mut self, weight: f64) -> Result<()> {
+        let Shift { stable, new, .. } = &self.shift;
+        if weight >= 1.0 {
+            let route = Route {
+                primary: new,
+                canary: None,
+            };
+            self.write(route, Some(Record::promotion(stable, new))).await
+        } else {
+            let route = Route {
+                primary: stable,
+                canary: Some((new, weight)),
+            };
+            self.write(route, None).await
+        }
+    }
+
+    async fn restore(&mut self, _reason: &str) -> Result<()> {
+        let Shift { stable, new, .. } = &self.shift;
+        let removed = Record {
+            canary_removed: Some(new.clone()),
+            ..Record::default()
+        };
+        let route = Route {
+            primary: stable,
+            canary: None,
+        };
+        match self.write(route, Some(removed.clone())).await {
+            // Someone wrote between our read and our write: read again, once.
+            Err(Error::Conflict(_)) => self.write(route, Some(removed)).await,
+            other => other,
+        }
+    }
+}

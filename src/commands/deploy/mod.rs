@@ -1,0 +1,239 @@
+//! `deploy`: package, observe the alias, decide with [`plan::deploy`], then
+//! either apply the plan here (one canary weight) or hand the new version to
+//! an engine — `inline` (a staged rollout watched by health gates, in this
+//! process) or `codedeploy` (AWS CodeDeploy shifts the traffic). A
+//! conflicting concurrent write makes it observe and plan once more.
+
+mod codedeploy;
+mod gates;
+mod inline;
+mod publish;
+
+use publish::Deploy;
+
+use crate::aws::Clients;
+use crate::cli::manifest::Code;
+use crate::cli::settings::{DeployJob, DeployRequest, DeploySettings};
+use crate::commands::alias;
+use crate::commands::{per_function, replan_once};
+use crate::core::observed::{Observed, Route};
+use crate::core::plan::{self, AliasStep, CodeStep, Outcome, Plan, Version};
+use crate::error::{Error, Result};
+use crate::log::Log;
+use crate::package::{self, Package};
+use crate::report::{About, AliasReport};
+
+/// The `deploy` command: package, connect, deploy, report. A rollout that
+/// rolled back fails the job (its outputs say what happened).
+pub async fn run(settings: DeploySettings) -> Result<()> {
+    let DeploySettings { run, jobs } = &settings;
+    let log = run.log;
+    // One function: its package is built (and refused) before any request.
+    let single = match (run.fleet, jobs.first()) {
+        (None, Some(job)) => Some(package_checked(
+            &job.code,
+            &job.excludes,
+            job.request.s3.is_some(),
+            Some(&log),
+        )?),
+        _ => None,
+    };
+    let report = per_function(run, jobs, async |clients, job| match &single {
+        Some(package) => deploy(clients, &job.request, package, log).await,
+        None => {
+            let package = package_off_thread(job).await?;
+            deploy(clients, &job.request, &package, log).await
+        }
+    })
+    .await?;
+    match report {
+        Some(report) if report.result == Outcome::RolledBack => {
+            Err(Error::failed(format!("rolled back: {}", report.rollback_reason)))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Build or read the zip; refuse one over the direct-upload limit without S3.
+/// `log`: narrate it (one function; a manifest run does not).
+fn package_checked(code: &Code, excludes: &[String], s3: bool, log: Option<&Log>) -> Result<Package> {
+    let package = match code {
+        Code::Source(dir) => package::build(dir, excludes)?,
+        Code::Zip(zip) => package::load_zip(zip)?,
+    };
+    if let Some(log) = log {
+        log.step(&format!(
+            "package: {} files, {} zipped, CodeSha256 {}",
+            package.files,
+            package::human_bytes(package.zip.len() as u64),
+            package.code_sha256
+        ));
+    }
+    if package.exceeds_direct_upload() && !s3 {
+        return Err(Error::usage(format!(
+            "the zip is {}, over Lambda's {} direct-upload limit: set --s3-bucket (and optionally --s3-key-prefix) to deploy it through S3",
+            package::human_bytes(package.zip.len() as u64),
+            package::human_bytes(package::DIRECT_UPLOAD_LIMIT)
+        )));
+    }
+    Ok(package)
+}
+
+/// Packaging is CPU work: keep it off the thread that drives the requests.
+async fn package_off_thread(job: &DeployJob) -> Result<Package> {
+    let (code, excludes, s3) = (job.code.clone(), job.excludes.clone(), job.request.s3.is_some());
+    tokio::task::spawn_blocking(move || package_checked(&code, &excludes, s3, None))
+        .await
+        .map_err(|e| Error::failed(format!("packaging stopped: {e}")))?
+}
+
+/// Observe, plan and apply one deploy; with `dry_run`, observe and plan only.
+pub async fn deploy(
+    clients: &Clients,
+    request: &DeployRequest,
+    package: &Package,
+    log: Log,
+) -> Result<AliasReport> {
+    let target = (request.function.as_str(), request.alias.as_str());
+    replan_once(&log, target, "deploying to it", async || {
+        let (observed, plan) = observe_and_plan(clients, request, package, &log).await?;
+        let about = About {
+            function: &request.function,
+            alias: &request.alias,
+            dry_run: request.dry_run,
+        };
+        let engine = Deploy {
+            clients,
+            request,
+            package,
+            log: &log,
+        };
+        if let Some(target) = plan::rollout_target(&observed, &plan) {
+            // An engine is not re-planned: once it has run, traffic may have moved.
+            if let Some(handoff) = &request.handoff {
+                return codedeploy::run(engine, &observed, &plan, handoff, target)
+                    .await
+                    .map_err(Error::settled);
+            }
+            if let Some(rollout) = &request.rollout {
+                return inline::run(engine, &observed, &plan, rollout, target)
+                    .await
+                    .map_err(Error::settled);
+            }
+        }
+        if request.dry_run {
+            narrate_plan(&plan, request, &log);
+            return Ok(AliasReport::for_plan(
+                about,
+                &observed,
+                &package.code_sha256,
+                &plan,
+                None,
+            ));
+        }
+        let published = apply(clients, request, package, &observed, &plan, &log).await?;
+        Ok(AliasReport::for_plan(
+            about,
+            &observed,
+            &package.code_sha256,
+            &plan,
+            published.as_deref(),
+        ))
+    })
+    .await
+}
+
+/// Observe the alias (and `$LATEST` when the plan has code to publish) and plan.
+async fn observe_and_plan(
+    clients: &Clients,
+    request: &DeployRequest,
+    package: &Package,
+    log: &Log,
+) -> Result<(Observed, Plan)> {
+    let lambda = &clients.lambda;
+    let wanted = plan::Request {
+        code_sha256: package.code_sha256.clone(),
+        weight: request.weight,
+    };
+    log.step(&format!("observing {}:{}", request.function, request.alias));
+    let mut observed = lambda.observe(&request.function, &request.alias).await?;
+    let mut plan = plan::deploy(&observed, &wanted);
+    if plan::needs_latest(&observed, &plan) {
+        observed.latest = Some(lambda.latest(&request.function).await?.1);
+        plan = plan::deploy(&observed, &wanted);
+    }
+    for note in &plan.notes {
+        log.warn(note);
+    }
+    Ok((observed, plan))
+}
+
+/// The routing a plan leads to, with `name` for each version.
+fn routing_text(plan: &Plan, name: impl Fn(&Version) -> String) -> String {
+    let primary = name(&plan.routing.primary);
+    let canary = plan.routing.canary.as_ref().map(|(v, w)| (name(v), *w));
+    Route {
+        primary: &primary,
+        canary: canary.as_ref().map(|(v, w)| (v.as_str(), *w)),
+    }
+    .text()
+}
+
+/// Carry out the plan. Returns the version this run published, if any.
+async fn apply(
+    clients: &Clients,
+    request: &DeployRequest,
+    package: &Package,
+    observed: &Observed,
+    plan: &Plan,
+    log: &Log,
+) -> Result<Option<String>> {
+    let (lambda, function) = (&clients.lambda, request.function.as_str());
+    let deploy = Deploy {
+        clients,
+        request,
+        package,
+        log,
+    };
+    let published = publish::publish_code(deploy, observed, plan).await?;
+    let resolve = |v: &Version| v.resolve(published.as_deref()).unwrap_or_default();
+    let primary = resolve(&plan.routing.primary);
+    let canary = plan.routing.canary.as_ref().map(|(v, w)| (resolve(v), *w));
+    let route = Route {
+        primary: &primary,
+        canary: canary.as_ref().map(|(v, w)| (v.as_str(), *w)),
+    };
+    match (&plan.alias, &observed.alias) {
+        (AliasStep::Create, _) => {
+            lambda.create_alias(function, &request.alias, &primary).await?;
+            log.step(&format!("alias {} created: {}", request.alias, route.text()));
+        }
+        (AliasStep::Update { .. }, Some(before)) => {
+            let record = plan::promotion_record(before, &primary);
+            alias::update(lambda, log, function, before, route, record.as_ref()).await?;
+        }
+        _ => log.step(&format!("alias {} unchanged: {}", request.alias, route.text())),
+    }
+    Ok(published)
+}
+
+fn narrate_plan(plan: &Plan, request: &DeployRequest, log: &Log) {
+    match plan.code {
+        CodeStep::None => log.step("would upload nothing and publish nothing"),
+        CodeStep::PublishLatest => log.step("would publish the code already in $LATEST (no upload)"),
+        CodeStep::UploadAndPublish => log.step(&format!(
+            "would upload the zip to {} and publish it",
+            request.function
+        )),
+    }
+    let target = routing_text(plan, |v| match v {
+        Version::Existing(n) => n.clone(),
+        Version::New => "new".to_string(),
+    });
+    let alias = &request.alias;
+    match plan.alias {
+        AliasStep::None => log.step(&format!("would leave alias {alias} as it is ({target})")),
+        AliasStep::Create => log.step(&format!("would create alias {alias}: {target}")),
+        AliasStep::Update { .. } => log.step(&format!("would point alias {alias} at {target}")),
+    }
+}

@@ -1,0 +1,30 @@
+//! `status`: what the alias serves now — versions, weights, code hashes,
+//! descriptions, last changes, and the recorded rollback target. Read-only.
+
+use crate::aws::{Calls, Clients};
+use crate::cli::settings::StatusSettings;
+use crate::commands::alias;
+use crate::error::Result;
+use crate::report::{self, StatusReport};
+
+pub async fn run(settings: StatusSettings) -> Result<()> {
+    let StatusSettings { run, target } = settings;
+    let (function, alias) = (target.function.as_str(), target.alias.as_str());
+    let clients = Clients::connect(run.region.as_deref(), Calls::One, run.log).await?;
+    let lambda = &clients.lambda;
+    let (observed, state) = alias::observe_existing(lambda, function, alias).await?;
+    let (primary, canary) = tokio::join!(lambda.version(function, &state.primary.version), async {
+        match &state.canary {
+            Some(canary) => Some(lambda.version(function, &canary.version.version).await),
+            None => None,
+        }
+    });
+    let report = StatusReport::new(
+        observed.function_arn,
+        &state,
+        format!("{function}:{alias}"),
+        primary?,
+        canary.transpose()?,
+    );
+    report::emit(&report, run.json)
+}

@@ -1,0 +1,547 @@
+//! The rollout controller: step through the schedule, watch the gates during
+//! each step, and put the alias back on the stable version when a gate fails
+//! or the run is cancelled. Generic over the clock, the traffic mover and the
+//! gates, so the stepping and time arithmetic are tested without sleeping.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use crate::core::gates::OnNoData;
+use crate::core::strategy::Step;
+use crate::core::values::percent;
+use crate::error::Result;
+use crate::log::Log;
+
+/// Time since the rollout started, and a way to wait.
+pub trait Clock {
+    fn now(&self) -> Duration;
+    fn sleep(&self, duration: Duration) -> impl Future<Output = ()>;
+}
+
+/// The real clock.
+pub struct SystemClock(Instant);
+
+impl SystemClock {
+    pub fn start() -> SystemClock {
+        SystemClock(Instant::now())
+    }
+}
+
+impl Clock for SystemClock {
+    fn now(&self) -> Duration {
+        self.0.elapsed()
+    }
+    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> {
+        tokio::time::sleep(duration)
+    }
+}
+
+/// Moves the alias's traffic.
+pub trait Traffic {
+    /// Give the new version `weight` of the traffic (1.0: make it the primary).
+    fn shift(&mut self, weight: f64) -> impl Future<Output = Result<()>>;
+    /// Put all traffic back on the stable version.
+    fn restore(&mut self, reason: &str) -> impl Future<Output = Result<()>>;
+}
+
+/// A gate reading during a step.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reading {
+    Pass(String),
+    Fail(String),
+    NoData(String),
+}
+
+/// Why a gate failed, in words for the report (a hook's exit, a smoke
+/// invoke's function error, an alarm's reason).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateFailed(pub String);
+
+impl std::fmt::Display for GateFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<String> for GateFailed {
+    fn from(reason: String) -> Self {
+        GateFailed(reason)
+    }
+}
+
+impl From<&str> for GateFailed {
+    fn from(reason: &str) -> Self {
+        GateFailed(reason.to_string())
+    }
+}
+
+/// A gate that passed, or why it failed.
+pub type GateResult = std::result::Result<(), GateFailed>;
+
+/// The health checks around and during the rollout.
+pub trait Gates {
+    /// Before any traffic moves (smoke invoke, pre-traffic hook).
+    fn before_traffic(&mut self) -> impl Future<Output = GateResult>;
+    /// During a step that started at clock time `since` with the new version at `weight`.
+    fn check(&mut self, weight: f64, since: Duration) -> impl Future<Output = Reading>;
+    /// After the new version has all the traffic (post-traffic hook).
+    fn after_traffic(&mut self) -> impl Future<Output = GateResult>;
+}
+
+/// How the controller watches a step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Watch {
+    /// How often the gates are read during a step.
+    pub poll: Duration,
+    pub on_no_data: OnNoData,
+    /// How long a step may be extended waiting for data (`--on-no-data extend`).
+    pub max_extension: Duration,
+}
+
+/// One step as it happened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepRecord {
+    pub weight: f64,
+    pub started: Duration,
+    pub ended: Duration,
+    /// The last gate reading of the step.
+    pub verdict: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RolloutResult {
+    pub steps: Vec<StepRecord>,
+    /// Why the alias was put back on the stable version; `None` when the rollout completed.
+    pub rollback_reason: Option<String>,
+    /// Total time.
+    pub elapsed: Duration,
+}
+
+enum StepsEnd {
+    Completed,
+    Failed(String),
+}
+
+/// Run the schedule. `cancelled` completes (with a reason) on SIGINT/SIGTERM;
+/// the rollback that follows is not itself cancellable.
+pub async fn drive(
+    steps: &[Step],
+    watch: Watch,
+    clock: &impl Clock,
+    traffic: &mut impl Traffic,
+    gates: &mut impl Gates,
+    cancelled: impl Future<Output = String>,
+    log: &Log,
+) -> Result<RolloutResult> {
+    let mut records = Vec::new();
+    let ended = {
+        let run = run_steps(steps, watch, clock, traffic, gates, &mut records, log);
+        tokio::pin!(run);
+        tokio::pin!(cancelled);
+        tokio::select! {
+            ended = &mut run => ended,
+            reason = &mut cancelled => Ok(StepsEnd::Failed(reason)),
+        }
+    };
+    let rollback_reason = match ended {
+        Ok(StepsEnd::Completed) => None,
+        Ok(StepsEnd::Failed(reason)) => Some(reason),
+        Err(err) => Some(format!("a step failed: {err}")),
+    };
+    if let Some(reason) = &rollback_reason {
+        if let Some(last) = records.last_mut() {
+            last.ended = clock.now();
+            last.verdict = reason.clone();
+        }
+        // Before the first shift the alias was never touched: nothing to restore.
+        if !records.is_empty() {
+            log.warn(&format!("rolling back: {reason}"));
+            traffic.restore(reason).await?;
+        }
+    }
+    Ok(RolloutResult {
+        steps: records,
+        rollback_reason,
+        elapsed: clock.now(),
+    })
+}
+
+async fn run_steps(
+    steps: &[Step],
+    watch: Watch,
+    clock: &impl Clock,
+    traffic: &mut impl Traffic,
+    gates: &mut impl Gates,
+    records: &mut Vec<StepRecord>,
+    log: &Log,
+) -> Result<StepsEnd> {
+    if let Err(why) = gates.before_traffic().await {
+        return Ok(StepsEnd::Failed(format!("pre-traffic check failed: {why}")));
+    }
+    let total = steps.len();
+    for (index, step) in steps.iter().enumerate() {
+        let label = format!("step {}/{total}", index + 1);
+        traffic.shift(step.weight).await?;
+        let started = clock.now();
+        records.push(StepRecord {
+            weight: step.weight,
+            started,
+            ended: started,
+            verdict: "passed".into(),
+        });
+        log.step(&format!(
+            "{label}: new version at {}, watching for {}",
+            percent(step.weight),
+            humantime::format_duration(step.wait)
+        ));
+        if let Some(failure) = watch_step(step, watch, clock, gates, &label, log).await {
+            return Ok(StepsEnd::Failed(failure));
+        }
+        if let Some(record) = records.last_mut() {
+            record.ended = clock.now();
+        }
+    }
+    if let Err(why) = gates.after_traffic().await {
+        return Ok(StepsEnd::Failed(format!("post-traffic check failed: {why}")));
+    }
+    Ok(StepsEnd::Completed)
+}
+
+/// Read the gates every `poll` until the step's time is up. Returns why the
+/// step failed, if it did.
+async fn watch_step(
+    step: &Step,
+    watch: Watch,
+    clock: &impl Clock,
+    gates: &mut impl Gates,
+    label: &str,
+    log: &Log,
+) -> Option<String> {
+    let started = clock.now();
+    let mut deadline = started + step.wait;
+    let extension_limit = deadline + watch.max_extension;
+    while clock.now() < deadline {
+        clock.sleep(watch.poll.min(deadline - clock.now())).await;
+        let now = clock.now();
+        let reading = gates.check(step.weight, started).await;
+        let left = humantime::format_duration(Duration::from_secs(
+            deadline.saturating_sub(now).as_secs_f64().round() as u64,
+        ));
+        match reading {
+            Reading::Fail(why) => return Some(format!("{label} at {}: {why}", percent(step.weight))),
+            Reading::Pass(detail) => log.step(&format!("{label}: {detail}; {left} left")),
+            Reading::NoData(detail) if now < deadline => log.step(&format!("{label}: {detail}; {left} left")),
+            Reading::NoData(detail) => match watch.on_no_data {
+                OnNoData::Pass => log.step(&format!("{label}: {detail}; passing (--on-no-data pass)")),
+                OnNoData::Fail => return Some(format!("{label}: {detail} (--on-no-data fail)")),
+                OnNoData::Extend if now < extension_limit => {
+                    deadline = (now + watch.poll).min(extension_limit);
+                    log.step(&format!(
+                        "{label}: {detail}; extending the step (--on-no-data extend)"
+                    ));
+                }
+                OnNoData::Extend => {
+                    return Some(format!(
+                        "{label}: {detail}, still after extending the step by {}",
+                        humantime::format_duration(watch.max_extension)
+                    ));
+                }
+            },
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    /// A clock that jumps forward instead of sleeping.
+    struct FakeClock(Cell<Duration>);
+
+    impl Clock for FakeClock {
+        fn now(&self) -> Duration {
+            self.0.get()
+        }
+        fn sleep(&self, duration: Duration) -> impl Future<Output = ()> {
+            self.0.set(self.0.get() + duration);
+            std::future::ready(())
+        }
+    }
+
+    #[derive(Default)]
+    struct Alias {
+        weights: Vec<f64>,
+        restored: Option<String>,
+    }
+
+    impl Traffic for Alias {
+        async fn shift(&mut self, weight: f64) -> Result<()> {
+            self.weights.push(weight);
+            Ok(())
+        }
+        async fn restore(&mut self, reason: &str) -> Result<()> {
+            self.restored = Some(reason.to_string());
+            Ok(())
+        }
+    }
+
+    /// Gates that read a script: the reading for (weight, minute into the rollout).
+    struct Scripted<'a> {
+        clock: &'a FakeClock,
+        reading: fn(f64, u64) -> Reading,
+        checks: Vec<(f64, u64)>,
+        post_hook: GateResult,
+    }
+
+    impl Gates for Scripted<'_> {
+        async fn before_traffic(&mut self) -> GateResult {
+            Ok(())
+        }
+        async fn check(&mut self, weight: f64, _since: Duration) -> Reading {
+            let minute = self.clock.now().as_secs() / 60;
+            self.checks.push((weight, minute));
+            (self.reading)(weight, minute)
+        }
+        async fn after_traffic(&mut self) -> GateResult {
+            self.post_hook.clone()
+        }
+    }
+
+    const MINUTE: Duration = Duration::from_secs(60);
+
+    fn watch(on_no_data: OnNoData) -> Watch {
+        Watch {
+            poll: MINUTE,
+            on_no_data,
+            max_extension: 3 * MINUTE,
+        }
+    }
+
+    fn steps(weights: &[f64], wait: Duration) -> Vec<Step> {
+        weights
+            .iter()
+            .map(|&weight| Step {
+                weight,
+                wait: if weight >= 1.0 { Duration::ZERO } else { wait },
+            })
+            .collect()
+    }
+
+    async fn rollout(
+        schedule: &[Step],
+        on_no_data: OnNoData,
+        reading: fn(f64, u64) -> Reading,
+        post_hook: GateResult,
+    ) -> (RolloutResult, Alias, Vec<(f64, u64)>) {
+        let clock = FakeClock(Cell::new(Duration::ZERO));
+        let mut alias = Alias::default();
+        let mut gates = Scripted {
+            clock: &clock,
+            reading,
+            checks: Vec::new(),
+            post_hook,
+        };
+        let result = drive(
+            schedule,
+            watch(on_no_data),
+            &clock,
+            &mut alias,
+            &mut gates,
+            std::future::pending(),
+            &Log::default(),
+        )
+        .await
+        .unwrap();
+        (result, alias, gates.checks)
+    }
+
+    #[tokio::test]
+    async fn a_healthy_rollout_reaches_full_weight_on_schedule() {
+        let schedule = steps(&[0.1, 0.5, 1.0], 2 * MINUTE);
+        let (result, alias, checks) = rollout(
+            &schedule,
+            OnNoData::Fail,
+            |_, _| Reading::Pass("ok".into()),
+            Ok(()),
+        )
+        .await;
+        assert_eq!(alias.weights, [0.1, 0.5, 1.0]);
+        assert_eq!(alias.restored, None);
+        assert_eq!(result.rollback_reason, None);
+        assert_eq!(result.elapsed, 4 * MINUTE);
+        assert_eq!(
+            checks,
+            [(0.1, 1), (0.1, 2), (0.5, 3), (0.5, 4)],
+            "read every minute of each step"
+        );
+        let starts: Vec<Duration> = result.steps.iter().map(|s| s.started).collect();
+        assert_eq!(starts, [Duration::ZERO, 2 * MINUTE, 4 * MINUTE]);
+    }
+
+    #[tokio::test]
+    async fn an_unhealthy_reading_rolls_back_at_that_step() {
+        let schedule = steps(&[0.1, 0.5, 1.0], 2 * MINUTE);
+        let (result, alias, _) = rollout(
+            &schedule,
+            OnNoData::Fail,
+            |weight, _| {
+                if weight > 0.4 {
+                    Reading::Fail("error rate 9%".into())
+                } else {
+                    Reading::Pass("ok".into())
+                }
+            },
+            Ok(()),
+        )
+        .await;
+        assert_eq!(alias.weights, [0.1, 0.5], "never reaches 100%");
+        assert_eq!(
+            result.rollback_reason.as_deref(),
+            Some("step 2/3 at 50%: error rate 9%")
+        );
+        assert_eq!(alias.restored, result.rollback_reason);
+        assert_eq!(result.elapsed, 3 * MINUTE, "the first reading of step 2 fails it");
+    }
+
+    #[tokio::test]
+    async fn no_data_follows_the_policy() {
+        let schedule = steps(&[0.1, 1.0], 2 * MINUTE);
+        let no_data = |_, _| Reading::NoData("no data".into());
+        let (passed, alias, _) = rollout(&schedule, OnNoData::Pass, no_data, Ok(())).await;
+        assert_eq!((passed.rollback_reason, alias.weights), (None, vec![0.1, 1.0]));
+
+        let (failed, _, _) = rollout(&schedule, OnNoData::Fail, no_data, Ok(())).await;
+        assert_eq!(
+            failed.rollback_reason.as_deref(),
+            Some("step 1/2: no data (--on-no-data fail)")
+        );
+        assert_eq!(
+            failed.elapsed,
+            2 * MINUTE,
+            "no data during the step is not yet a verdict"
+        );
+
+        let (extended, _, checks) = rollout(&schedule, OnNoData::Extend, no_data, Ok(())).await;
+        assert_eq!(extended.elapsed, 5 * MINUTE, "extended by at most 3 minutes");
+        assert_eq!(checks.len(), 5);
+        assert!(
+            extended
+                .rollback_reason
+                .unwrap()
+                .contains("still after extending the step by 3m")
+        );
+
+        // Data that arrives late during the extension passes the step.
+        let (late, alias, _) = rollout(
+            &schedule,
+            OnNoData::Extend,
+            |_, minute| {
+                if minute < 3 {
+                    Reading::NoData("no data".into())
+                } else {
+                    Reading::Pass("ok".into())
+                }
+            },
+            Ok(()),
+        )
+        .await;
+        assert_eq!((late.rollback_reason, alias.weights), (None, vec![0.1, 1.0]));
+        assert_eq!(late.elapsed, 3 * MINUTE);
+    }
+
+    #[tokio::test]
+    async fn a_failing_post_traffic_check_rolls_back_after_full_weight() {
+        let schedule = steps(&[1.0], MINUTE);
+        let (result, alias, _) = rollout(
+            &schedule,
+            OnNoData::Fail,
+            |_, _| Reading::Pass("ok".into()),
+            Err("exit 3".into()),
+        )
+        .await;
+        assert_eq!(alias.weights, [1.0]);
+        assert_eq!(
+            result.rollback_reason.as_deref(),
+            Some("post-traffic check failed: exit 3")
+        );
+        assert!(alias.restored.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_failing_pre_traffic_check_moves_no_traffic_and_restores_nothing() {
+        struct Refuse;
+        impl Gates for Refuse {
+            async fn before_traffic(&mut self) -> GateResult {
+                Err("smoke invoke failed".into())
+            }
+            async fn check(&mut self, _: f64, _: Duration) -> Reading {
+                Reading::Pass("ok".into())
+            }
+            async fn after_traffic(&mut self) -> GateResult {
+                Ok(())
+            }
+        }
+        let clock = FakeClock(Cell::new(Duration::ZERO));
+        let mut alias = Alias::default();
+        let schedule = steps(&[0.1, 1.0], MINUTE);
+        let result = drive(
+            &schedule,
+            watch(OnNoData::Fail),
+            &clock,
+            &mut alias,
+            &mut Refuse,
+            std::future::pending(),
+            &Log::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            result.rollback_reason.as_deref(),
+            Some("pre-traffic check failed: smoke invoke failed")
+        );
+        assert!(alias.weights.is_empty());
+        assert_eq!(alias.restored, None);
+    }
+
+    #[tokio::test]
+    async fn cancellation_rolls_back_with_the_signal_as_reason() {
+        // Real time here: the first step waits an hour, the cancel comes at once.
+        let clock = SystemClock::start();
+        let mut alias = Alias::default();
+        struct Quiet;
+        impl Gates for Quiet {
+            async fn before_traffic(&mut self) -> GateResult {
+                Ok(())
+            }
+            async fn check(&mut self, _: f64, _: Duration) -> Reading {
+                Reading::Pass("ok".into())
+            }
+            async fn after_traffic(&mut self) -> GateResult {
+                Ok(())
+            }
+        }
+        let schedule = steps(&[0.1, 1.0], 3600 * Duration::from_secs(1));
+        let cancel = async {
+            tokio::task::yield_now().await;
+            "cancelled by SIGTERM".to_string()
+        };
+        let result = drive(
+            &schedule,
+            watch(OnNoData::Fail),
+            &clock,
+            &mut alias,
+            &mut Quiet,
+            cancel,
+            &Log::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(result.rollback_reason.as_deref(), Some("cancelled by SIGTERM"));
+        assert_eq!(alias.weights, [0.1]);
+        assert_eq!(alias.restored.as_deref(), Some("cancelled by SIGTERM"));
+        assert!(result.elapsed < Duration::from_secs(5));
+    }
+}

@@ -1,0 +1,21 @@
+//! The pure core: every rule of the product as plain functions over plain
+//! data. Nothing here performs I/O or knows of clap or the AWS SDK, so each
+//! rule is a unit test (ARCHITECTURE.md explains the layers).
+//!
+//! - [`observed`]: what a run saw in AWS before deciding.
+//! - [`plan`]: the deploy decision table, promote and rollback decisions.
+//! - [`strategy`]: rollout schedules (`canary:10%:5m`, CodeDeploy names, steps).
+//! - [`gates`]: the health verdict of a metric comparison, and the gate settings.
+//! - [`controller`]: the staged rollout, generic over clock, traffic and gates.
+//! - [`record`]: the rollback record kept in an alias's description.
+//! - [`appspec`]: the CodeDeploy hand-off's settings and its Lambda AppSpec.
+//! - [`values`]: parsing and checking what users type.
+
+pub mod appspec;
+pub mod controller;
+pub mod gates;
+pub mod observed;
+pub mod plan;
+pub mod record;
+pub mod strategy;
+pub mod values;

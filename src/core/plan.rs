@@ -1,0 +1,897 @@
+//! The deploy decision: observed alias state + request → what to do.
+//! Pure functions only, so every row of the decision table is a unit test
+//! (see ARCHITECTURE.md for why the core stays pure).
+
+use serde::Serialize;
+
+use crate::core::observed::{AliasState, Observed};
+use crate::core::record::Record;
+use crate::core::values::{Weight, percent};
+
+/// The weight a new canary gets when none was asked for.
+pub const DEFAULT_CANARY_WEIGHT: f64 = 0.1;
+
+/// What the user asked `deploy` for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub code_sha256: String,
+    /// `None`: keep an existing canary's weight, or use the default for a new one.
+    pub weight: Option<Weight>,
+}
+
+/// How the new code becomes a published version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeStep {
+    /// The code is already published where the alias points: nothing to do.
+    None,
+    /// `$LATEST` already holds the code (an earlier run stopped half-way): publish it.
+    PublishLatest,
+    /// Upload the zip to `$LATEST`, wait for the update, publish.
+    UploadAndPublish,
+}
+
+/// A version as the plan knows it: an existing number, or the one this run publishes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Version {
+    Existing(String),
+    New,
+}
+
+impl Version {
+    /// The number, once the new version (if any) is known.
+    pub fn resolve(&self, published: Option<&str>) -> Option<String> {
+        match self {
+            Version::Existing(v) => Some(v.clone()),
+            Version::New => published.map(str::to_string),
+        }
+    }
+}
+
+/// Where the alias sends traffic after the run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Routing {
+    pub primary: Version,
+    pub canary: Option<(Version, f64)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AliasStep {
+    None,
+    Create,
+    /// Update, guarded by the `RevisionId` the plan was made from.
+    Update {
+        revision_id: Option<String>,
+    },
+}
+
+/// The one-word result reported as the `result` output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Nothing changed: the code is already live as asked.
+    Skipped,
+    /// New code was uploaded and published.
+    Published,
+    /// Code already in `$LATEST` was published without a new upload.
+    Reused,
+    /// The existing canary's weight was changed.
+    Reweighted,
+    /// The stable code is live again: the canary was removed.
+    CanaryDropped,
+    /// The canary (or a chosen version) became the primary version at 100 %.
+    Promoted,
+    /// Traffic went back to the stable or an earlier version.
+    RolledBack,
+    /// Published; AWS CodeDeploy shifts the traffic (`--engine codedeploy`).
+    HandedOff,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Skipped => "skipped",
+            Outcome::Published => "published",
+            Outcome::Reused => "reused",
+            Outcome::Reweighted => "reweighted",
+            Outcome::CanaryDropped => "canary-dropped",
+            Outcome::Promoted => "promoted",
+            Outcome::RolledBack => "rolled-back",
+            Outcome::HandedOff => "handed-off",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// Wait for an update already in progress on `$LATEST` before touching code.
+    pub wait_for_update: bool,
+    pub code: CodeStep,
+    pub alias: AliasStep,
+    /// The alias's routing after the run (equal to today's when nothing changes).
+    pub routing: Routing,
+    /// The version that was the alias's primary before the run, if any.
+    pub previous_primary: Option<String>,
+    pub outcome: Outcome,
+    /// Things the user should know about the decision (printed as warnings).
+    pub notes: Vec<String>,
+}
+
+impl Plan {
+    pub fn changes_anything(&self) -> bool {
+        self.code != CodeStep::None || self.alias != AliasStep::None
+    }
+}
+
+/// The deploy decision table (README, "deploy"): one unit test per row.
+pub fn deploy(observed: &Observed, request: &Request) -> Plan {
+    let code = &request.code_sha256;
+    let Some(alias) = observed.alias.as_ref().filter(|a| a.primary.version != "$LATEST") else {
+        return first_deploy(observed, request);
+    };
+    let keep = Routing {
+        primary: Version::Existing(alias.primary.version.clone()),
+        canary: alias
+            .canary
+            .as_ref()
+            .map(|c| (Version::Existing(c.version.version.clone()), c.weight)),
+    };
+    let previous_primary = Some(alias.primary.version.clone());
+    let update = AliasStep::Update {
+        revision_id: alias.revision_id.clone(),
+    };
+    let unchanged = |routing: Routing, outcome| Plan {
+        wait_for_update: false,
+        code: CodeStep::None,
+        alias: if routing == keep {
+            AliasStep::None
+        } else {
+            update.clone()
+        },
+        routing,
+        previous_primary: previous_primary.clone(),
+        outcome,
+        notes: Vec::new(),
+    };
+
+    if let Some(canary) = alias.canary.as_ref().filter(|c| &c.version.code_sha256 == code) {
+        let canary_version = Version::Existing(canary.version.version.clone());
+        return match request.weight {
+            Some(w) if w.is_full() => unchanged(
+                Routing {
+                    primary: canary_version,
+                    canary: None,
+                },
+                Outcome::Promoted,
+            ),
+            Some(w) if !w.same_as(canary.weight) => unchanged(
+                Routing {
+                    primary: keep.primary.clone(),
+                    canary: Some((canary_version, w.fraction())),
+                },
+                Outcome::Reweighted,
+            ),
+            _ => unchanged(keep.clone(), Outcome::Skipped),
+        };
+    }
+    if &alias.primary.code_sha256 == code {
+        let primary_only = Routing {
+            primary: keep.primary.clone(),
+            canary: None,
+        };
+        return match alias.canary {
+            None => unchanged(primary_only, Outcome::Skipped),
+            Some(_) => unchanged(primary_only, Outcome::CanaryDropped),
+        };
+    }
+
+    let weight = request.weight.map_or(DEFAULT_CANARY_WEIGHT, Weight::fraction);
+    let routing = if request.weight.is_some_and(Weight::is_full) {
+        Routing {
+            primary: Version::New,
+            canary: None,
+        }
+    } else {
+        Routing {
+            primary: keep.primary.clone(),
+            canary: Some((Version::New, weight)),
+        }
+    };
+    let mut notes = Vec::new();
+    if let Some(old) = &alias.canary {
+        notes.push(format!(
+            "replacing the older canary version {} ({}) with the new code",
+            old.version.version,
+            percent(old.weight)
+        ));
+    }
+    let (code_step, outcome) = publish_step(observed, request);
+    Plan {
+        wait_for_update: update_in_progress(observed) && code_step != CodeStep::None,
+        code: code_step,
+        alias: update,
+        routing,
+        previous_primary,
+        outcome,
+        notes,
+    }
+}
+
+/// Alias missing (or pointing at `$LATEST`): there is no stable version to
+/// canary against, so the new version takes all the traffic.
+fn first_deploy(observed: &Observed, request: &Request) -> Plan {
+    let mut notes = Vec::new();
+    if request.weight.is_some_and(|w| !w.is_full()) {
+        notes.push(
+            "the alias has no published stable version to canary against: the new version gets 100% of its traffic"
+                .to_string(),
+        );
+    }
+    let (code, outcome) = publish_step(observed, request);
+    let (alias, previous_primary) = match &observed.alias {
+        None => (AliasStep::Create, None),
+        Some(existing) => (
+            AliasStep::Update {
+                revision_id: existing.revision_id.clone(),
+            },
+            Some(existing.primary.version.clone()),
+        ),
+    };
+    Plan {
+        wait_for_update: update_in_progress(observed) && code != CodeStep::None,
+        code,
+        alias,
+        routing: Routing {
+            primary: Version::New,
+            canary: None,
+        },
+        previous_primary,
+        outcome,
+        notes,
+    }
+}
+
+fn update_in_progress(observed: &Observed) -> bool {
+    observed
+        .latest
+        .as_ref()
+        .is_some_and(|latest| latest.update_in_progress)
+}
+
+/// Whether the plan publishes code but was made without reading `$LATEST`:
+/// read it and plan again (it may already hold the code).
+pub fn needs_latest(observed: &Observed, plan: &Plan) -> bool {
+    observed.latest.is_none() && plan.code != CodeStep::None
+}
+
+/// Publish what `$LATEST` holds when it is already the new code; else upload.
+fn publish_step(observed: &Observed, request: &Request) -> (CodeStep, Outcome) {
+    if observed
+        .latest
+        .as_ref()
+        .is_some_and(|latest| latest.code_sha256 == request.code_sha256)
+    {
+        (CodeStep::PublishLatest, Outcome::Reused)
+    } else {
+        (CodeStep::UploadAndPublish, Outcome::Published)
+    }
+}
+
+/// Which version a staged rollout or a CodeDeploy hand-off moves traffic to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RolloutTarget {
+    /// The version this run publishes.
+    New,
+    /// An existing canary with this code, resumed above its current weight.
+    Resume { version: String, weight: f64 },
+}
+
+/// Whether the plan calls for a staged rollout: new code (published or
+/// reused) against a published stable version, or a canary of this code.
+pub fn rollout_target(observed: &Observed, plan: &Plan) -> Option<RolloutTarget> {
+    let alias = observed
+        .alias
+        .as_ref()
+        .filter(|a| a.primary.version != "$LATEST")?;
+    match (plan.outcome, &plan.routing.canary) {
+        (Outcome::Published | Outcome::Reused, _) => Some(RolloutTarget::New),
+        (Outcome::Skipped, Some((Version::Existing(version), weight))) if alias.canary.is_some() => {
+            Some(RolloutTarget::Resume {
+                version: version.clone(),
+                weight: *weight,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The record to write when `before`'s primary is replaced by `primary`:
+/// remember the old primary so `rollback` can return to it.
+pub fn promotion_record(before: &AliasState, primary: &str) -> Option<Record> {
+    let old = before.primary.version.as_str();
+    (old != primary && old != "$LATEST").then(|| Record::promotion(old, primary))
+}
+
+/// A change to an existing alias alone (promote, rollback): no code step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AliasChange {
+    /// Routing after the change; only existing versions.
+    pub primary: String,
+    pub canary: Option<(String, f64)>,
+    /// The rollback record to write into the description; `None` leaves it.
+    pub record: Option<Record>,
+    pub outcome: Outcome,
+    /// The primary before the change.
+    pub previous_primary: String,
+    /// Why nothing changes, or what the user should know.
+    pub note: Option<String>,
+}
+
+impl AliasChange {
+    /// Nothing to do: the alias stays as it is.
+    fn unchanged(alias: &AliasState, note: String) -> AliasChange {
+        AliasChange {
+            primary: alias.primary.version.clone(),
+            canary: alias
+                .canary
+                .as_ref()
+                .map(|c| (c.version.version.clone(), c.weight)),
+            record: None,
+            outcome: Outcome::Skipped,
+            previous_primary: alias.primary.version.clone(),
+            note: Some(note),
+        }
+    }
+
+    fn to(alias: &AliasState, primary: &str, canary: Option<(String, f64)>, outcome: Outcome) -> AliasChange {
+        AliasChange {
+            primary: primary.to_string(),
+            canary,
+            record: None,
+            outcome,
+            previous_primary: alias.primary.version.clone(),
+            note: None,
+        }
+    }
+
+    pub fn changes_anything(&self) -> bool {
+        self.outcome != Outcome::Skipped
+    }
+}
+
+/// What `promote` was asked to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Promotion {
+    /// The canary becomes the primary at 100 %.
+    Canary,
+    /// The canary gets this share (100 % is the same as [`Promotion::Canary`]).
+    Weight(Weight),
+    /// This published version becomes the primary at 100 % (from `--version` or `--from-alias`).
+    Version(String),
+}
+
+/// The promote decision. `Err` is a request that does not fit the alias.
+pub fn promote(alias: &AliasState, promotion: &Promotion) -> Result<AliasChange, String> {
+    let primary = &alias.primary.version;
+    let canary = alias.canary.as_ref();
+    match promotion {
+        Promotion::Weight(weight) if !weight.is_full() => {
+            let Some(canary) = canary else {
+                return Err(format!(
+                    "--weight needs a canary, but the alias serves version {primary} alone: deploy a canary first, or use --version"
+                ));
+            };
+            if weight.same_as(canary.weight) {
+                return Ok(AliasChange::unchanged(
+                    alias,
+                    format!("canary version {} already has {weight}", canary.version.version),
+                ));
+            }
+            let routing = Some((canary.version.version.clone(), weight.fraction()));
+            Ok(AliasChange::to(alias, primary, routing, Outcome::Reweighted))
+        }
+        Promotion::Canary | Promotion::Weight(_) => match canary {
+            None => Ok(AliasChange::unchanged(
+                alias,
+                format!("nothing to promote: the alias has no canary and serves version {primary} alone"),
+            )),
+            Some(canary) => Ok(make_primary(alias, &canary.version.version)),
+        },
+        Promotion::Version(version) if version == primary => match canary {
+            None => Ok(AliasChange::unchanged(
+                alias,
+                format!("the alias already serves version {version} alone"),
+            )),
+            Some(_) => Ok(AliasChange::to(alias, primary, None, Outcome::CanaryDropped)),
+        },
+        Promotion::Version(version) => Ok(make_primary(alias, version)),
+    }
+}
+
+fn make_primary(alias: &AliasState, version: &str) -> AliasChange {
+    AliasChange {
+        record: Some(Record::promotion(&alias.primary.version, version)),
+        ..AliasChange::to(alias, version, None, Outcome::Promoted)
+    }
+}
+
+/// The rollback decision. `to_version` is an explicit target; without one, a
+/// canary is dropped, or else the last promotion is undone. A re-run finds
+/// nothing left to do. `Err` is a request that does not fit the alias.
+pub fn rollback(alias: &AliasState, to_version: Option<&str>) -> Result<AliasChange, String> {
+    let primary = &alias.primary.version;
+    let record = Record::parse(&alias.description);
+    if let Some(target) = to_version {
+        if target == primary && alias.canary.is_none() {
+            return Ok(AliasChange::unchanged(
+                alias,
+                format!("the alias already serves version {target} alone"),
+            ));
+        }
+        return Ok(AliasChange {
+            record: Some(Record::default()),
+            ..AliasChange::to(alias, target, None, Outcome::RolledBack)
+        });
+    }
+    if let Some(canary) = &alias.canary {
+        let removed = Record {
+            canary_removed: Some(canary.version.version.clone()),
+            ..record
+        };
+        return Ok(AliasChange {
+            record: Some(removed),
+            ..AliasChange::to(alias, primary, None, Outcome::RolledBack)
+        });
+    }
+    let hint = |target: &str| {
+        format!("to return to version {target}, live before the last promotion, use --to-version {target}")
+    };
+    match (&record.rollback_to, &record.promoted, &record.canary_removed) {
+        (target, _, Some(removed)) => Ok(AliasChange::unchanged(
+            alias,
+            format!(
+                "nothing to roll back: a rollback already removed canary version {removed} and version {primary} serves alone{}",
+                target
+                    .as_deref()
+                    .map(|t| format!("; {}", hint(t)))
+                    .unwrap_or_default()
+            ),
+        )),
+        (Some(target), Some(promoted), None) if promoted == primary => Ok(AliasChange {
+            record: Some(Record::default()),
+            ..AliasChange::to(alias, target, None, Outcome::RolledBack)
+        }),
+        (Some(_), Some(promoted), None) => Err(format!(
+            "the alias was moved outside lambda-rollout since the last promotion (that promotion made version {promoted} primary; it now serves {primary}): pass --to-version to choose the version"
+        )),
+        _ => Ok(AliasChange::unchanged(
+            alias,
+            format!(
+                "nothing to roll back: no canary and no recorded previous version (version {primary} serves alone); use --to-version to choose one"
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::observed::{Canary, Latest, VersionState};
+
+    const OLD: &str = "old-hash";
+    const CANARY: &str = "canary-hash";
+    const NEW: &str = "new-hash";
+
+    fn version(number: &str, hash: &str) -> VersionState {
+        VersionState {
+            version: number.into(),
+            code_sha256: hash.into(),
+        }
+    }
+
+    fn observed(latest: &str, alias: Option<AliasState>) -> Observed {
+        Observed {
+            function_arn: "arn:aws:lambda:us-east-1:123456789012:function:f".into(),
+            latest: Some(Latest {
+                code_sha256: latest.into(),
+                revision_id: Some("rev-latest".into()),
+                update_in_progress: false,
+            }),
+            alias,
+        }
+    }
+
+    fn alias(primary: VersionState, canary: Option<(VersionState, f64)>) -> Option<AliasState> {
+        Some(AliasState {
+            arn: "arn:aws:lambda:us-east-1:123456789012:function:f:live".into(),
+            revision_id: Some("rev-alias".into()),
+            description: String::new(),
+            primary,
+            canary: canary.map(|(version, weight)| Canary { version, weight }),
+        })
+    }
+
+    fn request(hash: &str, weight: Option<f64>) -> Request {
+        Request {
+            code_sha256: hash.into(),
+            weight: weight.map(|w| Weight::new(w).unwrap()),
+        }
+    }
+
+    fn existing(v: &str) -> Version {
+        Version::Existing(v.into())
+    }
+
+    fn update() -> AliasStep {
+        AliasStep::Update {
+            revision_id: Some("rev-alias".into()),
+        }
+    }
+
+    #[test]
+    fn alias_missing_uploads_publishes_and_creates_the_alias_at_full_weight() {
+        let plan = deploy(&observed(OLD, None), &request(NEW, Some(0.1)));
+        assert_eq!(plan.code, CodeStep::UploadAndPublish);
+        assert_eq!(plan.alias, AliasStep::Create);
+        assert_eq!(
+            plan.routing,
+            Routing {
+                primary: Version::New,
+                canary: None
+            }
+        );
+        assert_eq!(plan.outcome, Outcome::Published);
+        assert_eq!(plan.previous_primary, None);
+        assert!(
+            plan.notes[0].contains("no published stable version"),
+            "{:?}",
+            plan.notes
+        );
+    }
+
+    #[test]
+    fn alias_missing_with_code_already_in_latest_publishes_without_upload() {
+        let plan = deploy(&observed(NEW, None), &request(NEW, None));
+        assert_eq!(plan.code, CodeStep::PublishLatest);
+        assert_eq!(plan.alias, AliasStep::Create);
+        assert_eq!(plan.outcome, Outcome::Reused);
+        assert!(plan.notes.is_empty());
+    }
+
+    #[test]
+    fn same_code_as_primary_without_canary_is_skipped_with_no_change() {
+        let plan = deploy(
+            &observed(OLD, alias(version("3", OLD), None)),
+            &request(OLD, Some(0.2)),
+        );
+        assert_eq!(plan.outcome, Outcome::Skipped);
+        assert_eq!(plan.code, CodeStep::None);
+        assert_eq!(plan.alias, AliasStep::None);
+        assert!(!plan.changes_anything());
+        assert_eq!(
+            plan.routing,
+            Routing {
+                primary: existing("3"),
+                canary: None
+            }
+        );
+    }
+
+    #[test]
+    fn same_code_as_canary_without_weight_changes_nothing() {
+        let state = observed(
+            CANARY,
+            alias(version("3", OLD), Some((version("4", CANARY), 0.1))),
+        );
+        let plan = deploy(&state, &request(CANARY, None));
+        assert_eq!(plan.outcome, Outcome::Skipped);
+        assert!(!plan.changes_anything());
+        assert_eq!(plan.routing.canary, Some((existing("4"), 0.1)));
+    }
+
+    #[test]
+    fn same_code_as_canary_with_same_weight_changes_nothing() {
+        let state = observed(
+            CANARY,
+            alias(version("3", OLD), Some((version("4", CANARY), 0.1))),
+        );
+        let plan = deploy(&state, &request(CANARY, Some(0.1)));
+        assert_eq!(plan.outcome, Outcome::Skipped);
+        assert!(!plan.changes_anything());
+    }
+
+    #[test]
+    fn same_code_as_canary_with_another_weight_only_reweights() {
+        let state = observed(
+            CANARY,
+            alias(version("3", OLD), Some((version("4", CANARY), 0.1))),
+        );
+        let plan = deploy(&state, &request(CANARY, Some(0.5)));
+        assert_eq!(plan.outcome, Outcome::Reweighted);
+        assert_eq!(plan.code, CodeStep::None);
+        assert_eq!(plan.alias, update());
+        assert_eq!(
+            plan.routing,
+            Routing {
+                primary: existing("3"),
+                canary: Some((existing("4"), 0.5))
+            }
+        );
+    }
+
+    #[test]
+    fn same_code_as_canary_at_full_weight_promotes_it() {
+        let state = observed(
+            CANARY,
+            alias(version("3", OLD), Some((version("4", CANARY), 0.1))),
+        );
+        let plan = deploy(&state, &request(CANARY, Some(1.0)));
+        assert_eq!(plan.outcome, Outcome::Promoted);
+        assert_eq!(plan.code, CodeStep::None);
+        assert_eq!(
+            plan.routing,
+            Routing {
+                primary: existing("4"),
+                canary: None
+            }
+        );
+        assert_eq!(plan.previous_primary.as_deref(), Some("3"));
+    }
+
+    #[test]
+    fn same_code_as_primary_with_canary_drops_the_canary() {
+        let state = observed(
+            CANARY,
+            alias(version("3", OLD), Some((version("4", CANARY), 0.1))),
+        );
+        let plan = deploy(&state, &request(OLD, None));
+        assert_eq!(plan.outcome, Outcome::CanaryDropped);
+        assert_eq!(plan.code, CodeStep::None);
+        assert_eq!(plan.alias, update());
+        assert_eq!(
+            plan.routing,
+            Routing {
+                primary: existing("3"),
+                canary: None
+            }
+        );
+    }
+
+    #[test]
+    fn code_in_latest_but_unpublished_is_published_without_upload_then_routed() {
+        let plan = deploy(
+            &observed(NEW, alias(version("3", OLD), None)),
+            &request(NEW, Some(0.25)),
+        );
+        assert_eq!(plan.code, CodeStep::PublishLatest);
+        assert_eq!(plan.outcome, Outcome::Reused);
+        assert_eq!(plan.alias, update());
+        assert_eq!(
+            plan.routing,
+            Routing {
+                primary: existing("3"),
+                canary: Some((Version::New, 0.25))
+            }
+        );
+    }
+
+    #[test]
+    fn new_code_is_uploaded_and_gets_the_default_canary_weight() {
+        let plan = deploy(
+            &observed(OLD, alias(version("3", OLD), None)),
+            &request(NEW, None),
+        );
+        assert_eq!(plan.code, CodeStep::UploadAndPublish);
+        assert_eq!(plan.outcome, Outcome::Published);
+        assert_eq!(plan.alias, update());
+        assert_eq!(
+            plan.routing,
+            Routing {
+                primary: existing("3"),
+                canary: Some((Version::New, DEFAULT_CANARY_WEIGHT))
+            }
+        );
+        assert_eq!(plan.previous_primary.as_deref(), Some("3"));
+    }
+
+    #[test]
+    fn new_code_replaces_an_older_canary() {
+        let state = observed(
+            CANARY,
+            alias(version("3", OLD), Some((version("4", CANARY), 0.3))),
+        );
+        let plan = deploy(&state, &request(NEW, Some(0.05)));
+        assert_eq!(plan.code, CodeStep::UploadAndPublish);
+        assert_eq!(
+            plan.routing,
+            Routing {
+                primary: existing("3"),
+                canary: Some((Version::New, 0.05))
+            }
+        );
+        assert!(
+            plan.notes[0].contains("older canary version 4 (30%)"),
+            "{:?}",
+            plan.notes
+        );
+    }
+
+    #[test]
+    fn new_code_at_full_weight_switches_at_once() {
+        let plan = deploy(
+            &observed(OLD, alias(version("3", OLD), None)),
+            &request(NEW, Some(1.0)),
+        );
+        assert_eq!(
+            plan.routing,
+            Routing {
+                primary: Version::New,
+                canary: None
+            }
+        );
+        assert_eq!(plan.previous_primary.as_deref(), Some("3"));
+        assert_eq!(plan.outcome, Outcome::Published);
+    }
+
+    #[test]
+    fn zero_weight_is_a_dark_canary() {
+        let plan = deploy(
+            &observed(OLD, alias(version("3", OLD), None)),
+            &request(NEW, Some(0.0)),
+        );
+        assert_eq!(
+            plan.routing,
+            Routing {
+                primary: existing("3"),
+                canary: Some((Version::New, 0.0))
+            }
+        );
+    }
+
+    #[test]
+    fn an_update_in_progress_is_waited_for_before_new_code() {
+        let mut state = observed(OLD, alias(version("3", OLD), None));
+        state.latest.as_mut().unwrap().update_in_progress = true;
+        assert!(deploy(&state, &request(NEW, None)).wait_for_update);
+        assert!(
+            !deploy(&state, &request(OLD, None)).wait_for_update,
+            "a skip waits for nothing"
+        );
+    }
+
+    #[test]
+    fn alias_on_latest_is_pinned_to_a_published_version() {
+        let state = observed(OLD, alias(version("$LATEST", OLD), None));
+        let plan = deploy(&state, &request(OLD, None));
+        assert_eq!(plan.code, CodeStep::PublishLatest);
+        assert_eq!(
+            plan.routing,
+            Routing {
+                primary: Version::New,
+                canary: None
+            }
+        );
+        assert_eq!(plan.alias, update());
+    }
+
+    fn live(primary: &str, canary: Option<(&str, f64)>, description: &str) -> AliasState {
+        let mut state = alias(
+            version(primary, OLD),
+            canary.map(|(v, w)| (version(v, CANARY), w)),
+        )
+        .unwrap();
+        state.description = description.to_string();
+        state
+    }
+
+    #[test]
+    fn promote_makes_the_canary_primary_and_records_the_previous_version() {
+        let change = promote(&live("3", Some(("4", 0.1)), "team-a"), &Promotion::Canary).unwrap();
+        assert_eq!((change.primary.as_str(), change.canary.clone()), ("4", None));
+        assert_eq!(change.outcome, Outcome::Promoted);
+        assert_eq!(change.record, Some(Record::promotion("3", "4")));
+        assert_eq!(change.previous_primary, "3");
+    }
+
+    #[test]
+    fn promote_without_a_canary_changes_nothing_and_says_so() {
+        let change = promote(&live("3", None, ""), &Promotion::Canary).unwrap();
+        assert!(!change.changes_anything());
+        assert!(change.note.unwrap().contains("nothing to promote"));
+    }
+
+    #[test]
+    fn promote_weight_steps_the_canary_and_needs_one() {
+        let change = promote(
+            &live("3", Some(("4", 0.1)), ""),
+            &Promotion::Weight(Weight::new(0.5).unwrap()),
+        )
+        .unwrap();
+        assert_eq!(change.canary, Some(("4".to_string(), 0.5)));
+        assert_eq!(change.outcome, Outcome::Reweighted);
+        assert_eq!(change.record, None);
+        let same = promote(
+            &live("3", Some(("4", 0.5)), ""),
+            &Promotion::Weight(Weight::new(0.5).unwrap()),
+        )
+        .unwrap();
+        assert!(!same.changes_anything());
+        let full = promote(&live("3", Some(("4", 0.5)), ""), &Promotion::Weight(Weight::FULL)).unwrap();
+        assert_eq!(full.primary, "4");
+        let err = promote(
+            &live("3", None, ""),
+            &Promotion::Weight(Weight::new(0.5).unwrap()),
+        )
+        .unwrap_err();
+        assert!(err.contains("--weight needs a canary"), "{err}");
+    }
+
+    #[test]
+    fn promote_a_version_points_the_alias_at_it() {
+        let change = promote(&live("3", Some(("4", 0.1)), ""), &Promotion::Version("2".into())).unwrap();
+        assert_eq!((change.primary.as_str(), change.canary.clone()), ("2", None));
+        assert_eq!(change.record, Some(Record::promotion("3", "2")));
+        assert!(
+            !promote(&live("3", None, ""), &Promotion::Version("3".into()))
+                .unwrap()
+                .changes_anything()
+        );
+        let drop = promote(&live("3", Some(("4", 0.1)), ""), &Promotion::Version("3".into())).unwrap();
+        assert_eq!((drop.outcome, drop.canary), (Outcome::CanaryDropped, None));
+    }
+
+    #[test]
+    fn rollback_drops_the_canary_first_and_a_rerun_does_nothing() {
+        let promoted = Record::promotion("2", "3").apply_to("");
+        let change = rollback(&live("3", Some(("4", 0.1)), &promoted), None).unwrap();
+        assert_eq!((change.primary.as_str(), change.canary.clone()), ("3", None));
+        assert_eq!(change.outcome, Outcome::RolledBack);
+        let record = change.record.clone().unwrap();
+        assert_eq!(record.canary_removed.as_deref(), Some("4"));
+
+        let rerun = rollback(&live("3", None, &record.apply_to(&promoted)), None).unwrap();
+        assert!(!rerun.changes_anything());
+        assert!(rerun.note.unwrap().contains("use --to-version 2"));
+    }
+
+    #[test]
+    fn rollback_without_canary_returns_to_the_version_before_the_last_promotion() {
+        let description = Record::promotion("5", "9").apply_to("orders");
+        let change = rollback(&live("9", None, &description), None).unwrap();
+        assert_eq!((change.primary.as_str(), change.canary.clone()), ("5", None));
+        assert_eq!(change.record, Some(Record::default()));
+        // The record is cleared: the re-run finds nothing to do.
+        let after = Record::default().apply_to(&description);
+        assert!(
+            !rollback(&live("5", None, &after), None)
+                .unwrap()
+                .changes_anything()
+        );
+    }
+
+    #[test]
+    fn rollback_refuses_when_the_alias_moved_outside_the_tool() {
+        let description = Record::promotion("5", "9").apply_to("");
+        let err = rollback(&live("10", None, &description), None).unwrap_err();
+        assert!(err.contains("moved outside lambda-rollout"), "{err}");
+        assert!(err.contains("--to-version"), "{err}");
+    }
+
+    #[test]
+    fn rollback_with_nothing_recorded_changes_nothing() {
+        let change = rollback(&live("3", None, "plain text"), None).unwrap();
+        assert!(!change.changes_anything());
+        assert!(change.note.unwrap().contains("no recorded previous version"));
+    }
+
+    #[test]
+    fn rollback_to_an_explicit_version() {
+        let change = rollback(&live("9", Some(("10", 0.2)), ""), Some("4")).unwrap();
+        assert_eq!((change.primary.as_str(), change.canary.clone()), ("4", None));
+        assert_eq!(change.outcome, Outcome::RolledBack);
+        assert!(
+            !rollback(&live("4", None, ""), Some("4"))
+                .unwrap()
+                .changes_anything()
+        );
+    }
+}

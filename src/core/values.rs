@@ -1,0 +1,273 @@
+//! Parsing and validation of the values users type: weights, booleans, alias and
+//! function names. Each parser's error names the accepted form, because clap puts
+//! it next to the flag that was given.
+
+use std::fmt;
+
+/// Share of an alias's traffic, from 0.0 to 1.0 inclusive.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Weight(f64);
+
+const WEIGHT_FORM: &str =
+    "expected a weight from 0 to 1 (such as 0.1) or a percentage from 0% to 100% (such as 10%)";
+
+impl Weight {
+    pub const FULL: Weight = Weight(1.0);
+
+    pub fn new(fraction: f64) -> Option<Weight> {
+        (fraction.is_finite() && (0.0..=1.0).contains(&fraction)).then_some(Weight(fraction))
+    }
+
+    pub fn fraction(self) -> f64 {
+        self.0
+    }
+
+    pub fn is_full(self) -> bool {
+        self.same_as(1.0)
+    }
+
+    /// Weights read back from AWS are doubles; compare them with a tolerance far
+    /// below anything a user can type.
+    pub fn same_as(self, other: f64) -> bool {
+        (self.0 - other).abs() < 1e-9
+    }
+}
+
+impl fmt::Display for Weight {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", percent(self.0))
+    }
+}
+
+/// `0.125` → `12.5%`: at most two decimals, no trailing zeros.
+pub fn percent(fraction: f64) -> String {
+    let text = format!("{:.2}", fraction * 100.0);
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text}%")
+}
+
+pub fn parse_weight(input: &str) -> Result<Weight, String> {
+    let text = input.trim();
+    let fraction = match text.strip_suffix('%') {
+        Some(number) => number.trim().parse::<f64>().map(|p| p / 100.0),
+        None => text.parse::<f64>(),
+    };
+    fraction
+        .ok()
+        .and_then(Weight::new)
+        .ok_or_else(|| format!("'{input}' is not a weight: {WEIGHT_FORM}"))
+}
+
+/// Booleans in the YAML 1.2 core schema forms, which is what GitHub passes for
+/// action inputs.
+pub fn parse_bool(input: &str) -> Result<bool, String> {
+    match input {
+        "true" | "True" | "TRUE" => Ok(true),
+        "false" | "False" | "FALSE" => Ok(false),
+        _ => Err(format!(
+            "'{input}' is not a boolean: expected true/True/TRUE or false/False/FALSE"
+        )),
+    }
+}
+
+/// Alias names: 1–128 of `A-Z a-z 0-9 - _`, and not all digits (that would read
+/// as a version number).
+pub fn parse_alias(input: &str) -> Result<String, String> {
+    const FORM: &str =
+        "expected 1 to 128 letters, digits, '-' or '_', not only digits (such as live or prod)";
+    if input.is_empty() || input.len() > 128 {
+        return Err(format!("'{input}' is not an alias name: {FORM}"));
+    }
+    if input.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "'{input}' looks like a version number, not an alias name: {FORM}"
+        ));
+    }
+    if !input
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(format!("'{input}' is not an alias name: {FORM}"));
+    }
+    Ok(input.to_string())
+}
+
+/// A function name, partial ARN or full ARN, without a qualifier: the tool
+/// chooses which version or alias each request addresses.
+pub fn parse_function_name(input: &str) -> Result<String, String> {
+    const FORM: &str = "expected a function name (such as my-function) or its ARN (arn:aws:lambda:REGION:ACCOUNT:function:my-function), without a version or alias suffix";
+    if input.trim().is_empty() {
+        return Err(format!("the function name is empty: {FORM}"));
+    }
+    let name = match input.rsplit_once("function:") {
+        Some((_, name)) => name,
+        None => input,
+    };
+    let valid_chars = input
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-_:".contains(&b));
+    if name.is_empty() || name.len() > 64 || name.contains(':') || !valid_chars || input.len() > 170 {
+        return Err(format!("'{input}' is not a function name: {FORM}"));
+    }
+    Ok(input.to_string())
+}
+
+/// The function's name from a name or an ARN: metric dimensions, S3 keys and
+/// AppSpecs never use the ARN.
+pub fn function_name_of(function: &str) -> &str {
+    function
+        .rsplit_once("function:")
+        .map_or(function, |(_, name)| name)
+}
+
+/// `--s3-bucket` and `--s3-key-prefix`: where packages are stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct S3Target {
+    pub bucket: String,
+    pub prefix: String,
+}
+
+impl S3Target {
+    /// `PREFIX/FUNCTION/SHA256-HEX.zip` (the function's name, also when given as an ARN).
+    pub fn key(&self, function: &str, sha256_hex: &str) -> String {
+        let name = function_name_of(function);
+        if self.prefix.is_empty() {
+            format!("{name}/{sha256_hex}.zip")
+        } else {
+            format!("{}/{name}/{sha256_hex}.zip", self.prefix)
+        }
+    }
+}
+
+/// An S3 bucket name, by S3's naming rules (3–63 characters; lowercase
+/// letters, digits, dots and hyphens; a letter or digit at each end).
+pub fn parse_bucket(input: &str) -> Result<String, String> {
+    const FORM: &str = "expected an S3 bucket name such as my-deploy-artifacts (3-63 characters: lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit; a name, not an s3:// URL or ARN)";
+    let bytes = input.as_bytes();
+    let valid = (3..=63).contains(&bytes.len())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.".contains(b))
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+        && !input.contains("..");
+    if valid {
+        Ok(input.to_string())
+    } else {
+        Err(format!("'{input}' is not an S3 bucket name: {FORM}"))
+    }
+}
+
+/// The key prefix under which packages are stored: path segments of
+/// printable characters, without a leading slash (a trailing one is dropped).
+pub fn parse_key_prefix(input: &str) -> Result<String, String> {
+    const FORM: &str = "expected a key prefix such as lambda/packages (no leading '/', no empty, '.' or '..' segments, printable characters only, at most 512 bytes)";
+    let prefix = input.strip_suffix('/').unwrap_or(input);
+    let valid = prefix.is_empty()
+        || (prefix.len() <= 512
+            && prefix.chars().all(|c| !c.is_control())
+            && prefix
+                .split('/')
+                .all(|part| !part.is_empty() && part != "." && part != ".."));
+    if valid {
+        Ok(prefix.to_string())
+    } else {
+        Err(format!("'{input}' is not a usable S3 key prefix: {FORM}"))
+    }
+}
+
+/// A published version number: digits only. `$LATEST` is mutable, so it is
+/// never a promotion or rollback target.
+pub fn parse_version(input: &str) -> Result<String, String> {
+    let text = input.trim();
+    if !text.is_empty() && text.len() <= 10 && text.bytes().all(|b| b.is_ascii_digit()) && text != "0" {
+        Ok(text.trim_start_matches('0').to_string())
+    } else {
+        Err(format!(
+            "'{input}' is not a published version number: expected a number such as 7 ($LATEST and alias names are not accepted here)"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weights_accept_fractions_and_percentages() {
+        assert_eq!(parse_weight("0.1").unwrap().fraction(), 0.1);
+        assert_eq!(parse_weight("10%").unwrap().fraction(), 0.1);
+        assert_eq!(parse_weight("100%").unwrap(), Weight::FULL);
+        assert_eq!(parse_weight("0").unwrap().fraction(), 0.0);
+        assert_eq!(parse_weight(" 2.5 % ").unwrap().fraction(), 0.025);
+        assert_eq!(parse_weight("1").unwrap(), Weight::FULL);
+    }
+
+    #[test]
+    fn weights_outside_zero_to_one_are_refused_with_the_accepted_form() {
+        for bad in ["1.5", "-1", "abc", "NaN", "inf", "", "101%", "-5%", "10%%", "0x1"] {
+            let err = parse_weight(bad).unwrap_err();
+            assert!(err.contains(&format!("'{bad}'")), "{err}");
+            assert!(err.contains("such as 10%"), "{err}");
+        }
+    }
+
+    #[test]
+    fn weights_print_as_percentages() {
+        assert_eq!(Weight::new(0.1).unwrap().to_string(), "10%");
+        assert_eq!(Weight::new(0.125).unwrap().to_string(), "12.5%");
+        assert_eq!(Weight::new(0.0).unwrap().to_string(), "0%");
+        assert_eq!(Weight::FULL.to_string(), "100%");
+    }
+
+    #[test]
+    fn booleans_accept_yaml_forms_only() {
+        for yes in ["true", "True", "TRUE"] {
+            assert_eq!(parse_bool(yes), Ok(true));
+        }
+        for no in ["false", "False", "FALSE"] {
+            assert_eq!(parse_bool(no), Ok(false));
+        }
+        for bad in ["yes", "1", "tRUE", "on", ""] {
+            assert!(parse_bool(bad).unwrap_err().contains("true/True/TRUE"));
+        }
+    }
+
+    #[test]
+    fn version_numbers() {
+        assert_eq!(parse_version("7").unwrap(), "7");
+        assert_eq!(parse_version("007").unwrap(), "7");
+        for bad in ["$LATEST", "live", "-1", "1.5", "", "0", "12345678901"] {
+            assert!(
+                parse_version(bad)
+                    .unwrap_err()
+                    .contains("published version number"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn alias_names() {
+        assert_eq!(parse_alias("live").unwrap(), "live");
+        assert_eq!(parse_alias("pre-release_2").unwrap(), "pre-release_2");
+        assert!(parse_alias("12").unwrap_err().contains("version number"));
+        assert!(parse_alias("").is_err());
+        assert!(parse_alias("$LATEST").is_err());
+        assert!(parse_alias("a/b").is_err());
+        assert!(parse_alias(&"a".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn function_names_and_arns() {
+        assert!(parse_function_name("my-fn").is_ok());
+        assert!(parse_function_name("arn:aws:lambda:eu-west-1:123456789012:function:my-fn").is_ok());
+        assert!(parse_function_name("123456789012:function:my-fn").is_ok());
+        assert!(parse_function_name("").unwrap_err().contains("empty"));
+        assert!(parse_function_name("   ").unwrap_err().contains("empty"));
+        assert!(parse_function_name("my-fn:live").is_err());
+        assert!(parse_function_name("arn:aws:lambda:eu-west-1:123456789012:function:my-fn:3").is_err());
+        assert!(parse_function_name("my fn").is_err());
+        assert!(parse_function_name(&"f".repeat(65)).is_err());
+    }
+}

@@ -1,0 +1,79 @@
+//! The one narrator every layer may use: progress on stderr, one line per
+//! step; AWS requests with `--verbose`; warnings and errors as workflow-command
+//! annotations when running in GitHub Actions. Standard output is left to the
+//! report.
+
+/// Progress narration on stderr: one line per step, AWS requests with `--verbose`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Log {
+    pub verbose: bool,
+    pub dry_run: bool,
+    /// Running in GitHub Actions: warnings and errors become annotations.
+    pub github: bool,
+}
+
+impl Log {
+    /// The narrator for a run: annotations when `GITHUB_ACTIONS` is `true`.
+    pub fn from_env() -> Log {
+        Log {
+            github: std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
+            ..Log::default()
+        }
+    }
+
+    /// This narrator for one command: `--verbose` and `--dry-run` as asked.
+    pub fn with(self, verbose: bool, dry_run: bool) -> Log {
+        Log {
+            verbose,
+            dry_run,
+            ..self
+        }
+    }
+
+    pub fn step(&self, message: &str) {
+        eprintln!("{}{message}", self.mark());
+    }
+
+    pub fn detail(&self, message: &str) {
+        if self.verbose {
+            eprintln!("{}  aws: {message}", self.mark());
+        }
+    }
+
+    pub fn warn(&self, message: &str) {
+        if self.github {
+            eprintln!("::warning title=lambda-rollout::{}", escape_command(message));
+        } else {
+            eprintln!("warning: {message}");
+        }
+    }
+
+    pub fn error(&self, message: &str) {
+        if self.github {
+            eprintln!("::error title=lambda-rollout::{}", escape_command(message));
+        }
+        eprintln!("error: {message}");
+    }
+
+    fn mark(&self) -> &'static str {
+        if self.dry_run { "[dry-run] " } else { "" }
+    }
+}
+
+/// Escaping for workflow-command messages (`%`, CR and LF).
+fn escape_command(message: &str) -> String {
+    message
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn annotations_escape_newlines_and_percent() {
+        assert_eq!(escape_command("50% done\nnext"), "50%25 done%0Anext");
+    }
+}

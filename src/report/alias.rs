@@ -1,0 +1,379 @@
+//! The result of `deploy`, `promote` and `rollback`: one struct that prints
+//! itself for a person, as JSON, as GitHub outputs and as a step summary.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::core::controller::RolloutResult;
+use crate::core::observed::{AliasState, Observed};
+use crate::core::plan::{AliasChange, Outcome, Plan, Version};
+use crate::core::values::percent;
+use crate::report::{Report, write_fields};
+
+/// What `deploy`, `promote` or `rollback` did (or, with `--dry-run`, would do).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct AliasReport {
+    pub function_arn: String,
+    pub alias_arn: String,
+    /// The version receiving the new code's traffic ("" when a dry run would publish it).
+    pub version: String,
+    /// The stable version the rest of the traffic goes to, or the primary this run replaced.
+    pub previous_version: String,
+    pub code_sha256: String,
+    pub skipped: bool,
+    /// Share of the alias's traffic that `version` receives after the run (0–1).
+    pub canary_weight: f64,
+    pub result: Outcome,
+    pub dry_run: bool,
+    /// Why a rollout put the alias back on the stable version (empty otherwise).
+    pub rollback_reason: String,
+    /// The CodeDeploy deployment shifting the traffic (`--engine codedeploy`).
+    pub deployment_id: String,
+    /// `function:alias`, for the text report.
+    #[serde(skip)]
+    pub target: String,
+    /// Why nothing changed (promote, rollback), for the text report.
+    #[serde(skip)]
+    pub note: Option<String>,
+    /// The steps of a staged rollout, for the step summary.
+    #[serde(skip)]
+    pub timeline: Option<RolloutResult>,
+}
+
+/// What a report is about: the function and alias, and whether this is a dry run.
+#[derive(Debug, Clone, Copy)]
+pub struct About<'a> {
+    pub function: &'a str,
+    pub alias: &'a str,
+    pub dry_run: bool,
+}
+
+impl AliasReport {
+    /// A report with the fields every run on `about` knows; the caller fills
+    /// in the versions and weight.
+    pub fn new(about: About<'_>, observed: &Observed, code_sha256: &str, result: Outcome) -> AliasReport {
+        AliasReport {
+            function_arn: observed.function_arn.clone(),
+            alias_arn: observed.alias.as_ref().map_or_else(
+                || format!("{}:{}", observed.function_arn, about.alias),
+                |a| a.arn.clone(),
+            ),
+            version: String::new(),
+            previous_version: String::new(),
+            code_sha256: code_sha256.to_string(),
+            skipped: false,
+            canary_weight: 0.0,
+            result,
+            dry_run: about.dry_run,
+            rollback_reason: String::new(),
+            deployment_id: String::new(),
+            target: format!("{}:{}", about.function, about.alias),
+            note: None,
+            timeline: None,
+        }
+    }
+
+    /// A deploy that applied (or, in a dry run, would apply) `plan`;
+    /// `published` is the version this run published, if any.
+    pub fn for_plan(
+        about: About<'_>,
+        observed: &Observed,
+        code_sha256: &str,
+        plan: &Plan,
+        published: Option<&str>,
+    ) -> AliasReport {
+        let resolve = |v: &Version| v.resolve(published).unwrap_or_default();
+        let primary = resolve(&plan.routing.primary);
+        let (version, previous_version, canary_weight) = match &plan.routing.canary {
+            Some((canary, weight)) => (resolve(canary), primary, *weight),
+            None => {
+                let replaced = plan.previous_primary.clone().filter(|p| *p != primary);
+                (primary, replaced.unwrap_or_default(), 1.0)
+            }
+        };
+        AliasReport {
+            version,
+            previous_version,
+            skipped: plan.outcome == Outcome::Skipped,
+            canary_weight,
+            ..AliasReport::new(about, observed, code_sha256, plan.outcome)
+        }
+    }
+
+    /// A promote or rollback that applied (or would apply) `change` to `before`;
+    /// `hashes` gives the code hash of each version the command read.
+    pub fn for_change(
+        about: About<'_>,
+        observed: &Observed,
+        before: &AliasState,
+        change: &AliasChange,
+        hashes: &HashMap<String, String>,
+    ) -> AliasReport {
+        let (version, previous_version, canary_weight) = match &change.canary {
+            Some((canary, weight)) => (canary.clone(), change.primary.clone(), *weight),
+            None => {
+                let taken_out = match change.outcome {
+                    Outcome::RolledBack if before.primary.version == change.primary => {
+                        before.canary.as_ref().map(|c| c.version.version.clone())
+                    }
+                    Outcome::RolledBack | Outcome::Promoted => Some(before.primary.version.clone()),
+                    _ => None,
+                };
+                (change.primary.clone(), taken_out.unwrap_or_default(), 1.0)
+            }
+        };
+        let code_sha256 = hashes.get(&version).cloned().unwrap_or_default();
+        AliasReport {
+            alias_arn: before.arn.clone(),
+            version,
+            previous_version,
+            skipped: !change.changes_anything(),
+            canary_weight,
+            note: change.note.clone(),
+            ..AliasReport::new(about, observed, &code_sha256, change.outcome)
+        }
+    }
+
+    /// The report after a staged rollout: the new version's share, or the
+    /// stable version alone when the rollout rolled back.
+    pub fn after_rollout(mut self, stable: &str, new: &str, result: RolloutResult) -> AliasReport {
+        match &result.rollback_reason {
+            Some(reason) => {
+                self.result = Outcome::RolledBack;
+                self.version = stable.to_string();
+                self.previous_version = new.to_string();
+                self.canary_weight = 1.0;
+                self.rollback_reason = reason.clone();
+            }
+            None => {
+                self.version = new.to_string();
+                self.previous_version = stable.to_string();
+                self.canary_weight = result.steps.last().map_or(1.0, |s| s.weight);
+            }
+        }
+        self.timeline = Some(result);
+        self
+    }
+}
+
+impl AliasReport {
+    fn headline(&self) -> String {
+        let would = if self.dry_run { "would be " } else { "" };
+        let version = if self.version.is_empty() {
+            "a new version".to_string()
+        } else {
+            format!("version {}", self.version)
+        };
+        let share = percent(self.canary_weight);
+        let rest = if self.previous_version.is_empty() || self.canary_weight >= 1.0 {
+            String::new()
+        } else {
+            format!(
+                "; version {} keeps {}",
+                self.previous_version,
+                percent(1.0 - self.canary_weight)
+            )
+        };
+        let was = match (self.canary_weight >= 1.0, self.previous_version.is_empty()) {
+            (true, false) => format!(" (was version {})", self.previous_version),
+            _ => String::new(),
+        };
+        match self.result {
+            Outcome::Skipped if self.note.is_some() => {
+                format!("{}: {}", self.target, self.note.as_deref().unwrap_or_default())
+            }
+            Outcome::RolledBack => format!(
+                "{}: {would}rolled back{}, {version} serves 100%{}",
+                self.target,
+                if self.rollback_reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", self.rollback_reason)
+                },
+                if self.previous_version.is_empty() {
+                    String::new()
+                } else {
+                    format!("; version {} takes no more traffic", self.previous_version)
+                }
+            ),
+            Outcome::Skipped => format!(
+                "{}: unchanged, {version} already serves this code at {share}{rest}; nothing uploaded or published",
+                self.target
+            ),
+            Outcome::CanaryDropped => format!(
+                "{}: canary {would}removed, {version} serves this code at 100%",
+                self.target
+            ),
+            Outcome::Reweighted => format!("{}: canary {version} {would}set to {share}{rest}", self.target),
+            Outcome::Promoted => format!("{}: {version} {would}promoted to 100%{was}", self.target),
+            Outcome::HandedOff => format!(
+                "{}: new code {would}published as {version}; CodeDeploy deployment {} shifts the traffic from version {}",
+                self.target,
+                if self.deployment_id.is_empty() {
+                    "(new)"
+                } else {
+                    &self.deployment_id
+                },
+                self.previous_version
+            ),
+            Outcome::Published | Outcome::Reused => {
+                let how = if self.result == Outcome::Reused {
+                    "published from code already in $LATEST"
+                } else {
+                    "uploaded and published"
+                };
+                format!(
+                    "{}: new code {would}{how} as {version} at {share}{rest}{was}",
+                    self.target
+                )
+            }
+        }
+    }
+}
+
+impl fmt::Display for AliasReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.headline())?;
+        write_fields(f, self)
+    }
+}
+
+impl Report for AliasReport {
+    fn title(&self) -> String {
+        format!("`{}` — {}", self.target, self.result.as_str())
+    }
+    fn summary_line(&self) -> String {
+        self.headline()
+    }
+    fn details(&self) -> String {
+        self.timeline.as_ref().map(timeline_markdown).unwrap_or_default()
+    }
+    /// `results` and `failed` as a manifest run sets them, for one function.
+    fn extra_outputs(&self) -> Vec<(String, String)> {
+        let results = serde_json::to_string(&[self]).unwrap_or_default();
+        vec![
+            ("results".to_string(), results),
+            ("failed".to_string(), String::new()),
+        ]
+    }
+}
+
+/// The steps of a rollout as a table, and the weight over time as a chart.
+pub fn timeline_markdown(timeline: &RolloutResult) -> String {
+    let minutes = |d: std::time::Duration| d.as_secs_f64() / 60.0;
+    let mut text =
+        String::from("| step | weight | started (min) | lasted (min) | verdict |\n|---|---|---|---|---|\n");
+    for (index, step) in timeline.steps.iter().enumerate() {
+        text.push_str(&format!(
+            "| {} | {} | {:.1} | {:.1} | {} |\n",
+            index + 1,
+            percent(step.weight),
+            minutes(step.started),
+            minutes(step.ended.saturating_sub(step.started)),
+            step.verdict.replace('|', "\\|")
+        ));
+    }
+    // The weight over time: each step's weight from its start, and 0 after a rollback.
+    let mut points: Vec<(f64, f64)> = timeline
+        .steps
+        .iter()
+        .map(|s| (minutes(s.started), s.weight * 100.0))
+        .collect();
+    if timeline.rollback_reason.is_some() {
+        points.push((minutes(timeline.elapsed), 0.0));
+    }
+    let xs: Vec<String> = points.iter().map(|(x, _)| format!("\"{x:.1}\"")).collect();
+    let ys: Vec<String> = points.iter().map(|(_, y)| format!("{y:.0}")).collect();
+    text.push_str(&format!(
+        "\n```mermaid\nxychart-beta\n    title \"new version's share of traffic\"\n    x-axis \"minutes\" [{}]\n    y-axis \"weight %\" 0 --> 100\n    line [{}]\n```\n\n",
+        xs.join(", "),
+        ys.join(", ")
+    ));
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{github_outputs, outputs};
+
+    fn report(result: Outcome, version: &str, previous: &str, weight: f64) -> AliasReport {
+        AliasReport {
+            function_arn: "arn:aws:lambda:us-east-1:123456789012:function:f".into(),
+            alias_arn: "arn:aws:lambda:us-east-1:123456789012:function:f:live".into(),
+            version: version.into(),
+            previous_version: previous.into(),
+            code_sha256: "abc=".into(),
+            skipped: result == Outcome::Skipped,
+            canary_weight: weight,
+            result,
+            dry_run: false,
+            rollback_reason: String::new(),
+            deployment_id: String::new(),
+            target: "f:live".into(),
+            note: None,
+            timeline: None,
+        }
+    }
+
+    #[test]
+    fn outputs_are_the_json_fields_as_text() {
+        let fields = outputs(&report(Outcome::Published, "8", "7", 0.1));
+        let keys: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "function-arn",
+                "alias-arn",
+                "version",
+                "previous-version",
+                "code-sha256",
+                "skipped",
+                "canary-weight",
+                "result",
+                "dry-run",
+                "rollback-reason",
+                "deployment-id"
+            ]
+        );
+        assert!(fields.contains(&("canary-weight".into(), "0.1".into())));
+        assert!(fields.contains(&("skipped".into(), "false".into())));
+        assert!(fields.contains(&("result".into(), "published".into())));
+    }
+
+    #[test]
+    fn github_outputs_survive_values_with_newlines_and_delimiter_lookalikes() {
+        let tricky = "line one\nEOF\nghadelimiter_\nkey<<x".to_string();
+        let text = github_outputs(&[("result".into(), tricky.clone())]);
+        let mut lines = text.lines();
+        let header = lines.next().unwrap();
+        let delimiter = header.strip_prefix("result<<").unwrap();
+        let body: Vec<&str> = lines.by_ref().take_while(|l| *l != delimiter).collect();
+        assert_eq!(body.join("\n"), tricky);
+    }
+
+    #[test]
+    fn headlines_say_what_happened() {
+        assert_eq!(
+            report(Outcome::Published, "8", "7", 0.1).headline(),
+            "f:live: new code uploaded and published as version 8 at 10%; version 7 keeps 90%"
+        );
+        assert_eq!(
+            report(Outcome::Skipped, "7", "", 1.0).headline(),
+            "f:live: unchanged, version 7 already serves this code at 100%; nothing uploaded or published"
+        );
+        assert_eq!(
+            report(Outcome::Promoted, "8", "7", 1.0).headline(),
+            "f:live: version 8 promoted to 100% (was version 7)"
+        );
+        let mut dry = report(Outcome::Published, "", "7", 0.1);
+        dry.dry_run = true;
+        assert_eq!(
+            dry.headline(),
+            "f:live: new code would be uploaded and published as a new version at 10%; version 7 keeps 90%"
+        );
+    }
+}

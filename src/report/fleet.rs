@@ -1,0 +1,116 @@
+//! The result of a `--manifest` run: one row per function, in the manifest's
+//! order, a `results` JSON array and a `failed` list as GitHub outputs, and an
+//! exit status that is the worst of the functions'.
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::report::AliasReport;
+
+/// One function's result, in the manifest's order.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum FunctionResult {
+    Done(Box<AliasReport>),
+    Failed {
+        #[serde(rename = "function-name")]
+        function_name: String,
+        alias: String,
+        error: String,
+        #[serde(rename = "exit-status")]
+        exit_status: u8,
+    },
+}
+
+/// Print the results, write the GitHub outputs (`results` as a JSON array,
+/// `failed`) and a summary row per function; the exit status is the worst one.
+pub fn emit_fleet(results: &[FunctionResult], json: bool) -> Result<()> {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(results).map_err(|e| Error::failed(e.to_string()))?
+        );
+    } else {
+        for result in results {
+            match result {
+                FunctionResult::Done(report) => print!("{report}"),
+                FunctionResult::Failed {
+                    function_name,
+                    alias,
+                    error,
+                    ..
+                } => println!("{function_name}:{alias}: failed: {error}"),
+            }
+        }
+    }
+    let failed: Vec<String> = results
+        .iter()
+        .filter_map(|r| match r {
+            FunctionResult::Failed {
+                function_name, alias, ..
+            } => Some(format!("{function_name}:{alias}")),
+            FunctionResult::Done(_) => None,
+        })
+        .collect();
+    let outputs = vec![
+        (
+            "results".to_string(),
+            serde_json::to_string(results).map_err(|e| Error::failed(e.to_string()))?,
+        ),
+        ("failed".to_string(), failed.join(" ")),
+    ];
+    let mut summary = format!(
+        "### lambda-rollout: {} functions, {} failed\n\n| function:alias | result | version | previous | weight |\n|---|---|---|---|---|\n",
+        results.len(),
+        failed.len()
+    );
+    for result in results {
+        summary.push_str(&match result {
+            FunctionResult::Done(r) => format!(
+                "| {} | {} | {} | {} | {} |\n",
+                r.target,
+                r.result.as_str(),
+                r.version,
+                r.previous_version,
+                crate::core::values::percent(r.canary_weight)
+            ),
+            FunctionResult::Failed {
+                function_name,
+                alias,
+                error,
+                ..
+            } => {
+                format!(
+                    "| {function_name}:{alias} | failed: {} | | | |\n",
+                    error.replace('|', "\\\\|")
+                )
+            }
+        });
+    }
+    crate::report::write_github_files(&outputs, &summary)?;
+    let worst = results
+        .iter()
+        .filter_map(|r| match r {
+            FunctionResult::Failed {
+                exit_status, error, ..
+            } => Some((*exit_status, error)),
+            FunctionResult::Done(_) => None,
+        })
+        .max_by_key(|(status, _)| *status);
+    match worst {
+        None => Ok(()),
+        Some((status, _)) => {
+            let message = format!(
+                "{} of {} functions failed: {}",
+                failed.len(),
+                results.len(),
+                failed.join(", ")
+            );
+            Err(if status == crate::error::EXIT_USAGE {
+                Error::usage(message)
+            } else {
+                Error::failed(message)
+            })
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! The result of `status`: what the alias serves now, each version's code
+//! hash, description and last change, and where `rollback` would go.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::core::observed::{AliasState, Route, VersionDetails};
+use crate::core::record::Record;
+use crate::core::values::percent;
+use crate::report::Report;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct StatusReport {
+    pub function_arn: String,
+    pub alias_arn: String,
+    /// The canary if there is one, else the primary (as in `deploy`'s outputs).
+    pub version: String,
+    /// The primary when there is a canary, else empty.
+    pub previous_version: String,
+    pub code_sha256: String,
+    pub canary_weight: f64,
+    pub result: &'static str,
+    pub primary: VersionDetails,
+    pub canary: Option<CanaryDetails>,
+    /// The version `rollback` (without a canary) would return to, if recorded.
+    pub rollback_to: String,
+    #[serde(skip)]
+    pub target: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct CanaryDetails {
+    #[serde(flatten)]
+    pub version: VersionDetails,
+    pub weight: f64,
+}
+
+impl StatusReport {
+    /// The report for `state` (the alias as observed), given the details of
+    /// the versions it serves.
+    pub fn new(
+        function_arn: String,
+        state: &AliasState,
+        target: String,
+        primary: VersionDetails,
+        canary: Option<VersionDetails>,
+    ) -> StatusReport {
+        let canary = canary
+            .zip(state.canary.as_ref())
+            .map(|(details, c)| CanaryDetails {
+                version: details,
+                weight: c.weight,
+            });
+        let (version, previous_version, code_sha256, canary_weight) = match &canary {
+            Some(c) => (
+                c.version.version.clone(),
+                primary.version.clone(),
+                c.version.code_sha256.clone(),
+                c.weight,
+            ),
+            None => (
+                primary.version.clone(),
+                String::new(),
+                primary.code_sha256.clone(),
+                1.0,
+            ),
+        };
+        let record = Record::parse(&state.description);
+        let rollback_to = match (
+            &canary,
+            record.canary_removed,
+            record.promoted,
+            record.rollback_to,
+        ) {
+            (Some(_), ..) => primary.version.clone(),
+            (None, None, Some(promoted), Some(target)) if promoted == primary.version => target,
+            _ => String::new(),
+        };
+        StatusReport {
+            function_arn,
+            alias_arn: state.arn.clone(),
+            version,
+            previous_version,
+            code_sha256,
+            canary_weight,
+            result: "status",
+            primary,
+            canary,
+            rollback_to,
+            target,
+        }
+    }
+
+    fn headline(&self) -> String {
+        let route = Route {
+            primary: &self.primary.version,
+            canary: self
+                .canary
+                .as_ref()
+                .map(|c| (c.version.version.as_str(), c.weight)),
+        };
+        format!("{} serves {}", self.target, route.text())
+    }
+}
+
+fn version_line(f: &mut fmt::Formatter<'_>, role: &str, share: f64, v: &VersionDetails) -> fmt::Result {
+    writeln!(f, "  {role:7}  version {} at {}", v.version, percent(share))?;
+    writeln!(f, "           CodeSha256   {}", v.code_sha256)?;
+    writeln!(f, "           modified     {}", v.last_modified)?;
+    writeln!(f, "           description  {}", v.description)
+}
+
+impl fmt::Display for StatusReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.headline())?;
+        version_line(
+            f,
+            "primary",
+            1.0 - self.canary.as_ref().map_or(0.0, |c| c.weight),
+            &self.primary,
+        )?;
+        if let Some(canary) = &self.canary {
+            version_line(f, "canary", canary.weight, &canary.version)?;
+        }
+        match self.rollback_to.as_str() {
+            "" => writeln!(f, "  rollback: nothing recorded (use --to-version)"),
+            target if self.canary.is_some() => {
+                writeln!(f, "  rollback: drops the canary, back to version {target}")
+            }
+            target => writeln!(
+                f,
+                "  rollback: back to version {target}, live before the last promotion"
+            ),
+        }
+    }
+}
+
+impl Report for StatusReport {
+    fn title(&self) -> String {
+        format!("`{}` — status", self.target)
+    }
+    fn summary_line(&self) -> String {
+        self.headline()
+    }
+}

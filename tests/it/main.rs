@@ -1,0 +1,19 @@
+//! The integration tests, compiled as one binary: each module below is one
+//! area of the tool, run as a user runs it (the binary against the local AWS
+//! emulator) or, where the emulator cannot show an AWS behaviour, through
+//! SDK-level mocks (`sdk_mocks`). `common` starts the emulator and builds the
+//! command lines.
+
+mod common;
+
+mod action;
+mod bad_input;
+mod deploy;
+mod faults;
+mod manifest;
+mod package;
+mod promote_rollback;
+mod race;
+mod rollout;
+mod s3;
+mod sdk_mocks;

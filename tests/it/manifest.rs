@@ -1,0 +1,239 @@
+//! `--manifest`: several functions in one run against the local emulator.
+
+use std::path::Path;
+
+use crate::common::*;
+
+fn write(path: &Path, body: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, body).unwrap();
+}
+
+/// A monorepo: three functions' sources and a manifest beside them.
+fn monorepo(extra: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["orders", "users", "billing"] {
+        write(
+            &dir.path().join(format!("fns/{name}/index.py")),
+            &format!("def handler(e, c): return '{name} 1'\n"),
+        );
+    }
+    let manifest = format!(
+        r#"
+[defaults]
+alias = "live"
+exclude = ["*.md"]
+
+[[functions]]
+name = "orders"
+source = "fns/orders"
+
+[[functions]]
+name = "users"
+source = "fns/users"
+canary-weight = "50%"
+
+[[functions]]
+name = "billing"
+source = "fns/billing"
+{extra}
+"#
+    );
+    write(&dir.path().join("lambda-rollout.toml"), &manifest);
+    dir
+}
+
+fn manifest_command(aws: &Emulator, repo: &Path, command: &str, extra: &[&str]) -> Run {
+    let mut cmd = binary(Some(aws));
+    cmd.args([command, "--output", "json", "--manifest"])
+        .arg(repo.join("lambda-rollout.toml"))
+        .args(extra);
+    run(&mut cmd)
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_manifest_deploys_promotes_and_rolls_back_every_function() {
+    let aws = Emulator::start();
+    for name in ["orders", "users", "billing"] {
+        create_function(&aws, name).await;
+    }
+    let repo = monorepo("");
+    let first = manifest_command(&aws, repo.path(), "deploy", &[]);
+    first.assert_ok();
+    let results = first.json();
+    assert_eq!(results.as_array().unwrap().len(), 3);
+    for name in ["orders", "users", "billing"] {
+        assert_eq!(
+            alias_state(&aws, name, "live").await,
+            ("1".into(), None),
+            "{name}"
+        );
+    }
+
+    // Change two of them: orders gets the default 10 %, users its 50 %; billing is skipped.
+    write(
+        &repo.path().join("fns/orders/index.py"),
+        "def handler(e, c): return 'orders 2'\n",
+    );
+    write(
+        &repo.path().join("fns/users/index.py"),
+        "def handler(e, c): return 'users 2'\n",
+    );
+    let output = tempfile::NamedTempFile::new().unwrap();
+    let mut second = binary(Some(&aws));
+    second
+        .args(["deploy", "--output", "json", "--manifest"])
+        .arg(repo.path().join("lambda-rollout.toml"))
+        .env("GITHUB_OUTPUT", output.path());
+    let second = run(&mut second);
+    second.assert_ok();
+    let results: Vec<String> = second
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["result"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        results,
+        ["published", "published", "skipped"],
+        "in manifest order"
+    );
+    assert_eq!(
+        alias_state(&aws, "orders", "live").await,
+        ("1".into(), Some(("2".into(), 0.1)))
+    );
+    assert_eq!(
+        alias_state(&aws, "users", "live").await,
+        ("1".into(), Some(("2".into(), 0.5)))
+    );
+    let outputs = parse_github_output(&std::fs::read_to_string(output.path()).unwrap());
+    let array: serde_json::Value = serde_json::from_str(&outputs["results"]).unwrap();
+    assert_eq!(array[2]["skipped"], true);
+    assert_eq!(outputs["failed"], "");
+
+    let promoted = manifest_command(&aws, repo.path(), "promote", &[]);
+    let results: Vec<String> = promoted
+        .assert_ok()
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["result"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(results, ["promoted", "promoted", "skipped"]);
+    assert_eq!(alias_state(&aws, "users", "live").await, ("2".into(), None));
+
+    let rolled = manifest_command(&aws, repo.path(), "rollback", &[]);
+    rolled.assert_ok();
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("1".into(), None));
+    assert_eq!(alias_state(&aws, "users", "live").await, ("1".into(), None));
+    assert_eq!(alias_state(&aws, "billing", "live").await, ("1".into(), None));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn one_failure_does_not_stop_the_others_unless_fail_fast() {
+    let aws = Emulator::start();
+    // "users" does not exist.
+    for name in ["orders", "billing"] {
+        create_function(&aws, name).await;
+    }
+    let repo = monorepo("");
+    let output = tempfile::NamedTempFile::new().unwrap();
+    let mut command = binary(Some(&aws));
+    command
+        .args(["deploy", "--output", "json", "--manifest"])
+        .arg(repo.path().join("lambda-rollout.toml"))
+        .env("GITHUB_OUTPUT", output.path());
+    let result = run(&mut command);
+    assert_eq!(result.status, 1, "{}", result.stderr);
+    let results = result.json();
+    assert_eq!(results[0]["result"], "published");
+    assert_eq!(results[1]["function-name"], "users");
+    assert!(
+        results[1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("function users does not exist"),
+        "{results}"
+    );
+    assert_eq!(results[2]["result"], "published", "billing still deployed");
+    assert!(
+        result.stderr.contains("1 of 3 functions failed: users:live"),
+        "{}",
+        result.stderr
+    );
+    assert_eq!(
+        parse_github_output(&std::fs::read_to_string(output.path()).unwrap())["failed"],
+        "users:live"
+    );
+
+    // --fail-fast, one at a time: billing (after users) is not started.
+    let aws = Emulator::start();
+    create_function(&aws, "orders").await;
+    create_function(&aws, "billing").await;
+    let fast = manifest_command(
+        &aws,
+        repo.path(),
+        "deploy",
+        &["--fail-fast", "--concurrency", "1"],
+    );
+    assert_eq!(fast.status, 1);
+    assert!(
+        fast.json()[2]["error"].as_str().unwrap().contains("not started"),
+        "{}",
+        fast.stdout
+    );
+    assert!(
+        aws.lambda()
+            .get_alias()
+            .function_name("billing")
+            .name("live")
+            .send()
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn requests_are_paced_and_a_bad_manifest_sends_nothing() {
+    let aws = Emulator::start();
+    for name in ["orders", "users", "billing"] {
+        create_function(&aws, name).await;
+    }
+    let repo = monorepo("");
+    manifest_command(&aws, repo.path(), "deploy", &[]).assert_ok();
+    // Three no-op deploys make 3 control-plane calls (GetAlias) and 3
+    // GetFunction reads, which AWS counts apart and are paced separately at
+    // 80/s. At 1 control-plane call per second the three GetAlias cannot take
+    // less than 2 s.
+    let started = std::time::Instant::now();
+    manifest_command(
+        &aws,
+        repo.path(),
+        "deploy",
+        &["--max-requests-per-second", "1", "--concurrency", "3"],
+    )
+    .assert_ok();
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(1900),
+        "{:?}",
+        started.elapsed()
+    );
+
+    aws.start_recording();
+    let bad = monorepo("canary-weight = \"150%\"");
+    let refused = manifest_command(&aws, bad.path(), "deploy", &[]);
+    assert_eq!(refused.status, 2);
+    assert!(
+        refused
+            .stderr
+            .contains("functions[2] (billing): '150%' is not a weight"),
+        "{}",
+        refused.stderr
+    );
+    let mixed = manifest_command(&aws, repo.path(), "deploy", &["--canary-weight", "10%"]);
+    assert_eq!(mixed.status, 2);
+    assert!(mixed.stderr.contains("go in the manifest"), "{}", mixed.stderr);
+    assert!(aws.mutating().is_empty());
+}

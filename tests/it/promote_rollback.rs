@@ -1,0 +1,331 @@
+//! `promote`, `rollback` and `status` against the local AWS emulator, for each
+//! state: canary present or not, rollback target recorded or not, versions
+//! deleted in between. Each test asserts the alias afterwards.
+
+use crate::common::*;
+
+fn code(n: u32) -> tempfile::TempDir {
+    source_dir(&format!("def handler(event, context):\n    return {n}\n"))
+}
+
+/// `lambda-rollout <command> --function-name orders --alias <alias> --output json <extra>`
+fn command(aws: &Emulator, name: &str, alias: &str, extra: &[&str]) -> Run {
+    let mut command = binary(Some(aws));
+    command
+        .args([
+            name,
+            "--function-name",
+            "orders",
+            "--alias",
+            alias,
+            "--output",
+            "json",
+        ])
+        .args(extra);
+    run(&mut command)
+}
+
+/// orders:live on version 1, with version 2 as a 10 % canary.
+async fn with_canary(aws: &Emulator) {
+    create_function(aws, "orders").await;
+    deploy(aws, "orders", "live", code(1).path(), &[]).assert_ok();
+    deploy(aws, "orders", "live", code(2).path(), &["--canary-weight", "10%"]).assert_ok();
+    assert_eq!(
+        alias_state(aws, "orders", "live").await,
+        ("1".into(), Some(("2".into(), 0.1)))
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn promote_steps_the_canary_then_makes_it_primary_and_a_rerun_changes_nothing() {
+    let aws = Emulator::start();
+    with_canary(&aws).await;
+
+    let half = command(&aws, "promote", "live", &["--weight", "50%"]);
+    assert_eq!(half.assert_ok().json()["result"], "reweighted");
+    assert_eq!(
+        alias_state(&aws, "orders", "live").await,
+        ("1".into(), Some(("2".into(), 0.5)))
+    );
+
+    let full = command(&aws, "promote", "live", &[]);
+    let out = full.assert_ok().json();
+    assert_eq!(out["result"], "promoted");
+    assert_eq!(out["version"], "2");
+    assert_eq!(out["previous-version"], "1");
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("2".into(), None));
+
+    aws.start_recording();
+    let again = command(&aws, "promote", "live", &[]);
+    assert!(aws.mutating().is_empty(), "nothing to promote: no write");
+    assert_eq!(again.assert_ok().json()["skipped"], true);
+    assert!(again.stderr.contains("nothing to promote"), "{}", again.stderr);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn rollback_drops_the_canary_and_a_rerun_of_the_same_job_does_not_go_further() {
+    let aws = Emulator::start();
+    with_canary(&aws).await;
+    // Promote 2 over 1 (recorded), then deploy a new canary 3.
+    command(&aws, "promote", "live", &[]).assert_ok();
+    deploy(
+        &aws,
+        "orders",
+        "live",
+        code(3).path(),
+        &["--canary-weight", "20%"],
+    )
+    .assert_ok();
+    assert_eq!(
+        alias_state(&aws, "orders", "live").await,
+        ("2".into(), Some(("3".into(), 0.2)))
+    );
+
+    let first = command(&aws, "rollback", "live", &[]);
+    let out = first.assert_ok().json();
+    assert_eq!(out["result"], "rolled-back");
+    assert_eq!(out["version"], "2");
+    assert_eq!(out["previous-version"], "3");
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("2".into(), None));
+
+    aws.start_recording();
+    let rerun = command(&aws, "rollback", "live", &[]);
+    assert!(
+        aws.mutating().is_empty(),
+        "a re-run must not also undo the promotion of 2"
+    );
+    assert_eq!(rerun.assert_ok().json()["result"], "skipped");
+    assert!(rerun.stderr.contains("use --to-version 1"), "{}", rerun.stderr);
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("2".into(), None));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn rollback_returns_to_the_real_previous_version_not_n_minus_one() {
+    let aws = Emulator::start();
+    create_function(&aws, "orders").await;
+    deploy(&aws, "orders", "live", code(1).path(), &[]).assert_ok();
+    // Versions 2 and 3 are published for another alias in between.
+    deploy(&aws, "orders", "staging", code(2).path(), &[]).assert_ok();
+    deploy(
+        &aws,
+        "orders",
+        "staging",
+        code(3).path(),
+        &["--canary-weight", "100%"],
+    )
+    .assert_ok();
+    // live switches at once from 1 to new code (version 4).
+    let switched = deploy(
+        &aws,
+        "orders",
+        "live",
+        code(4).path(),
+        &["--canary-weight", "100%"],
+    );
+    assert_eq!(switched.assert_ok().json()["version"], "4");
+
+    let status = command(&aws, "status", "live", &[]);
+    assert_eq!(status.assert_ok().json()["rollback-to"], "1");
+
+    let back = command(&aws, "rollback", "live", &[]);
+    assert_eq!(back.assert_ok().json()["version"], "1");
+    assert_eq!(back.json()["previous-version"], "4");
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("1".into(), None));
+
+    aws.start_recording();
+    let rerun = command(&aws, "rollback", "live", &[]);
+    assert!(aws.mutating().is_empty());
+    assert!(rerun.stderr.contains("nothing to roll back"), "{}", rerun.stderr);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn rollback_to_a_deleted_recorded_version_is_refused_and_to_version_works() {
+    let aws = Emulator::start();
+    create_function(&aws, "orders").await;
+    deploy(&aws, "orders", "live", code(1).path(), &[]).assert_ok();
+    deploy(
+        &aws,
+        "orders",
+        "live",
+        code(2).path(),
+        &["--canary-weight", "100%"],
+    )
+    .assert_ok();
+    deploy(
+        &aws,
+        "orders",
+        "live",
+        code(3).path(),
+        &["--canary-weight", "100%"],
+    )
+    .assert_ok();
+    // The recorded target (2) is deleted.
+    aws.lambda()
+        .delete_function()
+        .function_name("orders")
+        .qualifier("2")
+        .send()
+        .await
+        .unwrap();
+
+    aws.start_recording();
+    let refused = command(&aws, "rollback", "live", &[]);
+    assert_eq!(refused.status, 1, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("version 2, recorded as the version live before the last promotion"),
+        "{}",
+        refused.stderr
+    );
+    assert!(aws.mutating().is_empty());
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("3".into(), None));
+
+    let explicit = command(&aws, "rollback", "live", &["--to-version", "1"]);
+    assert_eq!(explicit.assert_ok().json()["version"], "1");
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("1".into(), None));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn promote_from_alias_copies_what_staging_serves_into_prod() {
+    let aws = Emulator::start();
+    create_function(&aws, "orders").await;
+    deploy(&aws, "orders", "prod", code(1).path(), &[]).assert_ok();
+    deploy(&aws, "orders", "staging", code(2).path(), &[]).assert_ok();
+
+    let promoted = command(&aws, "promote", "prod", &["--from-alias", "staging"]);
+    let out = promoted.assert_ok().json();
+    assert_eq!(out["result"], "promoted");
+    assert_eq!(out["version"], "2");
+    assert_eq!(out["previous-version"], "1");
+    assert_eq!(alias_state(&aws, "orders", "prod").await, ("2".into(), None));
+    assert_eq!(command(&aws, "status", "prod", &[]).json()["rollback-to"], "1");
+
+    let explicit = command(&aws, "promote", "prod", &["--version", "1"]);
+    assert_eq!(explicit.assert_ok().json()["version"], "1");
+    assert_eq!(alias_state(&aws, "orders", "prod").await, ("1".into(), None));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn status_shows_versions_weights_hashes_and_descriptions() {
+    let aws = Emulator::start();
+    with_canary(&aws).await;
+    let status = command(&aws, "status", "live", &[]);
+    let out = status.assert_ok().json();
+    assert_eq!(out["primary"]["version"], "1");
+    assert_eq!(out["canary"]["version"], "2");
+    assert_eq!(out["canary"]["weight"], 0.1);
+    assert_eq!(out["rollback-to"], "1");
+    let v2 = aws
+        .lambda()
+        .get_function_configuration()
+        .function_name("orders")
+        .qualifier("2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out["canary"]["code-sha256"], v2.code_sha256().unwrap());
+    assert_eq!(out["canary"]["description"], "deployed by lambda-rollout");
+    assert_eq!(out["version"], "2");
+    assert_eq!(out["previous-version"], "1");
+
+    let mut text = binary(Some(&aws));
+    text.args(["status", "--function-name", "orders", "--alias", "live"]);
+    let text = run(&mut text);
+    assert!(
+        text.assert_ok()
+            .stdout
+            .starts_with("orders:live serves 1 (90%) + 2 (10%)"),
+        "{}",
+        text.stdout
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn requests_that_do_not_fit_the_alias_are_refused_and_change_nothing() {
+    let aws = Emulator::start();
+    create_function(&aws, "orders").await;
+    deploy(&aws, "orders", "live", code(1).path(), &[]).assert_ok();
+    aws.start_recording();
+    let cases: &[(&str, &[&str], i32, &str)] = &[
+        ("promote", &["--weight", "50%"], 2, "--weight needs a canary"),
+        (
+            "promote",
+            &["--version", "9"],
+            1,
+            "version 9 of orders does not exist",
+        ),
+        (
+            "promote",
+            &["--version", "$LATEST"],
+            2,
+            "'$LATEST' is not a published version number",
+        ),
+        (
+            "promote",
+            &["--from-alias", "live"],
+            2,
+            "--from-alias live is the alias being promoted",
+        ),
+        (
+            "promote",
+            &["--from-alias", "nope"],
+            1,
+            "alias orders:nope does not exist",
+        ),
+        (
+            "rollback",
+            &["--to-version", "7"],
+            1,
+            "version 7 of orders does not exist",
+        ),
+        (
+            "rollback",
+            &["--to-version", "abc"],
+            2,
+            "'abc' is not a published version number",
+        ),
+    ];
+    for (name, extra, status, message) in cases {
+        let result = command(&aws, name, "live", extra);
+        assert_eq!(result.status, *status, "{name} {extra:?}: {}", result.stderr);
+        assert!(
+            result.stderr.contains(message),
+            "{name} {extra:?}: {}",
+            result.stderr
+        );
+    }
+    let missing = command(&aws, "rollback", "ghost-alias", &[]);
+    assert_eq!(missing.status, 1);
+    assert!(
+        missing.stderr.contains("alias orders:ghost-alias does not exist"),
+        "{}",
+        missing.stderr
+    );
+    assert!(aws.mutating().is_empty());
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("1".into(), None));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn dry_run_promote_and_rollback_change_nothing() {
+    let aws = Emulator::start();
+    with_canary(&aws).await;
+    aws.start_recording();
+    for name in ["promote", "rollback"] {
+        let result = command(&aws, name, "live", &["--dry-run"]);
+        assert!(
+            result
+                .assert_ok()
+                .stderr
+                .contains("[dry-run] would point alias live"),
+            "{}",
+            result.stderr
+        );
+        assert_eq!(result.json()["dry-run"], true);
+    }
+    assert!(aws.mutating().is_empty());
+    assert_eq!(
+        alias_state(&aws, "orders", "live").await,
+        ("1".into(), Some(("2".into(), 0.1)))
+    );
+}

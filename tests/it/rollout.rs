@@ -1,0 +1,647 @@
+//! `deploy --strategy` against the local AWS emulator: synthetic `AWS/Lambda`
+//! metrics for the canary and stable `ExecutedVersion`s, CloudWatch alarms,
+//! hooks, a smoke invoke and a signal, each checked by where the alias ends.
+
+use std::process::Stdio;
+use std::time::{Duration, SystemTime};
+
+use crate::common::*;
+use aws_sdk_cloudwatch::primitives::DateTime;
+use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricDatum, StateValue, Statistic};
+
+const V1: &str = "def handler(event, context):\n    return 1\n";
+const V2: &str = "def handler(event, context):\n    return 2\n";
+
+fn cloudwatch(aws: &Emulator) -> aws_sdk_cloudwatch::Client {
+    let config = aws_sdk_cloudwatch::Config::builder()
+        .behavior_version(aws_sdk_cloudwatch::config::BehaviorVersion::latest())
+        .region(aws_sdk_cloudwatch::config::Region::new(REGION))
+        .endpoint_url(&aws.endpoint)
+        .credentials_provider(aws_sdk_cloudwatch::config::Credentials::new(
+            ACCESS_KEY, SECRET_KEY, None, None, "tests",
+        ))
+        .build();
+    aws_sdk_cloudwatch::Client::from_conf(config)
+}
+
+/// Push `AWS/Lambda` sums for one executed version behind orders:live, as
+/// Lambda would (stamped a little ahead so they fall inside the step's window).
+async fn push_metrics(aws: &Emulator, version: &str, invocations: f64, errors: f64) {
+    let dimensions = vec![
+        Dimension::builder().name("FunctionName").value("orders").build(),
+        Dimension::builder().name("Resource").value("orders:live").build(),
+        Dimension::builder()
+            .name("ExecutedVersion")
+            .value(version)
+            .build(),
+    ];
+    let at = DateTime::from(SystemTime::now() + Duration::from_secs(20));
+    let data = [
+        ("Invocations", invocations),
+        ("Errors", errors),
+        ("Throttles", 0.0),
+    ]
+    .into_iter()
+    .map(|(name, value)| {
+        MetricDatum::builder()
+            .metric_name(name)
+            .set_dimensions(Some(dimensions.clone()))
+            .value(value)
+            .timestamp(at)
+            .build()
+    })
+    .collect();
+    cloudwatch(aws)
+        .put_metric_data()
+        .namespace("AWS/Lambda")
+        .set_metric_data(Some(data))
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn create_alarm(aws: &Emulator, name: &str) {
+    cloudwatch(aws)
+        .put_metric_alarm()
+        .alarm_name(name)
+        .namespace("AWS/Lambda")
+        .metric_name("Errors")
+        .statistic(Statistic::Sum)
+        .period(60)
+        .evaluation_periods(1)
+        .threshold(1.0)
+        .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn set_alarm(aws: &Emulator, name: &str, state: StateValue) {
+    cloudwatch(aws)
+        .set_alarm_state()
+        .alarm_name(name)
+        .state_value(state)
+        .state_reason("test")
+        .send()
+        .await
+        .unwrap();
+}
+
+/// orders:live on version 1 (stable); the next deploy publishes version 2.
+async fn stable_alias(aws: &Emulator) {
+    create_function(aws, "orders").await;
+    deploy(aws, "orders", "live", source_dir(V1).path(), &[]).assert_ok();
+}
+
+const FAST: [&str; 4] = ["--step-interval", "2s", "--poll-interval", "1s"];
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_healthy_canary_reaches_full_traffic_and_the_summary_charts_it() {
+    let aws = Emulator::start();
+    stable_alias(&aws).await;
+    push_metrics(&aws, "2", 500.0, 1.0).await;
+    push_metrics(&aws, "1", 5000.0, 10.0).await;
+    let summary = tempfile::NamedTempFile::new().unwrap();
+    let code = source_dir(V2);
+    let mut command = binary(Some(&aws));
+    command
+        .args([
+            "deploy",
+            "--function-name",
+            "orders",
+            "--alias",
+            "live",
+            "--output",
+            "json",
+            "--strategy",
+            "20%,60%,100%",
+        ])
+        .args(FAST)
+        .args([
+            "--max-error-rate",
+            "5%",
+            "--max-error-rate-increase",
+            "1%",
+            "--min-invocations",
+            "100",
+        ])
+        .arg("--source")
+        .arg(code.path())
+        .env("GITHUB_STEP_SUMMARY", summary.path());
+    let result = run(&mut command);
+    result.assert_ok();
+    let out = result.json();
+    assert_eq!(
+        (out["result"].as_str(), out["version"].as_str()),
+        (Some("published"), Some("2"))
+    );
+    assert_eq!(out["previous-version"], "1");
+    assert_eq!(out["rollback-reason"], "");
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("2".into(), None));
+    assert!(
+        result
+            .stderr
+            .contains("step 2/3: canary error rate 0.2% (1/500), stable 0.2% (10/5000)"),
+        "{}",
+        result.stderr
+    );
+    let summary = std::fs::read_to_string(summary.path()).unwrap();
+    assert!(
+        summary.contains("| 1 | 20% |") && summary.contains("| 3 | 100% |"),
+        "{summary}"
+    );
+    assert!(summary.contains("```mermaid\nxychart-beta"), "{summary}");
+    assert!(summary.contains("line [20, 60, 100]"), "{summary}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_unhealthy_canary_is_rolled_back_at_the_first_step() {
+    let aws = Emulator::start();
+    stable_alias(&aws).await;
+    push_metrics(&aws, "2", 200.0, 30.0).await;
+    push_metrics(&aws, "1", 5000.0, 10.0).await;
+    let code = source_dir(V2);
+    let result = deploy(
+        &aws,
+        "orders",
+        "live",
+        code.path(),
+        &[
+            "--strategy",
+            "10%,50%,100%",
+            "--step-interval",
+            "2s",
+            "--poll-interval",
+            "1s",
+            "--max-error-rate-increase",
+            "2%",
+        ],
+    );
+    assert_eq!(result.status, 1, "{}", result.stderr);
+    let out = result.json();
+    assert_eq!(out["result"], "rolled-back");
+    assert_eq!(
+        (out["version"].as_str(), out["previous-version"].as_str()),
+        (Some("1"), Some("2"))
+    );
+    let reason = out["rollback-reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("step 1/3 at 10%: canary error rate 15% (30/200) exceeds the stable version's"),
+        "{reason}"
+    );
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("1".into(), None));
+    assert!(
+        result.stderr.contains("error: rolled back: step 1/3"),
+        "{}",
+        result.stderr
+    );
+
+    // A rollback right after finds nothing left to undo.
+    let mut rollback = binary(Some(&aws));
+    rollback.args(["rollback", "--function-name", "orders", "--alias", "live"]);
+    let again = run(&mut rollback);
+    assert!(
+        again.assert_ok().stdout.contains("nothing to roll back"),
+        "{}",
+        again.stdout
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn no_metrics_at_all_fails_the_step_after_extending_it() {
+    let aws = Emulator::start();
+    stable_alias(&aws).await;
+    let code = source_dir(V2);
+    let result = deploy(
+        &aws,
+        "orders",
+        "live",
+        code.path(),
+        &[
+            "--strategy",
+            "10%,100%",
+            "--step-interval",
+            "2s",
+            "--poll-interval",
+            "1s",
+            "--max-error-rate",
+            "5%",
+        ],
+    );
+    assert_eq!(result.status, 1, "{}", result.stderr);
+    let reason = result.json()["rollback-reason"].as_str().unwrap().to_string();
+    assert!(
+        reason.contains("no data: the canary had 0 invocations")
+            && reason.contains("after extending the step"),
+        "{reason}"
+    );
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("1".into(), None));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_alarm_going_off_mid_rollout_rolls_back_but_one_already_firing_can_be_ignored() {
+    let aws = Emulator::start();
+    stable_alias(&aws).await;
+    create_alarm(&aws, "orders-errors").await;
+    create_alarm(&aws, "orders-old-noise").await;
+    set_alarm(&aws, "orders-old-noise", StateValue::Alarm).await;
+
+    let code = source_dir(V2);
+    let mut command = binary(Some(&aws));
+    command
+        .args([
+            "deploy",
+            "--function-name",
+            "orders",
+            "--alias",
+            "live",
+            "--output",
+            "json",
+            "--strategy",
+            "canary:10%:30s",
+        ])
+        .args([
+            "--poll-interval",
+            "1s",
+            "--alarm",
+            "orders-errors",
+            "--alarm",
+            "orders-old-noise",
+            "--ignore-alarms-already-firing",
+        ])
+        .arg("--source")
+        .arg(code.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = command.spawn().unwrap();
+    wait_for_canary(&aws).await;
+    set_alarm(&aws, "orders-errors", StateValue::Alarm).await;
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("alarm orders-old-noise is already in ALARM: ignored"),
+        "{stderr}"
+    );
+    let out: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        out["rollback-reason"]
+            .as_str()
+            .unwrap()
+            .contains("alarm orders-errors is in ALARM"),
+        "{out}"
+    );
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("1".into(), None));
+}
+
+async fn wait_for_canary(aws: &Emulator) {
+    for _ in 0..100 {
+        if let Ok(found) = aws
+            .lambda()
+            .get_alias()
+            .function_name("orders")
+            .name("live")
+            .send()
+            .await
+            && found
+                .routing_config()
+                .and_then(|r| r.additional_version_weights())
+                .is_some_and(|w| !w.is_empty())
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the canary never appeared");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn hooks_get_the_versions_and_a_failing_one_rolls_back() {
+    let aws = Emulator::start();
+    stable_alias(&aws).await;
+    let seen = tempfile::NamedTempFile::new().unwrap();
+    let record = format!(
+        "echo \"$ROLLOUT_PHASE $ROLLOUT_FUNCTION $ROLLOUT_ALIAS $ROLLOUT_STABLE_VERSION $ROLLOUT_NEW_VERSION $ROLLOUT_WEIGHT\" >> {}",
+        seen.path().display()
+    );
+    let code = source_dir(V2);
+    let failing_post = format!("{record}; exit 3");
+    let result = deploy(
+        &aws,
+        "orders",
+        "live",
+        code.path(),
+        &[
+            "--strategy",
+            "AllAtOnce",
+            "--pre-traffic-hook",
+            &record,
+            "--post-traffic-hook",
+            &failing_post,
+        ],
+    );
+    assert_eq!(result.status, 1, "{}", result.stderr);
+    let hooks = std::fs::read_to_string(seen.path()).unwrap();
+    assert_eq!(
+        hooks,
+        "pre-traffic orders live 1 2 0\npost-traffic orders live 1 2 1\n"
+    );
+    let reason = result.json()["rollback-reason"].as_str().unwrap().to_string();
+    assert!(
+        reason.starts_with("post-traffic check failed: the post-traffic hook"),
+        "{reason}"
+    );
+    assert_eq!(
+        alias_state(&aws, "orders", "live").await,
+        ("1".into(), None),
+        "back on the stable version"
+    );
+
+    // A failing pre-traffic hook stops before any traffic moves.
+    aws.start_recording();
+    let next = source_dir("def handler(event, context):\n    return 3\n");
+    let result = deploy(
+        &aws,
+        "orders",
+        "live",
+        next.path(),
+        &["--strategy", "AllAtOnce", "--pre-traffic-hook", "exit 1"],
+    );
+    assert_eq!(result.status, 1);
+    assert!(
+        result.json()["rollback-reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("pre-traffic check failed"),
+        "{}",
+        result.stdout
+    );
+    let alias_writes = aws
+        .mutating()
+        .into_iter()
+        .filter(|(_, path)| path.contains("/aliases/"))
+        .count();
+    assert_eq!(
+        alias_writes, 0,
+        "the new version never got traffic, so the alias is not written"
+    );
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("1".into(), None));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_smoke_invoke_runs_before_traffic_moves() {
+    let aws = Emulator::start();
+    stable_alias(&aws).await;
+    let payload = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(payload.path(), r#"{"ping": true}"#).unwrap();
+    aws.start_recording();
+    let code = source_dir(V2);
+    let result = deploy(
+        &aws,
+        "orders",
+        "live",
+        code.path(),
+        &[
+            "--strategy",
+            "AllAtOnce",
+            "--smoke-payload",
+            payload.path().to_str().unwrap(),
+        ],
+    );
+    result.assert_ok();
+    let sent = aws.recorded();
+    let invoke = sent
+        .iter()
+        .position(|(m, p)| m == "POST" && p.contains("/functions/orders/invocations"))
+        .expect("an invoke");
+    let first_alias_write = sent
+        .iter()
+        .position(|(m, p)| m == "PUT" && p.contains("/aliases/live"))
+        .unwrap();
+    assert!(invoke < first_alias_write, "{sent:?}");
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("2".into(), None));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_signal_mid_rollout_rolls_back_and_a_second_one_does_not_skip_it() {
+    let aws = Emulator::start();
+    stable_alias(&aws).await;
+    let code = source_dir(V2);
+    let mut command = binary(Some(&aws));
+    command
+        .args([
+            "deploy",
+            "--function-name",
+            "orders",
+            "--alias",
+            "live",
+            "--output",
+            "json",
+            "--strategy",
+            "canary:10%:1h",
+            "--poll-interval",
+            "1s",
+        ])
+        .arg("--source")
+        .arg(code.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = command.spawn().unwrap();
+    wait_for_canary(&aws).await;
+    let pid = child.id().to_string();
+    for _ in 0..2 {
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+    }
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let out: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(out["result"], "rolled-back");
+    assert_eq!(out["rollback-reason"], "the run was cancelled (SIGTERM)");
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("1".into(), None));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn rollout_flags_are_checked_before_anything_is_sent() {
+    let aws = Emulator::start();
+    stable_alias(&aws).await;
+    let code = source_dir(V2);
+    aws.start_recording();
+    let cases: &[(&[&str], &str)] = &[
+        (&["--strategy", "50%,25%"], "steps must increase"),
+        (&["--strategy", "5%,150%"], "'150%' is not a weight"),
+        (&["--strategy", "canary:10%:0s"], "is zero"),
+        (&["--strategy", "5%,100%"], "--step-interval is required"),
+        (
+            &["--strategy", "canary:10%:5m", "--step-interval", "1m"],
+            "explicit steps only",
+        ),
+        (&["--alarm", "x"], "need --strategy"),
+        (
+            &["--strategy", "AllAtOnce", "--canary-weight", "10%"],
+            "cannot be used with",
+        ),
+        (
+            &["--strategy", "AllAtOnce", "--smoke-payload", "/nonexistent.json"],
+            "--smoke-payload '/nonexistent.json' cannot be read",
+        ),
+        (
+            &["--strategy", "AllAtOnce", "--on-no-data", "maybe"],
+            "[possible values: pass, fail, extend]",
+        ),
+        (
+            &["--strategy", "AllAtOnce", "--hook-timeout=-1m"],
+            "is not a duration",
+        ),
+    ];
+    for (extra, message) in cases {
+        let result = deploy(&aws, "orders", "live", code.path(), extra);
+        assert_eq!(result.status, 2, "{extra:?}: {}", result.stderr);
+        assert!(result.stderr.contains(message), "{extra:?}: {}", result.stderr);
+    }
+    assert!(aws.mutating().is_empty());
+    assert_eq!(versions(&aws, "orders").await, ["1"]);
+}
+
+fn codedeploy(aws: &Emulator) -> aws_sdk_codedeploy::Client {
+    let config = aws_sdk_codedeploy::Config::builder()
+        .behavior_version(aws_sdk_codedeploy::config::BehaviorVersion::latest())
+        .region(aws_sdk_codedeploy::config::Region::new(REGION))
+        .endpoint_url(&aws.endpoint)
+        .credentials_provider(aws_sdk_codedeploy::config::Credentials::new(
+            ACCESS_KEY, SECRET_KEY, None, None, "tests",
+        ))
+        .build();
+    aws_sdk_codedeploy::Client::from_conf(config)
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_codedeploy_engine_hands_the_shift_over_with_a_lambda_appspec() {
+    // moto records CodeDeploy deployments but never runs them: this checks the
+    // request and its AppSpec, and that the alias is left to CodeDeploy.
+    let aws = Emulator::start();
+    stable_alias(&aws).await;
+    let client = codedeploy(&aws);
+    client
+        .create_application()
+        .application_name("orders-app")
+        .compute_platform(aws_sdk_codedeploy::types::ComputePlatform::Lambda)
+        .send()
+        .await
+        .unwrap();
+    client
+        .create_deployment_group()
+        .application_name("orders-app")
+        .deployment_group_name("orders-live")
+        .service_role_arn("arn:aws:iam::123456789012:role/codedeploy")
+        .send()
+        .await
+        .unwrap();
+    let code = source_dir(V2);
+    let result = deploy(
+        &aws,
+        "orders",
+        "live",
+        code.path(),
+        &[
+            "--engine",
+            "codedeploy",
+            "--strategy",
+            "Linear10PercentEvery2Minutes",
+            "--codedeploy-application",
+            "orders-app",
+            "--codedeploy-deployment-group",
+            "orders-live",
+            "--codedeploy-before-allow-traffic",
+            "orders-pre-hook",
+        ],
+    );
+    result.assert_ok();
+    let out = result.json();
+    assert_eq!(out["result"], "handed-off");
+    assert_eq!(
+        (out["version"].as_str(), out["previous-version"].as_str()),
+        (Some("2"), Some("1"))
+    );
+    let id = out["deployment-id"].as_str().unwrap();
+    assert!(!id.is_empty());
+
+    let deployment = client.get_deployment().deployment_id(id).send().await.unwrap();
+    let info = deployment.deployment_info().unwrap();
+    assert_eq!(
+        info.deployment_config_name(),
+        Some("CodeDeployDefault.LambdaLinear10PercentEvery2Minutes")
+    );
+    assert_eq!(info.application_name(), Some("orders-app"));
+    let content = info
+        .revision()
+        .unwrap()
+        .app_spec_content()
+        .unwrap()
+        .content()
+        .unwrap();
+    let appspec: serde_json::Value = serde_json::from_str(content).unwrap();
+    assert_eq!(
+        appspec,
+        serde_json::json!({
+            "version": 0.0,
+            "Resources": [{"orders": {"Type": "AWS::Lambda::Function", "Properties": {
+                "Name": "orders", "Alias": "live", "CurrentVersion": "1", "TargetVersion": "2"}}}],
+            "Hooks": [{"BeforeAllowTraffic": "orders-pre-hook"}]
+        })
+    );
+    assert_eq!(
+        alias_state(&aws, "orders", "live").await,
+        ("1".into(), None),
+        "CodeDeploy moves the alias, not us"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn codedeploy_flags_are_checked_before_anything_is_sent() {
+    let aws = Emulator::start();
+    stable_alias(&aws).await;
+    let code = source_dir(V2);
+    aws.start_recording();
+    let engine = [
+        "--engine",
+        "codedeploy",
+        "--codedeploy-application",
+        "a",
+        "--codedeploy-deployment-group",
+        "g",
+    ];
+    let with =
+        |extra: &[&'static str]| -> Vec<&'static str> { engine.iter().chain(extra).copied().collect() };
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (with(&[]), "needs --strategy"),
+        (
+            with(&["--strategy", "canary:7%:5m"]),
+            "no predefined CodeDeploy configuration",
+        ),
+        (
+            with(&["--strategy", "AllAtOnce", "--alarm", "x"]),
+            "belong to the inline engine",
+        ),
+        (
+            vec!["--engine", "codedeploy", "--strategy", "AllAtOnce"],
+            "needs --codedeploy-application",
+        ),
+        (vec!["--codedeploy-application", "a"], "need --engine codedeploy"),
+    ];
+    for (extra, message) in cases {
+        let result = deploy(&aws, "orders", "live", code.path(), &extra);
+        assert_eq!(result.status, 2, "{extra:?}: {}", result.stderr);
+        assert!(result.stderr.contains(message), "{extra:?}: {}", result.stderr);
+    }
+    assert!(aws.mutating().is_empty());
+}

@@ -1,0 +1,643 @@
+//! AWS behaviours the local emulator does not model (ARCHITECTURE.md lists them),
+//! covered at the SDK level with aws-smithy-mocks: stale `RevisionId`
+//! (`PreconditionFailedException`), publish idempotency, and the `RevisionId`
+//! guards sent on every write. moto 5.2.5 has no RevisionId on functions and
+//! accepts a stale one everywhere, so these paths cannot be shown against it.
+
+use aws_sdk_lambda::Client;
+use aws_sdk_lambda::error::ErrorMetadata;
+use aws_sdk_lambda::operation::get_alias::{GetAliasError, GetAliasOutput};
+use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
+use aws_sdk_lambda::operation::publish_version::PublishVersionOutput;
+use aws_sdk_lambda::operation::update_alias::{UpdateAliasError, UpdateAliasOutput};
+use aws_sdk_lambda::operation::update_function_code::UpdateFunctionCodeOutput;
+use aws_sdk_lambda::types::FunctionConfiguration;
+use aws_sdk_lambda::types::error::{PreconditionFailedException, ResourceNotFoundException};
+use aws_sdk_lambda::types::{AliasRoutingConfiguration, LastUpdateStatus, State};
+use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use lambda_rollout::aws::{Clients, Lambda};
+use lambda_rollout::cli::settings::DeployRequest;
+use lambda_rollout::commands::deploy::deploy;
+use lambda_rollout::core::values::Weight;
+use lambda_rollout::error::Error;
+use lambda_rollout::log::Log;
+use lambda_rollout::package::{Package, load_zip};
+use lambda_rollout::report::AliasReport;
+
+const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:orders";
+const STABLE_HASH: &str = "stable-hash=";
+
+fn package() -> Package {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("code.zip");
+    let mut writer = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    writer
+        .start_file("index.py", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    std::io::Write::write_all(&mut writer, b"def handler(e, c): return 2").unwrap();
+    writer.finish().unwrap();
+    load_zip(&path).unwrap()
+}
+
+fn request() -> DeployRequest {
+    DeployRequest {
+        function: "orders".into(),
+        alias: "live".into(),
+        weight: Weight::new(0.1),
+        description: "test".into(),
+        dry_run: false,
+        rollout: None,
+        handoff: None,
+        s3: None,
+    }
+}
+
+/// The run's clients: Lambda through the mocked `client`; the others are
+/// built offline and never called by these tests.
+fn clients(client: Client) -> Clients {
+    let offline = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .build();
+    Clients {
+        lambda: Lambda::new(client, Log::default()),
+        ..Clients::new(&offline, Log::default())
+    }
+}
+
+/// `deploy` of `request()` with `code`, through the mocked `client`.
+async fn deploy_with(client: Client, code: &Package) -> Result<AliasReport, Error> {
+    deploy(&clients(client), &request(), code, Log::default()).await
+}
+
+/// `GetFunction`'s answer for one version (or `$LATEST`).
+fn configuration(version: &str, hash: &str) -> GetFunctionOutput {
+    let config = FunctionConfiguration::builder()
+        .function_arn(if version == "$LATEST" {
+            ARN.to_string()
+        } else {
+            format!("{ARN}:{version}")
+        })
+        .version(version)
+        .code_sha256(hash)
+        .revision_id(format!("rev-{version}"))
+        .last_update_status(LastUpdateStatus::Successful)
+        .state(State::Active)
+        .build();
+    GetFunctionOutput::builder().configuration(config).build()
+}
+
+fn alias_on(version: &str, revision: &str) -> GetAliasOutput {
+    GetAliasOutput::builder()
+        .alias_arn(format!("{ARN}:live"))
+        .function_version(version)
+        .revision_id(revision)
+        .build()
+}
+
+fn precondition_failed() -> UpdateAliasError {
+    UpdateAliasError::PreconditionFailedException(
+        PreconditionFailedException::builder()
+            .message("The Revision Id provided does not match the latest Revision Id.")
+            .meta(
+                ErrorMetadata::builder()
+                    .code("PreconditionFailedException")
+                    .build(),
+            )
+            .build(),
+    )
+}
+
+/// `GetFunction` with the alias as qualifier answers with the
+/// primary version's configuration (version 1 here), as AWS does.
+fn alias_read() -> aws_smithy_mocks::Rule {
+    mock!(Client::get_function)
+        .match_requests(|r| r.qualifier() == Some("live"))
+        .then_output(|| configuration("1", STABLE_HASH))
+}
+
+/// `$LATEST` and version 1 hold the stable code; the alias serves version 1.
+fn reads(latest_hash: &'static str) -> Vec<aws_smithy_mocks::Rule> {
+    vec![
+        alias_read(),
+        mock!(Client::get_function)
+            .match_requests(|r| r.qualifier().is_none())
+            .then_output(move || configuration("$LATEST", latest_hash)),
+        mock!(Client::get_function)
+            .match_requests(|r| r.qualifier() == Some("1"))
+            .then_output(|| configuration("1", STABLE_HASH)),
+    ]
+}
+
+#[tokio::test]
+async fn a_stale_alias_revision_is_observed_again_and_planned_once_more() {
+    let code = package();
+    let new_hash: &'static str = Box::leak(code.code_sha256.clone().into_boxed_str());
+    // First observation: alias at rev-a. The write is refused (another job moved
+    // it); the second observation sees rev-b, and the write guarded by rev-b lands.
+    let get_alias = mock!(Client::get_alias)
+        .sequence()
+        .output(|| alias_on("1", "rev-a"))
+        .output(|| alias_on("1", "rev-b"))
+        .build();
+    let latest = mock!(Client::get_function)
+        .match_requests(|r| r.qualifier().is_none())
+        .sequence()
+        .output(|| configuration("$LATEST", STABLE_HASH))
+        .output(move || configuration("$LATEST", new_hash))
+        .build();
+    let version_1 = mock!(Client::get_function)
+        .match_requests(|r| r.qualifier() == Some("1"))
+        .then_output(|| configuration("1", STABLE_HASH));
+    let upload = mock!(Client::update_function_code)
+        .match_requests(|r| r.revision_id() == Some("rev-$LATEST"))
+        .then_output(move || {
+            UpdateFunctionCodeOutput::builder()
+                .code_sha256(new_hash)
+                .revision_id("rev-uploaded")
+                .last_update_status(LastUpdateStatus::Successful)
+                .build()
+        });
+    let publish = mock!(Client::publish_version)
+        .match_requests(move |r| r.code_sha256() == Some(new_hash) && r.revision_id().is_some())
+        .then_output(move || {
+            PublishVersionOutput::builder()
+                .version("2")
+                .code_sha256(new_hash)
+                .state(State::Active)
+                .build()
+        });
+    let stale_write = mock!(Client::update_alias)
+        .match_requests(|r| r.revision_id() == Some("rev-a"))
+        .then_error(precondition_failed);
+    let fresh_write = mock!(Client::update_alias)
+        .match_requests(|r| {
+            r.revision_id() == Some("rev-b")
+                && r.function_version() == Some("1")
+                && r.routing_config()
+                    .and_then(|c| c.additional_version_weights())
+                    .and_then(|w| w.get("2"))
+                    == Some(&0.1)
+        })
+        .then_output(|| UpdateAliasOutput::builder().build());
+    let client = mock_client!(
+        aws_sdk_lambda,
+        RuleMode::MatchAny,
+        [
+            &get_alias,
+            &alias_read(),
+            &latest,
+            &version_1,
+            &upload,
+            &publish,
+            &stale_write,
+            &fresh_write
+        ]
+    );
+
+    let report = deploy_with(client, &code).await.unwrap();
+
+    assert_eq!(report.version, "2");
+    assert_eq!(report.previous_version, "1");
+    assert_eq!(report.canary_weight, 0.1);
+    assert_eq!(
+        upload.num_calls(),
+        1,
+        "the second plan publishes what is already in $LATEST"
+    );
+    assert_eq!(
+        publish.num_calls(),
+        2,
+        "PublishVersion is idempotent on AWS: the second returns the same version"
+    );
+    assert_eq!(stale_write.num_calls(), 1);
+    assert_eq!(fresh_write.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn an_alias_that_keeps_changing_fails_with_a_clear_conflict_and_no_third_write() {
+    let code = package();
+    let get_alias = mock!(Client::get_alias).then_output(|| alias_on("1", "rev-a"));
+    let version_1 = mock!(Client::get_function)
+        .match_requests(|r| r.qualifier() == Some("1"))
+        .then_output(|| configuration("1", STABLE_HASH));
+    let new_hash: &'static str = Box::leak(code.code_sha256.clone().into_boxed_str());
+    let latest = mock!(Client::get_function)
+        .match_requests(|r| r.qualifier().is_none())
+        .then_output(move || configuration("$LATEST", new_hash));
+    let publish = mock!(Client::publish_version).then_output(move || {
+        PublishVersionOutput::builder()
+            .version("2")
+            .code_sha256(new_hash)
+            .state(State::Active)
+            .build()
+    });
+    let refused = mock!(Client::update_alias).then_error(precondition_failed);
+    let client = mock_client!(
+        aws_sdk_lambda,
+        RuleMode::MatchAny,
+        [&get_alias, &alias_read(), &version_1, &latest, &publish, &refused]
+    );
+
+    let err = deploy_with(client, &code).await.unwrap_err();
+
+    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+    assert_eq!(err.exit_code(), 1);
+    let message = err.to_string();
+    assert!(
+        message.contains("alias orders:live changed concurrently"),
+        "{message}"
+    );
+    assert!(
+        message.contains("PreconditionFailedException"),
+        "the AWS code is kept: {message}"
+    );
+    assert_eq!(refused.num_calls(), 2, "one re-plan, then give up");
+}
+
+#[tokio::test]
+async fn publish_returning_the_existing_version_is_routed_without_an_upload() {
+    // AWS's PublishVersion returns the existing latest version when nothing
+    // changed; the code is already in $LATEST and published as version 4.
+    let code = package();
+    let new_hash: &'static str = Box::leak(code.code_sha256.clone().into_boxed_str());
+    let mut rules = reads(new_hash);
+    rules.push(mock!(Client::get_alias).then_output(|| alias_on("1", "rev-a")));
+    let publish = mock!(Client::publish_version)
+        .match_requests(|r| r.revision_id() == Some("rev-$LATEST"))
+        .then_output(move || {
+            PublishVersionOutput::builder()
+                .version("4")
+                .code_sha256(new_hash)
+                .state(State::Active)
+                .build()
+        });
+    let upload =
+        mock!(Client::update_function_code).then_output(|| UpdateFunctionCodeOutput::builder().build());
+    let route = mock!(Client::update_alias)
+        .match_requests(|r| {
+            r.revision_id() == Some("rev-a")
+                && r.routing_config()
+                    .and_then(AliasRoutingConfiguration::additional_version_weights)
+                    .and_then(|w| w.get("4"))
+                    == Some(&0.1)
+        })
+        .then_output(|| UpdateAliasOutput::builder().build());
+    rules.extend([publish.clone(), upload.clone(), route.clone()]);
+    let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &rules);
+
+    let report = deploy_with(client, &code).await.unwrap();
+
+    assert_eq!(report.version, "4");
+    assert_eq!(report.result.as_str(), "reused");
+    assert_eq!(upload.num_calls(), 0);
+    assert_eq!(publish.num_calls(), 1);
+    assert_eq!(route.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_published_version_with_another_hash_is_refused_before_the_alias_moves() {
+    // The CodeSha256 guard: if $LATEST changed under us, we never route to it.
+    let code = package();
+    let new_hash: &'static str = Box::leak(code.code_sha256.clone().into_boxed_str());
+    let mut rules = reads(new_hash);
+    rules.push(mock!(Client::get_alias).then_output(|| alias_on("1", "rev-a")));
+    rules.push(mock!(Client::publish_version).then_output(|| {
+        PublishVersionOutput::builder()
+            .version("5")
+            .code_sha256("someone-elses-code=")
+            .state(State::Active)
+            .build()
+    }));
+    let route = mock!(Client::update_alias).then_output(|| UpdateAliasOutput::builder().build());
+    rules.push(route.clone());
+    let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &rules);
+
+    let err = deploy_with(client, &code).await.unwrap_err();
+
+    assert!(
+        err.to_string()
+            .contains("has CodeSha256 someone-elses-code=, expected")
+            && err.to_string().contains("changed concurrently"),
+        "{err}"
+    );
+    assert_eq!(route.num_calls(), 0, "the alias is not touched");
+}
+
+#[tokio::test]
+async fn a_missing_function_is_a_clear_error_naming_it() {
+    let code = package();
+    let no_alias = mock!(Client::get_alias).then_error(|| {
+        GetAliasError::ResourceNotFoundException(
+            ResourceNotFoundException::builder()
+                .message("Cannot find alias arn")
+                .meta(ErrorMetadata::builder().code("ResourceNotFoundException").build())
+                .build(),
+        )
+    });
+    let missing_function = mock!(Client::get_function).then_error(|| {
+        aws_sdk_lambda::operation::get_function::GetFunctionError::ResourceNotFoundException(
+            ResourceNotFoundException::builder()
+                .message("Function not found: arn:aws:lambda:us-east-1:123456789012:function:orders")
+                .meta(ErrorMetadata::builder().code("ResourceNotFoundException").build())
+                .build(),
+        )
+    });
+    let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&no_alias, &missing_function]);
+    let err = deploy_with(client, &code).await.unwrap_err();
+    assert_eq!(err.exit_code(), 1);
+    assert!(
+        err.to_string().starts_with("function orders does not exist"),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("ResourceNotFoundException: Function not found"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn promote_writes_carry_the_alias_revision_and_the_rollback_record() {
+    use lambda_rollout::commands::alias::{ChangeContext, apply_change, known_hashes};
+    use lambda_rollout::core::observed::{AliasState, Canary, Observed, VersionState};
+    use lambda_rollout::core::plan::{Promotion, promote};
+
+    let before = AliasState {
+        arn: format!("{ARN}:live"),
+        revision_id: Some("rev-7".into()),
+        description: "orders API".into(),
+        primary: VersionState {
+            version: "3".into(),
+            code_sha256: "h3=".into(),
+        },
+        canary: Some(Canary {
+            version: VersionState {
+                version: "4".into(),
+                code_sha256: "h4=".into(),
+            },
+            weight: 0.1,
+        }),
+    };
+    let observed = Observed {
+        function_arn: ARN.into(),
+        latest: None,
+        alias: Some(before.clone()),
+    };
+    let write = mock!(Client::update_alias)
+        .match_requests(|r| {
+            r.revision_id() == Some("rev-7")
+                && r.function_version() == Some("4")
+                && r.description() == Some("orders API [lambda-rollout rollback-to=3 promoted=4]")
+                && r.routing_config()
+                    .and_then(|c| c.additional_version_weights())
+                    .is_some_and(|w| w.is_empty())
+        })
+        .then_output(|| UpdateAliasOutput::builder().build());
+    let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&write]);
+    let change = promote(&before, &Promotion::Canary).unwrap();
+    let hashes = known_hashes(&before);
+    let context = ChangeContext {
+        function: "orders",
+        alias: "live",
+        dry_run: false,
+        hashes: &hashes,
+    };
+
+    let report = apply_change(
+        &Lambda::new(client, Log::default()),
+        &Log::default(),
+        &observed,
+        &before,
+        &change,
+        &context,
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(write.num_calls(), 1);
+    assert_eq!(
+        (report.version.as_str(), report.previous_version.as_str()),
+        ("4", "3")
+    );
+    assert_eq!(report.code_sha256, "h4=");
+}
+
+#[tokio::test]
+async fn a_rollback_racing_another_write_decides_again_on_the_fresh_alias() {
+    use lambda_rollout::commands::alias::observe_decide_apply;
+    use lambda_rollout::core::plan::rollback;
+
+    let canary_alias = |revision: &str, canary: &str| {
+        GetAliasOutput::builder()
+            .alias_arn(format!("{ARN}:live"))
+            .function_version("1")
+            .revision_id(revision)
+            .routing_config(
+                AliasRoutingConfiguration::builder()
+                    .additional_version_weights(canary, 0.1)
+                    .build(),
+            )
+            .build()
+    };
+    // First read: canary 2 at rev-a. Another job replaces the canary with 3
+    // before our write lands; the fresh read shows rev-b with canary 3.
+    let get_alias = mock!(Client::get_alias)
+        .sequence()
+        .output(move || canary_alias("rev-a", "2"))
+        .output(move || canary_alias("rev-b", "3"))
+        .build();
+    let mut rules = reads(STABLE_HASH);
+    for version in ["2", "3"] {
+        rules.push(
+            mock!(Client::get_function)
+                .match_requests(move |r| r.qualifier() == Some(version))
+                .then_output(move || configuration(version, "canary-hash=")),
+        );
+    }
+    let stale = mock!(Client::update_alias)
+        .match_requests(|r| r.revision_id() == Some("rev-a"))
+        .then_error(precondition_failed);
+    let fresh = mock!(Client::update_alias)
+        .match_requests(|r| {
+            r.revision_id() == Some("rev-b")
+                && r.function_version() == Some("1")
+                && r.description().is_some_and(|d| d.contains("canary-removed=3"))
+        })
+        .then_output(|| UpdateAliasOutput::builder().build());
+    rules.extend([get_alias.clone(), stale.clone(), fresh.clone()]);
+    let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &rules);
+    let lambda = Lambda::new(client, Log::default());
+
+    let report = observe_decide_apply(
+        &lambda,
+        &Log::default(),
+        ("orders", "live"),
+        false,
+        async |before, _| rollback(before, None).map_err(Error::usage),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!((stale.num_calls(), fresh.num_calls()), (1, 1));
+    assert_eq!(
+        report.previous_version, "3",
+        "the canary removed is the one the fresh read showed"
+    );
+    assert_eq!(report.result.as_str(), "rolled-back");
+}
+
+/// Lambda refuses a change while another update of the function is in progress
+/// (`ResourceConflictException`); moto's updates finish at once, so it never
+/// answers that. The deploy waits for the update (GetFunction until
+/// `LastUpdateStatus` is Successful) and sends the upload again.
+#[tokio::test]
+async fn an_update_in_progress_is_waited_out_and_the_upload_sent_again() {
+    use aws_sdk_lambda::operation::update_function_code::UpdateFunctionCodeError;
+    use aws_sdk_lambda::types::error::ResourceConflictException;
+
+    let code = package();
+    let new_hash: &'static str = Box::leak(code.code_sha256.clone().into_boxed_str());
+    let get_alias = mock!(Client::get_alias).then_output(|| alias_on("1", "rev-a"));
+    let upload = mock!(Client::update_function_code)
+        .sequence()
+        .error(|| {
+            UpdateFunctionCodeError::ResourceConflictException(
+                ResourceConflictException::builder()
+                    .message("The operation cannot be performed at this time. An update is in progress for resource: orders")
+                    .meta(ErrorMetadata::builder().code("ResourceConflictException").build())
+                    .build(),
+            )
+        })
+        .output(move || {
+            UpdateFunctionCodeOutput::builder()
+                .code_sha256(new_hash)
+                .revision_id("rev-uploaded")
+                .last_update_status(LastUpdateStatus::Successful)
+                .build()
+        })
+        .build();
+    let publish = mock!(Client::publish_version).then_output(move || {
+        PublishVersionOutput::builder()
+            .version("2")
+            .code_sha256(new_hash)
+            .state(State::Active)
+            .build()
+    });
+    let write = mock!(Client::update_alias).then_output(|| UpdateAliasOutput::builder().build());
+    // The plan's read of $LATEST and the waiter's (GetFunction until
+    // LastUpdateStatus is Successful) both land here.
+    let latest = mock!(Client::get_function)
+        .match_requests(|r| r.qualifier().is_none())
+        .then_output(|| configuration("$LATEST", STABLE_HASH));
+    let version_1 = mock!(Client::get_function)
+        .match_requests(|r| r.qualifier() == Some("1"))
+        .then_output(|| configuration("1", STABLE_HASH));
+    let rules = [
+        alias_read(),
+        latest.clone(),
+        version_1,
+        get_alias,
+        upload.clone(),
+        publish,
+        write.clone(),
+    ];
+    let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &rules);
+
+    let report = deploy_with(client, &code).await.unwrap();
+
+    assert_eq!(report.version, "2");
+    assert_eq!(upload.num_calls(), 2, "refused once, sent again after the wait");
+    assert!(
+        latest.num_calls() >= 2,
+        "the update in progress was waited for (GetFunction after the refusal)"
+    );
+    assert_eq!(write.num_calls(), 1);
+}
+
+/// S3 answers moto does not give (it enforces no IAM): access denied, and a
+/// HeadObject refused for want of s3:GetObject, which must not stop the upload.
+mod s3 {
+    use aws_sdk_s3::Client;
+    use aws_sdk_s3::config::http::HttpResponse;
+    use aws_sdk_s3::primitives::SdkBody;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use lambda_rollout::aws::Store;
+    use lambda_rollout::core::values::S3Target;
+    use lambda_rollout::log::Log;
+
+    fn response(status: u16, body: &'static str) -> HttpResponse {
+        HttpResponse::new(status.try_into().unwrap(), SdkBody::from(body))
+    }
+
+    fn target() -> S3Target {
+        S3Target {
+            bucket: "artifacts".into(),
+            prefix: "lambda".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn access_denied_names_the_object_and_the_permission() {
+        let head = mock!(Client::head_object).then_http_response(|| response(403, ""));
+        let put = mock!(Client::put_object).then_http_response(|| {
+            response(
+                403,
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
+            )
+        });
+        let client = mock_client!(aws_sdk_s3, RuleMode::MatchAny, [&head, &put]);
+        let store = Store::new(client, Log::default());
+
+        let err = store
+            .put(&target(), "orders", &super::package())
+            .await
+            .unwrap_err()
+            .to_string();
+
+        assert!(
+            err.contains("access denied writing s3://artifacts/lambda/orders/"),
+            "{err}"
+        );
+        assert!(err.contains("s3:PutObject"), "{err}");
+        assert_eq!(head.num_calls(), 1);
+        assert_eq!(
+            put.num_calls(),
+            1,
+            "a refused HeadObject does not stop the upload"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_object_with_the_same_hash_and_size_is_not_uploaded_again() {
+        let package = super::package();
+        let hex = lambda_rollout::aws::s3::sha256_hex(&package);
+        let size = package.zip.len() as i64;
+        let head = mock!(Client::head_object)
+            .match_requests(move |r| r.key().is_some_and(|k| k.ends_with(".zip")))
+            .then_output(move || {
+                aws_sdk_s3::operation::head_object::HeadObjectOutput::builder()
+                    .content_length(size)
+                    .metadata("sha256", hex.clone())
+                    .build()
+            });
+        let put = mock!(Client::put_object)
+            .then_output(|| aws_sdk_s3::operation::put_object::PutObjectOutput::builder().build());
+        let client = mock_client!(aws_sdk_s3, RuleMode::MatchAny, [&head, &put]);
+
+        let stored = Store::new(client, Log::default())
+            .put(&target(), "orders", &package)
+            .await
+            .unwrap();
+
+        assert!(!stored.uploaded);
+        assert_eq!(
+            stored.key,
+            format!(
+                "lambda/orders/{}.zip",
+                lambda_rollout::aws::s3::sha256_hex(&package)
+            )
+        );
+        assert_eq!(put.num_calls(), 0);
+    }
+}
