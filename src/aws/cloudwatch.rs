@@ -42,7 +42,7 @@ impl Monitor {
             .set_alarm_names(Some(names.to_vec()))
             .send()
             .await
-            .map_err(|e| Error::failed(format!("failed to read the alarms {names:?}: {}", classify(&e))))?;
+            .map_err(|e| classify(&e).failed(&format!("read the alarms {names:?}")))?;
         let mut states = Vec::new();
         for alarm in found.metric_alarms() {
             states.push((alarm.alarm_name(), alarm.state_value(), alarm.state_reason()));
@@ -130,12 +130,7 @@ impl Monitor {
             .end_time(DateTime::from(end))
             .send()
             .await
-            .map_err(|e| {
-                Error::failed(format!(
-                    "failed to read the AWS/Lambda metrics of {resource}: {}",
-                    classify(&e)
-                ))
-            })?;
+            .map_err(|e| classify(&e).failed(&format!("read the AWS/Lambda metrics of {resource}")))?;
         let mut sums = [[0.0f64; 3]; 2];
         for series in result.metric_data_results() {
             let id = series.id().unwrap_or_default().as_bytes();

@@ -8,9 +8,9 @@ use aws_sdk_codedeploy::client::Waiters;
 use aws_sdk_codedeploy::types::{AppSpecContent, RevisionLocation, RevisionLocationType};
 use sha2::{Digest, Sha256};
 
-use crate::aws::error::{classify, describe_wait};
+use crate::aws::error::{classify, wait_failed};
 use crate::core::appspec::HandoffSettings;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::log::Log;
 
 pub struct CodeDeploy {
@@ -54,12 +54,8 @@ impl CodeDeploy {
             .send()
             .await
             .map_err(|e| {
-                Error::failed(format!(
-                    "failed to create a CodeDeploy deployment in {}/{}: {}",
-                    handoff.application,
-                    handoff.deployment_group,
-                    classify(&e)
-                ))
+                let group = format!("{}/{}", handoff.application, handoff.deployment_group);
+                classify(&e).failed(&format!("create a CodeDeploy deployment in {group}"))
             })?;
         Ok(created.deployment_id().unwrap_or_default().to_string())
     }
@@ -76,11 +72,6 @@ impl CodeDeploy {
             .wait(limit)
             .await
             .map(|_| ())
-            .map_err(|e| {
-                Error::failed(format!(
-                    "CodeDeploy deployment {id} did not succeed: {}",
-                    describe_wait(e)
-                ))
-            })
+            .map_err(wait_failed(format!("CodeDeploy deployment {id} did not succeed")))
     }
 }

@@ -5,6 +5,8 @@
 use aws_sdk_lambda::config::http::HttpResponse;
 use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
+use crate::error::Error;
+
 /// What an AWS error means for the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -33,6 +35,40 @@ pub struct AwsError {
 impl std::fmt::Display for AwsError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.detail)
+    }
+}
+
+impl AwsError {
+    /// A failed read: "<thing> does not exist: …" when AWS says so, else
+    /// "failed to read <thing>: …".
+    pub fn reading(self, thing: &str) -> Error {
+        match self.kind {
+            Kind::NotFound => Error::failed(format!("{thing} does not exist: {self}")),
+            _ => Error::failed(format!("failed to read {thing}: {self}")),
+        }
+    }
+
+    /// A failed write: a stale `RevisionId` is a conflict (re-plan), anything
+    /// else "failed to <what>: …".
+    pub fn writing(self, what: &str) -> Error {
+        match self.kind {
+            Kind::StaleRevision => Error::Conflict(format!("{what}: it changed concurrently ({self})")),
+            _ => self.failed(what),
+        }
+    }
+
+    /// `special(self)` when the error is of `kind`, else "failed to <what>: …".
+    pub fn unless(self, kind: Kind, special: impl FnOnce(AwsError) -> Error, what: &str) -> Error {
+        if self.kind == kind {
+            special(self)
+        } else {
+            self.failed(what)
+        }
+    }
+
+    /// "failed to <what>: …".
+    pub fn failed(self, what: &str) -> Error {
+        Error::failed(format!("failed to {what}: {self}"))
     }
 }
 
@@ -85,4 +121,9 @@ where
 /// A waiter that gave up or failed, with its whole error chain.
 pub fn describe_wait(err: impl std::error::Error + 'static) -> String {
     DisplayErrorContext(err).to_string()
+}
+
+/// For `map_err` on a waiter: "<what>: <why the wait ended>".
+pub fn wait_failed<E: std::error::Error + 'static>(what: String) -> impl FnOnce(E) -> Error {
+    move |err| Error::failed(format!("{what}: {}", describe_wait(err)))
 }

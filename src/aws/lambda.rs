@@ -13,7 +13,7 @@ use aws_sdk_lambda::operation::get_function::GetFunctionError;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{AliasRoutingConfiguration, FunctionConfiguration, LastUpdateStatus};
 
-use crate::aws::error::{Kind, classify, describe_wait};
+use crate::aws::error::{Kind, classify, wait_failed};
 use crate::core::observed::{AliasNow, AliasState, Canary, Latest, Observed, VersionDetails, VersionState};
 use crate::error::{Error, Result};
 use crate::log::Log;
@@ -37,30 +37,6 @@ const READS_PER_SECOND: u32 = 80;
 /// How often a change refused with ResourceConflictException (another
 /// update of the function in progress) is tried again after waiting.
 const CONFLICT_TRIES: usize = 3;
-
-/// "<thing> does not exist: …" when AWS says so, else "failed to read <thing>: …".
-fn read_error<E>(err: &SdkError<E, HttpResponse>, thing: &str) -> Error
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    let err = classify(err);
-    match err.kind {
-        Kind::NotFound => Error::failed(format!("{thing} does not exist: {err}")),
-        _ => Error::failed(format!("failed to read {thing}: {err}")),
-    }
-}
-
-/// A write refused because the alias or function changed since it was read.
-fn write_error<E>(err: &SdkError<E, HttpResponse>, what: &str) -> Error
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    let err = classify(err);
-    match err.kind {
-        Kind::StaleRevision => Error::Conflict(format!("{what}: it changed concurrently ({err})")),
-        _ => Error::failed(format!("failed to {what}: {err}")),
-    }
-}
 
 impl Lambda {
     pub fn new(client: Client, log: Log) -> Lambda {
@@ -140,7 +116,7 @@ impl Lambda {
                     alias: None,
                 });
             }
-            Err(e) => return Err(read_error(&e, &format!("alias {function}:{alias}"))),
+            Err(e) => return Err(classify(&e).reading(&format!("alias {function}:{alias}"))),
         };
         let alias_arn = found_alias.alias_arn().unwrap_or_default().to_string();
         let function_arn = alias_arn
@@ -205,14 +181,13 @@ impl Lambda {
     /// A function that does not exist is refused by name.
     pub async fn latest(&self, function: &str) -> Result<(String, Latest)> {
         self.log.detail(&format!("GetFunction {function}"));
+        let missing = |err| {
+            Error::failed(format!(
+                "function {function} does not exist (or is in another region or account): create it first; {err}"
+            ))
+        };
         let latest = self.configuration(function, None).await.map_err(|e| {
-            let err = classify(&e);
-            match err.kind {
-                Kind::NotFound => Error::failed(format!(
-                    "function {function} does not exist (or is in another region or account): create it first; {err}"
-                )),
-                _ => Error::failed(format!("failed to read function {function}: {err}")),
-            }
+            classify(&e).unless(Kind::NotFound, missing, &format!("read function {function}"))
         })?;
         let function_arn = latest.function_arn().unwrap_or(function);
         let function_arn = function_arn
@@ -256,12 +231,7 @@ impl Lambda {
             .wait(WAIT_LIMIT)
             .await
             .map(|_| ())
-            .map_err(|e| {
-                Error::failed(format!(
-                    "{function} did not finish updating: {}",
-                    describe_wait(e)
-                ))
-            })
+            .map_err(wait_failed(format!("{function} did not finish updating")))
     }
 
     /// Send a change to the function; while Lambda refuses it because another
@@ -290,7 +260,7 @@ impl Lambda {
                     tries += 1;
                     self.pace().await;
                 }
-                Err(e) => return Err(write_error(&e, what)),
+                Err(e) => return Err(classify(&e).writing(what)),
             }
         }
     }
@@ -343,12 +313,9 @@ impl Lambda {
             .function_name(function)
             .wait(WAIT_LIMIT)
             .await
-            .map_err(|e| {
-                Error::failed(format!(
-                    "the code update of {function} did not complete: {}",
-                    describe_wait(e)
-                ))
-            })?;
+            .map_err(wait_failed(format!(
+                "the code update of {function} did not complete"
+            )))?;
         Ok(waited.into_result().ok().and_then(|out| {
             out.configuration()
                 .and_then(|c| c.revision_id())
@@ -405,12 +372,9 @@ impl Lambda {
                 .qualifier(&version)
                 .wait(WAIT_LIMIT)
                 .await
-                .map_err(|e| {
-                    Error::failed(format!(
-                        "version {version} of {function} did not become active: {}",
-                        describe_wait(e)
-                    ))
-                })?;
+                .map_err(wait_failed(format!(
+                    "version {version} of {function} did not become active"
+                )))?;
         }
         Ok(version)
     }
@@ -429,13 +393,12 @@ impl Lambda {
             .send()
             .await
             .map_err(|e| {
-                let err = classify(&e);
-                match err.kind {
-                    Kind::Conflict => Error::Conflict(format!(
+                let raced = |err| {
+                    Error::Conflict(format!(
                         "create alias {function}:{alias}: another run created it meanwhile ({err})"
-                    )),
-                    _ => Error::failed(format!("failed to create alias {function}:{alias}: {err}")),
-                }
+                    ))
+                };
+                classify(&e).unless(Kind::Conflict, raced, &format!("create alias {function}:{alias}"))
             })?;
         Ok(created.alias_arn().unwrap_or_default().to_string())
     }
@@ -470,7 +433,7 @@ impl Lambda {
             .set_revision_id(revision_id.map(str::to_string))
             .send()
             .await
-            .map_err(|e| write_error(&e, &format!("update alias {function}:{alias}")))?;
+            .map_err(|e| classify(&e).writing(&format!("update alias {function}:{alias}")))?;
         Ok(updated.revision_id().map(str::to_string))
     }
 
@@ -481,7 +444,7 @@ impl Lambda {
         let config = self
             .configuration(function, Some(version))
             .await
-            .map_err(|e| read_error(&e, &format!("version {version} of {function}")))?;
+            .map_err(|e| classify(&e).reading(&format!("version {version} of {function}")))?;
         Ok(VersionDetails {
             version: version.to_string(),
             code_sha256: config.code_sha256().unwrap_or_default().to_string(),
@@ -508,12 +471,7 @@ impl Lambda {
             .payload(Blob::new(payload))
             .send()
             .await
-            .map_err(|e| {
-                Error::failed(format!(
-                    "failed to invoke version {version} of {function}: {}",
-                    classify(&e)
-                ))
-            })?;
+            .map_err(|e| classify(&e).failed(&format!("invoke version {version} of {function}")))?;
         let body = out
             .payload()
             .map(|p| String::from_utf8_lossy(p.as_ref()).into_owned())
@@ -533,7 +491,7 @@ impl Lambda {
             .name(alias)
             .send()
             .await
-            .map_err(|e| read_error(&e, &format!("alias {function}:{alias}")))?;
+            .map_err(|e| classify(&e).reading(&format!("alias {function}:{alias}")))?;
         Ok(AliasNow {
             primary: found.function_version().unwrap_or_default().to_string(),
             canary: found

@@ -129,9 +129,7 @@ impl Store {
                     ));
                     Ok(false)
                 }
-                err => Err(Error::failed(format!(
-                    "failed to read s3://{bucket}/{key}: {err}"
-                ))),
+                err => Err(err.failed(&format!("read s3://{bucket}/{key}"))),
             },
         }
     }

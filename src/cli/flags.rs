@@ -400,8 +400,9 @@ fn shared_rules(command: clap::Command) -> clap::Command {
 mod tests {
     use super::*;
 
-    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
-        parse_from(std::iter::once("lambda-rollout").chain(args.iter().copied()))
+    /// Parse a command line given as words separated by spaces.
+    fn parse_words(line: &str) -> Result<Cli, clap::Error> {
+        parse_from(std::iter::once("lambda-rollout").chain(line.split(' ')))
     }
 
     #[test]
@@ -411,25 +412,15 @@ mod tests {
 
     #[test]
     fn deploy_takes_a_source_or_a_zip_but_not_both() {
-        let both = parse(&[
-            "deploy",
-            "--function-name",
-            "f",
-            "--alias",
-            "live",
-            "--source",
-            "a",
-            "--zip-file",
-            "b.zip",
-        ]);
+        let both = parse_words("deploy --function-name f --alias live --source a --zip-file b.zip");
         assert!(both.unwrap_err().to_string().contains("cannot be used with"));
         // Neither is refused by `deploy` itself (a manifest names each function's code).
-        let with_manifest = parse(&["deploy", "--manifest", "m.toml", "--source", "a"]).unwrap_err();
+        let with_manifest = parse_words("deploy --manifest m.toml --source a").unwrap_err();
         assert!(
             with_manifest.to_string().contains("cannot be used with"),
             "{with_manifest}"
         );
-        let without_function = parse(&["deploy", "--alias", "live", "--source", "a"]).unwrap_err();
+        let without_function = parse_words("deploy --alias live --source a").unwrap_err();
         assert!(
             without_function.to_string().contains("--function-name"),
             "{without_function}"
@@ -438,22 +429,7 @@ mod tests {
 
     #[test]
     fn flags_parse_into_typed_values() {
-        let cli = parse(&[
-            "deploy",
-            "--function-name",
-            "f",
-            "--alias",
-            "live",
-            "--source",
-            "src",
-            "--canary-weight",
-            "25%",
-            "--dry-run",
-            "--exclude",
-            "*.md",
-            "--exclude",
-            "tests/",
-        ])
+        let cli = parse_words("deploy --function-name f --alias live --source src --canary-weight 25% --dry-run --exclude *.md --exclude tests/")
         .unwrap();
         let Command::Deploy(args) = cli.command else {
             panic!("deploy expected")
@@ -465,62 +441,23 @@ mod tests {
 
     #[test]
     fn promote_takes_at_most_one_target() {
-        let err = parse(&[
-            "promote",
-            "--function-name",
-            "f",
-            "--alias",
-            "prod",
-            "--weight",
-            "50%",
-            "--version",
-            "3",
-        ])
-        .unwrap_err();
+        let err = parse_words("promote --function-name f --alias prod --weight 50% --version 3").unwrap_err();
         assert!(err.to_string().contains("cannot be used with"), "{err}");
-        let cli = parse(&[
-            "promote",
-            "--function-name",
-            "f",
-            "--alias",
-            "prod",
-            "--from-alias",
-            "staging",
-        ])
-        .unwrap();
+        let cli = parse_words("promote --function-name f --alias prod --from-alias staging").unwrap();
         let Command::Promote(args) = cli.command else {
             panic!("promote expected")
         };
         assert_eq!(args.to.from_alias.as_deref(), Some("staging"));
-        let err = parse(&[
-            "rollback",
-            "--function-name",
-            "f",
-            "--alias",
-            "prod",
-            "--to-version",
-            "$LATEST",
-        ])
-        .unwrap_err();
+        let err = parse_words("rollback --function-name f --alias prod --to-version $LATEST").unwrap_err();
         assert!(err.to_string().contains("published version number"), "{err}");
     }
 
     #[test]
     fn bad_values_name_the_flag_and_the_accepted_form() {
-        let err = parse(&["deploy", "--function-name", "f", "--alias", "7", "--source", "s"]).unwrap_err();
+        let err = parse_words("deploy --function-name f --alias 7 --source s").unwrap_err();
         assert!(err.to_string().contains("--alias"), "{err}");
         assert!(err.to_string().contains("version number"), "{err}");
-        let err = parse(&[
-            "deploy",
-            "--function-name",
-            "f",
-            "--alias",
-            "a",
-            "--source",
-            "s",
-            "--dry-run=yes",
-        ])
-        .unwrap_err();
+        let err = parse_words("deploy --function-name f --alias a --source s --dry-run=yes").unwrap_err();
         assert!(err.to_string().contains("true/True/TRUE"), "{err}");
     }
 }

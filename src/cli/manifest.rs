@@ -154,23 +154,16 @@ fn check(
         }
         _ => {}
     }
-    let weight = entry
-        .canary_weight
-        .as_ref()
-        .or(defaults.canary_weight.as_ref())
-        .map(|w| parse_weight(w))
+    // The entry's own value, else the default's.
+    let either = |own: &Option<String>, default: &Option<String>| own.clone().or(default.clone());
+    let weight = either(&entry.canary_weight, &defaults.canary_weight)
+        .map(|w| parse_weight(&w))
         .transpose()?;
-    let strategy = entry
-        .strategy
-        .as_ref()
-        .or(defaults.strategy.as_ref())
-        .map(|s| parse_strategy(s))
+    let strategy = either(&entry.strategy, &defaults.strategy)
+        .map(|s| parse_strategy(&s))
         .transpose()?;
-    let interval: Option<Duration> = entry
-        .step_interval
-        .as_ref()
-        .or(defaults.step_interval.as_ref())
-        .map(|i| parse_interval(i))
+    let interval: Option<Duration> = either(&entry.step_interval, &defaults.step_interval)
+        .map(|i| parse_interval(&i))
         .transpose()?;
     let steps = match strategy {
         Some(_) if weight.is_some() && entry.canary_weight.is_some() && entry.strategy.is_some() => {

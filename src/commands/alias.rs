@@ -6,7 +6,8 @@
 use std::collections::HashMap;
 
 use crate::aws::Lambda;
-use crate::commands::replan_once;
+use crate::cli::settings::{Run, Target};
+use crate::commands::runner::{Named, per_function, replan_once};
 use crate::core::observed::{AliasState, Observed, Route};
 use crate::core::plan::AliasChange;
 use crate::core::record::Record;
@@ -140,7 +141,7 @@ pub struct ChangeContext<'a> {
 }
 
 /// Observe the alias, decide the change with `decide`, apply it; a concurrent
-/// change makes it observe and decide once more (see [`replan_once`]).
+/// change makes it observe and decide once more (see `runner::replan_once`).
 pub async fn observe_decide_apply(
     lambda: &Lambda,
     log: &Log,
@@ -163,4 +164,29 @@ pub async fn observe_decide_apply(
         apply_change(lambda, log, &observed, &before, &change, &context).await
     })
     .await
+}
+
+/// Promote's and rollback's run: for the one alias, or every alias of the
+/// manifest, observe it and apply the change `decide` makes of it.
+/// `decide` gets the client, the function, the alias as observed, and the
+/// code hashes known so far (to add any version it reads).
+pub async fn each_alias(
+    run: &Run,
+    targets: &[Target],
+    dry_run: bool,
+    decide: impl AsyncFn(&Lambda, &str, &AliasState, &mut HashMap<String, String>) -> Result<AliasChange>,
+) -> Result<()> {
+    per_function(run, targets, async |clients, target| {
+        let lambda = &clients.lambda;
+        observe_decide_apply(
+            lambda,
+            &run.log,
+            target.names(),
+            dry_run,
+            async |before, hashes| decide(lambda, target.names().0, before, hashes).await,
+        )
+        .await
+    })
+    .await?;
+    Ok(())
 }

@@ -1,26 +1,21 @@
 //! One file per command. Each resolves its settings (`cli::settings`), builds
 //! the AWS clients once, observes → plans → applies, and hands its result to
-//! `report`. What several commands share lives here: the run of one function
-//! or of every function of a manifest, and the re-plan after a concurrent
-//! change.
+//! `report`. What several commands share: `runner` (one function or every
+//! function of a manifest; the re-plan after a concurrent change) and `alias`
+//! (the guarded alias write; promote's and rollback's observe → decide → apply).
 
 pub mod alias;
 pub mod deploy;
 pub mod package;
 pub mod promote;
 pub mod rollback;
+pub mod runner;
 pub mod status;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
-use futures_util::StreamExt;
-
-use crate::aws::{Calls, Clients};
 use crate::cli::Command;
-use crate::cli::settings::{self, DeployJob, Fleet, Run, Target};
+use crate::cli::settings;
 use crate::error::{Error, Result};
 use crate::log::Log;
-use crate::report::{self, AliasReport, FunctionResult};
 
 /// Run one command to completion. `package` needs no AWS and no async runtime.
 pub fn run(command: Command, log: Log) -> Result<()> {
@@ -41,197 +36,4 @@ fn block_on(command: impl std::future::Future<Output = Result<()>>) -> Result<()
         .build()
         .map_err(|e| Error::failed(format!("cannot start the async runtime: {e}")))?
         .block_on(command)
-}
-
-/// A job that names the function and alias it acts on (for the fleet report).
-pub trait Named {
-    fn names(&self) -> (&str, &str);
-}
-
-impl Named for Target {
-    fn names(&self) -> (&str, &str) {
-        (&self.function, &self.alias)
-    }
-}
-
-impl Named for DeployJob {
-    fn names(&self) -> (&str, &str) {
-        (&self.request.function, &self.request.alias)
-    }
-}
-
-/// Connect once, then run `job` for the one function (and report it), or for
-/// every function of a manifest (and report them all). Returns the one
-/// function's report, for a command that maps it to its exit status.
-async fn per_function<J: Named>(
-    run: &Run,
-    jobs: &[J],
-    job: impl AsyncFn(&Clients, &J) -> Result<AliasReport>,
-) -> Result<Option<AliasReport>> {
-    let calls = match run.fleet {
-        Some(fleet) => Calls::Fleet {
-            per_second: fleet.per_second,
-        },
-        None => Calls::One,
-    };
-    let clients = Clients::connect(run.region.as_deref(), calls, run.log).await?;
-    if let Some(fleet) = run.fleet {
-        let results = run_all(jobs, fleet, async |j| job(&clients, j).await).await;
-        report::emit_fleet(&results, run.json)?;
-        return Ok(None);
-    }
-    // Without a manifest the settings hold exactly one function.
-    let one = jobs
-        .first()
-        .ok_or_else(|| Error::usage("no function to act on"))?;
-    let report = job(&clients, one).await?;
-    report::emit(&report, run.json)?;
-    Ok(Some(report))
-}
-
-/// Run `job` for every function, at most `fleet.concurrency` at once, and
-/// give the results in the manifest's order. One failure does not stop the
-/// others unless `fail_fast`: then functions not yet started are not started.
-async fn run_all<J: Named>(
-    jobs: &[J],
-    fleet: Fleet,
-    job: impl AsyncFn(&J) -> Result<AliasReport>,
-) -> Vec<FunctionResult> {
-    let stop = AtomicBool::new(false);
-    let mut results: Vec<(usize, FunctionResult)> = futures_util::stream::iter(jobs.iter().enumerate())
-        .map(|(index, each)| {
-            let (job, stop) = (&job, &stop);
-            async move {
-                let outcome = if stop.load(Ordering::SeqCst) {
-                    Err(Error::failed(
-                        "not started: an earlier function failed (--fail-fast)",
-                    ))
-                } else {
-                    job(each).await
-                };
-                let result = match outcome {
-                    Ok(report) => FunctionResult::Done(Box::new(report)),
-                    Err(err) => {
-                        if fleet.fail_fast {
-                            stop.store(true, Ordering::SeqCst);
-                        }
-                        let (function, alias) = each.names();
-                        FunctionResult::Failed {
-                            function_name: function.to_string(),
-                            alias: alias.to_string(),
-                            error: err.to_string(),
-                            exit_status: err.exit_code(),
-                        }
-                    }
-                };
-                (index, result)
-            }
-        })
-        .buffer_unordered(fleet.concurrency.max(1))
-        .collect()
-        .await;
-    results.sort_by_key(|(index, _)| *index);
-    results.into_iter().map(|(_, result)| result).collect()
-}
-
-/// Observe, plan and apply with `attempt`. A write that meets a concurrent
-/// change (stale `RevisionId`) makes it observe and plan once more; a second
-/// conflict stops with an error that names the alias and what to do.
-async fn replan_once<T>(
-    log: &Log,
-    (function, alias): (&str, &str),
-    other_run: &str,
-    mut attempt: impl AsyncFnMut() -> Result<T>,
-) -> Result<T> {
-    match attempt().await {
-        Err(Error::Conflict(message)) => {
-            log.warn(&format!("{message}; observing again and planning once more"));
-            attempt().await.map_err(|err| match err {
-                Error::Conflict(message) => Error::Conflict(format!(
-                    "alias {function}:{alias} changed concurrently ({message}): another run is {other_run}; re-run once it has finished"
-                )),
-                other => other,
-            })
-        }
-        other => other,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use super::*;
-    use crate::core::plan::Outcome;
-
-    fn dummy_report(name: &str) -> AliasReport {
-        AliasReport {
-            function_arn: String::new(),
-            alias_arn: String::new(),
-            version: "1".into(),
-            previous_version: String::new(),
-            code_sha256: String::new(),
-            skipped: true,
-            canary_weight: 1.0,
-            result: Outcome::Skipped,
-            dry_run: false,
-            rollback_reason: String::new(),
-            deployment_id: String::new(),
-            target: name.into(),
-            note: None,
-            timeline: None,
-        }
-    }
-
-    fn name_of(result: &FunctionResult) -> String {
-        match result {
-            FunctionResult::Done(r) => r.target.clone(),
-            FunctionResult::Failed { function_name, .. } => function_name.clone(),
-        }
-    }
-
-    #[tokio::test]
-    async fn results_keep_manifest_order_and_fail_fast_stops_the_rest() {
-        let functions: Vec<Target> = ["a", "b", "c", "d"]
-            .into_iter()
-            .map(|name| Target {
-                function: name.into(),
-                alias: "live".into(),
-            })
-            .collect();
-        let job = |target: &Target| {
-            let name = target.function.clone();
-            async move {
-                // Finish in reverse order; "b" fails.
-                tokio::time::sleep(Duration::from_millis(match name.as_str() {
-                    "a" => 30,
-                    "b" => 1,
-                    _ => 10,
-                }))
-                .await;
-                if name == "b" {
-                    Err(Error::failed("boom"))
-                } else {
-                    Ok(dummy_report(&name))
-                }
-            }
-        };
-        let fleet = |concurrency, fail_fast| Fleet {
-            concurrency,
-            per_second: 10,
-            fail_fast,
-        };
-        let all = run_all(&functions, fleet(2, false), job).await;
-        let names: Vec<String> = all.iter().map(name_of).collect();
-        assert_eq!(names, ["a", "b", "c", "d"]);
-        assert!(matches!(&all[1], FunctionResult::Failed { error, .. } if error == "boom"));
-        assert!(
-            matches!(&all[3], FunctionResult::Done(_)),
-            "one failure does not stop the others"
-        );
-
-        let fast = run_all(&functions, fleet(1, true), job).await;
-        assert!(matches!(&fast[0], FunctionResult::Done(_)));
-        assert!(matches!(&fast[2], FunctionResult::Failed { error, .. } if error.contains("--fail-fast")));
-    }
 }

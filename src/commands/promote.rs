@@ -2,14 +2,15 @@
 //! is pointed at `--version N` or at the version `--from-alias B` serves. With
 //! `--manifest`, every function of the manifest.
 
+use std::collections::HashMap;
+
 use crate::aws::Lambda;
 use crate::cli::settings::{PromoteSettings, PromoteTo};
 use crate::commands::alias;
-use crate::commands::{Named, per_function};
-use crate::core::plan::{self, Promotion};
+use crate::core::observed::AliasState;
+use crate::core::plan::{self, AliasChange, Promotion};
 use crate::error::{Error, Result};
 use crate::log::Log;
-use crate::report::AliasReport;
 
 pub async fn run(settings: PromoteSettings) -> Result<()> {
     let PromoteSettings {
@@ -18,37 +19,37 @@ pub async fn run(settings: PromoteSettings) -> Result<()> {
         dry_run,
         to,
     } = &settings;
-    per_function(run, targets, async |clients, target| {
-        promote_one(&clients.lambda, &run.log, target.names(), to, *dry_run).await
-    })
-    .await?;
-    Ok(())
+    alias::each_alias(
+        run,
+        targets,
+        *dry_run,
+        async |lambda, function, before, hashes| decide(lambda, &run.log, function, to, before, hashes).await,
+    )
+    .await
 }
 
-/// Promote one function's alias.
-async fn promote_one(
+/// The change `to` asks of the alias `before`; the code hash of a version
+/// read on the way goes into `hashes`.
+async fn decide(
     lambda: &Lambda,
     log: &Log,
-    target: (&str, &str),
+    function: &str,
     to: &PromoteTo,
-    dry_run: bool,
-) -> Result<AliasReport> {
-    let function = target.0;
-    alias::observe_decide_apply(lambda, log, target, dry_run, async |before, hashes| {
-        let promotion = match target_version(lambda, log, function, to).await? {
-            Some(version) => {
-                let details = lambda.version(function, &version).await?;
-                hashes.insert(details.version, details.code_sha256);
-                Promotion::Version(version)
-            }
-            None => match to {
-                PromoteTo::Canary(Some(weight)) => Promotion::Weight(*weight),
-                _ => Promotion::Canary,
-            },
-        };
-        plan::promote(before, &promotion).map_err(Error::usage)
-    })
-    .await
+    before: &AliasState,
+    hashes: &mut HashMap<String, String>,
+) -> Result<AliasChange> {
+    let promotion = match target_version(lambda, log, function, to).await? {
+        Some(version) => {
+            let details = lambda.version(function, &version).await?;
+            hashes.insert(details.version, details.code_sha256);
+            Promotion::Version(version)
+        }
+        None => match to {
+            PromoteTo::Canary(Some(weight)) => Promotion::Weight(*weight),
+            _ => Promotion::Canary,
+        },
+    };
+    plan::promote(before, &promotion).map_err(Error::usage)
 }
 
 /// The version `--version` names, or the one `--from-alias` serves.

@@ -330,6 +330,10 @@ mod tests {
             .collect()
     }
 
+    fn pass(_: f64, _: u64) -> Reading {
+        Reading::Pass("ok".into())
+    }
+
     async fn rollout(
         schedule: &[Step],
         on_no_data: OnNoData,
@@ -344,30 +348,53 @@ mod tests {
             checks: Vec::new(),
             post_hook,
         };
-        let result = drive(
+        let result = run(
             schedule,
-            watch(on_no_data),
+            on_no_data,
             &clock,
             &mut alias,
             &mut gates,
             std::future::pending(),
-            &Log::default(),
         )
-        .await
-        .unwrap();
+        .await;
         (result, alias, gates.checks)
+    }
+
+    /// `drive` with quiet narration; the rollout must end without an error.
+    async fn run(
+        schedule: &[Step],
+        on_no_data: OnNoData,
+        clock: &impl Clock,
+        alias: &mut Alias,
+        gates: &mut impl Gates,
+        cancelled: impl Future<Output = String>,
+    ) -> RolloutResult {
+        let log = Log::default();
+        let result = drive(schedule, watch(on_no_data), clock, alias, gates, cancelled, &log).await;
+        result.unwrap()
+    }
+
+    /// Gates whose pre-traffic check gives `before` and whose readings all pass.
+    struct Fixed {
+        before: GateResult,
+    }
+
+    impl Gates for Fixed {
+        async fn before_traffic(&mut self) -> GateResult {
+            self.before.clone()
+        }
+        async fn check(&mut self, _: f64, _: Duration) -> Reading {
+            Reading::Pass("ok".into())
+        }
+        async fn after_traffic(&mut self) -> GateResult {
+            Ok(())
+        }
     }
 
     #[tokio::test]
     async fn a_healthy_rollout_reaches_full_weight_on_schedule() {
         let schedule = steps(&[0.1, 0.5, 1.0], 2 * MINUTE);
-        let (result, alias, checks) = rollout(
-            &schedule,
-            OnNoData::Fail,
-            |_, _| Reading::Pass("ok".into()),
-            Ok(()),
-        )
-        .await;
+        let (result, alias, checks) = rollout(&schedule, OnNoData::Fail, pass, Ok(())).await;
         assert_eq!(alias.weights, [0.1, 0.5, 1.0]);
         assert_eq!(alias.restored, None);
         assert_eq!(result.rollback_reason, None);
@@ -455,13 +482,7 @@ mod tests {
     #[tokio::test]
     async fn a_failing_post_traffic_check_rolls_back_after_full_weight() {
         let schedule = steps(&[1.0], MINUTE);
-        let (result, alias, _) = rollout(
-            &schedule,
-            OnNoData::Fail,
-            |_, _| Reading::Pass("ok".into()),
-            Err("exit 3".into()),
-        )
-        .await;
+        let (result, alias, _) = rollout(&schedule, OnNoData::Fail, pass, Err("exit 3".into())).await;
         assert_eq!(alias.weights, [1.0]);
         assert_eq!(
             result.rollback_reason.as_deref(),
@@ -472,32 +493,22 @@ mod tests {
 
     #[tokio::test]
     async fn a_failing_pre_traffic_check_moves_no_traffic_and_restores_nothing() {
-        struct Refuse;
-        impl Gates for Refuse {
-            async fn before_traffic(&mut self) -> GateResult {
-                Err("smoke invoke failed".into())
-            }
-            async fn check(&mut self, _: f64, _: Duration) -> Reading {
-                Reading::Pass("ok".into())
-            }
-            async fn after_traffic(&mut self) -> GateResult {
-                Ok(())
-            }
-        }
+        let mut refuse = Fixed {
+            before: Err("smoke invoke failed".into()),
+        };
         let clock = FakeClock(Cell::new(Duration::ZERO));
         let mut alias = Alias::default();
         let schedule = steps(&[0.1, 1.0], MINUTE);
-        let result = drive(
+        let pending = std::future::pending();
+        let result = run(
             &schedule,
-            watch(OnNoData::Fail),
+            OnNoData::Fail,
             &clock,
             &mut alias,
-            &mut Refuse,
-            std::future::pending(),
-            &Log::default(),
+            &mut refuse,
+            pending,
         )
-        .await
-        .unwrap();
+        .await;
         assert_eq!(
             result.rollback_reason.as_deref(),
             Some("pre-traffic check failed: smoke invoke failed")
@@ -511,34 +522,13 @@ mod tests {
         // Real time here: the first step waits an hour, the cancel comes at once.
         let clock = SystemClock::start();
         let mut alias = Alias::default();
-        struct Quiet;
-        impl Gates for Quiet {
-            async fn before_traffic(&mut self) -> GateResult {
-                Ok(())
-            }
-            async fn check(&mut self, _: f64, _: Duration) -> Reading {
-                Reading::Pass("ok".into())
-            }
-            async fn after_traffic(&mut self) -> GateResult {
-                Ok(())
-            }
-        }
         let schedule = steps(&[0.1, 1.0], 3600 * Duration::from_secs(1));
         let cancel = async {
             tokio::task::yield_now().await;
             "cancelled by SIGTERM".to_string()
         };
-        let result = drive(
-            &schedule,
-            watch(OnNoData::Fail),
-            &clock,
-            &mut alias,
-            &mut Quiet,
-            cancel,
-            &Log::default(),
-        )
-        .await
-        .unwrap();
+        let mut quiet = Fixed { before: Ok(()) };
+        let result = run(&schedule, OnNoData::Fail, &clock, &mut alias, &mut quiet, cancel).await;
         assert_eq!(result.rollback_reason.as_deref(), Some("cancelled by SIGTERM"));
         assert_eq!(alias.weights, [0.1]);
         assert_eq!(alias.restored.as_deref(), Some("cancelled by SIGTERM"));

@@ -521,6 +521,27 @@ mod tests {
         Version::Existing(v.into())
     }
 
+    fn routing(primary: Version, canary: Option<(Version, f64)>) -> Routing {
+        Routing { primary, canary }
+    }
+
+    /// Primary 3 (the old code) with canary 4 (the canary code) at `weight`.
+    fn with_canary(weight: f64) -> Observed {
+        observed(
+            CANARY,
+            alias(version("3", OLD), Some((version("4", CANARY), weight))),
+        )
+    }
+
+    /// Primary 3 alone, serving the old code.
+    fn stable_only() -> Observed {
+        observed(OLD, alias(version("3", OLD), None))
+    }
+
+    fn assert_note(plan: &Plan, text: &str) {
+        assert!(plan.notes[0].contains(text), "{:?}", plan.notes);
+    }
+
     fn update() -> AliasStep {
         AliasStep::Update {
             revision_id: Some("rev-alias".into()),
@@ -532,20 +553,10 @@ mod tests {
         let plan = deploy(&observed(OLD, None), &request(NEW, Some(0.1)));
         assert_eq!(plan.code, CodeStep::UploadAndPublish);
         assert_eq!(plan.alias, AliasStep::Create);
-        assert_eq!(
-            plan.routing,
-            Routing {
-                primary: Version::New,
-                canary: None
-            }
-        );
+        assert_eq!(plan.routing, routing(Version::New, None));
         assert_eq!(plan.outcome, Outcome::Published);
         assert_eq!(plan.previous_primary, None);
-        assert!(
-            plan.notes[0].contains("no published stable version"),
-            "{:?}",
-            plan.notes
-        );
+        assert_note(&plan, "no published stable version");
     }
 
     #[test]
@@ -559,29 +570,16 @@ mod tests {
 
     #[test]
     fn same_code_as_primary_without_canary_is_skipped_with_no_change() {
-        let plan = deploy(
-            &observed(OLD, alias(version("3", OLD), None)),
-            &request(OLD, Some(0.2)),
-        );
-        assert_eq!(plan.outcome, Outcome::Skipped);
-        assert_eq!(plan.code, CodeStep::None);
+        let plan = deploy(&stable_only(), &request(OLD, Some(0.2)));
+        assert_eq!((plan.outcome, plan.code), (Outcome::Skipped, CodeStep::None));
         assert_eq!(plan.alias, AliasStep::None);
         assert!(!plan.changes_anything());
-        assert_eq!(
-            plan.routing,
-            Routing {
-                primary: existing("3"),
-                canary: None
-            }
-        );
+        assert_eq!(plan.routing, routing(existing("3"), None));
     }
 
     #[test]
     fn same_code_as_canary_without_weight_changes_nothing() {
-        let state = observed(
-            CANARY,
-            alias(version("3", OLD), Some((version("4", CANARY), 0.1))),
-        );
+        let state = with_canary(0.1);
         let plan = deploy(&state, &request(CANARY, None));
         assert_eq!(plan.outcome, Outcome::Skipped);
         assert!(!plan.changes_anything());
@@ -590,10 +588,7 @@ mod tests {
 
     #[test]
     fn same_code_as_canary_with_same_weight_changes_nothing() {
-        let state = observed(
-            CANARY,
-            alias(version("3", OLD), Some((version("4", CANARY), 0.1))),
-        );
+        let state = with_canary(0.1);
         let plan = deploy(&state, &request(CANARY, Some(0.1)));
         assert_eq!(plan.outcome, Outcome::Skipped);
         assert!(!plan.changes_anything());
@@ -601,59 +596,32 @@ mod tests {
 
     #[test]
     fn same_code_as_canary_with_another_weight_only_reweights() {
-        let state = observed(
-            CANARY,
-            alias(version("3", OLD), Some((version("4", CANARY), 0.1))),
-        );
+        let state = with_canary(0.1);
         let plan = deploy(&state, &request(CANARY, Some(0.5)));
-        assert_eq!(plan.outcome, Outcome::Reweighted);
-        assert_eq!(plan.code, CodeStep::None);
+        assert_eq!((plan.outcome, plan.code), (Outcome::Reweighted, CodeStep::None));
         assert_eq!(plan.alias, update());
-        assert_eq!(
-            plan.routing,
-            Routing {
-                primary: existing("3"),
-                canary: Some((existing("4"), 0.5))
-            }
-        );
+        assert_eq!(plan.routing, routing(existing("3"), Some((existing("4"), 0.5))));
     }
 
     #[test]
     fn same_code_as_canary_at_full_weight_promotes_it() {
-        let state = observed(
-            CANARY,
-            alias(version("3", OLD), Some((version("4", CANARY), 0.1))),
-        );
+        let state = with_canary(0.1);
         let plan = deploy(&state, &request(CANARY, Some(1.0)));
-        assert_eq!(plan.outcome, Outcome::Promoted);
-        assert_eq!(plan.code, CodeStep::None);
-        assert_eq!(
-            plan.routing,
-            Routing {
-                primary: existing("4"),
-                canary: None
-            }
-        );
+        assert_eq!((plan.outcome, plan.code), (Outcome::Promoted, CodeStep::None));
+        assert_eq!(plan.routing, routing(existing("4"), None));
         assert_eq!(plan.previous_primary.as_deref(), Some("3"));
     }
 
     #[test]
     fn same_code_as_primary_with_canary_drops_the_canary() {
-        let state = observed(
-            CANARY,
-            alias(version("3", OLD), Some((version("4", CANARY), 0.1))),
-        );
+        let state = with_canary(0.1);
         let plan = deploy(&state, &request(OLD, None));
-        assert_eq!(plan.outcome, Outcome::CanaryDropped);
-        assert_eq!(plan.code, CodeStep::None);
-        assert_eq!(plan.alias, update());
         assert_eq!(
-            plan.routing,
-            Routing {
-                primary: existing("3"),
-                canary: None
-            }
+            (plan.outcome, plan.code),
+            (Outcome::CanaryDropped, CodeStep::None)
         );
+        assert_eq!(plan.alias, update());
+        assert_eq!(plan.routing, routing(existing("3"), None));
     }
 
     #[test]
@@ -662,94 +630,55 @@ mod tests {
             &observed(NEW, alias(version("3", OLD), None)),
             &request(NEW, Some(0.25)),
         );
-        assert_eq!(plan.code, CodeStep::PublishLatest);
-        assert_eq!(plan.outcome, Outcome::Reused);
-        assert_eq!(plan.alias, update());
         assert_eq!(
-            plan.routing,
-            Routing {
-                primary: existing("3"),
-                canary: Some((Version::New, 0.25))
-            }
+            (plan.outcome, plan.code),
+            (Outcome::Reused, CodeStep::PublishLatest)
         );
+        assert_eq!(plan.alias, update());
+        assert_eq!(plan.routing, routing(existing("3"), Some((Version::New, 0.25))));
     }
 
     #[test]
     fn new_code_is_uploaded_and_gets_the_default_canary_weight() {
-        let plan = deploy(
-            &observed(OLD, alias(version("3", OLD), None)),
-            &request(NEW, None),
+        let plan = deploy(&stable_only(), &request(NEW, None));
+        assert_eq!(
+            (plan.outcome, plan.code),
+            (Outcome::Published, CodeStep::UploadAndPublish)
         );
-        assert_eq!(plan.code, CodeStep::UploadAndPublish);
-        assert_eq!(plan.outcome, Outcome::Published);
         assert_eq!(plan.alias, update());
         assert_eq!(
             plan.routing,
-            Routing {
-                primary: existing("3"),
-                canary: Some((Version::New, DEFAULT_CANARY_WEIGHT))
-            }
+            routing(existing("3"), Some((Version::New, DEFAULT_CANARY_WEIGHT)))
         );
         assert_eq!(plan.previous_primary.as_deref(), Some("3"));
     }
 
     #[test]
     fn new_code_replaces_an_older_canary() {
-        let state = observed(
-            CANARY,
-            alias(version("3", OLD), Some((version("4", CANARY), 0.3))),
-        );
+        let state = with_canary(0.3);
         let plan = deploy(&state, &request(NEW, Some(0.05)));
         assert_eq!(plan.code, CodeStep::UploadAndPublish);
-        assert_eq!(
-            plan.routing,
-            Routing {
-                primary: existing("3"),
-                canary: Some((Version::New, 0.05))
-            }
-        );
-        assert!(
-            plan.notes[0].contains("older canary version 4 (30%)"),
-            "{:?}",
-            plan.notes
-        );
+        assert_eq!(plan.routing, routing(existing("3"), Some((Version::New, 0.05))));
+        assert_note(&plan, "older canary version 4 (30%)");
     }
 
     #[test]
     fn new_code_at_full_weight_switches_at_once() {
-        let plan = deploy(
-            &observed(OLD, alias(version("3", OLD), None)),
-            &request(NEW, Some(1.0)),
-        );
-        assert_eq!(
-            plan.routing,
-            Routing {
-                primary: Version::New,
-                canary: None
-            }
-        );
+        let plan = deploy(&stable_only(), &request(NEW, Some(1.0)));
+        assert_eq!(plan.routing, routing(Version::New, None));
         assert_eq!(plan.previous_primary.as_deref(), Some("3"));
         assert_eq!(plan.outcome, Outcome::Published);
     }
 
     #[test]
     fn zero_weight_is_a_dark_canary() {
-        let plan = deploy(
-            &observed(OLD, alias(version("3", OLD), None)),
-            &request(NEW, Some(0.0)),
-        );
-        assert_eq!(
-            plan.routing,
-            Routing {
-                primary: existing("3"),
-                canary: Some((Version::New, 0.0))
-            }
-        );
+        let plan = deploy(&stable_only(), &request(NEW, Some(0.0)));
+        assert_eq!(plan.routing, routing(existing("3"), Some((Version::New, 0.0))));
     }
 
     #[test]
     fn an_update_in_progress_is_waited_for_before_new_code() {
-        let mut state = observed(OLD, alias(version("3", OLD), None));
+        let mut state = stable_only();
         state.latest.as_mut().unwrap().update_in_progress = true;
         assert!(deploy(&state, &request(NEW, None)).wait_for_update);
         assert!(
@@ -763,13 +692,7 @@ mod tests {
         let state = observed(OLD, alias(version("$LATEST", OLD), None));
         let plan = deploy(&state, &request(OLD, None));
         assert_eq!(plan.code, CodeStep::PublishLatest);
-        assert_eq!(
-            plan.routing,
-            Routing {
-                primary: Version::New,
-                canary: None
-            }
-        );
+        assert_eq!(plan.routing, routing(Version::New, None));
         assert_eq!(plan.alias, update());
     }
 

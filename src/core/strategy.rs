@@ -309,22 +309,18 @@ mod tests {
     #[test]
     fn codedeploy_configurations() {
         let name = |s: &str| parse_strategy(s).unwrap().codedeploy_config();
-        assert_eq!(
-            name("Canary10Percent5Minutes").as_deref(),
-            Some("CodeDeployDefault.LambdaCanary10Percent5Minutes")
-        );
-        assert_eq!(
-            name("canary:10%:15m").as_deref(),
-            Some("CodeDeployDefault.LambdaCanary10Percent15Minutes")
-        );
-        assert_eq!(
-            name("linear:10%:10m").as_deref(),
-            Some("CodeDeployDefault.LambdaLinear10PercentEvery10Minutes")
-        );
-        assert_eq!(
-            name("AllAtOnce").as_deref(),
-            Some("CodeDeployDefault.LambdaAllAtOnce")
-        );
+        for (strategy, config) in [
+            ("Canary10Percent5Minutes", "LambdaCanary10Percent5Minutes"),
+            ("canary:10%:15m", "LambdaCanary10Percent15Minutes"),
+            ("linear:10%:10m", "LambdaLinear10PercentEvery10Minutes"),
+            ("AllAtOnce", "LambdaAllAtOnce"),
+        ] {
+            assert_eq!(
+                name(strategy),
+                Some(format!("CodeDeployDefault.{config}")),
+                "{strategy}"
+            );
+        }
         assert_eq!(name("canary:7%:5m"), None);
         assert_eq!(name("10%,100%"), None);
     }

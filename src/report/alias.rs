@@ -10,7 +10,7 @@ use crate::core::controller::RolloutResult;
 use crate::core::observed::{AliasState, Observed};
 use crate::core::plan::{AliasChange, Outcome, Plan, Version};
 use crate::core::values::percent;
-use crate::report::{Report, write_fields};
+use crate::report::output::{Report, write_fields};
 
 /// What `deploy`, `promote` or `rollback` did (or, with `--dry-run`, would do).
 #[derive(Debug, Clone, Serialize)]
@@ -298,7 +298,7 @@ pub fn timeline_markdown(timeline: &RolloutResult) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{github_outputs, outputs};
+    use crate::report::output::{github_outputs, outputs};
 
     fn report(result: Outcome, version: &str, previous: &str, weight: f64) -> AliasReport {
         AliasReport {

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::report::AliasReport;
+use crate::report::alias::AliasReport;
 
 /// One function's result, in the manifest's order.
 #[derive(Debug, Serialize)]
@@ -87,7 +87,7 @@ pub fn emit_fleet(results: &[FunctionResult], json: bool) -> Result<()> {
             }
         });
     }
-    crate::report::write_github_files(&outputs, &summary)?;
+    crate::report::output::write_github_files(&outputs, &summary)?;
     let worst = results
         .iter()
         .filter_map(|r| match r {

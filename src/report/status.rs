@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::core::observed::{AliasState, Route, VersionDetails};
 use crate::core::record::Record;
 use crate::core::values::percent;
-use crate::report::Report;
+use crate::report::output::Report;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -82,17 +82,8 @@ async fn changed_code_becomes_a_canary_with_the_commit_in_its_description() {
     let new_code = source_dir(V2);
     let mut command = binary(Some(&aws));
     command
-        .args([
-            "deploy",
-            "--function-name",
-            "orders",
-            "--alias",
-            "live",
-            "--output",
-            "json",
-            "--canary-weight",
-            "0.25",
-        ])
+        .for_alias("deploy", "orders", "live")
+        .args(["--output", "json", "--canary-weight", "0.25"])
         .arg("--source")
         .arg(new_code.path())
         .env("GITHUB_SHA", "0123456789abcdef")
@@ -343,16 +334,8 @@ async fn a_zip_built_by_package_deploys_byte_for_byte_with_the_printed_hash() {
 
     let mut command = binary(Some(&aws));
     command
-        .args([
-            "deploy",
-            "--function-name",
-            "orders",
-            "--alias",
-            "staging",
-            "--output",
-            "json",
-            "--zip-file",
-        ])
+        .for_alias("deploy", "orders", "staging")
+        .args(["--output", "json", "--zip-file"])
         .arg(&zip);
     let deployed = run(&mut command);
     deployed.assert_ok();
@@ -375,16 +358,8 @@ async fn a_zip_built_by_package_deploys_byte_for_byte_with_the_printed_hash() {
     aws.start_recording();
     let mut command = binary(Some(&aws));
     command
-        .args([
-            "deploy",
-            "--function-name",
-            "orders",
-            "--alias",
-            "prod",
-            "--output",
-            "json",
-            "--zip-file",
-        ])
+        .for_alias("deploy", "orders", "prod")
+        .args(["--output", "json", "--zip-file"])
         .arg(&zip);
     let prod = run(&mut command);
     prod.assert_ok();
@@ -501,14 +476,8 @@ async fn in_github_actions_outputs_summary_and_error_annotations_are_written() {
     // A failure becomes an error annotation.
     let mut failing = binary(Some(&aws));
     failing
-        .args([
-            "deploy",
-            "--function-name",
-            "missing-fn",
-            "--alias",
-            "live",
-            "--source",
-        ])
+        .for_alias("deploy", "missing-fn", "live")
+        .args(["--source"])
         .arg(source.path())
         .env("GITHUB_ACTIONS", "true");
     let failed = run(&mut failing);
@@ -533,14 +502,8 @@ async fn credentials_never_appear_in_any_output_even_verbose() {
     let verbose_deploy = |function: &str, source: &Path, extra: &[&str]| {
         let mut command = binary(Some(&aws));
         command
-            .args([
-                "deploy",
-                "--function-name",
-                function,
-                "--alias",
-                "live",
-                "--verbose",
-            ])
+            .for_alias("deploy", function, "live")
+            .args(["--verbose"])
             .args(extra)
             .arg("--source")
             .arg(source)

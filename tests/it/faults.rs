@@ -87,15 +87,8 @@ async fn seeded_deploys(
         proxy.arm(seed, rate, None);
         let mut command = through(proxy, emulator);
         command
-            .args([
-                "deploy",
-                "--function-name",
-                function,
-                "--alias",
-                "live",
-                "--canary-weight",
-                weight,
-            ])
+            .for_alias("deploy", function, "live")
+            .args(["--canary-weight", weight])
             .arg("--source")
             .arg(dir.path());
         let run = tokio::task::spawn_blocking(move || run(&mut command))

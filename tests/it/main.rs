@@ -10,6 +10,7 @@ mod action;
 mod bad_input;
 mod deploy;
 mod faults;
+mod layers;
 mod manifest;
 mod package;
 mod promote_rollback;

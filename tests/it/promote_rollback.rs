@@ -12,15 +12,8 @@ fn code(n: u32) -> tempfile::TempDir {
 fn command(aws: &Emulator, name: &str, alias: &str, extra: &[&str]) -> Run {
     let mut command = binary(Some(aws));
     command
-        .args([
-            name,
-            "--function-name",
-            "orders",
-            "--alias",
-            alias,
-            "--output",
-            "json",
-        ])
+        .for_alias(name, "orders", alias)
+        .args(["--output", "json"])
         .args(extra);
     run(&mut command)
 }

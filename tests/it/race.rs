@@ -33,15 +33,8 @@ async fn two_deploys_at_once_leave_the_alias_in_one_of_the_two_intended_states()
             .iter()
             .map(|dir| {
                 binary(Some(&emulator))
-                    .args([
-                        "deploy",
-                        "--function-name",
-                        &function,
-                        "--alias",
-                        "live",
-                        "--canary-weight",
-                        "10%",
-                    ])
+                    .for_alias("deploy", &function, "live")
+                    .args(["--canary-weight", "10%"])
                     .arg("--source")
                     .arg(dir.path())
                     .stdout(std::process::Stdio::piped())

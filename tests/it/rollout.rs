@@ -105,17 +105,8 @@ async fn a_healthy_canary_reaches_full_traffic_and_the_summary_charts_it() {
     let code = source_dir(V2);
     let mut command = binary(Some(&aws));
     command
-        .args([
-            "deploy",
-            "--function-name",
-            "orders",
-            "--alias",
-            "live",
-            "--output",
-            "json",
-            "--strategy",
-            "20%,60%,100%",
-        ])
+        .for_alias("deploy", "orders", "live")
+        .args(["--output", "json", "--strategy", "20%,60%,100%"])
         .args(FAST)
         .args([
             "--max-error-rate",
@@ -249,17 +240,8 @@ async fn an_alarm_going_off_mid_rollout_rolls_back_but_one_already_firing_can_be
     let code = source_dir(V2);
     let mut command = binary(Some(&aws));
     command
-        .args([
-            "deploy",
-            "--function-name",
-            "orders",
-            "--alias",
-            "live",
-            "--output",
-            "json",
-            "--strategy",
-            "canary:10%:30s",
-        ])
+        .for_alias("deploy", "orders", "live")
+        .args(["--output", "json", "--strategy", "canary:10%:30s"])
         .args([
             "--poll-interval",
             "1s",
@@ -430,12 +412,8 @@ async fn a_signal_mid_rollout_rolls_back_and_a_second_one_does_not_skip_it() {
     let code = source_dir(V2);
     let mut command = binary(Some(&aws));
     command
+        .for_alias("deploy", "orders", "live")
         .args([
-            "deploy",
-            "--function-name",
-            "orders",
-            "--alias",
-            "live",
             "--output",
             "json",
             "--strategy",

@@ -2,34 +2,18 @@
 //! publish as usual, then hand the traffic shift to AWS CodeDeploy with a
 //! Lambda AppSpec, and optionally wait for it.
 
-use crate::commands::deploy::publish::{Deploy, new_version, stable_version};
+use crate::commands::deploy::publish::Handover;
 use crate::core::appspec::{HandoffSettings, appspec};
-use crate::core::observed::Observed;
-use crate::core::plan::{Outcome, Plan, RolloutTarget};
+use crate::core::plan::Outcome;
 use crate::error::Result;
-use crate::report::{About, AliasReport};
+use crate::report::AliasReport;
 
 /// Publish (for new code), create the CodeDeploy deployment, and wait if asked.
-pub async fn run(
-    deploy: Deploy<'_>,
-    observed: &Observed,
-    plan: &Plan,
-    handoff: &HandoffSettings,
-    target: RolloutTarget,
-) -> Result<AliasReport> {
-    let Deploy {
-        clients,
-        request,
-        package,
-        log,
-    } = deploy;
-    let stable = stable_version(observed);
-    let about = About {
-        function: &request.function,
-        alias: &request.alias,
-        dry_run: request.dry_run,
-    };
-    let mut report = AliasReport::new(about, observed, &package.code_sha256, Outcome::HandedOff);
+pub async fn run(handover: Handover<'_>, handoff: &HandoffSettings) -> Result<AliasReport> {
+    let deploy = handover.deploy;
+    let (clients, request, log) = (deploy.clients, deploy.request, deploy.log);
+    let stable = handover.stable();
+    let mut report = deploy.report(handover.observed, Outcome::HandedOff);
     report.previous_version = stable.clone();
     if request.dry_run {
         log.step(&format!(
@@ -38,7 +22,7 @@ pub async fn run(
         ));
         return Ok(report);
     }
-    let new = new_version(deploy, observed, plan, target).await?;
+    let new = handover.new_version().await?;
     let content = appspec(&request.function, &request.alias, &stable, &new, handoff);
     let id = clients
         .codedeploy

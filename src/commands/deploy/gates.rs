@@ -5,7 +5,7 @@
 use std::process::Stdio;
 use std::time::{Duration, SystemTime};
 
-use crate::aws::{Lambda, Monitor};
+use crate::aws::{Clients, Monitor};
 use crate::core::controller::{GateFailed, GateResult, Gates, Reading};
 use crate::core::gates::{GateConfig, Verdict, judge};
 use crate::error::Result;
@@ -20,23 +20,47 @@ pub struct Shift {
     pub new: String,
 }
 
+/// The gates of one rollout, read through the run's clients.
 pub struct LiveGates<'a> {
-    pub lambda: &'a Lambda,
-    pub monitor: &'a Monitor,
-    pub log: Log,
-    pub shift: Shift,
-    pub config: &'a GateConfig,
+    /// Lambda for the smoke invoke, CloudWatch for alarms and metrics.
+    clients: &'a Clients,
+    log: Log,
+    shift: Shift,
+    config: &'a GateConfig,
     /// Wall-clock time at the rollout clock's zero, for metric windows.
-    pub origin: SystemTime,
+    origin: SystemTime,
     /// Alarms already in ALARM before the rollout, ignored on request.
-    pub ignored_alarms: Vec<String>,
-    pub weight: f64,
+    ignored_alarms: Vec<String>,
+    /// The new version's share now (for the hooks' `ROLLOUT_WEIGHT`).
+    weight: f64,
+}
+
+impl<'a> LiveGates<'a> {
+    /// Gates for `shift`, starting now, ignoring `ignored_alarms`.
+    pub fn new(
+        clients: &'a Clients,
+        log: Log,
+        shift: Shift,
+        config: &'a GateConfig,
+        ignored_alarms: Vec<String>,
+    ) -> Self {
+        LiveGates {
+            clients,
+            log,
+            shift,
+            config,
+            origin: SystemTime::now(),
+            ignored_alarms,
+            weight: 0.0,
+        }
+    }
 }
 
 impl LiveGates<'_> {
     async fn alarms(&self) -> std::result::Result<Option<String>, String> {
         let firing = self
-            .monitor
+            .clients
+            .cloudwatch
             .alarms_firing(&self.config.alarms)
             .await
             .map_err(|e| e.to_string())?;
@@ -84,7 +108,7 @@ impl LiveGates<'_> {
         let Shift { function, new, .. } = &self.shift;
         self.log
             .step(&format!("smoke test: invoking version {new} directly"));
-        match self.lambda.invoke(function, new, payload.to_vec()).await {
+        match self.clients.lambda.invoke(function, new, payload.to_vec()).await {
             Ok((None, _)) => Ok(()),
             Ok((Some(error), body)) => {
                 let body: String = body.chars().take(300).collect();
@@ -129,7 +153,8 @@ impl Gates for LiveGates<'_> {
         };
         let shift = &self.shift;
         match self
-            .monitor
+            .clients
+            .cloudwatch
             .counts(
                 &shift.function,
                 &shift.alias,

@@ -3,38 +3,26 @@
 //! health gates, and put it back on the stable version on a failed gate or a
 //! signal.
 
-use std::time::SystemTime;
-
 use crate::aws::Lambda;
 use crate::cli::settings::RolloutSettings;
 use crate::commands::deploy::gates::{LiveGates, Shift, alarms_at_start};
-use crate::commands::deploy::publish::{Deploy, new_version, stable_version};
+use crate::commands::deploy::publish::Handover;
 use crate::core::controller::{self, SystemClock, Traffic};
-use crate::core::observed::{Observed, Route};
-use crate::core::plan::{Outcome, Plan, RolloutTarget};
+use crate::core::observed::Route;
+use crate::core::plan::{Outcome, RolloutTarget};
 use crate::core::record::Record;
 use crate::core::values::percent;
 use crate::error::{Error, Result};
 use crate::log::Log;
-use crate::report::{About, AliasReport};
+use crate::report::AliasReport;
 
 /// Publish (for new code), then run the rollout and describe what happened.
-pub async fn run(
-    deploy: Deploy<'_>,
-    observed: &Observed,
-    plan: &Plan,
-    rollout: &RolloutSettings,
-    target: RolloutTarget,
-) -> Result<AliasReport> {
-    let Deploy {
-        clients,
-        request,
-        package,
-        log,
-    } = deploy;
-    let stable = stable_version(observed);
-    let (from, outcome) = match &target {
-        RolloutTarget::New => (0.0, plan.outcome),
+pub async fn run(handover: Handover<'_>, rollout: &RolloutSettings) -> Result<AliasReport> {
+    let deploy = handover.deploy;
+    let (clients, request, log) = (deploy.clients, deploy.request, deploy.log);
+    let stable = handover.stable();
+    let (from, outcome) = match &handover.target {
+        RolloutTarget::New => (0.0, handover.plan.outcome),
         RolloutTarget::Resume { weight, .. } => (*weight, Outcome::Promoted),
     };
     let steps: Vec<_> = rollout
@@ -48,12 +36,7 @@ pub async fn run(
         .map(|s| format!("{} ({})", percent(s.weight), humantime::format_duration(s.wait)))
         .collect::<Vec<_>>()
         .join(" → ");
-    let about = About {
-        function: &request.function,
-        alias: &request.alias,
-        dry_run: request.dry_run,
-    };
-    let mut report = AliasReport::new(about, observed, &package.code_sha256, outcome);
+    let mut report = deploy.report(handover.observed, outcome);
     if request.dry_run {
         log.step(&format!(
             "would publish the new code, then step the alias from version {stable}: {schedule}"
@@ -62,7 +45,7 @@ pub async fn run(
         report.canary_weight = steps.last().map_or(from, |s| s.weight);
         return Ok(report);
     }
-    let new = new_version(deploy, observed, plan, target).await?;
+    let new = handover.new_version().await?;
     log.step(&format!(
         "rolling out version {new} over version {stable}: {schedule}"
     ));
@@ -78,16 +61,7 @@ pub async fn run(
         log: *log,
         shift: shift.clone(),
     };
-    let mut gates = LiveGates {
-        lambda: &clients.lambda,
-        monitor: &clients.cloudwatch,
-        log: *log,
-        shift,
-        config: &rollout.gates,
-        origin: SystemTime::now(),
-        ignored_alarms,
-        weight: 0.0,
-    };
+    let mut gates = LiveGates::new(clients, *log, shift, &rollout.gates, ignored_alarms);
     let result = controller::drive(
         &steps,
         rollout.watch,

@@ -9,19 +9,19 @@ mod gates;
 mod inline;
 mod publish;
 
-use publish::Deploy;
+use publish::{Deploy, Handover};
 
 use crate::aws::Clients;
 use crate::cli::manifest::Code;
 use crate::cli::settings::{DeployJob, DeployRequest, DeploySettings};
 use crate::commands::alias;
-use crate::commands::{per_function, replan_once};
+use crate::commands::runner::{per_function, replan_once};
 use crate::core::observed::{Observed, Route};
 use crate::core::plan::{self, AliasStep, CodeStep, Outcome, Plan, Version};
 use crate::error::{Error, Result};
 use crate::log::Log;
 use crate::package::{self, Package};
-use crate::report::{About, AliasReport};
+use crate::report::AliasReport;
 
 /// The `deploy` command: package, connect, deploy, report. A rollout that
 /// rolled back fails the job (its outputs say what happened).
@@ -97,28 +97,26 @@ pub async fn deploy(
     let target = (request.function.as_str(), request.alias.as_str());
     replan_once(&log, target, "deploying to it", async || {
         let (observed, plan) = observe_and_plan(clients, request, package, &log).await?;
-        let about = About {
-            function: &request.function,
-            alias: &request.alias,
-            dry_run: request.dry_run,
-        };
         let engine = Deploy {
             clients,
             request,
             package,
             log: &log,
         };
+        let about = engine.about();
         if let Some(target) = plan::rollout_target(&observed, &plan) {
+            let handover = Handover {
+                deploy: engine,
+                observed: &observed,
+                plan: &plan,
+                target,
+            };
             // An engine is not re-planned: once it has run, traffic may have moved.
             if let Some(handoff) = &request.handoff {
-                return codedeploy::run(engine, &observed, &plan, handoff, target)
-                    .await
-                    .map_err(Error::settled);
+                return codedeploy::run(handover, handoff).await.map_err(Error::settled);
             }
             if let Some(rollout) = &request.rollout {
-                return inline::run(engine, &observed, &plan, rollout, target)
-                    .await
-                    .map_err(Error::settled);
+                return inline::run(handover, rollout).await.map_err(Error::settled);
             }
         }
         if request.dry_run {

@@ -5,10 +5,11 @@
 use crate::aws::{Clients, NewCode};
 use crate::cli::settings::DeployRequest;
 use crate::core::observed::Observed;
-use crate::core::plan::{CodeStep, Plan, RolloutTarget};
+use crate::core::plan::{CodeStep, Outcome, Plan, RolloutTarget};
 use crate::error::Result;
 use crate::log::Log;
 use crate::package::{self, Package};
+use crate::report::{About, AliasReport};
 
 /// What one deploy works with, passed to each step and engine.
 #[derive(Clone, Copy)]
@@ -19,14 +20,25 @@ pub struct Deploy<'a> {
     pub log: &'a Log,
 }
 
+impl Deploy<'_> {
+    /// What this deploy's reports are about.
+    pub fn about(&self) -> About<'_> {
+        About {
+            function: &self.request.function,
+            alias: &self.request.alias,
+            dry_run: self.request.dry_run,
+        }
+    }
+
+    /// A report on this deploy with the fields every deploy knows.
+    pub fn report(&self, observed: &Observed, outcome: Outcome) -> AliasReport {
+        AliasReport::new(self.about(), observed, &self.package.code_sha256, outcome)
+    }
+}
+
 /// Carry out the plan's code step. Returns the version this run published, if any.
 pub async fn publish_code(deploy: Deploy<'_>, observed: &Observed, plan: &Plan) -> Result<Option<String>> {
-    let Deploy {
-        clients,
-        request,
-        package,
-        log,
-    } = deploy;
+    let (clients, request, package, log) = (deploy.clients, deploy.request, deploy.package, deploy.log);
     let (lambda, function) = (&clients.lambda, request.function.as_str());
     if plan.wait_for_update {
         lambda.wait_for_update(function).await?;
@@ -76,24 +88,32 @@ pub async fn publish_code(deploy: Deploy<'_>, observed: &Observed, plan: &Plan) 
     Ok(Some(version))
 }
 
-/// The alias's primary version before the run: what traffic returns to.
-pub fn stable_version(observed: &Observed) -> String {
-    observed
-        .alias
-        .as_ref()
-        .map(|a| a.primary.version.clone())
-        .unwrap_or_default()
+/// A deploy handed to an engine: what was observed and planned, and which
+/// version the traffic goes to.
+pub struct Handover<'a> {
+    pub deploy: Deploy<'a>,
+    pub observed: &'a Observed,
+    pub plan: &'a Plan,
+    pub target: RolloutTarget,
 }
 
-/// The version an engine moves traffic to: published now, or the canary resumed.
-pub async fn new_version(
-    deploy: Deploy<'_>,
-    observed: &Observed,
-    plan: &Plan,
-    target: RolloutTarget,
-) -> Result<String> {
-    match target {
-        RolloutTarget::New => Ok(publish_code(deploy, observed, plan).await?.unwrap_or_default()),
-        RolloutTarget::Resume { version, .. } => Ok(version),
+impl Handover<'_> {
+    /// The alias's primary version before the run: what traffic returns to.
+    pub fn stable(&self) -> String {
+        self.observed
+            .alias
+            .as_ref()
+            .map(|a| a.primary.version.clone())
+            .unwrap_or_default()
+    }
+
+    /// The version the engine moves traffic to: published now, or the canary resumed.
+    pub async fn new_version(&self) -> Result<String> {
+        match &self.target {
+            RolloutTarget::New => Ok(publish_code(self.deploy, self.observed, self.plan)
+                .await?
+                .unwrap_or_default()),
+            RolloutTarget::Resume { version, .. } => Ok(version.clone()),
+        }
     }
 }

@@ -260,6 +260,18 @@ pub fn clean_command(program: impl AsRef<std::ffi::OsStr>, emulator: Option<&Emu
     command
 }
 
+/// The command lines the tests run again and again.
+pub trait CommandLine {
+    /// `<command> --function-name <function> --alias <alias>`.
+    fn for_alias(&mut self, command: &str, function: &str, alias: &str) -> &mut Self;
+}
+
+impl CommandLine for Command {
+    fn for_alias(&mut self, command: &str, function: &str, alias: &str) -> &mut Self {
+        self.args([command, "--function-name", function, "--alias", alias])
+    }
+}
+
 pub struct Run {
     pub status: i32,
     pub stdout: String,
@@ -303,16 +315,8 @@ pub fn run(command: &mut Command) -> Run {
 pub fn deploy(emulator: &Emulator, function: &str, alias: &str, source: &Path, extra: &[&str]) -> Run {
     let mut command = binary(Some(emulator));
     command
-        .args([
-            "deploy",
-            "--function-name",
-            function,
-            "--alias",
-            alias,
-            "--output",
-            "json",
-            "--source",
-        ])
+        .for_alias("deploy", function, alias)
+        .args(["--output", "json", "--source"])
         .arg(source)
         .args(extra);
     run(&mut command)

@@ -1,0 +1,179 @@
+//! How any report leaves the process: printed as text or JSON, written as
+//! GitHub outputs and a step summary; and `package`'s own report.
+
+use std::fmt;
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// What `package` built.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct PackageReport {
+    pub zip_file: String,
+    pub code_sha256: String,
+    pub files: usize,
+    pub size_bytes: u64,
+}
+
+impl PackageReport {
+    fn headline(&self) -> String {
+        format!(
+            "packaged {} files into {} ({})",
+            self.files,
+            self.zip_file,
+            crate::package::human_bytes(self.size_bytes)
+        )
+    }
+}
+
+impl fmt::Display for PackageReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.headline())?;
+        write_fields(f, self)
+    }
+}
+
+pub(crate) fn write_fields(f: &mut fmt::Formatter<'_>, report: &impl Serialize) -> fmt::Result {
+    let fields = outputs(report);
+    let width = fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (key, value) in fields {
+        writeln!(f, "  {key:width$}  {value}")?;
+    }
+    Ok(())
+}
+
+/// The report's fields as `(key, value)` strings: the GitHub outputs.
+pub fn outputs(report: &impl Serialize) -> Vec<(String, String)> {
+    let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(report) else {
+        return Vec::new();
+    };
+    fields
+        .into_iter()
+        .map(|(key, value)| {
+            let text = match value {
+                serde_json::Value::String(s) => s,
+                // 1.0 → "1": whole weights read as users write them.
+                serde_json::Value::Number(n) if n.as_f64().is_some_and(|f| f.fract() == 0.0) => {
+                    format!("{}", n.as_f64().unwrap_or_default())
+                }
+                other => other.to_string(),
+            };
+            (key, text)
+        })
+        .collect()
+}
+
+/// A report that can print itself for a person, as JSON, and as a step summary.
+pub trait Report: Serialize + fmt::Display {
+    fn title(&self) -> String;
+    fn summary_line(&self) -> String;
+    /// More markdown for the step summary, after the outputs table.
+    fn details(&self) -> String {
+        String::new()
+    }
+    /// More GitHub outputs than the report's own fields.
+    fn extra_outputs(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+}
+
+impl Report for PackageReport {
+    fn title(&self) -> String {
+        "package".to_string()
+    }
+    fn summary_line(&self) -> String {
+        self.headline()
+    }
+}
+
+/// When GitHub provides the files: write the step's outputs and append to
+/// its summary.
+pub fn write_github_files(fields: &[(String, String)], summary: &str) -> Result<()> {
+    if let Some(path) = env_path("GITHUB_OUTPUT") {
+        append(&path, &github_outputs(fields))?;
+    }
+    if let Some(path) = env_path("GITHUB_STEP_SUMMARY") {
+        append(&path, summary)?;
+    }
+    Ok(())
+}
+
+/// Print the report and, when GitHub provides the files, write the step's
+/// outputs and summary.
+pub fn emit(report: &impl Report, json: bool) -> Result<()> {
+    if json {
+        let text = serde_json::to_string_pretty(report).map_err(|e| Error::failed(e.to_string()))?;
+        println!("{text}");
+    } else {
+        print!("{report}");
+    }
+    let mut fields = outputs(report);
+    fields.extend(report.extra_outputs());
+    write_github_files(&fields, &markdown(report))
+}
+
+fn env_path(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|p| !p.is_empty())
+}
+
+fn append(path: &str, text: &str) -> Result<()> {
+    OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .and_then(|mut file| file.write_all(text.as_bytes()))
+        .map_err(|e| Error::failed(format!("cannot write {path}: {e}")))
+}
+
+/// `key<<DELIMITER` blocks: safe for any value, including ones with newlines.
+pub fn github_outputs(fields: &[(String, String)]) -> String {
+    let mut text = String::new();
+    for (key, value) in fields {
+        let delimiter = delimiter_for(value);
+        text.push_str(&format!("{key}<<{delimiter}\n{value}\n{delimiter}\n"));
+    }
+    text
+}
+
+fn delimiter_for(value: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let mut salt = 0u32;
+    loop {
+        let seed = format!("{nanos}:{}:{salt}:{value}", std::process::id());
+        let digest = Sha256::digest(seed.as_bytes());
+        let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+        let delimiter = format!("ghadelimiter_{hex}");
+        if !value.contains(&delimiter) {
+            return delimiter;
+        }
+        salt += 1;
+    }
+}
+
+fn markdown(report: &impl Report) -> String {
+    let mut text = format!(
+        "### lambda-rollout {}\n\n{}\n\n| output | value |\n|---|---|\n",
+        report.title(),
+        report.summary_line()
+    );
+    for (key, value) in outputs(report) {
+        let value = if value.is_empty() {
+            "—".to_string()
+        } else {
+            format!("`{}`", value.replace('|', "\\|"))
+        };
+        text.push_str(&format!("| {key} | {value} |\n"));
+    }
+    text.push('\n');
+    text.push_str(&report.details());
+    text
+}
