@@ -17,6 +17,9 @@ pub enum Error {
     Failed(String),
     /// The alias changed between observing and writing it (stale `RevisionId`).
     Conflict(String),
+    /// Someone else changed the alias while this run worked on it: the run
+    /// stopped without writing, so as not to undo what they did.
+    Interfered(String),
 }
 
 impl Error {
@@ -40,7 +43,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) => EXIT_USAGE,
-            Error::Failed(_) | Error::Conflict(_) => EXIT_FAILED,
+            Error::Failed(_) | Error::Conflict(_) | Error::Interfered(_) => EXIT_FAILED,
         }
     }
 }
@@ -48,7 +51,7 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Usage(m) | Error::Failed(m) | Error::Conflict(m) => f.write_str(m),
+            Error::Usage(m) | Error::Failed(m) | Error::Conflict(m) | Error::Interfered(m) => f.write_str(m),
         }
     }
 }

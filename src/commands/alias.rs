@@ -150,9 +150,10 @@ pub async fn observe_decide_apply(
     decide: impl AsyncFn(&AliasState, &mut HashMap<String, String>) -> Result<AliasChange>,
 ) -> Result<AliasReport> {
     let (function, alias) = target;
-    replan_once(log, target, "changing it", async || {
+    replan_once(log, target, "changing it", async |look| {
         log.step(&format!("observing {function}:{alias}"));
         let (observed, before) = observe_existing(lambda, function, alias).await?;
+        look.check(target, Some(&before))?;
         let mut hashes = known_hashes(&before);
         let change = decide(&before, &mut hashes).await?;
         let context = ChangeContext {

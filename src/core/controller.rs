@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::core::gates::OnNoData;
 use crate::core::strategy::Step;
 use crate::core::values::percent;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::log::Log;
 
 /// Time since the rollout started, and a way to wait.
@@ -113,6 +113,9 @@ pub struct RolloutResult {
     pub steps: Vec<StepRecord>,
     /// Why the alias was put back on the stable version; `None` when the rollout completed.
     pub rollback_reason: Option<String>,
+    /// What someone else changed on the alias, when the rollout stopped
+    /// without writing (a step, or the rollback) because of it.
+    pub interfered: Option<String>,
     /// Total time.
     pub elapsed: Duration,
 }
@@ -143,25 +146,34 @@ pub async fn drive(
             reason = &mut cancelled => Ok(StepsEnd::Failed(reason)),
         }
     };
+    let mut interfered = None;
     let rollback_reason = match ended {
         Ok(StepsEnd::Completed) => None,
         Ok(StepsEnd::Failed(reason)) => Some(reason),
+        // Someone else changed the alias: it is theirs now, leave it as it is.
+        Err(Error::Interfered(what)) => {
+            interfered = Some(what);
+            None
+        }
         Err(err) => Some(format!("a step failed: {err}")),
     };
-    if let Some(reason) = &rollback_reason {
-        if let Some(last) = records.last_mut() {
-            last.ended = clock.now();
-            last.verdict = reason.clone();
-        }
-        // Before the first shift the alias was never touched: nothing to restore.
-        if !records.is_empty() {
-            log.warn(&format!("rolling back: {reason}"));
-            traffic.restore(reason).await?;
+    let ended_step = rollback_reason.as_ref().or(interfered.as_ref());
+    if let (Some(reason), Some(last)) = (ended_step, records.last_mut()) {
+        last.ended = clock.now();
+        last.verdict = reason.clone();
+    }
+    // Before the first shift the alias was never touched: nothing to restore.
+    if let Some(reason) = rollback_reason.as_ref().filter(|_| !records.is_empty()) {
+        log.warn(&format!("rolling back: {reason}"));
+        match traffic.restore(reason).await {
+            Err(Error::Interfered(what)) => interfered = Some(what),
+            other => other?,
         }
     }
     Ok(RolloutResult {
         steps: records,
         rollback_reason,
+        interfered,
         elapsed: clock.now(),
     })
 }
@@ -275,14 +287,24 @@ mod tests {
     struct Alias {
         weights: Vec<f64>,
         restored: Option<String>,
+        /// Someone else changes the alias before this shift (by its index).
+        changed_before_shift: Option<usize>,
+        /// Someone else changes the alias before the restoring write.
+        changed_before_restore: bool,
     }
 
     impl Traffic for Alias {
         async fn shift(&mut self, weight: f64) -> Result<()> {
+            if self.changed_before_shift == Some(self.weights.len()) {
+                return Err(Error::Interfered("canary version 4 (10%) was removed".into()));
+            }
             self.weights.push(weight);
             Ok(())
         }
         async fn restore(&mut self, reason: &str) -> Result<()> {
+            if self.changed_before_restore {
+                return Err(Error::Interfered("the primary went from version 3 to 5".into()));
+            }
             self.restored = Some(reason.to_string());
             Ok(())
         }
@@ -533,5 +555,51 @@ mod tests {
         assert_eq!(alias.weights, [0.1]);
         assert_eq!(alias.restored.as_deref(), Some("cancelled by SIGTERM"));
         assert!(result.elapsed < Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn a_change_by_someone_else_stops_the_rollout_without_writing_again() {
+        let clock = FakeClock(Cell::new(Duration::ZERO));
+        let schedule = steps(&[0.1, 0.5, 1.0], MINUTE);
+        let mut alias = Alias {
+            changed_before_shift: Some(1),
+            ..Alias::default()
+        };
+        let mut quiet = Fixed { before: Ok(()) };
+        let pending = std::future::pending();
+        let result = run(&schedule, OnNoData::Fail, &clock, &mut alias, &mut quiet, pending).await;
+        assert_eq!(alias.weights, [0.1], "no step after the change");
+        assert_eq!(alias.restored, None, "the other party's alias is not rolled back");
+        assert_eq!(result.rollback_reason, None);
+        assert_eq!(
+            result.interfered.as_deref(),
+            Some("canary version 4 (10%) was removed")
+        );
+        assert_eq!(result.steps[0].verdict, "canary version 4 (10%) was removed");
+    }
+
+    #[tokio::test]
+    async fn a_change_by_someone_else_before_the_rollback_leaves_their_alias_alone() {
+        let clock = FakeClock(Cell::new(Duration::ZERO));
+        let schedule = steps(&[0.1, 1.0], MINUTE);
+        let mut alias = Alias {
+            changed_before_restore: true,
+            ..Alias::default()
+        };
+        let fail = |_, _| Reading::Fail("errors".into());
+        let mut gates = Scripted {
+            clock: &clock,
+            reading: fail,
+            checks: Vec::new(),
+            post_hook: Ok(()),
+        };
+        let pending = std::future::pending();
+        let result = run(&schedule, OnNoData::Fail, &clock, &mut alias, &mut gates, pending).await;
+        assert_eq!(alias.restored, None);
+        assert!(result.rollback_reason.is_some());
+        assert_eq!(
+            result.interfered.as_deref(),
+            Some("the primary went from version 3 to 5")
+        );
     }
 }

@@ -64,6 +64,13 @@ impl Route<'_> {
         }
     }
 
+    pub fn serving(self) -> Serving {
+        Serving {
+            primary: self.primary.to_string(),
+            canary: self.canary.map(|(v, w)| (v.to_string(), w)),
+        }
+    }
+
     /// "7 (90%) + 8 (10%)", or "7 (100%)".
     pub fn text(self) -> String {
         match self.canary {
@@ -78,6 +85,55 @@ impl Route<'_> {
     }
 }
 
+/// What an alias serves, owned: a primary and maybe a canary at a weight.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Serving {
+    pub primary: String,
+    pub canary: Option<(String, f64)>,
+}
+
+impl Serving {
+    pub fn of(alias: &AliasState) -> Serving {
+        Route::of(alias).serving()
+    }
+
+    pub fn route(&self) -> Route<'_> {
+        Route {
+            primary: &self.primary,
+            canary: self.canary.as_ref().map(|(v, w)| (v.as_str(), *w)),
+        }
+    }
+
+    /// How `now` differs from this (what a run expects), in words; `None`
+    /// when it serves the same versions at the same weights.
+    pub fn changed_to(&self, now: &Serving) -> Option<String> {
+        let same_weight = |a: f64, b: f64| (a - b).abs() < 1e-9;
+        let mut changes = Vec::new();
+        if self.primary != now.primary {
+            changes.push(format!(
+                "the primary went from version {} to {}",
+                self.primary, now.primary
+            ));
+        }
+        match (&self.canary, &now.canary) {
+            (None, None) => {}
+            (Some((v, w)), None) => changes.push(format!("canary version {v} ({}) was removed", percent(*w))),
+            (None, Some((v, w))) => changes.push(format!("canary version {v} ({}) was added", percent(*w))),
+            (Some((old, _)), Some((new, w))) if old != new => changes.push(format!(
+                "canary version {old} was replaced by {new} ({})",
+                percent(*w)
+            )),
+            (Some((v, old)), Some((_, new))) if !same_weight(*old, *new) => changes.push(format!(
+                "canary version {v} went from {} to {}",
+                percent(*old),
+                percent(*new)
+            )),
+            _ => {}
+        }
+        (!changes.is_empty()).then(|| changes.join(" and "))
+    }
+}
+
 /// An alias read just before writing it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AliasNow {
@@ -88,6 +144,10 @@ pub struct AliasNow {
 }
 
 impl AliasNow {
+    pub fn serving(&self) -> Serving {
+        self.route().serving()
+    }
+
     pub fn route(&self) -> Route<'_> {
         Route {
             primary: &self.primary,
@@ -118,4 +178,47 @@ pub struct VersionDetails {
     pub code_sha256: String,
     pub description: String,
     pub last_modified: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serving(primary: &str, canary: Option<(&str, f64)>) -> Serving {
+        Route { primary, canary }.serving()
+    }
+
+    #[test]
+    fn every_kind_of_change_to_an_alias_is_named() {
+        let rollout = serving("3", Some(("4", 0.1)));
+        assert_eq!(rollout.changed_to(&rollout.clone()), None);
+        let cases = [
+            (serving("3", None), "canary version 4 (10%) was removed"),
+            (
+                serving("4", None),
+                "the primary went from version 3 to 4 and canary version 4 (10%) was removed",
+            ),
+            (
+                serving("3", Some(("4", 0.5))),
+                "canary version 4 went from 10% to 50%",
+            ),
+            (
+                serving("3", Some(("5", 0.1))),
+                "canary version 4 was replaced by 5 (10%)",
+            ),
+            (
+                serving("2", Some(("4", 0.1))),
+                "the primary went from version 3 to 2",
+            ),
+        ];
+        for (now, said) in cases {
+            assert_eq!(rollout.changed_to(&now).as_deref(), Some(said), "{now:?}");
+        }
+        assert_eq!(
+            serving("3", None)
+                .changed_to(&serving("3", Some(("9", 0.2))))
+                .as_deref(),
+            Some("canary version 9 (20%) was added")
+        );
+    }
 }

@@ -84,6 +84,9 @@ pub enum Outcome {
     RolledBack,
     /// Published; AWS CodeDeploy shifts the traffic (`--engine codedeploy`).
     HandedOff,
+    /// Someone else changed the alias during the run: it stopped without
+    /// writing, leaving their change in place. Not a success.
+    Stopped,
 }
 
 impl Outcome {
@@ -97,6 +100,7 @@ impl Outcome {
             Outcome::Promoted => "promoted",
             Outcome::RolledBack => "rolled-back",
             Outcome::HandedOff => "handed-off",
+            Outcome::Stopped => "stopped",
         }
     }
 }

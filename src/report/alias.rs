@@ -140,15 +140,22 @@ impl AliasReport {
     /// The report after a staged rollout: the new version's share, or the
     /// stable version alone when the rollout rolled back.
     pub fn after_rollout(mut self, stable: &str, new: &str, result: RolloutResult) -> AliasReport {
-        match &result.rollback_reason {
-            Some(reason) => {
+        match (&result.interfered, &result.rollback_reason) {
+            (Some(change), _) => {
+                self.result = Outcome::Stopped;
+                self.version = new.to_string();
+                self.previous_version = stable.to_string();
+                self.canary_weight = result.steps.last().map_or(0.0, |s| s.weight);
+                self.rollback_reason = change.clone();
+            }
+            (None, Some(reason)) => {
                 self.result = Outcome::RolledBack;
                 self.version = stable.to_string();
                 self.previous_version = new.to_string();
                 self.canary_weight = 1.0;
                 self.rollback_reason = reason.clone();
             }
-            None => {
+            (None, None) => {
                 self.version = new.to_string();
                 self.previous_version = stable.to_string();
                 self.canary_weight = result.steps.last().map_or(1.0, |s| s.weight);
@@ -185,6 +192,10 @@ impl AliasReport {
             Outcome::Skipped if self.note.is_some() => {
                 format!("{}: {}", self.target, self.note.as_deref().unwrap_or_default())
             }
+            Outcome::Stopped => format!(
+                "{}: stopped, the alias was left as someone else set it ({})",
+                self.target, self.rollback_reason
+            ),
             Outcome::RolledBack => format!(
                 "{}: {would}rolled back{}, {version} serves 100%{}",
                 self.target,

@@ -10,6 +10,7 @@ mod action;
 mod bad_input;
 mod deploy;
 mod faults;
+mod interference;
 mod layers;
 mod manifest;
 mod package;

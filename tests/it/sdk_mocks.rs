@@ -423,8 +423,10 @@ async fn promote_writes_carry_the_alias_revision_and_the_rollback_record() {
     assert_eq!(report.code_sha256, "h4=");
 }
 
-#[tokio::test]
-async fn a_rollback_racing_another_write_decides_again_on_the_fresh_alias() {
+/// A rollback whose write meets a stale `RevisionId`: the alias is read again
+/// and shows canary `second_canary` (at rev-b). Returns the outcome and how
+/// many writes were sent with rev-a and rev-b.
+async fn rollback_racing(second_canary: &'static str) -> (Result<AliasReport, Error>, usize, usize) {
     use lambda_rollout::commands::alias::observe_decide_apply;
     use lambda_rollout::core::plan::rollback;
 
@@ -440,12 +442,10 @@ async fn a_rollback_racing_another_write_decides_again_on_the_fresh_alias() {
             )
             .build()
     };
-    // First read: canary 2 at rev-a. Another job replaces the canary with 3
-    // before our write lands; the fresh read shows rev-b with canary 3.
     let get_alias = mock!(Client::get_alias)
         .sequence()
         .output(move || canary_alias("rev-a", "2"))
-        .output(move || canary_alias("rev-b", "3"))
+        .output(move || canary_alias("rev-b", second_canary))
         .build();
     let mut rules = reads(STABLE_HASH);
     for version in ["2", "3"] {
@@ -459,32 +459,52 @@ async fn a_rollback_racing_another_write_decides_again_on_the_fresh_alias() {
         .match_requests(|r| r.revision_id() == Some("rev-a"))
         .then_error(precondition_failed);
     let fresh = mock!(Client::update_alias)
-        .match_requests(|r| {
+        .match_requests(move |r| {
             r.revision_id() == Some("rev-b")
                 && r.function_version() == Some("1")
-                && r.description().is_some_and(|d| d.contains("canary-removed=3"))
+                && r.description()
+                    .is_some_and(|d| d.contains(&format!("canary-removed={second_canary}")))
         })
         .then_output(|| UpdateAliasOutput::builder().build());
     rules.extend([get_alias.clone(), stale.clone(), fresh.clone()]);
     let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &rules);
     let lambda = Lambda::new(client, Log::default());
 
-    let report = observe_decide_apply(
+    let outcome = observe_decide_apply(
         &lambda,
         &Log::default(),
         ("orders", "live"),
         false,
         async |before, _| rollback(before, None).map_err(Error::usage),
     )
-    .await
-    .unwrap();
+    .await;
+    (outcome, stale.num_calls(), fresh.num_calls())
+}
 
-    assert_eq!((stale.num_calls(), fresh.num_calls()), (1, 1));
-    assert_eq!(
-        report.previous_version, "3",
-        "the canary removed is the one the fresh read showed"
-    );
+#[tokio::test]
+async fn a_rollback_whose_write_met_a_stale_revision_decides_again_on_the_same_routing() {
+    // Someone touched the alias (its description, say) but it serves the same.
+    let (outcome, stale, fresh) = rollback_racing("2").await;
+    let report = outcome.unwrap();
+    assert_eq!((stale, fresh), (1, 1));
+    assert_eq!(report.previous_version, "2");
     assert_eq!(report.result.as_str(), "rolled-back");
+}
+
+#[tokio::test]
+async fn a_rollback_racing_another_job_stops_instead_of_undoing_what_it_did() {
+    // Another job replaced canary 2 with 3 before our write landed: removing
+    // 3 would undo that job, so the rollback stops without a second write.
+    let (outcome, stale, fresh) = rollback_racing("3").await;
+    let err = outcome.unwrap_err();
+    assert!(matches!(err, Error::Interfered(_)), "{err:?}");
+    assert_eq!(err.exit_code(), 1);
+    assert!(
+        err.to_string()
+            .contains("canary version 2 was replaced by 3 (10%)"),
+        "{err}"
+    );
+    assert_eq!((stale, fresh), (1, 0));
 }
 
 /// Lambda refuses a change while another update of the function is in progress

@@ -8,7 +8,7 @@ use crate::cli::settings::RolloutSettings;
 use crate::commands::deploy::gates::{LiveGates, Shift, alarms_at_start};
 use crate::commands::deploy::publish::Handover;
 use crate::core::controller::{self, SystemClock, Traffic};
-use crate::core::observed::Route;
+use crate::core::observed::{Route, Serving};
 use crate::core::plan::{Outcome, RolloutTarget};
 use crate::core::record::Record;
 use crate::core::values::percent;
@@ -60,6 +60,7 @@ pub async fn run(handover: Handover<'_>, rollout: &RolloutSettings) -> Result<Al
         lambda: &clients.lambda,
         log: *log,
         shift: shift.clone(),
+        expected: handover.serving_before(),
     };
     let mut gates = LiveGates::new(clients, *log, shift, &rollout.gates, ignored_alarms);
     let result = controller::drive(
@@ -89,27 +90,26 @@ async fn cancelled() -> String {
     }
 }
 
-/// Moves the alias with `UpdateAlias`, reading it fresh before each write so
-/// nobody else's change is undone.
+/// Moves the alias with `UpdateAlias`. Before each write it reads the alias
+/// and compares all of it (primary, canary, weight) with what this run last
+/// saw or wrote: any difference means someone else acted (a rollback, a
+/// promote, another rollout, a hand edit), and the run stops without writing.
 struct AliasTraffic<'a> {
     lambda: &'a Lambda,
     log: Log,
     shift: Shift,
+    /// What the alias serves as far as this run knows.
+    expected: Serving,
 }
 
 impl AliasTraffic<'_> {
-    async fn write(&self, route: Route<'_>, record: Option<Record>) -> Result<()> {
-        let Shift {
-            function,
-            alias,
-            stable,
-            new,
-        } = &self.shift;
+    async fn write(&mut self, route: Route<'_>, record: Option<Record>) -> Result<()> {
+        let Shift { function, alias, .. } = &self.shift;
         let now = self.lambda.alias_now(function, alias).await?;
-        if now.primary != *stable && now.primary != *new {
-            return Err(Error::Conflict(format!(
-                "alias {function}:{alias} now serves version {}, set by another run: leaving it alone",
-                now.primary
+        if let Some(change) = self.expected.changed_to(&now.serving()) {
+            return Err(Error::Interfered(format!(
+                "alias {function}:{alias} was changed by someone else during the rollout: {change} (it serves {} now); stopping without writing, so as not to undo it",
+                now.route().text()
             )));
         }
         let description = record.map(|r| r.apply_to(&now.description));
@@ -122,48 +122,52 @@ impl AliasTraffic<'_> {
                 description.as_deref(),
                 now.revision_id.as_deref(),
             )
-            .await?;
+            .await
+            .map_err(|err| match err {
+                // Written between our read and our write: someone acted.
+                Error::Conflict(why) => Error::Interfered(format!(
+                    "alias {function}:{alias} was changed by someone else just before this write ({why}); stopping without writing, so as not to undo it"
+                )),
+                other => other,
+            })?;
         self.log.step(&format!(
             "alias {alias}: {} → {}",
             now.route().text(),
             route.text()
         ));
+        self.expected = route.serving();
         Ok(())
     }
 }
 
 impl Traffic for AliasTraffic<'_> {
     async fn shift(&mut self, weight: f64) -> Result<()> {
-        let Shift { stable, new, .. } = &self.shift;
+        let Shift { stable, new, .. } = self.shift.clone();
         if weight >= 1.0 {
             let route = Route {
-                primary: new,
+                primary: &new,
                 canary: None,
             };
-            self.write(route, Some(Record::promotion(stable, new))).await
+            self.write(route, Some(Record::promotion(&stable, &new))).await
         } else {
             let route = Route {
-                primary: stable,
-                canary: Some((new, weight)),
+                primary: &stable,
+                canary: Some((&new, weight)),
             };
             self.write(route, None).await
         }
     }
 
     async fn restore(&mut self, _reason: &str) -> Result<()> {
-        let Shift { stable, new, .. } = &self.shift;
+        let Shift { stable, new, .. } = self.shift.clone();
         let removed = Record {
             canary_removed: Some(new.clone()),
             ..Record::default()
         };
         let route = Route {
-            primary: stable,
+            primary: &stable,
             canary: None,
         };
-        match self.write(route, Some(removed.clone())).await {
-            // Someone wrote between our read and our write: read again, once.
-            Err(Error::Conflict(_)) => self.write(route, Some(removed)).await,
-            other => other,
-        }
+        self.write(route, Some(removed)).await
     }
 }

@@ -50,6 +50,7 @@ pub async fn run(settings: DeploySettings) -> Result<()> {
         Some(report) if report.result == Outcome::RolledBack => {
             Err(Error::failed(format!("rolled back: {}", report.rollback_reason)))
         }
+        Some(report) if report.result == Outcome::Stopped => Err(Error::Interfered(report.rollback_reason)),
         _ => Ok(()),
     }
 }
@@ -95,8 +96,9 @@ pub async fn deploy(
     log: Log,
 ) -> Result<AliasReport> {
     let target = (request.function.as_str(), request.alias.as_str());
-    replan_once(&log, target, "deploying to it", async || {
+    replan_once(&log, target, "deploying to it", async |look| {
         let (observed, plan) = observe_and_plan(clients, request, package, &log).await?;
+        look.check(target, observed.alias.as_ref())?;
         let engine = Deploy {
             clients,
             request,

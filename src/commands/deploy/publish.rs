@@ -4,7 +4,7 @@
 
 use crate::aws::{Clients, NewCode};
 use crate::cli::settings::DeployRequest;
-use crate::core::observed::Observed;
+use crate::core::observed::{Observed, Serving};
 use crate::core::plan::{CodeStep, Outcome, Plan, RolloutTarget};
 use crate::error::Result;
 use crate::log::Log;
@@ -105,6 +105,18 @@ impl Handover<'_> {
             .as_ref()
             .map(|a| a.primary.version.clone())
             .unwrap_or_default()
+    }
+
+    /// What the alias served when this run observed it.
+    pub fn serving_before(&self) -> Serving {
+        self.observed
+            .alias
+            .as_ref()
+            .map(Serving::of)
+            .unwrap_or_else(|| Serving {
+                primary: self.stable(),
+                canary: None,
+            })
     }
 
     /// The version the engine moves traffic to: published now, or the canary resumed.
