@@ -623,3 +623,77 @@ async fn codedeploy_flags_are_checked_before_anything_is_sent() {
     }
     assert!(aws.mutating().is_empty());
 }
+
+/// Processes still running whose command line is exactly `command`.
+fn running(command: &str) -> usize {
+    let wanted = command.replace(' ', "\0") + "\0";
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|entry| std::fs::read(entry.ok()?.path().join("cmdline")).ok())
+        .filter(|cmdline| *cmdline == wanted.as_bytes())
+        .count()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_hook_past_its_time_limit_is_stopped_with_everything_it_started() {
+    let aws = Emulator::start();
+    stable_alias(&aws).await;
+    let code = source_dir(V2);
+    // A smoke script whose `curl` hangs: the child outlives its shell's wait.
+    let hook = "sleep 41.25 & sleep 41.25";
+    let started = std::time::Instant::now();
+    let result = deploy(
+        &aws,
+        "orders",
+        "live",
+        code.path(),
+        &[
+            "--strategy",
+            "AllAtOnce",
+            "--pre-traffic-hook",
+            hook,
+            "--hook-timeout",
+            "1s",
+        ],
+    );
+    assert_eq!(result.status, 1, "{}", result.stderr);
+    assert!(
+        result.stderr.contains("did not finish within 1s"),
+        "{}",
+        result.stderr
+    );
+    // The run did not wait for the hook's children (they sleep 41 s).
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        running("sleep 41.25"),
+        0,
+        "a process the hook started outlived the run"
+    );
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("1".into(), None));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn what_a_finished_hook_left_running_is_stopped_with_it() {
+    let aws = Emulator::start();
+    stable_alias(&aws).await;
+    let code = source_dir(V2);
+    let hook = "sleep 43.75 & exit 0";
+    let result = deploy(
+        &aws,
+        "orders",
+        "live",
+        code.path(),
+        &["--strategy", "AllAtOnce", "--post-traffic-hook", hook],
+    );
+    result.assert_ok();
+    assert_eq!(
+        running("sleep 43.75"),
+        0,
+        "a process the hook started outlived the run"
+    );
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("2".into(), None));
+}

@@ -85,22 +85,24 @@ impl LiveGates<'_> {
             // The hook's output is narration: keep stdout free for the report.
             .stdout(Stdio::from(std::io::stderr()))
             .stderr(Stdio::inherit())
+            // Its own process group, so that what it starts can be ended with it.
+            .process_group(0)
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| format!("the {phase} hook could not start: {e}"))?;
+        // Ends the whole group however this returns: on time, at the limit,
+        // or dropped with the run (a signal).
+        let _group = child.id().map(HookGroup);
         match tokio::time::timeout(self.config.hook_timeout, child.wait()).await {
             Ok(Ok(status)) if status.success() => Ok(()),
             Ok(Ok(status)) => Err(format!("the {phase} hook `{command}` failed ({status})")),
             Ok(Err(e)) => Err(format!(
                 "the {phase} hook `{command}` could not be waited for: {e}"
             )),
-            Err(_) => {
-                let _ = child.kill().await;
-                Err(format!(
-                    "the {phase} hook `{command}` did not finish within {}",
-                    humantime::format_duration(self.config.hook_timeout)
-                ))
-            }
+            Err(_) => Err(format!(
+                "the {phase} hook `{command}` did not finish within {}; it was stopped with everything it started",
+                humantime::format_duration(self.config.hook_timeout)
+            )),
         }
     }
 
@@ -178,6 +180,25 @@ impl Gates for LiveGates<'_> {
         match &self.config.post_traffic_hook {
             Some(command) => Ok(self.hook("post-traffic", command).await?),
             None => Ok(()),
+        }
+    }
+}
+
+/// A hook's process group (its id is the hook's pid). Dropping it kills every
+/// process still in the group: a hook's background children (a hung `curl`, a
+/// `sleep &`) never outlive the hook, and never hold the run's output open.
+struct HookGroup(u32);
+
+impl Drop for HookGroup {
+    fn drop(&mut self) {
+        let Ok(group) = libc::pid_t::try_from(self.0) else {
+            return;
+        };
+        // SAFETY: killpg only sends a signal; the group was created for this
+        // hook by `process_group(0)`, and a group with no process left
+        // (ESRCH) is fine.
+        unsafe {
+            libc::killpg(group, libc::SIGKILL);
         }
     }
 }
