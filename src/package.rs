@@ -149,6 +149,7 @@ fn exclusions(root: &Path, excludes: &[String]) -> Result<Gitignore> {
 /// the message does not depend on the order the walk met them.
 fn collect(root: &Path, excluded: &Gitignore) -> Result<Vec<Entry>> {
     use std::sync::Mutex;
+    let excluded_too = excluded.clone();
     let excluded = excluded.clone();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let walker = WalkBuilder::new(root)
@@ -164,7 +165,7 @@ fn collect(root: &Path, excluded: &Gitignore) -> Result<Vec<Entry>> {
 
     let found: Mutex<Vec<(String, Result<Entry>)>> = Mutex::new(Vec::new());
     walker.run(|| {
-        let found = &found;
+        let (found, excluded_too) = (&found, &excluded_too);
         Box::new(move |item| {
             let (key, result) = match item {
                 Ok(item) if item.depth() == 0 => return ignore::WalkState::Continue,
@@ -173,6 +174,11 @@ fn collect(root: &Path, excluded: &Gitignore) -> Result<Vec<Entry>> {
                     Ok(Some(entry)) => (entry.name.clone(), Ok(entry)),
                     Err(err) => (item.path().display().to_string(), Err(err)),
                 },
+                // A path left out is never read: an excluded broken link
+                // fails here, before the walker's filters see it.
+                Err(err) if error_path(&err).is_some_and(|path| left_out(root, excluded_too, path)) => {
+                    return ignore::WalkState::Continue;
+                }
                 Err(err) => (
                     String::new(),
                     Err(Error::usage(format!("cannot read the source tree: {err}"))),
@@ -190,6 +196,33 @@ fn collect(root: &Path, excluded: &Gitignore) -> Result<Vec<Entry>> {
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     found.sort_by(|a, b| a.0.cmp(&b.0));
     found.into_iter().map(|(_, entry)| entry).collect()
+}
+
+/// The path a walk error is about, if it names one.
+fn error_path(err: &ignore::Error) -> Option<&Path> {
+    match err {
+        ignore::Error::WithPath { path, .. } => Some(path),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => error_path(err),
+        _ => None,
+    }
+}
+
+/// Whether `--exclude` or a `.lambdaignore` (the nearest one that has a say)
+/// leaves `path` out.
+fn left_out(root: &Path, excluded: &Gitignore, path: &Path) -> bool {
+    if excluded.matched_path_or_any_parents(path, false).is_ignore() {
+        return true;
+    }
+    let mut dir = path.parent();
+    while let Some(here) = dir.filter(|d| d.starts_with(root)) {
+        let (rules, _) = Gitignore::new(here.join(IGNORE_FILE));
+        let verdict = rules.matched_path_or_any_parents(path, false);
+        if !verdict.is_none() {
+            return verdict.is_ignore();
+        }
+        dir = here.parent();
+    }
+    false
 }
 
 /// What to store for one path the walk found: nothing for a directory or an
@@ -446,9 +479,11 @@ pub fn load_zip(path: &Path) -> Result<Package> {
     for index in 0..archive.len() {
         let mut entry = archive.by_index(index).map_err(|e| corrupt(&e))?;
         let name = entry.name().map_err(|e| corrupt(&e))?.to_string();
-        if entry.enclosed_name().is_none() {
+        if let Some(why) =
+            unsafe_entry_name(&name).or(entry.enclosed_name().is_none().then_some("leaves the root"))
+        {
             return Err(Error::usage(format!(
-                "--zip-file '{shown}' has an entry '{name}' that leaves the archive's root (absolute path or '..'): Lambda would refuse it"
+                "--zip-file '{shown}' has an entry '{name}' that {why}: entry names must be relative paths inside the archive, with '/' between parts (such as lib/util.py)"
             )));
         }
         if entry.is_dir() {
@@ -473,6 +508,24 @@ pub fn load_zip(path: &Path) -> Result<Package> {
         )));
     }
     Ok(Package::new(zip, files, unzipped_bytes))
+}
+
+/// Why a zip entry name could land outside the function's directory when
+/// unpacked, if it could: absolute (`/etc/x`), a drive (`C:x`), a backslash
+/// (read as a separator by some unzippers), or a `..` part.
+fn unsafe_entry_name(name: &str) -> Option<&'static str> {
+    let bytes = name.as_bytes();
+    if name.starts_with('/') {
+        Some("is an absolute path")
+    } else if bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' {
+        Some("names a drive")
+    } else if name.contains('\\') {
+        Some("has a backslash")
+    } else if name.split('/').any(|part| part == "..") {
+        Some("leaves the archive's root (a '..' part)")
+    } else {
+        None
+    }
 }
 
 /// Write the package where `package --out` asked, creating nothing else.

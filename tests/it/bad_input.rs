@@ -51,15 +51,22 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
     zip::ZipWriter::new(fs::File::create(&empty_zip).unwrap())
         .finish()
         .unwrap();
-    let escaping_zip = dir("escaping.zip");
-    {
-        let mut writer = zip::ZipWriter::new(fs::File::create(&escaping_zip).unwrap());
-        writer
-            .start_file("../../etc/cron.d/evil", zip::write::SimpleFileOptions::default())
-            .unwrap();
-        std::io::Write::write_all(&mut writer, b"x").unwrap();
+    // A zip holding index.py and one entry named `entry`.
+    let zip_with = |file: &str, entry: &str| {
+        let path = dir(file);
+        let mut writer = zip::ZipWriter::new(fs::File::create(&path).unwrap());
+        for name in ["index.py", entry] {
+            let options = zip::write::SimpleFileOptions::default();
+            writer.start_file(name, options).unwrap();
+            std::io::Write::write_all(&mut writer, b"x").unwrap();
+        }
         writer.finish().unwrap();
-    }
+        path
+    };
+    let escaping_zip = zip_with("escaping.zip", "../../etc/cron.d/evil");
+    let absolute_zip = zip_with("absolute.zip", "/etc/cron.d/evil");
+    let drive_zip = zip_with("drive.zip", "C:/Windows/evil.dll");
+    let backslash_zip = zip_with("backslash.zip", "..\\..\\evil.py");
     let linked_out = dir("linked-out");
     fs::create_dir(&linked_out).unwrap();
     fs::write(format!("{linked_out}/index.py"), "").unwrap();
@@ -171,6 +178,24 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
             base(&["--source", &good, "--canary-weight", "1.5"]),
             2,
             "'1.5' is not a weight",
+        ),
+        case(
+            "zip entry with an absolute name",
+            base(&["--zip-file", &absolute_zip]),
+            2,
+            "has an entry '/etc/cron.d/evil' that is an absolute path",
+        ),
+        case(
+            "zip entry naming a drive",
+            base(&["--zip-file", &drive_zip]),
+            2,
+            "has an entry 'C:/Windows/evil.dll' that names a drive",
+        ),
+        case(
+            "zip entry with backslashes",
+            base(&["--zip-file", &backslash_zip]),
+            2,
+            "that has a backslash: entry names must be relative paths",
         ),
         case(
             "negative weight",

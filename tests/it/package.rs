@@ -187,6 +187,20 @@ fn a_broken_link_is_refused_by_name() {
 }
 
 #[test]
+fn what_exclude_or_lambdaignore_leaves_out_is_never_read() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("index.py"), "").unwrap();
+    symlink("missing.py", dir.path().join("gone.py")).unwrap();
+    symlink("missing.txt", dir.path().join("stale.txt")).unwrap();
+    fs::write(dir.path().join(".lambdaignore"), "stale.txt\n").unwrap();
+    let package = build(dir.path(), &["gone.py".into()]).unwrap();
+    assert_eq!(package.files, 1);
+    // Not left out: still refused by name.
+    let err = build(dir.path(), &[]).unwrap_err().to_string();
+    assert!(err.contains("gone.py"), "{err}");
+}
+
+#[test]
 fn an_empty_package_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir(dir.path().join("empty-subdir")).unwrap();
