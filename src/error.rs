@@ -20,6 +20,10 @@ pub enum Error {
     /// Someone else changed the alias while this run worked on it: the run
     /// stopped without writing, so as not to undo what they did.
     Interfered(String),
+    /// A failure the command's report already shows (a rollout that rolled
+    /// back, a manifest run with failed functions): only its exit status and
+    /// its line on stderr are left to give.
+    Reported(Box<Error>),
 }
 
 impl Error {
@@ -44,7 +48,13 @@ impl Error {
         match self {
             Error::Usage(_) => EXIT_USAGE,
             Error::Failed(_) | Error::Conflict(_) | Error::Interfered(_) => EXIT_FAILED,
+            Error::Reported(inner) => inner.exit_code(),
         }
+    }
+
+    /// The error as `--output json` prints it: `{"error": …, "exit-status": …}`.
+    pub fn to_json(&self) -> String {
+        serde_json::json!({ "error": self.to_string(), "exit-status": self.exit_code() }).to_string()
     }
 }
 
@@ -52,6 +62,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Usage(m) | Error::Failed(m) | Error::Conflict(m) | Error::Interfered(m) => f.write_str(m),
+            Error::Reported(inner) => inner.fmt(f),
         }
     }
 }

@@ -101,7 +101,7 @@ where
 fn describe<E, R>(err: &SdkError<E, R>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     match err.as_service_error() {
         Some(service) => {
@@ -114,13 +114,37 @@ where
                 }
             }
         }
-        None => DisplayErrorContext(err).to_string(),
+        None => chain(err),
     }
+}
+
+/// An error and its causes as one readable line ("dispatch failure: io error:
+/// tcp connect error: Connection refused (os error 111)"): each cause's own
+/// message once, never the SDK's debug structures. `--verbose` narrates the
+/// whole detail where the error happens.
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(err) = next {
+        // One line: an SDK message that lists attempts line by line is folded.
+        let text = err.to_string().replace("\n  ", "; ").replace('\n', " ");
+        let seen = parts.last().is_some_and(|last| last.contains(&text));
+        if !text.is_empty() && !seen {
+            parts.push(text);
+        }
+        next = err.source();
+    }
+    parts.join(": ")
+}
+
+/// Everything the SDK knows about an error, for `--verbose`.
+pub fn detail(err: &(dyn std::error::Error + 'static)) -> String {
+    DisplayErrorContext(err).to_string()
 }
 
 /// A waiter that gave up or failed, with its whole error chain.
 pub fn describe_wait(err: impl std::error::Error + 'static) -> String {
-    DisplayErrorContext(err).to_string()
+    chain(&err)
 }
 
 /// For `map_err` on a waiter: "<what>: <why the wait ended>".

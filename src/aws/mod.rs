@@ -13,6 +13,7 @@ use std::time::Duration;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_lambda::config::ProvideCredentials;
 
+use crate::core::values::{parse_region, region_of_arn};
 use crate::error::{Error, Result};
 use crate::log::Log;
 
@@ -24,6 +25,8 @@ pub use s3::Store;
 /// Every AWS client a command may use, built once from one configuration.
 /// Building a client sends no request; only the ones a run needs are used.
 pub struct Clients {
+    /// The region every client sends to.
+    pub region: String,
     pub lambda: Lambda,
     pub s3: Store,
     pub cloudwatch: Monitor,
@@ -49,10 +52,26 @@ impl Clients {
     /// mocked SDK clients instead).
     pub fn new(config: &SdkConfig, log: Log) -> Clients {
         Clients {
+            region: config.region().map(|r| r.to_string()).unwrap_or_default(),
             lambda: Lambda::new(aws_sdk_lambda::Client::new(config), log),
             s3: Store::new(aws_sdk_s3::Client::new(config), log),
             cloudwatch: Monitor::new(aws_sdk_cloudwatch::Client::new(config), log),
             codedeploy: CodeDeploy::new(aws_sdk_codedeploy::Client::new(config), log),
+        }
+    }
+}
+
+impl Clients {
+    /// A function given as an ARN of another region than the clients' is
+    /// refused before any request: Lambda would answer "not found", and a
+    /// deploy would have run against the wrong region's aliases.
+    pub fn refuse_other_region(&self, function: &str) -> Result<()> {
+        match region_of_arn(function) {
+            Some(region) if region != self.region => Err(Error::usage(format!(
+                "function {function} is in {region}, but the region is {}: pass --region {region} (or set AWS_REGION), or give the function's name",
+                self.region
+            ))),
+            _ => Ok(()),
         }
     }
 }
@@ -75,14 +94,20 @@ pub async fn load_config(region: Option<&str>, calls: Calls, log: Log) -> Result
             "no AWS region configured: set AWS_REGION (or --region, or a region in the AWS profile)",
         ));
     };
+    // From AWS_REGION or a profile: checked here, before any request.
+    parse_region(region.as_ref()).map_err(|why| {
+        Error::usage(format!(
+            "the AWS region from AWS_REGION (or the AWS profile) is not usable: {why}; fix it, or pass --region"
+        ))
+    })?;
     log.detail(&format!("region {region}"));
     let Some(credentials) = config.credentials_provider() else {
         return Err(no_credentials("no credentials provider"));
     };
-    credentials
-        .provide_credentials()
-        .await
-        .map_err(|e| no_credentials(&error::describe_wait(e)))?;
+    credentials.provide_credentials().await.map_err(|e| {
+        log.detail(&error::detail(&e));
+        no_credentials(&error::chain(&e))
+    })?;
     Ok(config)
 }
 

@@ -14,7 +14,7 @@ use crate::core::gates::OnNoData;
 use crate::core::strategy::{Strategy, parse_interval, parse_strategy};
 use crate::core::values::{
     S3Target, Weight, parse_alias, parse_bool, parse_bucket, parse_function_name, parse_key_prefix,
-    parse_version, parse_weight,
+    parse_region, parse_version, parse_weight,
 };
 
 #[derive(Debug, Parser)]
@@ -43,6 +43,29 @@ pub enum Command {
     Package(PackageArgs),
 }
 
+impl Command {
+    /// Whether the report (and so an error) goes to standard output as JSON.
+    pub fn json(&self) -> bool {
+        let common = match self {
+            Command::Deploy(args) => &args.common,
+            Command::Promote(args) => &args.common,
+            Command::Rollback(args) => &args.common,
+            Command::Status(args) => &args.common,
+            Command::Package(args) => &args.common,
+        };
+        common.output == OutputFormat::Json
+    }
+}
+
+/// Whether a command line that did not parse asked for JSON output
+/// (`--output json`, `--output=json`, or `LAMBDA_ROLLOUT_OUTPUT=json`).
+pub fn asked_for_json(args: &[OsString]) -> bool {
+    let words: Vec<&str> = args.iter().filter_map(|a| a.to_str()).collect();
+    words.windows(2).any(|pair| pair == ["--output", "json"])
+        || words.contains(&"--output=json")
+        || std::env::var("LAMBDA_ROLLOUT_OUTPUT").is_ok_and(|v| v == "json")
+}
+
 /// The function and alias a command acts on (or a manifest of them), and the region.
 #[derive(Debug, Args)]
 pub struct TargetArgs {
@@ -56,8 +79,8 @@ pub struct TargetArgs {
           required_unless_present = "manifest", conflicts_with = "manifest")]
     pub alias: Option<String>,
 
-    /// AWS region (default: the standard AWS configuration, such as AWS_REGION).
-    #[arg(long)]
+    /// AWS region, such as eu-west-1 (default: the standard AWS configuration, such as AWS_REGION).
+    #[arg(long, value_parser = parse_region)]
     pub region: Option<String>,
 
     /// Run for every function of this manifest (TOML, or YAML if named *.yaml/*.yml; see the README) instead of one.
@@ -357,8 +380,45 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let matches = command().try_get_matches_from(args)?;
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let mut command = command();
+    let matches = command
+        .try_get_matches_from_mut(&args)
+        .map_err(|err| explain_bool_value(err, &args, &mut command))?;
     Cli::from_arg_matches(&matches)
+}
+
+/// `--dry-run true` (a BOOL flag, then its value as a separate word) is an
+/// "unexpected argument" to clap: say how BOOL flags take a value instead.
+fn explain_bool_value(err: clap::Error, args: &[OsString], command: &mut clap::Command) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let Some(ContextValue::String(unexpected)) = err.get(ContextKind::InvalidArg) else {
+        return err;
+    };
+    let flag = args.windows(2).find_map(|pair| {
+        let flag = pair[0].to_str()?.strip_prefix("--")?;
+        (pair[1].to_str() == Some(unexpected.as_str()) && is_bool_flag(command, flag)).then_some(flag)
+    });
+    match flag {
+        Some(flag) if err.kind() == ErrorKind::UnknownArgument => command.error(
+            ErrorKind::InvalidValue,
+            format!(
+                "--{flag} takes its value after '=', not as a separate word: --{flag} alone means true, --{flag}=false turns it off (true/True/TRUE/false/False/FALSE); '{unexpected}' was read as another argument"
+            ),
+        ),
+        _ => err,
+    }
+}
+
+/// Whether `--flag` is a BOOL flag of any command.
+fn is_bool_flag(command: &clap::Command, flag: &str) -> bool {
+    let here = command.get_arguments().any(|arg| {
+        arg.get_long() == Some(flag)
+            && arg
+                .get_value_names()
+                .is_some_and(|names| names.iter().any(|name| name == "BOOL"))
+    });
+    here || command.get_subcommands().any(|sub| is_bool_flag(sub, flag))
 }
 
 /// The command definition, with what every flag shares applied once.
@@ -389,6 +449,20 @@ fn shared_rules(command: clap::Command) -> clap::Command {
             arg.num_args(0..=1)
                 .require_equals(true)
                 .default_missing_value("true")
+        } else if arg.get_action().takes_values() {
+            // `--canary-weight -1` or `-10%` reaches the value's own check,
+            // which names the flag and the accepted form; a flag given where
+            // another flag's value belongs stays a flag.
+            let weight = arg.get_long().is_some_and(|long| {
+                [
+                    "canary-weight",
+                    "weight",
+                    "max-error-rate",
+                    "max-error-rate-increase",
+                ]
+                .contains(&long)
+            });
+            arg.allow_negative_numbers(true).allow_hyphen_values(weight)
         } else {
             arg
         }

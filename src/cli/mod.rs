@@ -7,4 +7,4 @@ pub mod flags;
 pub mod manifest;
 pub mod settings;
 
-pub use flags::{Cli, Command, parse_from};
+pub use flags::{Cli, Command, asked_for_json, parse_from};

@@ -45,6 +45,9 @@ pub async fn per_function<J: Named>(
         None => Calls::One,
     };
     let clients = Clients::connect(run.region.as_deref(), calls, run.log).await?;
+    for job in jobs {
+        clients.refuse_other_region(job.names().0)?;
+    }
     if let Some(fleet) = run.fleet {
         let results = run_all(jobs, fleet, async |j| job(&clients, j).await).await;
         report::emit_fleet(&results, run.json)?;

@@ -11,6 +11,7 @@ pub async fn run(settings: StatusSettings) -> Result<()> {
     let StatusSettings { run, target } = settings;
     let (function, alias) = (target.function.as_str(), target.alias.as_str());
     let clients = Clients::connect(run.region.as_deref(), Calls::One, run.log).await?;
+    clients.refuse_other_region(function)?;
     let lambda = &clients.lambda;
     let (observed, state) = alias::observe_existing(lambda, function, alias).await?;
     let (primary, canary) = tokio::join!(lambda.version(function, &state.primary.version), async {

@@ -48,8 +48,10 @@ pub fn percent(fraction: f64) -> String {
 
 pub fn parse_weight(input: &str) -> Result<Weight, String> {
     let text = input.trim();
+    // 33.3 / 100 is 0.33299999999999996 in binary: round to 12 decimals
+    // (far below a weight anyone types) so that 33.3% is sent as 0.333.
     let fraction = match text.strip_suffix('%') {
-        Some(number) => number.trim().parse::<f64>().map(|p| p / 100.0),
+        Some(number) => number.trim().parse::<f64>().map(|p| (p * 1e10).round() / 1e12),
         None => text.parse::<f64>(),
     };
     fraction
@@ -83,6 +85,11 @@ pub fn parse_alias(input: &str) -> Result<String, String> {
             "'{input}' looks like a version number, not an alias name: {FORM}"
         ));
     }
+    if input.starts_with("--") {
+        return Err(format!(
+            "'{input}' looks like a flag, not an alias name (a value is missing?): {FORM}"
+        ));
+    }
     if !input
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
@@ -99,6 +106,11 @@ pub fn parse_function_name(input: &str) -> Result<String, String> {
     if input.trim().is_empty() {
         return Err(format!("the function name is empty: {FORM}"));
     }
+    if input.starts_with("--") {
+        return Err(format!(
+            "'{input}' looks like a flag, not a function name (a value is missing?): {FORM}"
+        ));
+    }
     let name = match input.rsplit_once("function:") {
         Some((_, name)) => name,
         None => input,
@@ -110,6 +122,34 @@ pub fn parse_function_name(input: &str) -> Result<String, String> {
         return Err(format!("'{input}' is not a function name: {FORM}"));
     }
     Ok(input.to_string())
+}
+
+/// An AWS region code: lowercase words joined by '-', ending in a number
+/// (us-east-1, eu-central-2, us-gov-west-1).
+pub fn parse_region(input: &str) -> Result<String, String> {
+    let parts: Vec<&str> = input.split('-').collect();
+    let (last, words) = parts.split_last().unwrap_or((&"", &[]));
+    let valid = parts.len() >= 3
+        && words
+            .iter()
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+        && !last.is_empty()
+        && last.bytes().all(|b| b.is_ascii_digit());
+    if valid {
+        Ok(input.to_string())
+    } else {
+        Err(format!(
+            "'{input}' is not an AWS region: expected a region code such as us-east-1 or eu-west-1"
+        ))
+    }
+}
+
+/// The region of a function ARN (`arn:aws:lambda:REGION:ACCOUNT:function:NAME`).
+pub fn region_of_arn(function: &str) -> Option<&str> {
+    function
+        .strip_prefix("arn:")
+        .and_then(|rest| rest.split(':').nth(2))
+        .filter(|region| !region.is_empty())
 }
 
 /// The function's name from a name or an ARN: metric dimensions, S3 keys and
@@ -210,6 +250,28 @@ mod tests {
             assert!(err.contains(&format!("'{bad}'")), "{err}");
             assert!(err.contains("such as 10%"), "{err}");
         }
+    }
+
+    #[test]
+    fn a_percentage_is_sent_as_the_decimal_it_names() {
+        let weight = parse_weight("33.3%").unwrap().fraction();
+        assert_eq!(weight.to_string(), "0.333");
+        assert_eq!(parse_weight("12.5%").unwrap().fraction(), 0.125);
+        assert_eq!(parse_weight("0.07%").unwrap().fraction().to_string(), "0.0007");
+    }
+
+    #[test]
+    fn regions_are_checked_before_any_request() {
+        for good in ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-7"] {
+            assert_eq!(parse_region(good).as_deref(), Ok(good));
+        }
+        for bad in ["eu_west_1", "us-east-1 ", "", "us-east", "US-EAST-1", "east-1"] {
+            let err = parse_region(bad).unwrap_err();
+            assert!(err.contains("such as us-east-1"), "{bad}: {err}");
+        }
+        let arn = "arn:aws:lambda:eu-west-1:123456789012:function:orders";
+        assert_eq!(region_of_arn(arn), Some("eu-west-1"));
+        assert_eq!(region_of_arn("orders"), None);
     }
 
     #[test]

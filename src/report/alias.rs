@@ -10,7 +10,7 @@ use crate::core::controller::RolloutResult;
 use crate::core::observed::{AliasState, Observed};
 use crate::core::plan::{AliasChange, Outcome, Plan, Version};
 use crate::core::values::percent;
-use crate::report::output::{Report, write_fields};
+use crate::report::output::{Report, markdown_text, write_fields};
 
 /// What `deploy`, `promote` or `rollback` did (or, with `--dry-run`, would do).
 #[derive(Debug, Clone, Serialize)]
@@ -284,7 +284,7 @@ pub fn timeline_markdown(timeline: &RolloutResult) -> String {
             percent(step.weight),
             minutes(step.started),
             minutes(step.ended.saturating_sub(step.started)),
-            step.verdict.replace('|', "\\|")
+            markdown_text(&step.verdict)
         ));
     }
     // The weight over time: each step's weight from its start, and 0 after a rollback.

@@ -82,7 +82,7 @@ pub fn emit_fleet(results: &[FunctionResult], json: bool) -> Result<()> {
             } => {
                 format!(
                     "| {function_name}:{alias} | failed: {} | | | |\n",
-                    error.replace('|', "\\\\|")
+                    crate::report::output::markdown_text(error)
                 )
             }
         });
@@ -106,11 +106,11 @@ pub fn emit_fleet(results: &[FunctionResult], json: bool) -> Result<()> {
                 results.len(),
                 failed.join(", ")
             );
-            Err(if status == crate::error::EXIT_USAGE {
+            Err(Error::Reported(Box::new(if status == crate::error::EXIT_USAGE {
                 Error::usage(message)
             } else {
                 Error::failed(message)
-            })
+            })))
         }
     }
 }

@@ -163,17 +163,104 @@ fn markdown(report: &impl Report) -> String {
     let mut text = format!(
         "### lambda-rollout {}\n\n{}\n\n| output | value |\n|---|---|\n",
         report.title(),
-        report.summary_line()
+        markdown_text(&report.summary_line())
     );
     for (key, value) in outputs(report) {
         let value = if value.is_empty() {
             "—".to_string()
         } else {
-            format!("`{}`", value.replace('|', "\\|"))
+            markdown_code(&value)
         };
         text.push_str(&format!("| {key} | {value} |\n"));
     }
     text.push('\n');
     text.push_str(&report.details());
     text
+}
+
+/// Text for the step summary, shown as typed: markdown's own characters
+/// (a hook command in backticks, a `|` that would split a table cell) are
+/// escaped, and a line break becomes a space.
+pub fn markdown_text(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '|' | '<' | '>' | '[' | ']' | '#' | '~' => {
+                escaped.push('\\');
+                escaped.push(c);
+            }
+            '\n' | '\r' => escaped.push(' '),
+            _ => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+/// A value as code in a table cell, whatever it holds: a code span when
+/// nothing in it could end the span or the cell, else HTML `<code>` with
+/// those characters written as entities.
+pub fn markdown_code(value: &str) -> String {
+    if !value.contains(['`', '|', '\n', '\r', '<', '>', '&']) {
+        return format!("`{value}`");
+    }
+    let mut escaped = String::from("<code>");
+    for c in value.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '|' => escaped.push_str("&#124;"),
+            '`' => escaped.push_str("&#96;"),
+            '\n' | '\r' => escaped.push_str("<br>"),
+            _ => escaped.push(c),
+        }
+    }
+    escaped.push_str("</code>");
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    struct Quoting {
+        rollback_reason: String,
+    }
+
+    impl fmt::Display for Quoting {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(&self.rollback_reason)
+        }
+    }
+
+    impl Report for Quoting {
+        fn title(&self) -> String {
+            "test".into()
+        }
+        fn summary_line(&self) -> String {
+            format!("rolled back ({})", self.rollback_reason)
+        }
+    }
+
+    #[test]
+    fn text_quoting_a_hook_command_keeps_the_summary_table_whole() {
+        let report = Quoting {
+            rollback_reason: "the post-traffic hook `curl -s $URL | jq -e .ok` failed\nexit 1 <html>".into(),
+        };
+        let summary = markdown(&report);
+        let row = summary.lines().find(|l| l.starts_with("| rollback-reason |")).unwrap();
+        // Two cells: three pipes, none of them inside the value.
+        assert_eq!(row.matches('|').count(), 3, "{row}");
+        assert_eq!(
+            row,
+            "| rollback-reason | <code>the post-traffic hook &#96;curl -s $URL &#124; jq -e .ok&#96; failed<br>exit 1 &lt;html&gt;</code> |"
+        );
+        let headline = summary.lines().nth(2).unwrap();
+        assert_eq!(
+            headline,
+            "rolled back (the post-traffic hook \\`curl -s $URL \\| jq -e .ok\\` failed exit 1 \\<html\\>)"
+        );
+    }
 }

@@ -528,6 +528,72 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
         ("LAMBDA_ROLLOUT_ZIP_FILE", empty_zip.clone()),
     ];
     cases.push(env_both);
+    cases.extend([
+        case(
+            "negative weight as a separate word",
+            base(&["--source", &good, "--canary-weight", "-1"]),
+            2,
+            "invalid value '-1' for '--canary-weight",
+        ),
+        case(
+            "boolean flag with its value as a separate word",
+            base(&["--source", &good, "--dry-run", "true"]),
+            2,
+            "--dry-run takes its value after '=', not as a separate word",
+        ),
+        case(
+            "misspelt flag",
+            base(&["--source", &good, "--canary-wieght", "10%"]),
+            2,
+            "a similar argument exists: '--canary-weight'",
+        ),
+        case(
+            "misspelt command",
+            ["deplyo", "--function-name", "orders"],
+            2,
+            "a similar subcommand exists: 'deploy'",
+        ),
+        case(
+            "a flag where a value belongs",
+            ["deploy", "--function-name", "orders", "--alias", "--source", good.as_str()],
+            2,
+            "a value is required for '--alias <ALIAS>'",
+        ),
+        case(
+            "region with underscores",
+            base(&["--source", &good, "--region", "eu_west_1"]),
+            2,
+            "invalid value 'eu_west_1' for '--region <REGION>': 'eu_west_1' is not an AWS region: expected a region code such as us-east-1",
+        ),
+        case(
+            "empty region",
+            base(&["--source", &good, "--region", ""]),
+            2,
+            "for '--region <REGION>'",
+        ),
+        case(
+            "function ARN in another region",
+            [
+                "deploy",
+                "--function-name",
+                "arn:aws:lambda:eu-west-1:123456789012:function:orders",
+                "--alias",
+                "live",
+                "--source",
+                good.as_str(),
+            ],
+            2,
+            "is in eu-west-1, but the region is us-east-1: pass --region eu-west-1",
+        ),
+    ]);
+    let mut spaced_region = case(
+        "region from the environment with a trailing space",
+        base(&["--source", &good]),
+        2,
+        "the AWS region from AWS_REGION (or the AWS profile) is not usable: 'us-east-1 ' is not an AWS region",
+    );
+    spaced_region.env = vec![("AWS_REGION", "us-east-1 ".to_string())];
+    cases.push(spaced_region);
 
     let mut failures = Vec::new();
     for case in &cases {
@@ -572,4 +638,72 @@ async fn alias_state_missing(aws: &Emulator) -> bool {
         .send()
         .await
         .is_err()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn errors_are_one_readable_line_and_json_with_output_json() {
+    let code = source_dir("def handler(e, c): return 1\n");
+    // Nothing listens on port 9: a network failure after the retries.
+    let mut unreachable = binary(None);
+    unreachable
+        .args([
+            "status",
+            "--function-name",
+            "orders",
+            "--alias",
+            "live",
+            "--output",
+            "json",
+        ])
+        .envs([
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+            ("AWS_REGION", REGION),
+            ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
+            ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
+            ("AWS_MAX_ATTEMPTS", "1"),
+        ]);
+    let mut no_credentials = binary(None);
+    no_credentials
+        .for_alias("deploy", "orders", "live")
+        .args(["--region", REGION, "--output", "json", "--source"])
+        .arg(code.path());
+    for (what, mut command, status, said) in [
+        (
+            "network failure",
+            unreachable,
+            1,
+            "tcp connect error: Connection refused",
+        ),
+        ("no credentials", no_credentials, 2, "no AWS credentials found"),
+    ] {
+        let result = run(&mut command);
+        assert_eq!(result.status, status, "{what}: {}", result.stderr);
+        let line = result.stderr.lines().find(|l| l.starts_with("error: ")).unwrap();
+        assert!(line.contains(said), "{what}: {line}");
+        for debug in [
+            "DispatchFailure(",
+            "ConnectorError {",
+            "CredentialsNotLoaded(",
+            "ProviderError {",
+        ] {
+            assert!(
+                !result.stderr.contains(debug),
+                "{what}: SDK internals in {}",
+                result.stderr
+            );
+        }
+        let json = result.json();
+        assert_eq!(json["exit-status"], status, "{what}");
+        assert!(json["error"].as_str().unwrap().contains(said), "{what}: {json}");
+    }
+    // A flag that does not parse is reported as JSON too.
+    let refused = run(binary(None).args(["promote", "--output", "json", "--weight", "2"]));
+    assert_eq!(refused.status, 2);
+    assert_eq!(refused.json()["exit-status"], 2);
+    assert!(
+        refused.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("'2' is not a weight")
+    );
 }

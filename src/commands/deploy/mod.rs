@@ -47,10 +47,12 @@ pub async fn run(settings: DeploySettings) -> Result<()> {
     })
     .await?;
     match report {
-        Some(report) if report.result == Outcome::RolledBack => {
-            Err(Error::failed(format!("rolled back: {}", report.rollback_reason)))
-        }
-        Some(report) if report.result == Outcome::Stopped => Err(Error::Interfered(report.rollback_reason)),
+        Some(report) if report.result == Outcome::RolledBack => Err(Error::Reported(Box::new(
+            Error::failed(format!("rolled back: {}", report.rollback_reason)),
+        ))),
+        Some(report) if report.result == Outcome::Stopped => Err(Error::Reported(Box::new(
+            Error::Interfered(report.rollback_reason),
+        ))),
         _ => Ok(()),
     }
 }
