@@ -10,7 +10,7 @@ use crate::core::controller::RolloutResult;
 use crate::core::observed::{AliasState, Observed};
 use crate::core::plan::{AliasChange, Outcome, Plan, Version};
 use crate::core::values::percent;
-use crate::report::output::{Report, markdown_text, write_fields};
+use crate::report::output::{Report, markdown_text, one_function_results, write_fields};
 
 /// What `deploy`, `promote` or `rollback` did (or, with `--dry-run`, would do).
 #[derive(Debug, Clone, Serialize)]
@@ -262,13 +262,8 @@ impl Report for AliasReport {
     fn details(&self) -> String {
         self.timeline.as_ref().map(timeline_markdown).unwrap_or_default()
     }
-    /// `results` and `failed` as a manifest run sets them, for one function.
     fn extra_outputs(&self) -> Vec<(String, String)> {
-        let results = serde_json::to_string(&[self]).unwrap_or_default();
-        vec![
-            ("results".to_string(), results),
-            ("failed".to_string(), String::new()),
-        ]
+        one_function_results(self)
     }
 }
 

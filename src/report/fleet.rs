@@ -52,13 +52,19 @@ pub fn emit_fleet(results: &[FunctionResult], json: bool) -> Result<()> {
             FunctionResult::Done(_) => None,
         })
         .collect();
-    let outputs = vec![
+    // Every output a single function writes is set, so a workflow that reads
+    // one gets "" rather than an undefined value; each function's are in `results`.
+    let mut outputs: Vec<(String, String)> = crate::report::output::ALIAS_OUTPUTS
+        .iter()
+        .map(|key| (key.to_string(), String::new()))
+        .collect();
+    outputs.extend([
         (
             "results".to_string(),
             serde_json::to_string(results).map_err(|e| Error::failed(e.to_string()))?,
         ),
         ("failed".to_string(), failed.join(" ")),
-    ];
+    ]);
     let mut summary = format!(
         "### lambda-rollout: {} functions, {} failed\n\n| function:alias | result | version | previous | weight |\n|---|---|---|---|---|\n",
         results.len(),

@@ -92,6 +92,31 @@ impl Report for PackageReport {
     }
 }
 
+/// `results` and `failed` as a manifest run sets them, for one function.
+pub fn one_function_results(report: &impl Serialize) -> Vec<(String, String)> {
+    let results = serde_json::to_string(&[report]).unwrap_or_default();
+    vec![
+        ("results".to_string(), results),
+        ("failed".to_string(), String::new()),
+    ]
+}
+
+/// The outputs a `deploy`, `promote`, `rollback` or `status` of one function
+/// writes; a manifest run writes them all too, those of one function empty.
+pub const ALIAS_OUTPUTS: [&str; 11] = [
+    "function-arn",
+    "alias-arn",
+    "version",
+    "previous-version",
+    "code-sha256",
+    "skipped",
+    "canary-weight",
+    "result",
+    "dry-run",
+    "rollback-reason",
+    "deployment-id",
+];
+
 /// When GitHub provides the files: write the step's outputs and append to
 /// its summary.
 pub fn write_github_files(fields: &[(String, String)], summary: &str) -> Result<()> {
@@ -250,7 +275,10 @@ mod tests {
             rollback_reason: "the post-traffic hook `curl -s $URL | jq -e .ok` failed\nexit 1 <html>".into(),
         };
         let summary = markdown(&report);
-        let row = summary.lines().find(|l| l.starts_with("| rollback-reason |")).unwrap();
+        let row = summary
+            .lines()
+            .find(|l| l.starts_with("| rollback-reason |"))
+            .unwrap();
         // Two cells: three pipes, none of them inside the value.
         assert_eq!(row.matches('|').count(), 3, "{row}");
         assert_eq!(

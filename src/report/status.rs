@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::core::observed::{AliasState, Route, VersionDetails};
 use crate::core::record::Record;
 use crate::core::values::percent;
-use crate::report::output::Report;
+use crate::report::output::{Report, one_function_results};
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -20,8 +20,15 @@ pub struct StatusReport {
     /// The primary when there is a canary, else empty.
     pub previous_version: String,
     pub code_sha256: String,
+    /// Always `true`: `status` changes nothing.
+    pub skipped: bool,
     pub canary_weight: f64,
     pub result: &'static str,
+    /// Always `false`: `status` sends no write to leave out.
+    pub dry_run: bool,
+    /// Empty: the outputs every command writes, so a workflow can read any of them.
+    pub rollback_reason: String,
+    pub deployment_id: String,
     pub primary: VersionDetails,
     pub canary: Option<CanaryDetails>,
     /// The version `rollback` (without a canary) would return to, if recorded.
@@ -85,8 +92,12 @@ impl StatusReport {
             version,
             previous_version,
             code_sha256,
+            skipped: true,
             canary_weight,
             result: "status",
+            dry_run: false,
+            rollback_reason: String::new(),
+            deployment_id: String::new(),
             primary,
             canary,
             rollback_to,
@@ -144,5 +155,8 @@ impl Report for StatusReport {
     }
     fn summary_line(&self) -> String {
         self.headline()
+    }
+    fn extra_outputs(&self) -> Vec<(String, String)> {
+        one_function_results(self)
     }
 }

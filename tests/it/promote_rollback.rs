@@ -322,3 +322,59 @@ async fn dry_run_promote_and_rollback_change_nothing() {
         ("1".into(), Some(("2".into(), 0.1)))
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn every_command_writes_every_output() {
+    let aws = Emulator::start();
+    with_canary(&aws).await;
+    let manifest = tempfile::tempdir().unwrap();
+    let manifest_file = manifest.path().join("lambda-rollout.toml");
+    std::fs::write(
+        &manifest_file,
+        "[[functions]]\nname = \"orders\"\nalias = \"live\"\n",
+    )
+    .unwrap();
+    let expected = [
+        "function-arn",
+        "alias-arn",
+        "version",
+        "previous-version",
+        "code-sha256",
+        "skipped",
+        "canary-weight",
+        "result",
+        "dry-run",
+        "rollback-reason",
+        "deployment-id",
+        "results",
+        "failed",
+    ];
+    let new_code = code(3);
+    let runs: [(&str, Vec<String>); 5] = [
+        ("status", vec![]),
+        ("promote", vec!["--weight".into(), "50%".into()]),
+        ("rollback", vec![]),
+        (
+            "deploy",
+            vec!["--source".into(), new_code.path().display().to_string()],
+        ),
+        ("rollback --manifest", vec![]),
+    ];
+    for (name, extra) in runs {
+        let outputs_file = tempfile::NamedTempFile::new().unwrap();
+        let mut command = binary(Some(&aws));
+        match name.split_once(' ') {
+            Some((command_name, _)) => command.args([command_name, "--manifest"]).arg(&manifest_file),
+            None => command.for_alias(name, "orders", "live"),
+        };
+        command.args(extra).env("GITHUB_OUTPUT", outputs_file.path());
+        run(&mut command).assert_ok();
+        let outputs = parse_github_output(&std::fs::read_to_string(outputs_file.path()).unwrap());
+        let keys: Vec<&str> = outputs.keys().map(String::as_str).collect();
+        for key in expected {
+            assert!(keys.contains(&key), "{name} does not write {key}: {keys:?}");
+        }
+        let results: serde_json::Value = serde_json::from_str(&outputs["results"]).unwrap();
+        assert_eq!(results.as_array().map(Vec::len), Some(1), "{name}: {results}");
+    }
+}
