@@ -67,7 +67,7 @@ pub async fn observe_existing(
     match observed.alias.clone() {
         Some(state) => Ok((observed, state)),
         None => Err(Error::failed(format!(
-            "alias {function}:{alias} does not exist: `lambda-rollout deploy` creates it on the first deploy"
+            "alias {function}:{alias} does not exist, so there is nothing to act on yet: `deploy` creates it on the first deploy, and `promote --version N` or `promote --from-alias OTHER` creates it on a published version"
         ))),
     }
 }

@@ -1,16 +1,19 @@
 //! `promote`: the canary becomes the primary (or gets `--weight`), or the alias
-//! is pointed at `--version N` or at the version `--from-alias B` serves. With
+//! is pointed at `--version N` or at the version `--from-alias B` serves — and
+//! created on it, the first time a release reaches that stage. With
 //! `--manifest`, every function of the manifest.
 
 use std::collections::HashMap;
 
 use crate::aws::Lambda;
-use crate::cli::settings::{PromoteSettings, PromoteTo};
+use crate::cli::settings::{PromoteSettings, PromoteTo, Target};
 use crate::commands::alias;
-use crate::core::observed::AliasState;
-use crate::core::plan::{self, AliasChange, Promotion};
+use crate::commands::runner::{Named, per_function};
+use crate::core::observed::{AliasState, Observed};
+use crate::core::plan::{self, AliasChange, Outcome, Promotion};
 use crate::error::{Error, Result};
 use crate::log::Log;
+use crate::report::{About, AliasReport};
 
 pub async fn run(settings: PromoteSettings) -> Result<()> {
     let PromoteSettings {
@@ -19,13 +22,61 @@ pub async fn run(settings: PromoteSettings) -> Result<()> {
         dry_run,
         to,
     } = &settings;
-    alias::each_alias(
-        run,
-        targets,
-        *dry_run,
-        async |lambda, function, before, hashes| decide(lambda, &run.log, function, to, before, hashes).await,
-    )
-    .await
+    let log = &run.log;
+    per_function(run, targets, async |clients, target| {
+        let (lambda, (function, alias)) = (&clients.lambda, target.names());
+        if !matches!(to, PromoteTo::Canary(_)) {
+            let observed = lambda.observe(function, alias).await?;
+            if observed.alias.is_none() {
+                return create(lambda, log, &observed, target, to, *dry_run).await;
+            }
+        }
+        alias::observe_decide_apply(
+            lambda,
+            log,
+            (function, alias),
+            *dry_run,
+            async |before, hashes| decide(lambda, log, function, to, before, hashes).await,
+        )
+        .await
+    })
+    .await?;
+    Ok(())
+}
+
+/// The first promotion into a stage: the alias does not exist yet, so create
+/// it on the version `--version` names or `--from-alias` serves.
+async fn create(
+    lambda: &Lambda,
+    log: &Log,
+    observed: &Observed,
+    target: &Target,
+    to: &PromoteTo,
+    dry_run: bool,
+) -> Result<AliasReport> {
+    let (function, alias) = target.names();
+    let version = target_version(lambda, log, function, to)
+        .await?
+        .unwrap_or_default();
+    let details = lambda.version(function, &version).await?;
+    let about = About {
+        function,
+        alias,
+        dry_run,
+    };
+    let mut report = AliasReport::new(about, observed, &details.code_sha256, Outcome::Created);
+    if dry_run {
+        log.step(&format!("would create alias {alias} on version {version} (100%)"));
+    } else {
+        let arn = lambda.create_alias(function, alias, &version).await?;
+        if !arn.is_empty() {
+            report.alias_arn = arn;
+        }
+        log.step(&format!("alias {alias} created: {version} (100%)"));
+    }
+    report.version = version;
+    report.canary_weight = 1.0;
+    Ok(report)
 }
 
 /// The change `to` asks of the alias `before`; the code hash of a version

@@ -84,6 +84,8 @@ pub enum Outcome {
     RolledBack,
     /// Published; AWS CodeDeploy shifts the traffic (`--engine codedeploy`).
     HandedOff,
+    /// The alias did not exist: `promote` created it on the version asked for.
+    Created,
     /// Someone else changed the alias during the run: it stopped without
     /// writing, leaving their change in place. Not a success.
     Stopped,
@@ -101,6 +103,7 @@ impl Outcome {
             Outcome::RolledBack => "rolled-back",
             Outcome::HandedOff => "handed-off",
             Outcome::Stopped => "stopped",
+            Outcome::Created => "created",
         }
     }
 }

@@ -192,6 +192,7 @@ impl AliasReport {
             Outcome::Skipped if self.note.is_some() => {
                 format!("{}: {}", self.target, self.note.as_deref().unwrap_or_default())
             }
+            Outcome::Created => format!("{}: alias {would}created, {version} serves 100%", self.target),
             Outcome::Stopped => format!(
                 "{}: stopped, the alias was left as someone else set it ({})",
                 self.target, self.rollback_reason

@@ -378,3 +378,59 @@ async fn every_command_writes_every_output() {
         assert_eq!(results.as_array().map(Vec::len), Some(1), "{name}: {results}");
     }
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn promote_into_a_stage_that_does_not_exist_yet_creates_it() {
+    let aws = Emulator::start();
+    with_canary(&aws).await;
+    // staging → prod, the first time: prod is created on what live serves.
+    aws.start_recording();
+    let planned = command(&aws, "promote", "prod", &["--from-alias", "live", "--dry-run"]);
+    planned.assert_ok();
+    assert_eq!(planned.json()["result"], "created");
+    assert!(
+        planned.stderr.contains("would create alias prod on version 1"),
+        "{}",
+        planned.stderr
+    );
+    assert!(aws.mutating().is_empty(), "a dry run creates nothing");
+    let created = command(&aws, "promote", "prod", &["--from-alias", "live"]);
+    created.assert_ok();
+    let report = created.json();
+    assert_eq!(
+        (
+            report["result"].as_str(),
+            report["version"].as_str(),
+            report["canary-weight"].as_f64()
+        ),
+        (Some("created"), Some("1"), Some(1.0))
+    );
+    assert!(
+        report["alias-arn"].as_str().unwrap().ends_with(":prod"),
+        "{report}"
+    );
+    assert_eq!(alias_state(&aws, "orders", "prod").await, ("1".into(), None));
+    // --version creates one too; a rerun promotes the existing alias as usual.
+    command(&aws, "promote", "qa", &["--version", "2"]).assert_ok();
+    assert_eq!(alias_state(&aws, "orders", "qa").await, ("2".into(), None));
+    let again = command(&aws, "promote", "qa", &["--version", "2"]).json();
+    assert_eq!(again["skipped"], true, "{again}");
+    // Nothing was live before qa: rollback says there is nothing to return to.
+    let rollback = command(&aws, "rollback", "qa", &[]);
+    rollback.assert_ok();
+    assert!(
+        rollback.stderr.contains("nothing to roll back"),
+        "{}",
+        rollback.stderr
+    );
+    assert_eq!(rollback.json()["result"], "skipped");
+    assert_eq!(alias_state(&aws, "orders", "qa").await, ("2".into(), None));
+    // Without a version to create it on, promote still refuses a missing alias.
+    let canary_only = command(&aws, "promote", "stage", &[]);
+    assert_eq!(canary_only.status, 1);
+    assert!(
+        canary_only.stderr.contains("promote --version N"),
+        "{}",
+        canary_only.stderr
+    );
+}
