@@ -32,14 +32,28 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Package (or take a zip), skip if unchanged, publish, and point the alias at it.
+    #[command(
+        override_usage = "lambda-rollout deploy --function-name NAME --alias ALIAS (--source DIR | --zip-file FILE) [OPTIONS]\n       lambda-rollout deploy --manifest FILE [OPTIONS]"
+    )]
     Deploy(Box<DeployArgs>),
     /// Move the alias's canary to 100 % (or to --weight), or point it at a version or another alias's version.
+    #[command(
+        override_usage = "lambda-rollout promote --function-name NAME --alias ALIAS [--weight W | --version N | --from-alias OTHER] [OPTIONS]\n       lambda-rollout promote --manifest FILE [OPTIONS]"
+    )]
     Promote(PromoteArgs),
     /// Drop the canary; or return to the version live before the last promotion; or to --to-version.
+    #[command(
+        override_usage = "lambda-rollout rollback --function-name NAME --alias ALIAS [--to-version N] [OPTIONS]\n       lambda-rollout rollback --manifest FILE [OPTIONS]"
+    )]
     Rollback(RollbackArgs),
     /// Show what the alias serves: versions, weights, code hashes, descriptions, rollback target.
+    #[command(override_usage = "lambda-rollout status --function-name NAME --alias ALIAS [OPTIONS]")]
     Status(StatusArgs),
-    /// Build the deterministic zip only and print its CodeSha256.
+    /// Build the deterministic zip only and print its CodeSha256; works offline.
+    #[command(
+        override_usage = "lambda-rollout package --source DIR --out FILE [OPTIONS]",
+        mut_arg("verbose", |arg| arg.help("Narrate each step"))
+    )]
     Package(PackageArgs),
 }
 
@@ -167,8 +181,21 @@ pub struct RollbackArgs {
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    #[command(flatten)]
-    pub target: TargetArgs,
+    /// Function name or ARN.
+    #[arg(long, value_parser = parse_function_name)]
+    pub function_name: String,
+
+    /// Alias to show (such as live or prod).
+    #[arg(long, value_parser = parse_alias)]
+    pub alias: String,
+
+    /// AWS region, such as eu-west-1 (default: the standard AWS configuration, such as AWS_REGION).
+    #[arg(long, value_parser = parse_region)]
+    pub region: Option<String>,
+
+    /// Not for status, which shows one alias: refused with a clear message.
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub manifest: Option<PathBuf>,
 
     #[command(flatten)]
     pub common: CommonArgs,
@@ -533,5 +560,27 @@ mod tests {
         assert!(err.to_string().contains("version number"), "{err}");
         let err = parse_words("deploy --function-name f --alias a --source s --dry-run=yes").unwrap_err();
         assert!(err.to_string().contains("true/True/TRUE"), "{err}");
+    }
+
+    fn help(subcommand: &str) -> String {
+        let mut command = command();
+        command.build();
+        let sub = command.find_subcommand_mut(subcommand).unwrap();
+        sub.render_long_help().to_string()
+    }
+
+    #[test]
+    fn help_shows_required_flags_and_only_what_each_command_uses() {
+        assert!(help("deploy").contains(
+            "Usage: lambda-rollout deploy --function-name NAME --alias ALIAS (--source DIR | --zip-file FILE)"
+        ));
+        assert!(help("status").contains("Usage: lambda-rollout status --function-name NAME --alias ALIAS"));
+        assert!(help("package").contains("Usage: lambda-rollout package --source DIR --out FILE"));
+        let package = help("package");
+        assert!(!package.contains("AWS request"), "{package}");
+        let status = help("status");
+        for unused in ["--manifest", "--concurrency", "--max-requests-per-second", "--fail-fast", "--dry-run"] {
+            assert!(!status.contains(unused), "status --help offers {unused}:\n{status}");
+        }
     }
 }

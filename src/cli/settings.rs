@@ -455,14 +455,22 @@ pub fn rollback(args: &RollbackArgs, log: Log) -> Result<RollbackSettings> {
 
 /// Check `status`'s flags: one function.
 pub fn status(args: &StatusArgs, log: Log) -> Result<StatusSettings> {
-    if args.target.manifest.is_some() {
+    if args.manifest.is_some() {
         return Err(Error::usage(
             "status takes one function: give --function-name and --alias instead of --manifest",
         ));
     }
     Ok(StatusSettings {
-        run: run_of(&args.target, &args.common, log, false),
-        target: single(&args.target),
+        run: Run {
+            region: args.region.clone(),
+            json: args.common.output == OutputFormat::Json,
+            log: log.with(args.common.verbose, false),
+            fleet: None,
+        },
+        target: Target {
+            function: args.function_name.clone(),
+            alias: args.alias.clone(),
+        },
     })
 }
 

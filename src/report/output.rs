@@ -24,8 +24,8 @@ pub struct PackageReport {
 impl PackageReport {
     fn headline(&self) -> String {
         format!(
-            "packaged {} files into {} ({})",
-            self.files,
+            "packaged {} into {} ({})",
+            plural(self.files, "file"),
             self.zip_file,
             crate::package::human_bytes(self.size_bytes)
         )
@@ -35,12 +35,30 @@ impl PackageReport {
 impl fmt::Display for PackageReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}", self.headline())?;
-        write_fields(f, self)
+        write_fields(f, self, |_, _| true)
     }
 }
 
-pub(crate) fn write_fields(f: &mut fmt::Formatter<'_>, report: &impl Serialize) -> fmt::Result {
-    let fields = outputs(report);
+/// "1 file", "2 files".
+pub fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
+/// The report's fields for a person, those `shown` keeps (the GitHub outputs
+/// and JSON always have every field).
+pub(crate) fn write_fields(
+    f: &mut fmt::Formatter<'_>,
+    report: &impl Serialize,
+    shown: impl Fn(&str, &str) -> bool,
+) -> fmt::Result {
+    let fields: Vec<(String, String)> = outputs(report)
+        .into_iter()
+        .filter(|(key, value)| shown(key, value))
+        .collect();
     let width = fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (key, value) in fields {
         writeln!(f, "  {key:width$}  {value}")?;

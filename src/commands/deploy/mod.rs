@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::log::Log;
 use crate::package::{self, Package};
 use crate::report::AliasReport;
+use crate::report::output::plural;
 
 /// The `deploy` command: package, connect, deploy, report. A rollout that
 /// rolled back fails the job (its outputs say what happened).
@@ -66,8 +67,8 @@ fn package_checked(code: &Code, excludes: &[String], s3: bool, log: Option<&Log>
     };
     if let Some(log) = log {
         log.step(&format!(
-            "package: {} files, {} zipped, CodeSha256 {}",
-            package.files,
+            "package: {}, {} zipped, CodeSha256 {}",
+            plural(package.files, "file"),
             package::human_bytes(package.zip.len() as u64),
             package.code_sha256
         ));
