@@ -182,12 +182,12 @@ pub struct RollbackArgs {
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// Function name or ARN.
-    #[arg(long, value_parser = parse_function_name)]
-    pub function_name: String,
+    #[arg(long, value_parser = parse_function_name, required_unless_present = "manifest")]
+    pub function_name: Option<String>,
 
     /// Alias to show (such as live or prod).
-    #[arg(long, value_parser = parse_alias)]
-    pub alias: String,
+    #[arg(long, value_parser = parse_alias, required_unless_present = "manifest")]
+    pub alias: Option<String>,
 
     /// AWS region, such as eu-west-1 (default: the standard AWS configuration, such as AWS_REGION).
     #[arg(long, value_parser = parse_region)]
@@ -579,8 +579,17 @@ mod tests {
         let package = help("package");
         assert!(!package.contains("AWS request"), "{package}");
         let status = help("status");
-        for unused in ["--manifest", "--concurrency", "--max-requests-per-second", "--fail-fast", "--dry-run"] {
-            assert!(!status.contains(unused), "status --help offers {unused}:\n{status}");
+        for unused in [
+            "--manifest",
+            "--concurrency",
+            "--max-requests-per-second",
+            "--fail-fast",
+            "--dry-run",
+        ] {
+            assert!(
+                !status.contains(unused),
+                "status --help offers {unused}:\n{status}"
+            );
         }
     }
 }

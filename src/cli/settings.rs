@@ -468,8 +468,8 @@ pub fn status(args: &StatusArgs, log: Log) -> Result<StatusSettings> {
             fleet: None,
         },
         target: Target {
-            function: args.function_name.clone(),
-            alias: args.alias.clone(),
+            function: args.function_name.clone().unwrap_or_default(),
+            alias: args.alias.clone().unwrap_or_default(),
         },
     })
 }

@@ -369,16 +369,27 @@ mod tests {
     #[test]
     fn the_text_report_shows_only_what_means_something() {
         let text = report(Outcome::Skipped, "7", "", 1.0).to_string();
-        for absent in ["canary-weight", "rollback-reason", "deployment-id", "previous-version"] {
+        for absent in [
+            "canary-weight",
+            "rollback-reason",
+            "deployment-id",
+            "previous-version",
+        ] {
             assert!(!text.contains(absent), "{absent} in:\n{text}");
         }
         let field = |text: &str, key: &str| {
-            let line = text.lines().find(|l| l.trim_start().starts_with(&format!("{key} ")));
+            let line = text
+                .lines()
+                .find(|l| l.trim_start().starts_with(&format!("{key} ")));
             line.map(|l| l.split_whitespace().last().unwrap_or_default().to_string())
         };
         assert_eq!(field(&text, "version").as_deref(), Some("7"), "{text}");
         let canary = report(Outcome::Published, "8", "7", 0.1).to_string();
-        assert_eq!(field(&canary, "canary-weight").as_deref(), Some("0.1"), "{canary}");
+        assert_eq!(
+            field(&canary, "canary-weight").as_deref(),
+            Some("0.1"),
+            "{canary}"
+        );
         // The outputs keep every key.
         assert_eq!(outputs(&report(Outcome::Skipped, "7", "", 1.0)).len(), 11);
     }
