@@ -47,7 +47,14 @@ pub enum Command {
     )]
     Rollback(RollbackArgs),
     /// Show what the alias serves: versions, weights, code hashes, descriptions, rollback target.
-    #[command(override_usage = "lambda-rollout status --function-name NAME --alias ALIAS [OPTIONS]")]
+    // One alias: the manifest flags are hidden (--manifest stays for its clear error).
+    #[command(
+        override_usage = "lambda-rollout status --function-name NAME --alias ALIAS [OPTIONS]",
+        mut_arg("manifest", |arg| arg.hide(true)),
+        mut_arg("concurrency", |arg| arg.hide(true)),
+        mut_arg("max_requests_per_second", |arg| arg.hide(true)),
+        mut_arg("fail_fast", |arg| arg.hide(true))
+    )]
     Status(StatusArgs),
     /// Build the deterministic zip only and print its CodeSha256; works offline.
     #[command(
@@ -181,21 +188,8 @@ pub struct RollbackArgs {
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// Function name or ARN.
-    #[arg(long, value_parser = parse_function_name, required_unless_present = "manifest")]
-    pub function_name: Option<String>,
-
-    /// Alias to show (such as live or prod).
-    #[arg(long, value_parser = parse_alias, required_unless_present = "manifest")]
-    pub alias: Option<String>,
-
-    /// AWS region, such as eu-west-1 (default: the standard AWS configuration, such as AWS_REGION).
-    #[arg(long, value_parser = parse_region)]
-    pub region: Option<String>,
-
-    /// Not for status, which shows one alias: refused with a clear message.
-    #[arg(long, value_name = "FILE", hide = true)]
-    pub manifest: Option<PathBuf>,
+    #[command(flatten)]
+    pub target: TargetArgs,
 
     #[command(flatten)]
     pub common: CommonArgs,

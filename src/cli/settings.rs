@@ -455,22 +455,14 @@ pub fn rollback(args: &RollbackArgs, log: Log) -> Result<RollbackSettings> {
 
 /// Check `status`'s flags: one function.
 pub fn status(args: &StatusArgs, log: Log) -> Result<StatusSettings> {
-    if args.manifest.is_some() {
+    if args.target.manifest.is_some() {
         return Err(Error::usage(
             "status takes one function: give --function-name and --alias instead of --manifest",
         ));
     }
     Ok(StatusSettings {
-        run: Run {
-            region: args.region.clone(),
-            json: args.common.output == OutputFormat::Json,
-            log: log.with(args.common.verbose, false),
-            fleet: None,
-        },
-        target: Target {
-            function: args.function_name.clone().unwrap_or_default(),
-            alias: args.alias.clone().unwrap_or_default(),
-        },
+        run: run_of(&args.target, &args.common, log, false),
+        target: single(&args.target),
     })
 }
 

@@ -5,7 +5,7 @@ use crate::aws::{Calls, Clients};
 use crate::cli::settings::StatusSettings;
 use crate::commands::alias;
 use crate::error::Result;
-use crate::report::{self, StatusReport};
+use crate::report::{self, About, StatusReport};
 
 pub async fn run(settings: StatusSettings) -> Result<()> {
     let StatusSettings { run, target } = settings;
@@ -20,12 +20,11 @@ pub async fn run(settings: StatusSettings) -> Result<()> {
             None => None,
         }
     });
-    let report = StatusReport::new(
-        observed.function_arn,
-        &state,
-        format!("{function}:{alias}"),
-        primary?,
-        canary.transpose()?,
-    );
+    let about = About {
+        function,
+        alias,
+        dry_run: false,
+    };
+    let report = StatusReport::new(about, &observed, &state, primary?, canary.transpose()?);
     report::emit(&report, run.json)
 }

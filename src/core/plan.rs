@@ -86,6 +86,8 @@ pub enum Outcome {
     HandedOff,
     /// The alias did not exist: `promote` created it on the version asked for.
     Created,
+    /// `status`: nothing changed, what the alias serves was read.
+    Status,
     /// Someone else changed the alias during the run: it stopped without
     /// writing, leaving their change in place. Not a success.
     Stopped,
@@ -104,6 +106,7 @@ impl Outcome {
             Outcome::HandedOff => "handed-off",
             Outcome::Stopped => "stopped",
             Outcome::Created => "created",
+            Outcome::Status => "status",
         }
     }
 }

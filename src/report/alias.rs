@@ -192,6 +192,7 @@ impl AliasReport {
             Outcome::Skipped if self.note.is_some() => {
                 format!("{}: {}", self.target, self.note.as_deref().unwrap_or_default())
             }
+            Outcome::Status => format!("{}: {version} serves {share}", self.target),
             Outcome::Created => format!("{}: alias {would}created, {version} serves 100%", self.target),
             Outcome::Stopped => format!(
                 "{}: stopped, the alias was left as someone else set it ({})",
@@ -334,22 +335,7 @@ mod tests {
     fn outputs_are_the_json_fields_as_text() {
         let fields = outputs(&report(Outcome::Published, "8", "7", 0.1));
         let keys: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(
-            keys,
-            [
-                "function-arn",
-                "alias-arn",
-                "version",
-                "previous-version",
-                "code-sha256",
-                "skipped",
-                "canary-weight",
-                "result",
-                "dry-run",
-                "rollback-reason",
-                "deployment-id"
-            ]
-        );
+        assert_eq!(keys, crate::report::output::ALIAS_OUTPUTS);
         assert!(fields.contains(&("canary-weight".into(), "0.1".into())));
         assert!(fields.contains(&("skipped".into(), "false".into())));
         assert!(fields.contains(&("result".into(), "published".into())));

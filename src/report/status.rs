@@ -5,36 +5,24 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::core::observed::{AliasState, Route, VersionDetails};
+use crate::core::observed::{AliasState, Observed, Route, VersionDetails};
+use crate::core::plan::Outcome;
 use crate::core::record::Record;
 use crate::core::values::percent;
+use crate::report::alias::{About, AliasReport};
 use crate::report::output::{Report, one_function_results};
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct StatusReport {
-    pub function_arn: String,
-    pub alias_arn: String,
-    /// The canary if there is one, else the primary (as in `deploy`'s outputs).
-    pub version: String,
-    /// The primary when there is a canary, else empty.
-    pub previous_version: String,
-    pub code_sha256: String,
-    /// Always `true`: `status` changes nothing.
-    pub skipped: bool,
-    pub canary_weight: f64,
-    pub result: &'static str,
-    /// Always `false`: `status` sends no write to leave out.
-    pub dry_run: bool,
-    /// Empty: the outputs every command writes, so a workflow can read any of them.
-    pub rollback_reason: String,
-    pub deployment_id: String,
+    /// The outputs every command writes: `version` is the canary if there is
+    /// one, else the primary (as in `deploy`'s); `skipped` is always true.
+    #[serde(flatten)]
+    pub outputs: AliasReport,
     pub primary: VersionDetails,
     pub canary: Option<CanaryDetails>,
     /// The version `rollback` (without a canary) would return to, if recorded.
     pub rollback_to: String,
-    #[serde(skip)]
-    pub target: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -46,12 +34,12 @@ pub struct CanaryDetails {
 }
 
 impl StatusReport {
-    /// The report for `state` (the alias as observed), given the details of
-    /// the versions it serves.
+    /// The report for `state` (the alias `about` names, as observed), given
+    /// the details of the versions it serves.
     pub fn new(
-        function_arn: String,
+        about: About<'_>,
+        observed: &Observed,
         state: &AliasState,
-        target: String,
         primary: VersionDetails,
         canary: Option<VersionDetails>,
     ) -> StatusReport {
@@ -87,21 +75,16 @@ impl StatusReport {
             _ => String::new(),
         };
         StatusReport {
-            function_arn,
-            alias_arn: state.arn.clone(),
-            version,
-            previous_version,
-            code_sha256,
-            skipped: true,
-            canary_weight,
-            result: "status",
-            dry_run: false,
-            rollback_reason: String::new(),
-            deployment_id: String::new(),
+            outputs: AliasReport {
+                version,
+                previous_version,
+                skipped: true,
+                canary_weight,
+                ..AliasReport::new(about, observed, &code_sha256, Outcome::Status)
+            },
             primary,
             canary,
             rollback_to,
-            target,
         }
     }
 
@@ -113,7 +96,7 @@ impl StatusReport {
                 .as_ref()
                 .map(|c| (c.version.version.as_str(), c.weight)),
         };
-        format!("{} serves {}", self.target, route.text())
+        format!("{} serves {}", self.outputs.target, route.text())
     }
 }
 
@@ -151,7 +134,7 @@ impl fmt::Display for StatusReport {
 
 impl Report for StatusReport {
     fn title(&self) -> String {
-        format!("`{}` — status", self.target)
+        format!("`{}` — status", self.outputs.target)
     }
     fn summary_line(&self) -> String {
         self.headline()
