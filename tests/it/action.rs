@@ -151,21 +151,66 @@ fn every_input_reaches_the_binary_through_env_never_through_run() {
     }
 }
 
-/// A directory laid out like the release downloads: `<tag>/<asset>` and `<asset>.sha256`.
-fn fake_release(tag: &str, asset: &str, tamper: bool) -> tempfile::TempDir {
+const VERSION: &str = "9.9.9";
+const ASSET: &str = "lambda-rollout-v9.9.9-x86_64-unknown-linux-musl";
+/// A ref pinned to a full commit SHA, as the README and zizmor recommend.
+const PINNED: &str = "0123456789abcdef0123456789abcdef01234567";
+
+/// A directory laid out like the release downloads: `v<version>/<asset>`,
+/// holding this test run's binary (`tamper`: with one byte changed), and
+/// beside it a `.sha256` of what it holds, which must never be trusted.
+fn fake_release(tamper: bool) -> tempfile::TempDir {
     let release = tempfile::tempdir().unwrap();
-    let dir = release.path().join(tag);
+    let dir = release.path().join(format!("v{VERSION}"));
     fs::create_dir_all(&dir).unwrap();
-    let binary = fs::read(env!("CARGO_BIN_EXE_lambda-rollout")).unwrap();
-    fs::write(dir.join(asset), &binary).unwrap();
-    let digest = sha256_hex(&binary);
-    let recorded = if tamper { "0".repeat(64) } else { digest };
+    let mut binary = fs::read(env!("CARGO_BIN_EXE_lambda-rollout")).unwrap();
+    if tamper {
+        binary.extend_from_slice(b"tampered");
+    }
+    fs::write(dir.join(ASSET), &binary).unwrap();
     fs::write(
-        dir.join(format!("{asset}.sha256")),
-        format!("{recorded}  {asset}\n"),
+        dir.join(format!("{ASSET}.sha256")),
+        format!("{}  {ASSET}\n", sha256_hex(&binary)),
     )
     .unwrap();
     release
+}
+
+/// The action's checkout at a commit: its installer, a Cargo.toml of
+/// version 9.9.9, and the SHA256SUMS the release workflow writes, made by
+/// `scripts/release-checksums` itself for the assets given (none: no file).
+fn action_checkout(assets: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let checkout = tempfile::tempdir().unwrap();
+    fs::create_dir(checkout.path().join("scripts")).unwrap();
+    for script in ["install-action", "release-checksums"] {
+        fs::copy(
+            root().join("scripts").join(script),
+            checkout.path().join("scripts").join(script),
+        )
+        .unwrap();
+    }
+    let manifest = format!(
+        "[package]\nname = \"lambda-rollout\"\nversion = \"{VERSION}\"\n\n[dependencies]\nserde = {{ version = \"1.0.0\" }}\n"
+    );
+    fs::write(checkout.path().join("Cargo.toml"), manifest).unwrap();
+    if !assets.is_empty() {
+        let dist = tempfile::tempdir().unwrap();
+        for (name, bytes) in assets {
+            fs::write(dist.path().join(name), bytes).unwrap();
+        }
+        let result = run(Command::new(checkout.path().join("scripts/release-checksums")).arg(dist.path()));
+        assert_eq!(result.status, 0, "{}", result.stderr);
+    }
+    checkout
+}
+
+/// The checkout a release commit has: SHA256SUMS names this test run's binary.
+fn released_checkout() -> tempfile::TempDir {
+    let binary = fs::read(env!("CARGO_BIN_EXE_lambda-rollout")).unwrap();
+    action_checkout(&[
+        (ASSET, &binary),
+        ("lambda-rollout-v9.9.9-aarch64-apple-darwin", b"other"),
+    ])
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -176,14 +221,26 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-fn installer(release: &Path, cache: &Path, tag: &str) -> Command {
+/// A PATH with the usual tools and no cargo: a runner without Rust.
+fn path_without_cargo() -> String {
+    let path = "/usr/local/bin:/usr/bin:/bin";
+    assert!(
+        !path.split(':').any(|dir| Path::new(dir).join("cargo").exists()),
+        "cargo is on {path}"
+    );
+    path.to_string()
+}
+
+/// The installer as the action runs it, pinned to a commit SHA, with no cargo.
+fn installer(checkout: &Path, release: &Path, cache: &Path) -> Command {
     let mut command = Command::new("bash");
     command
-        .arg(root().join("scripts/install-action"))
+        .arg(checkout.join("scripts/install-action"))
         .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("PATH", path_without_cargo())
         .env("HOME", std::env::var_os("HOME").unwrap_or_default())
-        .env("LAMBDA_ROLLOUT_REF", tag)
+        .env("GITHUB_ACTION_PATH", checkout)
+        .env("LAMBDA_ROLLOUT_REF", PINNED)
         .env("LAMBDA_ROLLOUT_REPOSITORY", "lambda-rollout/lambda-rollout")
         .env(
             "LAMBDA_ROLLOUT_RELEASE_URL",
@@ -196,18 +253,27 @@ fn installer(release: &Path, cache: &Path, tag: &str) -> Command {
 }
 
 #[test]
-fn installer_downloads_verifies_and_caches_the_release_binary() {
-    let release = fake_release("v9.9.9", "lambda-rollout-x86_64-unknown-linux-musl", false);
-    let cache = tempfile::tempdir().unwrap();
-    let first = run(&mut installer(release.path(), cache.path(), "v9.9.9"));
+fn pinned_to_a_commit_the_installer_downloads_and_verifies_against_the_committed_sha256sums() {
+    let (checkout, release, cache) = (
+        released_checkout(),
+        fake_release(false),
+        tempfile::tempdir().unwrap(),
+    );
+    let first = run(&mut installer(checkout.path(), release.path(), cache.path()));
     assert_eq!(first.status, 0, "{}", first.stderr);
     assert!(
-        first.stderr.contains("SHA-256") && first.stderr.contains("verified"),
+        first.stderr.contains(&format!("downloaded {ASSET}"))
+            && first.stderr.contains("verified against SHA256SUMS"),
         "{}",
         first.stderr
     );
+    assert!(!first.stderr.contains("building from source"), "{}", first.stderr);
     let bin = PathBuf::from(first.stdout.trim());
-    assert!(bin.starts_with(cache.path()), "{bin:?}");
+    let hash = sha256_hex(&fs::read(env!("CARGO_BIN_EXE_lambda-rollout")).unwrap());
+    assert!(
+        bin.starts_with(cache.path().join("lambda-rollout").join(VERSION).join(&hash)),
+        "{bin:?}"
+    );
     let version = run(Command::new(&bin).arg("--version"));
     assert!(
         version.stdout.starts_with("lambda-rollout "),
@@ -215,25 +281,50 @@ fn installer_downloads_verifies_and_caches_the_release_binary() {
         version.stdout
     );
 
-    // The next job on the runner reuses the cached copy: no download needed.
-    fs::remove_dir_all(release.path().join("v9.9.9")).unwrap();
-    let second = run(&mut installer(release.path(), cache.path(), "v9.9.9"));
+    // A warm tool cache needs no network: the release is gone, the copy is used.
+    fs::remove_dir_all(release.path().join(format!("v{VERSION}"))).unwrap();
+    let second = run(&mut installer(checkout.path(), release.path(), cache.path()));
     assert_eq!(second.status, 0, "{}", second.stderr);
     assert_eq!(second.stdout.trim(), bin.to_str().unwrap());
-    assert!(!second.stderr.contains("downloaded"), "{}", second.stderr);
+    assert!(second.stderr.contains("nothing downloaded"), "{}", second.stderr);
+
+    // The cached copy is verified before each use: a changed one is not run.
+    fs::write(&bin, b"#!/bin/sh\necho swapped\n").unwrap();
+    let third = run(&mut installer(checkout.path(), release.path(), cache.path()));
+    assert_eq!(third.status, 1, "{}", third.stderr);
+    assert!(
+        third.stderr.contains("no longer has the SHA-256"),
+        "{}",
+        third.stderr
+    );
+    assert!(third.stdout.is_empty());
 }
 
 #[test]
-fn installer_refuses_a_binary_whose_checksum_does_not_match() {
-    let release = fake_release("v9.9.9", "lambda-rollout-x86_64-unknown-linux-musl", true);
-    let cache = tempfile::tempdir().unwrap();
-    let result = run(&mut installer(release.path(), cache.path(), "v9.9.9"));
+fn a_binary_that_does_not_match_the_committed_sha256sums_is_refused() {
+    // The release holds a changed binary and a .sha256 that matches it: only
+    // the SHA256SUMS committed at the pinned commit is trusted.
+    let (checkout, release, cache) = (
+        released_checkout(),
+        fake_release(true),
+        tempfile::tempdir().unwrap(),
+    );
+    let result = run(&mut installer(checkout.path(), release.path(), cache.path()));
     assert_eq!(result.status, 1);
     assert!(result.stderr.contains("checksum mismatch"), "{}", result.stderr);
     assert!(result.stdout.is_empty(), "no binary path is handed on");
     assert!(
         !result.stderr.contains("building from source"),
         "a bad checksum is not papered over"
+    );
+    // Nor is a download that fails.
+    fs::remove_dir_all(release.path().join(format!("v{VERSION}"))).unwrap();
+    let missing = run(&mut installer(checkout.path(), release.path(), cache.path()));
+    assert_eq!(missing.status, 1);
+    assert!(
+        missing.stderr.contains("not building from source instead"),
+        "{}",
+        missing.stderr
     );
 }
 
@@ -255,37 +346,108 @@ fn stub_cargo(dir: &Path) -> PathBuf {
 }
 
 #[test]
-fn installer_builds_from_source_when_no_release_exists_for_the_ref() {
-    // The action used at a commit with no release: `cargo install --locked`
-    // from the action's own source (a stub cargo, see `stub_cargo`).
-    let release = tempfile::tempdir().unwrap();
-    let cache = tempfile::tempdir().unwrap();
-    let tools = tempfile::tempdir().unwrap();
-    let calls = stub_cargo(tools.path());
-    let mut command = installer(
-        release.path(),
-        cache.path(),
-        "0123456789abcdef0123456789abcdef01234567",
+fn a_commit_without_a_sha256sums_line_for_the_platform_builds_from_source_and_says_why() {
+    // Between releases: SHA256SUMS names only other platforms' assets.
+    let checkout = action_checkout(&[("lambda-rollout-v9.9.9-aarch64-apple-darwin", b"other")]);
+    let (release, cache, tools) = (
+        fake_release(false),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
     );
-    let path = format!("{}:{}", tools.path().display(), std::env::var("PATH").unwrap());
-    command.env("PATH", path);
+    let calls = stub_cargo(tools.path());
+    let mut command = installer(checkout.path(), release.path(), cache.path());
+    command.env(
+        "PATH",
+        format!("{}:{}", tools.path().display(), path_without_cargo()),
+    );
     let result = run(&mut command);
     assert_eq!(result.status, 0, "{}", result.stderr);
     assert!(
-        result
+        result.stderr.contains(&format!(
+            "SHA256SUMS at this commit ({PINNED}) has no line for {ASSET}"
+        )) && result
             .stderr
-            .contains("building from source with cargo install --locked"),
+            .contains("building from source with cargo install --locked (about 5 minutes"),
         "{}",
         result.stderr
     );
     let called = fs::read_to_string(&calls).unwrap();
     assert!(
-        called.starts_with("install --locked") && called.contains(&format!("--path {}", root().display())),
+        called.starts_with("install --locked")
+            && called.contains(&format!("--path {}", checkout.path().display())),
         "{called}"
     );
     let version = run(Command::new(result.stdout.trim()).arg("--version"));
     assert!(
         version.stdout.starts_with("lambda-rollout "),
+        "{}",
+        version.stdout
+    );
+    // The same commit again: the build is reused (it still has its SHA-256).
+    let again = run(&mut command);
+    assert_eq!(again.status, 0, "{}", again.stderr);
+    assert!(
+        again
+            .stderr
+            .contains("using the build from source cached for this commit"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(
+        fs::read_to_string(&calls).unwrap().lines().count(),
+        1,
+        "built once"
+    );
+    // Without cargo, the message says what to do.
+    let no_cargo = run(&mut installer(
+        checkout.path(),
+        release.path(),
+        tempfile::tempdir().unwrap().path(),
+    ));
+    assert_eq!(no_cargo.status, 1);
+    assert!(
+        no_cargo.stderr.contains("cargo is not installed"),
+        "{}",
+        no_cargo.stderr
+    );
+}
+
+#[test]
+fn release_checksums_names_every_asset_of_this_version_and_refuses_others() {
+    let checkout = action_checkout(&[
+        (ASSET, b"linux"),
+        ("lambda-rollout-v9.9.9-aarch64-apple-darwin", b"mac"),
+    ]);
+    let sums = fs::read_to_string(checkout.path().join("SHA256SUMS")).unwrap();
+    assert_eq!(
+        sums,
+        format!(
+            "{}  lambda-rollout-v9.9.9-aarch64-apple-darwin\n{}  {ASSET}\n",
+            sha256_hex(b"mac"),
+            sha256_hex(b"linux")
+        )
+    );
+    // `sha256sum -c` reads it as written.
+    let dist = tempfile::tempdir().unwrap();
+    fs::write(
+        dist.path()
+            .join("lambda-rollout-v1.0.0-x86_64-unknown-linux-musl"),
+        b"old",
+    )
+    .unwrap();
+    let refused = run(Command::new(checkout.path().join("scripts/release-checksums")).arg(dist.path()));
+    assert_eq!(refused.status, 1);
+    assert!(
+        refused
+            .stderr
+            .contains("is not named lambda-rollout-v9.9.9-<target>"),
+        "{}",
+        refused.stderr
+    );
+    let version = run(Command::new(root().join("scripts/release-checksums")).arg("--version"));
+    let cargo_toml = fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    assert!(
+        cargo_toml.contains(&format!("version = \"{}\"", version.stdout.trim())),
         "{}",
         version.stdout
     );
@@ -314,7 +476,7 @@ async fn the_actions_own_steps_deploy_and_set_every_declared_output() {
     let aws = Emulator::start();
     create_function(&aws, "orders").await;
     let source = source_dir("def handler(event, context):\n    return 1\n");
-    let release = fake_release("v9.9.9", "lambda-rollout-x86_64-unknown-linux-musl", false);
+    let (checkout, release) = (released_checkout(), fake_release(false));
     let runner = tempfile::tempdir().unwrap();
     let action = action();
 
@@ -343,7 +505,7 @@ async fn the_actions_own_steps_deploy_and_set_every_declared_output() {
         let mut command = clean_command("bash", Some(&aws));
         command
             .env("GITHUB_ACTIONS", "true")
-            .env("GITHUB_ACTION_PATH", root())
+            .env("GITHUB_ACTION_PATH", checkout.path())
             .env("GITHUB_OUTPUT", &output_file)
             .env("GITHUB_STEP_SUMMARY", runner.path().join("summary"))
             .env("RUNNER_OS", "Linux")
@@ -355,7 +517,7 @@ async fn the_actions_own_steps_deploy_and_set_every_declared_output() {
             );
         for (key, value) in step["env"].as_object().unwrap() {
             let value = match value.as_str().unwrap() {
-                "${{ github.action_ref }}" => "v9.9.9".to_string(),
+                "${{ github.action_ref }}" => PINNED.to_string(),
                 "${{ github.action_repository }}" => "lambda-rollout/lambda-rollout".to_string(),
                 other => render(other, &inputs, &bin),
             };
