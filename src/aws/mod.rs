@@ -80,7 +80,9 @@ impl Clients {
 /// role; `AWS_ENDPOINT_URL` honoured) and check that a region and credentials
 /// are there before any request is made.
 pub async fn load_config(region: Option<&str>, calls: Calls, log: Log) -> Result<SdkConfig> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts());
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(timeouts())
+        .http_client(https_client());
     // The user's AWS_RETRY_MODE / AWS_MAX_ATTEMPTS win over ours.
     if std::env::var_os("AWS_RETRY_MODE").is_none() && std::env::var_os("AWS_MAX_ATTEMPTS").is_none() {
         loader = loader.retry_config(retries(calls));
@@ -149,6 +151,14 @@ fn timeouts() -> aws_config::timeout::TimeoutConfig {
         .read_timeout(Duration::from_secs(120))
         .operation_timeout(Duration::from_secs(600))
         .build()
+}
+
+/// HTTPS for every client: rustls with the ring crypto provider.
+fn https_client() -> aws_sdk_lambda::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
 }
 
 fn no_credentials(detail: &str) -> Error {

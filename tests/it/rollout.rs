@@ -20,6 +20,7 @@ fn cloudwatch(aws: &Emulator) -> aws_sdk_cloudwatch::Client {
         .credentials_provider(aws_sdk_cloudwatch::config::Credentials::new(
             ACCESS_KEY, SECRET_KEY, None, None, "tests",
         ))
+        .http_client(http_client())
         .build();
     aws_sdk_cloudwatch::Client::from_conf(config)
 }
@@ -498,6 +499,7 @@ fn codedeploy(aws: &Emulator) -> aws_sdk_codedeploy::Client {
         .credentials_provider(aws_sdk_codedeploy::config::Credentials::new(
             ACCESS_KEY, SECRET_KEY, None, None, "tests",
         ))
+        .http_client(http_client())
         .build();
     aws_sdk_codedeploy::Client::from_conf(config)
 }

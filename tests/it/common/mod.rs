@@ -20,6 +20,12 @@ pub const REGION: &str = "us-east-1";
 pub const ACCESS_KEY: &str = "AKIATESTFAKEKEY12345";
 pub const SECRET_KEY: &str = "fake/Secret+Key/ForTests0123456789abcdef";
 
+/// Plain HTTP to the emulator for the tests' own SDK clients (the SDKs bring
+/// no default client: the tool configures its HTTPS client itself).
+pub fn http_client() -> aws_sdk_lambda::config::SharedHttpClient {
+    aws_smithy_http_client::Builder::new().build_http()
+}
+
 /// A moto server on 127.0.0.1, killed when dropped.
 pub struct Emulator {
     child: Child,
@@ -124,6 +130,7 @@ impl Emulator {
             .region(Region::new(REGION))
             .endpoint_url(&self.endpoint)
             .credentials_provider(Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "tests"))
+            .http_client(http_client())
             .build();
         Client::from_conf(config)
     }
@@ -135,6 +142,7 @@ impl Emulator {
             .endpoint_url(&self.endpoint)
             .force_path_style(true)
             .credentials_provider(Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "tests"))
+            .http_client(http_client())
             .build();
         aws_sdk_s3::Client::from_conf(config)
     }
