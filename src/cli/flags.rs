@@ -260,6 +260,15 @@ pub struct RolloutArgs {
     #[arg(long, value_parser = parse_weight, help_heading = "Health gates")]
     pub max_error_rate_increase: Option<Weight>,
 
+    /// Failing gate readings within one step that roll back (1: the first one does). A passing
+    /// reading does not reset the count; each step starts again at 0.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100), help_heading = "Health gates")]
+    pub max_failed_checks: u32,
+
+    /// An alarm in ALARM counts as one failing reading toward --max-failed-checks instead of rolling back at once.
+    #[arg(long, value_name = "BOOL", default_value = "false", value_parser = parse_bool, action = ArgAction::Set, help_heading = "Health gates")]
+    pub alarms_count_as_failed_checks: bool,
+
     /// Invocations the canary needs before its error rate is judged.
     #[arg(long, default_value_t = 100, help_heading = "Health gates")]
     pub min_invocations: u64,

@@ -319,10 +319,12 @@ fn codedeploy_settings(args: &RolloutArgs) -> Result<Option<HandoffSettings>> {
         || args.pre_traffic_hook.is_some()
         || args.post_traffic_hook.is_some()
         || args.smoke_payload.is_some()
-        || args.step_interval.is_some();
+        || args.step_interval.is_some()
+        || args.max_failed_checks != 1
+        || args.alarms_count_as_failed_checks;
     if inline_only {
         return Err(Error::usage(
-            "--engine codedeploy takes its gates from the deployment group (alarms) and --codedeploy-before/after-allow-traffic (hook functions): --alarm, --max-error-rate*, the shell hooks, --smoke-payload and --step-interval belong to the inline engine",
+            "--engine codedeploy takes its gates from the deployment group (alarms) and --codedeploy-before/after-allow-traffic (hook functions): --alarm, --max-error-rate*, --max-failed-checks, the shell hooks, --smoke-payload and --step-interval belong to the inline engine",
         ));
     }
     let (Some(application), Some(deployment_group)) =
@@ -389,9 +391,10 @@ fn smoke_payload(path: &Path) -> Result<Vec<u8>> {
 fn rollout_settings(args: &RolloutArgs) -> Result<Option<RolloutSettings>> {
     let gates = gate_config(args)?;
     let Some(strategy) = &args.strategy else {
-        if gates.any() || args.step_interval.is_some() {
+        let watching = args.max_failed_checks != 1 || args.alarms_count_as_failed_checks;
+        if gates.any() || args.step_interval.is_some() || watching {
             return Err(Error::usage(
-                "health gates and --step-interval need --strategy (such as --strategy canary:10%:5m): they watch a staged rollout",
+                "health gates, --max-failed-checks and --step-interval need --strategy (such as --strategy canary:10%:5m): they watch a staged rollout",
             ));
         }
         return Ok(None);
@@ -409,6 +412,8 @@ fn watch_for(steps: &[Step], args: &RolloutArgs) -> Watch {
         poll: args.poll_interval,
         on_no_data: args.on_no_data,
         max_extension,
+        max_failed_checks: args.max_failed_checks,
+        alarms_counted: args.alarms_count_as_failed_checks,
     }
 }
 

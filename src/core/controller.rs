@@ -48,7 +48,10 @@ pub trait Traffic {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reading {
     Pass(String),
+    /// A metric reading over a threshold: counts toward `Watch::max_failed_checks`.
     Fail(String),
+    /// An alarm in ALARM: rolls back at once, unless `Watch::alarms_counted`.
+    Alarm(String),
     NoData(String),
 }
 
@@ -96,6 +99,13 @@ pub struct Watch {
     pub on_no_data: OnNoData,
     /// How long a step may be extended waiting for data (`--on-no-data extend`).
     pub max_extension: Duration,
+    /// Failing readings within one step that roll back (`--max-failed-checks`,
+    /// at least 1). A passing reading does not reset the count: a gate that
+    /// fails, recovers and fails again within a step has failed twice.
+    pub max_failed_checks: u32,
+    /// An alarm in ALARM counts as one failing reading instead of rolling
+    /// back at once (`--alarms-count-as-failed-checks`).
+    pub alarms_counted: bool,
 }
 
 /// One step as it happened.
@@ -232,6 +242,7 @@ async fn watch_step(
     let started = clock.now();
     let mut deadline = started + step.wait;
     let extension_limit = deadline + watch.max_extension;
+    let mut failed = 0;
     while clock.now() < deadline {
         clock.sleep(watch.poll.min(deadline - clock.now())).await;
         let now = clock.now();
@@ -239,8 +250,29 @@ async fn watch_step(
         let left = humantime::format_duration(Duration::from_secs(
             deadline.saturating_sub(now).as_secs_f64().round() as u64,
         ));
+        let at = percent(step.weight);
+        let reading = match reading {
+            Reading::Alarm(why) if !watch.alarms_counted => return Some(format!("{label} at {at}: {why}")),
+            Reading::Alarm(why) => Reading::Fail(why),
+            other => other,
+        };
         match reading {
-            Reading::Fail(why) => return Some(format!("{label} at {}: {why}", percent(step.weight))),
+            Reading::Fail(why) => {
+                failed += 1;
+                let allowed = watch.max_failed_checks.max(1);
+                if failed >= allowed {
+                    let count = if allowed > 1 {
+                        format!(" ({failed} failing readings in this step, --max-failed-checks {allowed})")
+                    } else {
+                        String::new()
+                    };
+                    return Some(format!("{label} at {at}: {why}{count}"));
+                }
+                log.warn(&format!(
+                    "{label}: {why}; failing reading {failed} of {allowed} allowed in this step, watching on"
+                ));
+            }
+            Reading::Alarm(_) => {}
             Reading::Pass(detail) => log.step(&format!("{label}: {detail}; {left} left")),
             Reading::NoData(detail) if now < deadline => log.step(&format!("{label}: {detail}; {left} left")),
             Reading::NoData(detail) => match watch.on_no_data {
@@ -339,6 +371,8 @@ mod tests {
             poll: MINUTE,
             on_no_data,
             max_extension: 3 * MINUTE,
+            max_failed_checks: 1,
+            alarms_counted: false,
         }
     }
 
@@ -600,6 +634,91 @@ mod tests {
         assert_eq!(
             result.interfered.as_deref(),
             Some("the primary went from version 3 to 5")
+        );
+    }
+
+    /// A rollout of 10 % then 100 %, four readings a step, read from `script`
+    /// by (weight, minute), watched with `max_failed_checks`.
+    async fn noisy(
+        script: fn(f64, u64) -> Reading,
+        max_failed_checks: u32,
+        alarms_counted: bool,
+    ) -> (RolloutResult, Vec<(f64, u64)>) {
+        let clock = FakeClock(Cell::new(Duration::ZERO));
+        let mut alias = Alias::default();
+        let mut gates = Scripted {
+            clock: &clock,
+            reading: script,
+            checks: Vec::new(),
+            post_hook: Ok(()),
+        };
+        let schedule = steps(&[0.1, 0.5, 1.0], 4 * MINUTE);
+        let watch = Watch {
+            max_failed_checks,
+            alarms_counted,
+            ..watch(OnNoData::Fail)
+        };
+        let log = Log::default();
+        let pending = std::future::pending();
+        let result = drive(&schedule, watch, &clock, &mut alias, &mut gates, pending, &log).await;
+        (result.unwrap(), gates.checks)
+    }
+
+    #[tokio::test]
+    async fn failing_readings_roll_back_at_the_nth_in_a_step_and_a_pass_does_not_reset_the_count() {
+        // Step one (minutes 1-4): fail, pass, fail, fail.
+        let flaky = |weight: f64, minute: u64| match (weight < 0.2, minute) {
+            (true, 1 | 3 | 4) => Reading::Fail("error rate 9%".into()),
+            _ => Reading::Pass("ok".into()),
+        };
+        let (once, checks) = noisy(flaky, 1, false).await;
+        assert_eq!(
+            once.rollback_reason.as_deref(),
+            Some("step 1/3 at 10%: error rate 9%")
+        );
+        assert_eq!(checks.len(), 1, "today's behaviour: the first failing reading");
+        let (three, checks) = noisy(flaky, 3, false).await;
+        assert_eq!(
+            three.rollback_reason.as_deref(),
+            Some("step 1/3 at 10%: error rate 9% (3 failing readings in this step, --max-failed-checks 3)")
+        );
+        assert_eq!(
+            checks.last(),
+            Some(&(0.1, 4)),
+            "the third failing reading, after a pass"
+        );
+        let (four, _) = noisy(flaky, 4, false).await;
+        assert_eq!(four.rollback_reason, None, "three failing readings are within 4");
+    }
+
+    #[tokio::test]
+    async fn the_count_starts_again_in_each_step() {
+        // One failing reading in each of the two watched steps.
+        let once_a_step = |_: f64, minute: u64| match minute {
+            2 | 6 => Reading::Fail("error rate 9%".into()),
+            _ => Reading::Pass("ok".into()),
+        };
+        let (result, checks) = noisy(once_a_step, 2, false).await;
+        assert_eq!(result.rollback_reason, None);
+        assert_eq!(checks.len(), 8);
+    }
+
+    #[tokio::test]
+    async fn an_alarm_rolls_back_at_once_unless_counted() {
+        let alarm_at_two = |_: f64, minute: u64| match minute {
+            2 => Reading::Alarm("alarm orders-errors is in ALARM".into()),
+            _ => Reading::Pass("ok".into()),
+        };
+        let (at_once, checks) = noisy(alarm_at_two, 3, false).await;
+        assert_eq!(
+            at_once.rollback_reason.as_deref(),
+            Some("step 1/3 at 10%: alarm orders-errors is in ALARM")
+        );
+        assert_eq!(checks.len(), 2);
+        let (counted, _) = noisy(alarm_at_two, 3, true).await;
+        assert_eq!(
+            counted.rollback_reason, None,
+            "one counted reading of three allowed"
         );
     }
 }

@@ -143,7 +143,7 @@ impl Gates for LiveGates<'_> {
         self.weight = weight;
         match self.alarms().await {
             Err(e) => return Reading::Fail(e),
-            Ok(Some(firing)) => return Reading::Fail(firing),
+            Ok(Some(firing)) => return Reading::Alarm(firing),
             Ok(None) => {}
         }
         let Some(thresholds) = &self.config.thresholds else {
