@@ -15,6 +15,7 @@ use aws_sdk_lambda::types::{AliasRoutingConfiguration, FunctionConfiguration, La
 
 use crate::aws::error::{Kind, classify, wait_failed};
 use crate::core::observed::{AliasNow, AliasState, Canary, Latest, Observed, VersionDetails, VersionState};
+use crate::core::prune::{AliasRoutes, Published, parse_last_modified};
 use crate::error::{Error, Result};
 use crate::log::Log;
 
@@ -501,6 +502,164 @@ impl Lambda {
             revision_id: found.revision_id().map(str::to_string),
             description: found.description().unwrap_or_default().to_string(),
         })
+    }
+}
+
+impl Lambda {
+    /// Every published version of the function (not `$LATEST`), with the
+    /// date each was published. Read-only.
+    pub async fn list_versions(&self, function: &str) -> Result<Vec<Published>> {
+        let mut found = Vec::new();
+        let mut marker = None;
+        loop {
+            self.pace().await;
+            self.log.detail(&format!("ListVersionsByFunction {function}"));
+            let page = self
+                .client
+                .list_versions_by_function()
+                .function_name(function)
+                .set_marker(marker)
+                .max_items(50)
+                .send()
+                .await
+                .map_err(|e| classify(&e).reading(&format!("the versions of {function}")))?;
+            found.extend(
+                page.versions()
+                    .iter()
+                    .filter(|v| v.version() != Some("$LATEST"))
+                    .map(|v| Published {
+                        version: v.version().unwrap_or_default().to_string(),
+                        published: v.last_modified().and_then(parse_last_modified),
+                    }),
+            );
+            marker = page.next_marker().map(str::to_string);
+            if marker.is_none() {
+                return Ok(found);
+            }
+        }
+    }
+
+    /// Every alias of the function: what it routes to, and its description.
+    pub async fn list_aliases(&self, function: &str) -> Result<Vec<AliasRoutes>> {
+        let mut found = Vec::new();
+        let mut marker = None;
+        loop {
+            self.pace().await;
+            self.log.detail(&format!("ListAliases {function}"));
+            let page = self
+                .client
+                .list_aliases()
+                .function_name(function)
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(|e| classify(&e).reading(&format!("the aliases of {function}")))?;
+            found.extend(page.aliases().iter().map(|alias| {
+                AliasRoutes {
+                    name: alias.name().unwrap_or_default().to_string(),
+                    primary: alias.function_version().unwrap_or_default().to_string(),
+                    canary: alias
+                        .routing_config()
+                        .and_then(|r| r.additional_version_weights())
+                        .and_then(|w| w.keys().next().cloned()),
+                    description: alias.description().unwrap_or_default().to_string(),
+                }
+            }));
+            marker = page.next_marker().map(str::to_string);
+            if marker.is_none() {
+                return Ok(found);
+            }
+        }
+    }
+
+    /// The versions that carry a provisioned-concurrency configuration of
+    /// their own (an alias's configuration protects the versions it routes
+    /// to already). A function without any is an empty list; an emulator that
+    /// does not serve the call answers "not found", read the same way.
+    pub async fn provisioned_versions(&self, function: &str) -> Result<Vec<String>> {
+        let mut found = Vec::new();
+        let mut marker = None;
+        loop {
+            self.pace().await;
+            self.log
+                .detail(&format!("ListProvisionedConcurrencyConfigs {function}"));
+            let page = match self
+                .client
+                .list_provisioned_concurrency_configs()
+                .function_name(function)
+                .set_marker(marker)
+                .send()
+                .await
+            {
+                Ok(page) => page,
+                Err(e) if classify(&e).kind == Kind::NotFound => return Ok(found),
+                Err(e) => {
+                    let what = format!("the provisioned-concurrency configurations of {function}");
+                    return Err(classify(&e).reading(&what));
+                }
+            };
+            found.extend(
+                page.provisioned_concurrency_configs()
+                    .iter()
+                    .filter_map(|config| config.function_arn()?.rsplit(':').next().map(str::to_string))
+                    .filter(|qualifier| qualifier.bytes().all(|b| b.is_ascii_digit())),
+            );
+            marker = page.next_marker().map(str::to_string);
+            if marker.is_none() {
+                return Ok(found);
+            }
+        }
+    }
+
+    /// The versions of `function_arn` that an event source mapping names by
+    /// version ARN, with the mappings' ids. All mappings are listed (a
+    /// listing by function name may leave out those bound to a version).
+    pub async fn mapped_versions(&self, function_arn: &str) -> Result<Vec<(String, String)>> {
+        let mut found = Vec::new();
+        let mut marker = None;
+        let prefix = format!("{function_arn}:");
+        loop {
+            self.pace().await;
+            self.log.detail("ListEventSourceMappings");
+            let page = self
+                .client
+                .list_event_source_mappings()
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(|e| classify(&e).reading("the event source mappings"))?;
+            for mapping in page.event_source_mappings() {
+                let version = mapping.function_arn().and_then(|arn| arn.strip_prefix(&prefix));
+                if let Some(version) = version.filter(|v| v.bytes().all(|b| b.is_ascii_digit())) {
+                    found.push((
+                        version.to_string(),
+                        mapping.uuid().unwrap_or_default().to_string(),
+                    ));
+                }
+            }
+            marker = page.next_marker().map(str::to_string);
+            if marker.is_none() {
+                return Ok(found);
+            }
+        }
+    }
+
+    /// Delete one published version. `false` when it was already gone.
+    pub async fn delete_version(&self, function: &str, version: &str) -> Result<bool> {
+        self.pace().await;
+        self.log.detail(&format!("DeleteFunction {function}:{version}"));
+        match self
+            .client
+            .delete_function()
+            .function_name(function)
+            .qualifier(version)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if classify(&e).kind == Kind::NotFound => Ok(false),
+            Err(e) => Err(classify(&e).failed(&format!("delete version {version} of {function}"))),
+        }
     }
 }
 

@@ -56,6 +56,11 @@ pub enum Command {
         mut_arg("fail_fast", |arg| arg.hide(true))
     )]
     Status(StatusArgs),
+    /// Delete old versions that nothing routes to, records, keeps warm or maps events to.
+    #[command(
+        override_usage = "lambda-rollout prune --function-name NAME (--keep N | --older-than DURATION) [OPTIONS]\n       lambda-rollout prune --manifest FILE (--keep N | --older-than DURATION) [OPTIONS]"
+    )]
+    Prune(PruneArgs),
     /// Build the deterministic zip only and print its CodeSha256; works offline.
     #[command(
         override_usage = "lambda-rollout package --source DIR --out FILE [OPTIONS]",
@@ -72,6 +77,7 @@ impl Command {
             Command::Promote(args) => &args.common,
             Command::Rollback(args) => &args.common,
             Command::Status(args) => &args.common,
+            Command::Prune(args) => &args.common,
             Command::Package(args) => &args.common,
         };
         common.output == OutputFormat::Json
@@ -217,9 +223,46 @@ pub struct DeployArgs {
     #[command(flatten)]
     pub rollout: RolloutArgs,
 
+    /// After a successful deploy, delete old versions but the N newest besides the protected ones (see prune).
+    #[arg(long, value_name = "N")]
+    pub keep_versions: Option<usize>,
+
     /// Description of the published version. Default: the commit and run, when GitHub provides them.
     #[arg(long)]
     pub description: Option<String>,
+
+    #[command(flatten)]
+    pub dry_run: DryRunArgs,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Function name or ARN.
+    #[arg(long, value_parser = parse_function_name, required_unless_present = "manifest", conflicts_with = "manifest")]
+    pub function_name: Option<String>,
+
+    /// AWS region, such as eu-west-1 (default: the standard AWS configuration, such as AWS_REGION).
+    #[arg(long, value_parser = parse_region)]
+    pub region: Option<String>,
+
+    /// Prune every function of this manifest.
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+
+    /// Keep the N newest versions besides the protected ones (0: delete every unprotected version).
+    #[arg(long, value_name = "N", required_unless_present = "older_than")]
+    pub keep: Option<usize>,
+
+    /// Spare versions published less than this long ago (such as 30d, 12h).
+    #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
+    pub older_than: Option<Duration>,
+
+    /// Control-plane requests (listings and deletes) per second at most (Lambda allows 15 per account).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub max_requests_per_second: u32,
 
     #[command(flatten)]
     pub dry_run: DryRunArgs,

@@ -39,6 +39,7 @@ struct RawEntry {
     step_interval: Option<String>,
     #[serde(default)]
     exclude: Vec<String>,
+    keep_versions: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -66,6 +67,8 @@ pub struct Function {
     pub excludes: Vec<String>,
     pub weight: Option<Weight>,
     pub steps: Option<Vec<Step>>,
+    /// `keep-versions`: prune after a successful deploy.
+    pub keep_versions: Option<usize>,
 }
 
 /// Read and check the manifest. `needs_code`: deploy needs a source or zip per function.
@@ -180,6 +183,7 @@ fn check(
         excludes,
         weight: if steps.is_some() { None } else { weight },
         steps,
+        keep_versions: entry.keep_versions.or(defaults.keep_versions),
     })
 }
 

@@ -7,13 +7,14 @@
 use std::path::Path;
 
 use crate::cli::flags::{
-    CommonArgs, DeployArgs, Engine, OutputFormat, PromoteArgs, RollbackArgs, RolloutArgs, StatusArgs,
-    TargetArgs,
+    CommonArgs, DeployArgs, Engine, OutputFormat, PromoteArgs, PruneArgs, RollbackArgs, RolloutArgs,
+    StatusArgs, TargetArgs,
 };
 use crate::cli::manifest::{self, Code};
 use crate::core::appspec::HandoffSettings;
 use crate::core::controller::Watch;
 use crate::core::gates::{GateConfig, Thresholds};
+use crate::core::prune::Keep;
 use crate::core::strategy::Step;
 use crate::core::values::{S3Target, Weight};
 use crate::error::{Error, Result};
@@ -78,6 +79,8 @@ pub struct DeployRequest {
     pub handoff: Option<HandoffSettings>,
     /// `--s3-bucket`: the zip goes through S3.
     pub s3: Option<S3Target>,
+    /// `--keep-versions`: prune after a successful deploy, keeping this many.
+    pub keep_versions: Option<usize>,
 }
 
 /// A staged rollout as asked for: its schedule, how steps are watched, and the gates.
@@ -114,6 +117,49 @@ pub struct RollbackSettings {
     pub targets: Vec<Target>,
     pub dry_run: bool,
     pub to_version: Option<String>,
+}
+
+/// `prune`, checked.
+#[derive(Debug)]
+pub struct PruneSettings {
+    pub run: Run,
+    pub functions: Vec<String>,
+    pub keep: Keep,
+    pub dry_run: bool,
+    /// Control-plane requests per second at most.
+    pub per_second: u32,
+}
+
+/// Check `prune`'s flags (and manifest): each function once.
+pub fn prune(args: &PruneArgs, log: Log) -> Result<PruneSettings> {
+    let functions = match &args.manifest {
+        Some(path) => {
+            let mut names: Vec<String> = manifest::load(path, false)?.into_iter().map(|f| f.name).collect();
+            names.dedup();
+            names
+        }
+        None => vec![args.function_name.clone().unwrap_or_default()],
+    };
+    let dry_run = args.dry_run.dry_run;
+    Ok(PruneSettings {
+        run: Run {
+            region: args.region.clone(),
+            json: args.common.output == OutputFormat::Json,
+            log: log.with(args.common.verbose, dry_run),
+            fleet: args.manifest.as_ref().map(|_| Fleet {
+                concurrency: 1,
+                per_second: args.max_requests_per_second,
+                fail_fast: false,
+            }),
+        },
+        functions,
+        keep: Keep {
+            newest: args.keep,
+            younger_than: args.older_than,
+        },
+        dry_run,
+        per_second: args.max_requests_per_second,
+    })
 }
 
 /// `status`, checked: one function.
@@ -173,6 +219,7 @@ pub fn deploy(args: &DeployArgs, log: Log) -> Result<DeploySettings> {
         rollout: None,
         handoff: None,
         s3: s3.clone(),
+        keep_versions: args.keep_versions,
     };
     let Some(path) = &args.target.manifest else {
         let target = single(&args.target);
@@ -204,6 +251,7 @@ pub fn deploy(args: &DeployArgs, log: Log) -> Result<DeploySettings> {
                 excludes: function.excludes,
                 request: DeployRequest {
                     weight: function.weight,
+                    keep_versions: function.keep_versions.or(args.keep_versions),
                     rollout: function.steps.map(|steps| RolloutSettings {
                         watch: watch_for(&steps, &args.rollout),
                         steps,

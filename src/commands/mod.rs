@@ -8,6 +8,7 @@ pub mod alias;
 pub mod deploy;
 pub mod package;
 pub mod promote;
+pub mod prune;
 pub mod rollback;
 pub mod runner;
 pub mod status;
@@ -24,6 +25,7 @@ pub fn run(command: Command, log: Log) -> Result<()> {
         Command::Promote(args) => block_on(promote::run(settings::promote(&args, log)?)),
         Command::Rollback(args) => block_on(rollback::run(settings::rollback(&args, log)?)),
         Command::Status(args) => block_on(status::run(settings::status(&args, log)?)),
+        Command::Prune(args) => block_on(prune::run(settings::prune(&args, log)?)),
         Command::Package(args) => package::run(&args, log),
     }
 }

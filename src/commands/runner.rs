@@ -184,6 +184,7 @@ mod tests {
             dry_run: false,
             rollback_reason: String::new(),
             deployment_id: String::new(),
+            pruned: Vec::new(),
             target: name.into(),
             note: None,
             timeline: None,

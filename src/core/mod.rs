@@ -7,6 +7,7 @@
 //! - [`strategy`]: rollout schedules (`canary:10%:5m`, CodeDeploy names, steps).
 //! - [`gates`]: the health verdict of a metric comparison, and the gate settings.
 //! - [`controller`]: the staged rollout, generic over clock, traffic and gates.
+//! - [`prune`]: which old versions may be deleted, and why the others stay.
 //! - [`record`]: the rollback record kept in an alias's description.
 //! - [`appspec`]: the CodeDeploy hand-off's settings and its Lambda AppSpec.
 //! - [`values`]: parsing and checking what users type.
@@ -16,6 +17,7 @@ pub mod controller;
 pub mod gates;
 pub mod observed;
 pub mod plan;
+pub mod prune;
 pub mod record;
 pub mod strategy;
 pub mod values;

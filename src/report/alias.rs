@@ -32,6 +32,9 @@ pub struct AliasReport {
     pub rollback_reason: String,
     /// The CodeDeploy deployment shifting the traffic (`--engine codedeploy`).
     pub deployment_id: String,
+    /// `deploy --keep-versions`: the old versions deleted after the deploy
+    /// (none otherwise), as `prune` reports them.
+    pub pruned: Vec<String>,
     /// `function:alias`, for the text report.
     #[serde(skip)]
     pub target: String,
@@ -70,6 +73,7 @@ impl AliasReport {
             dry_run: about.dry_run,
             rollback_reason: String::new(),
             deployment_id: String::new(),
+            pruned: Vec::new(),
             target: format!("{}:{}", about.function, about.alias),
             note: None,
             timeline: None,
@@ -253,7 +257,7 @@ impl fmt::Display for AliasReport {
         // Only what means something for this result: no empty field, and no
         // weight when the version serves alone.
         write_fields(f, self, |key, value| {
-            !value.is_empty() && (key != "canary-weight" || self.canary_weight < 1.0)
+            !value.is_empty() && value != "[]" && (key != "canary-weight" || self.canary_weight < 1.0)
         })
     }
 }
@@ -325,6 +329,7 @@ mod tests {
             dry_run: false,
             rollback_reason: String::new(),
             deployment_id: String::new(),
+            pruned: Vec::new(),
             target: "f:live".into(),
             note: None,
             timeline: None,
@@ -377,7 +382,7 @@ mod tests {
             "{canary}"
         );
         // The outputs keep every key.
-        assert_eq!(outputs(&report(Outcome::Skipped, "7", "", 1.0)).len(), 11);
+        assert_eq!(outputs(&report(Outcome::Skipped, "7", "", 1.0)).len(), 12);
     }
 
     #[test]

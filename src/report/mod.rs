@@ -7,9 +7,11 @@
 pub mod alias;
 pub mod fleet;
 pub mod output;
+pub mod prune;
 pub mod status;
 
 pub use alias::{About, AliasReport, timeline_markdown};
 pub use fleet::{FunctionResult, emit_fleet};
 pub use output::{PackageReport, Report, emit, github_outputs, outputs, write_github_files};
+pub use prune::PruneReport;
 pub use status::{CanaryDetails, StatusReport};

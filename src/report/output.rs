@@ -121,7 +121,7 @@ pub fn one_function_results(report: &impl Serialize) -> Vec<(String, String)> {
 
 /// The outputs a `deploy`, `promote`, `rollback` or `status` of one function
 /// writes; a manifest run writes them all too, those of one function empty.
-pub const ALIAS_OUTPUTS: [&str; 11] = [
+pub const ALIAS_OUTPUTS: [&str; 12] = [
     "function-arn",
     "alias-arn",
     "version",
@@ -133,7 +133,47 @@ pub const ALIAS_OUTPUTS: [&str; 11] = [
     "dry-run",
     "rollback-reason",
     "deployment-id",
+    "pruned",
 ];
+
+/// Print several reports of one kind (a manifest run without per-alias
+/// results): a JSON array, or each as text; GitHub outputs `results` and, for
+/// each report, `key(report)` gathered into one JSON object (such as
+/// `pruned`: function → versions).
+pub fn emit_many<R: Report>(
+    reports: &[R],
+    json: bool,
+    key: impl Fn(&R) -> (String, Vec<String>),
+) -> Result<()> {
+    if json {
+        let text = serde_json::to_string_pretty(reports).map_err(|e| Error::failed(e.to_string()))?;
+        println!("{text}");
+    } else {
+        for report in reports {
+            print!("{report}");
+        }
+    }
+    let gathered: serde_json::Map<String, serde_json::Value> = reports
+        .iter()
+        .map(|r| {
+            let (name, values) = key(r);
+            (name, serde_json::json!(values))
+        })
+        .collect();
+    let fields = vec![
+        (
+            "results".to_string(),
+            serde_json::to_string(reports).unwrap_or_default(),
+        ),
+        (
+            "pruned".to_string(),
+            serde_json::Value::Object(gathered).to_string(),
+        ),
+        ("failed".to_string(), String::new()),
+    ];
+    let summary: String = reports.iter().map(markdown).collect();
+    write_github_files(&fields, &summary)
+}
 
 /// When GitHub provides the files: write the step's outputs and append to
 /// its summary.

@@ -111,7 +111,7 @@ fn every_input_reaches_the_binary_through_env_never_through_run() {
         );
     }
     // Every variable (but the command itself) is one the binary reads.
-    let help: String = ["deploy", "promote", "rollback", "status", "package"]
+    let help: String = ["deploy", "promote", "rollback", "status", "prune", "package"]
         .iter()
         .map(|command| run(binary(None).args([command, "--help"])).stdout)
         .collect();

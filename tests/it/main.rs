@@ -16,6 +16,7 @@ mod layers;
 mod manifest;
 mod package;
 mod promote_rollback;
+mod prune;
 mod race;
 mod rollout;
 mod s3;

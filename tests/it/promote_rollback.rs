@@ -346,6 +346,7 @@ async fn every_command_writes_every_output() {
         "dry-run",
         "rollback-reason",
         "deployment-id",
+        "pruned",
         "results",
         "failed",
     ];

@@ -49,6 +49,7 @@ fn request() -> DeployRequest {
         rollout: None,
         handoff: None,
         s3: None,
+        keep_versions: None,
     }
 }
 
@@ -659,5 +660,178 @@ mod s3 {
             )
         );
         assert_eq!(put.num_calls(), 0);
+    }
+}
+
+/// `prune` where the emulator cannot show it: provisioned concurrency
+/// (moto does not serve those calls), an alias moving onto a version between
+/// the plan and its delete, a version deleted meanwhile, and a real error.
+mod prune {
+    use aws_sdk_lambda::Client;
+    use aws_sdk_lambda::operation::delete_function::{DeleteFunctionError, DeleteFunctionOutput};
+    use aws_sdk_lambda::operation::list_aliases::ListAliasesOutput;
+    use aws_sdk_lambda::operation::list_event_source_mappings::ListEventSourceMappingsOutput;
+    use aws_sdk_lambda::operation::list_provisioned_concurrency_configs::ListProvisionedConcurrencyConfigsOutput;
+    use aws_sdk_lambda::operation::list_versions_by_function::ListVersionsByFunctionOutput;
+    use aws_sdk_lambda::types::error::ResourceNotFoundException;
+    use aws_sdk_lambda::types::{
+        AliasConfiguration, FunctionConfiguration, ProvisionedConcurrencyConfigListItem,
+    };
+    use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+    use lambda_rollout::aws::Lambda;
+    use lambda_rollout::commands::prune::prune_function;
+    use lambda_rollout::core::prune::Keep;
+    use lambda_rollout::log::Log;
+
+    use super::{ARN, configuration};
+
+    fn live_on(version: &str) -> ListAliasesOutput {
+        let alias = AliasConfiguration::builder()
+            .name("live")
+            .function_version(version)
+            .build();
+        ListAliasesOutput::builder().aliases(alias).build()
+    }
+
+    /// Versions 1-4; live → 4; version 3 has provisioned concurrency.
+    fn listings() -> Vec<Rule> {
+        let versions = (1..=4).map(|v| {
+            FunctionConfiguration::builder()
+                .version(v.to_string())
+                .last_modified("2026-01-01T00:00:00.000+0000")
+                .build()
+        });
+        let pc = ProvisionedConcurrencyConfigListItem::builder()
+            .function_arn(format!("{ARN}:3"))
+            .build();
+        vec![
+            mock!(Client::get_function).then_output(|| configuration("$LATEST", "h=")),
+            mock!(Client::list_versions_by_function).then_output(move || {
+                ListVersionsByFunctionOutput::builder()
+                    .set_versions(Some(versions.clone().collect()))
+                    .build()
+            }),
+            mock!(Client::list_provisioned_concurrency_configs).then_output(move || {
+                ListProvisionedConcurrencyConfigsOutput::builder()
+                    .provisioned_concurrency_configs(pc.clone())
+                    .build()
+            }),
+            mock!(Client::list_event_source_mappings)
+                .then_output(|| ListEventSourceMappingsOutput::builder().build()),
+        ]
+    }
+
+    fn keep_none() -> Keep {
+        Keep {
+            newest: Some(0),
+            younger_than: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn each_delete_is_rechecked_and_a_version_gone_meanwhile_is_passed_over() {
+        // The plan reads live → 4; just before version 2's delete, live has
+        // moved to 2: it is left. Version 1 is gone by the time of its delete.
+        let aliases = mock!(Client::list_aliases)
+            .sequence()
+            .output(|| live_on("4"))
+            .output(|| live_on("2"))
+            .output(|| live_on("2"))
+            .build();
+        let delete_2 = mock!(Client::delete_function)
+            .match_requests(|r| r.qualifier() == Some("2"))
+            .then_output(|| DeleteFunctionOutput::builder().build());
+        let delete_1 = mock!(Client::delete_function)
+            .match_requests(|r| r.qualifier() == Some("1"))
+            .then_error(|| {
+                let code = aws_sdk_lambda::error::ErrorMetadata::builder().code("ResourceNotFoundException");
+                let missing = ResourceNotFoundException::builder().message("Function not found");
+                DeleteFunctionError::ResourceNotFoundException(missing.meta(code.build()).build())
+            });
+        let mut rules = listings();
+        rules.extend([aliases, delete_2.clone(), delete_1.clone()]);
+        let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &rules);
+
+        let report = prune_function(
+            &Lambda::new(client, Log::default()),
+            &Log::default(),
+            "orders",
+            keep_none(),
+            false,
+        )
+        .await
+        .unwrap();
+
+        let protected: Vec<(&str, &str)> = report
+            .protected
+            .iter()
+            .map(|p| (p.version.as_str(), p.reason.as_str()))
+            .collect();
+        assert_eq!(
+            protected,
+            [
+                ("4", "alias live routes to it (primary)"),
+                ("3", "it has provisioned concurrency")
+            ]
+        );
+        assert_eq!(
+            delete_2.num_calls(),
+            0,
+            "live moved onto version 2 before its delete"
+        );
+        assert_eq!(delete_1.num_calls(), 1);
+        assert!(report.pruned.is_empty(), "{:?}", report.pruned);
+        let left: Vec<(&str, &str)> = report
+            .left
+            .iter()
+            .map(|l| (l.version.as_str(), l.reason.as_str()))
+            .collect();
+        assert_eq!(
+            left,
+            [
+                (
+                    "2",
+                    "became protected before its delete: alias live routes to it (primary)"
+                ),
+                ("1", "already gone")
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_real_error_stops_the_prune_and_says_what_was_deleted() {
+        let aliases = mock!(Client::list_aliases).then_output(|| live_on("4"));
+        let delete_2 = mock!(Client::delete_function)
+            .match_requests(|r| r.qualifier() == Some("2"))
+            .then_output(|| DeleteFunctionOutput::builder().build());
+        let delete_1 = mock!(Client::delete_function)
+            .match_requests(|r| r.qualifier() == Some("1"))
+            .then_http_response(|| {
+                aws_sdk_lambda::config::http::HttpResponse::new(
+                    403.try_into().unwrap(),
+                    aws_sdk_lambda::primitives::SdkBody::from(r#"{"Type":"User","message":"not allowed"}"#),
+                )
+            });
+        let mut rules = listings();
+        rules.extend([aliases, delete_2, delete_1]);
+        let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &rules);
+
+        let err = prune_function(
+            &Lambda::new(client, Log::default()),
+            &Log::default(),
+            "orders",
+            keep_none(),
+            false,
+        )
+        .await
+        .unwrap_err();
+
+        assert_eq!(err.exit_code(), 1);
+        let message = err.to_string();
+        assert!(
+            message.contains("failed to delete version 1 of orders"),
+            "{message}"
+        );
+        assert!(message.ends_with("deleted before this: 2"), "{message}");
     }
 }

@@ -15,9 +15,11 @@ use crate::aws::Clients;
 use crate::cli::manifest::Code;
 use crate::cli::settings::{DeployJob, DeployRequest, DeploySettings};
 use crate::commands::alias;
+use crate::commands::prune::prune_function;
 use crate::commands::runner::{per_function, replan_once};
 use crate::core::observed::{Observed, Route};
 use crate::core::plan::{self, AliasStep, CodeStep, Outcome, Plan, Version};
+use crate::core::prune::Keep;
 use crate::error::{Error, Result};
 use crate::log::Log;
 use crate::package::{self, Package};
@@ -39,12 +41,15 @@ pub async fn run(settings: DeploySettings) -> Result<()> {
         )?),
         _ => None,
     };
-    let report = per_function(run, jobs, async |clients, job| match &single {
-        Some(package) => deploy(clients, &job.request, package, log).await,
-        None => {
-            let package = package_off_thread(job).await?;
-            deploy(clients, &job.request, &package, log).await
-        }
+    let report = per_function(run, jobs, async |clients, job| {
+        let report = match &single {
+            Some(package) => deploy(clients, &job.request, package, log).await?,
+            None => {
+                let package = package_off_thread(job).await?;
+                deploy(clients, &job.request, &package, log).await?
+            }
+        };
+        prune_after(clients, &job.request, report, &log).await
     })
     .await?;
     match report {
@@ -56,6 +61,30 @@ pub async fn run(settings: DeploySettings) -> Result<()> {
         ))),
         _ => Ok(()),
     }
+}
+
+/// `--keep-versions N`: after a successful deploy (never after a rollback or
+/// a stop), delete old versions but the N newest besides the protected ones.
+async fn prune_after(
+    clients: &Clients,
+    request: &DeployRequest,
+    mut report: AliasReport,
+    log: &Log,
+) -> Result<AliasReport> {
+    let Some(newest) = request.keep_versions else {
+        return Ok(report);
+    };
+    if matches!(report.result, Outcome::RolledBack | Outcome::Stopped) {
+        log.step("not pruning: the deploy did not succeed");
+        return Ok(report);
+    }
+    let keep = Keep {
+        newest: Some(newest),
+        younger_than: None,
+    };
+    let pruned = prune_function(&clients.lambda, log, &request.function, keep, request.dry_run).await?;
+    report.pruned = pruned.pruned;
+    Ok(report)
 }
 
 /// Build or read the zip; refuse one over the direct-upload limit without S3.

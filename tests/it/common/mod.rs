@@ -106,6 +106,18 @@ impl Emulator {
         self.post("/moto-api/config", r#"{"lambda": {"use_docker": false}}"#);
     }
 
+    /// Create an SQS queue (for event source mappings). Returns its ARN.
+    pub fn create_queue(&self, name: &str) -> String {
+        ureq::post(&format!("{}/", self.endpoint))
+            .header(
+                "Authorization",
+                &format!("AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/20260101/{REGION}/sqs/aws4_request, SignedHeaders=host, Signature=0"),
+            )
+            .send_form([("Action", "CreateQueue"), ("Version", "2012-11-05"), ("QueueName", name)])
+            .expect("CreateQueue");
+        format!("arn:aws:sqs:{REGION}:123456789012:{name}")
+    }
+
     /// Create an IAM role Lambda can use (moto checks that the role exists).
     pub fn create_role(&self, name: &str) -> String {
         let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;

@@ -1,0 +1,136 @@
+//! `prune`: delete old published versions that nothing needs any more, so
+//! they stop counting against the account's code-storage quota. What stays,
+//! and why, is decided by `core::prune`; each delete is re-checked just
+//! before it is sent, paced, and a version already gone is passed over.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use crate::aws::{Calls, Clients, Lambda};
+use crate::cli::settings::PruneSettings;
+use crate::core::prune::{self, Keep, Verdict};
+use crate::error::{Error, Result};
+use crate::log::Log;
+use crate::report::{self, PruneReport};
+
+pub async fn run(settings: PruneSettings) -> Result<()> {
+    let PruneSettings {
+        run,
+        functions,
+        keep,
+        dry_run,
+        per_second,
+    } = settings;
+    let calls = match run.fleet {
+        Some(_) => Calls::Fleet { per_second },
+        None => Calls::One,
+    };
+    let clients = Clients::connect(run.region.as_deref(), calls, run.log).await?;
+    for function in &functions {
+        clients.refuse_other_region(function)?;
+    }
+    let Clients { lambda, .. } = clients;
+    let lambda = lambda.paced(per_second);
+    let mut reports = Vec::new();
+    for function in &functions {
+        reports.push(prune_function(&lambda, &run.log, function, keep, dry_run).await?);
+    }
+    match reports.as_slice() {
+        [one] => report::emit(one, run.json),
+        _ => report::output::emit_many(&reports, run.json, |r| (r.function.clone(), r.pruned.clone())),
+    }
+}
+
+/// Observe the function's versions and what protects them, decide, and
+/// delete (or, in a dry run, say what would go).
+pub async fn prune_function(
+    lambda: &Lambda,
+    log: &Log,
+    function: &str,
+    keep: Keep,
+    dry_run: bool,
+) -> Result<PruneReport> {
+    log.step(&format!("listing the versions of {function} and what uses them"));
+    let (function_arn, _) = lambda.latest(function).await?;
+    let versions = lambda.list_versions(function).await?;
+    let aliases = lambda.list_aliases(function).await?;
+    let mut protected = prune::alias_protections(&aliases);
+    let mut protect = |version: String, reason: String| protected.entry(version).or_default().push(reason);
+    for version in lambda.provisioned_versions(function).await? {
+        protect(version, "it has provisioned concurrency".to_string());
+    }
+    for (version, mapping) in lambda.mapped_versions(&function_arn).await? {
+        protect(version, format!("event source mapping {mapping} names it"));
+    }
+    let plan = prune::plan(&versions, &protected, keep, SystemTime::now());
+    for verdict in &plan.protected {
+        log.step(&format!("version {} stays: {}", verdict.version, verdict.reason));
+    }
+    let mut report = PruneReport {
+        function_arn,
+        pruned: Vec::new(),
+        result: "nothing-to-prune",
+        dry_run,
+        protected: plan.protected,
+        kept: plan.kept,
+        left: Vec::new(),
+        function: function.to_string(),
+    };
+    for verdict in &plan.delete {
+        if dry_run {
+            log.step(&format!(
+                "would delete version {} ({})",
+                verdict.version, verdict.reason
+            ));
+            report.pruned.push(verdict.version.clone());
+            continue;
+        }
+        match delete_unless_protected(lambda, log, function, &verdict.version).await {
+            Ok(None) => report.pruned.push(verdict.version.clone()),
+            Ok(Some(left)) => report.left.push(left),
+            Err(err) => {
+                return Err(Error::failed(format!(
+                    "{err}; deleted before this: {}",
+                    if report.pruned.is_empty() {
+                        "none".to_string()
+                    } else {
+                        report.pruned.join(", ")
+                    }
+                )));
+            }
+        }
+    }
+    if !report.pruned.is_empty() {
+        report.result = "pruned";
+    }
+    Ok(report)
+}
+
+/// Delete `version` unless an alias has moved to it (or recorded it) since
+/// the plan was made. `Some` says why it was left.
+async fn delete_unless_protected(
+    lambda: &Lambda,
+    log: &Log,
+    function: &str,
+    version: &str,
+) -> Result<Option<Verdict>> {
+    let now: BTreeMap<String, Vec<String>> = prune::alias_protections(&lambda.list_aliases(function).await?);
+    if let Some(reasons) = now.get(version) {
+        let reason = format!("became protected before its delete: {}", reasons.join("; "));
+        log.warn(&format!("version {version} of {function} {reason}: not deleted"));
+        return Ok(Some(Verdict {
+            version: version.to_string(),
+            reason,
+        }));
+    }
+    if lambda.delete_version(function, version).await? {
+        log.step(&format!("deleted version {version} of {function}"));
+        Ok(None)
+    } else {
+        log.step(&format!("version {version} of {function} was already gone"));
+        Ok(Some(Verdict {
+            version: version.to_string(),
+            reason: "already gone".to_string(),
+        }))
+    }
+}
