@@ -80,7 +80,16 @@ where
     let code = err.as_service_error().and_then(ProvideErrorMetadata::code);
     let status = err.raw_response().map(|response| response.status().as_u16());
     let kind = match (code, status) {
-        (Some("ResourceNotFoundException" | "NoSuchBucket" | "NoSuchKey" | "NotFound"), _)
+        (
+            Some(
+                "ResourceNotFoundException"
+                | "ProvisionedConcurrencyConfigNotFoundException"
+                | "NoSuchBucket"
+                | "NoSuchKey"
+                | "NotFound",
+            ),
+            _,
+        )
         | (_, Some(404)) => Kind::NotFound,
         (Some("PreconditionFailedException"), _) => Kind::StaleRevision,
         (Some("ResourceConflictException" | "ConflictException"), _) => Kind::Conflict,

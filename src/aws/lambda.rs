@@ -14,10 +14,15 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{AliasRoutingConfiguration, FunctionConfiguration, LastUpdateStatus};
 
 use crate::aws::error::{Kind, classify, wait_failed};
-use crate::core::observed::{AliasNow, AliasState, Canary, Latest, Observed, VersionDetails, VersionState};
+use crate::core::observed::{
+    AliasNow, AliasState, Canary, Latest, Observed, Provisioned, VersionDetails, VersionState,
+};
 use crate::core::prune::{AliasRoutes, Published, parse_last_modified};
 use crate::error::{Error, Result};
 use crate::log::Log;
+
+/// How often a wait for provisioned concurrency reads it.
+const PROVISIONED_POLL: Duration = Duration::from_secs(5);
 
 /// Upper bound for Lambda to finish a code update or activate a version.
 const WAIT_LIMIT: Duration = Duration::from_secs(300);
@@ -640,6 +645,82 @@ impl Lambda {
             marker = page.next_marker().map(str::to_string);
             if marker.is_none() {
                 return Ok(found);
+            }
+        }
+    }
+
+    /// The provisioned concurrency configured on `alias`, if any. An alias
+    /// without one is `None` (as is an emulator that does not serve the call:
+    /// it answers "not found").
+    pub async fn alias_provisioned(&self, function: &str, alias: &str) -> Result<Option<Provisioned>> {
+        self.log
+            .detail(&format!("GetProvisionedConcurrencyConfig {function}:{alias}"));
+        match self
+            .client
+            .get_provisioned_concurrency_config()
+            .function_name(function)
+            .qualifier(alias)
+            .send()
+            .await
+        {
+            Ok(config) => Ok(Some(Provisioned {
+                requested: config
+                    .requested_provisioned_concurrent_executions()
+                    .unwrap_or_default(),
+                allocated: config
+                    .allocated_provisioned_concurrent_executions()
+                    .unwrap_or_default(),
+                status: config
+                    .status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+                reason: config.status_reason().unwrap_or_default().to_string(),
+            })),
+            Err(e) if classify(&e).kind == Kind::NotFound => Ok(None),
+            Err(e) => {
+                let what = format!("the provisioned concurrency of alias {function}:{alias}");
+                Err(classify(&e).reading(&what))
+            }
+        }
+    }
+
+    /// Wait until the provisioned concurrency on `alias` is ready (Lambda
+    /// moves the alias's traffic to a new version only then), at most
+    /// [`WAIT_LIMIT`] twice over. A failed allocation is an error.
+    pub async fn wait_provisioned(&self, function: &str, alias: &str) -> Result<()> {
+        let limit = 2 * WAIT_LIMIT;
+        self.log.step(&format!(
+            "waiting (at most {}s) for the provisioned concurrency of alias {alias} to be ready on the new version",
+            limit.as_secs()
+        ));
+        let started = std::time::Instant::now();
+        loop {
+            let state = self.alias_provisioned(function, alias).await?;
+            match state {
+                None => return Ok(()),
+                Some(p) if p.status == "READY" => {
+                    self.log.step(&format!(
+                        "provisioned concurrency of alias {alias} ready: {} of {} allocated",
+                        p.allocated, p.requested
+                    ));
+                    return Ok(());
+                }
+                Some(p) if p.status == "FAILED" => {
+                    return Err(Error::failed(format!(
+                        "the provisioned concurrency of alias {function}:{alias} could not be allocated on the new version ({}); Lambda keeps serving the old one",
+                        p.reason
+                    )));
+                }
+                Some(p) if started.elapsed() >= limit => {
+                    return Err(Error::failed(format!(
+                        "the provisioned concurrency of alias {function}:{alias} was still {} ({} of {} allocated) after {}s",
+                        p.status,
+                        p.allocated,
+                        p.requested,
+                        limit.as_secs()
+                    )));
+                }
+                Some(_) => tokio::time::sleep(PROVISIONED_POLL).await,
             }
         }
     }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use crate::aws::Lambda;
 use crate::cli::settings::{Run, Target};
 use crate::commands::runner::{Named, per_function, replan_once};
-use crate::core::observed::{AliasState, Observed, Route};
+use crate::core::observed::{AliasState, Observed, Route, weighted_route_refused};
 use crate::core::plan::AliasChange;
 use crate::core::record::Record;
 use crate::error::{Error, Result};
@@ -98,6 +98,14 @@ pub async fn apply_change(
             primary: &change.primary,
             canary: change.canary.as_ref().map(|(v, w)| (v.as_str(), *w)),
         };
+        let provisioned = lambda.alias_provisioned(context.function, context.alias).await?;
+        if let (Some(provisioned), Some(_)) = (&provisioned, &change.canary) {
+            return Err(Error::usage(weighted_route_refused(
+                context.function,
+                context.alias,
+                provisioned,
+            )));
+        }
         if context.dry_run {
             log.step(&format!(
                 "would point alias {}: {} → {}",
@@ -115,6 +123,9 @@ pub async fn apply_change(
                 change.record.as_ref(),
             )
             .await?;
+            if provisioned.is_some() && change.primary != before.primary.version {
+                lambda.wait_provisioned(context.function, context.alias).await?;
+            }
         }
     }
     let about = About {

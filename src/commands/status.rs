@@ -14,17 +14,22 @@ pub async fn run(settings: StatusSettings) -> Result<()> {
     clients.refuse_other_region(function)?;
     let lambda = &clients.lambda;
     let (observed, state) = alias::observe_existing(lambda, function, alias).await?;
-    let (primary, canary) = tokio::join!(lambda.version(function, &state.primary.version), async {
-        match &state.canary {
-            Some(canary) => Some(lambda.version(function, &canary.version.version).await),
-            None => None,
-        }
-    });
+    let (primary, canary, provisioned) = tokio::join!(
+        lambda.version(function, &state.primary.version),
+        async {
+            match &state.canary {
+                Some(canary) => Some(lambda.version(function, &canary.version.version).await),
+                None => None,
+            }
+        },
+        lambda.alias_provisioned(function, alias)
+    );
     let about = About {
         function,
         alias,
         dry_run: false,
     };
-    let report = StatusReport::new(about, &observed, &state, primary?, canary.transpose()?);
+    let mut report = StatusReport::new(about, &observed, &state, primary?, canary.transpose()?);
+    report.provisioned_concurrency = provisioned?;
     report::emit(&report, run.json)
 }

@@ -170,6 +170,27 @@ impl AliasNow {
     }
 }
 
+/// Provisioned concurrency configured on an alias, as Lambda reports it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Provisioned {
+    pub requested: i32,
+    pub allocated: i32,
+    /// `READY`, `IN_PROGRESS` or `FAILED`.
+    pub status: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+}
+
+/// Why a route with a weighted canary cannot be written on an alias that has
+/// provisioned concurrency, and how to ship instead.
+pub fn weighted_route_refused(function: &str, alias: &str, provisioned: &Provisioned) -> String {
+    format!(
+        "alias {function}:{alias} has provisioned concurrency ({} requested): Lambda refuses routing weights on such an alias, so it cannot carry a canary or a staged rollout. Ship all at once (--canary-weight 100%, or --strategy AllAtOnce): Lambda keeps the old version serving until the new one's provisioned concurrency is ready, and lambda-rollout waits for it. Or move the provisioned concurrency from the alias to versions.",
+        provisioned.requested
+    )
+}
+
 /// What `status` shows of one version.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::core::observed::{AliasState, Observed, Route, VersionDetails};
+use crate::core::observed::{AliasState, Observed, Provisioned, Route, VersionDetails};
 use crate::core::plan::Outcome;
 use crate::core::record::Record;
 use crate::core::values::percent;
@@ -23,6 +23,9 @@ pub struct StatusReport {
     pub canary: Option<CanaryDetails>,
     /// The version `rollback` (without a canary) would return to, if recorded.
     pub rollback_to: String,
+    /// Provisioned concurrency on the alias, when it has any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioned_concurrency: Option<Provisioned>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -85,6 +88,7 @@ impl StatusReport {
             primary,
             canary,
             rollback_to,
+            provisioned_concurrency: None,
         }
     }
 
@@ -119,6 +123,20 @@ impl fmt::Display for StatusReport {
         if let Some(canary) = &self.canary {
             version_line(f, "canary", canary.weight, &canary.version)?;
         }
+        if let Some(p) = &self.provisioned_concurrency {
+            writeln!(
+                f,
+                "  provisioned concurrency: {} requested, {} allocated ({}){}",
+                p.requested,
+                p.allocated,
+                p.status,
+                if p.reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", p.reason)
+                }
+            )?;
+        }
         match self.rollback_to.as_str() {
             "" => writeln!(f, "  rollback: nothing recorded (use --to-version)"),
             target if self.canary.is_some() => {
@@ -141,5 +159,56 @@ impl Report for StatusReport {
     }
     fn extra_outputs(&self) -> Vec<(String, String)> {
         one_function_results(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::observed::VersionState;
+
+    #[test]
+    fn status_reports_the_alias_provisioned_concurrency() {
+        let state = AliasState {
+            arn: "arn:aws:lambda:us-east-1:123456789012:function:f:live".into(),
+            revision_id: None,
+            description: String::new(),
+            primary: VersionState {
+                version: "7".into(),
+                code_sha256: "h=".into(),
+            },
+            canary: None,
+        };
+        let observed = Observed {
+            function_arn: "arn:aws:lambda:us-east-1:123456789012:function:f".into(),
+            latest: None,
+            alias: Some(state.clone()),
+        };
+        let details = VersionDetails {
+            version: "7".into(),
+            code_sha256: "h=".into(),
+            description: String::new(),
+            last_modified: String::new(),
+        };
+        let about = About {
+            function: "f",
+            alias: "live",
+            dry_run: false,
+        };
+        let mut report = StatusReport::new(about, &observed, &state, details, None);
+        assert!(!serde_json::to_string(&report).unwrap().contains("provisioned"));
+        report.provisioned_concurrency = Some(Provisioned {
+            requested: 10,
+            allocated: 4,
+            status: "IN_PROGRESS".into(),
+            reason: String::new(),
+        });
+        let text = report.to_string();
+        assert!(
+            text.contains("  provisioned concurrency: 10 requested, 4 allocated (IN_PROGRESS)\n"),
+            "{text}"
+        );
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["provisioned-concurrency"]["allocated"], 4);
     }
 }

@@ -118,9 +118,25 @@ fn alias_read() -> aws_smithy_mocks::Rule {
 }
 
 /// `$LATEST` and version 1 hold the stable code; the alias serves version 1.
+/// An alias without provisioned concurrency (`GetProvisionedConcurrencyConfig`
+/// answers that none is configured).
+fn no_provisioned() -> aws_smithy_mocks::Rule {
+    use aws_sdk_lambda::operation::get_provisioned_concurrency_config::GetProvisionedConcurrencyConfigError;
+    use aws_sdk_lambda::types::error::ProvisionedConcurrencyConfigNotFoundException;
+    mock!(Client::get_provisioned_concurrency_config).then_error(|| {
+        let code = ErrorMetadata::builder().code("ProvisionedConcurrencyConfigNotFoundException");
+        let none = ProvisionedConcurrencyConfigNotFoundException::builder()
+            .message("No Provisioned Concurrency Config found");
+        GetProvisionedConcurrencyConfigError::ProvisionedConcurrencyConfigNotFoundException(
+            none.meta(code.build()).build(),
+        )
+    })
+}
+
 fn reads(latest_hash: &'static str) -> Vec<aws_smithy_mocks::Rule> {
     vec![
         alias_read(),
+        no_provisioned(),
         mock!(Client::get_function)
             .match_requests(|r| r.qualifier().is_none())
             .then_output(move || configuration("$LATEST", latest_hash)),
@@ -187,6 +203,7 @@ async fn a_stale_alias_revision_is_observed_again_and_planned_once_more() {
         [
             &get_alias,
             &alias_read(),
+            &no_provisioned(),
             &latest,
             &version_1,
             &upload,
@@ -237,7 +254,15 @@ async fn an_alias_that_keeps_changing_fails_with_a_clear_conflict_and_no_third_w
     let client = mock_client!(
         aws_sdk_lambda,
         RuleMode::MatchAny,
-        [&get_alias, &alias_read(), &version_1, &latest, &publish, &refused]
+        [
+            &get_alias,
+            &alias_read(),
+            &no_provisioned(),
+            &version_1,
+            &latest,
+            &publish,
+            &refused
+        ]
     );
 
     let err = deploy_with(client, &code).await.unwrap_err();
@@ -395,7 +420,7 @@ async fn promote_writes_carry_the_alias_revision_and_the_rollback_record() {
                     .is_some_and(|w| w.is_empty())
         })
         .then_output(|| UpdateAliasOutput::builder().build());
-    let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&write]);
+    let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&write, &no_provisioned()]);
     let change = promote(&before, &Promotion::Canary).unwrap();
     let hashes = known_hashes(&before);
     let context = ChangeContext {
@@ -556,6 +581,7 @@ async fn an_update_in_progress_is_waited_out_and_the_upload_sent_again() {
         .then_output(|| configuration("1", STABLE_HASH));
     let rules = [
         alias_read(),
+        no_provisioned(),
         latest.clone(),
         version_1,
         get_alias,
@@ -833,5 +859,158 @@ mod prune {
             "{message}"
         );
         assert!(message.ends_with("deleted before this: 2"), "{message}");
+    }
+}
+
+/// Provisioned concurrency on the alias: Lambda refuses routing weights on
+/// such an alias, and moves its traffic to a new version only once the new
+/// version's provisioned concurrency is allocated. The emulator does not
+/// serve these calls (it answers 404), so they are shown here.
+mod provisioned {
+    use aws_sdk_lambda::Client;
+    use aws_sdk_lambda::operation::get_alias::GetAliasOutput;
+    use aws_sdk_lambda::operation::get_provisioned_concurrency_config::GetProvisionedConcurrencyConfigOutput;
+    use aws_sdk_lambda::operation::publish_version::PublishVersionOutput;
+    use aws_sdk_lambda::operation::update_alias::UpdateAliasOutput;
+    use aws_sdk_lambda::operation::update_function_code::UpdateFunctionCodeOutput;
+    use aws_sdk_lambda::types::{LastUpdateStatus, ProvisionedConcurrencyStatusEnum, State};
+    use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+    use lambda_rollout::cli::settings::RolloutSettings;
+    use lambda_rollout::commands::deploy::deploy;
+    use lambda_rollout::core::controller::Watch;
+    use lambda_rollout::core::gates::{GateConfig, OnNoData};
+    use lambda_rollout::core::strategy::Step;
+    use lambda_rollout::core::values::Weight;
+    use lambda_rollout::error::Error;
+    use lambda_rollout::log::Log;
+
+    use super::{STABLE_HASH, alias_on, clients, configuration, package, request};
+
+    fn provisioned(
+        status: ProvisionedConcurrencyStatusEnum,
+        allocated: i32,
+    ) -> GetProvisionedConcurrencyConfigOutput {
+        GetProvisionedConcurrencyConfigOutput::builder()
+            .requested_provisioned_concurrent_executions(10)
+            .allocated_provisioned_concurrent_executions(allocated)
+            .status(status)
+            .build()
+    }
+
+    /// live → 1 with 10 provisioned; $LATEST holds the old code; what a
+    /// publish of `new_hash` answers; and every write, to count.
+    fn alias_with_provisioned_concurrency(new_hash: &'static str) -> (Vec<Rule>, [Rule; 3]) {
+        let upload = mock!(Client::update_function_code).then_output(move || {
+            UpdateFunctionCodeOutput::builder()
+                .code_sha256(new_hash)
+                .last_update_status(LastUpdateStatus::Successful)
+                .build()
+        });
+        let publish = mock!(Client::publish_version).then_output(move || {
+            PublishVersionOutput::builder()
+                .version("2")
+                .code_sha256(new_hash)
+                .state(State::Active)
+                .build()
+        });
+        let write = mock!(Client::update_alias).then_output(|| UpdateAliasOutput::builder().build());
+        let reads = vec![
+            mock!(Client::get_alias).then_output(|| -> GetAliasOutput { alias_on("1", "rev-a") }),
+            mock!(Client::get_function)
+                .match_requests(|r| r.qualifier().is_none())
+                .then_output(|| configuration("$LATEST", STABLE_HASH)),
+            mock!(Client::get_function)
+                .match_requests(|r| r.qualifier() == Some("1") || r.qualifier() == Some("live"))
+                .then_output(|| configuration("1", STABLE_HASH)),
+        ];
+        (reads, [upload, publish, write])
+    }
+
+    #[tokio::test]
+    async fn a_canary_on_an_alias_with_provisioned_concurrency_is_refused_before_any_write() {
+        let code = package();
+        let new_hash: &'static str = Box::leak(code.code_sha256.clone().into_boxed_str());
+        let (mut rules, writes) = alias_with_provisioned_concurrency(new_hash);
+        rules.push(
+            mock!(Client::get_provisioned_concurrency_config)
+                .then_output(|| provisioned(ProvisionedConcurrencyStatusEnum::Ready, 10)),
+        );
+        rules.extend(writes.iter().cloned());
+        let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &rules);
+
+        // The default canary weight; then a staged rollout.
+        let canary = deploy(&clients(client.clone()), &request(), &code, Log::default()).await;
+        let staged = lambda_rollout::cli::settings::DeployRequest {
+            rollout: Some(RolloutSettings {
+                steps: vec![
+                    Step {
+                        weight: 0.1,
+                        wait: std::time::Duration::from_secs(60),
+                    },
+                    Step {
+                        weight: 1.0,
+                        wait: std::time::Duration::ZERO,
+                    },
+                ],
+                watch: Watch {
+                    poll: std::time::Duration::from_secs(30),
+                    on_no_data: OnNoData::Fail,
+                    max_extension: std::time::Duration::ZERO,
+                    max_failed_checks: 1,
+                    alarms_counted: false,
+                },
+                gates: GateConfig::default(),
+            }),
+            weight: None,
+            ..request()
+        };
+        let rollout = deploy(&clients(client), &staged, &code, Log::default()).await;
+
+        for refused in [canary, rollout] {
+            let err = refused.unwrap_err();
+            assert!(matches!(err, Error::Usage(_)), "{err:?}");
+            assert!(
+                err.to_string()
+                    .contains("alias orders:live has provisioned concurrency (10 requested): Lambda refuses routing weights"),
+                "{err}"
+            );
+        }
+        for write in &writes {
+            assert_eq!(write.num_calls(), 0, "nothing uploaded, published or routed");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_switch_on_an_alias_with_provisioned_concurrency_waits_until_it_is_ready() {
+        let code = package();
+        let new_hash: &'static str = Box::leak(code.code_sha256.clone().into_boxed_str());
+        let (mut rules, writes) = alias_with_provisioned_concurrency(new_hash);
+        // Before the write (the old version, ready), then while Lambda
+        // allocates on the new version, then ready.
+        let provisioned_reads = mock!(Client::get_provisioned_concurrency_config)
+            .sequence()
+            .output(|| provisioned(ProvisionedConcurrencyStatusEnum::Ready, 10))
+            .output(|| provisioned(ProvisionedConcurrencyStatusEnum::InProgress, 4))
+            .output(|| provisioned(ProvisionedConcurrencyStatusEnum::Ready, 10))
+            .build();
+        rules.push(provisioned_reads.clone());
+        rules.extend(writes.iter().cloned());
+        let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &rules);
+        let all_at_once = lambda_rollout::cli::settings::DeployRequest {
+            weight: Some(Weight::FULL),
+            ..request()
+        };
+
+        let report = deploy(&clients(client), &all_at_once, &code, Log::default())
+            .await
+            .unwrap();
+
+        assert_eq!((report.version.as_str(), report.canary_weight), ("2", 1.0));
+        assert_eq!(writes[2].num_calls(), 1, "one alias write, no weights");
+        assert_eq!(
+            provisioned_reads.num_calls(),
+            3,
+            "read before the switch, then until ready"
+        );
     }
 }

@@ -61,6 +61,7 @@ pub async fn run(handover: Handover<'_>, rollout: &RolloutSettings) -> Result<Al
         log: *log,
         shift: shift.clone(),
         expected: handover.serving_before(),
+        provisioned: handover.provisioned,
     };
     let mut gates = LiveGates::new(clients, *log, shift, &rollout.gates, ignored_alarms);
     let result = controller::drive(
@@ -100,6 +101,9 @@ struct AliasTraffic<'a> {
     shift: Shift,
     /// What the alias serves as far as this run knows.
     expected: Serving,
+    /// The alias has provisioned concurrency: the switch to 100 % is done
+    /// only once Lambda has it ready on the new version.
+    provisioned: bool,
 }
 
 impl AliasTraffic<'_> {
@@ -148,7 +152,12 @@ impl Traffic for AliasTraffic<'_> {
                 primary: &new,
                 canary: None,
             };
-            self.write(route, Some(Record::promotion(&stable, &new))).await
+            self.write(route, Some(Record::promotion(&stable, &new))).await?;
+            if self.provisioned {
+                let Shift { function, alias, .. } = &self.shift;
+                self.lambda.wait_provisioned(function, alias).await?;
+            }
+            Ok(())
         } else {
             let route = Route {
                 primary: &stable,

@@ -17,7 +17,7 @@ use crate::cli::settings::{DeployJob, DeployRequest, DeploySettings};
 use crate::commands::alias;
 use crate::commands::prune::prune_function;
 use crate::commands::runner::{per_function, replan_once};
-use crate::core::observed::{Observed, Route};
+use crate::core::observed::{Observed, Route, weighted_route_refused};
 use crate::core::plan::{self, AliasStep, CodeStep, Outcome, Plan, Version};
 use crate::core::prune::Keep;
 use crate::error::{Error, Result};
@@ -131,6 +131,7 @@ pub async fn deploy(
     replan_once(&log, target, "deploying to it", async |look| {
         let (observed, plan) = observe_and_plan(clients, request, package, &log).await?;
         look.check(target, observed.alias.as_ref())?;
+        let provisioned = provisioned_in_the_way(clients, request, &observed, &plan).await?;
         let engine = Deploy {
             clients,
             request,
@@ -144,6 +145,7 @@ pub async fn deploy(
                 observed: &observed,
                 plan: &plan,
                 target,
+                provisioned,
             };
             // An engine is not re-planned: once it has run, traffic may have moved.
             if let Some(handoff) = &request.handoff {
@@ -164,6 +166,12 @@ pub async fn deploy(
             ));
         }
         let published = apply(clients, request, package, &observed, &plan, &log).await?;
+        if provisioned && plan.alias != AliasStep::None {
+            clients
+                .lambda
+                .wait_provisioned(&request.function, &request.alias)
+                .await?;
+        }
         Ok(AliasReport::for_plan(
             about,
             &observed,
@@ -173,6 +181,42 @@ pub async fn deploy(
         ))
     })
     .await
+}
+
+/// Whether the alias has provisioned concurrency, read only when this deploy
+/// would write the alias's routing (an unchanged deploy reads nothing more).
+/// A weighted route on such an alias is refused before any write, as Lambda
+/// would refuse it after the publish.
+async fn provisioned_in_the_way(
+    clients: &Clients,
+    request: &DeployRequest,
+    observed: &Observed,
+    plan: &Plan,
+) -> Result<bool> {
+    let staged = request.rollout.is_some() && plan::rollout_target(observed, plan).is_some();
+    if observed.alias.is_none() || (plan.alias == AliasStep::None && !staged) || request.handoff.is_some() {
+        return Ok(false);
+    }
+    let Some(provisioned) = clients
+        .lambda
+        .alias_provisioned(&request.function, &request.alias)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let weighted_steps = staged
+        && request
+            .rollout
+            .as_ref()
+            .is_some_and(|r| r.steps.iter().any(|s| s.weight < 1.0 - 1e-9));
+    if weighted_steps || (!staged && plan.routing.canary.is_some()) {
+        return Err(Error::usage(weighted_route_refused(
+            &request.function,
+            &request.alias,
+            &provisioned,
+        )));
+    }
+    Ok(true)
 }
 
 /// Observe the alias (and `$LATEST` when the plan has code to publish) and plan.

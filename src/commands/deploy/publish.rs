@@ -95,6 +95,9 @@ pub struct Handover<'a> {
     pub observed: &'a Observed,
     pub plan: &'a Plan,
     pub target: RolloutTarget,
+    /// The alias has provisioned concurrency: after the switch to the new
+    /// version, wait until Lambda has it ready.
+    pub provisioned: bool,
 }
 
 impl Handover<'_> {
