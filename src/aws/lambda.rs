@@ -511,56 +511,72 @@ impl Lambda {
 }
 
 impl Lambda {
-    /// Every published version of the function (not `$LATEST`), with the
-    /// date each was published. Read-only.
-    pub async fn list_versions(&self, function: &str) -> Result<Vec<Published>> {
+    /// Every item of a listing, one paced request a page (narrated as
+    /// `call`): `page(marker)` returns a page's items and the next marker.
+    async fn all_pages<T, Fut>(
+        &self,
+        call: &str,
+        mut page: impl FnMut(Option<String>) -> Fut,
+    ) -> Result<Vec<T>>
+    where
+        Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>)>>,
+    {
         let mut found = Vec::new();
         let mut marker = None;
         loop {
             self.pace().await;
-            self.log.detail(&format!("ListVersionsByFunction {function}"));
-            let page = self
-                .client
-                .list_versions_by_function()
-                .function_name(function)
-                .set_marker(marker)
-                .max_items(50)
-                .send()
-                .await
-                .map_err(|e| classify(&e).reading(&format!("the versions of {function}")))?;
-            found.extend(
-                page.versions()
-                    .iter()
-                    .filter(|v| v.version() != Some("$LATEST"))
-                    .map(|v| Published {
-                        version: v.version().unwrap_or_default().to_string(),
-                        published: v.last_modified().and_then(parse_last_modified),
-                    }),
-            );
-            marker = page.next_marker().map(str::to_string);
-            if marker.is_none() {
-                return Ok(found);
+            self.log.detail(call);
+            let (items, next) = page(marker).await?;
+            found.extend(items);
+            match next {
+                Some(next) => marker = Some(next),
+                None => return Ok(found),
             }
         }
     }
 
+    /// Every published version of the function (not `$LATEST`), with the
+    /// date each was published. Read-only.
+    pub async fn list_versions(&self, function: &str) -> Result<Vec<Published>> {
+        self.all_pages(
+            &format!("ListVersionsByFunction {function}"),
+            |marker| async move {
+                let request = self.client.list_versions_by_function().function_name(function);
+                let page = request
+                    .set_marker(marker)
+                    .max_items(50)
+                    .send()
+                    .await
+                    .map_err(|e| classify(&e).reading(&format!("the versions of {function}")))?;
+                let versions = page.versions().iter().filter(|v| v.version() != Some("$LATEST"));
+                let items = versions
+                    .map(|v| Published {
+                        version: v.version().unwrap_or_default().to_string(),
+                        published: v.last_modified().and_then(parse_last_modified),
+                    })
+                    .collect();
+                Ok((items, page.next_marker().map(str::to_string)))
+            },
+        )
+        .await
+    }
+
     /// Every alias of the function: what it routes to, and its description.
     pub async fn list_aliases(&self, function: &str) -> Result<Vec<AliasRoutes>> {
-        let mut found = Vec::new();
-        let mut marker = None;
-        loop {
-            self.pace().await;
-            self.log.detail(&format!("ListAliases {function}"));
-            let page = self
+        self.all_pages(&format!("ListAliases {function}"), |marker| async move {
+            let request = self
                 .client
                 .list_aliases()
                 .function_name(function)
-                .set_marker(marker)
+                .set_marker(marker);
+            let page = request
                 .send()
                 .await
                 .map_err(|e| classify(&e).reading(&format!("the aliases of {function}")))?;
-            found.extend(page.aliases().iter().map(|alias| {
-                AliasRoutes {
+            let items = page
+                .aliases()
+                .iter()
+                .map(|alias| AliasRoutes {
                     name: alias.name().unwrap_or_default().to_string(),
                     primary: alias.function_version().unwrap_or_default().to_string(),
                     canary: alias
@@ -568,13 +584,11 @@ impl Lambda {
                         .and_then(|r| r.additional_version_weights())
                         .and_then(|w| w.keys().next().cloned()),
                     description: alias.description().unwrap_or_default().to_string(),
-                }
-            }));
-            marker = page.next_marker().map(str::to_string);
-            if marker.is_none() {
-                return Ok(found);
-            }
-        }
+                })
+                .collect();
+            Ok((items, page.next_marker().map(str::to_string)))
+        })
+        .await
     }
 
     /// The versions that carry a provisioned-concurrency configuration of
@@ -582,71 +596,59 @@ impl Lambda {
     /// to already). A function without any is an empty list; an emulator that
     /// does not serve the call answers "not found", read the same way.
     pub async fn provisioned_versions(&self, function: &str) -> Result<Vec<String>> {
-        let mut found = Vec::new();
-        let mut marker = None;
-        loop {
-            self.pace().await;
-            self.log
-                .detail(&format!("ListProvisionedConcurrencyConfigs {function}"));
-            let page = match self
-                .client
-                .list_provisioned_concurrency_configs()
-                .function_name(function)
-                .set_marker(marker)
-                .send()
-                .await
-            {
-                Ok(page) => page,
-                Err(e) if classify(&e).kind == Kind::NotFound => return Ok(found),
-                Err(e) => {
-                    let what = format!("the provisioned-concurrency configurations of {function}");
-                    return Err(classify(&e).reading(&what));
-                }
-            };
-            found.extend(
-                page.provisioned_concurrency_configs()
+        self.all_pages(
+            &format!("ListProvisionedConcurrencyConfigs {function}"),
+            |marker| async move {
+                let request = self
+                    .client
+                    .list_provisioned_concurrency_configs()
+                    .function_name(function);
+                let page = match request.set_marker(marker).send().await {
+                    Ok(page) => page,
+                    Err(e) if classify(&e).kind == Kind::NotFound => return Ok((Vec::new(), None)),
+                    Err(e) => {
+                        let what = format!("the provisioned-concurrency configurations of {function}");
+                        return Err(classify(&e).reading(&what));
+                    }
+                };
+                let qualifiers = page
+                    .provisioned_concurrency_configs()
                     .iter()
-                    .filter_map(|config| config.function_arn()?.rsplit(':').next().map(str::to_string))
-                    .filter(|qualifier| qualifier.bytes().all(|b| b.is_ascii_digit())),
-            );
-            marker = page.next_marker().map(str::to_string);
-            if marker.is_none() {
-                return Ok(found);
-            }
-        }
+                    .filter_map(|config| config.function_arn()?.rsplit(':').next().map(str::to_string));
+                let items = qualifiers
+                    .filter(|q| q.bytes().all(|b| b.is_ascii_digit()))
+                    .collect();
+                Ok((items, page.next_marker().map(str::to_string)))
+            },
+        )
+        .await
     }
 
     /// The versions of `function_arn` that an event source mapping names by
     /// version ARN, with the mappings' ids. All mappings are listed (a
     /// listing by function name may leave out those bound to a version).
     pub async fn mapped_versions(&self, function_arn: &str) -> Result<Vec<(String, String)>> {
-        let mut found = Vec::new();
-        let mut marker = None;
         let prefix = format!("{function_arn}:");
-        loop {
-            self.pace().await;
-            self.log.detail("ListEventSourceMappings");
-            let page = self
-                .client
-                .list_event_source_mappings()
-                .set_marker(marker)
+        let prefix = prefix.as_str();
+        self.all_pages("ListEventSourceMappings", |marker| async move {
+            let request = self.client.list_event_source_mappings().set_marker(marker);
+            let page = request
                 .send()
                 .await
                 .map_err(|e| classify(&e).reading("the event source mappings"))?;
+            let mut items = Vec::new();
             for mapping in page.event_source_mappings() {
-                let version = mapping.function_arn().and_then(|arn| arn.strip_prefix(&prefix));
+                let version = mapping.function_arn().and_then(|arn| arn.strip_prefix(prefix));
                 if let Some(version) = version.filter(|v| v.bytes().all(|b| b.is_ascii_digit())) {
-                    found.push((
+                    items.push((
                         version.to_string(),
                         mapping.uuid().unwrap_or_default().to_string(),
                     ));
                 }
             }
-            marker = page.next_marker().map(str::to_string);
-            if marker.is_none() {
-                return Ok(found);
-            }
-        }
+            Ok((items, page.next_marker().map(str::to_string)))
+        })
+        .await
     }
 
     /// The provisioned concurrency configured on `alias`, if any. An alias

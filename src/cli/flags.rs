@@ -29,22 +29,22 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Usage lines that name the flags each form of a command requires.
+const DEPLOY_USAGE: &str = "lambda-rollout deploy --function-name NAME --alias ALIAS (--source DIR | --zip-file FILE) [OPTIONS]\n       lambda-rollout deploy --manifest FILE [OPTIONS]";
+const PROMOTE_USAGE: &str = "lambda-rollout promote --function-name NAME --alias ALIAS [--weight W | --version N | --from-alias OTHER] [OPTIONS]\n       lambda-rollout promote --manifest FILE [OPTIONS]";
+const ROLLBACK_USAGE: &str = "lambda-rollout rollback --function-name NAME --alias ALIAS [--to-version N] [OPTIONS]\n       lambda-rollout rollback --manifest FILE [OPTIONS]";
+const PRUNE_USAGE: &str = "lambda-rollout prune --function-name NAME (--keep N | --older-than DURATION) [OPTIONS]\n       lambda-rollout prune --manifest FILE (--keep N | --older-than DURATION) [OPTIONS]";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Package (or take a zip), skip if unchanged, publish, and point the alias at it.
-    #[command(
-        override_usage = "lambda-rollout deploy --function-name NAME --alias ALIAS (--source DIR | --zip-file FILE) [OPTIONS]\n       lambda-rollout deploy --manifest FILE [OPTIONS]"
-    )]
+    #[command(override_usage = DEPLOY_USAGE)]
     Deploy(Box<DeployArgs>),
     /// Move the alias's canary to 100 % (or to --weight), or point it at a version or another alias's version.
-    #[command(
-        override_usage = "lambda-rollout promote --function-name NAME --alias ALIAS [--weight W | --version N | --from-alias OTHER] [OPTIONS]\n       lambda-rollout promote --manifest FILE [OPTIONS]"
-    )]
+    #[command(override_usage = PROMOTE_USAGE)]
     Promote(PromoteArgs),
     /// Drop the canary; or return to the version live before the last promotion; or to --to-version.
-    #[command(
-        override_usage = "lambda-rollout rollback --function-name NAME --alias ALIAS [--to-version N] [OPTIONS]\n       lambda-rollout rollback --manifest FILE [OPTIONS]"
-    )]
+    #[command(override_usage = ROLLBACK_USAGE)]
     Rollback(RollbackArgs),
     /// Show what the alias serves: versions, weights, code hashes, descriptions, rollback target.
     // One alias: the manifest flags are hidden (--manifest stays for its clear error).
@@ -57,9 +57,7 @@ pub enum Command {
     )]
     Status(StatusArgs),
     /// Delete old versions that nothing routes to, records, keeps warm or maps events to.
-    #[command(
-        override_usage = "lambda-rollout prune --function-name NAME (--keep N | --older-than DURATION) [OPTIONS]\n       lambda-rollout prune --manifest FILE (--keep N | --older-than DURATION) [OPTIONS]"
-    )]
+    #[command(override_usage = PRUNE_USAGE)]
     Prune(PruneArgs),
     /// Build the deterministic zip only and print its CodeSha256; works offline.
     #[command(

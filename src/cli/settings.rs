@@ -91,84 +91,6 @@ pub struct RolloutSettings {
     pub gates: GateConfig,
 }
 
-/// `promote`, checked.
-#[derive(Debug)]
-pub struct PromoteSettings {
-    pub run: Run,
-    pub targets: Vec<Target>,
-    pub dry_run: bool,
-    pub to: PromoteTo,
-}
-
-/// Where `promote` points the alias.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PromoteTo {
-    /// The canary at 100 %, or at this weight.
-    Canary(Option<Weight>),
-    Version(String),
-    /// The version this other alias serves.
-    FromAlias(String),
-}
-
-/// `rollback`, checked.
-#[derive(Debug)]
-pub struct RollbackSettings {
-    pub run: Run,
-    pub targets: Vec<Target>,
-    pub dry_run: bool,
-    pub to_version: Option<String>,
-}
-
-/// `prune`, checked.
-#[derive(Debug)]
-pub struct PruneSettings {
-    pub run: Run,
-    pub functions: Vec<String>,
-    pub keep: Keep,
-    pub dry_run: bool,
-    /// Control-plane requests per second at most.
-    pub per_second: u32,
-}
-
-/// Check `prune`'s flags (and manifest): each function once.
-pub fn prune(args: &PruneArgs, log: Log) -> Result<PruneSettings> {
-    let functions = match &args.manifest {
-        Some(path) => {
-            let mut names: Vec<String> = manifest::load(path, false)?.into_iter().map(|f| f.name).collect();
-            names.dedup();
-            names
-        }
-        None => vec![args.function_name.clone().unwrap_or_default()],
-    };
-    let dry_run = args.dry_run.dry_run;
-    Ok(PruneSettings {
-        run: Run {
-            region: args.region.clone(),
-            json: args.common.output == OutputFormat::Json,
-            log: log.with(args.common.verbose, dry_run),
-            fleet: args.manifest.as_ref().map(|_| Fleet {
-                concurrency: 1,
-                per_second: args.max_requests_per_second,
-                fail_fast: false,
-            }),
-        },
-        functions,
-        keep: Keep {
-            newest: args.keep,
-            younger_than: args.older_than,
-        },
-        dry_run,
-        per_second: args.max_requests_per_second,
-    })
-}
-
-/// `status`, checked: one function.
-#[derive(Debug)]
-pub struct StatusSettings {
-    pub run: Run,
-    pub target: Target,
-}
-
 fn run_of(target: &TargetArgs, common: &CommonArgs, log: Log, dry_run: bool) -> Run {
     Run {
         region: target.region.clone(),
@@ -465,6 +387,25 @@ fn watch_for(steps: &[Step], args: &RolloutArgs) -> Watch {
     }
 }
 
+/// `promote`, checked.
+#[derive(Debug)]
+pub struct PromoteSettings {
+    pub run: Run,
+    pub targets: Vec<Target>,
+    pub dry_run: bool,
+    pub to: PromoteTo,
+}
+
+/// Where `promote` points the alias.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PromoteTo {
+    /// The canary at 100 %, or at this weight.
+    Canary(Option<Weight>),
+    Version(String),
+    /// The version this other alias serves.
+    FromAlias(String),
+}
+
 /// Check `promote`'s flags (and manifest).
 pub fn promote(args: &PromoteArgs, log: Log) -> Result<PromoteSettings> {
     let dry_run = args.dry_run.dry_run;
@@ -495,6 +436,15 @@ pub fn promote(args: &PromoteArgs, log: Log) -> Result<PromoteSettings> {
     })
 }
 
+/// `rollback`, checked.
+#[derive(Debug)]
+pub struct RollbackSettings {
+    pub run: Run,
+    pub targets: Vec<Target>,
+    pub dry_run: bool,
+    pub to_version: Option<String>,
+}
+
 /// Check `rollback`'s flags (and manifest).
 pub fn rollback(args: &RollbackArgs, log: Log) -> Result<RollbackSettings> {
     let dry_run = args.dry_run.dry_run;
@@ -504,6 +454,13 @@ pub fn rollback(args: &RollbackArgs, log: Log) -> Result<RollbackSettings> {
         dry_run,
         to_version: args.to_version.clone(),
     })
+}
+
+/// `status`, checked: one function.
+#[derive(Debug)]
+pub struct StatusSettings {
+    pub run: Run,
+    pub target: Target,
 }
 
 /// Check `status`'s flags: one function.
@@ -516,6 +473,57 @@ pub fn status(args: &StatusArgs, log: Log) -> Result<StatusSettings> {
     Ok(StatusSettings {
         run: run_of(&args.target, &args.common, log, false),
         target: single(&args.target),
+    })
+}
+
+/// `prune`, checked.
+#[derive(Debug)]
+pub struct PruneSettings {
+    pub run: Run,
+    pub functions: Vec<String>,
+    pub options: PruneOptions,
+}
+
+/// What `prune` keeps, and how it sends its deletes.
+#[derive(Debug, Clone, Copy)]
+pub struct PruneOptions {
+    pub keep: Keep,
+    pub dry_run: bool,
+    /// Control-plane requests (listings and deletes) per second at most.
+    pub per_second: u32,
+}
+
+/// Check `prune`'s flags (and manifest): each function once.
+pub fn prune(args: &PruneArgs, log: Log) -> Result<PruneSettings> {
+    let functions = match &args.manifest {
+        Some(path) => {
+            let mut names: Vec<String> = manifest::load(path, false)?.into_iter().map(|f| f.name).collect();
+            names.dedup();
+            names
+        }
+        None => vec![args.function_name.clone().unwrap_or_default()],
+    };
+    let dry_run = args.dry_run.dry_run;
+    Ok(PruneSettings {
+        run: Run {
+            region: args.region.clone(),
+            json: args.common.output == OutputFormat::Json,
+            log: log.with(args.common.verbose, dry_run),
+            fleet: args.manifest.as_ref().map(|_| Fleet {
+                concurrency: 1,
+                per_second: args.max_requests_per_second,
+                fail_fast: false,
+            }),
+        },
+        functions,
+        options: PruneOptions {
+            keep: Keep {
+                newest: args.keep,
+                younger_than: args.older_than,
+            },
+            dry_run,
+            per_second: args.max_requests_per_second,
+        },
     })
 }
 

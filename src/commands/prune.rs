@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use crate::aws::{Calls, Clients, Lambda};
-use crate::cli::settings::PruneSettings;
+use crate::cli::settings::{PruneOptions, PruneSettings};
 use crate::core::prune::{self, Keep, Verdict};
 use crate::error::{Error, Result};
 use crate::log::Log;
@@ -17,10 +17,13 @@ pub async fn run(settings: PruneSettings) -> Result<()> {
     let PruneSettings {
         run,
         functions,
+        options,
+    } = settings;
+    let PruneOptions {
         keep,
         dry_run,
         per_second,
-    } = settings;
+    } = options;
     let calls = match run.fleet {
         Some(_) => Calls::Fleet { per_second },
         None => Calls::One,
