@@ -180,3 +180,49 @@ async fn deploy_keep_versions_prunes_after_a_successful_deploy_only() {
     assert_eq!(listed(&report, "pruned"), ["3", "2", "1"], "{report}");
     assert_eq!(versions(&aws, "orders").await, ["4", "5", "6"]);
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn prune_runs_over_every_function_of_a_manifest() {
+    let aws = Emulator::start();
+    seven_versions(&aws).await;
+    create_function(&aws, "users").await;
+    deploy(&aws, "users", "live", code(1).path(), &[]).assert_ok();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("lambda-rollout.toml");
+    std::fs::write(
+        &manifest,
+        "[defaults]\nalias = \"live\"\n[[functions]]\nname = \"orders\"\n[[functions]]\nname = \"users\"\n",
+    )
+    .unwrap();
+    let outputs_file = tempfile::NamedTempFile::new().unwrap();
+    let mut command = binary(Some(&aws));
+    command
+        .args([
+            "prune",
+            "--output",
+            "json",
+            "--keep",
+            "1",
+            "--dry-run",
+            "--manifest",
+        ])
+        .arg(&manifest)
+        .env("GITHUB_OUTPUT", outputs_file.path());
+    let result = run(&mut command);
+    result.assert_ok();
+    let reports = result.json();
+    let pruned: Vec<Vec<String>> = reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| listed(r, "pruned"))
+        .collect();
+    assert_eq!(pruned, [vec!["4".to_string()], vec![]], "{reports}");
+    let outputs = parse_github_output(&std::fs::read_to_string(outputs_file.path()).unwrap());
+    assert_eq!(outputs["pruned"], r#"{"orders":["4"],"users":[]}"#);
+    assert_eq!(
+        versions(&aws, "orders").await.len(),
+        7,
+        "a dry run deletes nothing"
+    );
+}
