@@ -57,6 +57,37 @@ pub async fn update(
     Ok(())
 }
 
+/// Create `alias` on `version` (all its traffic). Returns its ARN. When
+/// Lambda says it exists already, it is read: if it serves exactly that
+/// version, it is this run's own write whose answer was lost and retried,
+/// and the run goes on; otherwise another run created it (a conflict).
+pub async fn create(
+    lambda: &Lambda,
+    log: &Log,
+    function: &str,
+    alias: &str,
+    version: &str,
+) -> Result<String> {
+    match lambda.create_alias(function, alias, version).await {
+        Err(Error::Conflict(message)) => {
+            let now = lambda.alias_now(function, alias).await?;
+            let intended = Route {
+                primary: version,
+                canary: None,
+            };
+            if now.lands_on(intended, None) {
+                log.warn(&format!(
+                    "alias {alias} already serves version {version} alone ({message}): an earlier attempt of this request landed"
+                ));
+                Ok(String::new())
+            } else {
+                Err(Error::Conflict(message))
+            }
+        }
+        other => other,
+    }
+}
+
 /// Observe an alias that must already exist (promote, rollback, status).
 pub async fn observe_existing(
     lambda: &Lambda,

@@ -68,7 +68,7 @@ async fn create(
     if dry_run {
         log.step(&format!("would create alias {alias} on version {version} (100%)"));
     } else {
-        let arn = lambda.create_alias(function, alias, &version).await?;
+        let arn = alias::create(lambda, log, function, alias, &version).await?;
         if !arn.is_empty() {
             report.alias_arn = arn;
         }

@@ -1014,3 +1014,55 @@ mod provisioned {
         );
     }
 }
+
+#[tokio::test]
+async fn a_first_deploy_whose_create_alias_answer_was_lost_reads_the_alias_back_and_goes_on() {
+    use aws_sdk_lambda::operation::create_alias::CreateAliasError;
+    use aws_sdk_lambda::types::error::ResourceConflictException;
+
+    let code = package();
+    let new_hash: &'static str = Box::leak(code.code_sha256.clone().into_boxed_str());
+    // No alias yet; after the refused create, the alias serves version 1:
+    // the SDK's retry of our own CreateAlias, whose first answer was lost.
+    let get_alias = mock!(Client::get_alias)
+        .sequence()
+        .error(|| {
+            GetAliasError::ResourceNotFoundException(
+                ResourceNotFoundException::builder()
+                    .message("Cannot find alias arn")
+                    .meta(ErrorMetadata::builder().code("ResourceNotFoundException").build())
+                    .build(),
+            )
+        })
+        .output(|| alias_on("1", "rev-a"))
+        .build();
+    let latest = mock!(Client::get_function)
+        .match_requests(|r| r.qualifier().is_none())
+        .then_output(move || configuration("$LATEST", new_hash));
+    let publish = mock!(Client::publish_version).then_output(move || {
+        PublishVersionOutput::builder()
+            .version("1")
+            .code_sha256(new_hash)
+            .state(State::Active)
+            .build()
+    });
+    let create = mock!(Client::create_alias).then_error(|| {
+        CreateAliasError::ResourceConflictException(
+            ResourceConflictException::builder()
+                .message("Alias already exists")
+                .meta(ErrorMetadata::builder().code("ResourceConflictException").build())
+                .build(),
+        )
+    });
+    let client = mock_client!(
+        aws_sdk_lambda,
+        RuleMode::MatchAny,
+        [&get_alias, &alias_read(), &latest, &publish, &create]
+    );
+
+    let report = deploy_with(client, &code).await.unwrap();
+
+    assert_eq!((report.version.as_str(), report.canary_weight), ("1", 1.0));
+    assert_eq!(create.num_calls(), 1, "no second create");
+    assert_eq!(get_alias.num_calls(), 2, "observed, then read back once");
+}

@@ -281,7 +281,7 @@ async fn apply(
     };
     match (&plan.alias, &observed.alias) {
         (AliasStep::Create, _) => {
-            lambda.create_alias(function, &request.alias, &primary).await?;
+            alias::create(lambda, log, function, &request.alias, &primary).await?;
             log.step(&format!("alias {} created: {}", request.alias, route.text()));
         }
         (AliasStep::Update { .. }, Some(before)) => {
