@@ -13,16 +13,7 @@ const V1: &str = "def handler(event, context):\n    return 1\n";
 const V2: &str = "def handler(event, context):\n    return 2\n";
 
 fn cloudwatch(aws: &Emulator) -> aws_sdk_cloudwatch::Client {
-    let config = aws_sdk_cloudwatch::Config::builder()
-        .behavior_version(aws_sdk_cloudwatch::config::BehaviorVersion::latest())
-        .region(aws_sdk_cloudwatch::config::Region::new(REGION))
-        .endpoint_url(&aws.endpoint)
-        .credentials_provider(aws_sdk_cloudwatch::config::Credentials::new(
-            ACCESS_KEY, SECRET_KEY, None, None, "tests",
-        ))
-        .http_client(http_client())
-        .build();
-    aws_sdk_cloudwatch::Client::from_conf(config)
+    aws_sdk_cloudwatch::Client::new(&aws.sdk_config())
 }
 
 /// Push `AWS/Lambda` sums for one executed version behind orders:live, as
@@ -492,16 +483,7 @@ async fn rollout_flags_are_checked_before_anything_is_sent() {
 }
 
 fn codedeploy(aws: &Emulator) -> aws_sdk_codedeploy::Client {
-    let config = aws_sdk_codedeploy::Config::builder()
-        .behavior_version(aws_sdk_codedeploy::config::BehaviorVersion::latest())
-        .region(aws_sdk_codedeploy::config::Region::new(REGION))
-        .endpoint_url(&aws.endpoint)
-        .credentials_provider(aws_sdk_codedeploy::config::Credentials::new(
-            ACCESS_KEY, SECRET_KEY, None, None, "tests",
-        ))
-        .http_client(http_client())
-        .build();
-    aws_sdk_codedeploy::Client::from_conf(config)
+    aws_sdk_codedeploy::Client::new(&aws.sdk_config())
 }
 
 #[tokio::test(flavor = "current_thread")]

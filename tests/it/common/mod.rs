@@ -136,25 +136,27 @@ impl Emulator {
         format!("arn:aws:iam::123456789012:role/{name}")
     }
 
-    pub fn lambda(&self) -> Client {
-        let config = aws_sdk_lambda::Config::builder()
+    /// The configuration every test-side SDK client uses: the emulator's
+    /// endpoint, the test region and credentials, plain HTTP.
+    pub fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(REGION))
             .endpoint_url(&self.endpoint)
-            .credentials_provider(Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "tests"))
+            .credentials_provider(aws_sdk_lambda::config::SharedCredentialsProvider::new(
+                Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "tests"),
+            ))
             .http_client(http_client())
-            .build();
-        Client::from_conf(config)
+            .build()
+    }
+
+    pub fn lambda(&self) -> Client {
+        Client::new(&self.sdk_config())
     }
 
     pub fn s3(&self) -> aws_sdk_s3::Client {
-        let config = aws_sdk_s3::Config::builder()
-            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-            .region(aws_sdk_s3::config::Region::new(REGION))
-            .endpoint_url(&self.endpoint)
+        let config = aws_sdk_s3::config::Builder::from(&self.sdk_config())
             .force_path_style(true)
-            .credentials_provider(Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "tests"))
-            .http_client(http_client())
             .build();
         aws_sdk_s3::Client::from_conf(config)
     }
