@@ -84,6 +84,8 @@ where
             Some(
                 "ResourceNotFoundException"
                 | "ProvisionedConcurrencyConfigNotFoundException"
+                | "ImageNotFoundException"
+                | "RepositoryNotFoundException"
                 | "NoSuchBucket"
                 | "NoSuchKey"
                 | "NotFound",

@@ -11,9 +11,14 @@ use aws_sdk_lambda::config::http::HttpResponse;
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::operation::get_function::GetFunctionError;
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{AliasRoutingConfiguration, FunctionConfiguration, LastUpdateStatus};
+use aws_sdk_lambda::types::{
+    AliasRoutingConfiguration, FunctionCode, FunctionCodeLocation, FunctionConfiguration, LastUpdateStatus,
+    PackageType,
+};
 
+use crate::aws::config::{is_image, reported, with_config};
 use crate::aws::error::{Kind, classify, wait_failed};
+use crate::core::config::FunctionConfig;
 use crate::core::observed::{
     AliasNow, AliasState, Canary, Latest, Observed, Provisioned, VersionDetails, VersionState,
 };
@@ -84,7 +89,7 @@ impl Lambda {
         &self,
         function: &str,
         qualifier: Option<&str>,
-    ) -> std::result::Result<FunctionConfiguration, SdkError<GetFunctionError, HttpResponse>> {
+    ) -> std::result::Result<Read, SdkError<GetFunctionError, HttpResponse>> {
         if let Some(pacer) = &self.read_pacer {
             pacer.until_ready().await;
         }
@@ -95,9 +100,12 @@ impl Lambda {
             .set_qualifier(qualifier.map(str::to_string))
             .send()
             .await?;
-        Ok(found
-            .configuration
-            .unwrap_or_else(|| FunctionConfiguration::builder().build()))
+        Ok(Read {
+            config: found
+                .configuration
+                .unwrap_or_else(|| FunctionConfiguration::builder().build()),
+            code: found.code,
+        })
     }
 
     /// Read the alias and the code hash of each version it serves. `$LATEST`
@@ -120,6 +128,7 @@ impl Lambda {
                     function_arn,
                     latest: Some(latest),
                     alias: None,
+                    function_missing: false,
                 });
             }
             Err(e) => return Err(classify(&e).reading(&format!("alias {function}:{alias}"))),
@@ -134,10 +143,11 @@ impl Lambda {
         // alias moved between the two reads: then read the primary itself.
         let primary_known = primary_config
             .ok()
-            .filter(|config| primary != "$LATEST" && config.version() == Some(primary.as_str()))
-            .map(|config| VersionState {
+            .filter(|read| primary != "$LATEST" && read.config.version() == Some(primary.as_str()))
+            .map(|read| VersionState {
                 version: primary.clone(),
-                code_sha256: config.code_sha256().unwrap_or_default().to_string(),
+                code_sha256: read.identity(),
+                config: reported(&read.config),
             });
         let canary = found_alias
             .routing_config()
@@ -180,34 +190,44 @@ impl Lambda {
             function_arn,
             latest: None,
             alias: Some(alias),
+            function_missing: false,
         })
     }
 
-    /// `$LATEST`: the function's ARN, code hash, revision and update status.
-    /// A function that does not exist is refused by name.
-    pub async fn latest(&self, function: &str) -> Result<(String, Latest)> {
+    /// `$LATEST`, or `None` when the function does not exist.
+    pub async fn latest_if_exists(&self, function: &str) -> Result<Option<(String, Latest)>> {
         self.log.detail(&format!("GetFunction {function}"));
-        let missing = |err| {
-            Error::failed(format!(
-                "function {function} does not exist (or is in another region or account): create it first; {err}"
-            ))
+        let read = match self.configuration(function, None).await {
+            Ok(read) => read,
+            Err(e) if classify(&e).kind == Kind::NotFound => return Ok(None),
+            Err(e) => return Err(classify(&e).reading(&format!("function {function}"))),
         };
-        let latest = self.configuration(function, None).await.map_err(|e| {
-            classify(&e).unless(Kind::NotFound, missing, &format!("read function {function}"))
-        })?;
+        let latest = &read.config;
         let function_arn = latest.function_arn().unwrap_or(function);
         let function_arn = function_arn
             .strip_suffix(":$LATEST")
             .unwrap_or(function_arn)
             .to_string();
-        Ok((
+        Ok(Some((
             function_arn,
             Latest {
-                code_sha256: latest.code_sha256().unwrap_or_default().to_string(),
+                code_sha256: read.identity(),
+                config: reported(latest),
+                image: is_image(latest),
                 revision_id: latest.revision_id().map(str::to_string),
                 update_in_progress: latest.last_update_status() == Some(&LastUpdateStatus::InProgress),
             },
-        ))
+        )))
+    }
+
+    /// `$LATEST`: the function's ARN, code, configuration, revision and
+    /// update status. A function that does not exist is refused by name.
+    pub async fn latest(&self, function: &str) -> Result<(String, Latest)> {
+        self.latest_if_exists(function).await?.ok_or_else(|| {
+            Error::failed(format!(
+                "function {function} does not exist (or is in another region or account): create it first, or name its Role (and Runtime and Handler for a zip) in --function-config so that deploy creates it"
+            ))
+        })
     }
 
     async fn version_state(&self, function: &str, version: &str) -> Result<VersionState> {
@@ -216,12 +236,14 @@ impl Lambda {
             return Ok(VersionState {
                 version: version.into(),
                 code_sha256: latest.code_sha256,
+                config: latest.config,
             });
         }
-        let details = self.version(function, version).await?;
+        let read = self.read_version(function, version).await?;
         Ok(VersionState {
-            version: details.version,
-            code_sha256: details.code_sha256,
+            version: version.to_string(),
+            code_sha256: read.identity(),
+            config: reported(&read.config),
         })
     }
 
@@ -296,6 +318,10 @@ impl Lambda {
                     .detail(&format!("UpdateFunctionCode {function} from s3://{bucket}/{key}"));
                 request.s3_bucket(bucket).s3_key(key)
             }
+            NewCode::Image(uri) => {
+                self.log.detail(&format!("UpdateFunctionCode {function} ImageUri={uri}"));
+                request.image_uri(uri)
+            }
         };
         let updated = self
             .while_updating(function, &format!("upload code to {function}"), || {
@@ -309,24 +335,7 @@ impl Lambda {
         if updated.last_update_status() == Some(&LastUpdateStatus::Successful) {
             return Ok(updated.revision_id().map(str::to_string));
         }
-        self.log.step(&format!(
-            "waiting (at most {}s) for Lambda to finish taking the new code of {function}",
-            WAIT_LIMIT.as_secs()
-        ));
-        let waited = self
-            .client
-            .wait_until_function_updated_v2()
-            .function_name(function)
-            .wait(WAIT_LIMIT)
-            .await
-            .map_err(wait_failed(format!(
-                "the code update of {function} did not complete"
-            )))?;
-        Ok(waited.into_result().ok().and_then(|out| {
-            out.configuration()
-                .and_then(|c| c.revision_id())
-                .map(str::to_string)
-        }))
+        self.updated(function, "the code update").await
     }
 
     /// Publish `$LATEST` as a version, guarded by its code hash, and wait until
@@ -334,18 +343,20 @@ impl Lambda {
     pub async fn publish(
         &self,
         function: &str,
-        code_sha256: &str,
+        code_sha256: Option<&str>,
         description: &str,
         revision_id: Option<&str>,
     ) -> Result<String> {
         self.pace().await;
-        self.log
-            .detail(&format!("PublishVersion {function} CodeSha256={code_sha256}"));
+        self.log.detail(&format!(
+            "PublishVersion {function} CodeSha256={}",
+            code_sha256.unwrap_or("(not checked)")
+        ));
         let request = self
             .client
             .publish_version()
             .function_name(function)
-            .code_sha256(code_sha256)
+            .set_code_sha256(code_sha256.map(str::to_string))
             .description(description)
             .set_revision_id(revision_id.map(str::to_string));
         let published = self
@@ -357,7 +368,7 @@ impl Lambda {
             .version()
             .ok_or_else(|| Error::failed(format!("publishing {function} returned no version number")))?
             .to_string();
-        if published.code_sha256().is_some_and(|hash| hash != code_sha256) {
+        if let Some(code_sha256) = code_sha256.filter(|wanted| published.code_sha256().is_some_and(|hash| hash != *wanted)) {
             // AWS refuses such a publish (CodeSha256 guard); an emulator may
             // not. Either way another upload replaced $LATEST meanwhile.
             return Err(Error::Conflict(format!(
@@ -367,21 +378,7 @@ impl Lambda {
         }
         self.log
             .step(&format!("published version {version} of {function}"));
-        if published.state() != Some(&aws_sdk_lambda::types::State::Active) {
-            self.log.step(&format!(
-                "waiting (at most {}s) for version {version} of {function} to become active",
-                WAIT_LIMIT.as_secs()
-            ));
-            self.client
-                .wait_until_published_version_active()
-                .function_name(function)
-                .qualifier(&version)
-                .wait(WAIT_LIMIT)
-                .await
-                .map_err(wait_failed(format!(
-                    "version {version} of {function} did not become active"
-                )))?;
-        }
+        self.active(function, &version, published.state()).await?;
         Ok(version)
     }
 
@@ -446,17 +443,155 @@ impl Lambda {
     /// One published version: its code hash, description and last change.
     /// A version that does not exist is refused by name.
     pub async fn version(&self, function: &str, version: &str) -> Result<VersionDetails> {
-        self.log.detail(&format!("GetFunction {function}:{version}"));
-        let config = self
-            .configuration(function, Some(version))
-            .await
-            .map_err(|e| classify(&e).reading(&format!("version {version} of {function}")))?;
+        let read = self.read_version(function, version).await?;
+        let config = &read.config;
+        let mut environment_keys: Vec<String> = config
+            .environment()
+            .and_then(|e| e.variables())
+            .map(|v| v.keys().cloned().collect())
+            .unwrap_or_default();
+        environment_keys.sort();
         Ok(VersionDetails {
             version: version.to_string(),
-            code_sha256: config.code_sha256().unwrap_or_default().to_string(),
+            code_sha256: read.identity(),
             description: config.description().unwrap_or_default().to_string(),
             last_modified: config.last_modified().unwrap_or_default().to_string(),
+            runtime: config.runtime().map(|r| r.as_str().to_string()).unwrap_or_default(),
+            memory_size: config.memory_size(),
+            timeout: config.timeout(),
+            environment_keys,
+            image_uri: read
+                .code
+                .as_ref()
+                .and_then(|c| c.resolved_image_uri().or(c.image_uri()))
+                .unwrap_or_default()
+                .to_string(),
         })
+    }
+
+    async fn read_version(&self, function: &str, version: &str) -> Result<Read> {
+        self.log.detail(&format!("GetFunction {function}:{version}"));
+        self.configuration(function, Some(version))
+            .await
+            .map_err(|e| classify(&e).reading(&format!("version {version} of {function}")))
+    }
+
+    /// Write `config`'s named keys to `$LATEST`, guarded by `revision_id`,
+    /// and wait until Lambda has taken them. Returns the new `RevisionId`.
+    pub async fn configure(
+        &self,
+        function: &str,
+        config: &FunctionConfig,
+        revision_id: Option<&str>,
+    ) -> Result<Option<String>> {
+        self.pace().await;
+        self.log.detail(&format!(
+            "UpdateFunctionConfiguration {function} ({})",
+            config.named_keys().join(", ")
+        ));
+        let request = with_config!(
+            self.client.update_function_configuration().function_name(function),
+            config
+        )
+        .set_revision_id(revision_id.map(str::to_string));
+        let updated = self
+            .while_updating(function, &format!("update the configuration of {function}"), || {
+                request.clone().send()
+            })
+            .await?;
+        if updated.last_update_status() == Some(&LastUpdateStatus::Successful) {
+            return Ok(updated.revision_id().map(str::to_string));
+        }
+        self.updated(function, "the configuration update").await
+    }
+
+    /// Wait until the update in progress on `$LATEST` is done; its `RevisionId`.
+    async fn updated(&self, function: &str, what: &str) -> Result<Option<String>> {
+        self.log.step(&format!(
+            "waiting (at most {}s) for Lambda to finish {what} of {function}",
+            WAIT_LIMIT.as_secs()
+        ));
+        let waited = self
+            .client
+            .wait_until_function_updated_v2()
+            .function_name(function)
+            .wait(WAIT_LIMIT)
+            .await
+            .map_err(wait_failed(format!("{what} of {function} did not complete")))?;
+        Ok(waited.into_result().ok().and_then(|out| {
+            out.configuration()
+                .and_then(|c| c.revision_id())
+                .map(str::to_string)
+        }))
+    }
+
+    /// Create the function with its code and configuration, publishing
+    /// version 1, and wait until that version is active. Returns its number.
+    pub async fn create_function(
+        &self,
+        function: &str,
+        code: NewCode<'_>,
+        config: &FunctionConfig,
+        description: &str,
+    ) -> Result<String> {
+        self.pace().await;
+        self.log.detail(&format!(
+            "CreateFunction {function} ({}) Publish=true",
+            config.named_keys().join(", ")
+        ));
+        let (package_type, code) = match code {
+            NewCode::Zip(zip) => (PackageType::Zip, FunctionCode::builder().zip_file(Blob::new(zip))),
+            NewCode::S3 { bucket, key } => (PackageType::Zip, FunctionCode::builder().s3_bucket(bucket).s3_key(key)),
+            NewCode::Image(uri) => (PackageType::Image, FunctionCode::builder().image_uri(uri)),
+        };
+        let request = with_config!(
+            self.client
+                .create_function()
+                .function_name(function)
+                .package_type(package_type)
+                .code(code.build())
+                .description(description)
+                .publish(true),
+            config
+        );
+        let created = request.send().await.map_err(|e| {
+            let raced = |err| {
+                Error::Conflict(format!(
+                    "create function {function}: another run created it meanwhile ({err})"
+                ))
+            };
+            classify(&e).unless(Kind::Conflict, raced, &format!("create function {function}"))
+        })?;
+        let version = created
+            .version()
+            .filter(|v| *v != "$LATEST")
+            .ok_or_else(|| Error::failed(format!("creating {function} published no version")))?
+            .to_string();
+        self.log
+            .step(&format!("created function {function} with version {version}"));
+        self.active(function, &version, created.state()).await?;
+        Ok(version)
+    }
+
+    /// Wait until a published version is active, unless `state` says it is.
+    async fn active(&self, function: &str, version: &str, state: Option<&aws_sdk_lambda::types::State>) -> Result<()> {
+        if state == Some(&aws_sdk_lambda::types::State::Active) {
+            return Ok(());
+        }
+        self.log.step(&format!(
+            "waiting (at most {}s) for version {version} of {function} to become active",
+            WAIT_LIMIT.as_secs()
+        ));
+        self.client
+            .wait_until_published_version_active()
+            .function_name(function)
+            .qualifier(version)
+            .wait(WAIT_LIMIT)
+            .await
+            .map(|_| ())
+            .map_err(wait_failed(format!(
+                "version {version} of {function} did not become active"
+            )))
     }
 
     /// Invoke one version with a payload. Returns the function error (if
@@ -749,5 +884,27 @@ impl Lambda {
 /// The code for `UpdateFunctionCode`: the zip itself, or where it is in S3.
 pub enum NewCode<'a> {
     Zip(Vec<u8>),
-    S3 { bucket: &'a str, key: &'a str },
+    /// A zip in S3.
+    S3 { bucket: String, key: String },
+    /// A container image, by digest.
+    Image(&'a str),
+}
+
+/// What `GetFunction` returns of one version: its configuration and where its code is.
+struct Read {
+    config: FunctionConfiguration,
+    code: Option<FunctionCodeLocation>,
+}
+
+impl Read {
+    /// The code's identity: an image's digest (from `ResolvedImageUri`,
+    /// which names the exact image), else `CodeSha256`.
+    fn identity(&self) -> String {
+        self.code
+            .as_ref()
+            .and_then(|c| c.resolved_image_uri())
+            .and_then(|uri| uri.rsplit_once("sha256:"))
+            .map(|(_, digest)| digest.to_string())
+            .unwrap_or_else(|| self.config.code_sha256().unwrap_or_default().to_string())
+    }
 }

@@ -4,6 +4,8 @@
 
 pub mod cloudwatch;
 pub mod codedeploy;
+pub mod config;
+pub mod ecr;
 pub mod error;
 pub mod lambda;
 pub mod s3;
@@ -19,6 +21,7 @@ use crate::log::Log;
 
 pub use cloudwatch::Monitor;
 pub use codedeploy::CodeDeploy;
+pub use ecr::Registry;
 pub use lambda::{Lambda, NewCode};
 pub use s3::Store;
 
@@ -31,6 +34,7 @@ pub struct Clients {
     pub s3: Store,
     pub cloudwatch: Monitor,
     pub codedeploy: CodeDeploy,
+    pub ecr: Registry,
 }
 
 impl Clients {
@@ -57,6 +61,7 @@ impl Clients {
             s3: Store::new(aws_sdk_s3::Client::new(config), log),
             cloudwatch: Monitor::new(aws_sdk_cloudwatch::Client::new(config), log),
             codedeploy: CodeDeploy::new(aws_sdk_codedeploy::Client::new(config), log),
+            ecr: Registry::new(aws_sdk_ecr::Client::new(config), log),
         }
     }
 }

@@ -13,7 +13,7 @@ use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand, 
 use crate::core::gates::OnNoData;
 use crate::core::strategy::{Strategy, parse_interval, parse_strategy};
 use crate::core::values::{
-    S3Target, Weight, parse_alias, parse_bool, parse_bucket, parse_function_name, parse_key_prefix,
+    ImageRef, S3Target, Weight, parse_image_uri, parse_alias, parse_bool, parse_bucket, parse_function_name, parse_key_prefix,
     parse_region, parse_version, parse_weight,
 };
 
@@ -30,7 +30,7 @@ pub struct Cli {
 }
 
 /// Usage lines that name the flags each form of a command requires.
-const DEPLOY_USAGE: &str = "lambda-rollout deploy --function-name NAME --alias ALIAS (--source DIR | --zip-file FILE) [OPTIONS]\n       lambda-rollout deploy --manifest FILE [OPTIONS]";
+const DEPLOY_USAGE: &str = "lambda-rollout deploy --function-name NAME --alias ALIAS (--source DIR | --zip-file FILE | --image-uri URI) [OPTIONS]\n       lambda-rollout deploy --manifest FILE [OPTIONS]";
 const PROMOTE_USAGE: &str = "lambda-rollout promote --function-name NAME --alias ALIAS [--weight W | --version N | --from-alias OTHER] [OPTIONS]\n       lambda-rollout promote --manifest FILE [OPTIONS]";
 const ROLLBACK_USAGE: &str = "lambda-rollout rollback --function-name NAME --alias ALIAS [--to-version N] [OPTIONS]\n       lambda-rollout rollback --manifest FILE [OPTIONS]";
 const PRUNE_USAGE: &str = "lambda-rollout prune --function-name NAME (--keep N | --older-than DURATION) [OPTIONS]\n       lambda-rollout prune --manifest FILE (--keep N | --older-than DURATION) [OPTIONS]";
@@ -229,6 +229,11 @@ pub struct DeployArgs {
     #[arg(long)]
     pub description: Option<String>,
 
+    /// The release's configuration: a JSON (or *.yaml) file with Lambda's own keys (MemorySize,
+    /// Environment, ...). Keys it does not name are left as they are.
+    #[arg(long, value_name = "FILE", conflicts_with = "manifest")]
+    pub function_config: Option<PathBuf>,
+
     #[command(flatten)]
     pub dry_run: DryRunArgs,
 
@@ -379,6 +384,11 @@ pub struct CodeArgs {
     /// A zip built elsewhere, deployed byte for byte.
     #[arg(long, value_name = "FILE", conflicts_with = "manifest")]
     pub zip_file: Option<PathBuf>,
+
+    /// A container image in Amazon ECR, by tag or digest (ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG),
+    /// for a function whose package type is Image. A tag is resolved to its digest.
+    #[arg(long, value_name = "URI", value_parser = parse_image_uri, conflicts_with_all = ["manifest", "s3_bucket", "globs"])]
+    pub image_uri: Option<ImageRef>,
 }
 
 /// Where large packages go before Lambda takes them.

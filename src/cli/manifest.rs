@@ -23,8 +23,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::cli::function_config;
+use crate::core::config::FunctionConfig;
 use crate::core::strategy::{Step, parse_interval, parse_strategy};
-use crate::core::values::{Weight, parse_alias, parse_function_name, parse_weight};
+use crate::core::values::{ImageRef, Weight, parse_alias, parse_function_name, parse_image_uri, parse_weight};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -34,6 +36,8 @@ struct RawEntry {
     alias: Option<String>,
     source: Option<PathBuf>,
     zip_file: Option<PathBuf>,
+    image_uri: Option<String>,
+    function_config: Option<PathBuf>,
     canary_weight: Option<String>,
     strategy: Option<String>,
     step_interval: Option<String>,
@@ -56,6 +60,8 @@ struct RawManifest {
 pub enum Code {
     Source(PathBuf),
     Zip(PathBuf),
+    /// A container image in Amazon ECR, by tag or digest.
+    Image(ImageRef),
 }
 
 /// One function of the manifest, checked.
@@ -64,6 +70,8 @@ pub struct Function {
     pub name: String,
     pub alias: String,
     pub code: Option<Code>,
+    /// `function-config`: the release's configuration.
+    pub config: Option<FunctionConfig>,
     pub excludes: Vec<String>,
     pub weight: Option<Weight>,
     pub steps: Option<Vec<Step>>,
@@ -130,8 +138,15 @@ fn check(
     base: &Path,
     needs_code: bool,
 ) -> std::result::Result<Function, String> {
-    if defaults.name.is_some() || defaults.source.is_some() || defaults.zip_file.is_some() {
-        return Err("name, source and zip-file belong to each function, not to [defaults]".into());
+    if defaults.name.is_some()
+        || defaults.source.is_some()
+        || defaults.zip_file.is_some()
+        || defaults.image_uri.is_some()
+        || defaults.function_config.is_some()
+    {
+        return Err(
+            "name, source, zip-file, image-uri and function-config belong to each function, not to [defaults]".into(),
+        );
     }
     let name = parse_function_name(entry.name.as_deref().ok_or("name is missing")?)?;
     let alias = parse_alias(
@@ -141,12 +156,19 @@ fn check(
             .or(defaults.alias.as_ref())
             .ok_or("alias is missing (here or in [defaults])")?,
     )?;
-    let code = match (&entry.source, &entry.zip_file) {
-        (Some(_), Some(_)) => return Err("give source or zip-file, not both".into()),
-        (Some(source), None) => Some(Code::Source(base.join(source))),
-        (None, Some(zip)) => Some(Code::Zip(base.join(zip))),
-        (None, None) if needs_code => return Err("give source (a directory) or zip-file".into()),
-        (None, None) => None,
+    let code = match (&entry.source, &entry.zip_file, &entry.image_uri) {
+        (Some(source), None, None) => Some(Code::Source(base.join(source))),
+        (None, Some(zip), None) => Some(Code::Zip(base.join(zip))),
+        (None, None, Some(uri)) => Some(Code::Image(parse_image_uri(uri)?)),
+        (None, None, None) if needs_code => {
+            return Err("give source (a directory), zip-file or image-uri".into());
+        }
+        (None, None, None) => None,
+        _ => return Err("give one of source, zip-file and image-uri".into()),
+    };
+    let config = match &entry.function_config {
+        Some(path) => Some(function_config::load(&base.join(path)).map_err(|e| e.to_string())?),
+        None => None,
     };
     match &code {
         Some(Code::Source(dir)) if !dir.is_dir() => {
@@ -180,6 +202,7 @@ fn check(
         name,
         alias,
         code,
+        config,
         excludes,
         weight: if steps.is_some() { None } else { weight },
         steps,

@@ -4,6 +4,7 @@
 //! request is sent.
 
 pub mod flags;
+pub mod function_config;
 pub mod manifest;
 pub mod settings;
 

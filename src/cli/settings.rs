@@ -10,7 +10,9 @@ use crate::cli::flags::{
     CommonArgs, DeployArgs, Engine, OutputFormat, PromoteArgs, PruneArgs, RollbackArgs, RolloutArgs,
     StatusArgs, TargetArgs,
 };
+use crate::cli::function_config;
 use crate::cli::manifest::{self, Code};
+use crate::core::config::FunctionConfig;
 use crate::core::appspec::HandoffSettings;
 use crate::core::controller::Watch;
 use crate::core::gates::{GateConfig, Thresholds};
@@ -81,6 +83,8 @@ pub struct DeployRequest {
     pub s3: Option<S3Target>,
     /// `--keep-versions`: prune after a successful deploy, keeping this many.
     pub keep_versions: Option<usize>,
+    /// `--function-config`: the keys the release's configuration names.
+    pub config: Option<FunctionConfig>,
 }
 
 /// A staged rollout as asked for: its schedule, how steps are watched, and the gates.
@@ -142,6 +146,7 @@ pub fn deploy(args: &DeployArgs, log: Log) -> Result<DeploySettings> {
         handoff: None,
         s3: s3.clone(),
         keep_versions: args.keep_versions,
+        config: None,
     };
     let Some(path) = &args.target.manifest else {
         let target = single(&args.target);
@@ -156,6 +161,11 @@ pub fn deploy(args: &DeployArgs, log: Log) -> Result<DeploySettings> {
             request: DeployRequest {
                 rollout,
                 handoff,
+                config: args
+                    .function_config
+                    .as_deref()
+                    .map(function_config::load)
+                    .transpose()?,
                 ..request(target.function, target.alias)
             },
         };
@@ -172,6 +182,7 @@ pub fn deploy(args: &DeployArgs, log: Log) -> Result<DeploySettings> {
                 code,
                 excludes: function.excludes,
                 request: DeployRequest {
+                    config: function.config,
                     weight: function.weight,
                     keep_versions: function.keep_versions.or(args.keep_versions),
                     rollout: function.steps.map(|steps| RolloutSettings {
@@ -214,6 +225,9 @@ fn manifest_for_deploy(args: &DeployArgs, path: &Path) -> Result<Vec<manifest::F
 
 /// `--source` or `--zip-file` (`--exclude` applies to a source only).
 fn code_of(args: &DeployArgs) -> Result<Code> {
+    if let Some(image) = &args.code.image_uri {
+        return Ok(Code::Image(image.clone()));
+    }
     match (&args.code.source, &args.code.zip_file) {
         (Some(source), _) => Ok(Code::Source(source.clone())),
         (None, Some(_)) if !args.excludes.globs.is_empty() => Err(Error::usage(
@@ -221,7 +235,7 @@ fn code_of(args: &DeployArgs) -> Result<Code> {
         )),
         (None, Some(zip)) => Ok(Code::Zip(zip.clone())),
         (None, None) => Err(Error::usage(
-            "give --source DIR or --zip-file FILE (or --manifest FILE for several functions)",
+            "give --source DIR, --zip-file FILE or --image-uri URI (or --manifest FILE for several functions)",
         )),
     }
 }

@@ -2,6 +2,7 @@
 //! data. Nothing here performs I/O or knows of clap or the AWS SDK, so each
 //! rule is a unit test (ARCHITECTURE.md explains the layers).
 //!
+//! - [`config`]: a function's configuration, normalised, and how two differ.
 //! - [`observed`]: what a run saw in AWS before deciding.
 //! - [`plan`]: the deploy decision table, promote and rollback decisions.
 //! - [`strategy`]: rollout schedules (`canary:10%:5m`, CodeDeploy names, steps).
@@ -13,6 +14,7 @@
 //! - [`values`]: parsing and checking what users type.
 
 pub mod appspec;
+pub mod config;
 pub mod controller;
 pub mod gates;
 pub mod observed;

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use crate::core::config::FunctionConfig;
 use crate::core::values::percent;
 
 /// What the function and alias look like before the run.
@@ -14,11 +15,17 @@ pub struct Observed {
     /// Read only when the plan has code to publish (see `plan::needs_latest`).
     pub latest: Option<Latest>,
     pub alias: Option<AliasState>,
+    /// The function does not exist (a deploy may create it).
+    pub function_missing: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Latest {
+    /// The code's identity: a zip's CodeSha256, or an image's digest (hex).
     pub code_sha256: String,
+    pub config: FunctionConfig,
+    /// `PackageType` is `Image`: the code is a container image.
+    pub image: bool,
     pub revision_id: Option<String>,
     /// `LastUpdateStatus` is `InProgress`: wait before changing the code again.
     pub update_in_progress: bool,
@@ -37,7 +44,10 @@ pub struct AliasState {
 #[derive(Debug, Clone, PartialEq)]
 pub struct VersionState {
     pub version: String,
+    /// A zip's CodeSha256, or an image's digest (hex).
     pub code_sha256: String,
+    /// The configuration this version froze, as Lambda reports it.
+    pub config: FunctionConfig,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -199,6 +209,14 @@ pub struct VersionDetails {
     pub code_sha256: String,
     pub description: String,
     pub last_modified: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub runtime: String,
+    pub memory_size: Option<i32>,
+    pub timeout: Option<i32>,
+    /// The environment variables' names; never their values.
+    pub environment_keys: Vec<String>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub image_uri: String,
 }
 
 #[cfg(test)]

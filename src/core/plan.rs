@@ -4,7 +4,8 @@
 
 use serde::Serialize;
 
-use crate::core::observed::{AliasState, Observed};
+use crate::core::config::{Difference, FunctionConfig, differences_text};
+use crate::core::observed::{AliasState, Observed, VersionState};
 use crate::core::record::Record;
 use crate::core::values::{Weight, percent};
 
@@ -15,8 +16,23 @@ pub const DEFAULT_CANARY_WEIGHT: f64 = 0.1;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
     pub code_sha256: String,
+    /// The keys a configuration file names; `None`: no file, so the
+    /// configuration is not part of the comparison.
+    pub config: Option<FunctionConfig>,
     /// `None`: keep an existing canary's weight, or use the default for a new one.
     pub weight: Option<Weight>,
+}
+
+impl Request {
+    /// Does `version` hold this release: the same code and, for each key
+    /// the configuration file names, the same (normalised) value?
+    pub fn held_by(&self, version: &VersionState) -> bool {
+        version.code_sha256 == self.code_sha256
+            && self
+                .config
+                .as_ref()
+                .is_none_or(|wanted| wanted.differences(&version.config).is_empty())
+    }
 }
 
 /// How the new code becomes a published version.
@@ -28,6 +44,9 @@ pub enum CodeStep {
     PublishLatest,
     /// Upload the zip to `$LATEST`, wait for the update, publish.
     UploadAndPublish,
+    /// The function does not exist: create it with the code and
+    /// configuration, publishing version 1.
+    Create,
 }
 
 /// A version as the plan knows it: an existing number, or the one this run publishes.
@@ -68,7 +87,7 @@ pub enum AliasStep {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
-    /// Nothing changed: the code is already live as asked.
+    /// Nothing changed: the release is already live as asked.
     Skipped,
     /// New code was uploaded and published.
     Published,
@@ -84,7 +103,8 @@ pub enum Outcome {
     RolledBack,
     /// Published; AWS CodeDeploy shifts the traffic (`--engine codedeploy`).
     HandedOff,
-    /// The alias did not exist: `promote` created it on the version asked for.
+    /// Something did not exist and was created: the function (with version
+    /// 1 and the alias, by `deploy`), or the alias (by `promote`).
     Created,
     /// `status`: nothing changed, what the alias serves was read.
     Status,
@@ -116,6 +136,9 @@ pub struct Plan {
     /// Wait for an update already in progress on `$LATEST` before touching code.
     pub wait_for_update: bool,
     pub code: CodeStep,
+    /// Configuration keys to write to `$LATEST` before publishing (its
+    /// `RevisionId` guards the write); empty: none.
+    pub configure: Vec<Difference>,
     pub alias: AliasStep,
     /// The alias's routing after the run (equal to today's when nothing changes).
     pub routing: Routing,
@@ -132,9 +155,22 @@ impl Plan {
     }
 }
 
+/// A plan's configuration writes in words (keys only, never an environment value).
+pub fn configure_text(plan: &Plan) -> Option<String> {
+    (!plan.configure.is_empty()).then(|| differences_text(&plan.configure))
+}
+
 /// The deploy decision table (README, "deploy"): one unit test per row.
 pub fn deploy(observed: &Observed, request: &Request) -> Plan {
-    let code = &request.code_sha256;
+    if observed.function_missing {
+        return create_function(request);
+    }
+    let mut plan = decide(observed, request);
+    plan.notes.extend(drift_note(observed, request, &plan));
+    plan
+}
+
+fn decide(observed: &Observed, request: &Request) -> Plan {
     let Some(alias) = observed.alias.as_ref().filter(|a| a.primary.version != "$LATEST") else {
         return first_deploy(observed, request);
     };
@@ -152,6 +188,7 @@ pub fn deploy(observed: &Observed, request: &Request) -> Plan {
     let unchanged = |routing: Routing, outcome| Plan {
         wait_for_update: false,
         code: CodeStep::None,
+        configure: Vec::new(),
         alias: if routing == keep {
             AliasStep::None
         } else {
@@ -163,7 +200,7 @@ pub fn deploy(observed: &Observed, request: &Request) -> Plan {
         notes: Vec::new(),
     };
 
-    if let Some(canary) = alias.canary.as_ref().filter(|c| &c.version.code_sha256 == code) {
+    if let Some(canary) = alias.canary.as_ref().filter(|c| request.held_by(&c.version)) {
         let canary_version = Version::Existing(canary.version.version.clone());
         return match request.weight {
             Some(w) if w.is_full() => unchanged(
@@ -183,7 +220,7 @@ pub fn deploy(observed: &Observed, request: &Request) -> Plan {
             _ => unchanged(keep.clone(), Outcome::Skipped),
         };
     }
-    if &alias.primary.code_sha256 == code {
+    if request.held_by(&alias.primary) {
         let primary_only = Routing {
             primary: keep.primary.clone(),
             canary: None,
@@ -209,15 +246,16 @@ pub fn deploy(observed: &Observed, request: &Request) -> Plan {
     let mut notes = Vec::new();
     if let Some(old) = &alias.canary {
         notes.push(format!(
-            "replacing the older canary version {} ({}) with the new code",
+            "replacing the older canary version {} ({}) with the new release",
             old.version.version,
             percent(old.weight)
         ));
     }
-    let (code_step, outcome) = publish_step(observed, request);
+    let (code_step, configure, outcome) = publish_step(observed, request);
     Plan {
         wait_for_update: update_in_progress(observed) && code_step != CodeStep::None,
         code: code_step,
+        configure,
         alias: update,
         routing,
         previous_primary,
@@ -236,7 +274,7 @@ fn first_deploy(observed: &Observed, request: &Request) -> Plan {
                 .to_string(),
         );
     }
-    let (code, outcome) = publish_step(observed, request);
+    let (code, configure, outcome) = publish_step(observed, request);
     let (alias, previous_primary) = match &observed.alias {
         None => (AliasStep::Create, None),
         Some(existing) => (
@@ -249,6 +287,7 @@ fn first_deploy(observed: &Observed, request: &Request) -> Plan {
     Plan {
         wait_for_update: update_in_progress(observed) && code != CodeStep::None,
         code,
+        configure,
         alias,
         routing: Routing {
             primary: Version::New,
@@ -273,17 +312,119 @@ pub fn needs_latest(observed: &Observed, plan: &Plan) -> bool {
     observed.latest.is_none() && plan.code != CodeStep::None
 }
 
-/// Publish what `$LATEST` holds when it is already the new code; else upload.
-fn publish_step(observed: &Observed, request: &Request) -> (CodeStep, Outcome) {
-    if observed
-        .latest
-        .as_ref()
-        .is_some_and(|latest| latest.code_sha256 == request.code_sha256)
-    {
-        (CodeStep::PublishLatest, Outcome::Reused)
-    } else {
-        (CodeStep::UploadAndPublish, Outcome::Published)
+/// The function does not exist: create it (code, configuration, version 1)
+/// and the alias on version 1.
+fn create_function(request: &Request) -> Plan {
+    let mut notes = Vec::new();
+    if request.weight.is_some_and(|w| !w.is_full()) {
+        notes.push(
+            "the function does not exist yet: its first version gets 100% of the alias's traffic".to_string(),
+        );
     }
+    Plan {
+        wait_for_update: false,
+        code: CodeStep::Create,
+        configure: request
+            .config
+            .as_ref()
+            .map(|c| c.differences(&FunctionConfig::default()))
+            .unwrap_or_default(),
+        alias: AliasStep::Create,
+        routing: Routing {
+            primary: Version::New,
+            canary: None,
+        },
+        previous_primary: None,
+        outcome: Outcome::Created,
+        notes,
+    }
+}
+
+/// Publish what `$LATEST` holds when it already has the code; else upload.
+/// Configuration keys `$LATEST` lacks are written first. Nothing written
+/// before the publish: the release is reused.
+fn publish_step(observed: &Observed, request: &Request) -> (CodeStep, Vec<Difference>, Outcome) {
+    let latest = observed.latest.as_ref();
+    let configure = match (latest, &request.config) {
+        (Some(latest), Some(wanted)) => wanted.differences(&latest.config),
+        _ => Vec::new(),
+    };
+    let code = if latest.is_some_and(|latest| latest.code_sha256 == request.code_sha256) {
+        CodeStep::PublishLatest
+    } else {
+        CodeStep::UploadAndPublish
+    };
+    let outcome = if code == CodeStep::PublishLatest && configure.is_empty() {
+        Outcome::Reused
+    } else {
+        Outcome::Published
+    };
+    (code, configure, outcome)
+}
+
+/// What the plan should say when `$LATEST`'s configuration differs from the
+/// primary's in keys the file does not name: another tool changed it. A new
+/// version takes those values; an unchanged release leaves them unpublished.
+fn drift_note(observed: &Observed, request: &Request, plan: &Plan) -> Option<String> {
+    let (Some(latest), Some(alias)) = (&observed.latest, &observed.alias) else {
+        return None;
+    };
+    if alias.primary.version == "$LATEST" {
+        return None;
+    }
+    let unnamed = FunctionConfig::default();
+    let drift = alias
+        .primary
+        .config
+        .drift(&latest.config, request.config.as_ref().unwrap_or(&unnamed));
+    if drift.is_empty() {
+        return None;
+    }
+    let primary = &alias.primary.version;
+    Some(if plan.code == CodeStep::None {
+        format!(
+            "$LATEST's configuration differs from version {primary}'s in {}: not published, as the release did not change. To publish it, name those keys in --function-config (`aws lambda get-function-configuration` prints a file to start from)",
+            differences_text(&drift)
+        )
+    } else {
+        format!(
+            "the new version also takes $LATEST's configuration where it differs from version {primary}'s: {} (name those keys in --function-config to choose them)",
+            differences_text(&drift)
+        )
+    })
+}
+
+/// The keys (`Role`, `DeadLetterConfig`) in which the version this plan
+/// publishes would differ from the alias's primary. Lambda routes a weighted
+/// alias only between versions sharing both, so such a release cannot be a
+/// canary.
+pub fn unshareable(observed: &Observed, request: &Request, plan: &Plan) -> Vec<Difference> {
+    let Some(alias) = observed.alias.as_ref().filter(|a| a.primary.version != "$LATEST") else {
+        return Vec::new();
+    };
+    if !matches!(plan.code, CodeStep::PublishLatest | CodeStep::UploadAndPublish) {
+        return Vec::new();
+    }
+    let base = observed.latest.as_ref().map_or(&alias.primary.config, |l| &l.config);
+    let new = match &request.config {
+        Some(wanted) => base.with(wanted),
+        None => base.clone(),
+    };
+    let shared = FunctionConfig {
+        role: new.role,
+        dead_letter_config: new.dead_letter_config,
+        ..FunctionConfig::default()
+    };
+    shared.differences(&alias.primary.config)
+}
+
+/// Why a release that changes the role or dead-letter target cannot go out
+/// as a canary, and how to ship it.
+pub fn unshareable_refused(function: &str, alias: &str, differences: &[Difference]) -> String {
+    format!(
+        "this release changes {} of {function}: Lambda routes a weighted alias only between versions with the same execution role and dead-letter configuration, so it cannot be a canary beside what alias {alias} serves now. Ship it all at once (--canary-weight 100%, or --strategy AllAtOnce), or change those keys in a release of their own",
+        differences_text(differences)
+    )
 }
 
 /// Which version a staged rollout or a CodeDeploy hand-off moves traffic to.
@@ -495,6 +636,7 @@ mod tests {
         VersionState {
             version: number.into(),
             code_sha256: hash.into(),
+            config: FunctionConfig::default(),
         }
     }
 
@@ -503,10 +645,13 @@ mod tests {
             function_arn: "arn:aws:lambda:us-east-1:123456789012:function:f".into(),
             latest: Some(Latest {
                 code_sha256: latest.into(),
+                config: FunctionConfig::default(),
+                image: false,
                 revision_id: Some("rev-latest".into()),
                 update_in_progress: false,
             }),
             alias,
+            function_missing: false,
         }
     }
 
@@ -523,6 +668,7 @@ mod tests {
     fn request(hash: &str, weight: Option<f64>) -> Request {
         Request {
             code_sha256: hash.into(),
+            config: None,
             weight: weight.map(|w| Weight::new(w).unwrap()),
         }
     }

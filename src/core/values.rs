@@ -144,6 +144,97 @@ pub fn parse_region(input: &str) -> Result<String, String> {
     }
 }
 
+/// An Amazon ECR image, by tag or by digest:
+/// `ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY[:TAG|@sha256:DIGEST]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRef {
+    pub account: String,
+    pub region: String,
+    pub repository: String,
+    pub reference: ImageReference,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageReference {
+    Tag(String),
+    /// `sha256:` followed by 64 hex digits.
+    Digest(String),
+}
+
+impl ImageRef {
+    /// The registry host, `ACCOUNT.dkr.ecr.REGION.amazonaws.com`.
+    pub fn registry(&self) -> String {
+        format!("{}.dkr.ecr.{}.amazonaws.com", self.account, self.region)
+    }
+
+    /// The same image named by `digest`: what a version is given, so it
+    /// holds exactly the image that was compared.
+    pub fn by_digest(&self, digest: &str) -> String {
+        format!("{}/{}@{digest}", self.registry(), self.repository)
+    }
+
+    /// As given.
+    pub fn text(&self) -> String {
+        match &self.reference {
+            ImageReference::Tag(tag) => format!("{}/{}:{tag}", self.registry(), self.repository),
+            ImageReference::Digest(digest) => self.by_digest(digest),
+        }
+    }
+}
+
+/// `--image-uri`: an ECR image URI with a tag or a digest.
+pub fn parse_image_uri(input: &str) -> Result<ImageRef, String> {
+    let refused = |why: &str| {
+        format!(
+            "'{input}' is not an Amazon ECR image URI ({why}): expected ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY:TAG or …/REPOSITORY@sha256:DIGEST (Lambda runs images from ECR only)"
+        )
+    };
+    let (host, path) = input.split_once('/').ok_or_else(|| refused("no repository"))?;
+    let mut labels = host.splitn(4, '.');
+    let (account, dkr, ecr, rest) = (labels.next(), labels.next(), labels.next(), labels.next());
+    let (Some(account), Some("dkr"), Some("ecr"), Some(rest)) = (account, dkr, ecr, rest) else {
+        return Err(refused("the registry is not ACCOUNT.dkr.ecr.REGION.amazonaws.com"));
+    };
+    let region = rest
+        .strip_suffix(".amazonaws.com")
+        .or_else(|| rest.strip_suffix(".amazonaws.com.cn"))
+        .ok_or_else(|| refused("the registry is not ACCOUNT.dkr.ecr.REGION.amazonaws.com"))?;
+    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(refused("the account is not 12 digits"));
+    }
+    parse_region(region).map_err(|_| refused("no region in the registry name"))?;
+    let (repository, reference) = if let Some((repository, digest)) = path.split_once('@') {
+        let hex = digest.strip_prefix("sha256:").unwrap_or_default();
+        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(refused("a digest is sha256: and 64 hex digits"));
+        }
+        (repository, ImageReference::Digest(digest.to_ascii_lowercase()))
+    } else {
+        match path.rsplit_once(':') {
+            Some((repository, tag)) if !tag.is_empty() && !tag.contains('/') => {
+                (repository, ImageReference::Tag(tag.to_string()))
+            }
+            _ => return Err(refused("no :TAG or @sha256:DIGEST")),
+        }
+    };
+    let valid_repository = !repository.is_empty()
+        && repository.split('/').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+        });
+    if !valid_repository {
+        return Err(refused("the repository name is lowercase letters, digits, . _ - and /"));
+    }
+    Ok(ImageRef {
+        account: account.to_string(),
+        region: region.to_string(),
+        repository: repository.to_string(),
+        reference,
+    })
+}
+
 /// The region of a function ARN (`arn:aws:lambda:REGION:ACCOUNT:function:NAME`).
 pub fn region_of_arn(function: &str) -> Option<&str> {
     function
@@ -331,5 +422,31 @@ mod tests {
         assert!(parse_function_name("arn:aws:lambda:eu-west-1:123456789012:function:my-fn:3").is_err());
         assert!(parse_function_name("my fn").is_err());
         assert!(parse_function_name(&"f".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn image_uris_are_ecr_by_tag_or_digest() {
+        let by_tag = parse_image_uri("123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app:v1.2").unwrap();
+        assert_eq!(by_tag.repository, "team/app");
+        assert_eq!(by_tag.region, "eu-west-1");
+        assert_eq!(by_tag.reference, ImageReference::Tag("v1.2".into()));
+        let digest = format!("sha256:{}", "ab".repeat(32));
+        let by_digest = parse_image_uri(&format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/app@{digest}")).unwrap();
+        assert_eq!(by_digest.reference, ImageReference::Digest(digest.clone()));
+        assert_eq!(
+            by_tag.by_digest(&digest),
+            format!("123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app@{digest}")
+        );
+        for bad in [
+            "docker.io/library/python:3.12",
+            "python:3.12",
+            "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app",
+            "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app@sha256:abc",
+            "12345.dkr.ecr.eu-west-1.amazonaws.com/app:v1",
+            "123456789012.dkr.ecr.eu-west-1.amazonaws.com/App:v1",
+        ] {
+            let err = parse_image_uri(bad).unwrap_err();
+            assert!(err.contains("not an Amazon ECR image URI"), "{bad}: {err}");
+        }
     }
 }

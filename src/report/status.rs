@@ -108,6 +108,26 @@ fn version_line(f: &mut fmt::Formatter<'_>, role: &str, share: f64, v: &VersionD
     writeln!(f, "  {role:7}  version {} at {}", v.version, percent(share))?;
     writeln!(f, "           CodeSha256   {}", v.code_sha256)?;
     writeln!(f, "           modified     {}", v.last_modified)?;
+    if !v.image_uri.is_empty() {
+        writeln!(f, "           image        {}", v.image_uri)?;
+    }
+    let number = |n: Option<i32>, unit: &str| n.map_or("?".to_string(), |n| format!("{n} {unit}"));
+    writeln!(
+        f,
+        "           runtime      {}, memory {}, timeout {}",
+        if v.runtime.is_empty() { "(image)" } else { &v.runtime },
+        number(v.memory_size, "MB"),
+        number(v.timeout, "s")
+    )?;
+    writeln!(
+        f,
+        "           environment  {}",
+        if v.environment_keys.is_empty() {
+            "no variables".to_string()
+        } else {
+            v.environment_keys.join(", ")
+        }
+    )?;
     writeln!(f, "           description  {}", v.description)
 }
 
@@ -176,6 +196,7 @@ mod tests {
             primary: VersionState {
                 version: "7".into(),
                 code_sha256: "h=".into(),
+                config: Default::default(),
             },
             canary: None,
         };
@@ -183,12 +204,18 @@ mod tests {
             function_arn: "arn:aws:lambda:us-east-1:123456789012:function:f".into(),
             latest: None,
             alias: Some(state.clone()),
+            function_missing: false,
         };
         let details = VersionDetails {
             version: "7".into(),
             code_sha256: "h=".into(),
             description: String::new(),
             last_modified: String::new(),
+            runtime: "python3.12".into(),
+            memory_size: Some(256),
+            timeout: Some(30),
+            environment_keys: vec!["STAGE".into(), "TOKEN".into()],
+            image_uri: String::new(),
         };
         let about = About {
             function: "f",
@@ -205,10 +232,15 @@ mod tests {
         });
         let text = report.to_string();
         assert!(
+            text.contains("runtime      python3.12, memory 256 MB, timeout 30 s\n           environment  STAGE, TOKEN\n"),
+            "{text}"
+        );
+        assert!(
             text.contains("  provisioned concurrency: 10 requested, 4 allocated (IN_PROGRESS)\n"),
             "{text}"
         );
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["provisioned-concurrency"]["allocated"], 4);
+        assert_eq!(json["primary"]["environment-keys"], serde_json::json!(["STAGE", "TOKEN"]));
     }
 }

@@ -17,7 +17,7 @@ use aws_sdk_lambda::types::{AliasRoutingConfiguration, LastUpdateStatus, State};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use lambda_rollout::aws::{Clients, Lambda};
 use lambda_rollout::cli::settings::DeployRequest;
-use lambda_rollout::commands::deploy::deploy;
+use lambda_rollout::commands::deploy::{Code, deploy};
 use lambda_rollout::core::values::Weight;
 use lambda_rollout::error::Error;
 use lambda_rollout::log::Log;
@@ -27,7 +27,11 @@ use lambda_rollout::report::AliasReport;
 const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:orders";
 const STABLE_HASH: &str = "stable-hash=";
 
-fn package() -> Package {
+fn package() -> Code {
+    Code::Zip(zip_package())
+}
+
+fn zip_package() -> Package {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("code.zip");
     let mut writer = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
@@ -50,6 +54,7 @@ fn request() -> DeployRequest {
         handoff: None,
         s3: None,
         keep_versions: None,
+        config: None,
     }
 }
 
@@ -67,7 +72,7 @@ fn clients(client: Client) -> Clients {
 }
 
 /// `deploy` of `request()` with `code`, through the mocked `client`.
-async fn deploy_with(client: Client, code: &Package) -> Result<AliasReport, Error> {
+async fn deploy_with(client: Client, code: &Code) -> Result<AliasReport, Error> {
     deploy(&clients(client), &request(), code, Log::default()).await
 }
 
@@ -149,7 +154,7 @@ fn reads(latest_hash: &'static str) -> Vec<aws_smithy_mocks::Rule> {
 #[tokio::test]
 async fn a_stale_alias_revision_is_observed_again_and_planned_once_more() {
     let code = package();
-    let new_hash: &'static str = Box::leak(code.code_sha256.clone().into_boxed_str());
+    let new_hash: &'static str = Box::leak(code.identity().to_string().into_boxed_str());
     // First observation: alias at rev-a. The write is refused (another job moved
     // it); the second observation sees rev-b, and the write guarded by rev-b lands.
     let get_alias = mock!(Client::get_alias)
@@ -239,7 +244,7 @@ async fn an_alias_that_keeps_changing_fails_with_a_clear_conflict_and_no_third_w
     let version_1 = mock!(Client::get_function)
         .match_requests(|r| r.qualifier() == Some("1"))
         .then_output(|| configuration("1", STABLE_HASH));
-    let new_hash: &'static str = Box::leak(code.code_sha256.clone().into_boxed_str());
+    let new_hash: &'static str = Box::leak(code.identity().to_string().into_boxed_str());
     let latest = mock!(Client::get_function)
         .match_requests(|r| r.qualifier().is_none())
         .then_output(move || configuration("$LATEST", new_hash));
@@ -286,7 +291,7 @@ async fn publish_returning_the_existing_version_is_routed_without_an_upload() {
     // AWS's PublishVersion returns the existing latest version when nothing
     // changed; the code is already in $LATEST and published as version 4.
     let code = package();
-    let new_hash: &'static str = Box::leak(code.code_sha256.clone().into_boxed_str());
+    let new_hash: &'static str = Box::leak(code.identity().to_string().into_boxed_str());
     let mut rules = reads(new_hash);
     rules.push(mock!(Client::get_alias).then_output(|| alias_on("1", "rev-a")));
     let publish = mock!(Client::publish_version)
@@ -325,7 +330,7 @@ async fn publish_returning_the_existing_version_is_routed_without_an_upload() {
 async fn a_published_version_with_another_hash_is_refused_before_the_alias_moves() {
     // The CodeSha256 guard: if $LATEST changed under us, we never route to it.
     let code = package();
-    let new_hash: &'static str = Box::leak(code.code_sha256.clone().into_boxed_str());
+    let new_hash: &'static str = Box::leak(code.identity().to_string().into_boxed_str());
     let mut rules = reads(new_hash);
     rules.push(mock!(Client::get_alias).then_output(|| alias_on("1", "rev-a")));
     rules.push(mock!(Client::publish_version).then_output(|| {
@@ -396,11 +401,13 @@ async fn promote_writes_carry_the_alias_revision_and_the_rollback_record() {
         primary: VersionState {
             version: "3".into(),
             code_sha256: "h3=".into(),
+            config: Default::default(),
         },
         canary: Some(Canary {
             version: VersionState {
                 version: "4".into(),
                 code_sha256: "h4=".into(),
+                config: Default::default(),
             },
             weight: 0.1,
         }),
@@ -409,6 +416,7 @@ async fn promote_writes_carry_the_alias_revision_and_the_rollback_record() {
         function_arn: ARN.into(),
         latest: None,
         alias: Some(before.clone()),
+        function_missing: false,
     };
     let write = mock!(Client::update_alias)
         .match_requests(|r| {
@@ -543,7 +551,7 @@ async fn an_update_in_progress_is_waited_out_and_the_upload_sent_again() {
     use aws_sdk_lambda::types::error::ResourceConflictException;
 
     let code = package();
-    let new_hash: &'static str = Box::leak(code.code_sha256.clone().into_boxed_str());
+    let new_hash: &'static str = Box::leak(code.identity().to_string().into_boxed_str());
     let get_alias = mock!(Client::get_alias).then_output(|| alias_on("1", "rev-a"));
     let upload = mock!(Client::update_function_code)
         .sequence()
@@ -637,7 +645,7 @@ mod s3 {
         let store = Store::new(client, Log::default());
 
         let err = store
-            .put(&target(), "orders", &super::package())
+            .put(&target(), "orders", &super::zip_package())
             .await
             .unwrap_err()
             .to_string();
@@ -657,7 +665,7 @@ mod s3 {
 
     #[tokio::test]
     async fn an_object_with_the_same_hash_and_size_is_not_uploaded_again() {
-        let package = super::package();
+        let package = super::zip_package();
         let hex = lambda_rollout::aws::s3::sha256_hex(&package);
         let size = package.zip.len() as i64;
         let head = mock!(Client::head_object)
@@ -929,7 +937,7 @@ mod provisioned {
     #[tokio::test]
     async fn a_canary_on_an_alias_with_provisioned_concurrency_is_refused_before_any_write() {
         let code = package();
-        let new_hash: &'static str = Box::leak(code.code_sha256.clone().into_boxed_str());
+        let new_hash: &'static str = Box::leak(code.identity().to_string().into_boxed_str());
         let (mut rules, writes) = alias_with_provisioned_concurrency(new_hash);
         rules.push(
             mock!(Client::get_provisioned_concurrency_config)
@@ -983,7 +991,7 @@ mod provisioned {
     #[tokio::test]
     async fn a_switch_on_an_alias_with_provisioned_concurrency_waits_until_it_is_ready() {
         let code = package();
-        let new_hash: &'static str = Box::leak(code.code_sha256.clone().into_boxed_str());
+        let new_hash: &'static str = Box::leak(code.identity().to_string().into_boxed_str());
         let (mut rules, writes) = alias_with_provisioned_concurrency(new_hash);
         // Before the write (the old version, ready), then while Lambda
         // allocates on the new version, then ready.
@@ -1021,7 +1029,7 @@ async fn a_first_deploy_whose_create_alias_answer_was_lost_reads_the_alias_back_
     use aws_sdk_lambda::types::error::ResourceConflictException;
 
     let code = package();
-    let new_hash: &'static str = Box::leak(code.code_sha256.clone().into_boxed_str());
+    let new_hash: &'static str = Box::leak(code.identity().to_string().into_boxed_str());
     // No alias yet; after the refused create, the alias serves version 1:
     // the SDK's retry of our own CreateAlias, whose first answer was lost.
     let get_alias = mock!(Client::get_alias)

@@ -9,16 +9,18 @@ mod gates;
 mod inline;
 mod publish;
 
+pub use publish::Code;
 use publish::{Deploy, Handover};
 
 use crate::aws::Clients;
-use crate::cli::manifest::Code;
+use crate::cli::manifest;
 use crate::cli::settings::{DeployJob, DeployRequest, DeploySettings};
+use crate::core::config::missing_for_create;
 use crate::commands::alias;
 use crate::commands::prune::prune_function;
 use crate::commands::runner::{per_function, replan_once};
 use crate::core::observed::{Observed, Route, weighted_route_refused};
-use crate::core::plan::{self, AliasStep, CodeStep, Outcome, Plan, Version};
+use crate::core::plan::{self, AliasStep, CodeStep, Outcome, Plan, Version, configure_text};
 use crate::core::prune::Keep;
 use crate::error::{Error, Result};
 use crate::log::Log;
@@ -33,20 +35,20 @@ pub async fn run(settings: DeploySettings) -> Result<()> {
     let log = run.log;
     // One function: its package is built (and refused) before any request.
     let single = match (run.fleet, jobs.first()) {
-        (None, Some(job)) => Some(package_checked(
+        (None, Some(job)) if !matches!(job.code, manifest::Code::Image(_)) => Some(Code::Zip(package_checked(
             &job.code,
             &job.excludes,
             job.request.s3.is_some(),
             Some(&log),
-        )?),
+        )?)),
         _ => None,
     };
     let report = per_function(run, jobs, async |clients, job| {
         let report = match &single {
-            Some(package) => deploy(clients, &job.request, package, log).await?,
+            Some(code) => deploy(clients, &job.request, code, log).await?,
             None => {
-                let package = package_off_thread(job).await?;
-                deploy(clients, &job.request, &package, log).await?
+                let code = code_of(clients, job).await?;
+                deploy(clients, &job.request, &code, log).await?
             }
         };
         prune_after(clients, &job.request, report, &log).await
@@ -89,10 +91,11 @@ async fn prune_after(
 
 /// Build or read the zip; refuse one over the direct-upload limit without S3.
 /// `log`: narrate it (one function; a manifest run does not).
-fn package_checked(code: &Code, excludes: &[String], s3: bool, log: Option<&Log>) -> Result<Package> {
+fn package_checked(code: &manifest::Code, excludes: &[String], s3: bool, log: Option<&Log>) -> Result<Package> {
     let package = match code {
-        Code::Source(dir) => package::build(dir, excludes)?,
-        Code::Zip(zip) => package::load_zip(zip)?,
+        manifest::Code::Source(dir) => package::build(dir, excludes)?,
+        manifest::Code::Zip(zip) => package::load_zip(zip)?,
+        manifest::Code::Image(_) => return Err(Error::usage("a container image is not packaged")),
     };
     if let Some(log) = log {
         log.step(&format!(
@@ -112,30 +115,40 @@ fn package_checked(code: &Code, excludes: &[String], s3: bool, log: Option<&Log>
     Ok(package)
 }
 
-/// Packaging is CPU work: keep it off the thread that drives the requests.
-async fn package_off_thread(job: &DeployJob) -> Result<Package> {
+/// The job's code: an image resolved to its digest through ECR, or the
+/// package built off the thread that drives the requests (CPU work).
+async fn code_of(clients: &Clients, job: &DeployJob) -> Result<Code> {
+    if let manifest::Code::Image(image) = &job.code {
+        let digest = clients.ecr.digest(image).await?;
+        return Ok(Code::Image {
+            uri: image.by_digest(&digest),
+            digest: digest.trim_start_matches("sha256:").to_string(),
+        });
+    }
     let (code, excludes, s3) = (job.code.clone(), job.excludes.clone(), job.request.s3.is_some());
-    tokio::task::spawn_blocking(move || package_checked(&code, &excludes, s3, None))
+    let package = tokio::task::spawn_blocking(move || package_checked(&code, &excludes, s3, None))
         .await
-        .map_err(|e| Error::failed(format!("packaging stopped: {e}")))?
+        .map_err(|e| Error::failed(format!("packaging stopped: {e}")))??;
+    Ok(Code::Zip(package))
 }
 
 /// Observe, plan and apply one deploy; with `dry_run`, observe and plan only.
 pub async fn deploy(
     clients: &Clients,
     request: &DeployRequest,
-    package: &Package,
+    code: &Code,
     log: Log,
 ) -> Result<AliasReport> {
     let target = (request.function.as_str(), request.alias.as_str());
     replan_once(&log, target, "deploying to it", async |look| {
-        let (observed, plan) = observe_and_plan(clients, request, package, &log).await?;
+        let (observed, plan) = observe_and_plan(clients, request, code, &log).await?;
         look.check(target, observed.alias.as_ref())?;
+        refuse_unshareable(request, code, &observed, &plan)?;
         let provisioned = provisioned_in_the_way(clients, request, &observed, &plan).await?;
         let engine = Deploy {
             clients,
             request,
-            package,
+            code,
             log: &log,
         };
         let about = engine.about();
@@ -157,28 +170,24 @@ pub async fn deploy(
         }
         if request.dry_run {
             narrate_plan(&plan, request, &log);
-            return Ok(AliasReport::for_plan(
-                about,
-                &observed,
-                &package.code_sha256,
-                &plan,
-                None,
-            ));
+            return Ok(AliasReport::for_plan(about, &observed, code.identity(), &plan, None));
         }
-        let published = apply(clients, request, package, &observed, &plan, &log).await?;
+        let (published, created_alias) = apply(clients, request, code, &observed, &plan, &log).await?;
         if provisioned && plan.alias != AliasStep::None {
             clients
                 .lambda
                 .wait_provisioned(&request.function, &request.alias)
                 .await?;
         }
-        Ok(AliasReport::for_plan(
-            about,
-            &observed,
-            &package.code_sha256,
-            &plan,
-            published.as_deref(),
-        ))
+        let mut report = AliasReport::for_plan(about, &observed, code.identity(), &plan, published.as_deref());
+        if let Some(alias_arn) = created_alias.filter(|_| observed.function_arn.is_empty()) {
+            report.function_arn = alias_arn
+                .strip_suffix(&format!(":{}", request.alias))
+                .unwrap_or_default()
+                .to_string();
+            report.alias_arn = alias_arn;
+        }
+        Ok(report)
     })
     .await
 }
@@ -204,12 +213,7 @@ async fn provisioned_in_the_way(
     else {
         return Ok(false);
     };
-    let weighted_steps = staged
-        && request
-            .rollout
-            .as_ref()
-            .is_some_and(|r| r.steps.iter().any(|s| s.weight < 1.0 - 1e-9));
-    if weighted_steps || (!staged && plan.routing.canary.is_some()) {
+    if routes_weighted(request, observed, plan) {
         return Err(Error::usage(weighted_route_refused(
             &request.function,
             &request.alias,
@@ -219,20 +223,76 @@ async fn provisioned_in_the_way(
     Ok(true)
 }
 
-/// Observe the alias (and `$LATEST` when the plan has code to publish) and plan.
+/// Whether the plan puts the new release beside another version at a
+/// weight: a canary below 100 % (the default weight included), a staged
+/// rollout with a step below 100 %, or a CodeDeploy hand-off that is not
+/// all at once.
+fn routes_weighted(request: &DeployRequest, observed: &Observed, plan: &Plan) -> bool {
+    if plan::rollout_target(observed, plan).is_none() {
+        return plan.routing.canary.is_some();
+    }
+    if let Some(handoff) = &request.handoff {
+        return !handoff.config_name.contains("AllAtOnce");
+    }
+    match &request.rollout {
+        Some(rollout) => rollout.steps.iter().any(|s| s.weight < 1.0 - 1e-9),
+        None => plan.routing.canary.is_some(),
+    }
+}
+
+/// A release that changes the role or the dead-letter target cannot share
+/// a weighted alias with the version it replaces: refused before any write.
+fn refuse_unshareable(request: &DeployRequest, code: &Code, observed: &Observed, plan: &Plan) -> Result<()> {
+    let wanted = wanted(request, code);
+    let differences = plan::unshareable(observed, &wanted, plan);
+    if !differences.is_empty() && routes_weighted(request, observed, plan) {
+        return Err(Error::usage(plan::unshareable_refused(
+            &request.function,
+            &request.alias,
+            &differences,
+        )));
+    }
+    Ok(())
+}
+
+/// What the plan compares: the code's identity and the file's keys.
+fn wanted(request: &DeployRequest, code: &Code) -> plan::Request {
+    plan::Request {
+        code_sha256: code.identity().to_string(),
+        config: request.config.clone(),
+        weight: request.weight,
+    }
+}
+
+/// Observe the alias and `$LATEST` together, check that the release fits
+/// the function (zip or image; what creating it needs), and plan.
 async fn observe_and_plan(
     clients: &Clients,
     request: &DeployRequest,
-    package: &Package,
+    code: &Code,
     log: &Log,
 ) -> Result<(Observed, Plan)> {
     let lambda = &clients.lambda;
-    let wanted = plan::Request {
-        code_sha256: package.code_sha256.clone(),
-        weight: request.weight,
+    let function = request.function.as_str();
+    let wanted = wanted(request, code);
+    log.step(&format!("observing {function}:{}", request.alias));
+    let (observed, latest) = tokio::join!(
+        lambda.observe(function, &request.alias),
+        lambda.latest_if_exists(function)
+    );
+    let mut observed = match latest? {
+        None => Observed {
+            function_arn: String::new(),
+            latest: None,
+            alias: None,
+            function_missing: true,
+        },
+        Some((_, latest)) => Observed {
+            latest: Some(latest),
+            ..observed?
+        },
     };
-    log.step(&format!("observing {}:{}", request.function, request.alias));
-    let mut observed = lambda.observe(&request.function, &request.alias).await?;
+    fits_the_function(request, code, &observed)?;
     let mut plan = plan::deploy(&observed, &wanted);
     if plan::needs_latest(&observed, &plan) {
         observed.latest = Some(lambda.latest(&request.function).await?.1);
@@ -241,7 +301,37 @@ async fn observe_and_plan(
     for note in &plan.notes {
         log.warn(note);
     }
+    if let Some(changes) = configure_text(&plan) {
+        log.step(&format!("configuration: {changes}"));
+    }
     Ok((observed, plan))
+}
+
+/// A zip for an image function (or an image for a zip function) is refused,
+/// as is creating a function without the keys creating needs.
+fn fits_the_function(request: &DeployRequest, code: &Code, observed: &Observed) -> Result<()> {
+    let function = &request.function;
+    if observed.function_missing {
+        let unnamed = Default::default();
+        let missing = missing_for_create(request.config.as_ref().unwrap_or(&unnamed), code.is_image());
+        if !missing.is_empty() {
+            return Err(Error::usage(format!(
+                "function {function} does not exist (or is in another region or account): to create it, --function-config must name {} (missing: {})",
+                if code.is_image() { "Role" } else { "Role, Runtime and Handler" },
+                missing.join(", ")
+            )));
+        }
+        return Ok(());
+    }
+    match observed.latest.as_ref().map(|l| l.image) {
+        Some(true) if !code.is_image() => Err(Error::usage(format!(
+            "function {function} runs a container image (package type Image): deploy it with --image-uri, not a zip"
+        ))),
+        Some(false) if code.is_image() => Err(Error::usage(format!(
+            "function {function} runs a zip (package type Zip): --image-uri is for image functions; deploy it with --source or --zip-file"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// The routing a plan leads to, with `name` for each version.
@@ -255,22 +345,24 @@ fn routing_text(plan: &Plan, name: impl Fn(&Version) -> String) -> String {
     .text()
 }
 
-/// Carry out the plan. Returns the version this run published, if any.
+/// Carry out the plan. Returns the version this run published, if any, and
+/// the ARN of the alias it created.
 async fn apply(
     clients: &Clients,
     request: &DeployRequest,
-    package: &Package,
+    code: &Code,
     observed: &Observed,
     plan: &Plan,
     log: &Log,
-) -> Result<Option<String>> {
+) -> Result<(Option<String>, Option<String>)> {
     let (lambda, function) = (&clients.lambda, request.function.as_str());
     let deploy = Deploy {
         clients,
         request,
-        package,
+        code,
         log,
     };
+    let mut created = None;
     let published = publish::publish_code(deploy, observed, plan).await?;
     let resolve = |v: &Version| v.resolve(published.as_deref()).unwrap_or_default();
     let primary = resolve(&plan.routing.primary);
@@ -281,7 +373,7 @@ async fn apply(
     };
     match (&plan.alias, &observed.alias) {
         (AliasStep::Create, _) => {
-            alias::create(lambda, log, function, &request.alias, &primary).await?;
+            created = Some(alias::create(lambda, log, function, &request.alias, &primary).await?);
             log.step(&format!("alias {} created: {}", request.alias, route.text()));
         }
         (AliasStep::Update { .. }, Some(before)) => {
@@ -290,16 +382,29 @@ async fn apply(
         }
         _ => log.step(&format!("alias {} unchanged: {}", request.alias, route.text())),
     }
-    Ok(published)
+    Ok((published, created))
 }
 
 fn narrate_plan(plan: &Plan, request: &DeployRequest, log: &Log) {
+    let function = &request.function;
+    let configure = configure_text(plan);
+    let configured = configure
+        .as_ref()
+        .map(|changes| format!(", update its configuration ({changes})"))
+        .unwrap_or_default();
     match plan.code {
-        CodeStep::None => log.step("would upload nothing and publish nothing"),
-        CodeStep::PublishLatest => log.step("would publish the code already in $LATEST (no upload)"),
+        CodeStep::None => log.step("would upload nothing, configure nothing and publish nothing"),
+        CodeStep::PublishLatest => log.step(&format!(
+            "would take the code already in $LATEST (no upload){configured} and publish it"
+        )),
         CodeStep::UploadAndPublish => log.step(&format!(
-            "would upload the zip to {} and publish it",
-            request.function
+            "would upload the code to {function}{configured} and publish it"
+        )),
+        CodeStep::Create => log.step(&format!(
+            "would create function {function}{} and publish version 1",
+            configure
+                .map(|changes| format!(" with {changes}"))
+                .unwrap_or_default()
         )),
     }
     let target = routing_text(plan, |v| match v {

@@ -1,22 +1,50 @@
 //! The step every deploy path shares: turn the plan's code step into a
-//! published version (wait for an update in progress, upload directly or
-//! through S3, publish guarded by the code hash and `RevisionId`).
+//! published version (wait for an update in progress, upload directly,
+//! through S3 or as an image, write the configuration, publish guarded by the
+//! code hash and `RevisionId`; or create the function).
 
 use crate::aws::{Clients, NewCode};
 use crate::cli::settings::DeployRequest;
+use crate::core::config::FunctionConfig;
 use crate::core::observed::{Observed, Serving};
-use crate::core::plan::{CodeStep, Outcome, Plan, RolloutTarget};
+use crate::core::plan::{CodeStep, Outcome, Plan, RolloutTarget, configure_text};
 use crate::error::Result;
 use crate::log::Log;
 use crate::package::{self, Package};
 use crate::report::{About, AliasReport};
+
+/// The code a release ships: a zip, or a container image by digest.
+pub enum Code {
+    Zip(Package),
+    Image {
+        /// The image by digest (`…/REPO@sha256:…`): what the version gets.
+        uri: String,
+        /// The digest's hex digits: the code's identity, as Lambda reports
+        /// it in `CodeSha256` for an image.
+        digest: String,
+    },
+}
+
+impl Code {
+    /// What "unchanged" compares: a zip's CodeSha256, an image's digest.
+    pub fn identity(&self) -> &str {
+        match self {
+            Code::Zip(package) => &package.code_sha256,
+            Code::Image { digest, .. } => digest,
+        }
+    }
+
+    pub fn is_image(&self) -> bool {
+        matches!(self, Code::Image { .. })
+    }
+}
 
 /// What one deploy works with, passed to each step and engine.
 #[derive(Clone, Copy)]
 pub struct Deploy<'a> {
     pub clients: &'a Clients,
     pub request: &'a DeployRequest,
-    pub package: &'a Package,
+    pub code: &'a Code,
     pub log: &'a Log,
 }
 
@@ -32,58 +60,85 @@ impl Deploy<'_> {
 
     /// A report on this deploy with the fields every deploy knows.
     pub fn report(&self, observed: &Observed, outcome: Outcome) -> AliasReport {
-        AliasReport::new(self.about(), observed, &self.package.code_sha256, outcome)
+        AliasReport::new(self.about(), observed, self.code.identity(), outcome)
+    }
+
+    /// Send the code where Lambda takes it from: the zip itself, the zip
+    /// through S3 (uploaded now), or the image.
+    async fn new_code(&self) -> Result<NewCode<'_>> {
+        let function = self.request.function.as_str();
+        match (self.code, &self.request.s3) {
+            (Code::Image { uri, .. }, _) => Ok(NewCode::Image(uri)),
+            (Code::Zip(package), None) => Ok(NewCode::Zip(package.zip.clone())),
+            (Code::Zip(package), Some(target)) => {
+                let stored = self.clients.s3.put(target, function, package).await?;
+                Ok(NewCode::S3 {
+                    bucket: stored.bucket,
+                    key: stored.key,
+                })
+            }
+        }
+    }
+
+    /// "12.3 KiB through S3", "image …@sha256:…".
+    fn code_text(&self) -> String {
+        match self.code {
+            Code::Image { uri, .. } => format!("image {uri}"),
+            Code::Zip(package) => format!(
+                "{}{}",
+                package::human_bytes(package.zip.len() as u64),
+                if self.request.s3.is_some() { " through S3" } else { "" }
+            ),
+        }
     }
 }
 
 /// Carry out the plan's code step. Returns the version this run published, if any.
 pub async fn publish_code(deploy: Deploy<'_>, observed: &Observed, plan: &Plan) -> Result<Option<String>> {
-    let (clients, request, package, log) = (deploy.clients, deploy.request, deploy.package, deploy.log);
-    let (lambda, function) = (&clients.lambda, request.function.as_str());
+    let (request, log) = (deploy.request, deploy.log);
+    let (lambda, function) = (&deploy.clients.lambda, request.function.as_str());
+    let unnamed = FunctionConfig::default();
+    let config = request.config.as_ref().unwrap_or(&unnamed);
+    if plan.code == CodeStep::Create {
+        log.step(&format!(
+            "creating function {function} with {} and {}",
+            deploy.code_text(),
+            match config.named_keys().as_slice() {
+                [] => "Lambda's default configuration".to_string(),
+                keys => keys.join(", "),
+            }
+        ));
+        let code = deploy.new_code().await?;
+        return Ok(Some(lambda.create_function(function, code, config, &request.description).await?));
+    }
     if plan.wait_for_update {
         lambda.wait_for_update(function).await?;
     }
-    let latest_revision = observed
+    let mut revision = observed
         .latest
         .as_ref()
         .and_then(|latest| latest.revision_id.clone());
-    let revision = match plan.code {
-        CodeStep::None => return Ok(None),
-        CodeStep::PublishLatest => {
-            log.step("publishing the code already in $LATEST (no upload needed)");
-            latest_revision
-        }
+    match plan.code {
+        CodeStep::None | CodeStep::Create => return Ok(None),
+        CodeStep::PublishLatest => log.step("$LATEST already holds the code (no upload needed)"),
         CodeStep::UploadAndPublish => {
-            log.step(&format!(
-                "uploading {} to {function}{}",
-                package::human_bytes(package.zip.len() as u64),
-                if request.s3.is_some() { " through S3" } else { "" }
-            ));
-            let revision = latest_revision.as_deref();
-            match &request.s3 {
-                None => {
-                    lambda
-                        .upload(function, NewCode::Zip(package.zip.clone()), revision)
-                        .await?
-                }
-                Some(target) => {
-                    let stored = clients.s3.put(target, function, package).await?;
-                    let code = NewCode::S3 {
-                        bucket: &stored.bucket,
-                        key: &stored.key,
-                    };
-                    lambda.upload(function, code, revision).await?
-                }
-            }
+            log.step(&format!("uploading {} to {function}", deploy.code_text()));
+            let code = deploy.new_code().await?;
+            revision = lambda.upload(function, code, revision.as_deref()).await?;
         }
+    }
+    if let Some(changes) = configure_text(plan) {
+        log.step(&format!("updating the configuration of {function}: {changes}"));
+        revision = lambda.configure(function, config, revision.as_deref()).await?;
+    }
+    // An image's CodeSha256 is Lambda's to report: the publish is guarded by
+    // the RevisionId alone.
+    let guard = match deploy.code {
+        Code::Zip(package) => Some(package.code_sha256.as_str()),
+        Code::Image { .. } => None,
     };
     let version = lambda
-        .publish(
-            function,
-            &package.code_sha256,
-            &request.description,
-            revision.as_deref(),
-        )
+        .publish(function, guard, &request.description, revision.as_deref())
         .await?;
     Ok(Some(version))
 }
