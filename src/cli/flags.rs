@@ -626,7 +626,7 @@ mod tests {
     #[test]
     fn help_shows_required_flags_and_only_what_each_command_uses() {
         assert!(help("deploy").contains(
-            "Usage: lambda-rollout deploy --function-name NAME --alias ALIAS (--source DIR | --zip-file FILE)"
+            "Usage: lambda-rollout deploy --function-name NAME --alias ALIAS (--source DIR | --zip-file FILE | --image-uri URI)"
         ));
         assert!(help("status").contains("Usage: lambda-rollout status --function-name NAME --alias ALIAS"));
         assert!(help("package").contains("Usage: lambda-rollout package --source DIR --out FILE"));

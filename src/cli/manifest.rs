@@ -312,7 +312,7 @@ mod tests {
             ),
             (
                 "[[functions]]\nname = \"orders\"\nalias = \"live\"",
-                "give source (a directory) or zip-file",
+                "give source (a directory), zip-file or image-uri",
             ),
             (
                 "[[functions]]\nname = \"orders\"\nalias = \"7\"\nsource = \"fns/orders\"",

@@ -135,7 +135,7 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
             "neither source nor zip",
             base(&[]),
             2,
-            "give --source DIR or --zip-file FILE",
+            "give --source DIR, --zip-file FILE or --image-uri URI",
         ),
         case(
             "corrupt zip",

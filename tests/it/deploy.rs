@@ -48,12 +48,15 @@ async fn first_deploy_creates_the_alias_and_an_unchanged_rerun_sends_no_mutating
     aws.start_recording();
     let second = deploy(&aws, "orders", "live", source.path(), &[]);
     second.assert_ok();
-    // Two reads and nothing else: the alias, and its primary's configuration.
+    // Three reads and nothing else: the alias, its primary's configuration,
+    // and $LATEST's (one more than before releases carried configuration:
+    // it tells whether $LATEST's configuration drifted from the alias's).
     let mut sent = aws.recorded();
     sent.sort();
     assert_eq!(
         sent,
         [
+            ("GET".to_string(), "/2015-03-31/functions/orders".to_string()),
             (
                 "GET".to_string(),
                 "/2015-03-31/functions/orders/aliases/live".to_string()
@@ -401,7 +404,7 @@ async fn dry_run_prints_the_plan_and_changes_nothing() {
     assert_eq!(aws.mutating(), Vec::<(String, String)>::new());
     assert!(
         run.stderr
-            .contains("[dry-run] would upload the zip to orders and publish it"),
+            .contains("[dry-run] would upload the code to orders and publish it"),
         "{}",
         run.stderr
     );

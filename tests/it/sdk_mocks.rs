@@ -383,7 +383,7 @@ async fn a_missing_function_is_a_clear_error_naming_it() {
     );
     assert!(
         err.to_string()
-            .contains("ResourceNotFoundException: Function not found"),
+            .contains("give --function-config naming its Role, Runtime and Handler so that deploy creates it"),
         "{err}"
     );
 }

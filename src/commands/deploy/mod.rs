@@ -312,8 +312,13 @@ async fn observe_and_plan(
 fn fits_the_function(request: &DeployRequest, code: &Code, observed: &Observed) -> Result<()> {
     let function = &request.function;
     if observed.function_missing {
-        let unnamed = Default::default();
-        let missing = missing_for_create(request.config.as_ref().unwrap_or(&unnamed), code.is_image());
+        let Some(config) = &request.config else {
+            return Err(Error::failed(format!(
+                "function {function} does not exist (or is in another region or account): create it first, or give --function-config naming its {} so that deploy creates it",
+                if code.is_image() { "Role" } else { "Role, Runtime and Handler" }
+            )));
+        };
+        let missing = missing_for_create(config, code.is_image());
         if !missing.is_empty() {
             return Err(Error::usage(format!(
                 "function {function} does not exist (or is in another region or account): to create it, --function-config must name {} (missing: {})",
