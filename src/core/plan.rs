@@ -309,7 +309,7 @@ fn update_in_progress(observed: &Observed) -> bool {
 /// Whether the plan publishes code but was made without reading `$LATEST`:
 /// read it and plan again (it may already hold the code).
 pub fn needs_latest(observed: &Observed, plan: &Plan) -> bool {
-    observed.latest.is_none() && plan.code != CodeStep::None
+    observed.latest.is_none() && !matches!(plan.code, CodeStep::None | CodeStep::Create)
 }
 
 /// The function does not exist: create it (code, configuration, version 1)

@@ -8,6 +8,7 @@ mod common;
 
 mod action;
 mod bad_input;
+mod config;
 mod demo;
 mod deploy;
 mod faults;

@@ -193,21 +193,31 @@ impl Emulator {
                 let path = url
                     .split_once("//")
                     .map_or(url, |(_, rest)| rest.split_once('/').map_or("", |(_, p)| p));
+                // JSON-protocol services (ECR) name the operation in a header.
+                let target = entry["headers"]["X-Amz-Target"]
+                    .as_str()
+                    .map(|t| format!("#{t}"))
+                    .unwrap_or_default();
                 (
                     entry["method"].as_str().unwrap_or_default().to_string(),
-                    format!("/{path}"),
+                    format!("/{path}{target}"),
                 )
             })
             .filter(|(_, path)| !path.starts_with("/moto-api"))
             .collect()
     }
 
-    /// The requests that could change something (anything but GET).
+    /// The requests that could change something (anything but GET, and
+    /// but ECR's reads, which are POSTs).
     pub fn mutating(&self) -> Vec<(String, String)> {
         self.recorded()
             .into_iter()
-            .filter(|(method, _)| method != "GET")
+            .filter(|(method, path)| method != "GET" && !path.contains(".DescribeImages"))
             .collect()
+    }
+
+    pub fn ecr(&self) -> aws_sdk_ecr::Client {
+        aws_sdk_ecr::Client::new(&self.sdk_config())
     }
 }
 

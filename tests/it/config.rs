@@ -1,0 +1,427 @@
+//! A release is code plus configuration: `--function-config` against the
+//! emulator. Each test reads back what a user would check — the alias, and
+//! each version's configuration as the SDK reports it — and that no
+//! environment value appears in any output.
+//!
+//! The emulator ignores some keys on UpdateFunctionConfiguration
+//! (EphemeralStorage, TracingConfig, DeadLetterConfig, KMSKeyArn, SnapStart,
+//! LoggingConfig, ImageConfig, FileSystemConfigs; ARCHITECTURE.md): these
+//! tests use the keys it keeps.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::common::*;
+
+const V1: &str = "def handler(event, context):\n    return 1\n";
+
+/// Secrets given to the runs below: none may appear in any output.
+const SECRETS: [&str; 3] = ["tok-SECRET-one", "tok-SECRET-two", "literal-SECRET-three"];
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `deploy` of `source` with `--function-config config`, the secrets in the
+/// environment, and GitHub's output files. Returns the run and the `result`
+/// output.
+fn deploy_config(aws: &Emulator, function: &str, source: &Path, config: &Path, extra: &[&str]) -> (Run, String) {
+    let files = tempfile::tempdir().unwrap();
+    let (output, summary) = (files.path().join("output"), files.path().join("summary"));
+    let mut command: Command = binary(Some(aws));
+    command
+        .for_alias("deploy", function, "live")
+        .args(["--output", "json", "--verbose", "--source"])
+        .arg(source)
+        .arg("--function-config")
+        .arg(config)
+        .args(extra)
+        .env("DEPLOY_TOKEN", SECRETS[0])
+        .env("NEXT_TOKEN", SECRETS[1])
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_STEP_SUMMARY", &summary);
+    let result = run(&mut command);
+    let [output, summary] = [output, summary].map(|p| std::fs::read_to_string(p).unwrap_or_default());
+    let written = format!("{output}\n{summary}");
+    for secret in SECRETS {
+        for (what, text) in [("stdout", &result.stdout), ("stderr", &result.stderr), ("GitHub files", &written)] {
+            assert!(!text.contains(secret), "{secret} appears in {what}:\n{text}");
+        }
+    }
+    let result_output = parse_github_output(&output)
+        .get("result")
+        .cloned()
+        .unwrap_or_default();
+    (result, result_output)
+}
+
+/// A version's configuration as the SDK reads it.
+async fn configuration(aws: &Emulator, function: &str, version: &str) -> aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput {
+    aws.lambda()
+        .get_function_configuration()
+        .function_name(function)
+        .qualifier(version)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn variables(config: &aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = config
+        .environment()
+        .and_then(|e| e.variables())
+        .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    pairs.sort();
+    pairs
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_configuration_change_is_published_canaried_and_rolled_back_like_code() {
+    let aws = Emulator::start();
+    create_function(&aws, "orders").await;
+    let files = tempfile::tempdir().unwrap();
+    let source = source_dir(V1);
+    let first = write(
+        files.path(),
+        "function.json",
+        r#"{"MemorySize": 128, "Timeout": 10,
+            "Environment": {"Variables": {"STAGE": "prod", "TOKEN": {"FromEnvironment": "DEPLOY_TOKEN"}}}}"#,
+    );
+    let (run1, _) = deploy_config(&aws, "orders", source.path(), &first, &[]);
+    run1.assert_ok();
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("1".to_string(), None));
+    let v1 = configuration(&aws, "orders", "1").await;
+    assert_eq!((v1.memory_size(), v1.timeout()), (Some(128), Some(10)));
+    assert_eq!(
+        variables(&v1),
+        [("STAGE".into(), "prod".into()), ("TOKEN".into(), SECRETS[0].into())]
+    );
+
+    // The same release again: skipped, and nothing but reads.
+    aws.start_recording();
+    let (again, _) = deploy_config(&aws, "orders", source.path(), &first, &[]);
+    again.assert_ok();
+    assert_eq!(again.json()["result"], "skipped", "{}", again.stderr);
+    assert_eq!(aws.mutating(), Vec::<(String, String)>::new());
+
+    // A file restating what is deployed, keys reordered, with the defaults
+    // Lambda reports spelled out: still no change.
+    let restated = write(
+        files.path(),
+        "restated.yaml",
+        "Timeout: 10\nLayers: []\nEnvironment:\n  Variables:\n    TOKEN: {FromEnvironment: DEPLOY_TOKEN}\n    STAGE: prod\nMemorySize: 128\nFunctionArn: ignored\nDescription: ignored\n",
+    );
+    let (same, _) = deploy_config(&aws, "orders", source.path(), &restated, &[]);
+    assert_eq!(same.json()["result"], "skipped", "{}", same.stderr);
+
+    // Configuration only: memory up, TOKEN removed, NEW added; canaried at 20%.
+    let second = write(
+        files.path(),
+        "function.json",
+        r#"{"MemorySize": 256, "Timeout": 10,
+            "Environment": {"Variables": {"STAGE": "prod", "NEW": {"FromEnvironment": "NEXT_TOKEN"}}}}"#,
+    );
+    let (dry, _) = deploy_config(&aws, "orders", source.path(), &second, &["--dry-run"]);
+    dry.assert_ok();
+    assert!(
+        dry.stderr.contains("would take the code already in $LATEST (no upload), update its configuration (MemorySize (128 → 256), Environment.Variables (added NEW; removed TOKEN)) and publish it"),
+        "{}",
+        dry.stderr
+    );
+    assert_eq!(versions(&aws, "orders").await, ["1"]);
+
+    let (canary, outputs) = deploy_config(&aws, "orders", source.path(), &second, &["--canary-weight", "20%"]);
+    canary.assert_ok();
+    let out = canary.json();
+    assert_eq!((out["result"].as_str(), out["version"].as_str()), (Some("published"), Some("2")));
+    assert_eq!(outputs, "published");
+    assert!(
+        canary.stderr.contains("Environment.Variables (added NEW; removed TOKEN)"),
+        "{}",
+        canary.stderr
+    );
+    assert_eq!(
+        alias_state(&aws, "orders", "live").await,
+        ("1".to_string(), Some(("2".to_string(), 0.2)))
+    );
+    let v2 = configuration(&aws, "orders", "2").await;
+    assert_eq!(v2.memory_size(), Some(256));
+    assert_eq!(
+        variables(&v2),
+        [("NEW".into(), SECRETS[1].into()), ("STAGE".into(), "prod".into())]
+    );
+    assert_eq!(v2.code_sha256(), v1.code_sha256(), "the code did not change");
+    let v1_after = configuration(&aws, "orders", "1").await;
+    assert_eq!((v1_after.memory_size(), variables(&v1_after)), (v1.memory_size(), variables(&v1)));
+
+    // Rollback returns to the version with the old configuration.
+    let mut rollback = binary(Some(&aws));
+    rollback.for_alias("rollback", "orders", "live");
+    run(&mut rollback).assert_ok();
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("1".to_string(), None));
+
+    // $LATEST now holds version 2's configuration, which the alias no longer
+    // serves: a deploy without a file says which keys differ, publishes nothing.
+    let mut plain = binary(Some(&aws));
+    plain
+        .for_alias("deploy", "orders", "live")
+        .args(["--output", "json", "--source"])
+        .arg(source.path());
+    let plain = run(&mut plain);
+    plain.assert_ok();
+    assert_eq!(plain.json()["result"], "skipped");
+    assert!(
+        plain.stderr.contains("$LATEST's configuration differs from version 1's in MemorySize (128 → 256), Environment.Variables (added NEW; removed TOKEN): not published"),
+        "{}",
+        plain.stderr
+    );
+    for secret in SECRETS {
+        assert!(!plain.stderr.contains(secret) && !plain.stdout.contains(secret));
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_first_deploy_creates_the_function_from_its_configuration() {
+    let aws = Emulator::start();
+    let role = aws.create_role("fresh-role");
+    let files = tempfile::tempdir().unwrap();
+    let source = source_dir(V1);
+
+    // Without Runtime and Handler, creating is refused by name: nothing sent.
+    let partial = write(files.path(), "partial.json", &format!(r#"{{"Role": "{role}"}}"#));
+    aws.start_recording();
+    let (refused, _) = deploy_config(&aws, "fresh", source.path(), &partial, &[]);
+    assert_eq!(refused.status, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("function fresh does not exist (or is in another region or account): to create it, --function-config must name Role, Runtime and Handler (missing: Runtime, Handler)"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(aws.mutating(), Vec::<(String, String)>::new());
+
+    let config = write(
+        files.path(),
+        "function.yaml",
+        &format!(
+            "Role: {role}\nRuntime: python3.12\nHandler: index.handler\nMemorySize: 256\nEnvironment:\n  Variables:\n    STAGE: prod\n    API_KEY: literal-SECRET-three\n"
+        ),
+    );
+    let (created, outputs) = deploy_config(&aws, "fresh", source.path(), &config, &["--canary-weight", "10%"]);
+    created.assert_ok();
+    let out = created.json();
+    assert_eq!(out["result"], "created");
+    assert_eq!(out["version"], "1");
+    assert_eq!(out["canary-weight"], 1.0);
+    assert_eq!(
+        out["function-arn"],
+        "arn:aws:lambda:us-east-1:123456789012:function:fresh"
+    );
+    assert_eq!(outputs, "created");
+    assert_eq!(alias_state(&aws, "fresh", "live").await, ("1".to_string(), None));
+    let v1 = configuration(&aws, "fresh", "1").await;
+    assert_eq!(v1.runtime().map(|r| r.as_str()), Some("python3.12"));
+    assert_eq!((v1.handler(), v1.memory_size()), (Some("index.handler"), Some(256)));
+    assert_eq!(
+        variables(&v1),
+        [("API_KEY".into(), SECRETS[2].into()), ("STAGE".into(), "prod".into())]
+    );
+
+    // Running the same job again changes nothing.
+    let (again, _) = deploy_config(&aws, "fresh", source.path(), &config, &[]);
+    assert_eq!(again.json()["result"], "skipped", "{}", again.stderr);
+    assert_eq!(versions(&aws, "fresh").await, ["1"]);
+
+    // status: runtime, memory, timeout and the variables' names only.
+    let mut status = binary(Some(&aws));
+    status.for_alias("status", "fresh", "live");
+    let status = run(&mut status);
+    status.assert_ok();
+    assert!(
+        status.stdout.contains("runtime      python3.12, memory 256 MB, timeout 3 s\n           environment  API_KEY, STAGE\n"),
+        "{}",
+        status.stdout
+    );
+    assert!(!status.stdout.contains(SECRETS[2]));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn bad_configuration_input_exits_2_and_changes_nothing() {
+    let aws = Emulator::start();
+    create_function(&aws, "orders").await;
+    let files = tempfile::tempdir().unwrap();
+    let source = source_dir(V1);
+    deploy(&aws, "orders", "live", source.path(), &[]).assert_ok();
+    let other_role = aws.create_role("other-role");
+    let changed = source_dir("def handler(event, context):\n    return 2\n");
+
+    let file = |name: &str, text: &str| write(files.path(), name, text).display().to_string();
+    let typo = file("typo.json", r#"{"MemorySzie": 256}"#);
+    let wrong_type = file("type.json", r#"{"Timeout": "30s"}"#);
+    let missing_var = file(
+        "missing.json",
+        r#"{"Environment": {"Variables": {"TOKEN": {"FromEnvironment": "NOT_SET_ANYWHERE"}}}}"#,
+    );
+    let new_role = file("role.json", &format!(r#"{{"Role": "{other_role}"}}"#));
+    let cases: Vec<(&str, Vec<String>, &str)> = vec![
+        ("key typo", vec!["--function-config".into(), typo], "unknown key `MemorySzie`: the accepted keys are Runtime, Handler, Role, MemorySize"),
+        ("wrong type", vec!["--function-config".into(), wrong_type], "key `Timeout`: invalid type: string \"30s\", expected i32"),
+        (
+            "missing variable",
+            vec!["--function-config".into(), missing_var],
+            "Environment.Variables.TOKEN is taken from the environment variable NOT_SET_ANYWHERE, which is not set",
+        ),
+        (
+            "not an ECR image",
+            vec!["--image-uri".into(), "docker.io/library/python:3.12".into()],
+            "is not an Amazon ECR image URI",
+        ),
+        (
+            "role change at the default canary weight",
+            vec!["--function-config".into(), new_role.clone()],
+            "this release changes Role (arn:aws:iam::123456789012:role/orders-role → arn:aws:iam::123456789012:role/other-role) of orders: Lambda routes a weighted alias only between versions with the same execution role and dead-letter configuration",
+        ),
+        (
+            "role change in a staged rollout",
+            vec!["--function-config".into(), new_role.clone(), "--strategy".into(), "canary:10%:1s".into()],
+            "Ship it all at once (--canary-weight 100%, or --strategy AllAtOnce)",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, args, message) in &cases {
+        aws.start_recording();
+        let mut command = binary(Some(&aws));
+        command.for_alias("deploy", "orders", "live");
+        if !args.contains(&"--image-uri".to_string()) {
+            command.arg("--source").arg(changed.path());
+        }
+        let result = run(command.args(args));
+        let mutating = aws.mutating();
+        if result.status != 2 || !result.stderr.contains(message) || !mutating.is_empty() {
+            failures.push(format!(
+                "{name}: status {}, mutating {mutating:?}, stderr:\n{}",
+                result.status, result.stderr
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(versions(&aws, "orders").await, ["1"]);
+
+    // The same role change all at once is shipped.
+    let mut at_once = binary(Some(&aws));
+    at_once
+        .for_alias("deploy", "orders", "live")
+        .args(["--output", "json", "--canary-weight", "100%", "--function-config", &new_role, "--source"])
+        .arg(changed.path());
+    let shipped = run(&mut at_once);
+    shipped.assert_ok();
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("2".to_string(), None));
+    assert_eq!(configuration(&aws, "orders", "2").await.role(), Some(other_role.as_str()));
+}
+
+/// An image in the emulator's ECR: repository `app`, `tag`, one layer
+/// whose digest is `layer` repeated. Returns the image's digest.
+async fn push_image(aws: &Emulator, tag: &str, layer: char) -> String {
+    let ecr = aws.ecr();
+    let _ = ecr.create_repository().repository_name("app").send().await;
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 100,
+                   "digest": format!("sha256:{}", "c".repeat(64))},
+        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 1,
+                    "digest": format!("sha256:{}", layer.to_string().repeat(64))}]
+    });
+    ecr.put_image()
+        .repository_name("app")
+        .image_tag(tag)
+        .image_manifest(manifest.to_string())
+        .send()
+        .await
+        .unwrap()
+        .image()
+        .and_then(|i| i.image_id())
+        .and_then(|id| id.image_digest())
+        .unwrap()
+        .to_string()
+}
+
+const REPOSITORY: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app";
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_image_function_gets_the_image_by_digest_and_refuses_a_zip() {
+    let aws = Emulator::start();
+    let digest = push_image(&aws, "v1", 'a').await;
+    let role = aws.create_role("image-role");
+    aws.lambda()
+        .create_function()
+        .function_name("images")
+        .package_type(aws_sdk_lambda::types::PackageType::Image)
+        .role(role)
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .image_uri(format!("{REPOSITORY}:v1"))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    create_function(&aws, "orders").await;
+
+    let image_deploy = |function: &str, uri: &str| {
+        let mut command = binary(Some(&aws));
+        command
+            .for_alias("deploy", function, "live")
+            .args(["--output", "json", "--image-uri", uri]);
+        run(&mut command)
+    };
+    let first = image_deploy("images", &format!("{REPOSITORY}:v1"));
+    first.assert_ok();
+    let out = first.json();
+    assert_eq!(out["version"], "1", "{}", first.stderr);
+    assert_eq!(out["code-sha256"], digest.trim_start_matches("sha256:"));
+    let v1 = aws
+        .lambda()
+        .get_function()
+        .function_name("images")
+        .qualifier("1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        v1.code().and_then(|c| c.image_uri()),
+        Some(format!("{REPOSITORY}@{digest}").as_str()),
+        "the version holds the image by the digest that was compared"
+    );
+
+    let mut status = binary(Some(&aws));
+    status.for_alias("status", "images", "live");
+    let status = run(&mut status);
+    status.assert_ok();
+    assert!(status.stdout.contains(&format!("image        {REPOSITORY}")), "{}", status.stdout);
+
+    // The wrong kind of code, and a tag ECR does not have: exit 2, no write.
+    let zip = source_dir(V1);
+    let cases = [
+        (
+            deploy(&aws, "images", "live", zip.path(), &[]),
+            "function images runs a container image (package type Image): deploy it with --image-uri, not a zip",
+        ),
+        (
+            image_deploy("orders", &format!("{REPOSITORY}:v1")),
+            "function orders runs a zip (package type Zip): --image-uri is for image functions",
+        ),
+        (
+            image_deploy("images", &format!("{REPOSITORY}:missing")),
+            "ECR has no such image",
+        ),
+    ];
+    aws.start_recording();
+    for (result, message) in &cases {
+        assert_eq!(result.status, 2, "{}", result.stderr);
+        assert!(result.stderr.contains(message), "{}", result.stderr);
+    }
+    assert_eq!(versions(&aws, "images").await, ["1"]);
+}
