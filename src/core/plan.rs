@@ -852,6 +852,134 @@ mod tests {
         assert_eq!(plan.alias, update());
     }
 
+    /// A configuration naming only `MemorySize`.
+    fn memory(mb: i32) -> FunctionConfig {
+        FunctionConfig {
+            memory_size: Some(mb),
+            ..FunctionConfig::default()
+        }
+    }
+
+    /// Version `number` with code `hash` and `config`.
+    fn configured(number: &str, hash: &str, config: FunctionConfig) -> VersionState {
+        VersionState {
+            config,
+            ..version(number, hash)
+        }
+    }
+
+    fn with_config(hash: &str, config: FunctionConfig, weight: Option<f64>) -> Request {
+        Request {
+            config: Some(config),
+            ..request(hash, weight)
+        }
+    }
+
+    /// Primary 3 (old code, 128 MB); `$LATEST` holds the old code with `latest_mb`.
+    fn stable_at(latest_mb: i32) -> Observed {
+        let mut state = observed(OLD, alias(configured("3", OLD, memory(128)), None));
+        state.latest.as_mut().unwrap().config = memory(latest_mb);
+        state
+    }
+
+    #[test]
+    fn a_configuration_only_change_is_written_published_and_canaried() {
+        let plan = deploy(&stable_at(128), &with_config(OLD, memory(256), None));
+        assert_eq!((plan.outcome, plan.code), (Outcome::Published, CodeStep::PublishLatest));
+        assert_eq!(configure_text(&plan).as_deref(), Some("MemorySize (128 → 256)"));
+        assert_eq!(
+            plan.routing,
+            routing(existing("3"), Some((Version::New, DEFAULT_CANARY_WEIGHT)))
+        );
+        assert_eq!(plan.alias, update());
+    }
+
+    #[test]
+    fn a_file_restating_the_deployed_configuration_is_skipped() {
+        let plan = deploy(&stable_at(128), &with_config(OLD, memory(128), Some(0.2)));
+        assert_eq!((plan.outcome, plan.code), (Outcome::Skipped, CodeStep::None));
+        assert!(plan.configure.is_empty() && !plan.changes_anything());
+    }
+
+    #[test]
+    fn new_code_and_new_configuration_make_one_version() {
+        let plan = deploy(&stable_at(128), &with_config(NEW, memory(256), Some(0.1)));
+        assert_eq!((plan.outcome, plan.code), (Outcome::Published, CodeStep::UploadAndPublish));
+        assert_eq!(plan.configure.len(), 1);
+        assert_eq!(plan.routing, routing(existing("3"), Some((Version::New, 0.1))));
+    }
+
+    #[test]
+    fn configuration_already_on_latest_but_unpublished_is_published_without_writing() {
+        let plan = deploy(&stable_at(256), &with_config(OLD, memory(256), None));
+        assert_eq!((plan.outcome, plan.code), (Outcome::Reused, CodeStep::PublishLatest));
+        assert!(plan.configure.is_empty());
+    }
+
+    #[test]
+    fn a_configuration_change_replaces_an_older_canary_and_reverting_drops_it() {
+        let mut state = observed(
+            OLD,
+            alias(
+                configured("3", OLD, memory(128)),
+                Some((configured("4", OLD, memory(256)), 0.1)),
+            ),
+        );
+        state.latest.as_mut().unwrap().config = memory(256);
+        let newer = deploy(&state, &with_config(OLD, memory(512), None));
+        assert_eq!(newer.code, CodeStep::PublishLatest);
+        assert_eq!(newer.routing, routing(existing("3"), Some((Version::New, 0.1))));
+        assert_note(&newer, "older canary version 4 (10%)");
+        let same_as_canary = deploy(&state, &with_config(OLD, memory(256), Some(0.5)));
+        assert_eq!(same_as_canary.outcome, Outcome::Reweighted);
+        let reverted = deploy(&state, &with_config(OLD, memory(128), None));
+        assert_eq!((reverted.outcome, reverted.code), (Outcome::CanaryDropped, CodeStep::None));
+        assert_eq!(reverted.routing, routing(existing("3"), None));
+    }
+
+    #[test]
+    fn without_a_file_drift_on_latest_is_named_and_not_published() {
+        let plan = deploy(&stable_at(512), &request(OLD, None));
+        assert_eq!(plan.outcome, Outcome::Skipped);
+        assert_note(&plan, "$LATEST's configuration differs from version 3's in MemorySize (128 → 512): not published");
+        let with_code = deploy(&stable_at(512), &request(NEW, None));
+        assert_note(&with_code, "the new version also takes $LATEST's configuration where it differs from version 3's: MemorySize (128 → 512)");
+        let named = deploy(&stable_at(512), &with_config(NEW, memory(128), None));
+        assert!(named.notes.is_empty(), "{:?}", named.notes);
+    }
+
+    #[test]
+    fn a_missing_function_is_created_with_version_one_at_full_weight() {
+        let mut state = observed(OLD, None);
+        state.latest = None;
+        state.function_missing = true;
+        let plan = deploy(&state, &with_config(NEW, memory(256), Some(0.1)));
+        assert_eq!((plan.outcome, plan.code, plan.alias.clone()), (Outcome::Created, CodeStep::Create, AliasStep::Create));
+        assert_eq!(plan.routing, routing(Version::New, None));
+        assert!(!needs_latest(&state, &plan));
+        assert_note(&plan, "first version gets 100%");
+    }
+
+    #[test]
+    fn a_role_or_dead_letter_change_cannot_share_a_weighted_alias() {
+        let role = |arn: &str| FunctionConfig {
+            role: Some(arn.into()),
+            ..FunctionConfig::default()
+        };
+        let mut state = observed(OLD, alias(configured("3", OLD, role("arn:role/a")), None));
+        state.latest.as_mut().unwrap().config = role("arn:role/a");
+        let changed = with_config(NEW, role("arn:role/b"), None);
+        let plan = deploy(&state, &changed);
+        assert_eq!(differences_text(&unshareable(&state, &changed, &plan)), "Role (arn:role/a → arn:role/b)");
+        // $LATEST changed by someone else counts too, without a file.
+        state.latest.as_mut().unwrap().config = role("arn:role/c");
+        let plain = request(NEW, None);
+        assert_eq!(unshareable(&state, &plain, &deploy(&state, &plain)).len(), 1);
+        // Nothing published, nothing to refuse.
+        let skip = with_config(OLD, role("arn:role/a"), None);
+        assert!(unshareable(&state, &skip, &deploy(&state, &skip)).is_empty());
+    }
+
     fn live(primary: &str, canary: Option<(&str, f64)>, description: &str) -> AliasState {
         let mut state = alias(
             version(primary, OLD),

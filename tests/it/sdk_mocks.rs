@@ -1074,3 +1074,142 @@ async fn a_first_deploy_whose_create_alias_answer_was_lost_reads_the_alias_back_
     assert_eq!(create.num_calls(), 1, "no second create");
     assert_eq!(get_alias.num_calls(), 2, "observed, then read back once");
 }
+
+/// Image functions: "unchanged" is decided by the image's digest. The
+/// emulator reports a made-up CodeSha256 and `ResolvedImageUri` for images
+/// (ARCHITECTURE.md), so the comparison is shown here: ECR and Lambda mocked,
+/// as AWS answers.
+mod image_digest {
+    use super::*;
+    use aws_sdk_ecr::operation::describe_images::DescribeImagesOutput;
+    use aws_sdk_ecr::types::ImageDetail;
+    use aws_sdk_lambda::types::{FunctionCodeLocation, PackageType};
+    use lambda_rollout::aws::Registry;
+    use lambda_rollout::commands::deploy::image_code;
+    use lambda_rollout::core::plan::Outcome;
+    use lambda_rollout::core::values::parse_image_uri;
+
+    const REPOSITORY: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app";
+
+    fn digest(c: char) -> String {
+        c.to_string().repeat(64)
+    }
+
+    /// `GetFunction` of an image function whose code is the image `hex`.
+    fn image_configuration(version: &str, hex: &str) -> GetFunctionOutput {
+        let config = FunctionConfiguration::builder()
+            .function_arn(format!("{ARN}:{version}"))
+            .version(version)
+            .package_type(PackageType::Image)
+            .code_sha256(hex)
+            .revision_id(format!("rev-{version}"))
+            .last_update_status(LastUpdateStatus::Successful)
+            .state(State::Active)
+            .build();
+        let code = FunctionCodeLocation::builder()
+            .repository_type("ECR")
+            .image_uri(format!("{REPOSITORY}:v1"))
+            .resolved_image_uri(format!("{REPOSITORY}@sha256:{hex}"))
+            .build();
+        GetFunctionOutput::builder().configuration(config).code(code).build()
+    }
+
+    /// ECR says tag v1 is the image `hex`.
+    fn tag_is(hex: String) -> aws_smithy_mocks::Rule {
+        mock!(aws_sdk_ecr::Client::describe_images)
+            .match_requests(|r| {
+                r.repository_name() == Some("app")
+                    && r.registry_id() == Some("123456789012")
+                    && r.image_ids().first().and_then(|i| i.image_tag()) == Some("v1")
+            })
+            .then_output(move || {
+                DescribeImagesOutput::builder()
+                    .image_details(ImageDetail::builder().image_digest(format!("sha256:{hex}")).build())
+                    .build()
+            })
+    }
+
+    /// Deploy tag v1 of the image with `ecr` and `lambda` mocked.
+    async fn deploy_tag(ecr: aws_sdk_ecr::Client, lambda: Client) -> Result<AliasReport, Error> {
+        let clients = Clients {
+            ecr: Registry::new(ecr, Log::default()),
+            ..clients(lambda)
+        };
+        let image = parse_image_uri(&format!("{REPOSITORY}:v1")).unwrap();
+        let code = image_code(&clients, &image).await?;
+        deploy(&clients, &request(), &code, Log::default()).await
+    }
+
+    fn served(hex: &'static str) -> Vec<aws_smithy_mocks::Rule> {
+        vec![
+            mock!(Client::get_alias).then_output(|| alias_on("1", "rev-a")),
+            mock!(Client::get_function)
+                .match_requests(|r| r.qualifier() == Some("live") || r.qualifier() == Some("1"))
+                .then_output(move || image_configuration("1", hex)),
+            mock!(Client::get_function)
+                .match_requests(|r| r.qualifier().is_none())
+                .then_output(move || image_configuration("$LATEST", hex)),
+            no_provisioned(),
+        ]
+    }
+
+    #[tokio::test]
+    async fn the_tag_the_alias_serves_is_skipped_without_any_write() {
+        let hex: &'static str = Box::leak(digest('d').into_boxed_str());
+        let describe = tag_is(hex.to_string());
+        let ecr = mock_client!(aws_sdk_ecr, RuleMode::MatchAny, [&describe]);
+        let upload = mock!(Client::update_function_code).then_output(|| UpdateFunctionCodeOutput::builder().build());
+        let publish = mock!(Client::publish_version).then_output(|| PublishVersionOutput::builder().build());
+        let write = mock!(Client::update_alias).then_output(|| UpdateAliasOutput::builder().build());
+        let rules = served(hex);
+        let lambda = mock_client!(
+            aws_sdk_lambda,
+            RuleMode::MatchAny,
+            [&rules[0], &rules[1], &rules[2], &rules[3], &upload, &publish, &write]
+        );
+        let report = deploy_tag(ecr, lambda).await.unwrap();
+        assert_eq!(report.result, Outcome::Skipped);
+        assert_eq!(report.code_sha256, hex);
+        assert_eq!(describe.num_calls(), 1);
+        assert_eq!((upload.num_calls(), publish.num_calls(), write.num_calls()), (0, 0, 0));
+    }
+
+    #[tokio::test]
+    async fn a_tag_that_moved_is_new_code_deployed_by_its_digest() {
+        let (old, new): (&'static str, String) = (Box::leak(digest('d').into_boxed_str()), digest('e'));
+        let wanted_uri = format!("{REPOSITORY}@sha256:{new}");
+        let describe = tag_is(new.clone());
+        let ecr = mock_client!(aws_sdk_ecr, RuleMode::MatchAny, [&describe]);
+        let uri = wanted_uri.clone();
+        let upload = mock!(Client::update_function_code)
+            .match_requests(move |r| r.image_uri() == Some(uri.as_str()) && r.revision_id() == Some("rev-$LATEST"))
+            .then_output(|| {
+                UpdateFunctionCodeOutput::builder()
+                    .revision_id("rev-uploaded")
+                    .last_update_status(LastUpdateStatus::Successful)
+                    .build()
+            });
+        let publish = mock!(Client::publish_version)
+            .match_requests(|r| r.revision_id() == Some("rev-uploaded"))
+            .then_output(|| PublishVersionOutput::builder().version("2").state(State::Active).build());
+        let write = mock!(Client::update_alias)
+            .match_requests(|r| {
+                r.function_version() == Some("1")
+                    && r.routing_config()
+                        .and_then(|c| c.additional_version_weights())
+                        .and_then(|w| w.get("2"))
+                        == Some(&0.1)
+            })
+            .then_output(|| UpdateAliasOutput::builder().build());
+        let rules = served(old);
+        let lambda = mock_client!(
+            aws_sdk_lambda,
+            RuleMode::MatchAny,
+            [&rules[0], &rules[1], &rules[2], &rules[3], &upload, &publish, &write]
+        );
+        let report = deploy_tag(ecr, lambda).await.unwrap();
+        assert_eq!((report.result, report.version.as_str()), (Outcome::Published, "2"));
+        assert_eq!(report.code_sha256, new);
+        assert_eq!((upload.num_calls(), publish.num_calls(), write.num_calls()), (1, 1, 1));
+    }
+}

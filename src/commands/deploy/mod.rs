@@ -22,6 +22,7 @@ use crate::commands::runner::{per_function, replan_once};
 use crate::core::observed::{Observed, Route, weighted_route_refused};
 use crate::core::plan::{self, AliasStep, CodeStep, Outcome, Plan, Version, configure_text};
 use crate::core::prune::Keep;
+use crate::core::values::ImageRef;
 use crate::error::{Error, Result};
 use crate::log::Log;
 use crate::package::{self, Package};
@@ -119,17 +120,22 @@ fn package_checked(code: &manifest::Code, excludes: &[String], s3: bool, log: Op
 /// package built off the thread that drives the requests (CPU work).
 async fn code_of(clients: &Clients, job: &DeployJob) -> Result<Code> {
     if let manifest::Code::Image(image) = &job.code {
-        let digest = clients.ecr.digest(image).await?;
-        return Ok(Code::Image {
-            uri: image.by_digest(&digest),
-            digest: digest.trim_start_matches("sha256:").to_string(),
-        });
+        return image_code(clients, image).await;
     }
     let (code, excludes, s3) = (job.code.clone(), job.excludes.clone(), job.request.s3.is_some());
     let package = tokio::task::spawn_blocking(move || package_checked(&code, &excludes, s3, None))
         .await
         .map_err(|e| Error::failed(format!("packaging stopped: {e}")))??;
     Ok(Code::Zip(package))
+}
+
+/// An image release: the image as ECR names it now, by digest.
+pub async fn image_code(clients: &Clients, image: &ImageRef) -> Result<Code> {
+    let digest = clients.ecr.digest(image).await?;
+    Ok(Code::Image {
+        uri: image.by_digest(&digest),
+        digest: digest.trim_start_matches("sha256:").to_string(),
+    })
 }
 
 /// Observe, plan and apply one deploy; with `dry_run`, observe and plan only.
