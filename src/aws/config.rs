@@ -54,10 +54,13 @@ pub fn reported(c: &FunctionConfiguration) -> FunctionConfig {
             target_arn: d.target_arn().unwrap_or_default().to_string(),
         }),
         kms_key_arn: owned(c.kms_key_arn()),
-        snap_start: c.snap_start().and_then(|s| s.apply_on()).map(|apply_on| core::SnapStart {
-            apply_on: apply_on.as_str().to_string(),
-            optimization_status: None,
-        }),
+        snap_start: c
+            .snap_start()
+            .and_then(|s| s.apply_on())
+            .map(|apply_on| core::SnapStart {
+                apply_on: apply_on.as_str().to_string(),
+                optimization_status: None,
+            }),
         logging_config: c.logging_config().map(|l| core::LoggingConfig {
             log_format: owned(l.log_format().map(LogFormat::as_str)),
             application_log_level: owned(l.application_log_level().map(ApplicationLogLevel::as_str)),
@@ -96,7 +99,12 @@ macro_rules! with_config {
         use $crate::aws::config::sdk;
         let config: &$crate::core::config::FunctionConfig = $config;
         $request
-            .set_runtime(config.runtime.as_deref().map(aws_sdk_lambda::types::Runtime::from))
+            .set_runtime(
+                config
+                    .runtime
+                    .as_deref()
+                    .map(aws_sdk_lambda::types::Runtime::from),
+            )
             .set_handler(config.handler.clone())
             .set_role(config.role.clone())
             .set_memory_size(config.memory_size)

@@ -319,7 +319,8 @@ impl Lambda {
                 request.s3_bucket(bucket).s3_key(key)
             }
             NewCode::Image(uri) => {
-                self.log.detail(&format!("UpdateFunctionCode {function} ImageUri={uri}"));
+                self.log
+                    .detail(&format!("UpdateFunctionCode {function} ImageUri={uri}"));
                 request.image_uri(uri)
             }
         };
@@ -368,7 +369,9 @@ impl Lambda {
             .version()
             .ok_or_else(|| Error::failed(format!("publishing {function} returned no version number")))?
             .to_string();
-        if let Some(code_sha256) = code_sha256.filter(|wanted| published.code_sha256().is_some_and(|hash| hash != *wanted)) {
+        if let Some(code_sha256) =
+            code_sha256.filter(|wanted| published.code_sha256().is_some_and(|hash| hash != *wanted))
+        {
             // AWS refuses such a publish (CodeSha256 guard); an emulator may
             // not. Either way another upload replaced $LATEST meanwhile.
             return Err(Error::Conflict(format!(
@@ -456,7 +459,10 @@ impl Lambda {
             code_sha256: read.identity(),
             description: config.description().unwrap_or_default().to_string(),
             last_modified: config.last_modified().unwrap_or_default().to_string(),
-            runtime: config.runtime().map(|r| r.as_str().to_string()).unwrap_or_default(),
+            runtime: config
+                .runtime()
+                .map(|r| r.as_str().to_string())
+                .unwrap_or_default(),
             memory_size: config.memory_size(),
             timeout: config.timeout(),
             environment_keys,
@@ -490,14 +496,18 @@ impl Lambda {
             config.named_keys().join(", ")
         ));
         let request = with_config!(
-            self.client.update_function_configuration().function_name(function),
+            self.client
+                .update_function_configuration()
+                .function_name(function),
             config
         )
         .set_revision_id(revision_id.map(str::to_string));
         let updated = self
-            .while_updating(function, &format!("update the configuration of {function}"), || {
-                request.clone().send()
-            })
+            .while_updating(
+                function,
+                &format!("update the configuration of {function}"),
+                || request.clone().send(),
+            )
             .await?;
         if updated.last_update_status() == Some(&LastUpdateStatus::Successful) {
             return Ok(updated.revision_id().map(str::to_string));
@@ -541,7 +551,10 @@ impl Lambda {
         ));
         let (package_type, code) = match code {
             NewCode::Zip(zip) => (PackageType::Zip, FunctionCode::builder().zip_file(Blob::new(zip))),
-            NewCode::S3 { bucket, key } => (PackageType::Zip, FunctionCode::builder().s3_bucket(bucket).s3_key(key)),
+            NewCode::S3 { bucket, key } => (
+                PackageType::Zip,
+                FunctionCode::builder().s3_bucket(bucket).s3_key(key),
+            ),
             NewCode::Image(uri) => (PackageType::Image, FunctionCode::builder().image_uri(uri)),
         };
         let request = with_config!(
@@ -574,7 +587,12 @@ impl Lambda {
     }
 
     /// Wait until a published version is active, unless `state` says it is.
-    async fn active(&self, function: &str, version: &str, state: Option<&aws_sdk_lambda::types::State>) -> Result<()> {
+    async fn active(
+        &self,
+        function: &str,
+        version: &str,
+        state: Option<&aws_sdk_lambda::types::State>,
+    ) -> Result<()> {
         if state == Some(&aws_sdk_lambda::types::State::Active) {
             return Ok(());
         }
@@ -885,7 +903,10 @@ impl Lambda {
 pub enum NewCode<'a> {
     Zip(Vec<u8>),
     /// A zip in S3.
-    S3 { bucket: String, key: String },
+    S3 {
+        bucket: String,
+        key: String,
+    },
     /// A container image, by digest.
     Image(&'a str),
 }

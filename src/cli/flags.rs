@@ -13,8 +13,8 @@ use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand, 
 use crate::core::gates::OnNoData;
 use crate::core::strategy::{Strategy, parse_interval, parse_strategy};
 use crate::core::values::{
-    ImageRef, S3Target, Weight, parse_image_uri, parse_alias, parse_bool, parse_bucket, parse_function_name, parse_key_prefix,
-    parse_region, parse_version, parse_weight,
+    ImageRef, S3Target, Weight, parse_alias, parse_bool, parse_bucket, parse_function_name, parse_image_uri,
+    parse_key_prefix, parse_region, parse_version, parse_weight,
 };
 
 #[derive(Debug, Parser)]

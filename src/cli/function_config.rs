@@ -108,8 +108,7 @@ pub fn load_with(path: &Path, env: impl Fn(&str) -> Option<String>) -> Result<Fu
         };
         // One key at a time, so that an error names the key.
         let alone = Value::Object(Map::from_iter([(key.clone(), value.clone())]));
-        serde_json::from_value::<FunctionConfig>(alone)
-            .map_err(|e| refuse(format!("key `{key}`: {e}")))?;
+        serde_json::from_value::<FunctionConfig>(alone).map_err(|e| refuse(format!("key `{key}`: {e}")))?;
         kept.insert(key, value);
     }
     serde_json::from_value(Value::Object(kept)).map_err(|e| refuse(e.to_string()))
@@ -119,7 +118,9 @@ pub fn load_with(path: &Path, env: impl Fn(&str) -> Option<String>) -> Result<Fu
 /// as written, `{"FromEnvironment": NAME}` read from `env`.
 fn environment(value: Value, env: &impl Fn(&str) -> Option<String>) -> std::result::Result<Value, String> {
     let Value::Object(mut environment) = value else {
-        return Err("key `Environment`: expected an object such as {\"Variables\": {\"STAGE\": \"prod\"}}".into());
+        return Err(
+            "key `Environment`: expected an object such as {\"Variables\": {\"STAGE\": \"prod\"}}".into(),
+        );
     };
     let Some(variables) = environment.remove("Variables") else {
         return Ok(Value::Object(environment));
@@ -166,7 +167,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(name);
         std::fs::write(&path, text).unwrap();
-        load_with(&path, |n| env.iter().find(|(k, _)| *k == n).map(|(_, v)| v.to_string()))
+        load_with(&path, |n| {
+            env.iter().find(|(k, _)| *k == n).map(|(_, v)| v.to_string())
+        })
     }
 
     fn usage(result: Result<FunctionConfig>) -> String {
@@ -194,7 +197,10 @@ mod tests {
         }"#;
         let config = load_text("function.json", printed, &[]).unwrap();
         assert_eq!(config.memory_size, Some(128));
-        assert_eq!(config.layers.as_ref().unwrap()[0].arn(), "arn:aws:lambda:us-east-1:123456789012:layer:deps:3");
+        assert_eq!(
+            config.layers.as_ref().unwrap()[0].arn(),
+            "arn:aws:lambda:us-east-1:123456789012:layer:deps:3"
+        );
         assert_eq!(
             config.named_keys(),
             [
@@ -228,7 +234,10 @@ mod tests {
     fn a_missing_variable_is_named() {
         let text = r#"{"Environment": {"Variables": {"TOKEN": {"FromEnvironment": "DEPLOY_TOKEN"}}}}"#;
         let message = usage(load_text("f.json", text, &[]));
-        assert!(message.contains("TOKEN is taken from the environment variable DEPLOY_TOKEN, which is not set"), "{message}");
+        assert!(
+            message.contains("TOKEN is taken from the environment variable DEPLOY_TOKEN, which is not set"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -236,16 +245,33 @@ mod tests {
         let message = usage(load_text("f.json", r#"{"MemorySzie": 256}"#, &[]));
         assert!(message.contains("unknown key `MemorySzie`"), "{message}");
         assert!(message.contains("MemorySize, Timeout, Environment"), "{message}");
-        let nested = usage(load_text("f.json", r#"{"TracingConfig": {"Mod": "Active"}}"#, &[]));
-        assert!(nested.contains("key `TracingConfig`: unknown field `Mod`"), "{nested}");
+        let nested = usage(load_text(
+            "f.json",
+            r#"{"TracingConfig": {"Mod": "Active"}}"#,
+            &[],
+        ));
+        assert!(
+            nested.contains("key `TracingConfig`: unknown field `Mod`"),
+            "{nested}"
+        );
     }
 
     #[test]
     fn a_wrong_type_names_the_key() {
         let message = usage(load_text("f.json", r#"{"MemorySize": "big"}"#, &[]));
-        assert!(message.contains("key `MemorySize`: invalid type: string \"big\""), "{message}");
-        let list = usage(load_text("f.json", r#"{"Environment": {"Variables": {"A": ["x"]}}}"#, &[]));
-        assert!(list.contains("Environment.Variables.A: expected a string"), "{list}");
+        assert!(
+            message.contains("key `MemorySize`: invalid type: string \"big\""),
+            "{message}"
+        );
+        let list = usage(load_text(
+            "f.json",
+            r#"{"Environment": {"Variables": {"A": ["x"]}}}"#,
+            &[],
+        ));
+        assert!(
+            list.contains("Environment.Variables.A: expected a string"),
+            "{list}"
+        );
         let not_object = usage(load_text("f.json", "[1]", &[]));
         assert!(not_object.contains("expected an object"), "{not_object}");
     }

@@ -26,7 +26,9 @@ use serde::Deserialize;
 use crate::cli::function_config;
 use crate::core::config::FunctionConfig;
 use crate::core::strategy::{Step, parse_interval, parse_strategy};
-use crate::core::values::{ImageRef, Weight, parse_alias, parse_function_name, parse_image_uri, parse_weight};
+use crate::core::values::{
+    ImageRef, Weight, parse_alias, parse_function_name, parse_image_uri, parse_weight,
+};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Default, Clone, Deserialize)]

@@ -12,8 +12,8 @@ use crate::cli::flags::{
 };
 use crate::cli::function_config;
 use crate::cli::manifest::{self, Code};
-use crate::core::config::FunctionConfig;
 use crate::core::appspec::HandoffSettings;
+use crate::core::config::FunctionConfig;
 use crate::core::controller::Watch;
 use crate::core::gates::{GateConfig, Thresholds};
 use crate::core::prune::Keep;

@@ -182,7 +182,11 @@ impl fmt::Display for Difference {
 
 /// "MemorySize (128 → 256), Environment.Variables (added B)".
 pub fn differences_text(differences: &[Difference]) -> String {
-    differences.iter().map(Difference::to_string).collect::<Vec<_>>().join(", ")
+    differences
+        .iter()
+        .map(Difference::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Lambda's defaults, for a key a version does not report.
@@ -220,7 +224,11 @@ impl FunctionConfig {
         compare("Runtime", self.runtime.clone(), text(&actual.runtime));
         compare("Handler", self.handler.clone(), text(&actual.handler));
         compare("Role", self.role.clone(), text(&actual.role));
-        compare("MemorySize", number(self.memory_size), text(&number(actual.memory_size)));
+        compare(
+            "MemorySize",
+            number(self.memory_size),
+            text(&number(actual.memory_size)),
+        );
         compare("Timeout", number(self.timeout), text(&number(actual.timeout)));
         compare(
             "Layers",
@@ -232,7 +240,10 @@ impl FunctionConfig {
             self.ephemeral_storage.as_ref().map(|e| format!("{} MB", e.size)),
             format!(
                 "{} MB",
-                actual.ephemeral_storage.as_ref().map_or(DEFAULT_EPHEMERAL_MB, |e| e.size)
+                actual
+                    .ephemeral_storage
+                    .as_ref()
+                    .map_or(DEFAULT_EPHEMERAL_MB, |e| e.size)
             ),
         );
         compare(
@@ -245,7 +256,9 @@ impl FunctionConfig {
         );
         compare(
             "VpcConfig",
-            self.vpc_config.as_ref().map(|v| vpc_text(v, v.ipv6_allowed_for_dual_stack.is_some())),
+            self.vpc_config
+                .as_ref()
+                .map(|v| vpc_text(v, v.ipv6_allowed_for_dual_stack.is_some())),
             actual.vpc_config.as_ref().map_or_else(
                 || vpc_text(&VpcConfig::default(), self.named_ipv6()),
                 |v| vpc_text(v, self.named_ipv6()),
@@ -281,7 +294,11 @@ impl FunctionConfig {
         }
         if let Some(wanted) = &self.image_config {
             let had = actual.image_config.clone().unwrap_or_default();
-            compare("ImageConfig", Some(image_text(wanted, wanted)), image_text(&had, wanted));
+            compare(
+                "ImageConfig",
+                Some(image_text(wanted, wanted)),
+                image_text(&had, wanted),
+            );
         }
         compare(
             "FileSystemConfigs",
@@ -345,7 +362,13 @@ impl FunctionConfig {
         KEYS.iter()
             .zip(named)
             .filter(|(_, named)| *named)
-            .map(|(key, _)| if *key == "Environment" { "Environment.Variables" } else { key })
+            .map(|(key, _)| {
+                if *key == "Environment" {
+                    "Environment.Variables"
+                } else {
+                    key
+                }
+            })
             .collect()
     }
 
@@ -439,7 +462,11 @@ fn logging_text(config: &LoggingConfig, named: &LoggingConfig) -> String {
             &config.application_log_level,
             named.application_log_level.is_some(),
         ),
-        ("SystemLogLevel", &config.system_log_level, named.system_log_level.is_some()),
+        (
+            "SystemLogLevel",
+            &config.system_log_level,
+            named.system_log_level.is_some(),
+        ),
         ("LogGroup", &config.log_group, named.log_group.is_some()),
     ];
     fields
@@ -460,7 +487,10 @@ fn image_text(config: &ImageConfig, named: &ImageConfig) -> String {
         parts.push(format!("Command {}", list(&config.command)));
     }
     if named.working_directory.is_some() {
-        parts.push(format!("WorkingDirectory {}", shown(&text(&config.working_directory))));
+        parts.push(format!(
+            "WorkingDirectory {}",
+            shown(&text(&config.working_directory))
+        ));
     }
     parts.join(", ")
 }
@@ -483,7 +513,10 @@ pub fn variables_change(had: &Variables, wanted: &Variables) -> Option<String> {
     };
     let added = names(&|k| !had.0.contains_key(k), wanted);
     let removed = names(&|k| !wanted.0.contains_key(k), had);
-    let changed = names(&|k| had.0.get(k).is_some_and(|v| Some(v) != wanted.0.get(k)), wanted);
+    let changed = names(
+        &|k| had.0.get(k).is_some_and(|v| Some(v) != wanted.0.get(k)),
+        wanted,
+    );
     let parts: Vec<String> = [("added", added), ("removed", removed), ("changed", changed)]
         .into_iter()
         .filter(|(_, keys)| !keys.is_empty())
@@ -515,7 +548,12 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> Variables {
-        Variables(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        Variables(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
     }
 
     fn deployed() -> FunctionConfig {

@@ -405,7 +405,10 @@ pub fn unshareable(observed: &Observed, request: &Request, plan: &Plan) -> Vec<D
     if !matches!(plan.code, CodeStep::PublishLatest | CodeStep::UploadAndPublish) {
         return Vec::new();
     }
-    let base = observed.latest.as_ref().map_or(&alias.primary.config, |l| &l.config);
+    let base = observed
+        .latest
+        .as_ref()
+        .map_or(&alias.primary.config, |l| &l.config);
     let new = match &request.config {
         Some(wanted) => base.with(wanted),
         None => base.clone(),
@@ -885,7 +888,10 @@ mod tests {
     #[test]
     fn a_configuration_only_change_is_written_published_and_canaried() {
         let plan = deploy(&stable_at(128), &with_config(OLD, memory(256), None));
-        assert_eq!((plan.outcome, plan.code), (Outcome::Published, CodeStep::PublishLatest));
+        assert_eq!(
+            (plan.outcome, plan.code),
+            (Outcome::Published, CodeStep::PublishLatest)
+        );
         assert_eq!(configure_text(&plan).as_deref(), Some("MemorySize (128 → 256)"));
         assert_eq!(
             plan.routing,
@@ -904,7 +910,10 @@ mod tests {
     #[test]
     fn new_code_and_new_configuration_make_one_version() {
         let plan = deploy(&stable_at(128), &with_config(NEW, memory(256), Some(0.1)));
-        assert_eq!((plan.outcome, plan.code), (Outcome::Published, CodeStep::UploadAndPublish));
+        assert_eq!(
+            (plan.outcome, plan.code),
+            (Outcome::Published, CodeStep::UploadAndPublish)
+        );
         assert_eq!(plan.configure.len(), 1);
         assert_eq!(plan.routing, routing(existing("3"), Some((Version::New, 0.1))));
     }
@@ -912,7 +921,10 @@ mod tests {
     #[test]
     fn configuration_already_on_latest_but_unpublished_is_published_without_writing() {
         let plan = deploy(&stable_at(256), &with_config(OLD, memory(256), None));
-        assert_eq!((plan.outcome, plan.code), (Outcome::Reused, CodeStep::PublishLatest));
+        assert_eq!(
+            (plan.outcome, plan.code),
+            (Outcome::Reused, CodeStep::PublishLatest)
+        );
         assert!(plan.configure.is_empty());
     }
 
@@ -933,7 +945,10 @@ mod tests {
         let same_as_canary = deploy(&state, &with_config(OLD, memory(256), Some(0.5)));
         assert_eq!(same_as_canary.outcome, Outcome::Reweighted);
         let reverted = deploy(&state, &with_config(OLD, memory(128), None));
-        assert_eq!((reverted.outcome, reverted.code), (Outcome::CanaryDropped, CodeStep::None));
+        assert_eq!(
+            (reverted.outcome, reverted.code),
+            (Outcome::CanaryDropped, CodeStep::None)
+        );
         assert_eq!(reverted.routing, routing(existing("3"), None));
     }
 
@@ -941,9 +956,15 @@ mod tests {
     fn without_a_file_drift_on_latest_is_named_and_not_published() {
         let plan = deploy(&stable_at(512), &request(OLD, None));
         assert_eq!(plan.outcome, Outcome::Skipped);
-        assert_note(&plan, "$LATEST's configuration differs from version 3's in MemorySize (128 → 512): not published");
+        assert_note(
+            &plan,
+            "$LATEST's configuration differs from version 3's in MemorySize (128 → 512): not published",
+        );
         let with_code = deploy(&stable_at(512), &request(NEW, None));
-        assert_note(&with_code, "the new version also takes $LATEST's configuration where it differs from version 3's: MemorySize (128 → 512)");
+        assert_note(
+            &with_code,
+            "the new version also takes $LATEST's configuration where it differs from version 3's: MemorySize (128 → 512)",
+        );
         let named = deploy(&stable_at(512), &with_config(NEW, memory(128), None));
         assert!(named.notes.is_empty(), "{:?}", named.notes);
     }
@@ -954,7 +975,10 @@ mod tests {
         state.latest = None;
         state.function_missing = true;
         let plan = deploy(&state, &with_config(NEW, memory(256), Some(0.1)));
-        assert_eq!((plan.outcome, plan.code, plan.alias.clone()), (Outcome::Created, CodeStep::Create, AliasStep::Create));
+        assert_eq!(
+            (plan.outcome, plan.code, plan.alias.clone()),
+            (Outcome::Created, CodeStep::Create, AliasStep::Create)
+        );
         assert_eq!(plan.routing, routing(Version::New, None));
         assert!(!needs_latest(&state, &plan));
         assert_note(&plan, "first version gets 100%");
@@ -970,7 +994,10 @@ mod tests {
         state.latest.as_mut().unwrap().config = role("arn:role/a");
         let changed = with_config(NEW, role("arn:role/b"), None);
         let plan = deploy(&state, &changed);
-        assert_eq!(differences_text(&unshareable(&state, &changed, &plan)), "Role (arn:role/a → arn:role/b)");
+        assert_eq!(
+            differences_text(&unshareable(&state, &changed, &plan)),
+            "Role (arn:role/a → arn:role/b)"
+        );
         // $LATEST changed by someone else counts too, without a file.
         state.latest.as_mut().unwrap().config = role("arn:role/c");
         let plain = request(NEW, None);

@@ -193,7 +193,9 @@ pub fn parse_image_uri(input: &str) -> Result<ImageRef, String> {
     let mut labels = host.splitn(4, '.');
     let (account, dkr, ecr, rest) = (labels.next(), labels.next(), labels.next(), labels.next());
     let (Some(account), Some("dkr"), Some("ecr"), Some(rest)) = (account, dkr, ecr, rest) else {
-        return Err(refused("the registry is not ACCOUNT.dkr.ecr.REGION.amazonaws.com"));
+        return Err(refused(
+            "the registry is not ACCOUNT.dkr.ecr.REGION.amazonaws.com",
+        ));
     };
     let region = rest
         .strip_suffix(".amazonaws.com")
@@ -225,7 +227,9 @@ pub fn parse_image_uri(input: &str) -> Result<ImageRef, String> {
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
         });
     if !valid_repository {
-        return Err(refused("the repository name is lowercase letters, digits, . _ - and /"));
+        return Err(refused(
+            "the repository name is lowercase letters, digits, . _ - and /",
+        ));
     }
     Ok(ImageRef {
         account: account.to_string(),
@@ -431,7 +435,10 @@ mod tests {
         assert_eq!(by_tag.region, "eu-west-1");
         assert_eq!(by_tag.reference, ImageReference::Tag("v1.2".into()));
         let digest = format!("sha256:{}", "ab".repeat(32));
-        let by_digest = parse_image_uri(&format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/app@{digest}")).unwrap();
+        let by_digest = parse_image_uri(&format!(
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/app@{digest}"
+        ))
+        .unwrap();
         assert_eq!(by_digest.reference, ImageReference::Digest(digest.clone()));
         assert_eq!(
             by_tag.by_digest(&digest),

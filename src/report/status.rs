@@ -115,7 +115,11 @@ fn version_line(f: &mut fmt::Formatter<'_>, role: &str, share: f64, v: &VersionD
     writeln!(
         f,
         "           runtime      {}, memory {}, timeout {}",
-        if v.runtime.is_empty() { "(image)" } else { &v.runtime },
+        if v.runtime.is_empty() {
+            "(image)"
+        } else {
+            &v.runtime
+        },
         number(v.memory_size, "MB"),
         number(v.timeout, "s")
     )?;
@@ -232,7 +236,9 @@ mod tests {
         });
         let text = report.to_string();
         assert!(
-            text.contains("runtime      python3.12, memory 256 MB, timeout 30 s\n           environment  STAGE, TOKEN\n"),
+            text.contains(
+                "runtime      python3.12, memory 256 MB, timeout 30 s\n           environment  STAGE, TOKEN\n"
+            ),
             "{text}"
         );
         assert!(
@@ -241,6 +247,9 @@ mod tests {
         );
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["provisioned-concurrency"]["allocated"], 4);
-        assert_eq!(json["primary"]["environment-keys"], serde_json::json!(["STAGE", "TOKEN"]));
+        assert_eq!(
+            json["primary"]["environment-keys"],
+            serde_json::json!(["STAGE", "TOKEN"])
+        );
     }
 }

@@ -27,7 +27,13 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 /// `deploy` of `source` with `--function-config config`, the secrets in the
 /// environment, and GitHub's output files. Returns the run and the `result`
 /// output.
-fn deploy_config(aws: &Emulator, function: &str, source: &Path, config: &Path, extra: &[&str]) -> (Run, String) {
+fn deploy_config(
+    aws: &Emulator,
+    function: &str,
+    source: &Path,
+    config: &Path,
+    extra: &[&str],
+) -> (Run, String) {
     let files = tempfile::tempdir().unwrap();
     let (output, summary) = (files.path().join("output"), files.path().join("summary"));
     let mut command: Command = binary(Some(aws));
@@ -46,7 +52,11 @@ fn deploy_config(aws: &Emulator, function: &str, source: &Path, config: &Path, e
     let [output, summary] = [output, summary].map(|p| std::fs::read_to_string(p).unwrap_or_default());
     let written = format!("{output}\n{summary}");
     for secret in SECRETS {
-        for (what, text) in [("stdout", &result.stdout), ("stderr", &result.stderr), ("GitHub files", &written)] {
+        for (what, text) in [
+            ("stdout", &result.stdout),
+            ("stderr", &result.stderr),
+            ("GitHub files", &written),
+        ] {
             assert!(!text.contains(secret), "{secret} appears in {what}:\n{text}");
         }
     }
@@ -58,7 +68,11 @@ fn deploy_config(aws: &Emulator, function: &str, source: &Path, config: &Path, e
 }
 
 /// A version's configuration as the SDK reads it.
-async fn configuration(aws: &Emulator, function: &str, version: &str) -> aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput {
+async fn configuration(
+    aws: &Emulator,
+    function: &str,
+    version: &str,
+) -> aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput {
     aws.lambda()
         .get_function_configuration()
         .function_name(function)
@@ -68,7 +82,9 @@ async fn configuration(aws: &Emulator, function: &str, version: &str) -> aws_sdk
         .unwrap()
 }
 
-fn variables(config: &aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput) -> Vec<(String, String)> {
+fn variables(
+    config: &aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput,
+) -> Vec<(String, String)> {
     let mut pairs: Vec<(String, String)> = config
         .environment()
         .and_then(|e| e.variables())
@@ -97,7 +113,10 @@ async fn a_configuration_change_is_published_canaried_and_rolled_back_like_code(
     assert_eq!((v1.memory_size(), v1.timeout()), (Some(128), Some(10)));
     assert_eq!(
         variables(&v1),
-        [("STAGE".into(), "prod".into()), ("TOKEN".into(), SECRETS[0].into())]
+        [
+            ("STAGE".into(), "prod".into()),
+            ("TOKEN".into(), SECRETS[0].into())
+        ]
     );
 
     // The same release again: skipped, and nothing but reads.
@@ -133,13 +152,24 @@ async fn a_configuration_change_is_published_canaried_and_rolled_back_like_code(
     );
     assert_eq!(versions(&aws, "orders").await, ["1"]);
 
-    let (canary, outputs) = deploy_config(&aws, "orders", source.path(), &second, &["--canary-weight", "20%"]);
+    let (canary, outputs) = deploy_config(
+        &aws,
+        "orders",
+        source.path(),
+        &second,
+        &["--canary-weight", "20%"],
+    );
     canary.assert_ok();
     let out = canary.json();
-    assert_eq!((out["result"].as_str(), out["version"].as_str()), (Some("published"), Some("2")));
+    assert_eq!(
+        (out["result"].as_str(), out["version"].as_str()),
+        (Some("published"), Some("2"))
+    );
     assert_eq!(outputs, "published");
     assert!(
-        canary.stderr.contains("Environment.Variables (added NEW; removed TOKEN)"),
+        canary
+            .stderr
+            .contains("Environment.Variables (added NEW; removed TOKEN)"),
         "{}",
         canary.stderr
     );
@@ -155,7 +185,10 @@ async fn a_configuration_change_is_published_canaried_and_rolled_back_like_code(
     );
     assert_eq!(v2.code_sha256(), v1.code_sha256(), "the code did not change");
     let v1_after = configuration(&aws, "orders", "1").await;
-    assert_eq!((v1_after.memory_size(), variables(&v1_after)), (v1.memory_size(), variables(&v1)));
+    assert_eq!(
+        (v1_after.memory_size(), variables(&v1_after)),
+        (v1.memory_size(), variables(&v1))
+    );
 
     // Rollback returns to the version with the old configuration.
     let mut rollback = binary(Some(&aws));
@@ -209,7 +242,8 @@ async fn the_first_deploy_creates_the_function_from_its_configuration() {
             "Role: {role}\nRuntime: python3.12\nHandler: index.handler\nMemorySize: 256\nEnvironment:\n  Variables:\n    STAGE: prod\n    API_KEY: literal-SECRET-three\n"
         ),
     );
-    let (created, outputs) = deploy_config(&aws, "fresh", source.path(), &config, &["--canary-weight", "10%"]);
+    let (created, outputs) =
+        deploy_config(&aws, "fresh", source.path(), &config, &["--canary-weight", "10%"]);
     created.assert_ok();
     let out = created.json();
     assert_eq!(out["result"], "created");
@@ -223,10 +257,16 @@ async fn the_first_deploy_creates_the_function_from_its_configuration() {
     assert_eq!(alias_state(&aws, "fresh", "live").await, ("1".to_string(), None));
     let v1 = configuration(&aws, "fresh", "1").await;
     assert_eq!(v1.runtime().map(|r| r.as_str()), Some("python3.12"));
-    assert_eq!((v1.handler(), v1.memory_size()), (Some("index.handler"), Some(256)));
+    assert_eq!(
+        (v1.handler(), v1.memory_size()),
+        (Some("index.handler"), Some(256))
+    );
     assert_eq!(
         variables(&v1),
-        [("API_KEY".into(), SECRETS[2].into()), ("STAGE".into(), "prod".into())]
+        [
+            ("API_KEY".into(), SECRETS[2].into()),
+            ("STAGE".into(), "prod".into())
+        ]
     );
 
     // Running the same job again changes nothing.
@@ -240,7 +280,9 @@ async fn the_first_deploy_creates_the_function_from_its_configuration() {
     let status = run(&mut status);
     status.assert_ok();
     assert!(
-        status.stdout.contains("runtime      python3.12, memory 256 MB, timeout 3 s\n           environment  API_KEY, STAGE\n"),
+        status.stdout.contains(
+            "runtime      python3.12, memory 256 MB, timeout 3 s\n           environment  API_KEY, STAGE\n"
+        ),
         "{}",
         status.stdout
     );
@@ -266,8 +308,16 @@ async fn bad_configuration_input_exits_2_and_changes_nothing() {
     );
     let new_role = file("role.json", &format!(r#"{{"Role": "{other_role}"}}"#));
     let cases: Vec<(&str, Vec<String>, &str)> = vec![
-        ("key typo", vec!["--function-config".into(), typo], "unknown key `MemorySzie`: the accepted keys are Runtime, Handler, Role, MemorySize"),
-        ("wrong type", vec!["--function-config".into(), wrong_type], "key `Timeout`: invalid type: string \"30s\", expected i32"),
+        (
+            "key typo",
+            vec!["--function-config".into(), typo],
+            "unknown key `MemorySzie`: the accepted keys are Runtime, Handler, Role, MemorySize",
+        ),
+        (
+            "wrong type",
+            vec!["--function-config".into(), wrong_type],
+            "key `Timeout`: invalid type: string \"30s\", expected i32",
+        ),
         (
             "missing variable",
             vec!["--function-config".into(), missing_var],
@@ -285,7 +335,12 @@ async fn bad_configuration_input_exits_2_and_changes_nothing() {
         ),
         (
             "role change in a staged rollout",
-            vec!["--function-config".into(), new_role.clone(), "--strategy".into(), "canary:10%:1s".into()],
+            vec![
+                "--function-config".into(),
+                new_role.clone(),
+                "--strategy".into(),
+                "canary:10%:1s".into(),
+            ],
             "Ship it all at once (--canary-weight 100%, or --strategy AllAtOnce)",
         ),
     ];
@@ -313,12 +368,23 @@ async fn bad_configuration_input_exits_2_and_changes_nothing() {
     let mut at_once = binary(Some(&aws));
     at_once
         .for_alias("deploy", "orders", "live")
-        .args(["--output", "json", "--canary-weight", "100%", "--function-config", &new_role, "--source"])
+        .args([
+            "--output",
+            "json",
+            "--canary-weight",
+            "100%",
+            "--function-config",
+            &new_role,
+            "--source",
+        ])
         .arg(changed.path());
     let shipped = run(&mut at_once);
     shipped.assert_ok();
     assert_eq!(alias_state(&aws, "orders", "live").await, ("2".to_string(), None));
-    assert_eq!(configuration(&aws, "orders", "2").await.role(), Some(other_role.as_str()));
+    assert_eq!(
+        configuration(&aws, "orders", "2").await.role(),
+        Some(other_role.as_str())
+    );
 }
 
 /// An image in the emulator's ECR: repository `app`, `tag`, one layer
@@ -400,7 +466,11 @@ async fn an_image_function_gets_the_image_by_digest_and_refuses_a_zip() {
     status.for_alias("status", "images", "live");
     let status = run(&mut status);
     status.assert_ok();
-    assert!(status.stdout.contains(&format!("image        {REPOSITORY}")), "{}", status.stdout);
+    assert!(
+        status.stdout.contains(&format!("image        {REPOSITORY}")),
+        "{}",
+        status.stdout
+    );
 
     // The wrong kind of code, and a tag ECR does not have: exit 2, no write.
     let zip = source_dir(V1);

@@ -382,8 +382,9 @@ async fn a_missing_function_is_a_clear_error_naming_it() {
         "{err}"
     );
     assert!(
-        err.to_string()
-            .contains("give --function-config naming its Role, Runtime and Handler so that deploy creates it"),
+        err.to_string().contains(
+            "give --function-config naming its Role, Runtime and Handler so that deploy creates it"
+        ),
         "{err}"
     );
 }
@@ -1111,7 +1112,10 @@ mod image_digest {
             .image_uri(format!("{REPOSITORY}:v1"))
             .resolved_image_uri(format!("{REPOSITORY}@sha256:{hex}"))
             .build();
-        GetFunctionOutput::builder().configuration(config).code(code).build()
+        GetFunctionOutput::builder()
+            .configuration(config)
+            .code(code)
+            .build()
     }
 
     /// ECR says tag v1 is the image `hex`.
@@ -1124,7 +1128,11 @@ mod image_digest {
             })
             .then_output(move || {
                 DescribeImagesOutput::builder()
-                    .image_details(ImageDetail::builder().image_digest(format!("sha256:{hex}")).build())
+                    .image_details(
+                        ImageDetail::builder()
+                            .image_digest(format!("sha256:{hex}"))
+                            .build(),
+                    )
                     .build()
             })
     }
@@ -1158,20 +1166,26 @@ mod image_digest {
         let hex: &'static str = Box::leak(digest('d').into_boxed_str());
         let describe = tag_is(hex.to_string());
         let ecr = mock_client!(aws_sdk_ecr, RuleMode::MatchAny, [&describe]);
-        let upload = mock!(Client::update_function_code).then_output(|| UpdateFunctionCodeOutput::builder().build());
+        let upload =
+            mock!(Client::update_function_code).then_output(|| UpdateFunctionCodeOutput::builder().build());
         let publish = mock!(Client::publish_version).then_output(|| PublishVersionOutput::builder().build());
         let write = mock!(Client::update_alias).then_output(|| UpdateAliasOutput::builder().build());
         let rules = served(hex);
         let lambda = mock_client!(
             aws_sdk_lambda,
             RuleMode::MatchAny,
-            [&rules[0], &rules[1], &rules[2], &rules[3], &upload, &publish, &write]
+            [
+                &rules[0], &rules[1], &rules[2], &rules[3], &upload, &publish, &write
+            ]
         );
         let report = deploy_tag(ecr, lambda).await.unwrap();
         assert_eq!(report.result, Outcome::Skipped);
         assert_eq!(report.code_sha256, hex);
         assert_eq!(describe.num_calls(), 1);
-        assert_eq!((upload.num_calls(), publish.num_calls(), write.num_calls()), (0, 0, 0));
+        assert_eq!(
+            (upload.num_calls(), publish.num_calls(), write.num_calls()),
+            (0, 0, 0)
+        );
     }
 
     #[tokio::test]
@@ -1182,7 +1196,9 @@ mod image_digest {
         let ecr = mock_client!(aws_sdk_ecr, RuleMode::MatchAny, [&describe]);
         let uri = wanted_uri.clone();
         let upload = mock!(Client::update_function_code)
-            .match_requests(move |r| r.image_uri() == Some(uri.as_str()) && r.revision_id() == Some("rev-$LATEST"))
+            .match_requests(move |r| {
+                r.image_uri() == Some(uri.as_str()) && r.revision_id() == Some("rev-$LATEST")
+            })
             .then_output(|| {
                 UpdateFunctionCodeOutput::builder()
                     .revision_id("rev-uploaded")
@@ -1191,7 +1207,12 @@ mod image_digest {
             });
         let publish = mock!(Client::publish_version)
             .match_requests(|r| r.revision_id() == Some("rev-uploaded"))
-            .then_output(|| PublishVersionOutput::builder().version("2").state(State::Active).build());
+            .then_output(|| {
+                PublishVersionOutput::builder()
+                    .version("2")
+                    .state(State::Active)
+                    .build()
+            });
         let write = mock!(Client::update_alias)
             .match_requests(|r| {
                 r.function_version() == Some("1")
@@ -1205,11 +1226,19 @@ mod image_digest {
         let lambda = mock_client!(
             aws_sdk_lambda,
             RuleMode::MatchAny,
-            [&rules[0], &rules[1], &rules[2], &rules[3], &upload, &publish, &write]
+            [
+                &rules[0], &rules[1], &rules[2], &rules[3], &upload, &publish, &write
+            ]
         );
         let report = deploy_tag(ecr, lambda).await.unwrap();
-        assert_eq!((report.result, report.version.as_str()), (Outcome::Published, "2"));
+        assert_eq!(
+            (report.result, report.version.as_str()),
+            (Outcome::Published, "2")
+        );
         assert_eq!(report.code_sha256, new);
-        assert_eq!((upload.num_calls(), publish.num_calls(), write.num_calls()), (1, 1, 1));
+        assert_eq!(
+            (upload.num_calls(), publish.num_calls(), write.num_calls()),
+            (1, 1, 1)
+        );
     }
 }

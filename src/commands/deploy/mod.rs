@@ -15,10 +15,10 @@ use publish::{Deploy, Handover};
 use crate::aws::Clients;
 use crate::cli::manifest;
 use crate::cli::settings::{DeployJob, DeployRequest, DeploySettings};
-use crate::core::config::missing_for_create;
 use crate::commands::alias;
 use crate::commands::prune::prune_function;
 use crate::commands::runner::{per_function, replan_once};
+use crate::core::config::missing_for_create;
 use crate::core::observed::{Observed, Route, weighted_route_refused};
 use crate::core::plan::{self, AliasStep, CodeStep, Outcome, Plan, Version, configure_text};
 use crate::core::prune::Keep;
@@ -36,12 +36,9 @@ pub async fn run(settings: DeploySettings) -> Result<()> {
     let log = run.log;
     // One function: its package is built (and refused) before any request.
     let single = match (run.fleet, jobs.first()) {
-        (None, Some(job)) if !matches!(job.code, manifest::Code::Image(_)) => Some(Code::Zip(package_checked(
-            &job.code,
-            &job.excludes,
-            job.request.s3.is_some(),
-            Some(&log),
-        )?)),
+        (None, Some(job)) if !matches!(job.code, manifest::Code::Image(_)) => Some(Code::Zip(
+            package_checked(&job.code, &job.excludes, job.request.s3.is_some(), Some(&log))?,
+        )),
         _ => None,
     };
     let report = per_function(run, jobs, async |clients, job| {
@@ -92,7 +89,12 @@ async fn prune_after(
 
 /// Build or read the zip; refuse one over the direct-upload limit without S3.
 /// `log`: narrate it (one function; a manifest run does not).
-fn package_checked(code: &manifest::Code, excludes: &[String], s3: bool, log: Option<&Log>) -> Result<Package> {
+fn package_checked(
+    code: &manifest::Code,
+    excludes: &[String],
+    s3: bool,
+    log: Option<&Log>,
+) -> Result<Package> {
     let package = match code {
         manifest::Code::Source(dir) => package::build(dir, excludes)?,
         manifest::Code::Zip(zip) => package::load_zip(zip)?,
@@ -176,7 +178,13 @@ pub async fn deploy(
         }
         if request.dry_run {
             narrate_plan(&plan, request, &log);
-            return Ok(AliasReport::for_plan(about, &observed, code.identity(), &plan, None));
+            return Ok(AliasReport::for_plan(
+                about,
+                &observed,
+                code.identity(),
+                &plan,
+                None,
+            ));
         }
         let (published, created_alias) = apply(clients, request, code, &observed, &plan, &log).await?;
         if provisioned && plan.alias != AliasStep::None {
@@ -185,7 +193,8 @@ pub async fn deploy(
                 .wait_provisioned(&request.function, &request.alias)
                 .await?;
         }
-        let mut report = AliasReport::for_plan(about, &observed, code.identity(), &plan, published.as_deref());
+        let mut report =
+            AliasReport::for_plan(about, &observed, code.identity(), &plan, published.as_deref());
         if let Some(alias_arn) = created_alias.filter(|_| observed.function_arn.is_empty()) {
             report.function_arn = alias_arn
                 .strip_suffix(&format!(":{}", request.alias))
@@ -321,14 +330,22 @@ fn fits_the_function(request: &DeployRequest, code: &Code, observed: &Observed) 
         let Some(config) = &request.config else {
             return Err(Error::failed(format!(
                 "function {function} does not exist (or is in another region or account): create it first, or give --function-config naming its {} so that deploy creates it",
-                if code.is_image() { "Role" } else { "Role, Runtime and Handler" }
+                if code.is_image() {
+                    "Role"
+                } else {
+                    "Role, Runtime and Handler"
+                }
             )));
         };
         let missing = missing_for_create(config, code.is_image());
         if !missing.is_empty() {
             return Err(Error::usage(format!(
                 "function {function} does not exist (or is in another region or account): to create it, --function-config must name {} (missing: {})",
-                if code.is_image() { "Role" } else { "Role, Runtime and Handler" },
+                if code.is_image() {
+                    "Role"
+                } else {
+                    "Role, Runtime and Handler"
+                },
                 missing.join(", ")
             )));
         }

@@ -87,7 +87,11 @@ impl Deploy<'_> {
             Code::Zip(package) => format!(
                 "{}{}",
                 package::human_bytes(package.zip.len() as u64),
-                if self.request.s3.is_some() { " through S3" } else { "" }
+                if self.request.s3.is_some() {
+                    " through S3"
+                } else {
+                    ""
+                }
             ),
         }
     }
@@ -109,7 +113,11 @@ pub async fn publish_code(deploy: Deploy<'_>, observed: &Observed, plan: &Plan) 
             }
         ));
         let code = deploy.new_code().await?;
-        return Ok(Some(lambda.create_function(function, code, config, &request.description).await?));
+        return Ok(Some(
+            lambda
+                .create_function(function, code, config, &request.description)
+                .await?,
+        ));
     }
     if plan.wait_for_update {
         lambda.wait_for_update(function).await?;
