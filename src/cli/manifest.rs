@@ -356,4 +356,28 @@ mod tests {
         let (_dir, path) = manifest("[[functions]]\nname = \"orders\"\nalias = \"live\"");
         assert_eq!(load(&path, false).unwrap()[0].code, None);
     }
+
+    #[test]
+    fn function_config_is_read_relative_to_the_manifest_and_image_uris_are_checked() {
+        let (dir, path) = manifest(
+            "[[functions]]\nname = \"orders\"\nalias = \"live\"\nsource = \"fns/orders\"\nfunction-config = \"orders.json\"\n\n[[functions]]\nname = \"reports\"\nalias = \"live\"\nimage-uri = \"123456789012.dkr.ecr.us-east-1.amazonaws.com/reports:v2\"",
+        );
+        std::fs::write(dir.path().join("orders.json"), r#"{"MemorySize": 256}"#).unwrap();
+        let functions = load(&path, true).unwrap();
+        assert_eq!(
+            functions[0].config.as_ref().and_then(|c| c.memory_size),
+            Some(256)
+        );
+        assert!(matches!(&functions[1].code, Some(Code::Image(image)) if image.repository == "reports"));
+
+        std::fs::write(dir.path().join("orders.json"), r#"{"MemorySzie": 256}"#).unwrap();
+        let err = load(&path, true).unwrap_err().to_string();
+        assert!(err.contains("functions[0] (orders): --function-config"), "{err}");
+        assert!(err.contains("unknown key `MemorySzie`"), "{err}");
+        let (_dir, bad) = manifest(
+            "[[functions]]\nname = \"reports\"\nalias = \"live\"\nimage-uri = \"docker.io/reports:v2\"",
+        );
+        let err = load(&bad, true).unwrap_err().to_string();
+        assert!(err.contains("is not an Amazon ECR image URI"), "{err}");
+    }
 }

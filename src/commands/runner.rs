@@ -188,6 +188,8 @@ mod tests {
             target: name.into(),
             note: None,
             timeline: None,
+            release: ("new code", "uploaded and published"),
+            created_function: false,
         }
     }
 

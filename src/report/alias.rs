@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::core::controller::RolloutResult;
 use crate::core::observed::{AliasState, Observed};
-use crate::core::plan::{AliasChange, Outcome, Plan, Version};
+use crate::core::plan::{AliasChange, CodeStep, Outcome, Plan, Version};
 use crate::core::values::percent;
 use crate::report::output::{Report, markdown_text, one_function_results, write_fields};
 
@@ -44,6 +44,14 @@ pub struct AliasReport {
     /// The steps of a staged rollout, for the step summary.
     #[serde(skip)]
     pub timeline: Option<RolloutResult>,
+    /// What a deploy's new version brings against the alias's primary
+    /// ("new code", "new configuration", "new code and configuration") and
+    /// how it was made ("uploaded and published", "published", "published
+    /// from what $LATEST already holds"); and whether it created the function.
+    #[serde(skip)]
+    pub release: (&'static str, &'static str),
+    #[serde(skip)]
+    pub created_function: bool,
 }
 
 /// What a report is about: the function and alias, and whether this is a dry run.
@@ -77,6 +85,8 @@ impl AliasReport {
             target: format!("{}:{}", about.function, about.alias),
             note: None,
             timeline: None,
+            release: ("new code", "uploaded and published"),
+            created_function: false,
         }
     }
 
@@ -98,11 +108,28 @@ impl AliasReport {
                 (primary, replaced.unwrap_or_default(), 1.0)
             }
         };
+        let new_code = observed
+            .alias
+            .as_ref()
+            .is_none_or(|a| a.primary.code_sha256 != code_sha256);
+        let configured = !plan.configure.is_empty();
+        let noun = match (new_code, configured) {
+            (true, true) => "new code and configuration",
+            (false, true) => "new configuration",
+            _ => "new code",
+        };
+        let how = match (plan.code, configured) {
+            (CodeStep::UploadAndPublish | CodeStep::Create, _) => "uploaded and published",
+            (_, true) => "published",
+            _ => "published from what $LATEST already holds",
+        };
         AliasReport {
             version,
             previous_version,
             skipped: plan.outcome == Outcome::Skipped,
             canary_weight,
+            release: (noun, how),
+            created_function: plan.code == CodeStep::Create,
             ..AliasReport::new(about, observed, code_sha256, plan.outcome)
         }
     }
@@ -197,6 +224,10 @@ impl AliasReport {
                 format!("{}: {}", self.target, self.note.as_deref().unwrap_or_default())
             }
             Outcome::Status => format!("{}: {version} serves {share}", self.target),
+            Outcome::Created if self.created_function => format!(
+                "{}: function {would}created with {version}, which serves 100%",
+                self.target
+            ),
             Outcome::Created => format!("{}: alias {would}created, {version} serves 100%", self.target),
             Outcome::Stopped => format!(
                 "{}: stopped, the alias was left as someone else set it ({})",
@@ -237,13 +268,9 @@ impl AliasReport {
                 self.previous_version
             ),
             Outcome::Published | Outcome::Reused => {
-                let how = if self.result == Outcome::Reused {
-                    "published from code already in $LATEST"
-                } else {
-                    "uploaded and published"
-                };
+                let (noun, how) = self.release;
                 format!(
-                    "{}: new code {would}{how} as {version} at {share}{rest}{was}",
+                    "{}: {noun} {would}{how} as {version} at {share}{rest}{was}",
                     self.target
                 )
             }
@@ -333,6 +360,8 @@ mod tests {
             target: "f:live".into(),
             note: None,
             timeline: None,
+            release: ("new code", "uploaded and published"),
+            created_function: false,
         }
     }
 
@@ -390,6 +419,18 @@ mod tests {
         assert_eq!(
             report(Outcome::Published, "8", "7", 0.1).headline(),
             "f:live: new code uploaded and published as version 8 at 10%; version 7 keeps 90%"
+        );
+        let mut configuration = report(Outcome::Published, "8", "7", 0.2);
+        configuration.release = ("new configuration", "published");
+        assert_eq!(
+            configuration.headline(),
+            "f:live: new configuration published as version 8 at 20%; version 7 keeps 80%"
+        );
+        let mut created = report(Outcome::Created, "1", "", 1.0);
+        created.created_function = true;
+        assert_eq!(
+            created.headline(),
+            "f:live: function created with version 1, which serves 100%"
         );
         assert_eq!(
             report(Outcome::Skipped, "7", "", 1.0).headline(),

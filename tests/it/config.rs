@@ -33,7 +33,7 @@ fn deploy_config(
     source: &Path,
     config: &Path,
     extra: &[&str],
-) -> (Run, String) {
+) -> (Run, String, String) {
     let files = tempfile::tempdir().unwrap();
     let (output, summary) = (files.path().join("output"), files.path().join("summary"));
     let mut command: Command = binary(Some(aws));
@@ -64,7 +64,7 @@ fn deploy_config(
         .get("result")
         .cloned()
         .unwrap_or_default();
-    (result, result_output)
+    (result, result_output, summary)
 }
 
 /// A version's configuration as the SDK reads it.
@@ -106,7 +106,7 @@ async fn a_configuration_change_is_published_canaried_and_rolled_back_like_code(
         r#"{"MemorySize": 128, "Timeout": 10,
             "Environment": {"Variables": {"STAGE": "prod", "TOKEN": {"FromEnvironment": "DEPLOY_TOKEN"}}}}"#,
     );
-    let (run1, _) = deploy_config(&aws, "orders", source.path(), &first, &[]);
+    let (run1, _, _) = deploy_config(&aws, "orders", source.path(), &first, &[]);
     run1.assert_ok();
     assert_eq!(alias_state(&aws, "orders", "live").await, ("1".to_string(), None));
     let v1 = configuration(&aws, "orders", "1").await;
@@ -119,12 +119,23 @@ async fn a_configuration_change_is_published_canaried_and_rolled_back_like_code(
         ]
     );
 
-    // The same release again: skipped, and nothing but reads.
+    // The same release again: skipped, with the same three reads as a
+    // deploy without a file (the versions' reads carry their configuration).
     aws.start_recording();
-    let (again, _) = deploy_config(&aws, "orders", source.path(), &first, &[]);
+    let (again, _, _) = deploy_config(&aws, "orders", source.path(), &first, &[]);
     again.assert_ok();
     assert_eq!(again.json()["result"], "skipped", "{}", again.stderr);
-    assert_eq!(aws.mutating(), Vec::<(String, String)>::new());
+    let mut sent = aws.recorded();
+    sent.sort();
+    let get = |path: &str| ("GET".to_string(), path.to_string());
+    assert_eq!(
+        sent,
+        [
+            get("/2015-03-31/functions/orders"),
+            get("/2015-03-31/functions/orders/aliases/live"),
+            get("/2015-03-31/functions/orders?Qualifier=live"),
+        ]
+    );
 
     // A file restating what is deployed, keys reordered, with the defaults
     // Lambda reports spelled out: still no change.
@@ -133,7 +144,7 @@ async fn a_configuration_change_is_published_canaried_and_rolled_back_like_code(
         "restated.yaml",
         "Timeout: 10\nLayers: []\nEnvironment:\n  Variables:\n    TOKEN: {FromEnvironment: DEPLOY_TOKEN}\n    STAGE: prod\nMemorySize: 128\nFunctionArn: ignored\nDescription: ignored\n",
     );
-    let (same, _) = deploy_config(&aws, "orders", source.path(), &restated, &[]);
+    let (same, _, _) = deploy_config(&aws, "orders", source.path(), &restated, &[]);
     assert_eq!(same.json()["result"], "skipped", "{}", same.stderr);
 
     // Configuration only: memory up, TOKEN removed, NEW added; canaried at 20%.
@@ -143,7 +154,7 @@ async fn a_configuration_change_is_published_canaried_and_rolled_back_like_code(
         r#"{"MemorySize": 256, "Timeout": 10,
             "Environment": {"Variables": {"STAGE": "prod", "NEW": {"FromEnvironment": "NEXT_TOKEN"}}}}"#,
     );
-    let (dry, _) = deploy_config(&aws, "orders", source.path(), &second, &["--dry-run"]);
+    let (dry, _, _) = deploy_config(&aws, "orders", source.path(), &second, &["--dry-run"]);
     dry.assert_ok();
     assert!(
         dry.stderr.contains("would take the code already in $LATEST (no upload), update its configuration (MemorySize (128 → 256), Environment.Variables (added NEW; removed TOKEN)) and publish it"),
@@ -152,7 +163,7 @@ async fn a_configuration_change_is_published_canaried_and_rolled_back_like_code(
     );
     assert_eq!(versions(&aws, "orders").await, ["1"]);
 
-    let (canary, outputs) = deploy_config(
+    let (canary, outputs, summary) = deploy_config(
         &aws,
         "orders",
         source.path(),
@@ -226,7 +237,7 @@ async fn the_first_deploy_creates_the_function_from_its_configuration() {
     // Without Runtime and Handler, creating is refused by name: nothing sent.
     let partial = write(files.path(), "partial.json", &format!(r#"{{"Role": "{role}"}}"#));
     aws.start_recording();
-    let (refused, _) = deploy_config(&aws, "fresh", source.path(), &partial, &[]);
+    let (refused, _, _) = deploy_config(&aws, "fresh", source.path(), &partial, &[]);
     assert_eq!(refused.status, 2, "{}", refused.stderr);
     assert!(
         refused.stderr.contains("function fresh does not exist (or is in another region or account): to create it, --function-config must name Role, Runtime and Handler (missing: Runtime, Handler)"),
@@ -242,11 +253,15 @@ async fn the_first_deploy_creates_the_function_from_its_configuration() {
             "Role: {role}\nRuntime: python3.12\nHandler: index.handler\nMemorySize: 256\nEnvironment:\n  Variables:\n    STAGE: prod\n    API_KEY: literal-SECRET-three\n"
         ),
     );
-    let (created, outputs) =
+    let (created, outputs, summary) =
         deploy_config(&aws, "fresh", source.path(), &config, &["--canary-weight", "10%"]);
     created.assert_ok();
     let out = created.json();
     assert_eq!(out["result"], "created");
+    assert!(
+        summary.contains("function created with version 1, which serves 100%"),
+        "{summary}"
+    );
     assert_eq!(out["version"], "1");
     assert_eq!(out["canary-weight"], 1.0);
     assert_eq!(
@@ -270,7 +285,7 @@ async fn the_first_deploy_creates_the_function_from_its_configuration() {
     );
 
     // Running the same job again changes nothing.
-    let (again, _) = deploy_config(&aws, "fresh", source.path(), &config, &[]);
+    let (again, _, _) = deploy_config(&aws, "fresh", source.path(), &config, &[]);
     assert_eq!(again.json()["result"], "skipped", "{}", again.stderr);
     assert_eq!(versions(&aws, "fresh").await, ["1"]);
 

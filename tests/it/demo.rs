@@ -15,6 +15,10 @@ fn the_demo_tells_the_whole_story_in_plain_text() {
         !log.contains('\u{1b}'),
         "escape codes in a log that is not a terminal:\n{log}"
     );
+    assert!(
+        !log.contains("demo-token-never-printed"),
+        "an environment value in the log:\n{log}"
+    );
     // Each step, in lambda-rollout's own words (not a helper script's).
     for said in [
         "$ lambda-rollout deploy --function-name hello --alias live",
@@ -26,6 +30,9 @@ fn the_demo_tells_the_whole_story_in_plain_text() {
         "version 2 promoted to 100% (was version 1)",
         "rolled back, version 1 serves 100%",
         "hello:live serves 1 (100%)",
+        "configuration: MemorySize (128 → 256), Environment.Variables (added API_TOKEN, GREETING)",
+        "hello:live: new code and configuration published as version 3 at 20%; version 1 keeps 80%",
+        "environment  API_TOKEN, GREETING",
     ] {
         assert!(log.contains(said), "the demo does not show '{said}':\n{log}");
     }
