@@ -178,6 +178,10 @@ async fn a_configuration_change_is_published_canaried_and_rolled_back_like_code(
     );
     assert_eq!(outputs, "published");
     assert!(
+        summary.contains("new configuration published as version 2 at 20%; version 1 keeps 80%"),
+        "{summary}"
+    );
+    assert!(
         canary
             .stderr
             .contains("Environment.Variables (added NEW; removed TOKEN)"),
