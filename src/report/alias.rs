@@ -422,16 +422,20 @@ mod tests {
         );
         let mut configuration = report(Outcome::Published, "8", "7", 0.2);
         configuration.release = ("new configuration", "published");
-        assert_eq!(
-            configuration.headline(),
-            "f:live: new configuration published as version 8 at 20%; version 7 keeps 80%"
-        );
         let mut created = report(Outcome::Created, "1", "", 1.0);
         created.created_function = true;
-        assert_eq!(
-            created.headline(),
-            "f:live: function created with version 1, which serves 100%"
-        );
+        for (report, said) in [
+            (
+                configuration,
+                "f:live: new configuration published as version 8 at 20%; version 7 keeps 80%",
+            ),
+            (
+                created,
+                "f:live: function created with version 1, which serves 100%",
+            ),
+        ] {
+            assert_eq!(report.headline(), said);
+        }
         assert_eq!(
             report(Outcome::Skipped, "7", "", 1.0).headline(),
             "f:live: unchanged, version 7 already serves this code at 100%; nothing uploaded or published"

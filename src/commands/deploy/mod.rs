@@ -327,29 +327,26 @@ async fn observe_and_plan(
 fn fits_the_function(request: &DeployRequest, code: &Code, observed: &Observed) -> Result<()> {
     let function = &request.function;
     if observed.function_missing {
-        let Some(config) = &request.config else {
-            return Err(Error::failed(format!(
-                "function {function} does not exist (or is in another region or account): create it first, or give --function-config naming its {} so that deploy creates it",
-                if code.is_image() {
-                    "Role"
-                } else {
-                    "Role, Runtime and Handler"
-                }
-            )));
+        let (needs, missing) = match &request.config {
+            None => (None, Vec::new()),
+            Some(config) => (Some(config), missing_for_create(config, code.is_image())),
         };
-        let missing = missing_for_create(config, code.is_image());
-        if !missing.is_empty() {
-            return Err(Error::usage(format!(
-                "function {function} does not exist (or is in another region or account): to create it, --function-config must name {} (missing: {})",
-                if code.is_image() {
-                    "Role"
-                } else {
-                    "Role, Runtime and Handler"
-                },
+        let keys = if code.is_image() {
+            "Role"
+        } else {
+            "Role, Runtime and Handler"
+        };
+        let absent = format!("function {function} does not exist (or is in another region or account)");
+        return match needs {
+            None => Err(Error::failed(format!(
+                "{absent}: create it first, or give --function-config naming its {keys} so that deploy creates it"
+            ))),
+            Some(_) if !missing.is_empty() => Err(Error::usage(format!(
+                "{absent}: to create it, --function-config must name {keys} (missing: {})",
                 missing.join(", ")
-            )));
-        }
-        return Ok(());
+            ))),
+            Some(_) => Ok(()),
+        };
     }
     match observed.latest.as_ref().map(|l| l.image) {
         Some(true) if !code.is_image() => Err(Error::usage(format!(
