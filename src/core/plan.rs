@@ -1002,6 +1002,22 @@ mod tests {
         state.latest.as_mut().unwrap().config = role("arn:role/c");
         let plain = request(NEW, None);
         assert_eq!(unshareable(&state, &plain, &deploy(&state, &plain)).len(), 1);
+        // A dead-letter target added counts the same.
+        state.latest.as_mut().unwrap().config = role("arn:role/a");
+        let dead_letter = with_config(
+            NEW,
+            FunctionConfig {
+                dead_letter_config: Some(crate::core::config::DeadLetterConfig {
+                    target_arn: "arn:sqs:dlq".into(),
+                }),
+                ..FunctionConfig::default()
+            },
+            None,
+        );
+        assert_eq!(
+            differences_text(&unshareable(&state, &dead_letter, &deploy(&state, &dead_letter))),
+            "DeadLetterConfig (none → arn:sqs:dlq)"
+        );
         // Nothing published, nothing to refuse.
         let skip = with_config(OLD, role("arn:role/a"), None);
         assert!(unshareable(&state, &skip, &deploy(&state, &skip)).is_empty());

@@ -513,4 +513,51 @@ async fn an_image_function_gets_the_image_by_digest_and_refuses_a_zip() {
         assert!(result.stderr.contains(message), "{}", result.stderr);
     }
     assert_eq!(versions(&aws, "images").await, ["1"]);
+
+    // An image function that does not exist yet is created from the image.
+    let files = tempfile::tempdir().unwrap();
+    let config = write(
+        files.path(),
+        "image.json",
+        &format!(
+            r#"{{"Role": "{}", "MemorySize": 1024}}"#,
+            aws.create_role("new-image-role")
+        ),
+    );
+    let mut create = binary(Some(&aws));
+    create
+        .for_alias("deploy", "new-images", "live")
+        .args([
+            "--output",
+            "json",
+            "--image-uri",
+            &format!("{REPOSITORY}:v1"),
+            "--function-config",
+        ])
+        .arg(&config);
+    let created = run(&mut create);
+    created.assert_ok();
+    assert_eq!(created.json()["result"], "created");
+    let v1 = aws
+        .lambda()
+        .get_function()
+        .function_name("new-images")
+        .qualifier("1")
+        .send()
+        .await
+        .unwrap();
+    let configuration = v1.configuration().unwrap();
+    assert_eq!(
+        configuration.package_type(),
+        Some(&aws_sdk_lambda::types::PackageType::Image)
+    );
+    assert_eq!(configuration.memory_size(), Some(1024));
+    assert_eq!(
+        v1.code().and_then(|c| c.image_uri()),
+        Some(format!("{REPOSITORY}@{digest}").as_str())
+    );
+    assert_eq!(
+        alias_state(&aws, "new-images", "live").await,
+        ("1".to_string(), None)
+    );
 }
