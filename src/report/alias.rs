@@ -35,6 +35,9 @@ pub struct AliasReport {
     /// `deploy --keep-versions`: the old versions deleted after the deploy
     /// (none otherwise), as `prune` reports them.
     pub pruned: Vec<String>,
+    /// `deploy`: the configuration keys this release wrote (or, in a dry
+    /// run, would write) before publishing; names only, never values.
+    pub configuration: Vec<String>,
     /// `function:alias`, for the text report.
     #[serde(skip)]
     pub target: String,
@@ -82,6 +85,7 @@ impl AliasReport {
             rollback_reason: String::new(),
             deployment_id: String::new(),
             pruned: Vec::new(),
+            configuration: Vec::new(),
             target: format!("{}:{}", about.function, about.alias),
             note: None,
             timeline: None,
@@ -129,6 +133,7 @@ impl AliasReport {
             skipped: plan.outcome == Outcome::Skipped,
             canary_weight,
             release: (noun, how),
+            configuration: plan.configure.iter().map(|d| d.key.to_string()).collect(),
             created_function: plan.code == CodeStep::Create,
             ..AliasReport::new(about, observed, code_sha256, plan.outcome)
         }
@@ -341,7 +346,7 @@ pub fn timeline_markdown(timeline: &RolloutResult) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::output::{github_outputs, outputs};
+    use crate::report::output::{ALIAS_OUTPUTS, github_outputs, outputs};
 
     fn report(result: Outcome, version: &str, previous: &str, weight: f64) -> AliasReport {
         AliasReport {
@@ -357,6 +362,7 @@ mod tests {
             rollback_reason: String::new(),
             deployment_id: String::new(),
             pruned: Vec::new(),
+            configuration: Vec::new(),
             target: "f:live".into(),
             note: None,
             timeline: None,
@@ -411,7 +417,10 @@ mod tests {
             "{canary}"
         );
         // The outputs keep every key.
-        assert_eq!(outputs(&report(Outcome::Skipped, "7", "", 1.0)).len(), 12);
+        assert_eq!(
+            outputs(&report(Outcome::Skipped, "7", "", 1.0)).len(),
+            ALIAS_OUTPUTS.len()
+        );
     }
 
     #[test]

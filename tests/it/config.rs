@@ -176,6 +176,10 @@ async fn a_configuration_change_is_published_canaried_and_rolled_back_like_code(
         (out["result"].as_str(), out["version"].as_str()),
         (Some("published"), Some("2"))
     );
+    assert_eq!(
+        out["configuration"],
+        serde_json::json!(["MemorySize", "Environment.Variables"])
+    );
     assert_eq!(outputs, "published");
     assert!(
         summary.contains("new configuration published as version 2 at 20%; version 1 keeps 80%"),
