@@ -543,6 +543,19 @@ pub fn missing_for_create(config: &FunctionConfig, image: bool) -> Vec<&'static 
     missing
 }
 
+/// The keys `config` names that a function of this package type cannot
+/// have: an image brings its runtime, handler and layers; a zip has no
+/// image configuration.
+pub fn wrong_for_package(config: &FunctionConfig, image: bool) -> Vec<&'static str> {
+    let named = config.named_keys();
+    let wrong: &[&str] = if image {
+        &["Runtime", "Handler", "Layers"]
+    } else {
+        &["ImageConfig"]
+    };
+    named.into_iter().filter(|key| wrong.contains(key)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -672,6 +685,18 @@ mod tests {
             differences_text(&deployed().drift(&latest, &file)),
             "MemorySize (128 → 512)"
         );
+    }
+
+    #[test]
+    fn an_image_takes_no_runtime_and_a_zip_no_image_configuration() {
+        assert_eq!(wrong_for_package(&deployed(), true), ["Runtime", "Handler"]);
+        assert!(wrong_for_package(&deployed(), false).is_empty());
+        let image = FunctionConfig {
+            image_config: Some(ImageConfig::default()),
+            ..FunctionConfig::default()
+        };
+        assert_eq!(wrong_for_package(&image, false), ["ImageConfig"]);
+        assert!(wrong_for_package(&image, true).is_empty());
     }
 
     #[test]

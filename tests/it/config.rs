@@ -330,6 +330,10 @@ async fn bad_configuration_input_exits_2_and_changes_nothing() {
         r#"{"Environment": {"Variables": {"TOKEN": {"FromEnvironment": "NOT_SET_ANYWHERE"}}}}"#,
     );
     let new_role = file("role.json", &format!(r#"{{"Role": "{other_role}"}}"#));
+    let image_only = file(
+        "image-only.json",
+        r#"{"ImageConfig": {"Command": ["app.handler"]}}"#,
+    );
     let cases: Vec<(&str, Vec<String>, &str)> = vec![
         (
             "key typo",
@@ -345,6 +349,11 @@ async fn bad_configuration_input_exits_2_and_changes_nothing() {
             "missing variable",
             vec!["--function-config".into(), missing_var],
             "Environment.Variables.TOKEN is taken from the environment variable NOT_SET_ANYWHERE, which is not set",
+        ),
+        (
+            "image configuration for a zip",
+            vec!["--function-config".into(), image_only],
+            "--function-config names ImageConfig for orders, whose code is a zip: ImageConfig is for image functions",
         ),
         (
             "not an ECR image",

@@ -18,7 +18,7 @@ use crate::cli::settings::{DeployJob, DeployRequest, DeploySettings};
 use crate::commands::alias;
 use crate::commands::prune::prune_function;
 use crate::commands::runner::{per_function, replan_once};
-use crate::core::config::missing_for_create;
+use crate::core::config::{missing_for_create, wrong_for_package};
 use crate::core::observed::{Observed, Route, weighted_route_refused};
 use crate::core::plan::{self, AliasStep, CodeStep, Outcome, Plan, Version, configure_text};
 use crate::core::prune::Keep;
@@ -326,6 +326,27 @@ async fn observe_and_plan(
 /// as is creating a function without the keys creating needs.
 fn fits_the_function(request: &DeployRequest, code: &Code, observed: &Observed) -> Result<()> {
     let function = &request.function;
+    let kind = if code.is_image() {
+        "a container image"
+    } else {
+        "a zip"
+    };
+    let wrong = request
+        .config
+        .as_ref()
+        .map(|config| wrong_for_package(config, code.is_image()))
+        .unwrap_or_default();
+    if !wrong.is_empty() {
+        return Err(Error::usage(format!(
+            "--function-config names {} for {function}, whose code is {kind}: {}",
+            wrong.join(", "),
+            if code.is_image() {
+                "an image brings its own runtime, handler and dependencies; remove those keys"
+            } else {
+                "ImageConfig is for image functions; remove it"
+            }
+        )));
+    }
     if observed.function_missing {
         let (needs, missing) = match &request.config {
             None => (None, Vec::new()),
