@@ -112,6 +112,54 @@ impl Lambda {
     /// is read only when the alias does not exist; a deploy that has code to
     /// publish reads it with [`Lambda::latest`]. Read-only.
     pub async fn observe(&self, function: &str, alias: &str) -> Result<Observed> {
+        match self.observe_alias(function, alias).await? {
+            Some(observed) => Ok(observed),
+            // A missing alias or a missing function: `$LATEST` tells which.
+            None => {
+                let (function_arn, latest) = self.latest(function).await?;
+                Ok(Observed {
+                    function_arn,
+                    latest: Some(latest),
+                    alias: None,
+                    function_missing: false,
+                })
+            }
+        }
+    }
+
+    /// [`Lambda::observe`] and `$LATEST`, read at the same time (a deploy
+    /// compares both). A function that does not exist is observed as
+    /// missing, not refused: a deploy may create it.
+    pub async fn observe_with_latest(&self, function: &str, alias: &str) -> Result<Observed> {
+        let (observed, latest) = tokio::join!(
+            self.observe_alias(function, alias),
+            self.latest_if_exists(function)
+        );
+        let Some((function_arn, latest)) = latest? else {
+            return Ok(Observed {
+                function_arn: String::new(),
+                latest: None,
+                alias: None,
+                function_missing: true,
+            });
+        };
+        Ok(match observed? {
+            Some(observed) => Observed {
+                latest: Some(latest),
+                ..observed
+            },
+            None => Observed {
+                function_arn,
+                latest: Some(latest),
+                alias: None,
+                function_missing: false,
+            },
+        })
+    }
+
+    /// The alias and the versions it serves; `None` when the alias (or the
+    /// function) does not exist.
+    async fn observe_alias(&self, function: &str, alias: &str) -> Result<Option<Observed>> {
         self.pace().await;
         self.log
             .detail(&format!("GetAlias {alias} + GetFunction {function}:{alias}"));
@@ -121,16 +169,7 @@ impl Lambda {
         );
         let found_alias = match found_alias {
             Ok(found) => found,
-            // A missing alias or a missing function: `$LATEST` tells which.
-            Err(e) if classify(&e).kind == Kind::NotFound => {
-                let (function_arn, latest) = self.latest(function).await?;
-                return Ok(Observed {
-                    function_arn,
-                    latest: Some(latest),
-                    alias: None,
-                    function_missing: false,
-                });
-            }
+            Err(e) if classify(&e).kind == Kind::NotFound => return Ok(None),
             Err(e) => return Err(classify(&e).reading(&format!("alias {function}:{alias}"))),
         };
         let alias_arn = found_alias.alias_arn().unwrap_or_default().to_string();
@@ -186,12 +225,12 @@ impl Lambda {
             primary: primary?,
             canary,
         };
-        Ok(Observed {
+        Ok(Some(Observed {
             function_arn,
             latest: None,
             alias: Some(alias),
             function_missing: false,
-        })
+        }))
     }
 
     /// `$LATEST`, or `None` when the function does not exist.

@@ -23,8 +23,15 @@ async fn first_deploy_creates_the_alias_and_an_unchanged_rerun_sends_no_mutating
     create_function(&aws, "orders").await;
     let source = source_dir(V1);
 
+    aws.start_recording();
     let first = deploy(&aws, "orders", "live", source.path(), &["--canary-weight", "10%"]);
     first.assert_ok();
+    let latest_reads = aws
+        .recorded()
+        .iter()
+        .filter(|(method, path)| method == "GET" && path == "/2015-03-31/functions/orders")
+        .count();
+    assert_eq!(latest_reads, 1, "$LATEST is read once, beside the missing alias");
     let out = first.json();
     assert_eq!(out["result"], "published");
     assert_eq!(out["version"], "1");

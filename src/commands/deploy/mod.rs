@@ -291,22 +291,7 @@ async fn observe_and_plan(
     let function = request.function.as_str();
     let wanted = wanted(request, code);
     log.step(&format!("observing {function}:{}", request.alias));
-    let (observed, latest) = tokio::join!(
-        lambda.observe(function, &request.alias),
-        lambda.latest_if_exists(function)
-    );
-    let mut observed = match latest? {
-        None => Observed {
-            function_arn: String::new(),
-            latest: None,
-            alias: None,
-            function_missing: true,
-        },
-        Some((_, latest)) => Observed {
-            latest: Some(latest),
-            ..observed?
-        },
-    };
+    let mut observed = lambda.observe_with_latest(function, &request.alias).await?;
     fits_the_function(request, code, &observed)?;
     let mut plan = plan::deploy(&observed, &wanted);
     if plan::needs_latest(&observed, &plan) {
