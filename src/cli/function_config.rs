@@ -30,6 +30,7 @@ use serde_json::{Map, Value};
 
 use crate::core::config::{FunctionConfig, KEYS};
 use crate::error::{Error, Result};
+use crate::log::Log;
 
 /// Keys `get-function-configuration` prints that a deploy does not set.
 const IGNORED: [&str; 26] = [
@@ -65,9 +66,36 @@ const IGNORED: [&str; 26] = [
 const FROM_ENVIRONMENT: &str = "FromEnvironment";
 
 /// Read and check the file; variables named `FromEnvironment` are read
-/// from this process's environment.
-pub fn load(path: &Path) -> Result<FunctionConfig> {
-    load_with(path, |name| std::env::var(name).ok())
+/// from this process's environment. `log`: say that a `Description` in the
+/// file is not used.
+pub fn load(path: &Path, log: Option<&Log>) -> Result<FunctionConfig> {
+    let config = load_with(path, |name| std::env::var(name).ok())?;
+    if let Some(log) = log.filter(|_| names_description(path)) {
+        log.warn(&format!(
+            "--function-config '{}': Description is ignored (a version's description is --description's)",
+            path.display()
+        ));
+    }
+    Ok(config)
+}
+
+/// Whether the file (already read and checked) has a `Description` key.
+fn names_description(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| parse(path, &text).ok())
+        .is_some_and(|value| value.get("Description").is_some())
+}
+
+/// The file as a JSON value (YAML when named `*.yaml` or `*.yml`).
+fn parse(path: &Path, text: &str) -> std::result::Result<Value, String> {
+    let yaml = matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
+    if yaml {
+        serde_saphyr::from_str(text).map_err(|e| format!("is not valid YAML: {e}"))
+    } else {
+        serde_json::from_str(text)
+            .map_err(|e| format!("is not valid JSON (name a YAML file *.yaml or *.yml): {e}"))
+    }
 }
 
 /// [`load`], with `env` answering for the environment.
@@ -75,16 +103,7 @@ pub fn load_with(path: &Path, env: impl Fn(&str) -> Option<String>) -> Result<Fu
     let shown = path.display();
     let refuse = |why: String| Error::usage(format!("--function-config '{shown}': {why}"));
     let text = std::fs::read_to_string(path).map_err(|e| refuse(format!("cannot be read: {e}")))?;
-    let yaml = matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
-    let value: Value = if yaml {
-        serde_saphyr::from_str(&text).map_err(|e| refuse(format!("is not valid YAML: {e}")))?
-    } else {
-        serde_json::from_str(&text).map_err(|e| {
-            refuse(format!(
-                "is not valid JSON (name a YAML file *.yaml or *.yml): {e}"
-            ))
-        })?
-    };
+    let value = parse(path, &text).map_err(refuse)?;
     let Value::Object(keys) = value else {
         return Err(refuse(
             "expected an object of Lambda configuration keys, such as {\"MemorySize\": 256}".into(),

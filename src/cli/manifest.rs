@@ -169,7 +169,7 @@ fn check(
         _ => return Err("give one of source, zip-file and image-uri".into()),
     };
     let config = match &entry.function_config {
-        Some(path) => Some(function_config::load(&base.join(path)).map_err(|e| e.to_string())?),
+        Some(path) => Some(function_config::load(&base.join(path), None).map_err(|e| e.to_string())?),
         None => None,
     };
     match &code {

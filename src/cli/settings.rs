@@ -164,7 +164,7 @@ pub fn deploy(args: &DeployArgs, log: Log) -> Result<DeploySettings> {
                 config: args
                     .function_config
                     .as_deref()
-                    .map(function_config::load)
+                    .map(|path| function_config::load(path, Some(&run.log)))
                     .transpose()?,
                 ..request(target.function, target.alias)
             },

@@ -146,6 +146,12 @@ async fn a_configuration_change_is_published_canaried_and_rolled_back_like_code(
     );
     let (same, _, _) = deploy_config(&aws, "orders", source.path(), &restated, &[]);
     assert_eq!(same.json()["result"], "skipped", "{}", same.stderr);
+    assert!(
+        same.stderr
+            .contains("Description is ignored (a version's description is --description's)"),
+        "{}",
+        same.stderr
+    );
 
     // Configuration only: memory up, TOKEN removed, NEW added; canaried at 20%.
     let second = write(
