@@ -423,6 +423,31 @@ async fn bad_configuration_input_exits_2_and_changes_nothing() {
         configuration(&aws, "orders", "2").await.role(),
         Some(other_role.as_str())
     );
+
+    // A configuration-only release through a staged rollout, like code.
+    let memory = file("memory.json", r#"{"MemorySize": 640}"#);
+    let mut staged = binary(Some(&aws));
+    staged
+        .for_alias("deploy", "orders", "live")
+        .args([
+            "--output",
+            "json",
+            "--strategy",
+            "AllAtOnce",
+            "--function-config",
+            &memory,
+            "--source",
+        ])
+        .arg(changed.path());
+    let staged = run(&mut staged);
+    staged.assert_ok();
+    assert_eq!(staged.json()["configuration"], serde_json::json!(["MemorySize"]));
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("3".to_string(), None));
+    let v3 = configuration(&aws, "orders", "3").await;
+    assert_eq!(
+        (v3.memory_size(), v3.role()),
+        (Some(640), Some(other_role.as_str()))
+    );
 }
 
 /// An image in the emulator's ECR: repository `app`, `tag`, one layer

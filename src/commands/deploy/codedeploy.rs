@@ -13,11 +13,11 @@ pub async fn run(handover: Handover<'_>, handoff: &HandoffSettings) -> Result<Al
     let deploy = handover.deploy;
     let (clients, request, log) = (deploy.clients, deploy.request, deploy.log);
     let stable = handover.stable();
-    let mut report = deploy.report(handover.observed, Outcome::HandedOff);
+    let mut report = handover.report(Outcome::HandedOff);
     report.previous_version = stable.clone();
     if request.dry_run {
         log.step(&format!(
-            "would publish the new code and create a CodeDeploy deployment ({}) in {}/{} shifting {} from version {stable}",
+            "would publish the new release and create a CodeDeploy deployment ({}) in {}/{} shifting {} from version {stable}",
             handoff.config_name, handoff.application, handoff.deployment_group, request.alias
         ));
         return Ok(report);

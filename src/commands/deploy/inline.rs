@@ -36,10 +36,10 @@ pub async fn run(handover: Handover<'_>, rollout: &RolloutSettings) -> Result<Al
         .map(|s| format!("{} ({})", percent(s.weight), humantime::format_duration(s.wait)))
         .collect::<Vec<_>>()
         .join(" → ");
-    let mut report = deploy.report(handover.observed, outcome);
+    let mut report = handover.report(outcome);
     if request.dry_run {
         log.step(&format!(
-            "would publish the new code, then step the alias from version {stable}: {schedule}"
+            "would publish the new release, then step the alias from version {stable}: {schedule}"
         ));
         report.previous_version = stable;
         report.canary_weight = steps.last().map_or(from, |s| s.weight);

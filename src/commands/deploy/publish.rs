@@ -58,11 +58,6 @@ impl Deploy<'_> {
         }
     }
 
-    /// A report on this deploy with the fields every deploy knows.
-    pub fn report(&self, observed: &Observed, outcome: Outcome) -> AliasReport {
-        AliasReport::new(self.about(), observed, self.code.identity(), outcome)
-    }
-
     /// Send the code where Lambda takes it from: the zip itself, the zip
     /// through S3 (uploaded now), or the image.
     async fn new_code(&self) -> Result<NewCode<'_>> {
@@ -164,6 +159,18 @@ pub struct Handover<'a> {
 }
 
 impl Handover<'_> {
+    /// A report on this deploy with the fields every engine knows: what the
+    /// release brings and the configuration keys it writes, as planned.
+    pub fn report(&self, outcome: Outcome) -> AliasReport {
+        let (about, identity) = (self.deploy.about(), self.deploy.code.identity());
+        let planned = AliasReport::for_plan(about, self.observed, identity, self.plan, None);
+        AliasReport {
+            configuration: planned.configuration,
+            release: planned.release,
+            ..AliasReport::new(about, self.observed, identity, outcome)
+        }
+    }
+
     /// The alias's primary version before the run: what traffic returns to.
     pub fn stable(&self) -> String {
         self.observed
