@@ -91,7 +91,13 @@ fn names_description(path: &Path) -> bool {
 fn parse(path: &Path, text: &str) -> std::result::Result<Value, String> {
     let yaml = matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
     if yaml {
-        serde_saphyr::from_str(text).map_err(|e| format!("is not valid YAML: {e}"))
+        // The parser's first line says where and what; the lines after it
+        // quote the file, which may hold variable values: never shown.
+        serde_saphyr::from_str(text).map_err(|e| {
+            let said = e.to_string();
+            let first = said.lines().next().unwrap_or_default();
+            format!("is not valid YAML: {}", first.trim_start_matches("error: "))
+        })
     } else {
         serde_json::from_str(text)
             .map_err(|e| format!("is not valid JSON (name a YAML file *.yaml or *.yml): {e}"))
@@ -247,6 +253,17 @@ mod tests {
         assert_eq!(variables["PORT"], "8080");
         assert_eq!(variables["TOKEN"], "s3cr3t");
         assert!(!format!("{config:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn a_yaml_syntax_error_says_where_without_quoting_the_file() {
+        let text = "Environment:\n  Variables:\n    TOKEN: \"abc-SECRET\n    B: [x\n";
+        let message = usage(load_text("f.yaml", text, &[]));
+        assert!(
+            message.contains("is not valid YAML: line 4 column 5"),
+            "{message}"
+        );
+        assert!(!message.contains("SECRET"), "{message}");
     }
 
     #[test]
