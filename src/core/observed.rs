@@ -12,7 +12,9 @@ use crate::core::values::percent;
 pub struct Observed {
     pub function_arn: String,
     /// `$LATEST`: the one mutable version, where uploaded code lands first.
-    /// Read only when the plan has code to publish (see `plan::needs_latest`).
+    /// `deploy` reads it beside the alias (its code and configuration decide
+    /// whether a release can be published without writing); promote,
+    /// rollback and status do not.
     pub latest: Option<Latest>,
     pub alias: Option<AliasState>,
     /// The function does not exist (a deploy may create it).

@@ -306,12 +306,6 @@ fn update_in_progress(observed: &Observed) -> bool {
         .is_some_and(|latest| latest.update_in_progress)
 }
 
-/// Whether the plan publishes code but was made without reading `$LATEST`:
-/// read it and plan again (it may already hold the code).
-pub fn needs_latest(observed: &Observed, plan: &Plan) -> bool {
-    observed.latest.is_none() && !matches!(plan.code, CodeStep::None | CodeStep::Create)
-}
-
 /// The function does not exist: create it (code, configuration, version 1)
 /// and the alias on version 1.
 fn create_function(request: &Request) -> Plan {
@@ -980,7 +974,6 @@ mod tests {
             (Outcome::Created, CodeStep::Create, AliasStep::Create)
         );
         assert_eq!(plan.routing, routing(Version::New, None));
-        assert!(!needs_latest(&state, &plan));
         assert_note(&plan, "first version gets 100%");
     }
 

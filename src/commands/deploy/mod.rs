@@ -291,13 +291,9 @@ async fn observe_and_plan(
     let function = request.function.as_str();
     let wanted = wanted(request, code);
     log.step(&format!("observing {function}:{}", request.alias));
-    let mut observed = lambda.observe_with_latest(function, &request.alias).await?;
+    let observed = lambda.observe_with_latest(function, &request.alias).await?;
     fits_the_function(request, code, &observed)?;
-    let mut plan = plan::deploy(&observed, &wanted);
-    if plan::needs_latest(&observed, &plan) {
-        observed.latest = Some(lambda.latest(&request.function).await?.1);
-        plan = plan::deploy(&observed, &wanted);
-    }
+    let plan = plan::deploy(&observed, &wanted);
     for note in &plan.notes {
         log.warn(note);
     }
