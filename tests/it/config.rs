@@ -67,21 +67,6 @@ fn deploy_config(
     (result, result_output, summary)
 }
 
-/// A version's configuration as the SDK reads it.
-async fn configuration(
-    aws: &Emulator,
-    function: &str,
-    version: &str,
-) -> aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput {
-    aws.lambda()
-        .get_function_configuration()
-        .function_name(function)
-        .qualifier(version)
-        .send()
-        .await
-        .unwrap()
-}
-
 fn variables(
     config: &aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput,
 ) -> Vec<(String, String)> {

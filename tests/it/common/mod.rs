@@ -416,7 +416,12 @@ pub fn parse_github_output(text: &str) -> std::collections::BTreeMap<String, Str
 /// The alias as routing by code: (primary's code hash, (canary's code hash, weight)).
 pub type Served = (String, Option<(String, f64)>);
 
-pub async fn hash_of(emulator: &Emulator, function: &str, version: &str) -> String {
+/// A version's configuration as the SDK reads it.
+pub async fn configuration(
+    emulator: &Emulator,
+    function: &str,
+    version: &str,
+) -> aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput {
     emulator
         .lambda()
         .get_function_configuration()
@@ -425,6 +430,11 @@ pub async fn hash_of(emulator: &Emulator, function: &str, version: &str) -> Stri
         .send()
         .await
         .unwrap()
+}
+
+pub async fn hash_of(emulator: &Emulator, function: &str, version: &str) -> String {
+    configuration(emulator, function, version)
+        .await
         .code_sha256()
         .unwrap()
         .to_string()
