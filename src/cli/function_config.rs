@@ -136,7 +136,33 @@ pub fn load_with(path: &Path, env: impl Fn(&str) -> Option<String>) -> Result<Fu
         serde_json::from_value::<FunctionConfig>(alone).map_err(|e| refuse(format!("key `{key}`: {e}")))?;
         kept.insert(key, value);
     }
-    serde_json::from_value(Value::Object(kept)).map_err(|e| refuse(e.to_string()))
+    let config: FunctionConfig =
+        serde_json::from_value(Value::Object(kept)).map_err(|e| refuse(e.to_string()))?;
+    within_lambda_limits(&config).map_err(refuse)?;
+    Ok(config)
+}
+
+/// Lambda's limits for the numbers a file may set, checked before any request.
+fn within_lambda_limits(config: &FunctionConfig) -> std::result::Result<(), String> {
+    let limits = [
+        ("MemorySize", config.memory_size, 128, 10_240, "MB"),
+        ("Timeout", config.timeout, 1, 900, "seconds"),
+        (
+            "EphemeralStorage.Size",
+            config.ephemeral_storage.as_ref().map(|e| e.size),
+            512,
+            10_240,
+            "MB",
+        ),
+    ];
+    for (key, value, low, high, unit) in limits {
+        if let Some(value) = value.filter(|v| !(low..=high).contains(v)) {
+            return Err(format!(
+                "key `{key}`: {value} is outside what Lambda accepts ({low} to {high} {unit})"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `Environment`, with each variable's value a string: numbers and booleans
@@ -307,6 +333,16 @@ mod tests {
         assert!(
             list.contains("Environment.Variables.A: expected a string"),
             "{list}"
+        );
+        let memory = usage(load_text("f.json", r#"{"MemorySize": 64}"#, &[]));
+        assert!(
+            memory.contains("key `MemorySize`: 64 is outside what Lambda accepts (128 to 10240 MB)"),
+            "{memory}"
+        );
+        let timeout = usage(load_text("f.yaml", "Timeout: 901", &[]));
+        assert!(
+            timeout.contains("key `Timeout`: 901 is outside what Lambda accepts (1 to 900 seconds)"),
+            "{timeout}"
         );
         let not_object = usage(load_text("f.json", "[1]", &[]));
         assert!(not_object.contains("expected an object"), "{not_object}");
