@@ -196,19 +196,6 @@ const DEFAULT_SNAP_START: &str = "None";
 const DEFAULT_LOG_FORMAT: &str = "Text";
 
 impl FunctionConfig {
-    /// Does the file name nothing?
-    pub fn is_empty(&self) -> bool {
-        *self == FunctionConfig::default()
-    }
-
-    /// The variable names of `Environment`, if named.
-    pub fn variable_names(&self) -> Vec<String> {
-        self.environment
-            .as_ref()
-            .map(|e| e.variables.0.keys().cloned().collect())
-            .unwrap_or_default()
-    }
-
     /// Each key this configuration names whose value differs from what
     /// `actual` (a version's whole configuration) has, after normalising.
     pub fn differences(&self, actual: &FunctionConfig) -> Vec<Difference> {
@@ -372,18 +359,6 @@ impl FunctionConfig {
             .collect()
     }
 
-    /// What a weighted alias needs its two versions to share: the execution
-    /// role and the dead-letter target.
-    pub fn routing_identity(&self) -> (String, String) {
-        (
-            text(&self.role),
-            self.dead_letter_config
-                .as_ref()
-                .map(|d| d.target_arn.clone())
-                .unwrap_or_default(),
-        )
-    }
-
     /// This configuration with `wanted`'s named keys written over it: what
     /// `$LATEST` holds once the file is applied.
     pub fn with(&self, wanted: &FunctionConfig) -> FunctionConfig {
@@ -507,7 +482,7 @@ fn mounts_text(mounts: &[FileSystemConfig]) -> String {
 
 /// Which variables `wanted` adds, removes and changes against `had`: keys
 /// only, never a value. `None` when they are the same.
-pub fn variables_change(had: &Variables, wanted: &Variables) -> Option<String> {
+fn variables_change(had: &Variables, wanted: &Variables) -> Option<String> {
     let names = |pick: &dyn Fn(&String) -> bool, from: &Variables| {
         from.0.keys().filter(|k| pick(k)).cloned().collect::<Vec<_>>()
     };
