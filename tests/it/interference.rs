@@ -4,7 +4,7 @@
 //! another deploy — and the rollout must stop without writing, exit 1 with
 //! the result `stopped`, say what changed, and leave the alias as they left it.
 
-use std::process::{Child, Stdio};
+use std::process::Child;
 
 use crate::common::*;
 
@@ -22,31 +22,29 @@ async fn rollout_holding_a_canary(aws: &Emulator, code: &std::path::Path) -> Chi
         .for_alias("deploy", "orders", "live")
         .args(["--output", "json", "--strategy", "10%,50%,100%"])
         .args(["--step-interval", "6s", "--poll-interval", "1s", "--source"])
-        .arg(code)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().unwrap();
-    for _ in 0..100 {
-        if alias_state(aws, "orders", "live").await == ("1".into(), Some(("2".into(), 0.1))) {
-            return child;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the rollout never reached its first step");
+        .arg(code);
+    let child = rollout_in_background(aws, &mut command).await;
+    assert_eq!(
+        alias_state(aws, "orders", "live").await,
+        ("1".into(), Some(("2".into(), 0.1))),
+        "the rollout's first step"
+    );
+    child
 }
 
 /// Wait for the rollout; it must have stopped on `change`, leaving `left`.
 async fn assert_stopped(aws: &Emulator, child: Child, change: &str, left: (String, Option<(String, f64)>)) {
-    let output = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rollout = wait_for(child);
+    assert_eq!(rollout.status, 1, "{}", rollout.stderr);
+    let report = rollout.json();
     assert_eq!(report["result"], "stopped", "{report}");
     let reason = report["rollback-reason"].as_str().unwrap();
     assert!(reason.contains(change), "{reason}");
-    assert!(stderr.contains("changed by someone else"), "{stderr}");
+    assert!(
+        rollout.stderr.contains("changed by someone else"),
+        "{}",
+        rollout.stderr
+    );
     assert_eq!(
         alias_state(aws, "orders", "live").await,
         left,

@@ -2,7 +2,6 @@
 //! metrics for the canary and stable `ExecutedVersion`s, CloudWatch alarms,
 //! hooks, a smoke invoke and a signal, each checked by where the alias ends.
 
-use std::process::Stdio;
 use std::time::{Duration, SystemTime};
 
 use crate::common::*;
@@ -244,21 +243,19 @@ async fn an_alarm_going_off_mid_rollout_rolls_back_but_one_already_firing_can_be
             "--ignore-alarms-already-firing",
         ])
         .arg("--source")
-        .arg(code.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let child = command.spawn().unwrap();
-    wait_for_canary(&aws).await;
+        .arg(code.path());
+    let child = rollout_in_background(&aws, &mut command).await;
     set_alarm(&aws, "orders-errors", StateValue::Alarm).await;
-    let output = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let rollout = wait_for(child);
+    assert_eq!(rollout.status, 1, "{}", rollout.stderr);
     assert!(
-        stderr.contains("alarm orders-old-noise is already in ALARM: ignored"),
-        "{stderr}"
+        rollout
+            .stderr
+            .contains("alarm orders-old-noise is already in ALARM: ignored"),
+        "{}",
+        rollout.stderr
     );
-    let out: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let out = rollout.json();
     assert!(
         out["rollback-reason"]
             .as_str()
@@ -267,27 +264,6 @@ async fn an_alarm_going_off_mid_rollout_rolls_back_but_one_already_firing_can_be
         "{out}"
     );
     assert_eq!(alias_state(&aws, "orders", "live").await, ("1".into(), None));
-}
-
-async fn wait_for_canary(aws: &Emulator) {
-    for _ in 0..100 {
-        if let Ok(found) = aws
-            .lambda()
-            .get_alias()
-            .function_name("orders")
-            .name("live")
-            .send()
-            .await
-            && found
-                .routing_config()
-                .and_then(|r| r.additional_version_weights())
-                .is_some_and(|w| !w.is_empty())
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the canary never appeared");
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -414,11 +390,8 @@ async fn a_signal_mid_rollout_rolls_back_and_a_second_one_does_not_skip_it() {
             "1s",
         ])
         .arg("--source")
-        .arg(code.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let child = command.spawn().unwrap();
-    wait_for_canary(&aws).await;
+        .arg(code.path());
+    let child = rollout_in_background(&aws, &mut command).await;
     let pid = child.id().to_string();
     for _ in 0..2 {
         std::process::Command::new("kill")
@@ -426,15 +399,9 @@ async fn a_signal_mid_rollout_rolls_back_and_a_second_one_does_not_skip_it() {
             .status()
             .unwrap();
     }
-    let output = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let out: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let rollout = wait_for(child);
+    assert_eq!(rollout.status, 1, "{}", rollout.stderr);
+    let out = rollout.json();
     assert_eq!(out["result"], "rolled-back");
     assert_eq!(out["rollback-reason"], "the run was cancelled (SIGTERM)");
     assert_eq!(alias_state(&aws, "orders", "live").await, ("1".into(), None));

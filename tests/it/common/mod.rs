@@ -331,16 +331,45 @@ impl Run {
 }
 
 pub fn run(command: &mut Command) -> Run {
+    finished(command.output().expect("cannot run lambda-rollout"))
+}
+
+fn finished(output: Output) -> Run {
     let Output {
         status,
         stdout,
         stderr,
-    } = command.output().expect("cannot run lambda-rollout");
+    } = output;
     Run {
         status: status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
         stderr: String::from_utf8_lossy(&stderr).into_owned(),
     }
+}
+
+/// A deploy running in the background (`command`, a rollout of
+/// orders:live), returned once the alias carries its canary. A rollout that
+/// never gets there is killed and the test fails.
+pub async fn rollout_in_background(emulator: &Emulator, command: &mut Command) -> Child {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot start lambda-rollout");
+    for _ in 0..100 {
+        if alias_state(emulator, "orders", "live").await.1.is_some() {
+            return child;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = child.kill();
+    let run = finished(child.wait_with_output().unwrap());
+    panic!("the rollout never reached its first step:\n{}", run.stderr);
+}
+
+/// Wait for a command started in the background.
+pub fn wait_for(child: Child) -> Run {
+    finished(child.wait_with_output().expect("cannot wait for lambda-rollout"))
 }
 
 /// `deploy --function-name F --alias A --source DIR --output json` plus `extra`.
