@@ -8,7 +8,7 @@
 //! - [`aws`]: the only code that imports the AWS SDK.
 //! - [`core`]: the pure rules — decisions, strategies, gate verdicts, the
 //!   rollout controller, the rollback record, value parsing.
-//! - [`log`], [`error`] and [`package`] may be used from any layer.
+//! - [`log`], [`error`], [`secrets`] and [`package`] may be used from any layer.
 //!
 //! The modules are public so the test suite can drive them with SDK-level mocks.
 
@@ -20,3 +20,4 @@ pub mod error;
 pub mod log;
 pub mod package;
 pub mod report;
+pub mod secrets;

@@ -6,6 +6,7 @@ use aws_sdk_lambda::config::http::HttpResponse;
 use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
 use crate::error::Error;
+use crate::secrets;
 
 /// What an AWS error means for the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +46,16 @@ impl AwsError {
         match self.kind {
             Kind::NotFound => Error::failed(format!("{thing} does not exist: {self}")),
             _ => Error::failed(format!("failed to read {thing}: {self}")),
+        }
+    }
+
+    /// A failed read of something the user named (`--version`,
+    /// `--to-version`, `--from-alias`): one that does not exist is bad input
+    /// (exit 2); anything else as [`AwsError::reading`].
+    pub fn reading_named(self, thing: &str) -> Error {
+        match self.kind {
+            Kind::NotFound => Error::usage(format!("{thing} does not exist: {self}")),
+            _ => self.reading(thing),
         }
     }
 
@@ -103,7 +114,7 @@ where
     };
     AwsError {
         kind,
-        detail: describe(err),
+        detail: secrets::redact(&describe(err)),
     }
 }
 
@@ -145,12 +156,12 @@ pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
         }
         next = err.source();
     }
-    parts.join(": ")
+    secrets::redact(&parts.join(": "))
 }
 
 /// Everything the SDK knows about an error, for `--verbose`.
 pub fn detail(err: &(dyn std::error::Error + 'static)) -> String {
-    DisplayErrorContext(err).to_string()
+    secrets::redact(&DisplayErrorContext(err).to_string())
 }
 
 /// A waiter that gave up or failed, with its whole error chain.

@@ -17,7 +17,7 @@ use aws_sdk_lambda::types::{
 };
 
 use crate::aws::config::{is_image, reported, with_config};
-use crate::aws::error::{Kind, classify, wait_failed};
+use crate::aws::error::{AwsError, Kind, classify, wait_failed};
 use crate::core::config::FunctionConfig;
 use crate::core::observed::{
     AliasNow, AliasState, Canary, Latest, Observed, Provisioned, VersionDetails, VersionState,
@@ -278,7 +278,7 @@ impl Lambda {
                 config: latest.config,
             });
         }
-        let read = self.read_version(function, version).await?;
+        let read = self.read_version(function, version, AwsError::reading).await?;
         Ok(VersionState {
             version: version.to_string(),
             code_sha256: read.identity(),
@@ -485,7 +485,22 @@ impl Lambda {
     /// One published version: its code hash, description and last change.
     /// A version that does not exist is refused by name.
     pub async fn version(&self, function: &str, version: &str) -> Result<VersionDetails> {
-        let read = self.read_version(function, version).await?;
+        self.version_read(function, version, AwsError::reading).await
+    }
+
+    /// A version the user named: one that does not exist is bad input (exit 2).
+    pub async fn named_version(&self, function: &str, version: &str) -> Result<VersionDetails> {
+        self.version_read(function, version, AwsError::reading_named)
+            .await
+    }
+
+    async fn version_read(
+        &self,
+        function: &str,
+        version: &str,
+        failed: fn(AwsError, &str) -> Error,
+    ) -> Result<VersionDetails> {
+        let read = self.read_version(function, version, failed).await?;
         let config = &read.config;
         let mut environment_keys: Vec<String> = config
             .environment()
@@ -514,11 +529,16 @@ impl Lambda {
         })
     }
 
-    async fn read_version(&self, function: &str, version: &str) -> Result<Read> {
+    async fn read_version(
+        &self,
+        function: &str,
+        version: &str,
+        failed: fn(AwsError, &str) -> Error,
+    ) -> Result<Read> {
         self.log.detail(&format!("GetFunction {function}:{version}"));
         self.configuration(function, Some(version))
             .await
-            .map_err(|e| classify(&e).reading(&format!("version {version} of {function}")))
+            .map_err(|e| failed(classify(&e), &format!("version {version} of {function}")))
     }
 
     /// Write `config`'s named keys to `$LATEST`, guarded by `revision_id`,
@@ -680,6 +700,21 @@ impl Lambda {
     /// The alias as it is now: routing, revision and description (for a
     /// write that must not undo someone else's, or `promote --from-alias`).
     pub async fn alias_now(&self, function: &str, alias: &str) -> Result<AliasNow> {
+        self.alias_read(function, alias, AwsError::reading).await
+    }
+
+    /// An alias the user named (`--from-alias`): one that does not exist is
+    /// bad input (exit 2).
+    pub async fn named_alias(&self, function: &str, alias: &str) -> Result<AliasNow> {
+        self.alias_read(function, alias, AwsError::reading_named).await
+    }
+
+    async fn alias_read(
+        &self,
+        function: &str,
+        alias: &str,
+        failed: fn(AwsError, &str) -> Error,
+    ) -> Result<AliasNow> {
         self.pace().await;
         self.log.detail(&format!("GetAlias {function}:{alias}"));
         let found = self
@@ -689,7 +724,7 @@ impl Lambda {
             .name(alias)
             .send()
             .await
-            .map_err(|e| classify(&e).reading(&format!("alias {function}:{alias}")))?;
+            .map_err(|e| failed(classify(&e), &format!("alias {function}:{alias}")))?;
         Ok(AliasNow {
             primary: found.function_version().unwrap_or_default().to_string(),
             canary: found

@@ -26,7 +26,8 @@ pub async fn update(
     record: Option<&Record>,
 ) -> Result<()> {
     let name = before.arn.rsplit(':').next().unwrap_or_default();
-    let description = record.map(|r| r.apply_to(&before.description));
+    let canary = route.canary.map(|(version, _)| version);
+    let description = Record::description_for(&before.description, record, canary);
     let written = lambda
         .update_alias(
             function,

@@ -58,7 +58,7 @@ async fn create(
     let version = target_version(lambda, log, function, to)
         .await?
         .unwrap_or_default();
-    let details = lambda.version(function, &version).await?;
+    let details = lambda.named_version(function, &version).await?;
     let about = About {
         function,
         alias,
@@ -91,7 +91,7 @@ async fn decide(
 ) -> Result<AliasChange> {
     let promotion = match target_version(lambda, log, function, to).await? {
         Some(version) => {
-            let details = lambda.version(function, &version).await?;
+            let details = lambda.named_version(function, &version).await?;
             hashes.insert(details.version, details.code_sha256);
             Promotion::Version(version)
         }
@@ -115,7 +115,7 @@ async fn target_version(
         PromoteTo::FromAlias(source) => source,
         PromoteTo::Canary(_) => return Ok(None),
     };
-    let now = lambda.alias_now(function, source).await?;
+    let now = lambda.named_alias(function, source).await?;
     let (version, canary) = (now.primary, now.canary.map(|(version, _)| version));
     if version == "$LATEST" {
         return Err(Error::usage(format!(

@@ -42,7 +42,7 @@ async fn decide(
 ) -> Result<AliasChange> {
     let change = plan::rollback(before, to_version).map_err(Error::usage)?;
     if change.changes_anything() && !hashes.contains_key(&change.primary) {
-        let details = lambda.version(function, &change.primary).await.map_err(|err| {
+        let details = lambda.named_version(function, &change.primary).await.map_err(|err| {
             match (to_version, Record::parse(&before.description).rollback_to) {
                 (None, Some(target)) => Error::failed(format!(
                     "version {target}, recorded as the version live before the last promotion, cannot be read ({err}): pass --to-version to choose another"

@@ -452,11 +452,22 @@ pub fn rollout_target(observed: &Observed, plan: &Plan) -> Option<RolloutTarget>
     }
 }
 
+/// An alias that serves `$LATEST` runs every upload at once, before anything
+/// is published, gated or recorded: a deploy to it is refused until it is
+/// pointed at a published version.
+pub fn latest_alias_refused(function: &str, alias_name: &str, observed: &Observed) -> Option<String> {
+    let alias = observed.alias.as_ref()?;
+    (alias.primary.version == "$LATEST").then(|| {
+        format!(
+            "alias {function}:{alias_name} serves $LATEST, so uploading the release would move all of its traffic at once, before any version is published or any canary weight applies: point the alias at a published version first (`lambda-rollout promote --function-name {function} --alias {alias_name} --version N`, N from `aws lambda list-versions-by-function`), then deploy"
+        )
+    })
+}
+
 /// The record to write when `before`'s primary is replaced by `primary`:
 /// remember the old primary so `rollback` can return to it.
 pub fn promotion_record(before: &AliasState, primary: &str) -> Option<Record> {
-    let old = before.primary.version.as_str();
-    (old != primary && old != "$LATEST").then(|| Record::promotion(old, primary))
+    Record::promotion(&before.primary.version, primary)
 }
 
 /// A change to an existing alias alone (promote, rollback): no code step.
@@ -557,7 +568,7 @@ pub fn promote(alias: &AliasState, promotion: &Promotion) -> Result<AliasChange,
 
 fn make_primary(alias: &AliasState, version: &str) -> AliasChange {
     AliasChange {
-        record: Some(Record::promotion(&alias.primary.version, version)),
+        record: Record::promotion(&alias.primary.version, version),
         ..AliasChange::to(alias, version, None, Outcome::Promoted)
     }
 }
@@ -581,18 +592,20 @@ pub fn rollback(alias: &AliasState, to_version: Option<&str>) -> Result<AliasCha
         });
     }
     if let Some(canary) = &alias.canary {
-        let removed = Record {
-            canary_removed: Some(canary.version.version.clone()),
-            ..record
-        };
         return Ok(AliasChange {
-            record: Some(removed),
+            record: Some(record.with_canary_removed(&canary.version.version)),
             ..AliasChange::to(alias, primary, None, Outcome::RolledBack)
         });
     }
     let hint = |target: &str| {
         format!("to return to version {target}, live before the last promotion, use --to-version {target}")
     };
+    if record.rollback_to.as_deref() == Some("$LATEST") {
+        return Err(
+            "the alias description records $LATEST as the version to return to, which is not a release (it holds whatever was uploaded last): pass --to-version to choose a published version"
+                .to_string(),
+        );
+    }
     match (&record.rollback_to, &record.promoted, &record.canary_removed) {
         (target, _, Some(removed)) => Ok(AliasChange::unchanged(
             alias,
@@ -1031,7 +1044,7 @@ mod tests {
         let change = promote(&live("3", Some(("4", 0.1)), "team-a"), &Promotion::Canary).unwrap();
         assert_eq!((change.primary.as_str(), change.canary.clone()), ("4", None));
         assert_eq!(change.outcome, Outcome::Promoted);
-        assert_eq!(change.record, Some(Record::promotion("3", "4")));
+        assert_eq!(change.record, Record::promotion("3", "4"));
         assert_eq!(change.previous_primary, "3");
     }
 
@@ -1072,7 +1085,7 @@ mod tests {
     fn promote_a_version_points_the_alias_at_it() {
         let change = promote(&live("3", Some(("4", 0.1)), ""), &Promotion::Version("2".into())).unwrap();
         assert_eq!((change.primary.as_str(), change.canary.clone()), ("2", None));
-        assert_eq!(change.record, Some(Record::promotion("3", "2")));
+        assert_eq!(change.record, Record::promotion("3", "2"));
         assert!(
             !promote(&live("3", None, ""), &Promotion::Version("3".into()))
                 .unwrap()
@@ -1084,7 +1097,7 @@ mod tests {
 
     #[test]
     fn rollback_drops_the_canary_first_and_a_rerun_does_nothing() {
-        let promoted = Record::promotion("2", "3").apply_to("");
+        let promoted = Record::promotion("2", "3").unwrap().apply_to("");
         let change = rollback(&live("3", Some(("4", 0.1)), &promoted), None).unwrap();
         assert_eq!((change.primary.as_str(), change.canary.clone()), ("3", None));
         assert_eq!(change.outcome, Outcome::RolledBack);
@@ -1098,7 +1111,7 @@ mod tests {
 
     #[test]
     fn rollback_without_canary_returns_to_the_version_before_the_last_promotion() {
-        let description = Record::promotion("5", "9").apply_to("orders");
+        let description = Record::promotion("5", "9").unwrap().apply_to("orders");
         let change = rollback(&live("9", None, &description), None).unwrap();
         assert_eq!((change.primary.as_str(), change.canary.clone()), ("5", None));
         assert_eq!(change.record, Some(Record::default()));
@@ -1113,7 +1126,7 @@ mod tests {
 
     #[test]
     fn rollback_refuses_when_the_alias_moved_outside_the_tool() {
-        let description = Record::promotion("5", "9").apply_to("");
+        let description = Record::promotion("5", "9").unwrap().apply_to("");
         let err = rollback(&live("10", None, &description), None).unwrap_err();
         assert!(err.contains("moved outside lambda-rollout"), "{err}");
         assert!(err.contains("--to-version"), "{err}");

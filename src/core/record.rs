@@ -42,12 +42,22 @@ impl Record {
         record
     }
 
-    /// The record after promoting `promoted` over `rollback_to`.
-    pub fn promotion(rollback_to: &str, promoted: &str) -> Record {
-        Record {
+    /// The record after promoting `promoted` over `rollback_to`; none when
+    /// the alias served `$LATEST` (not a release anyone could return to).
+    pub fn promotion(rollback_to: &str, promoted: &str) -> Option<Record> {
+        (rollback_to != LATEST && rollback_to != promoted).then(|| Record {
             rollback_to: Some(rollback_to.to_string()),
             promoted: Some(promoted.to_string()),
             canary_removed: None,
+        })
+    }
+
+    /// This record once a rollback removed canary `version`: the promotion
+    /// it holds is kept.
+    pub fn with_canary_removed(self, version: &str) -> Record {
+        Record {
+            canary_removed: Some(version.to_string()),
+            ..self
         }
     }
 
@@ -56,14 +66,12 @@ impl Record {
     }
 
     /// `description` with its record replaced by this one, within Lambda's
-    /// length limit (the user's text is shortened, never the record).
+    /// length limit (the user's text is shortened, never the record). The
+    /// user's text before and after the record is kept.
     pub fn apply_to(&self, description: &str) -> String {
-        let user_text = match description.rfind(OPEN) {
-            Some(start) => description[..start].trim_end(),
-            None => description.trim_end(),
-        };
+        let user_text = user_text(description);
         if self.is_empty() {
-            return user_text.to_string();
+            return user_text;
         }
         let record = self.to_string();
         let room = DESCRIPTION_LIMIT.saturating_sub(record.chars().count() + 1);
@@ -73,6 +81,48 @@ impl Record {
         } else {
             format!("{user_text} {record}")
         }
+    }
+
+    /// The description to write with a route whose canary is `canary`:
+    /// `change` applied when given; otherwise a `canary-removed` mark is
+    /// dropped once a canary is routed again (the mark only keeps a re-run
+    /// of the rollback that removed a canary from also undoing the
+    /// promotion). `None` leaves the description as it is.
+    pub fn description_for(
+        description: &str,
+        change: Option<&Record>,
+        canary: Option<&str>,
+    ) -> Option<String> {
+        if let Some(change) = change {
+            return Some(change.apply_to(description));
+        }
+        let recorded = Record::parse(description);
+        (canary.is_some() && recorded.canary_removed.is_some()).then(|| {
+            Record {
+                canary_removed: None,
+                ..recorded
+            }
+            .apply_to(description)
+        })
+    }
+}
+
+/// `$LATEST`: never a rollback target.
+const LATEST: &str = "$LATEST";
+
+/// The user's part of a description: the text around the record.
+fn user_text(description: &str) -> String {
+    let Some(start) = description.rfind(OPEN) else {
+        return description.trim_end().to_string();
+    };
+    let before = description[..start].trim_end();
+    let after = description[start..]
+        .split_once(']')
+        .map_or("", |(_, after)| after.trim());
+    match (before.is_empty(), after.is_empty()) {
+        (_, true) => before.to_string(),
+        (true, false) => after.to_string(),
+        (false, false) => format!("{before} {after}"),
     }
 }
 
@@ -98,7 +148,7 @@ mod tests {
 
     #[test]
     fn round_trips_through_a_description_keeping_the_users_text() {
-        let record = Record::promotion("7", "8");
+        let record = Record::promotion("7", "8").unwrap();
         let description = record.apply_to("orders API, owned by team-a");
         assert_eq!(
             description,
@@ -124,7 +174,7 @@ mod tests {
         assert!(Record::parse("").is_empty());
         assert!(Record::parse("just a description").is_empty());
         assert_eq!(
-            Record::promotion("1", "2").apply_to(""),
+            Record::promotion("1", "2").unwrap().apply_to(""),
             "[lambda-rollout rollback-to=1 promoted=2]"
         );
     }
@@ -132,9 +182,42 @@ mod tests {
     #[test]
     fn stays_within_lambdas_description_limit() {
         let long = "x".repeat(300);
-        let description = Record::promotion("123", "124").apply_to(&long);
+        let description = Record::promotion("123", "124").unwrap().apply_to(&long);
         assert_eq!(description.chars().count(), DESCRIPTION_LIMIT);
         assert!(description.ends_with("[lambda-rollout rollback-to=123 promoted=124]"));
         assert_eq!(Record::parse(&description).rollback_to.as_deref(), Some("123"));
+    }
+
+    #[test]
+    fn the_users_text_after_the_record_is_kept() {
+        let description = "orders API [lambda-rollout rollback-to=7 promoted=8] owned by team-a";
+        let again = Record::promotion("8", "9").unwrap().apply_to(description);
+        assert_eq!(
+            again,
+            "orders API owned by team-a [lambda-rollout rollback-to=8 promoted=9]"
+        );
+        assert_eq!(
+            Record::default().apply_to(description),
+            "orders API owned by team-a"
+        );
+    }
+
+    #[test]
+    fn latest_is_never_recorded() {
+        assert_eq!(Record::promotion("$LATEST", "3"), None);
+        assert_eq!(Record::promotion("3", "3"), None);
+    }
+
+    #[test]
+    fn a_canary_routed_again_drops_the_canary_removed_mark_only() {
+        let marked = Record::promotion("1", "2").unwrap().with_canary_removed("3");
+        let description = marked.apply_to("team-a");
+        assert_eq!(
+            Record::description_for(&description, None, Some("4")).as_deref(),
+            Some("team-a [lambda-rollout rollback-to=1 promoted=2]")
+        );
+        assert_eq!(Record::description_for(&description, None, None), None);
+        let unmarked = Record::promotion("1", "2").unwrap().apply_to("team-a");
+        assert_eq!(Record::description_for(&unmarked, None, Some("4")), None);
     }
 }

@@ -23,6 +23,12 @@ pub struct StatusReport {
     pub canary: Option<CanaryDetails>,
     /// The version `rollback` (without a canary) would return to, if recorded.
     pub rollback_to: String,
+    /// The version the record names as live before the last promotion, even
+    /// when a plain `rollback` would not return to it (a rollback already
+    /// removed a canary since): `--to-version` reaches it.
+    pub recorded_rollback_to: String,
+    /// The canary a rollback removed since the last promotion, if recorded.
+    pub canary_removed: String,
     /// Provisioned concurrency on the alias, when it has any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provisioned_concurrency: Option<Provisioned>,
@@ -69,12 +75,12 @@ impl StatusReport {
         let record = Record::parse(&state.description);
         let rollback_to = match (
             &canary,
-            record.canary_removed,
-            record.promoted,
-            record.rollback_to,
+            &record.canary_removed,
+            &record.promoted,
+            &record.rollback_to,
         ) {
             (Some(_), ..) => primary.version.clone(),
-            (None, None, Some(promoted), Some(target)) if promoted == primary.version => target,
+            (None, None, Some(promoted), Some(target)) if *promoted == primary.version => target.clone(),
             _ => String::new(),
         };
         StatusReport {
@@ -88,6 +94,8 @@ impl StatusReport {
             primary,
             canary,
             rollback_to,
+            recorded_rollback_to: record.rollback_to.unwrap_or_default(),
+            canary_removed: record.canary_removed.unwrap_or_default(),
             provisioned_concurrency: None,
         }
     }
@@ -162,6 +170,11 @@ impl fmt::Display for StatusReport {
             )?;
         }
         match self.rollback_to.as_str() {
+            "" if !self.canary_removed.is_empty() && !self.recorded_rollback_to.is_empty() => writeln!(
+                f,
+                "  rollback: a rollback already removed canary version {}; version {} was live before the last promotion (--to-version {} returns to it)",
+                self.canary_removed, self.recorded_rollback_to, self.recorded_rollback_to
+            ),
             "" => writeln!(f, "  rollback: nothing recorded (use --to-version)"),
             target if self.canary.is_some() => {
                 writeln!(f, "  rollback: drops the canary, back to version {target}")

@@ -325,7 +325,58 @@ async fn bad_configuration_input_exits_2_and_changes_nothing() {
         "image-only.json",
         r#"{"ImageConfig": {"Command": ["app.handler"]}}"#,
     );
+    let reserved = file(
+        "reserved.json",
+        r#"{"Environment": {"Variables": {"AWS_REGION": "eu-west-1"}}}"#,
+    );
+    let bad_name = file("name.yaml", "Environment:\n  Variables:\n    A-B: x\n");
+    let too_big = file(
+        "big.json",
+        &format!(
+            r#"{{"Environment": {{"Variables": {{"BIG": "{}", "TOKEN": {{"FromEnvironment": "DEPLOY_TOKEN"}}}}}}}}"#,
+            "x".repeat(4100)
+        ),
+    );
+    let empty_secret = file(
+        "empty.json",
+        r#"{"Environment": {"Variables": {"DB_PW": {"FromEnvironment": "EMPTY_SECRET"}}}}"#,
+    );
+    let error_only = file(
+        "error.json",
+        r#"{"Environment": {"Error": {"ErrorCode": "AccessDeniedException", "Message": "no kms:Decrypt"}}}"#,
+    );
+    let twice = file("twice.json", r#"{"MemorySize": 256, "MemorySize": 512}"#);
     let cases: Vec<(&str, Vec<String>, &str)> = vec![
+        (
+            "reserved variable",
+            vec!["--function-config".into(), reserved],
+            "Environment.Variables: `AWS_REGION` is reserved by Lambda's runtime and cannot be set",
+        ),
+        (
+            "variable name Lambda refuses",
+            vec!["--function-config".into(), bad_name],
+            "Lambda refuses the name `A-B`",
+        ),
+        (
+            "variables over 4 KB, in a dry run too",
+            vec!["--function-config".into(), too_big, "--dry-run".into()],
+            "over Lambda's limit of 4096 bytes",
+        ),
+        (
+            "empty secret",
+            vec!["--function-config".into(), empty_secret],
+            "taken from the environment variable EMPTY_SECRET, which is empty",
+        ),
+        (
+            "environment holding only Error",
+            vec!["--function-config".into(), error_only],
+            "key `Environment` holds only `Error`",
+        ),
+        (
+            "key given twice",
+            vec!["--function-config".into(), twice],
+            "the key `MemorySize` appears twice",
+        ),
         (
             "key typo",
             vec!["--function-config".into(), typo],
@@ -375,9 +426,13 @@ async fn bad_configuration_input_exits_2_and_changes_nothing() {
         if !args.contains(&"--image-uri".to_string()) {
             command.arg("--source").arg(changed.path());
         }
+        command.env("EMPTY_SECRET", "").env("DEPLOY_TOKEN", SECRETS[0]);
         let result = run(command.args(args));
         let mutating = aws.mutating();
-        if result.status != 2 || !result.stderr.contains(message) || !mutating.is_empty() {
+        let shows_a_value = [&result.stdout, &result.stderr]
+            .iter()
+            .any(|text| SECRETS.iter().any(|secret| text.contains(secret)) || text.contains("xxxxxxxx"));
+        if result.status != 2 || !result.stderr.contains(message) || !mutating.is_empty() || shows_a_value {
             failures.push(format!(
                 "{name}: status {}, mutating {mutating:?}, stderr:\n{}",
                 result.status, result.stderr
@@ -589,4 +644,78 @@ async fn an_image_function_gets_the_image_by_digest_and_refuses_a_zip() {
         alias_state(&aws, "new-images", "live").await,
         ("1".to_string(), None)
     );
+}
+
+/// AWS's answer may quote what it was sent: Lambda's refusal of variables
+/// over 4 KB quotes them all ("String measured: {…}"). The fault proxy
+/// answers UpdateFunctionConfiguration that way (the emulator does not
+/// enforce the limit, and the tool refuses a file over it before sending).
+/// No value may appear in any output, and the refused configuration leaves
+/// `$LATEST` as it was: the code is uploaded only after it is accepted.
+#[tokio::test(flavor = "current_thread")]
+async fn a_value_quoted_in_an_aws_error_is_never_shown_and_latest_keeps_its_code() {
+    use crate::common::proxy::FaultProxy;
+
+    let aws = Emulator::start();
+    create_function(&aws, "orders").await;
+    let source = source_dir(V1);
+    deploy(&aws, "orders", "live", source.path(), &[]).assert_ok();
+    let latest_before = hash_of(&aws, "orders", "$LATEST").await;
+    let files = tempfile::tempdir().unwrap();
+    let config = write(
+        files.path(),
+        "function.json",
+        r#"{"Environment": {"Variables": {"STAGE": "prod", "TOKEN": {"FromEnvironment": "DEPLOY_TOKEN"}, "API_KEY": "literal-SECRET-three", "QUOTE": "tok-SECRET-two \"quoted\""}}}"#,
+    );
+    let proxy = FaultProxy::start(&aws.endpoint);
+    proxy.refuse_quoting("/configuration");
+    let changed = source_dir("def handler(event, context):\n    return 2\n");
+    let (output, summary) = (files.path().join("output"), files.path().join("summary"));
+    let mut command = binary(Some(&aws));
+    command
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("DEPLOY_TOKEN", SECRETS[0])
+        .for_alias("deploy", "orders", "live")
+        .args(["--output", "json", "--verbose", "--function-config"])
+        .arg(&config)
+        .arg("--source")
+        .arg(changed.path());
+    let result = run(&mut command);
+    assert_eq!(result.status, 1, "{}", result.stderr);
+    assert!(
+        result.stderr.contains("InvalidParameterValueException") && result.stderr.contains("String measured"),
+        "the refusal is reported: {}",
+        result.stderr
+    );
+    assert!(
+        result.stderr.contains("::error title=lambda-rollout::"),
+        "{}",
+        result.stderr
+    );
+    assert!(
+        result.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("String measured")
+    );
+    let [output, summary] = [output, summary].map(|p| std::fs::read_to_string(p).unwrap_or_default());
+    for secret in SECRETS {
+        for (what, text) in [
+            ("stdout (JSON)", &result.stdout),
+            ("stderr (narration and annotations)", &result.stderr),
+            ("GITHUB_OUTPUT", &output),
+            ("step summary", &summary),
+        ] {
+            assert!(!text.contains(secret), "{secret} appears in {what}:\n{text}");
+        }
+    }
+    assert_eq!(
+        hash_of(&aws, "orders", "$LATEST").await,
+        latest_before,
+        "a refused configuration leaves $LATEST's code as it was"
+    );
+    assert_eq!(versions(&aws, "orders").await, ["1"]);
 }

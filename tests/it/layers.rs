@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 /// Layers from the bottom: the rank of each top-level module.
 fn rank(module: &str) -> Option<u8> {
     match module {
-        "log" | "error" | "package" => Some(0),
+        "log" | "error" | "secrets" | "package" => Some(0),
         "core" => Some(1),
         "aws" => Some(2),
         "cli" | "report" => Some(3),

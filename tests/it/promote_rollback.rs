@@ -245,7 +245,7 @@ async fn requests_that_do_not_fit_the_alias_are_refused_and_change_nothing() {
         (
             "promote",
             &["--version", "9"],
-            1,
+            2,
             "version 9 of orders does not exist",
         ),
         (
@@ -263,13 +263,13 @@ async fn requests_that_do_not_fit_the_alias_are_refused_and_change_nothing() {
         (
             "promote",
             &["--from-alias", "nope"],
-            1,
+            2,
             "alias orders:nope does not exist",
         ),
         (
             "rollback",
             &["--to-version", "7"],
-            1,
+            2,
             "version 7 of orders does not exist",
         ),
         (
@@ -435,4 +435,177 @@ async fn promote_into_a_stage_that_does_not_exist_yet_creates_it() {
         "{}",
         canary_only.stderr
     );
+}
+
+/// The alias's description as the SDK reads it.
+async fn description(aws: &Emulator, alias: &str) -> String {
+    aws.lambda()
+        .get_alias()
+        .function_name("orders")
+        .name(alias)
+        .send()
+        .await
+        .unwrap()
+        .description()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A staged rollout that is undone leaves the record of the promotion before
+/// it (rollback target, status, prune's protection); the `canary-removed`
+/// mark it leaves is dropped once a later canary is routed, so that canary
+/// coming and going does not block returning to the recorded version; and
+/// the user's own text around the record survives every rewrite.
+#[tokio::test(flavor = "current_thread")]
+async fn an_undone_rollout_keeps_the_record_and_a_later_canary_clears_its_mark() {
+    let aws = Emulator::start();
+    create_function(&aws, "orders").await;
+    deploy(&aws, "orders", "live", code(1).path(), &[]).assert_ok();
+    deploy(
+        &aws,
+        "orders",
+        "live",
+        code(2).path(),
+        &["--canary-weight", "100%"],
+    )
+    .assert_ok();
+    aws.lambda()
+        .update_alias()
+        .function_name("orders")
+        .name("live")
+        .description("orders API [lambda-rollout rollback-to=1 promoted=2] on-call: team-a")
+        .send()
+        .await
+        .unwrap();
+
+    // Version 3 goes all the way to 100 %, then its post-traffic hook fails.
+    let undone = deploy(
+        &aws,
+        "orders",
+        "live",
+        code(3).path(),
+        &["--strategy", "AllAtOnce", "--post-traffic-hook", "exit 3"],
+    );
+    assert_eq!(undone.status, 1, "{}", undone.stderr);
+    assert_eq!(undone.json()["result"], "rolled-back");
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("2".into(), None));
+    assert_eq!(
+        description(&aws, "live").await,
+        "orders API on-call: team-a [lambda-rollout rollback-to=1 promoted=2 canary-removed=3]"
+    );
+    let status = command(&aws, "status", "live", &[]);
+    let out = status.assert_ok().json();
+    assert_eq!(
+        (&out["recorded-rollback-to"], &out["canary-removed"]),
+        (&serde_json::json!("1"), &serde_json::json!("3"))
+    );
+    let mut text = binary(Some(&aws));
+    text.for_alias("status", "orders", "live");
+    let text = run(&mut text);
+    assert!(
+        text.assert_ok()
+            .stdout
+            .contains("version 1 was live before the last promotion (--to-version 1 returns to it)"),
+        "{}",
+        text.stdout
+    );
+    let mut prune = binary(Some(&aws));
+    prune.args([
+        "prune",
+        "--function-name",
+        "orders",
+        "--keep",
+        "0",
+        "--output",
+        "json",
+    ]);
+    run(&mut prune).assert_ok();
+    let left = versions(&aws, "orders").await;
+    assert!(
+        left.contains(&"1".to_string()),
+        "the recorded version stays: {left:?}"
+    );
+
+    // A rollback re-run after the undone rollout does not undo the promotion…
+    let again = command(&aws, "rollback", "live", &[]);
+    assert_eq!(again.assert_ok().json()["result"], "skipped");
+    assert!(again.stderr.contains("use --to-version 1"), "{}", again.stderr);
+
+    // …but once a later canary came and went, rollback returns to version 1.
+    deploy(
+        &aws,
+        "orders",
+        "live",
+        code(4).path(),
+        &["--canary-weight", "10%"],
+    )
+    .assert_ok();
+    assert_eq!(
+        description(&aws, "live").await,
+        "orders API on-call: team-a [lambda-rollout rollback-to=1 promoted=2]"
+    );
+    let dropped = deploy(&aws, "orders", "live", code(2).path(), &[]);
+    assert_eq!(dropped.assert_ok().json()["result"], "canary-dropped");
+    let rolled = command(&aws, "rollback", "live", &[]);
+    assert_eq!(
+        rolled.assert_ok().json()["result"],
+        "rolled-back",
+        "{}",
+        rolled.stderr
+    );
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("1".into(), None));
+    assert_eq!(description(&aws, "live").await, "orders API on-call: team-a");
+}
+
+/// An alias that serves `$LATEST` takes every upload at once: a deploy to it
+/// is refused before any write and says how to move it; `promote --version`
+/// moves it without recording `$LATEST` as a rollback target; and a record
+/// naming `$LATEST` is refused by `rollback`.
+#[tokio::test(flavor = "current_thread")]
+async fn an_alias_serving_latest_is_refused_and_latest_is_never_recorded() {
+    let aws = Emulator::start();
+    create_function(&aws, "orders").await;
+    deploy(&aws, "orders", "live", code(1).path(), &[]).assert_ok();
+    aws.lambda()
+        .create_alias()
+        .function_name("orders")
+        .name("edge")
+        .function_version("$LATEST")
+        .send()
+        .await
+        .unwrap();
+    aws.start_recording();
+    for extra in [&[][..], &["--strategy", "canary:10%:1s"][..], &["--dry-run"][..]] {
+        let refused = deploy(&aws, "orders", "edge", code(2).path(), extra);
+        assert_eq!(refused.status, 2, "{extra:?}: {}", refused.stderr);
+        assert!(
+            refused.stderr.contains("alias orders:edge serves $LATEST")
+                && refused.stderr.contains("--alias edge --version N"),
+            "{}",
+            refused.stderr
+        );
+    }
+    assert_eq!(aws.mutating(), Vec::<(String, String)>::new());
+    assert_eq!(
+        hash_of(&aws, "orders", "$LATEST").await,
+        hash_of(&aws, "orders", "1").await
+    );
+
+    let moved = command(&aws, "promote", "edge", &["--version", "1"]);
+    assert_eq!(moved.assert_ok().json()["result"], "promoted");
+    assert_eq!(alias_state(&aws, "orders", "edge").await, ("1".into(), None));
+    assert!(!description(&aws, "edge").await.contains("$LATEST"));
+
+    aws.lambda()
+        .update_alias()
+        .function_name("orders")
+        .name("edge")
+        .description("[lambda-rollout rollback-to=$LATEST promoted=1]")
+        .send()
+        .await
+        .unwrap();
+    let refused = command(&aws, "rollback", "edge", &[]);
+    assert_eq!(refused.status, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("records $LATEST"), "{}", refused.stderr);
+    assert_eq!(alias_state(&aws, "orders", "edge").await, ("1".into(), None));
 }

@@ -61,6 +61,7 @@ pub async fn run(handover: Handover<'_>, rollout: &RolloutSettings) -> Result<Al
         log: *log,
         shift: shift.clone(),
         expected: handover.serving_before(),
+        recorded_before: handover.recorded_before(),
         provisioned: handover.provisioned,
     };
     let mut gates = LiveGates::new(clients, *log, shift, &rollout.gates, ignored_alarms);
@@ -101,13 +102,20 @@ struct AliasTraffic<'a> {
     shift: Shift,
     /// What the alias serves as far as this run knows.
     expected: Serving,
+    /// The rollback record when the run began: what a rollout that is
+    /// undone leaves behind (with its canary marked removed), even after
+    /// its last step recorded a promotion.
+    recorded_before: Record,
     /// The alias has provisioned concurrency: the switch to 100 % is done
     /// only once Lambda has it ready on the new version.
     provisioned: bool,
 }
 
 impl AliasTraffic<'_> {
-    async fn write(&mut self, route: Route<'_>, record: Option<Record>) -> Result<()> {
+    /// Write `route`; `record` makes the rollback record to write of the
+    /// one the description holds now (`None` leaves the description, but for
+    /// a stale `canary-removed` mark once a canary is routed again).
+    async fn write(&mut self, route: Route<'_>, record: impl FnOnce(Record) -> Option<Record>) -> Result<()> {
         let Shift { function, alias, .. } = &self.shift;
         let now = self.lambda.alias_now(function, alias).await?;
         if let Some(change) = self.expected.changed_to(&now.serving()) {
@@ -116,7 +124,9 @@ impl AliasTraffic<'_> {
                 now.route().text()
             )));
         }
-        let description = record.map(|r| r.apply_to(&now.description));
+        let change = record(Record::parse(&now.description));
+        let canary = route.canary.map(|(version, _)| version);
+        let description = Record::description_for(&now.description, change.as_ref(), canary);
         self.lambda
             .update_alias(
                 function,
@@ -152,7 +162,7 @@ impl Traffic for AliasTraffic<'_> {
                 primary: &new,
                 canary: None,
             };
-            self.write(route, Some(Record::promotion(&stable, &new))).await?;
+            self.write(route, |_| Record::promotion(&stable, &new)).await?;
             if self.provisioned {
                 let Shift { function, alias, .. } = &self.shift;
                 self.lambda.wait_provisioned(function, alias).await?;
@@ -163,20 +173,17 @@ impl Traffic for AliasTraffic<'_> {
                 primary: &stable,
                 canary: Some((&new, weight)),
             };
-            self.write(route, None).await
+            self.write(route, |_| None).await
         }
     }
 
     async fn restore(&mut self, _reason: &str) -> Result<()> {
         let Shift { stable, new, .. } = self.shift.clone();
-        let removed = Record {
-            canary_removed: Some(new.clone()),
-            ..Record::default()
-        };
         let route = Route {
             primary: &stable,
             canary: None,
         };
-        self.write(route, Some(removed)).await
+        let restored = self.recorded_before.clone().with_canary_removed(&new);
+        self.write(route, |_| Some(restored)).await
     }
 }

@@ -292,6 +292,9 @@ async fn observe_and_plan(
     let wanted = wanted(request, code);
     log.step(&format!("observing {function}:{}", request.alias));
     let observed = lambda.observe_with_latest(function, &request.alias).await?;
+    if let Some(refusal) = plan::latest_alias_refused(function, &request.alias, &observed) {
+        return Err(Error::usage(refusal));
+    }
     fits_the_function(request, code, &observed)?;
     let plan = plan::deploy(&observed, &wanted);
     for note in &plan.notes {

@@ -8,6 +8,7 @@ use crate::cli::settings::DeployRequest;
 use crate::core::config::FunctionConfig;
 use crate::core::observed::{Observed, Serving};
 use crate::core::plan::{CodeStep, Outcome, Plan, RolloutTarget, configure_text};
+use crate::core::record::Record;
 use crate::error::Result;
 use crate::log::Log;
 use crate::package::{self, Package};
@@ -121,18 +122,21 @@ pub async fn publish_code(deploy: Deploy<'_>, observed: &Observed, plan: &Plan) 
         .latest
         .as_ref()
         .and_then(|latest| latest.revision_id.clone());
-    match plan.code {
-        CodeStep::None | CodeStep::Create => return Ok(None),
-        CodeStep::PublishLatest => log.step("$LATEST already holds the code (no upload needed)"),
-        CodeStep::UploadAndPublish => {
-            log.step(&format!("uploading {} to {function}", deploy.code_text()));
-            let code = deploy.new_code().await?;
-            revision = lambda.upload(function, code, revision.as_deref()).await?;
-        }
+    if matches!(plan.code, CodeStep::None | CodeStep::Create) {
+        return Ok(None);
     }
+    // The configuration first: when Lambda refuses it, $LATEST still holds
+    // what it held (an upload first would leave the new code there).
     if let Some(changes) = configure_text(plan) {
         log.step(&format!("updating the configuration of {function}: {changes}"));
         revision = lambda.configure(function, config, revision.as_deref()).await?;
+    }
+    if plan.code == CodeStep::UploadAndPublish {
+        log.step(&format!("uploading {} to {function}", deploy.code_text()));
+        let code = deploy.new_code().await?;
+        revision = lambda.upload(function, code, revision.as_deref()).await?;
+    } else {
+        log.step("$LATEST already holds the code (no upload needed)");
     }
     // An image's CodeSha256 is Lambda's to report: the publish is guarded by
     // the RevisionId alone.
@@ -190,6 +194,15 @@ impl Handover<'_> {
                 primary: self.stable(),
                 canary: None,
             })
+    }
+
+    /// The rollback record the alias's description held when observed.
+    pub fn recorded_before(&self) -> Record {
+        self.observed
+            .alias
+            .as_ref()
+            .map(|a| Record::parse(&a.description))
+            .unwrap_or_default()
     }
 
     /// The version the engine moves traffic to: published now, or the canary resumed.

@@ -68,6 +68,9 @@ struct Shared {
     crash_signal: Mutex<Sender<()>>,
     crash_ack: Mutex<Receiver<()>>,
     stopped: AtomicBool,
+    /// Mutating requests whose path ends so are refused the way Lambda
+    /// refuses variables over 4 KB: a 400 whose message quotes them.
+    refuse_quoting: Mutex<Option<String>>,
 }
 
 pub struct FaultProxy {
@@ -99,6 +102,7 @@ impl FaultProxy {
             crash_signal: Mutex::new(signal),
             crash_ack: Mutex::new(acks),
             stopped: AtomicBool::new(false),
+            refuse_quoting: Mutex::new(None),
         });
         let accepting = Arc::clone(&shared);
         std::thread::spawn(move || {
@@ -127,6 +131,14 @@ impl FaultProxy {
         self.shared.injected.lock().unwrap().clear();
         self.shared.forwarded.lock().unwrap().clear();
         self.shared.mutating.store(0, Ordering::SeqCst);
+    }
+
+    /// From now on, refuse every mutating request whose path ends with
+    /// `path_end` as Lambda refuses variables over its 4 KB limit: HTTP 400
+    /// `InvalidParameterValueException` whose message quotes the request's
+    /// `Environment.Variables`, values included.
+    pub fn refuse_quoting(&self, path_end: &str) {
+        *self.shared.refuse_quoting.lock().unwrap() = Some(path_end.to_string());
     }
 
     /// Faults injected since [`FaultProxy::arm`], by kind.
@@ -226,6 +238,24 @@ fn serve(client: TcpStream, shared: &Shared) {
     } else {
         0
     };
+    let refused = shared.refuse_quoting.lock().unwrap().clone();
+    if mutating && refused.is_some_and(|end| request.path.ends_with(&end)) {
+        let sent: serde_json::Value = serde_json::from_slice(&request.body).unwrap_or_default();
+        let quoted = sent
+            .pointer("/Environment/Variables")
+            .cloned()
+            .unwrap_or_default();
+        let message = format!(
+            "Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. String measured: {quoted}"
+        );
+        let body = serde_json::json!({"Type": "User", "message": message}).to_string();
+        return answer(
+            &mut client,
+            "400 Bad Request",
+            "InvalidParameterValueException",
+            &body,
+        );
+    }
     let (crash, fault) = decide(shared, &request, number);
     if crash == Some(Crash::Before(number)) {
         stop_here(shared, &client);
