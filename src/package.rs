@@ -68,13 +68,14 @@ struct Entry {
 /// Zip the tree under `source`, leaving out what `excludes` (gitignore globs)
 /// and `.lambdaignore` files name.
 pub fn build(source: &Path, excludes: &[String]) -> Result<Package> {
-    let (zip, files, unzipped_bytes) = zip_tree(source, excludes)?;
+    let (zip, files, unzipped_bytes) = zip_tree(source, excludes, None)?;
     Ok(Package::new(zip, files, unzipped_bytes))
 }
 
 /// [`build`], writing the zip to `out` while it is hashed.
+/// The zip `out` is never packed into itself, wherever it lies.
 pub fn build_to(source: &Path, excludes: &[String], out: &Path) -> Result<Package> {
-    let (zip, files, unzipped_bytes) = zip_tree(source, excludes)?;
+    let (zip, files, unzipped_bytes) = zip_tree(source, excludes, Some(out))?;
     let (written, code_sha256) = std::thread::scope(|scope| {
         let writing = scope.spawn(|| write_file(&zip, out));
         let hash = code_sha256(&zip);
@@ -93,9 +94,12 @@ pub fn build_to(source: &Path, excludes: &[String], out: &Path) -> Result<Packag
 }
 
 /// The zip's bytes, its number of files and their unzipped size.
-fn zip_tree(source: &Path, excludes: &[String]) -> Result<(Vec<u8>, usize, u64)> {
+fn zip_tree(source: &Path, excludes: &[String], out: Option<&Path>) -> Result<(Vec<u8>, usize, u64)> {
     let root = source_root(source)?;
-    let entries = collect(&root, &exclusions(&root, excludes)?)?;
+    let mut entries = collect(&root, &exclusions(&root, excludes)?)?;
+    if let Some(out) = out.and_then(|out| fs::canonicalize(out).ok()) {
+        entries.retain(|entry| fs::canonicalize(&entry.path).map_or(true, |path| path != out));
+    }
     if entries.is_empty() {
         return Err(Error::usage(format!(
             "--source '{}' holds no files to package (after --exclude and {IGNORE_FILE}): Lambda needs at least one file",
@@ -249,15 +253,24 @@ fn entry_of(root: &Path, path: &Path, is_symlink: bool) -> Result<Option<Entry>>
     }))
 }
 
+/// The name a file gets in the zip, refused by the same rule `--zip-file`
+/// applies to a zip built elsewhere, so whatever `package` builds, `deploy
+/// --zip-file` takes.
 fn zip_name(root: &Path, path: &Path) -> Result<String> {
     let relative = path.strip_prefix(root).unwrap_or(path);
     let parts: Option<Vec<&str>> = relative.components().map(|c| c.as_os_str().to_str()).collect();
-    parts.map(|p| p.join("/")).ok_or_else(|| {
+    let name = parts.map(|p| p.join("/")).ok_or_else(|| {
         Error::usage(format!(
             "'{}' has a name that is not valid UTF-8: zip entry names must be UTF-8",
             relative.display()
         ))
-    })
+    })?;
+    match unsafe_entry_name(&name) {
+        Some(why) => Err(Error::usage(format!(
+            "'{name}' cannot be packaged: its name {why}, which some unzippers read as a path outside the function's directory; rename it or leave it out with --exclude"
+        ))),
+        None => Ok(name),
+    }
 }
 
 fn check_link_inside(root: &Path, path: &Path, name: &str) -> Result<()> {

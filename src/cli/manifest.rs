@@ -27,7 +27,7 @@ use crate::cli::function_config;
 use crate::core::config::FunctionConfig;
 use crate::core::strategy::{Step, parse_interval, parse_strategy};
 use crate::core::values::{
-    ImageRef, Weight, parse_alias, parse_function_name, parse_image_uri, parse_weight,
+    ImageRef, Weight, parse_alias, parse_function_name, parse_image_uri, parse_weight, same_function,
 };
 use crate::error::{Error, Result};
 
@@ -120,9 +120,10 @@ pub fn load(path: &Path, needs_code: bool) -> Result<Vec<Function>> {
         );
         let function = check(&raw.defaults, entry, base, needs_code)
             .map_err(|why| Error::usage(format!("{label}: {why}")))?;
+        // By the function named, not the text: `f1` and its ARN are one function.
         if functions
             .iter()
-            .any(|f: &Function| f.name == function.name && f.alias == function.alias)
+            .any(|f: &Function| same_function(&f.name, &function.name) && f.alias == function.alias)
         {
             return Err(Error::usage(format!(
                 "{label}: {}:{} appears twice",
@@ -181,22 +182,26 @@ fn check(
         }
         _ => {}
     }
-    // The entry's own value, else the default's.
-    let either = |own: &Option<String>, default: &Option<String>| own.clone().or(default.clone());
-    let weight = either(&entry.canary_weight, &defaults.canary_weight)
-        .map(|w| parse_weight(&w))
-        .transpose()?;
-    let strategy = either(&entry.strategy, &defaults.strategy)
-        .map(|s| parse_strategy(&s))
-        .transpose()?;
-    let interval: Option<Duration> = either(&entry.step_interval, &defaults.step_interval)
-        .map(|i| parse_interval(&i))
+    // The entry's own canary-weight or strategy wins over a default of
+    // either kind; with neither, the defaults (a strategy over a weight).
+    let (weight, strategy) = match (&entry.canary_weight, &entry.strategy) {
+        (Some(_), Some(_)) => return Err("give canary-weight or strategy, not both".into()),
+        (Some(weight), None) => (Some(weight), None),
+        (None, Some(strategy)) => (None, Some(strategy)),
+        (None, None) => match &defaults.strategy {
+            Some(strategy) => (None, Some(strategy)),
+            None => (defaults.canary_weight.as_ref(), None),
+        },
+    };
+    let weight = weight.map(|w| parse_weight(w)).transpose()?;
+    let interval: Option<Duration> = entry
+        .step_interval
+        .as_ref()
+        .or(defaults.step_interval.as_ref())
+        .map(|i| parse_interval(i))
         .transpose()?;
     let steps = match strategy {
-        Some(_) if weight.is_some() && entry.canary_weight.is_some() && entry.strategy.is_some() => {
-            return Err("give canary-weight or strategy, not both".into());
-        }
-        Some(strategy) => Some(strategy.schedule(interval)?),
+        Some(strategy) => Some(parse_strategy(strategy)?.schedule(interval)?),
         None => None,
     };
     let excludes = defaults.exclude.iter().chain(&entry.exclude).cloned().collect();
@@ -206,7 +211,7 @@ fn check(
         code,
         config,
         excludes,
-        weight: if steps.is_some() { None } else { weight },
+        weight,
         steps,
         keep_versions: entry.keep_versions.or(defaults.keep_versions),
     })
@@ -379,5 +384,74 @@ mod tests {
         );
         let err = load(&bad, true).unwrap_err().to_string();
         assert!(err.contains("is not an Amazon ECR image URI"), "{err}");
+    }
+
+    #[test]
+    fn an_entrys_own_weight_or_strategy_wins_over_a_default_of_the_other_kind() {
+        let (_dir, path) = manifest(
+            r#"
+            [defaults]
+            alias = "live"
+            strategy = "linear:50%:1m"
+
+            [[functions]]
+            name = "orders"
+            source = "fns/orders"
+            canary-weight = "25%"
+
+            [[functions]]
+            name = "users"
+            source = "fns/users"
+            "#,
+        );
+        let functions = load(&path, true).unwrap();
+        assert_eq!(
+            (
+                functions[0].weight.map(Weight::fraction),
+                functions[0].steps.is_some()
+            ),
+            (Some(0.25), false),
+            "the entry's weight, not the default strategy"
+        );
+        assert_eq!((functions[1].weight, functions[1].steps.is_some()), (None, true));
+
+        let (_dir, path) = manifest(
+            r#"
+            [defaults]
+            alias = "live"
+            canary-weight = "5%"
+
+            [[functions]]
+            name = "orders"
+            source = "fns/orders"
+            strategy = "linear:50%:1m"
+            "#,
+        );
+        let functions = load(&path, true).unwrap();
+        assert_eq!(
+            (functions[0].weight, functions[0].steps.as_ref().map(Vec::len)),
+            (None, Some(2))
+        );
+    }
+
+    #[test]
+    fn one_function_named_by_name_and_by_arn_appears_twice() {
+        let (_dir, path) = manifest(
+            r#"
+            [defaults]
+            alias = "live"
+
+            [[functions]]
+            name = "orders"
+            source = "fns/orders"
+
+            [[functions]]
+            name = "arn:aws:lambda:us-east-1:123456789012:function:orders"
+            source = "fns/orders"
+            "#,
+        );
+        let message = load(&path, true).unwrap_err().to_string();
+        assert!(message.contains("functions[1]"), "{message}");
+        assert!(message.contains("appears twice"), "{message}");
     }
 }

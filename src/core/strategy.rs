@@ -26,6 +26,29 @@ pub struct Step {
     pub wait: Duration,
 }
 
+/// The schedule left for a rollout resumed with the canary at `weight` (a
+/// run that was killed mid-step): the step the alias is at is watched again
+/// for its whole interval before any later step, since the interrupted
+/// watch may have been cut short. A weight that is no step of the schedule
+/// is watched as long as the next step. `weight` 0 is a fresh start.
+pub fn resume_from(steps: &[Step], weight: f64) -> Vec<Step> {
+    let later: Vec<Step> = steps
+        .iter()
+        .copied()
+        .filter(|s| s.weight > weight + 1e-9)
+        .collect();
+    if weight <= 1e-9 {
+        return later;
+    }
+    let wait = steps
+        .iter()
+        .find(|s| (s.weight - weight).abs() < 1e-9)
+        .or(later.first())
+        .or(steps.last())
+        .map_or(Duration::ZERO, |s| s.wait);
+    std::iter::once(Step { weight, wait }).chain(later).collect()
+}
+
 const FORMS: &str = "expected a CodeDeploy name (Canary10Percent5Minutes, Linear10PercentEvery1Minute, AllAtOnce, …), canary:10%:5m, linear:10%:1m, or increasing weights such as 5%,25%,50%,100%";
 
 /// CodeDeploy's predefined Lambda configurations.
@@ -332,5 +355,37 @@ mod tests {
         assert_eq!(parse_interval("1h").unwrap(), Duration::from_secs(3600));
         assert!(parse_interval("0m").unwrap_err().contains("zero"));
         assert!(parse_interval("soon").is_err());
+    }
+
+    #[test]
+    fn a_resumed_rollout_watches_the_step_it_is_at_again_in_full() {
+        let min = Duration::from_secs(60);
+        let steps = [
+            Step {
+                weight: 0.1,
+                wait: min,
+            },
+            Step {
+                weight: 0.5,
+                wait: 2 * min,
+            },
+            Step {
+                weight: 1.0,
+                wait: Duration::ZERO,
+            },
+        ];
+        assert_eq!(resume_from(&steps, 0.0), steps);
+        assert_eq!(resume_from(&steps, 0.5), steps[1..]);
+        assert_eq!(
+            resume_from(&steps, 0.3),
+            [
+                Step {
+                    weight: 0.3,
+                    wait: 2 * min
+                },
+                steps[1],
+                steps[2]
+            ]
+        );
     }
 }

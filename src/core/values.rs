@@ -255,6 +255,23 @@ pub fn function_name_of(function: &str) -> &str {
         .map_or(function, |(_, name)| name)
 }
 
+/// The account a function ARN or partial ARN (`ACCOUNT:function:NAME`) names.
+pub fn account_of_arn(function: &str) -> Option<&str> {
+    let (head, _) = function.rsplit_once("function:")?;
+    let account = head.trim_end_matches(':').rsplit(':').next()?;
+    (!account.is_empty() && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+}
+
+/// Whether two ways of naming a function (name, partial ARN, ARN) can name
+/// the same function: the same name, and no account or region that differs
+/// where both say one.
+pub fn same_function(a: &str, b: &str) -> bool {
+    let agree = |x: Option<&str>, y: Option<&str>| x.is_none() || y.is_none() || x == y;
+    function_name_of(a) == function_name_of(b)
+        && agree(account_of_arn(a), account_of_arn(b))
+        && agree(region_of_arn(a), region_of_arn(b))
+}
+
 /// `--s3-bucket` and `--s3-key-prefix`: where packages are stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct S3Target {
@@ -455,5 +472,20 @@ mod tests {
             let err = parse_image_uri(bad).unwrap_err();
             assert!(err.contains("not an Amazon ECR image URI"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn one_function_named_three_ways_is_the_same_function() {
+        let arn = "arn:aws:lambda:us-east-1:123456789012:function:f1";
+        assert!(same_function("f1", arn));
+        assert!(same_function("123456789012:function:f1", arn));
+        assert!(!same_function("f2", arn));
+        assert!(!same_function(
+            arn,
+            "arn:aws:lambda:eu-west-1:123456789012:function:f1"
+        ));
+        assert!(!same_function("111111111111:function:f1", arn));
+        assert_eq!(account_of_arn(arn), Some("123456789012"));
+        assert_eq!(account_of_arn("f1"), None);
     }
 }

@@ -93,7 +93,10 @@ pub fn emit_fleet(results: &[FunctionResult], json: bool) -> Result<()> {
             }
         });
     }
-    crate::report::output::write_github_files(&outputs, &summary)?;
+    // The results are printed: a failure to write the files is a line on
+    // stderr and exit 1, never a second JSON document.
+    crate::report::output::write_github_files(&outputs, &summary)
+        .map_err(|e| Error::Reported(Box::new(e)))?;
     let worst = results
         .iter()
         .filter_map(|r| match r {

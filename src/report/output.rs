@@ -173,7 +173,9 @@ pub fn emit_many<R: Report>(
         ("failed".to_string(), String::new()),
     ];
     let summary: String = reports.iter().map(markdown).collect();
-    write_github_files(&fields, &summary)
+    // Printed already: a failure to write the files is a line on stderr and
+    // exit 1, never a second JSON document.
+    write_github_files(&fields, &summary).map_err(|e| Error::Reported(Box::new(e)))
 }
 
 /// When GitHub provides the files: write the step's outputs and append to
@@ -190,16 +192,24 @@ pub fn write_github_files(fields: &[(String, String)], summary: &str) -> Result<
 
 /// Print the report and, when GitHub provides the files, write the step's
 /// outputs and summary.
+/// The files are written first, so that the one document printed says both
+/// what the command did and, when they could not be written, why
+/// (`github-files-error`); that failure then exits 1 with no second document.
 pub fn emit(report: &impl Report, json: bool) -> Result<()> {
+    let mut fields = outputs(report);
+    fields.extend(report.extra_outputs());
+    let written = write_github_files(&fields, &markdown(report));
     if json {
-        let text = serde_json::to_string_pretty(report).map_err(|e| Error::failed(e.to_string()))?;
+        let mut document = serde_json::to_value(report).map_err(|e| Error::failed(e.to_string()))?;
+        if let (Err(why), Some(object)) = (&written, document.as_object_mut()) {
+            object.insert("github-files-error".into(), why.to_string().into());
+        }
+        let text = serde_json::to_string_pretty(&document).map_err(|e| Error::failed(e.to_string()))?;
         println!("{text}");
     } else {
         print!("{report}");
     }
-    let mut fields = outputs(report);
-    fields.extend(report.extra_outputs());
-    write_github_files(&fields, &markdown(report))
+    written.map_err(|e| Error::Reported(Box::new(e)))
 }
 
 fn env_path(name: &str) -> Option<String> {

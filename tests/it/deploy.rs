@@ -555,3 +555,32 @@ async fn credentials_never_appear_in_any_output_even_verbose() {
         ok.stderr
     );
 }
+
+/// `$GITHUB_OUTPUT` that cannot be written: the deploy still happened, and
+/// the one JSON document says so and why the outputs are missing (exit 1:
+/// later steps would miss them); never a second document.
+#[tokio::test(flavor = "current_thread")]
+async fn unwritable_github_outputs_give_one_document_that_says_the_deploy_happened() {
+    let aws = Emulator::start();
+    create_function(&aws, "orders").await;
+    let files = tempfile::tempdir().unwrap();
+    let source = source_dir(V1);
+    let mut command = binary(Some(&aws));
+    command
+        .for_alias("deploy", "orders", "live")
+        .args(["--output", "json", "--source"])
+        .arg(source.path())
+        .env("GITHUB_OUTPUT", files.path());
+    let result = run(&mut command);
+    assert_eq!(result.status, 1, "{}", result.stderr);
+    let document = result.json();
+    assert_eq!(document["result"], "published");
+    let why = document["github-files-error"].as_str().unwrap();
+    assert!(why.starts_with("cannot write "), "{why}");
+    assert!(
+        result.stderr.contains("error: cannot write "),
+        "{}",
+        result.stderr
+    );
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("1".into(), None));
+}

@@ -272,3 +272,61 @@ fn package_command_refuses_bad_sources_with_status_2() {
         assert!(!out.path().join("x.zip").exists(), "nothing written");
     }
 }
+
+/// `package --source . --out fn.zip` inside the tree: the zip it wrote the
+/// first time is not packed the second time (same files, same hash).
+#[test]
+fn the_output_zip_inside_the_source_is_never_packaged() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(dir.path(), 0o644, 0o755, SystemTime::now());
+    let mut outputs = Vec::new();
+    for _ in 0..3 {
+        let mut command = binary(None);
+        command
+            .current_dir(dir.path())
+            .args(["package", "--source", ".", "--out", "fn.zip", "--output", "json"]);
+        let result = run(&mut command);
+        let report = result.assert_ok().json();
+        outputs.push((report["files"].clone(), report["code-sha256"].clone()));
+    }
+    assert_eq!(outputs[0], (serde_json::json!(6), serde_json::json!(GOLDEN_HASH)));
+    assert!(outputs.iter().all(|o| *o == outputs[0]), "{outputs:?}");
+}
+
+/// One rule for names: a file `package` would store under a name
+/// `deploy --zip-file` refuses (`C:drive.txt`, a backslash) is refused when
+/// packaging, by name, so build-once-deploy-everywhere never breaks later.
+#[test]
+fn names_a_zip_file_would_refuse_are_refused_when_packaging() {
+    for (name, why) in [("C:drive.txt", "names a drive"), ("a\\b.txt", "has a backslash")] {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("index.py"), "x = 1\n").unwrap();
+        fs::write(dir.path().join(name), "y\n").unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let mut command = binary(None);
+        command
+            .args(["package", "--source"])
+            .arg(dir.path())
+            .arg("--out")
+            .arg(out.path().join("fn.zip"));
+        let result = run(&mut command);
+        assert_eq!(result.status, 2, "{name}: {}", result.stderr);
+        assert!(
+            result
+                .stderr
+                .contains(&format!("'{name}' cannot be packaged: its name {why}")),
+            "{}",
+            result.stderr
+        );
+        let mut excluded = binary(None);
+        excluded
+            .args(["package", "--source"])
+            .arg(dir.path())
+            .args(["--exclude", name.replace('\\', "\\\\").as_str(), "--out"])
+            .arg(out.path().join("fn.zip"));
+        let built = run(&mut excluded);
+        built.assert_ok();
+        let read = lambda_rollout::package::load_zip(&out.path().join("fn.zip"));
+        assert!(read.is_ok(), "what package built, --zip-file reads");
+    }
+}

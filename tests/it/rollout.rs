@@ -648,3 +648,61 @@ async fn what_a_finished_hook_left_running_is_stopped_with_it() {
     );
     assert_eq!(alias_state(&aws, "orders", "live").await, ("2".into(), None));
 }
+
+/// A staged rollout killed (SIGKILL) while it watches its 10 % step, then
+/// run again: the re-run watches the step the alias is at for its whole
+/// interval before it moves on, without writing the alias for it again.
+#[tokio::test(flavor = "current_thread")]
+async fn a_rollout_killed_mid_step_watches_that_step_again_in_full_on_rerun() {
+    let aws = Emulator::start();
+    stable_alias(&aws).await;
+    let code = source_dir(V2);
+    let rollout = |command: &mut std::process::Command| {
+        command
+            .for_alias("deploy", "orders", "live")
+            .args([
+                "--output",
+                "json",
+                "--strategy",
+                "canary:10%:4s",
+                "--poll-interval",
+                "1s",
+            ])
+            .arg("--source")
+            .arg(code.path());
+    };
+    let mut first = binary(Some(&aws));
+    rollout(&mut first);
+    let mut child = rollout_in_background(&aws, &mut first).await;
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert_eq!(
+        alias_state(&aws, "orders", "live").await,
+        ("1".into(), Some(("2".into(), 0.1)))
+    );
+
+    aws.start_recording();
+    let started = std::time::Instant::now();
+    let mut again = binary(Some(&aws));
+    rollout(&mut again);
+    let resumed = run(&mut again);
+    resumed.assert_ok();
+    assert!(
+        resumed
+            .stderr
+            .contains("step 1/2: new version at 10%, watching for 4s"),
+        "{}",
+        resumed.stderr
+    );
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(4),
+        "the 10 % step was watched again"
+    );
+    let updates: Vec<_> = aws
+        .mutating()
+        .into_iter()
+        .filter(|(method, path)| method == "PUT" && path.contains("/aliases/"))
+        .collect();
+    assert_eq!(updates.len(), 1, "only the move to 100 % is written: {updates:?}");
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("2".into(), None));
+}

@@ -11,6 +11,7 @@ use crate::core::controller::{self, SystemClock, Traffic};
 use crate::core::observed::{Route, Serving};
 use crate::core::plan::{Outcome, RolloutTarget};
 use crate::core::record::Record;
+use crate::core::strategy;
 use crate::core::values::percent;
 use crate::error::{Error, Result};
 use crate::log::Log;
@@ -25,12 +26,7 @@ pub async fn run(handover: Handover<'_>, rollout: &RolloutSettings) -> Result<Al
         RolloutTarget::New => (0.0, handover.plan.outcome),
         RolloutTarget::Resume { weight, .. } => (*weight, Outcome::Promoted),
     };
-    let steps: Vec<_> = rollout
-        .steps
-        .iter()
-        .copied()
-        .filter(|s| s.weight > from + 1e-9)
-        .collect();
+    let steps = strategy::resume_from(&rollout.steps, from);
     let schedule = steps
         .iter()
         .map(|s| format!("{} ({})", percent(s.weight), humantime::format_duration(s.wait)))
@@ -123,6 +119,10 @@ impl AliasTraffic<'_> {
                 "alias {function}:{alias} was changed by someone else during the rollout: {change} (it serves {} now); stopping without writing, so as not to undo it",
                 now.route().text()
             )));
+        }
+        // A resumed step already in place is watched, not written again.
+        if route.serving() == self.expected {
+            return Ok(());
         }
         let change = record(Record::parse(&now.description));
         let canary = route.canary.map(|(version, _)| version);
