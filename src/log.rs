@@ -22,7 +22,12 @@ impl Log {
     }
 
     /// This narrator for one command: `--verbose` and `--dry-run` as asked.
+    /// `--verbose` also makes every AWS error carry the SDK's whole detail
+    /// ([`verbose_errors`]).
     pub fn with(self, verbose: bool, dry_run: bool) -> Log {
+        if verbose {
+            VERBOSE_ERRORS.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         Log {
             verbose,
             dry_run,
@@ -58,6 +63,15 @@ impl Log {
     fn mark(&self) -> &'static str {
         if self.dry_run { "[dry-run] " } else { "" }
     }
+}
+
+static VERBOSE_ERRORS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether this run was asked for `--verbose`: errors then carry all the
+/// detail the SDK has (AWS's raw answer included), not only AWS's code and
+/// message.
+pub fn verbose_errors() -> bool {
+    VERBOSE_ERRORS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Escaping for workflow-command messages (`%`, CR and LF).

@@ -112,20 +112,45 @@ where
         (Some("AccessDenied" | "AccessDeniedException"), _) | (_, Some(403)) => Kind::Denied,
         _ => Kind::Other,
     };
+    let mut detail = describe(err);
+    if crate::log::verbose_errors() {
+        detail = format!("{detail} [SDK detail: {}]", DisplayErrorContext(err));
+    }
     AwsError {
         kind,
-        detail: secrets::redact(&describe(err)),
+        detail: secrets::redact(&detail),
     }
 }
 
 /// "code: message" for AWS's answers; the whole error chain otherwise
 /// (timeouts, connection failures).
-fn describe<E, R>(err: &SdkError<E, R>) -> String
+fn describe<E>(err: &SdkError<E, HttpResponse>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
 {
     match err.as_service_error() {
+        Some(service) if service.code().is_none() => {
+            // No AWS error code (a proxy's or load balancer's answer, an
+            // internal error): say what came back instead of "unhandled error".
+            let status = err.raw_response().map_or("an answer".to_string(), |r| {
+                format!("HTTP {}", r.status().as_u16())
+            });
+            let body = err
+                .raw_response()
+                .and_then(|r| r.body().bytes())
+                .map(|bytes| {
+                    String::from_utf8_lossy(bytes)
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .unwrap_or_default();
+            let excerpt: String = body.chars().take(200).collect();
+            match excerpt.as_str() {
+                "" => format!("{status} without an AWS error code or message"),
+                _ => format!("{status} without an AWS error code: {excerpt}"),
+            }
+        }
         Some(service) => {
             let code = service.code().unwrap_or("UnknownError");
             match service.message() {

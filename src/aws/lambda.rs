@@ -260,11 +260,13 @@ impl Lambda {
     }
 
     /// `$LATEST`: the function's ARN, code, configuration, revision and
-    /// update status. A function that does not exist is refused by name.
+    /// update status. A function that does not exist is refused by name
+    /// (promote, rollback, status and prune act on an existing function;
+    /// deploy, which can create one, says how itself).
     pub async fn latest(&self, function: &str) -> Result<(String, Latest)> {
         self.latest_if_exists(function).await?.ok_or_else(|| {
             Error::failed(format!(
-                "function {function} does not exist (or is in another region or account): create it first, or name its Role (and Runtime and Handler for a zip) in --function-config so that deploy creates it"
+                "function {function} does not exist (or is in another region or account): check --function-name and --region, or deploy it first"
             ))
         })
     }

@@ -15,7 +15,8 @@ impl Weight {
     pub const FULL: Weight = Weight(1.0);
 
     pub fn new(fraction: f64) -> Option<Weight> {
-        (fraction.is_finite() && (0.0..=1.0).contains(&fraction)).then_some(Weight(fraction))
+        // `+ 0.0` makes -0 (as typed, `-0` or `-0%`) plain 0.
+        (fraction.is_finite() && (0.0..=1.0).contains(&fraction)).then_some(Weight(fraction + 0.0))
     }
 
     pub fn fraction(self) -> f64 {
@@ -39,10 +40,22 @@ impl fmt::Display for Weight {
     }
 }
 
-/// `0.125` → `12.5%`: at most two decimals, no trailing zeros.
+/// `0.125` → `12.5%`: at most two decimals, no trailing zeros; a share too
+/// small for two decimals keeps its first significant digits (`0.0001%`),
+/// so a weight that is not zero never reads `0%`.
 pub fn percent(fraction: f64) -> String {
-    let text = format!("{:.2}", fraction * 100.0);
-    let text = text.trim_end_matches('0').trim_end_matches('.');
+    let share = fraction * 100.0 + 0.0;
+    let decimals = if share != 0.0 && share.abs() < 0.005 {
+        (-share.abs().log10().floor()) as usize + 1
+    } else {
+        2
+    };
+    let text = format!("{share:.decimals$}");
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        &text
+    };
     format!("{text}%")
 }
 
@@ -487,5 +500,19 @@ mod tests {
         assert!(!same_function("111111111111:function:f1", arn));
         assert_eq!(account_of_arn(arn), Some("123456789012"));
         assert_eq!(account_of_arn("f1"), None);
+    }
+
+    #[test]
+    fn a_small_weight_never_reads_zero_and_minus_zero_is_zero() {
+        assert_eq!(percent(0.00004), "0.004%");
+        assert_eq!(percent(0.0000001), "0.00001%");
+        assert_eq!(percent(0.001), "0.1%");
+        assert_eq!(percent(0.125), "12.5%");
+        assert_eq!(percent(1.0), "100%");
+        assert_eq!(percent(0.0), "0%");
+        assert_eq!(percent(-0.0), "0%");
+        assert_eq!(parse_weight("-0").unwrap().to_string(), "0%");
+        assert_eq!(parse_weight("-0%").unwrap().to_string(), "0%");
+        assert!(parse_weight("-0").unwrap().fraction().is_sign_positive());
     }
 }

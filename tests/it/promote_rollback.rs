@@ -609,3 +609,60 @@ async fn an_alias_serving_latest_is_refused_and_latest_is_never_recorded() {
     assert!(refused.stderr.contains("records $LATEST"), "{}", refused.stderr);
     assert_eq!(alias_state(&aws, "orders", "edge").await, ("1".into(), None));
 }
+
+/// `status`, `promote`, `rollback` and `prune` act on a function that
+/// exists: a missing one is named, with advice that fits them (not deploy's
+/// advice to name a Role in --function-config).
+#[tokio::test(flavor = "current_thread")]
+async fn commands_other_than_deploy_name_a_missing_function_with_their_own_advice() {
+    let aws = Emulator::start();
+    for args in [
+        &["status", "--function-name", "ghost", "--alias", "live"][..],
+        &[
+            "promote",
+            "--function-name",
+            "ghost",
+            "--alias",
+            "live",
+            "--version",
+            "1",
+        ][..],
+        &["rollback", "--function-name", "ghost", "--alias", "live"][..],
+        &["prune", "--function-name", "ghost", "--keep", "1"][..],
+    ] {
+        let mut command = binary(Some(&aws));
+        let result = run(command.args(args));
+        assert_ne!(result.status, 0, "{args:?}");
+        assert!(
+            result.stderr.contains("ghost") && result.stderr.contains("does not exist"),
+            "{args:?}: {}",
+            result.stderr
+        );
+        assert!(
+            !result.stderr.contains("--function-config"),
+            "{args:?}: {}",
+            result.stderr
+        );
+    }
+    // --verbose adds everything the SDK knows to an AWS error.
+    create_function(&aws, "orders").await;
+    let mut verbose = binary(Some(&aws));
+    let result = run(verbose.args([
+        "promote",
+        "--function-name",
+        "orders",
+        "--alias",
+        "live",
+        "--version",
+        "9",
+        "--verbose",
+    ]));
+    assert!(
+        result
+            .stderr
+            .contains("version 9 of orders does not exist: ResourceNotFoundException")
+            && result.stderr.contains("[SDK detail: "),
+        "{}",
+        result.stderr
+    );
+}

@@ -1242,3 +1242,28 @@ mod image_digest {
         );
     }
 }
+
+/// An answer without an AWS error code (a load balancer's or proxy's 502, an
+/// internal error with no body the SDK knows) says what came back — its HTTP
+/// status and the start of its body — instead of "unhandled error". The
+/// emulator always answers with an error code, so this is shown with a mock.
+#[tokio::test]
+async fn an_error_without_an_aws_code_says_its_status_and_body() {
+    let read = mock!(Client::get_alias).then_http_response(|| {
+        aws_sdk_lambda::config::http::HttpResponse::new(
+            502.try_into().unwrap(),
+            aws_sdk_lambda::primitives::SdkBody::from("<html>\n  upstream connect error\n</html>"),
+        )
+    });
+    let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &[&read]);
+    let err = Lambda::new(client, Log::default())
+        .alias_now("orders", "live")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("HTTP 502 without an AWS error code: <html> upstream connect error </html>"),
+        "{err}"
+    );
+    assert!(!err.contains("unhandled error"), "{err}");
+}
