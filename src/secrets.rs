@@ -21,15 +21,34 @@ pub fn hold(value: &str) {
     if value.is_empty() {
         return;
     }
-    let escaped = serde_json::to_string(value).unwrap_or_default();
-    let escaped = escaped[1..escaped.len() - 1].to_string();
+    // AWS quotes what it was sent as JSON, and an answer may be quoted again
+    // inside another (a message inside a JSON body, a debug dump of it): the
+    // value escaped up to three times, as JSON and as Rust's Debug does.
+    let mut forms = vec![value.to_string()];
+    for escape in [json_escaped as fn(&str) -> String, debug_escaped] {
+        let mut form = value.to_string();
+        for _ in 0..3 {
+            form = escape(&form);
+            forms.push(form.clone());
+        }
+    }
     let mut held = HELD.write().unwrap_or_else(|e| e.into_inner());
-    for form in [value.to_string(), escaped] {
+    for form in forms {
         if !held.contains(&form) {
             held.push(form);
         }
     }
     held.sort_by_key(|v| std::cmp::Reverse(v.len()));
+}
+
+fn json_escaped(text: &str) -> String {
+    let quoted = serde_json::to_string(text).unwrap_or_default();
+    quoted[1..quoted.len() - 1].to_string()
+}
+
+fn debug_escaped(text: &str) -> String {
+    let quoted = format!("{text:?}");
+    quoted[1..quoted.len() - 1].to_string()
 }
 
 /// `text` with every held value replaced by [`MASK`]. A value is masked
@@ -60,6 +79,12 @@ mod tests {
             r#"InvalidParameterValueException: exceeded the 4KB limit. String measured: {"DB_PW":"***"}"#
         );
         assert_eq!(redact("token pa\"ss-3x4mple!"), "token ***!");
+        let quoted_twice = r#"message: Some(\"measured: {\\\"DB_PW\\\":\\\"pa\\\\\\\"ss-3x4mple\\\"}\")"#;
+        assert!(
+            !redact(quoted_twice).contains("3x4mple"),
+            "{}",
+            redact(quoted_twice)
+        );
         assert_eq!(redact("nothing held here"), "nothing held here");
     }
 }

@@ -114,7 +114,13 @@ where
     };
     let mut detail = describe(err);
     if crate::log::verbose_errors() {
-        detail = format!("{detail} [SDK detail: {}]", DisplayErrorContext(err));
+        // The error chain and the HTTP status, never the SDK's debug dump of
+        // the raw answer: it quotes AWS's text again, escaped once more.
+        let status = err
+            .raw_response()
+            .map(|r| format!("HTTP {}; ", r.status().as_u16()))
+            .unwrap_or_default();
+        detail = format!("{detail} [SDK detail: {status}{}]", chain(err));
     }
     AwsError {
         kind,
