@@ -661,8 +661,10 @@ impl Lambda {
             "waiting (at most {}s) for version {version} of {function} to become active",
             WAIT_LIMIT.as_secs()
         ));
+        // GetFunction (its own 100/s quota, and in every command's policy),
+        // not the GetFunctionConfiguration that the older waiter polls.
         self.client
-            .wait_until_published_version_active()
+            .wait_until_function_active_v2()
             .function_name(function)
             .qualifier(version)
             .wait(WAIT_LIMIT)

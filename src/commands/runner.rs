@@ -185,6 +185,7 @@ mod tests {
             rollback_reason: String::new(),
             deployment_id: String::new(),
             pruned: Vec::new(),
+            prune_error: String::new(),
             configuration: Vec::new(),
             target: name.into(),
             note: None,

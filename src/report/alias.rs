@@ -35,6 +35,10 @@ pub struct AliasReport {
     /// `deploy --keep-versions`: the old versions deleted after the deploy
     /// (none otherwise), as `prune` reports them.
     pub pruned: Vec<String>,
+    /// `deploy --keep-versions`: why the prune after a successful deploy
+    /// failed (the deploy stands; the run exits 1). Absent otherwise.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub prune_error: String,
     /// `deploy`: the configuration keys this release wrote (or, in a dry
     /// run, would write) before publishing; names only, never values.
     pub configuration: Vec<String>,
@@ -85,6 +89,7 @@ impl AliasReport {
             rollback_reason: String::new(),
             deployment_id: String::new(),
             pruned: Vec::new(),
+            prune_error: String::new(),
             configuration: Vec::new(),
             target: format!("{}:{}", about.function, about.alias),
             note: None,
@@ -362,6 +367,7 @@ mod tests {
             rollback_reason: String::new(),
             deployment_id: String::new(),
             pruned: Vec::new(),
+            prune_error: String::new(),
             configuration: Vec::new(),
             target: "f:live".into(),
             note: None,

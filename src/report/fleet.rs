@@ -97,24 +97,43 @@ pub fn emit_fleet(results: &[FunctionResult], json: bool) -> Result<()> {
     // stderr and exit 1, never a second JSON document.
     crate::report::output::write_github_files(&outputs, &summary)
         .map_err(|e| Error::Reported(Box::new(e)))?;
+    // A deploy whose prune failed afterwards stands, but fails the run.
     let worst = results
         .iter()
         .filter_map(|r| match r {
             FunctionResult::Failed {
                 exit_status, error, ..
             } => Some((*exit_status, error)),
+            FunctionResult::Done(report) if !report.prune_error.is_empty() => {
+                Some((crate::error::EXIT_FAILED, &report.prune_error))
+            }
             FunctionResult::Done(_) => None,
         })
         .max_by_key(|(status, _)| *status);
     match worst {
         None => Ok(()),
         Some((status, _)) => {
-            let message = format!(
+            let unpruned: Vec<&str> = results
+                .iter()
+                .filter_map(|r| match r {
+                    FunctionResult::Done(report) if !report.prune_error.is_empty() => {
+                        Some(report.target.as_str())
+                    }
+                    _ => None,
+                })
+                .collect();
+            let mut message = format!(
                 "{} of {} functions failed: {}",
                 failed.len(),
                 results.len(),
                 failed.join(", ")
             );
+            if !unpruned.is_empty() {
+                message.push_str(&format!(
+                    "; deployed, but pruning failed: {}",
+                    unpruned.join(", ")
+                ));
+            }
             Err(Error::Reported(Box::new(if status == crate::error::EXIT_USAGE {
                 Error::usage(message)
             } else {

@@ -226,3 +226,61 @@ async fn prune_runs_over_every_function_of_a_manifest() {
         "a dry run deletes nothing"
     );
 }
+
+/// `deploy --keep-versions` whose prune is denied (the policy lacks
+/// `lambda:ListVersionsByFunction`): the deploy stands and is reported, the
+/// prune's failure is reported with it, one JSON document, exit 1.
+#[tokio::test(flavor = "current_thread")]
+async fn a_denied_prune_after_a_deploy_reports_the_deploy_and_then_the_prune() {
+    use crate::common::proxy::FaultProxy;
+
+    let aws = Emulator::start();
+    create_function(&aws, "orders").await;
+    deploy(&aws, "orders", "live", code(1).path(), &[]).assert_ok();
+    let proxy = FaultProxy::start(&aws.endpoint);
+    proxy.deny(
+        "GET",
+        "/functions/orders/versions",
+        "lambda:ListVersionsByFunction",
+    );
+    let files = tempfile::tempdir().unwrap();
+    let output = files.path().join("output");
+    let source = code(2);
+    let mut command = binary(Some(&aws));
+    command
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+        .env("GITHUB_OUTPUT", &output)
+        .for_alias("deploy", "orders", "live")
+        .args([
+            "--output",
+            "json",
+            "--canary-weight",
+            "100%",
+            "--keep-versions",
+            "1",
+            "--source",
+        ])
+        .arg(source.path());
+    let result = run(&mut command);
+    assert_eq!(result.status, 1, "{}", result.stderr);
+    let report = result.json();
+    assert_eq!(report["result"], "published");
+    assert_eq!(report["version"], "2");
+    assert!(
+        report["prune-error"]
+            .as_str()
+            .unwrap()
+            .contains("lambda:ListVersionsByFunction"),
+        "{report}"
+    );
+    assert!(
+        result
+            .stderr
+            .contains("the deploy succeeded (published), but pruning old versions failed"),
+        "{}",
+        result.stderr
+    );
+    let outputs = parse_github_output(&std::fs::read_to_string(&output).unwrap());
+    assert_eq!(outputs["version"], "2");
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("2".into(), None));
+}

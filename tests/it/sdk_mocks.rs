@@ -1267,3 +1267,49 @@ async fn an_error_without_an_aws_code_says_its_status_and_body() {
     );
     assert!(!err.contains("unhandled error"), "{err}");
 }
+
+/// A version published `Pending` (every real CreateFunction, some
+/// PublishVersions) is waited for with GetFunction — in every command's
+/// policy and on its own 100/s quota — never GetFunctionConfiguration. The
+/// emulator is always `Active` at once, so this is shown with mocks: no rule
+/// answers GetFunctionConfiguration, so a call to it fails the test.
+#[tokio::test]
+async fn a_pending_version_is_waited_for_with_get_function() {
+    let publish = mock!(Client::publish_version).then_output(|| {
+        PublishVersionOutput::builder()
+            .version("7")
+            .state(State::Pending)
+            .build()
+    });
+    let pending = mock!(Client::get_function)
+        .match_requests(|r| r.qualifier() == Some("7"))
+        .sequence()
+        .output(|| {
+            GetFunctionOutput::builder()
+                .configuration(
+                    FunctionConfiguration::builder()
+                        .version("7")
+                        .state(State::Pending)
+                        .build(),
+                )
+                .build()
+        })
+        .output(|| {
+            GetFunctionOutput::builder()
+                .configuration(
+                    FunctionConfiguration::builder()
+                        .version("7")
+                        .state(State::Active)
+                        .build(),
+                )
+                .build()
+        })
+        .build();
+    let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &[&publish, &pending]);
+    let version = Lambda::new(client, Log::default())
+        .publish("orders", None, "test", None)
+        .await
+        .unwrap();
+    assert_eq!(version, "7");
+    assert_eq!(pending.num_calls(), 2);
+}

@@ -59,6 +59,13 @@ pub async fn run(settings: DeploySettings) -> Result<()> {
         Some(report) if report.result == Outcome::Stopped => Err(Error::Reported(Box::new(
             Error::Interfered(report.rollback_reason),
         ))),
+        Some(report) if !report.prune_error.is_empty() => {
+            Err(Error::Reported(Box::new(Error::failed(format!(
+                "the deploy succeeded ({}), but pruning old versions failed: {}",
+                report.result.as_str(),
+                report.prune_error
+            )))))
+        }
         _ => Ok(()),
     }
 }
@@ -82,8 +89,12 @@ async fn prune_after(
         newest: Some(newest),
         younger_than: None,
     };
-    let pruned = prune_function(&clients.lambda, log, &request.function, keep, request.dry_run).await?;
-    report.pruned = pruned.pruned;
+    // The deploy stands whatever the prune does: its failure is reported
+    // with the deploy, not instead of it.
+    match prune_function(&clients.lambda, log, &request.function, keep, request.dry_run).await {
+        Ok(pruned) => report.pruned = pruned.pruned,
+        Err(err) => report.prune_error = err.to_string(),
+    }
     Ok(report)
 }
 

@@ -71,6 +71,9 @@ struct Shared {
     /// Mutating requests whose path ends so are refused the way Lambda
     /// refuses variables over 4 KB: a 400 whose message quotes them.
     refuse_quoting: Mutex<Option<String>>,
+    /// (method, path start) pairs answered 403 `AccessDeniedException`, as
+    /// AWS answers a caller whose policy lacks the action.
+    denied: Mutex<Vec<(String, String)>>,
 }
 
 pub struct FaultProxy {
@@ -103,6 +106,7 @@ impl FaultProxy {
             crash_ack: Mutex::new(acks),
             stopped: AtomicBool::new(false),
             refuse_quoting: Mutex::new(None),
+            denied: Mutex::new(Vec::new()),
         });
         let accepting = Arc::clone(&shared);
         std::thread::spawn(move || {
@@ -139,6 +143,17 @@ impl FaultProxy {
     /// `Environment.Variables`, values included.
     pub fn refuse_quoting(&self, path_end: &str) {
         *self.shared.refuse_quoting.lock().unwrap() = Some(path_end.to_string());
+    }
+
+    /// From now on, answer `method` requests whose path (query left out)
+    /// ends with `path_end` with 403 `AccessDeniedException`, as AWS answers a
+    /// caller whose policy lacks `action`.
+    pub fn deny(&self, method: &str, path_end: &str, action: &str) {
+        self.shared
+            .denied
+            .lock()
+            .unwrap()
+            .push((format!("{method} {path_end}"), action.to_string()));
     }
 
     /// Faults injected since [`FaultProxy::arm`], by kind.
@@ -238,6 +253,18 @@ fn serve(client: TcpStream, shared: &Shared) {
     } else {
         0
     };
+    let path = request.path.split('?').next().unwrap_or_default();
+    let denied = shared.denied.lock().unwrap().iter().find_map(|(rule, action)| {
+        let (method, end) = rule.split_once(' ').unwrap();
+        (request.method == method && path.ends_with(end)).then(|| action.clone())
+    });
+    if let Some(action) = denied {
+        let message = format!(
+            "User: arn:aws:sts::123456789012:assumed-role/deployer/ci is not authorized to perform: {action} because no identity-based policy allows the {action} action"
+        );
+        let body = serde_json::json!({"Type": "User", "Message": message}).to_string();
+        return answer(&mut client, "403 Forbidden", "AccessDeniedException", &body);
+    }
     let refused = shared.refuse_quoting.lock().unwrap().clone();
     if mutating && refused.is_some_and(|end| request.path.ends_with(&end)) {
         let sent: serde_json::Value = serde_json::from_slice(&request.body).unwrap_or_default();

@@ -1,0 +1,336 @@
+//! The least-privilege IAM policies in `docs/iam/` (the README shows them)
+//! are enough: every Lambda request each command sends in these runs maps
+//! to an action and the resource ARN AWS authorises it against, and the
+//! command's policy must allow that action on that resource. A request the
+//! map does not know fails the test, so a new call cannot go undocumented.
+//! The runs are recorded by the emulator; moto does not enforce IAM on its
+//! own (ARCHITECTURE.md), so the policy is evaluated here: `Allow`
+//! statements, actions by name, resources as ARN globs.
+
+use std::path::Path;
+
+use crate::common::*;
+
+/// A policy file, with its example region in ours.
+fn policy(name: &str) -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/iam").join(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    serde_json::from_str(&text.replace("eu-west-1", REGION)).unwrap()
+}
+
+/// `*` in an ARN pattern matches any run of characters.
+fn glob(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((head, rest)) => {
+            text.starts_with(head)
+                && (0..=text.len() - head.len()).any(|skip| glob(rest, &text[head.len() + skip..]))
+        }
+    }
+}
+
+fn as_list(value: &serde_json::Value) -> Vec<&str> {
+    match value {
+        serde_json::Value::String(one) => vec![one.as_str()],
+        serde_json::Value::Array(many) => many.iter().filter_map(|v| v.as_str()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether any of `policies` allows `action` on `resource`.
+fn allows(policies: &[serde_json::Value], action: &str, resource: &str) -> bool {
+    policies
+        .iter()
+        .flat_map(|p| p["Statement"].as_array().unwrap())
+        .filter(|s| s["Effect"] == "Allow")
+        .any(|s| {
+            as_list(&s["Action"]).iter().any(|a| glob(a, action))
+                && as_list(&s["Resource"]).iter().any(|r| glob(r, resource))
+        })
+}
+
+/// The IAM action and resource of one recorded Lambda request, as AWS
+/// authorises it (a qualifier in the path or query makes the resource the
+/// qualified ARN). `None` for a request to another service.
+fn lambda_action(method: &str, url: &str) -> Option<(String, String)> {
+    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    let qualifier = query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("Qualifier="))
+        .map(str::to_string);
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let function_arn = |name: &str| format!("arn:aws:lambda:{REGION}:123456789012:function:{name}");
+    let qualified = |name: &str, qualifier: &Option<String>| match qualifier {
+        Some(q) => format!("{}:{q}", function_arn(name)),
+        None => function_arn(name),
+    };
+    let action = |name: &str| format!("lambda:{name}");
+    let found = match (method, parts.as_slice()) {
+        ("GET", [_, "event-source-mappings" | "event-source-mappings/"]) => {
+            (action("ListEventSourceMappings"), "*".to_string())
+        }
+        ("POST", [_, "functions"]) => (action("CreateFunction"), function_arn("orders")),
+        ("GET", [_, "functions", f]) => (action("GetFunction"), qualified(f, &qualifier)),
+        ("DELETE", [_, "functions", f]) => (action("DeleteFunction"), qualified(f, &qualifier)),
+        ("GET", [_, "functions", f, "configuration"]) => {
+            (action("GetFunctionConfiguration"), qualified(f, &qualifier))
+        }
+        ("PUT", [_, "functions", f, "configuration"]) => {
+            (action("UpdateFunctionConfiguration"), function_arn(f))
+        }
+        ("PUT", [_, "functions", f, "code"]) => (action("UpdateFunctionCode"), function_arn(f)),
+        ("POST", [_, "functions", f, "versions"]) => (action("PublishVersion"), function_arn(f)),
+        ("GET", [_, "functions", f, "versions"]) => (action("ListVersionsByFunction"), function_arn(f)),
+        ("POST", [_, "functions", f, "aliases"]) => (action("CreateAlias"), function_arn(f)),
+        ("GET", [_, "functions", f, "aliases"]) => (action("ListAliases"), function_arn(f)),
+        ("GET", [_, "functions", f, "aliases", a]) => {
+            (action("GetAlias"), format!("{}:{a}", function_arn(f)))
+        }
+        ("PUT", [_, "functions", f, "aliases", a]) => {
+            (action("UpdateAlias"), format!("{}:{a}", function_arn(f)))
+        }
+        ("POST", [_, "functions", f, "invocations"]) => (action("InvokeFunction"), qualified(f, &qualifier)),
+        ("GET", [_, "functions", f, "provisioned-concurrency"]) if query.contains("List=ALL") => {
+            (action("ListProvisionedConcurrencyConfigs"), function_arn(f))
+        }
+        ("GET", [_, "functions", f, "provisioned-concurrency"]) => (
+            action("GetProvisionedConcurrencyConfig"),
+            qualified(f, &qualifier),
+        ),
+        _ if parts.first().is_some_and(|p| p.starts_with("20")) => {
+            panic!("a Lambda request this test does not know: {method} {url} (map it to its IAM action)")
+        }
+        _ => return None,
+    };
+    Some(found)
+}
+
+/// Every Lambda request recorded since `start_recording` that `policies`
+/// do not allow, as "action on resource".
+fn denied(aws: &Emulator, policies: &[serde_json::Value]) -> Vec<String> {
+    aws.recorded()
+        .iter()
+        .filter_map(|(method, url)| lambda_action(method, url))
+        .filter(|(action, resource)| !allows(policies, action, resource))
+        .map(|(action, resource)| format!("{action} on {resource}"))
+        .collect()
+}
+
+fn code(n: u32) -> tempfile::TempDir {
+    source_dir(&format!("def handler(event, context):\n    return {n}\n"))
+}
+
+fn command(aws: &Emulator, args: &[&str]) -> Run {
+    let mut command = binary(Some(aws));
+    run(command.args(args).args(["--output", "json"]))
+}
+
+#[test]
+fn the_policies_evaluate_as_aws_reads_them() {
+    let prune = [policy("prune.json")];
+    let function = format!("arn:aws:lambda:{REGION}:123456789012:function:orders");
+    assert!(allows(&prune, "lambda:ListVersionsByFunction", &function));
+    assert!(allows(&prune, "lambda:DeleteFunction", &format!("{function}:3")));
+    assert!(
+        !allows(&prune, "lambda:DeleteFunction", &function),
+        "never the function itself"
+    );
+    assert!(!allows(&prune, "lambda:UpdateAlias", &format!("{function}:live")));
+    assert_eq!(
+        lambda_action("GET", "/2015-03-31/functions/orders/versions?MaxItems=50"),
+        Some(("lambda:ListVersionsByFunction".into(), function.clone()))
+    );
+    assert_eq!(
+        lambda_action("GET", "/2015-03-31/functions/orders?Qualifier=live"),
+        Some(("lambda:GetFunction".into(), format!("{function}:live")))
+    );
+}
+
+/// Each command's runs — a function created by its first deploy, canaries
+/// with a configuration change, a staged rollout, `--keep-versions`,
+/// promotions (one creating an alias), rollbacks, status, prune — send only
+/// what that command's policy allows.
+#[tokio::test(flavor = "current_thread")]
+async fn every_request_each_command_sends_is_allowed_by_its_policy() {
+    let aws = Emulator::start();
+    let role = aws.create_role("orders");
+    let files = tempfile::tempdir().unwrap();
+    let config = |memory: u32| {
+        let path = files.path().join(format!("function-{memory}.json"));
+        let text = format!(
+            r#"{{"Role": "{role}", "Runtime": "python3.12", "Handler": "index.handler", "MemorySize": {memory}}}"#
+        );
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let (deploy, promote_rollback, status, prune) = (
+        [policy("deploy.json"), policy("prune.json")],
+        [policy("promote-rollback.json")],
+        [policy("status.json")],
+        [policy("prune.json")],
+    );
+    let mut failures = Vec::new();
+    let mut check = |what: &str, run: Run, policies: &[serde_json::Value]| {
+        if run.status != 0 {
+            failures.push(format!("{what}: exit {}\n{}", run.status, run.stderr));
+        }
+        let refused = denied(&aws, policies);
+        if !refused.is_empty() {
+            failures.push(format!("{what}: not allowed by its policy: {refused:?}"));
+        }
+        aws.start_recording();
+    };
+
+    aws.start_recording();
+    let (one, two, three) = (code(1), code(2), code(3));
+    let path = |dir: &tempfile::TempDir| dir.path().display().to_string();
+    let deploys: [(&str, Vec<String>); 4] = [
+        (
+            "deploy creating the function",
+            vec![
+                "--source".into(),
+                path(&one),
+                "--function-config".into(),
+                config(128),
+            ],
+        ),
+        (
+            "deploy of a canary with a configuration change",
+            vec![
+                "--source".into(),
+                path(&two),
+                "--function-config".into(),
+                config(256),
+            ],
+        ),
+        (
+            "deploy as a staged rollout",
+            vec![
+                "--source".into(),
+                path(&three),
+                "--strategy".into(),
+                "AllAtOnce".into(),
+            ],
+        ),
+        (
+            "deploy with --keep-versions",
+            vec![
+                "--source".into(),
+                path(&one),
+                "--canary-weight".into(),
+                "100%".into(),
+                "--keep-versions".into(),
+                "1".into(),
+            ],
+        ),
+    ];
+    for (what, extra) in &deploys {
+        let mut args = vec!["deploy", "--function-name", "orders", "--alias", "live"];
+        args.extend(extra.iter().map(String::as_str));
+        check(what, command(&aws, &args), &deploy);
+    }
+    let canary = [
+        "deploy",
+        "--function-name",
+        "orders",
+        "--alias",
+        "live",
+        "--source",
+        &path(&two),
+    ];
+    check("deploy of a canary", command(&aws, &canary), &deploy);
+    for (what, args) in [
+        (
+            "promote",
+            &["promote", "--function-name", "orders", "--alias", "live"][..],
+        ),
+        (
+            "rollback",
+            &["rollback", "--function-name", "orders", "--alias", "live"][..],
+        ),
+        (
+            "promote --version onto a missing alias",
+            &[
+                "promote",
+                "--function-name",
+                "orders",
+                "--alias",
+                "prod",
+                "--version",
+                "2",
+            ][..],
+        ),
+        (
+            "promote --from-alias",
+            &[
+                "promote",
+                "--function-name",
+                "orders",
+                "--alias",
+                "prod",
+                "--from-alias",
+                "live",
+            ][..],
+        ),
+        (
+            "rollback --to-version",
+            &[
+                "rollback",
+                "--function-name",
+                "orders",
+                "--alias",
+                "prod",
+                "--to-version",
+                "2",
+            ][..],
+        ),
+    ] {
+        check(what, command(&aws, args), &promote_rollback);
+    }
+    check(
+        "status",
+        command(&aws, &["status", "--function-name", "orders", "--alias", "live"]),
+        &status,
+    );
+    check(
+        "prune",
+        command(&aws, &["prune", "--function-name", "orders", "--keep", "0"]),
+        &prune,
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// docs/iam.md shows each policy file as it is, and the README shows
+/// deploy's.
+#[test]
+fn the_docs_show_the_policy_files_as_they_are() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let json_blocks = |doc: &str| -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(root.join(doc)).unwrap();
+        text.split("```json\n")
+            .skip(1)
+            .filter_map(|rest| rest.split_once("\n```").map(|(block, _)| block))
+            .filter_map(|block| serde_json::from_str(block).ok())
+            .collect()
+    };
+    let file = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(root.join("docs/iam").join(name)).unwrap()).unwrap()
+    };
+    assert!(
+        json_blocks("README.md").contains(&file("deploy.json")),
+        "README.md does not show docs/iam/deploy.json as it is"
+    );
+    let blocks = json_blocks("docs/iam.md");
+    for name in [
+        "deploy.json",
+        "promote-rollback.json",
+        "status.json",
+        "prune.json",
+        "staged-rollout.json",
+    ] {
+        assert!(
+            blocks.contains(&file(name)),
+            "docs/iam.md does not show docs/iam/{name} as it is"
+        );
+    }
+}
