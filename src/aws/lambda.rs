@@ -59,14 +59,16 @@ impl Lambda {
         }
     }
 
-    /// Keep this client's control-plane calls (GetAlias and every write)
-    /// under `per_second` requests per second (Lambda allows 15 per account),
-    /// and its `GetFunction` reads under [`READS_PER_SECOND`].
+    /// Keep this client's control-plane calls (GetAlias, the listings and
+    /// every write) under `per_second` requests in every second (Lambda
+    /// allows 15 per account and region), and its `GetFunction` reads under
+    /// [`READS_PER_SECOND`]. Calls are spaced evenly, one every
+    /// 1/`per_second` s, with no burst: a limiter that let a full second's
+    /// calls go at once would send twice the rate in the first second.
     pub fn paced(self, per_second: u32) -> Lambda {
         let limiter = |n: u32| {
-            let quota = governor::Quota::per_second(
-                std::num::NonZeroU32::new(n.max(1)).unwrap_or(std::num::NonZeroU32::MIN),
-            );
+            let period = Duration::from_secs(1) / n.max(1);
+            let quota = governor::Quota::with_period(period)?.allow_burst(std::num::NonZeroU32::MIN);
             Some(std::sync::Arc::new(governor::RateLimiter::direct(quota)))
         };
         Lambda {
@@ -886,6 +888,7 @@ impl Lambda {
     /// without one is `None` (as is an emulator that does not serve the call:
     /// it answers "not found").
     pub async fn alias_provisioned(&self, function: &str, alias: &str) -> Result<Option<Provisioned>> {
+        self.pace().await;
         self.log
             .detail(&format!("GetProvisionedConcurrencyConfig {function}:{alias}"));
         match self

@@ -57,7 +57,7 @@ impl Clients {
     pub fn new(config: &SdkConfig, log: Log) -> Clients {
         Clients {
             region: config.region().map(|r| r.to_string()).unwrap_or_default(),
-            lambda: Lambda::new(aws_sdk_lambda::Client::new(config), log),
+            lambda: Lambda::new(lambda_client(config), log),
             s3: Store::new(aws_sdk_s3::Client::new(config), log),
             cloudwatch: Monitor::new(aws_sdk_cloudwatch::Client::new(config), log),
             codedeploy: CodeDeploy::new(aws_sdk_codedeploy::Client::new(config), log),
@@ -118,10 +118,81 @@ pub async fn load_config(region: Option<&str>, calls: Calls, log: Log) -> Result
     Ok(config)
 }
 
+/// The Lambda client: a throttle is retried after the time Lambda's answer
+/// asks for ([`RetryAfter`]).
+fn lambda_client(config: &SdkConfig) -> aws_sdk_lambda::Client {
+    let config = aws_sdk_lambda::config::Builder::from(config)
+        .retry_classifier(RetryAfter)
+        .build();
+    aws_sdk_lambda::Client::from_conf(config)
+}
+
+/// Lambda's throttle (HTTP 429 `TooManyRequestsException`) says how long to
+/// wait: `retryAfterSeconds` in its body, or a `Retry-After` header. The
+/// retry then waits that long (at most the backoff limit) rather than a
+/// guessed backoff, so a throttled call is waited out instead of spending
+/// its attempts too early.
+#[derive(Debug)]
+struct RetryAfter;
+
+impl aws_sdk_lambda::config::retry::ClassifyRetry for RetryAfter {
+    fn classify_retry(
+        &self,
+        ctx: &aws_sdk_lambda::config::interceptors::InterceptorContext,
+    ) -> aws_sdk_lambda::config::retry::RetryAction {
+        use aws_sdk_lambda::config::retry::RetryAction;
+        let Some(response) = ctx.response().filter(|r| r.status().as_u16() == 429) else {
+            return RetryAction::NoActionIndicated;
+        };
+        let from_body = response
+            .body()
+            .bytes()
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(bytes).ok())
+            .and_then(|body| {
+                let wait = body.get("retryAfterSeconds")?;
+                wait.as_f64().or_else(|| wait.as_str()?.trim().parse().ok())
+            });
+        let from_header = || {
+            response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.trim().parse::<f64>().ok())
+        };
+        match from_body
+            .or_else(from_header)
+            .filter(|s| s.is_finite() && *s >= 0.0)
+        {
+            Some(seconds) => RetryAction::retryable_error_with_explicit_delay(
+                aws_smithy_types::retry::ErrorKind::ThrottlingError,
+                Duration::from_secs_f64(seconds.min(MAX_BACKOFF.as_secs_f64())),
+            ),
+            None => RetryAction::throttling_error(),
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "Lambda retryAfterSeconds"
+    }
+
+    fn priority(&self) -> aws_smithy_runtime_api::client::retries::classifiers::RetryClassifierPriority {
+        use aws_smithy_runtime_api::client::retries::classifiers::RetryClassifierPriority;
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
+
+/// The longest wait between two attempts of one call.
+const MAX_BACKOFF: Duration = Duration::from_secs(20);
+
 /// Throttling (429), 5xx answers, connection resets and timeouts are retried
 /// by the SDK, at most [`MAX_ATTEMPTS`] attempts per call with jittered
 /// exponential backoff from 0.5 s up to 20 s.
 pub const MAX_ATTEMPTS: u32 = 5;
+
+/// Attempts per call in a manifest run: a throttle there comes from the
+/// account-region's shared quota (other jobs, other tools), and is waited
+/// out for as long as Lambda asks, within the call's time limit, rather
+/// than failing the function.
+pub const FLEET_MAX_ATTEMPTS: u32 = 10;
 
 /// How many calls share one client, which decides the retry mode.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -132,20 +203,22 @@ pub enum Calls {
     /// throttles took 48-84 s instead of 5-10 s in the fault tests.
     One,
     /// A manifest: many functions through one client, paced at `per_second`
-    /// control-plane calls; adaptive mode slows the whole run down while AWS
-    /// throttles it.
+    /// control-plane calls, evenly; a throttle is retried after the time
+    /// Lambda asks for, up to [`FLEET_MAX_ATTEMPTS`] attempts. (The SDK's
+    /// adaptive mode is not used: after a throttle its own limiter would
+    /// override both the pacing and the wait Lambda asked for.)
     Fleet { per_second: u32 },
 }
 
 fn retries(calls: Calls) -> aws_config::retry::RetryConfig {
-    let config = match calls {
-        Calls::One => aws_config::retry::RetryConfig::standard(),
-        Calls::Fleet { .. } => aws_config::retry::RetryConfig::adaptive(),
+    let attempts = match calls {
+        Calls::One => MAX_ATTEMPTS,
+        Calls::Fleet { .. } => FLEET_MAX_ATTEMPTS,
     };
-    config
-        .with_max_attempts(MAX_ATTEMPTS)
+    aws_config::retry::RetryConfig::standard()
+        .with_max_attempts(attempts)
         .with_initial_backoff(Duration::from_millis(500))
-        .with_max_backoff(Duration::from_secs(20))
+        .with_max_backoff(MAX_BACKOFF)
 }
 
 /// Every call is bounded: 10 s to connect, 2 minutes to the first byte of an
@@ -170,4 +243,49 @@ fn no_credentials(detail: &str) -> Error {
     Error::usage(format!(
         "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or a web identity (OIDC) role ({detail})"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_lambda::config::interceptors::InterceptorContext;
+    use aws_sdk_lambda::config::retry::{ClassifyRetry, RetryAction};
+    use aws_smithy_runtime_api::client::interceptors::context::Input;
+    use aws_smithy_types::retry::ErrorKind;
+
+    fn answer(status: u16, body: &'static str, retry_after: Option<&str>) -> RetryAction {
+        let mut ctx = InterceptorContext::new(Input::doesnt_matter());
+        let mut response = aws_sdk_lambda::config::http::HttpResponse::new(
+            status.try_into().unwrap(),
+            aws_sdk_lambda::primitives::SdkBody::from(body),
+        );
+        if let Some(value) = retry_after {
+            response.headers_mut().insert("Retry-After", value.to_string());
+        }
+        ctx.set_response(response);
+        RetryAfter.classify_retry(&ctx)
+    }
+
+    #[test]
+    fn a_throttle_is_retried_after_the_time_lambda_asks_for() {
+        let throttled = |seconds: f64| {
+            RetryAction::retryable_error_with_explicit_delay(
+                ErrorKind::ThrottlingError,
+                Duration::from_secs_f64(seconds),
+            )
+        };
+        let body =
+            r#"{"Reason":"CallerRateLimitExceeded","message":"Rate exceeded","retryAfterSeconds":"3"}"#;
+        assert_eq!(answer(429, body, None), throttled(3.0));
+        assert_eq!(
+            answer(429, r#"{"message":"Rate exceeded"}"#, Some("2")),
+            throttled(2.0)
+        );
+        assert_eq!(
+            answer(429, r#"{"retryAfterSeconds":"600"}"#, None),
+            throttled(20.0)
+        );
+        assert_eq!(answer(429, "", None), RetryAction::throttling_error());
+        assert_eq!(answer(500, body, None), RetryAction::NoActionIndicated);
+    }
 }

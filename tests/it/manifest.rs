@@ -237,3 +237,81 @@ async fn requests_are_paced_and_a_bad_manifest_sends_nothing() {
     assert!(mixed.stderr.contains("go in the manifest"), "{}", mixed.stderr);
     assert!(aws.mutating().is_empty());
 }
+
+/// 20 functions behind a proxy that enforces Lambda's control-plane quota
+/// (15 calls in any one second per account-region, no burst, 429 with
+/// `retryAfterSeconds`): at the default pace no second carries more than the
+/// pace allows, nothing is throttled and no function fails; at 15/s, any
+/// throttle met is waited out and still no function fails. (How long such a
+/// run takes against the quota bound is measured in bench/, not here.)
+#[tokio::test(flavor = "current_thread")]
+async fn a_manifest_keeps_under_the_quota_in_every_second_and_waits_out_a_throttle() {
+    use crate::common::proxy::FaultProxy;
+
+    let aws = Emulator::start();
+    let repo = tempfile::tempdir().unwrap();
+    let mut manifest = String::from("[defaults]\nalias = \"live\"\n");
+    for n in 0..20 {
+        let name = format!("fn{n:02}");
+        create_function(&aws, &name).await;
+        write(
+            &repo.path().join(format!("fns/{name}/index.py")),
+            &format!("def handler(e, c): return {n}\n"),
+        );
+        manifest.push_str(&format!(
+            "\n[[functions]]\nname = \"{name}\"\nsource = \"fns/{name}\"\n"
+        ));
+    }
+    write(&repo.path().join("lambda-rollout.toml"), &manifest);
+    let proxy = FaultProxy::start(&aws.endpoint);
+    let through_proxy = |extra: &[&str]| {
+        let mut command = binary(Some(&aws));
+        command
+            .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+            .args(["deploy", "--output", "json", "--concurrency", "20", "--manifest"])
+            .arg(repo.path().join("lambda-rollout.toml"))
+            .args(extra);
+        run(&mut command)
+    };
+
+    proxy.enforce_quota(15);
+    let paced = through_proxy(&[]);
+    paced.assert_ok();
+    let (throttled, busiest) = proxy.quota_seen();
+    assert_eq!(throttled, 0, "at the default 10/s nothing is throttled");
+    assert!(
+        busiest <= 11,
+        "{busiest} calls within one second at a pace of 10/s"
+    );
+    assert!(
+        paced
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["result"] == "published")
+    );
+
+    // New code for every function, at the quota's own rate.
+    for n in 0..20 {
+        write(
+            &repo.path().join(format!("fns/fn{n:02}/index.py")),
+            &format!("def handler(e, c): return {}\n", n + 100),
+        );
+    }
+    proxy.enforce_quota(15);
+    let at_quota = through_proxy(&["--max-requests-per-second", "15"]);
+    at_quota.assert_ok();
+    let (_, busiest) = proxy.quota_seen();
+    assert!(busiest <= 15, "{busiest} calls within one second");
+    let results = at_quota.json();
+    assert!(
+        results
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["result"] == "published"),
+        "{results}"
+    );
+    assert_eq!(alias_state(&aws, "fn07", "live").await.1, Some(("2".into(), 0.1)));
+}

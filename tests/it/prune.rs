@@ -284,3 +284,36 @@ async fn a_denied_prune_after_a_deploy_reports_the_deploy_and_then_the_prune() {
     assert_eq!(outputs["version"], "2");
     assert_eq!(alias_state(&aws, "orders", "live").await, ("2".into(), None));
 }
+
+/// `prune --keep 0` paces every call, the re-check of the aliases before
+/// each delete included: behind a proxy enforcing Lambda's 15 calls per
+/// second, no second carries more than the pace (10/s) and nothing is
+/// throttled.
+#[tokio::test(flavor = "current_thread")]
+async fn prune_keeps_under_the_quota_in_every_second() {
+    use crate::common::proxy::FaultProxy;
+
+    let aws = Emulator::start();
+    seven_versions(&aws).await;
+    let proxy = FaultProxy::start(&aws.endpoint);
+    proxy.enforce_quota(15);
+    let mut command = binary(Some(&aws));
+    command.env("AWS_ENDPOINT_URL", &proxy.endpoint).args([
+        "prune",
+        "--function-name",
+        "orders",
+        "--keep",
+        "0",
+        "--output",
+        "json",
+    ]);
+    let report = run(&mut command);
+    report.assert_ok();
+    assert!(!listed(&report.json(), "pruned").is_empty());
+    let (throttled, busiest) = proxy.quota_seen();
+    assert_eq!(throttled, 0);
+    assert!(
+        busiest <= 11,
+        "{busiest} calls within one second at a pace of 10/s"
+    );
+}

@@ -74,6 +74,19 @@ struct Shared {
     /// (method, path start) pairs answered 403 `AccessDeniedException`, as
     /// AWS answers a caller whose policy lacks the action.
     denied: Mutex<Vec<(String, String)>>,
+    /// Lambda's control-plane quota, when set: at most this many requests
+    /// in any one second per account and region, no burst.
+    quota: Mutex<Option<Quota>>,
+}
+
+/// Lambda's per-account-region control-plane quota as the proxy enforces it.
+#[derive(Default)]
+struct Quota {
+    per_second: usize,
+    /// Arrival times of the calls let through, by account-region (the
+    /// credential's access key and the region of its SigV4 scope).
+    passed: HashMap<String, Vec<std::time::Instant>>,
+    throttled: usize,
 }
 
 pub struct FaultProxy {
@@ -107,6 +120,7 @@ impl FaultProxy {
             stopped: AtomicBool::new(false),
             refuse_quoting: Mutex::new(None),
             denied: Mutex::new(Vec::new()),
+            quota: Mutex::new(None),
         });
         let accepting = Arc::clone(&shared);
         std::thread::spawn(move || {
@@ -154,6 +168,42 @@ impl FaultProxy {
             .lock()
             .unwrap()
             .push((format!("{method} {path_end}"), action.to_string()));
+    }
+
+    /// Enforce Lambda's control-plane quota from now on: at most
+    /// `per_second` calls in any one second per account-region, with no
+    /// burst; a call over it is answered 429 `TooManyRequestsException` with
+    /// `retryAfterSeconds`, as Lambda answers. `GetFunction` (its own quota
+    /// of 100/s) is not counted.
+    pub fn enforce_quota(&self, per_second: usize) {
+        *self.shared.quota.lock().unwrap() = Some(Quota {
+            per_second,
+            ..Quota::default()
+        });
+    }
+
+    /// Under [`FaultProxy::enforce_quota`]: the calls throttled, and the most
+    /// calls any account-region had let through within one second.
+    pub fn quota_seen(&self) -> (usize, usize) {
+        let quota = self.shared.quota.lock().unwrap();
+        let quota = quota.as_ref().expect("enforce_quota first");
+        let busiest = quota
+            .passed
+            .values()
+            .map(|times| {
+                (0..times.len())
+                    .map(|i| {
+                        times[i..]
+                            .iter()
+                            .take_while(|t| t.duration_since(times[i]) < Duration::from_secs(1))
+                            .count()
+                    })
+                    .max()
+                    .unwrap_or(0)
+            })
+            .max()
+            .unwrap_or(0);
+        (quota.throttled, busiest)
     }
 
     /// Faults injected since [`FaultProxy::arm`], by kind.
@@ -254,6 +304,14 @@ fn serve(client: TcpStream, shared: &Shared) {
         0
     };
     let path = request.path.split('?').next().unwrap_or_default();
+    if over_quota(shared, &request, path) {
+        return answer(
+            &mut client,
+            "429 Too Many Requests",
+            "TooManyRequestsException",
+            r#"{"Reason":"CallerRateLimitExceeded","Type":"User","message":"Rate exceeded","retryAfterSeconds":"1"}"#,
+        );
+    }
     let denied = shared.denied.lock().unwrap().iter().find_map(|(rule, action)| {
         let (method, end) = rule.split_once(' ').unwrap();
         (request.method == method && path.ends_with(end)).then(|| action.clone())
@@ -334,6 +392,48 @@ fn serve(client: TcpStream, shared: &Shared) {
     }
     let _ = client.write_all(&response);
     let _ = client.shutdown(Shutdown::Both);
+}
+
+/// Whether `request` is a Lambda control-plane call over the quota; one
+/// within it is counted.
+fn over_quota(shared: &Shared, request: &Request, path: &str) -> bool {
+    let mut quota = shared.quota.lock().unwrap();
+    let Some(quota) = quota.as_mut() else {
+        return false;
+    };
+    let lambda = path.starts_with("/2015-03-31/") || path.starts_with("/2019-09-30/");
+    let get_function = request.method == "GET"
+        && path
+            .strip_prefix("/2015-03-31/functions/")
+            .is_some_and(|rest| !rest.contains('/'));
+    if !lambda || get_function {
+        return false;
+    }
+    // "Credential=KEY/DATE/REGION/lambda/aws4_request" names the account's key and the region.
+    let scope = request
+        .head
+        .iter()
+        .find_map(|h| h.split_once("Credential=").map(|(_, rest)| rest.to_string()))
+        .unwrap_or_default();
+    let mut parts = scope.split('/');
+    let bucket = format!(
+        "{}/{}",
+        parts.next().unwrap_or_default(),
+        parts.nth(1).unwrap_or_default()
+    );
+    let now = std::time::Instant::now();
+    let times = quota.passed.entry(bucket).or_default();
+    let in_last_second = times
+        .iter()
+        .rev()
+        .take_while(|t| now.duration_since(**t) < Duration::from_secs(1))
+        .count();
+    if in_last_second >= quota.per_second {
+        quota.throttled += 1;
+        return true;
+    }
+    times.push(now);
+    false
 }
 
 /// The crash point (if it is this request) and the fault for this request.
