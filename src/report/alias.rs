@@ -36,8 +36,7 @@ pub struct AliasReport {
     /// (none otherwise), as `prune` reports them.
     pub pruned: Vec<String>,
     /// `deploy --keep-versions`: why the prune after a successful deploy
-    /// failed (the deploy stands; the run exits 1). Absent otherwise.
-    #[serde(skip_serializing_if = "String::is_empty")]
+    /// failed (the deploy stands; the run exits 1). Empty otherwise.
     pub prune_error: String,
     /// `deploy`: the configuration keys this release wrote (or, in a dry
     /// run, would write) before publishing; names only, never values.

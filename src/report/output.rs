@@ -121,7 +121,7 @@ pub fn one_function_results(report: &impl Serialize) -> Vec<(String, String)> {
 
 /// The outputs a `deploy`, `promote`, `rollback` or `status` of one function
 /// writes; a manifest run writes them all too, those of one function empty.
-pub const ALIAS_OUTPUTS: [&str; 13] = [
+pub const ALIAS_OUTPUTS: [&str; 14] = [
     "function-arn",
     "alias-arn",
     "version",
@@ -134,6 +134,7 @@ pub const ALIAS_OUTPUTS: [&str; 13] = [
     "rollback-reason",
     "deployment-id",
     "pruned",
+    "prune-error",
     "configuration",
 ];
 

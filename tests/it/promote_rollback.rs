@@ -347,6 +347,7 @@ async fn every_command_writes_every_output() {
         "rollback-reason",
         "deployment-id",
         "pruned",
+        "prune-error",
         "configuration",
         "results",
         "failed",
