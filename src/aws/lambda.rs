@@ -33,8 +33,8 @@ const PROVISIONED_POLL: Duration = Duration::from_secs(5);
 const WAIT_LIMIT: Duration = Duration::from_secs(300);
 
 pub struct Lambda {
-    client: Client,
-    log: Log,
+    pub(super) client: Client,
+    pub(super) log: Log,
     /// Client-side pacing of control-plane calls (many functions in one run).
     pacer: Option<std::sync::Arc<governor::DefaultDirectRateLimiter>>,
     /// Pacing of `GetFunction` reads, which AWS counts against a quota of their own.
@@ -78,7 +78,7 @@ impl Lambda {
         }
     }
 
-    async fn pace(&self) {
+    pub(super) async fn pace(&self) {
         if let Some(pacer) = &self.pacer {
             pacer.until_ready().await;
         }
@@ -746,7 +746,7 @@ impl Lambda {
 impl Lambda {
     /// Every item of a listing, one paced request a page (narrated as
     /// `call`): `page(marker)` returns a page's items and the next marker.
-    async fn all_pages<T, Fut>(
+    pub(super) async fn all_pages<T, Fut>(
         &self,
         call: &str,
         mut page: impl FnMut(Option<String>) -> Fut,

@@ -6,6 +6,7 @@ pub mod cloudwatch;
 pub mod codedeploy;
 pub mod config;
 pub mod ecr;
+pub mod entry_points;
 pub mod error;
 pub mod lambda;
 pub mod s3;

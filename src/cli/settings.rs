@@ -85,6 +85,9 @@ pub struct DeployRequest {
     pub keep_versions: Option<usize>,
     /// `--function-config`: the keys the release's configuration names.
     pub config: Option<FunctionConfig>,
+    /// `--allow-latest-triggers`: route a canary although entry points
+    /// invoke `$LATEST`.
+    pub allow_latest_triggers: bool,
 }
 
 /// A staged rollout as asked for: its schedule, how steps are watched, and the gates.
@@ -147,6 +150,7 @@ pub fn deploy(args: &DeployArgs, log: Log) -> Result<DeploySettings> {
         s3: s3.clone(),
         keep_versions: args.keep_versions,
         config: None,
+        allow_latest_triggers: args.allow_latest_triggers,
     };
     let Some(path) = &args.target.manifest else {
         let target = single(&args.target);

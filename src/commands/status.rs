@@ -14,7 +14,7 @@ pub async fn run(settings: StatusSettings) -> Result<()> {
     clients.refuse_other_region(function)?;
     let lambda = &clients.lambda;
     let (observed, state) = alias::observe_existing(lambda, function, alias).await?;
-    let (primary, canary, provisioned) = tokio::join!(
+    let (primary, canary, provisioned, entry_points) = tokio::join!(
         lambda.version(function, &state.primary.version),
         async {
             match &state.canary {
@@ -22,14 +22,17 @@ pub async fn run(settings: StatusSettings) -> Result<()> {
                 None => None,
             }
         },
-        lambda.alias_provisioned(function, alias)
+        lambda.alias_provisioned(function, alias),
+        lambda.entry_points(function, &observed.function_arn, alias)
     );
     let about = About {
         function,
         alias,
         dry_run: false,
     };
-    let mut report = StatusReport::new(about, &observed, &state, primary?, canary.transpose()?);
+    let entry_points = entry_points?;
+    let mut report = StatusReport::new(about, &observed, &state, primary?, canary.transpose()?)
+        .with_entry_points(alias, entry_points.found, entry_points.unreadable);
     report.provisioned_concurrency = provisioned?;
     report::emit(&report, run.json)
 }

@@ -4,6 +4,7 @@
 //!
 //! - [`config`]: a function's configuration, normalised, and how two differ.
 //! - [`observed`]: what a run saw in AWS before deciding.
+//! - [`entry`]: what invokes a function, and whether it goes through the alias.
 //! - [`plan`]: the deploy decision table, promote and rollback decisions.
 //! - [`strategy`]: rollout schedules (`canary:10%:5m`, CodeDeploy names, steps).
 //! - [`gates`]: the health verdict of a metric comparison, and the gate settings.
@@ -16,6 +17,7 @@
 pub mod appspec;
 pub mod config;
 pub mod controller;
+pub mod entry;
 pub mod gates;
 pub mod observed;
 pub mod plan;

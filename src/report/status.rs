@@ -5,12 +5,13 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::core::entry::EntryPoint;
 use crate::core::observed::{AliasState, Observed, Provisioned, Route, VersionDetails};
 use crate::core::plan::Outcome;
 use crate::core::record::Record;
 use crate::core::values::percent;
 use crate::report::alias::{About, AliasReport};
-use crate::report::output::{Report, one_function_results};
+use crate::report::output::{Report, markdown_text, one_function_results};
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -29,9 +30,44 @@ pub struct StatusReport {
     pub recorded_rollback_to: String,
     /// The canary a rollback removed since the last promotion, if recorded.
     pub canary_removed: String,
+    /// What invokes the function, each marked against the alias ("through
+    /// alias live", "bypasses live: runs $LATEST", …).
+    pub entry_points: Vec<EntryPointLine>,
+    /// Entry-point reads the caller may not make (the permission named):
+    /// the list above may then be incomplete.
+    pub entry_points_unread: Vec<String>,
     /// Provisioned concurrency on the alias, when it has any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provisioned_concurrency: Option<Provisioned>,
+}
+
+/// One entry point and how it reaches the function against the alias.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct EntryPointLine {
+    #[serde(flatten)]
+    pub point: EntryPoint,
+    pub marked: String,
+}
+
+impl StatusReport {
+    /// Add what invokes the function (as read), marked against the alias.
+    pub fn with_entry_points(
+        mut self,
+        alias: &str,
+        found: Vec<EntryPoint>,
+        unread: Vec<String>,
+    ) -> StatusReport {
+        self.entry_points = found
+            .into_iter()
+            .map(|point| EntryPointLine {
+                marked: point.marked(alias),
+                point,
+            })
+            .collect();
+        self.entry_points_unread = unread;
+        self
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -96,6 +132,8 @@ impl StatusReport {
             rollback_to,
             recorded_rollback_to: record.rollback_to.unwrap_or_default(),
             canary_removed: record.canary_removed.unwrap_or_default(),
+            entry_points: Vec::new(),
+            entry_points_unread: Vec::new(),
             provisioned_concurrency: None,
         }
     }
@@ -155,6 +193,16 @@ impl fmt::Display for StatusReport {
         if let Some(canary) = &self.canary {
             version_line(f, "canary", canary.weight, &canary.version)?;
         }
+        for line in &self.entry_points {
+            writeln!(
+                f,
+                "  entry    {} {}: {}",
+                line.point.kind, line.point.what, line.marked
+            )?;
+        }
+        for why in &self.entry_points_unread {
+            writeln!(f, "  entry    {why}")?;
+        }
         if let Some(p) = &self.provisioned_concurrency {
             writeln!(
                 f,
@@ -196,6 +244,25 @@ impl Report for StatusReport {
     }
     fn extra_outputs(&self) -> Vec<(String, String)> {
         one_function_results(self)
+    }
+    fn details(&self) -> String {
+        if self.entry_points.is_empty() && self.entry_points_unread.is_empty() {
+            return String::new();
+        }
+        let mut text = "| entry point | what | how it reaches the function |\n|---|---|---|\n".to_string();
+        for line in &self.entry_points {
+            text.push_str(&format!(
+                "| {} | {} | {} |\n",
+                line.point.kind,
+                markdown_text(&line.point.what),
+                markdown_text(&line.marked)
+            ));
+        }
+        for why in &self.entry_points_unread {
+            text.push_str(&format!("| ? | {} | |\n", markdown_text(why)));
+        }
+        text.push('\n');
+        text
     }
 }
 

@@ -58,7 +58,7 @@ fn lambda_action(method: &str, url: &str) -> Option<(String, String)> {
         .split('&')
         .find_map(|pair| pair.strip_prefix("Qualifier="))
         .map(str::to_string);
-    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     let function_arn = |name: &str| format!("arn:aws:lambda:{REGION}:123456789012:function:{name}");
     let qualified = |name: &str, qualifier: &Option<String>| match qualifier {
         Some(q) => format!("{}:{q}", function_arn(name)),
@@ -66,9 +66,7 @@ fn lambda_action(method: &str, url: &str) -> Option<(String, String)> {
     };
     let action = |name: &str| format!("lambda:{name}");
     let found = match (method, parts.as_slice()) {
-        ("GET", [_, "event-source-mappings" | "event-source-mappings/"]) => {
-            (action("ListEventSourceMappings"), "*".to_string())
-        }
+        ("GET", [_, "event-source-mappings"]) => (action("ListEventSourceMappings"), "*".to_string()),
         ("POST", [_, "functions"]) => (action("CreateFunction"), function_arn("orders")),
         ("GET", [_, "functions", f]) => (action("GetFunction"), qualified(f, &qualifier)),
         ("DELETE", [_, "functions", f]) => (action("DeleteFunction"), qualified(f, &qualifier)),
@@ -89,6 +87,8 @@ fn lambda_action(method: &str, url: &str) -> Option<(String, String)> {
         ("PUT", [_, "functions", f, "aliases", a]) => {
             (action("UpdateAlias"), format!("{}:{a}", function_arn(f)))
         }
+        ("GET", [_, "functions", f, "policy"]) => (action("GetPolicy"), qualified(f, &qualifier)),
+        ("GET", [_, "functions", f, "url"]) => (action("GetFunctionUrlConfig"), qualified(f, &qualifier)),
         ("POST", [_, "functions", f, "invocations"]) => (action("InvokeFunction"), qualified(f, &qualifier)),
         ("GET", [_, "functions", f, "provisioned-concurrency"]) if query.contains("List=ALL") => {
             (action("ListProvisionedConcurrencyConfigs"), function_arn(f))

@@ -667,3 +667,163 @@ async fn commands_other_than_deploy_name_a_missing_function_with_their_own_advic
         result.stderr
     );
 }
+
+/// What invokes the function, against the emulator: an SQS mapping on the
+/// unqualified function (runs `$LATEST`), one on version 1 (pinned), a
+/// permission and a function URL on the alias. `status` marks each; a
+/// canary deploy is refused before any write, naming the mapping on
+/// `$LATEST`, unless `--allow-latest-triggers`; all at once is no canary.
+#[tokio::test(flavor = "current_thread")]
+async fn entry_points_that_bypass_the_alias_are_shown_and_refuse_a_canary() {
+    let aws = Emulator::start();
+    create_function(&aws, "orders").await;
+    deploy(&aws, "orders", "live", code(1).path(), &[]).assert_ok();
+    let lambda = aws.lambda();
+    let (latest_queue, pinned_queue) = (aws.create_queue("orders-in"), aws.create_queue("orders-old"));
+    lambda
+        .create_event_source_mapping()
+        .function_name("orders")
+        .event_source_arn(&latest_queue)
+        .send()
+        .await
+        .unwrap();
+    lambda
+        .create_event_source_mapping()
+        .function_name("orders:1")
+        .event_source_arn(&pinned_queue)
+        .send()
+        .await
+        .unwrap();
+    lambda
+        .add_permission()
+        .function_name("orders")
+        .qualifier("live")
+        .statement_id("uploads")
+        .action("lambda:InvokeFunction")
+        .principal("s3.amazonaws.com")
+        .source_arn("arn:aws:s3:::orders-uploads")
+        .send()
+        .await
+        .unwrap();
+    lambda
+        .create_function_url_config()
+        .function_name("orders")
+        .qualifier("live")
+        .auth_type(aws_sdk_lambda::types::FunctionUrlAuthType::AwsIam)
+        .send()
+        .await
+        .unwrap();
+
+    let status = command(&aws, "status", "live", &[]);
+    let listed: Vec<(String, String)> = status.assert_ok().json()["entry-points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap().to_string(),
+                e["marked"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for expected in [
+        ("mapping", "bypasses live: runs $LATEST"),
+        ("mapping", "bypasses live: pinned to version 1"),
+        ("permission", "through alias live"),
+        ("url", "through alias live"),
+    ] {
+        assert!(
+            listed.contains(&(expected.0.to_string(), expected.1.to_string())),
+            "{expected:?} in {listed:?}"
+        );
+    }
+
+    aws.start_recording();
+    let refused = deploy(&aws, "orders", "live", code(2).path(), &[]);
+    assert_eq!(refused.status, 2, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("a canary on orders:live would not be one")
+            && refused
+                .stderr
+                .contains(&format!("event source mapping {latest_queue}"))
+            && !refused
+                .stderr
+                .contains(&format!("event source mapping {pinned_queue};")),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains(&format!(
+            "event source mapping {pinned_queue}: bypasses live: pinned to version 1"
+        )),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(aws.mutating(), Vec::<(String, String)>::new());
+    assert_eq!(
+        hash_of(&aws, "orders", "$LATEST").await,
+        hash_of(&aws, "orders", "1").await
+    );
+
+    let allowed = deploy(
+        &aws,
+        "orders",
+        "live",
+        code(2).path(),
+        &["--allow-latest-triggers"],
+    );
+    assert_eq!(allowed.assert_ok().json()["result"], "published");
+    assert!(
+        allowed.stderr.contains("going ahead: --allow-latest-triggers"),
+        "{}",
+        allowed.stderr
+    );
+    assert_eq!(
+        alias_state(&aws, "orders", "live").await,
+        ("1".into(), Some(("2".into(), 0.1)))
+    );
+
+    let at_once = deploy(
+        &aws,
+        "orders",
+        "live",
+        code(3).path(),
+        &["--canary-weight", "100%"],
+    );
+    assert_eq!(
+        at_once.assert_ok().json()["result"],
+        "published",
+        "all at once is no canary"
+    );
+}
+
+/// A permission the caller lacks is not a pass: a canary deploy whose
+/// `GetPolicy` is denied warns which permission would let the check run.
+#[tokio::test(flavor = "current_thread")]
+async fn an_unreadable_policy_warns_instead_of_passing_silently() {
+    use crate::common::proxy::FaultProxy;
+
+    let aws = Emulator::start();
+    create_function(&aws, "orders").await;
+    deploy(&aws, "orders", "live", code(1).path(), &[]).assert_ok();
+    let proxy = FaultProxy::start(&aws.endpoint);
+    proxy.deny("GET", "/functions/orders/policy", "lambda:GetPolicy");
+    let source = code(2);
+    let mut command = binary(Some(&aws));
+    command
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+        .for_alias("deploy", "orders", "live")
+        .args(["--output", "json", "--source"])
+        .arg(source.path());
+    let result = run(&mut command);
+    assert_eq!(result.assert_ok().json()["result"], "published");
+    assert!(
+        result
+            .stderr
+            .contains("warning: could not read the resource policy (lambda:GetPolicy lets the check run)"),
+        "{}",
+        result.stderr
+    );
+}

@@ -55,6 +55,7 @@ fn request() -> DeployRequest {
         s3: None,
         keep_versions: None,
         config: None,
+        allow_latest_triggers: false,
     }
 }
 
@@ -138,6 +139,28 @@ fn no_provisioned() -> aws_smithy_mocks::Rule {
     })
 }
 
+/// Nothing invokes the function but through its aliases: no event source
+/// mapping, no function URL, no resource policy (what a canary deploy reads
+/// before it uploads).
+fn no_entry_points() -> Vec<aws_smithy_mocks::Rule> {
+    use aws_sdk_lambda::operation::get_function_url_config::GetFunctionUrlConfigError;
+    use aws_sdk_lambda::operation::get_policy::GetPolicyError;
+    use aws_sdk_lambda::operation::list_event_source_mappings::ListEventSourceMappingsOutput;
+    let missing = || {
+        ResourceNotFoundException::builder()
+            .message("not found")
+            .meta(ErrorMetadata::builder().code("ResourceNotFoundException").build())
+            .build()
+    };
+    vec![
+        mock!(Client::list_event_source_mappings)
+            .then_output(|| ListEventSourceMappingsOutput::builder().build()),
+        mock!(Client::get_function_url_config)
+            .then_error(move || GetFunctionUrlConfigError::ResourceNotFoundException(missing())),
+        mock!(Client::get_policy).then_error(move || GetPolicyError::ResourceNotFoundException(missing())),
+    ]
+}
+
 fn reads(latest_hash: &'static str) -> Vec<aws_smithy_mocks::Rule> {
     vec![
         alias_read(),
@@ -202,6 +225,7 @@ async fn a_stale_alias_revision_is_observed_again_and_planned_once_more() {
                     == Some(&0.1)
         })
         .then_output(|| UpdateAliasOutput::builder().build());
+    let entries = no_entry_points();
     let client = mock_client!(
         aws_sdk_lambda,
         RuleMode::MatchAny,
@@ -214,7 +238,10 @@ async fn a_stale_alias_revision_is_observed_again_and_planned_once_more() {
             &upload,
             &publish,
             &stale_write,
-            &fresh_write
+            &fresh_write,
+            &entries[0],
+            &entries[1],
+            &entries[2]
         ]
     );
 
@@ -256,6 +283,7 @@ async fn an_alias_that_keeps_changing_fails_with_a_clear_conflict_and_no_third_w
             .build()
     });
     let refused = mock!(Client::update_alias).then_error(precondition_failed);
+    let entries = no_entry_points();
     let client = mock_client!(
         aws_sdk_lambda,
         RuleMode::MatchAny,
@@ -266,7 +294,10 @@ async fn an_alias_that_keeps_changing_fails_with_a_clear_conflict_and_no_third_w
             &version_1,
             &latest,
             &publish,
-            &refused
+            &refused,
+            &entries[0],
+            &entries[1],
+            &entries[2]
         ]
     );
 
@@ -315,6 +346,7 @@ async fn publish_returning_the_existing_version_is_routed_without_an_upload() {
         })
         .then_output(|| UpdateAliasOutput::builder().build());
     rules.extend([publish.clone(), upload.clone(), route.clone()]);
+    rules.extend(no_entry_points());
     let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &rules);
 
     let report = deploy_with(client, &code).await.unwrap();
@@ -342,6 +374,7 @@ async fn a_published_version_with_another_hash_is_refused_before_the_alias_moves
     }));
     let route = mock!(Client::update_alias).then_output(|| UpdateAliasOutput::builder().build());
     rules.push(route.clone());
+    rules.extend(no_entry_points());
     let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &rules);
 
     let err = deploy_with(client, &code).await.unwrap_err();
@@ -588,7 +621,7 @@ async fn an_update_in_progress_is_waited_out_and_the_upload_sent_again() {
     let version_1 = mock!(Client::get_function)
         .match_requests(|r| r.qualifier() == Some("1"))
         .then_output(|| configuration("1", STABLE_HASH));
-    let rules = [
+    let mut rules = vec![
         alias_read(),
         no_provisioned(),
         latest.clone(),
@@ -598,6 +631,7 @@ async fn an_update_in_progress_is_waited_out_and_the_upload_sent_again() {
         publish,
         write.clone(),
     ];
+    rules.extend(no_entry_points());
     let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &rules);
 
     let report = deploy_with(client, &code).await.unwrap();
@@ -1222,14 +1256,10 @@ mod image_digest {
                         == Some(&0.1)
             })
             .then_output(|| UpdateAliasOutput::builder().build());
-        let rules = served(old);
-        let lambda = mock_client!(
-            aws_sdk_lambda,
-            RuleMode::MatchAny,
-            [
-                &rules[0], &rules[1], &rules[2], &rules[3], &upload, &publish, &write
-            ]
-        );
+        let mut rules = served(old);
+        rules.extend(no_entry_points());
+        rules.extend([upload.clone(), publish.clone(), write.clone()]);
+        let lambda = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &rules);
         let report = deploy_tag(ecr, lambda).await.unwrap();
         assert_eq!(
             (report.result, report.version.as_str()),

@@ -19,6 +19,7 @@ use crate::commands::alias;
 use crate::commands::prune::prune_function;
 use crate::commands::runner::{per_function, replan_once};
 use crate::core::config::{missing_for_create, wrong_for_package};
+use crate::core::entry::{self, Verdict};
 use crate::core::observed::{Observed, Route, weighted_route_refused};
 use crate::core::plan::{self, AliasStep, CodeStep, Outcome, Plan, Version, configure_text};
 use crate::core::prune::Keep;
@@ -164,6 +165,7 @@ pub async fn deploy(
         look.check(target, observed.alias.as_ref())?;
         refuse_unshareable(request, code, &observed, &plan)?;
         let provisioned = provisioned_in_the_way(clients, request, &observed, &plan).await?;
+        refuse_bypassed_canary(clients, request, &observed, &plan, &log).await?;
         let engine = Deploy {
             clients,
             request,
@@ -279,6 +281,50 @@ fn refuse_unshareable(request: &DeployRequest, code: &Code, observed: &Observed,
         )));
     }
     Ok(())
+}
+
+/// A canary of new code or configuration is weighted on the alias only:
+/// what invokes the unqualified function runs `$LATEST`, which the upload
+/// makes the new release at 100 %. Such a deploy is refused before the
+/// upload (unless `--allow-latest-triggers`); entry points pinned to a
+/// version or on another alias are warnings. Reads only, and only when the
+/// deploy would publish and route weighted.
+async fn refuse_bypassed_canary(
+    clients: &Clients,
+    request: &DeployRequest,
+    observed: &Observed,
+    plan: &Plan,
+    log: &Log,
+) -> Result<()> {
+    if observed.function_missing || plan.code == CodeStep::None || !routes_weighted(request, observed, plan) {
+        return Ok(());
+    }
+    let (function, alias) = (request.function.as_str(), request.alias.as_str());
+    let points = clients
+        .lambda
+        .entry_points(function, &observed.function_arn, alias)
+        .await?;
+    for why in &points.unreadable {
+        log.warn(&format!(
+            "{why}; an entry point that bypasses alias {alias} may go unseen"
+        ));
+    }
+    for point in &points.found {
+        if matches!(
+            point.verdict(alias),
+            Verdict::Pinned(_) | Verdict::ThroughOther(_)
+        ) {
+            log.warn(&format!("{} {}: {}", point.kind, point.what, point.marked(alias)));
+        }
+    }
+    match entry::latest_refusal(function, alias, &points.found) {
+        Some(refusal) if !request.allow_latest_triggers => Err(Error::usage(refusal)),
+        Some(refusal) => {
+            log.warn(&format!("{refusal} (going ahead: --allow-latest-triggers)"));
+            Ok(())
+        }
+        None => Ok(()),
+    }
 }
 
 /// What the plan compares: the code's identity and the file's keys.
