@@ -16,6 +16,7 @@ use std::time::Duration;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_lambda::config::ProvideCredentials;
 
+use crate::core::fleet::{Place, Role, session_name};
 use crate::core::values::{parse_region, region_of_arn};
 use crate::error::{Error, Result};
 use crate::log::Log;
@@ -42,7 +43,19 @@ impl Clients {
     /// Load the configuration (checking region and credentials), then build
     /// the clients. A `Fleet` run paces its Lambda calls at `per_second`.
     pub async fn connect(region: Option<&str>, calls: Calls, log: Log) -> Result<Clients> {
-        let config = load_config(region, calls, log).await?;
+        Clients::connect_at(&Place::default(), region, calls, log).await
+    }
+
+    /// [`Clients::connect`] for one place of a fleet: its region (else
+    /// `region`), and, when it names a role, credentials from assuming that
+    /// role once with the run's own (refreshed by the SDK before they
+    /// expire). The role is assumed here, so a role that cannot be assumed
+    /// fails before any target is read.
+    pub async fn connect_at(place: &Place, region: Option<&str>, calls: Calls, log: Log) -> Result<Clients> {
+        let mut config = load_config(place.region.as_deref().or(region), calls, log).await?;
+        if let Some(role) = &place.role {
+            config = assume(&config, role, log).await?;
+        }
         let clients = Clients::new(&config, log);
         Ok(match calls {
             Calls::One => clients,
@@ -80,6 +93,39 @@ impl Clients {
             _ => Ok(()),
         }
     }
+}
+
+/// `config` with credentials from assuming `role` (its session named after
+/// the run, so CloudTrail shows which run did what). Nothing about the
+/// credentials is ever printed.
+async fn assume(config: &SdkConfig, role: &Role, log: Log) -> Result<SdkConfig> {
+    let unix_seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let session = session_name(
+        std::env::var("GITHUB_RUN_ID").ok().as_deref(),
+        std::env::var("GITHUB_RUN_ATTEMPT").ok().as_deref(),
+        unix_seconds,
+    );
+    log.detail(&format!("AssumeRole {} as session {session}", role.arn));
+    let mut builder = aws_config::sts::AssumeRoleProvider::builder(role.arn.clone())
+        .session_name(session)
+        .configure(config);
+    if let Some(id) = &role.external_id {
+        builder = builder.external_id(id.clone());
+    }
+    let provider = builder.build().await;
+    provider.provide_credentials().await.map_err(|e| {
+        Error::failed(format!(
+            "cannot assume role {} (sts:AssumeRole, and the role's trust policy must allow this caller): {}",
+            role.arn,
+            error::chain(&e)
+        ))
+    })?;
+    Ok(config
+        .to_builder()
+        .credentials_provider(aws_sdk_lambda::config::SharedCredentialsProvider::new(provider))
+        .build())
 }
 
 /// Load the standard AWS configuration (env, profile, web identity, instance

@@ -25,9 +25,11 @@ use serde::Deserialize;
 
 use crate::cli::function_config;
 use crate::core::config::FunctionConfig;
+use crate::core::fleet::{Place, Role, parse_role_arn};
 use crate::core::strategy::{Step, parse_interval, parse_strategy};
 use crate::core::values::{
-    ImageRef, Weight, parse_alias, parse_function_name, parse_image_uri, parse_weight, same_function,
+    ImageRef, Weight, account_of_arn, parse_alias, parse_function_name, parse_image_uri, parse_region,
+    parse_weight, region_of_arn, same_function,
 };
 use crate::error::{Error, Result};
 
@@ -46,6 +48,12 @@ struct RawEntry {
     #[serde(default)]
     exclude: Vec<String>,
     keep_versions: Option<usize>,
+    /// One region, or several (one target per region).
+    region: Option<String>,
+    regions: Option<Vec<String>>,
+    /// A role to assume: it names the target's account.
+    role_arn: Option<String>,
+    external_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -79,6 +87,8 @@ pub struct Function {
     pub steps: Option<Vec<Step>>,
     /// `keep-versions`: prune after a successful deploy.
     pub keep_versions: Option<usize>,
+    /// The region and role its calls go to.
+    pub place: Place,
 }
 
 /// Read and check the manifest. `needs_code`: deploy needs a source or zip per function.
@@ -120,19 +130,86 @@ pub fn load(path: &Path, needs_code: bool) -> Result<Vec<Function>> {
         );
         let function = check(&raw.defaults, entry, base, needs_code)
             .map_err(|why| Error::usage(format!("{label}: {why}")))?;
-        // By the function named, not the text: `f1` and its ARN are one function.
-        if functions
-            .iter()
-            .any(|f: &Function| same_function(&f.name, &function.name) && f.alias == function.alias)
-        {
-            return Err(Error::usage(format!(
-                "{label}: {}:{} appears twice",
-                function.name, function.alias
-            )));
+        let places = places(&raw.defaults, entry, &function.name)
+            .map_err(|why| Error::usage(format!("{label}: {why}")))?;
+        for place in places {
+            let target = Function {
+                place,
+                ..function.clone()
+            };
+            // By the function named, not the text: `f1` and its ARN are one
+            // function; and the same name in another account or region is another.
+            if functions.iter().any(|f: &Function| {
+                same_function(&f.name, &target.name) && f.alias == target.alias && f.place == target.place
+            }) {
+                return Err(Error::usage(format!(
+                    "{label}: {}:{} appears twice{}",
+                    target.name,
+                    target.alias,
+                    if target.place == Place::default() {
+                        String::new()
+                    } else {
+                        format!(" in {}", target.place)
+                    }
+                )));
+            }
+            functions.push(target);
         }
-        functions.push(function);
     }
     Ok(functions)
+}
+
+/// The places an entry deploys to: one per region (`region` or `regions`,
+/// the entry's own or the defaults'), with its `role-arn`. A function ARN
+/// names its own region and account: one that contradicts them is refused.
+fn places(defaults: &RawEntry, entry: &RawEntry, function: &str) -> std::result::Result<Vec<Place>, String> {
+    let own = entry.region.is_some() || entry.regions.is_some();
+    let from = if own { entry } else { defaults };
+    let regions: Vec<Option<String>> = match (&from.region, &from.regions) {
+        (Some(_), Some(_)) => return Err("give region or regions, not both".into()),
+        (Some(region), None) => vec![Some(parse_region(region)?)],
+        (None, Some(regions)) if regions.is_empty() => {
+            return Err("regions is empty: list at least one region, or leave it out".into());
+        }
+        (None, Some(regions)) => regions
+            .iter()
+            .map(|r| parse_region(r).map(Some))
+            .collect::<std::result::Result<_, _>>()?,
+        (None, None) => vec![None],
+    };
+    let role = match entry.role_arn.as_ref().or(defaults.role_arn.as_ref()) {
+        Some(arn) => Some(Role {
+            arn: parse_role_arn(arn)?,
+            external_id: entry.external_id.clone().or(defaults.external_id.clone()),
+        }),
+        None if entry.external_id.is_some() || defaults.external_id.is_some() => {
+            return Err("external-id goes with a role-arn".into());
+        }
+        None => None,
+    };
+    if let (Some(role), Some(account)) = (&role, account_of_arn(function))
+        && role.account() != account
+    {
+        return Err(format!(
+            "{function} is in account {account}, but role-arn {} is in account {}",
+            role.arn,
+            role.account()
+        ));
+    }
+    if let Some(region) = region_of_arn(function)
+        && let Some(other) = regions.iter().flatten().find(|r| *r != region)
+    {
+        return Err(format!(
+            "{function} is in {region}, but the entry deploys it to {other}: give the function's name, or its region"
+        ));
+    }
+    Ok(regions
+        .into_iter()
+        .map(|region| Place {
+            region,
+            role: role.clone(),
+        })
+        .collect())
 }
 
 fn check(
@@ -214,6 +291,7 @@ fn check(
         weight,
         steps,
         keep_versions: entry.keep_versions.or(defaults.keep_versions),
+        place: Place::default(),
     })
 }
 

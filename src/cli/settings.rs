@@ -15,6 +15,7 @@ use crate::cli::manifest::{self, Code};
 use crate::core::appspec::HandoffSettings;
 use crate::core::config::FunctionConfig;
 use crate::core::controller::Watch;
+use crate::core::fleet::Place;
 use crate::core::gates::{GateConfig, Thresholds};
 use crate::core::prune::Keep;
 use crate::core::strategy::Step;
@@ -50,6 +51,9 @@ pub struct Fleet {
 pub struct Target {
     pub function: String,
     pub alias: String,
+    /// The region and role its calls go to (a manifest's `region(s)` and
+    /// `role-arn`; the run's own otherwise).
+    pub place: Place,
 }
 
 /// `deploy`, checked: one job per function.
@@ -65,6 +69,8 @@ pub struct DeployJob {
     pub code: Code,
     pub excludes: Vec<String>,
     pub request: DeployRequest,
+    /// The region and role its calls go to.
+    pub place: Place,
 }
 
 /// What one deploy asks for, after checking: values only.
@@ -119,6 +125,7 @@ fn targets_of(target: &TargetArgs) -> Result<Vec<Target>> {
             .map(|f| Target {
                 function: f.name,
                 alias: f.alias,
+                place: f.place,
             })
             .collect()),
         None => Ok(vec![single(target)]),
@@ -130,6 +137,7 @@ fn single(target: &TargetArgs) -> Target {
     Target {
         function: target.function_name.clone().unwrap_or_default(),
         alias: target.alias.clone().unwrap_or_default(),
+        place: Place::default(),
     }
 }
 
@@ -162,6 +170,7 @@ pub fn deploy(args: &DeployArgs, log: Log) -> Result<DeploySettings> {
         let job = DeployJob {
             code: code_of(args)?,
             excludes: args.excludes.globs.clone(),
+            place: Place::default(),
             request: DeployRequest {
                 rollout,
                 handoff,
@@ -185,6 +194,7 @@ pub fn deploy(args: &DeployArgs, log: Log) -> Result<DeploySettings> {
             Ok(DeployJob {
                 code,
                 excludes: function.excludes,
+                place: function.place,
                 request: DeployRequest {
                     config: function.config,
                     weight: function.weight,

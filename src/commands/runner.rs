@@ -8,19 +8,29 @@ use futures_util::StreamExt;
 
 use crate::aws::{Calls, Clients};
 use crate::cli::settings::{DeployJob, Fleet, Run, Target};
+use crate::core::fleet::{Place, target_name};
 use crate::core::observed::{AliasState, Serving};
 use crate::error::{Error, Result};
 use crate::log::Log;
 use crate::report::{self, AliasReport, FunctionResult};
 
-/// A job that names the function and alias it acts on (for the fleet report).
+/// A job that names the function and alias it acts on, and where its calls
+/// go (for the fleet's clients, preflight and report).
 pub trait Named {
     fn names(&self) -> (&str, &str);
+    fn place(&self) -> &Place;
+    /// Whether a missing function is fine (a deploy that creates it).
+    fn may_be_missing(&self) -> bool {
+        false
+    }
 }
 
 impl Named for Target {
     fn names(&self) -> (&str, &str) {
         (&self.function, &self.alias)
+    }
+    fn place(&self) -> &Place {
+        &self.place
     }
 }
 
@@ -28,6 +38,95 @@ impl Named for DeployJob {
     fn names(&self) -> (&str, &str) {
         (&self.request.function, &self.request.alias)
     }
+    fn place(&self) -> &Place {
+        &self.place
+    }
+    fn may_be_missing(&self) -> bool {
+        self.request.config.as_ref().is_some_and(|c| c.role.is_some())
+    }
+}
+
+/// How a fleet's reports name one target, and the account and region they
+/// show for it (empty when the run has one place).
+struct Naming {
+    several_places: bool,
+}
+
+impl Naming {
+    fn target<J: Named>(&self, job: &J) -> String {
+        let (function, alias) = job.names();
+        target_name(job.place(), function, alias, self.several_places)
+    }
+
+    fn account_region<J: Named>(&self, job: &J, clients: Option<&Clients>) -> (String, String) {
+        if !self.several_places {
+            return (String::new(), String::new());
+        }
+        let place = job.place();
+        let region = clients.map_or_else(|| place.region.clone().unwrap_or_default(), |c| c.region.clone());
+        (place.account().unwrap_or("default").to_string(), region)
+    }
+}
+
+/// Every place of the fleet connected (roles assumed), then every target
+/// read, before the first write anywhere. Problems are all named at once.
+async fn preflight<J: Named>(
+    run: &Run,
+    jobs: &[J],
+    calls: Calls,
+    naming: &Naming,
+) -> Result<Vec<(Place, Clients)>> {
+    let mut places: Vec<Place> = Vec::new();
+    for job in jobs {
+        if !places.contains(job.place()) {
+            places.push(job.place().clone());
+        }
+    }
+    let mut connected = Vec::new();
+    let mut problems = Vec::new();
+    for place in places {
+        match Clients::connect_at(&place, run.region.as_deref(), calls, run.log).await {
+            Ok(clients) => connected.push((place, clients)),
+            Err(err) => problems.push(format!("{place}: {err}")),
+        }
+    }
+    if problems.is_empty() {
+        let reads = futures_util::stream::iter(jobs)
+            .map(|job| {
+                let clients = &connected
+                    .iter()
+                    .find(|(place, _)| place == job.place())
+                    .expect("every place is connected")
+                    .1;
+                async move {
+                    let function = job.names().0;
+                    clients.refuse_other_region(function)?;
+                    match clients.lambda.latest_if_exists(function).await? {
+                        None if !job.may_be_missing() => Err(Error::failed(format!(
+                            "function {function} does not exist (a deploy creates it only from a --function-config naming its Role)"
+                        ))),
+                        _ => Ok(()),
+                    }
+                }
+            })
+            .buffered(16)
+            .collect::<Vec<Result<()>>>()
+            .await;
+        for (job, read) in jobs.iter().zip(reads) {
+            if let Err(err) = read {
+                problems.push(format!("{}: {err}", naming.target(job)));
+            }
+        }
+    }
+    if problems.is_empty() {
+        return Ok(connected);
+    }
+    Err(Error::usage(format!(
+        "preflight found {} problem{} before any write, so nothing was written anywhere:\n  - {}",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" },
+        problems.join("\n  - ")
+    )))
 }
 
 /// Connect once, then run `job` for the one function (and report it), or for
@@ -44,14 +143,32 @@ pub async fn per_function<J: Named>(
         },
         None => Calls::One,
     };
+    if let Some(fleet) = run.fleet {
+        let naming = Naming {
+            several_places: jobs.iter().any(|j| j.place() != jobs[0].place()),
+        };
+        let connected = preflight(run, jobs, calls, &naming).await?;
+        let clients_of = |j: &J| {
+            &connected
+                .iter()
+                .find(|(place, _)| place == j.place())
+                .expect("every place is connected")
+                .1
+        };
+        let results = run_all(jobs, fleet, &naming, async |j| {
+            let clients = clients_of(j);
+            let mut report = job(clients, j).await?;
+            (report.account, report.region) = naming.account_region(j, Some(clients));
+            report.target = naming.target(j);
+            Ok(report)
+        })
+        .await;
+        report::emit_fleet(&results, run.json)?;
+        return Ok(None);
+    }
     let clients = Clients::connect(run.region.as_deref(), calls, run.log).await?;
     for job in jobs {
         clients.refuse_other_region(job.names().0)?;
-    }
-    if let Some(fleet) = run.fleet {
-        let results = run_all(jobs, fleet, async |j| job(&clients, j).await).await;
-        report::emit_fleet(&results, run.json)?;
-        return Ok(None);
     }
     // Without a manifest the settings hold exactly one function.
     let one = jobs
@@ -68,6 +185,7 @@ pub async fn per_function<J: Named>(
 async fn run_all<J: Named>(
     jobs: &[J],
     fleet: Fleet,
+    naming: &Naming,
     job: impl AsyncFn(&J) -> Result<AliasReport>,
 ) -> Vec<FunctionResult> {
     let stop = AtomicBool::new(false);
@@ -89,11 +207,15 @@ async fn run_all<J: Named>(
                             stop.store(true, Ordering::SeqCst);
                         }
                         let (function, alias) = each.names();
+                        let (account, region) = naming.account_region(each, None);
                         FunctionResult::Failed {
                             function_name: function.to_string(),
                             alias: alias.to_string(),
                             error: err.to_string(),
                             exit_status: err.exit_code(),
+                            account,
+                            region,
+                            target: naming.target(each),
                         }
                     }
                 };
@@ -187,6 +309,8 @@ mod tests {
             pruned: Vec::new(),
             prune_error: String::new(),
             configuration: Vec::new(),
+            account: String::new(),
+            region: String::new(),
             target: name.into(),
             note: None,
             timeline: None,
@@ -207,6 +331,7 @@ mod tests {
         let functions: Vec<Target> = ["a", "b", "c", "d"]
             .into_iter()
             .map(|name| Target {
+                place: Place::default(),
                 function: name.into(),
                 alias: "live".into(),
             })
@@ -233,7 +358,15 @@ mod tests {
             per_second: 10,
             fail_fast,
         };
-        let all = run_all(&functions, fleet(2, false), job).await;
+        let all = run_all(
+            &functions,
+            fleet(2, false),
+            &Naming {
+                several_places: false,
+            },
+            job,
+        )
+        .await;
         let names: Vec<String> = all.iter().map(name_of).collect();
         assert_eq!(names, ["a", "b", "c", "d"]);
         assert!(matches!(&all[1], FunctionResult::Failed { error, .. } if error == "boom"));
@@ -242,7 +375,15 @@ mod tests {
             "one failure does not stop the others"
         );
 
-        let fast = run_all(&functions, fleet(1, true), job).await;
+        let fast = run_all(
+            &functions,
+            fleet(1, true),
+            &Naming {
+                several_places: false,
+            },
+            job,
+        )
+        .await;
         assert!(matches!(&fast[0], FunctionResult::Done(_)));
         assert!(matches!(&fast[2], FunctionResult::Failed { error, .. } if error.contains("--fail-fast")));
     }

@@ -5,6 +5,7 @@
 //! - [`config`]: a function's configuration, normalised, and how two differ.
 //! - [`observed`]: what a run saw in AWS before deciding.
 //! - [`entry`]: what invokes a function, and whether it goes through the alias.
+//! - [`fleet`]: targets across accounts and regions: where each one's calls go.
 //! - [`plan`]: the deploy decision table, promote and rollback decisions.
 //! - [`strategy`]: rollout schedules (`canary:10%:5m`, CodeDeploy names, steps).
 //! - [`gates`]: the health verdict of a metric comparison, and the gate settings.
@@ -18,6 +19,7 @@ pub mod appspec;
 pub mod config;
 pub mod controller;
 pub mod entry;
+pub mod fleet;
 pub mod gates;
 pub mod observed;
 pub mod plan;

@@ -41,7 +41,14 @@ pub struct AliasReport {
     /// `deploy`: the configuration keys this release wrote (or, in a dry
     /// run, would write) before publishing; names only, never values.
     pub configuration: Vec<String>,
-    /// `function:alias`, for the text report.
+    /// The target's account and region, in a run over several (absent
+    /// otherwise).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub account: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub region: String,
+    /// `function:alias` (with its place in a run over several), for the
+    /// text report.
     #[serde(skip)]
     pub target: String,
     /// Why nothing changed (promote, rollback), for the text report.
@@ -90,6 +97,8 @@ impl AliasReport {
             pruned: Vec::new(),
             prune_error: String::new(),
             configuration: Vec::new(),
+            account: String::new(),
+            region: String::new(),
             target: format!("{}:{}", about.function, about.alias),
             note: None,
             timeline: None,
@@ -368,6 +377,8 @@ mod tests {
             pruned: Vec::new(),
             prune_error: String::new(),
             configuration: Vec::new(),
+            account: String::new(),
+            region: String::new(),
             target: "f:live".into(),
             note: None,
             timeline: None,

@@ -19,6 +19,14 @@ pub enum FunctionResult {
         error: String,
         #[serde(rename = "exit-status")]
         exit_status: u8,
+        /// The target's account and region, in a run over several.
+        #[serde(skip_serializing_if = "String::is_empty")]
+        account: String,
+        #[serde(skip_serializing_if = "String::is_empty")]
+        region: String,
+        /// How reports name it (`function:alias`, or with its place).
+        #[serde(skip)]
+        target: String,
     },
 }
 
@@ -34,21 +42,14 @@ pub fn emit_fleet(results: &[FunctionResult], json: bool) -> Result<()> {
         for result in results {
             match result {
                 FunctionResult::Done(report) => print!("{report}"),
-                FunctionResult::Failed {
-                    function_name,
-                    alias,
-                    error,
-                    ..
-                } => println!("{function_name}:{alias}: failed: {error}"),
+                FunctionResult::Failed { target, error, .. } => println!("{target}: failed: {error}"),
             }
         }
     }
     let failed: Vec<String> = results
         .iter()
         .filter_map(|r| match r {
-            FunctionResult::Failed {
-                function_name, alias, ..
-            } => Some(format!("{function_name}:{alias}")),
+            FunctionResult::Failed { target, .. } => Some(target.clone()),
             FunctionResult::Done(_) => None,
         })
         .collect();
@@ -80,14 +81,9 @@ pub fn emit_fleet(results: &[FunctionResult], json: bool) -> Result<()> {
                 r.previous_version,
                 crate::core::values::percent(r.canary_weight)
             ),
-            FunctionResult::Failed {
-                function_name,
-                alias,
-                error,
-                ..
-            } => {
+            FunctionResult::Failed { target, error, .. } => {
                 format!(
-                    "| {function_name}:{alias} | failed: {} | | | |\n",
+                    "| {target} | failed: {} | | | |\n",
                     crate::report::output::markdown_text(error)
                 )
             }

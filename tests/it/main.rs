@@ -12,6 +12,7 @@ mod config;
 mod demo;
 mod deploy;
 mod faults;
+mod fleet;
 mod iam;
 mod interference;
 mod layers;

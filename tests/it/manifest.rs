@@ -133,15 +133,41 @@ async fn a_manifest_deploys_promotes_and_rolls_back_every_function() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn one_failure_does_not_stop_the_others_unless_fail_fast() {
+    use crate::common::proxy::FaultProxy;
+
+    // A missing function is found by preflight: nothing is written anywhere.
     let aws = Emulator::start();
-    // "users" does not exist.
     for name in ["orders", "billing"] {
         create_function(&aws, name).await;
     }
     let repo = monorepo("");
+    let refused = manifest_command(&aws, repo.path(), "deploy", &[]);
+    assert_eq!(refused.status, 2, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("users:live: function users does not exist"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        aws.lambda()
+            .get_alias()
+            .function_name("orders")
+            .name("live")
+            .send()
+            .await
+            .is_err()
+    );
+
+    // users' upload is refused by AWS (access denied): the others still deploy.
+    create_function(&aws, "users").await;
+    let proxy = FaultProxy::start(&aws.endpoint);
+    proxy.deny("PUT", "/functions/users/code", "lambda:UpdateFunctionCode");
     let output = tempfile::NamedTempFile::new().unwrap();
     let mut command = binary(Some(&aws));
     command
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint)
         .args(["deploy", "--output", "json", "--manifest"])
         .arg(repo.path().join("lambda-rollout.toml"))
         .env("GITHUB_OUTPUT", output.path());
@@ -154,7 +180,7 @@ async fn one_failure_does_not_stop_the_others_unless_fail_fast() {
         results[1]["error"]
             .as_str()
             .unwrap()
-            .contains("function users does not exist"),
+            .contains("lambda:UpdateFunctionCode"),
         "{results}"
     );
     assert_eq!(results[2]["result"], "published", "billing still deployed");
@@ -170,14 +196,24 @@ async fn one_failure_does_not_stop_the_others_unless_fail_fast() {
 
     // --fail-fast, one at a time: billing (after users) is not started.
     let aws = Emulator::start();
-    create_function(&aws, "orders").await;
-    create_function(&aws, "billing").await;
-    let fast = manifest_command(
-        &aws,
-        repo.path(),
-        "deploy",
-        &["--fail-fast", "--concurrency", "1"],
-    );
+    for name in ["orders", "users", "billing"] {
+        create_function(&aws, name).await;
+    }
+    let proxy = FaultProxy::start(&aws.endpoint);
+    proxy.deny("PUT", "/functions/users/code", "lambda:UpdateFunctionCode");
+    let mut fast = binary(Some(&aws));
+    fast.env("AWS_ENDPOINT_URL", &proxy.endpoint)
+        .args([
+            "deploy",
+            "--output",
+            "json",
+            "--fail-fast",
+            "--concurrency",
+            "1",
+            "--manifest",
+        ])
+        .arg(repo.path().join("lambda-rollout.toml"));
+    let fast = run(&mut fast);
     assert_eq!(fast.status, 1);
     assert!(
         fast.json()[2]["error"].as_str().unwrap().contains("not started"),

@@ -120,11 +120,18 @@ impl Emulator {
 
     /// Create an IAM role Lambda can use (moto checks that the role exists).
     pub fn create_role(&self, name: &str) -> String {
+        self.create_role_as(name, ACCESS_KEY);
+        format!("arn:aws:iam::123456789012:role/{name}")
+    }
+
+    /// [`Emulator::create_role`] in the account whose credentials hold
+    /// `access_key` (moto keeps one IAM per account).
+    pub fn create_role_as(&self, name: &str, access_key: &str) {
         let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
         ureq::post(&format!("{}/", self.endpoint))
             .header(
                 "Authorization",
-                &format!("AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/20260101/{REGION}/iam/aws4_request, SignedHeaders=host, Signature=0"),
+                &format!("AWS4-HMAC-SHA256 Credential={access_key}/20260101/{REGION}/iam/aws4_request, SignedHeaders=host, Signature=0"),
             )
             .send_form([
                 ("Action", "CreateRole"),
@@ -133,7 +140,6 @@ impl Emulator {
                 ("AssumeRolePolicyDocument", policy),
             ])
             .expect("CreateRole");
-        format!("arn:aws:iam::123456789012:role/{name}")
     }
 
     /// The configuration every test-side SDK client uses: the emulator's

@@ -1,0 +1,252 @@
+//! A fleet across accounts and regions against the emulator: moto keeps one
+//! backend per account and region, and credentials from `sts:AssumeRole`
+//! into another account id act in that account. Each target is read back
+//! with the SDK in its own account and region.
+
+use aws_config::Region;
+use aws_sdk_lambda::config::ProvideCredentials;
+use aws_sdk_lambda::primitives::Blob;
+
+use crate::common::*;
+
+const OTHER_ACCOUNT: &str = "111111111111";
+const ROLE: &str = "arn:aws:iam::111111111111:role/deployer";
+const REGIONS: [&str; 3] = ["us-east-1", "eu-west-1", "ap-southeast-2"];
+
+/// A Lambda client in `region` of the test account, or of the other one
+/// (through `sts:AssumeRole`, as the tool does).
+async fn lambda_in(aws: &Emulator, other_account: bool, region: &str) -> aws_sdk_lambda::Client {
+    // The SDK's defaults bring the clock and sleep that assuming a role needs.
+    let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(Region::new(region.to_string()))
+        .endpoint_url(&aws.endpoint)
+        .credentials_provider(aws_sdk_lambda::config::Credentials::new(
+            ACCESS_KEY, SECRET_KEY, None, None, "tests",
+        ))
+        .http_client(http_client())
+        .load()
+        .await;
+    if !other_account {
+        return aws_sdk_lambda::Client::new(&base);
+    }
+    let provider = aws_config::sts::AssumeRoleProvider::builder(ROLE)
+        .session_name("tests")
+        .configure(&base)
+        .build()
+        .await;
+    let credentials = provider.provide_credentials().await.expect("assume the role");
+    if region == REGIONS[0] {
+        aws.create_role_as("orders-role", credentials.access_key_id());
+    }
+    let config = base
+        .to_builder()
+        .credentials_provider(aws_sdk_lambda::config::SharedCredentialsProvider::new(provider))
+        .build();
+    aws_sdk_lambda::Client::new(&config)
+}
+
+async fn create_orders(lambda: &aws_sdk_lambda::Client, account: &str) {
+    lambda
+        .create_function()
+        .function_name("orders")
+        .runtime(aws_sdk_lambda::types::Runtime::Python312)
+        .role(format!("arn:aws:iam::{account}:role/orders-role"))
+        .handler("index.handler")
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(Blob::new(zip_of("placeholder = 1")))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("create_function");
+}
+
+async fn serving(lambda: &aws_sdk_lambda::Client) -> Option<String> {
+    let alias = lambda
+        .get_alias()
+        .function_name("orders")
+        .name("live")
+        .send()
+        .await
+        .ok()?;
+    alias.function_version().map(str::to_string)
+}
+
+fn manifest(repo: &std::path::Path, body: &str) -> std::path::PathBuf {
+    std::fs::create_dir_all(repo.join("fns/orders")).unwrap();
+    std::fs::write(repo.join("fns/orders/index.py"), body).unwrap();
+    let path = repo.join("lambda-rollout.toml");
+    let text = format!(
+        r#"
+[defaults]
+alias = "live"
+regions = {REGIONS:?}
+
+[[functions]]
+name = "orders"
+source = "fns/orders"
+
+[[functions]]
+name = "orders"
+source = "fns/orders"
+role-arn = "{ROLE}"
+"#
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// One manifest, two accounts × three regions: six targets, each deployed in
+/// its own account and region and named by them in the results; then a
+/// target gone missing is found by preflight, and nothing is written anywhere.
+#[tokio::test(flavor = "current_thread")]
+async fn a_manifest_deploys_across_accounts_and_regions_after_a_preflight() {
+    let aws = Emulator::start();
+    aws.create_role("orders-role");
+    let mut clients = Vec::new();
+    for other in [false, true] {
+        for region in REGIONS {
+            let lambda = lambda_in(&aws, other, region).await;
+            create_orders(&lambda, if other { OTHER_ACCOUNT } else { "123456789012" }).await;
+            clients.push(((other, region), lambda));
+        }
+    }
+    let repo = tempfile::tempdir().unwrap();
+    let path = manifest(repo.path(), "def handler(e, c): return 1\n");
+    let mut command = binary(Some(&aws));
+    command
+        .args(["deploy", "--output", "json", "--manifest"])
+        .arg(&path);
+    let result = run(&mut command);
+    result.assert_ok();
+    let results = result.json();
+    let mut places: Vec<(String, String)> = results
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["account"].as_str().unwrap().to_string(),
+                r["region"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    places.sort();
+    let mut expected: Vec<(String, String)> = ["default", OTHER_ACCOUNT]
+        .iter()
+        .flat_map(|a| REGIONS.iter().map(move |r| (a.to_string(), r.to_string())))
+        .collect();
+    expected.sort();
+    assert_eq!(places, expected);
+    for ((other, region), lambda) in &clients {
+        assert_eq!(serving(lambda).await.as_deref(), Some("1"), "{other} {region}");
+    }
+    let code_hashes: Vec<&str> = results
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code-sha256"].as_str().unwrap())
+        .collect();
+    assert!(
+        code_hashes.iter().all(|h| *h == code_hashes[0]),
+        "the same bytes everywhere"
+    );
+
+    // orders is deleted in the other account's eu-west-1: preflight names
+    // it, and no target anywhere gets the new code.
+    let (_, gone) = clients
+        .iter()
+        .find(|((other, region), _)| *other && *region == "eu-west-1")
+        .unwrap();
+    gone.delete_function()
+        .function_name("orders")
+        .send()
+        .await
+        .unwrap();
+    let path = manifest(repo.path(), "def handler(e, c): return 2\n");
+    let mut again = binary(Some(&aws));
+    again
+        .args(["deploy", "--output", "json", "--manifest"])
+        .arg(&path);
+    let refused = run(&mut again);
+    assert_eq!(refused.status, 2, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("preflight found 1 problem before any write")
+            && refused
+                .stderr
+                .contains("111111111111/eu-west-1/orders:live: function orders does not exist"),
+        "{}",
+        refused.stderr
+    );
+    for ((other, region), lambda) in &clients {
+        if *other && *region == "eu-west-1" {
+            continue;
+        }
+        assert_eq!(
+            serving(lambda).await.as_deref(),
+            Some("1"),
+            "{other} {region}: nothing written"
+        );
+        let versions = lambda
+            .list_versions_by_function()
+            .function_name("orders")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            versions.versions().len(),
+            2,
+            "$LATEST and 1 only, in {other} {region}"
+        );
+    }
+}
+
+/// Bad fleet input exits 2 before any request.
+#[tokio::test(flavor = "current_thread")]
+async fn bad_fleet_input_is_refused_before_any_request() {
+    let aws = Emulator::start();
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(repo.path().join("fns/orders")).unwrap();
+    std::fs::write(repo.path().join("fns/orders/index.py"), "x = 1\n").unwrap();
+    let cases = [
+        ("regions = [\"mars-1\"]", "'mars-1' is not an AWS region"),
+        ("regions = []", "regions is empty"),
+        (
+            "region = \"us-east-1\"\nregions = [\"eu-west-1\"]",
+            "give region or regions, not both",
+        ),
+        ("role-arn = \"arn:aws:iam::42:role/x\"", "is not an IAM role ARN"),
+        ("external-id = \"x\"", "external-id goes with a role-arn"),
+    ];
+    aws.start_recording();
+    for (keys, message) in cases {
+        let path = repo.path().join("lambda-rollout.toml");
+        let text =
+            format!("[[functions]]\nname = \"orders\"\nalias = \"live\"\nsource = \"fns/orders\"\n{keys}\n");
+        std::fs::write(&path, text).unwrap();
+        let mut command = binary(Some(&aws));
+        let result = run(command.args(["deploy", "--manifest"]).arg(&path));
+        assert_eq!(result.status, 2, "{keys}: {}", result.stderr);
+        assert!(result.stderr.contains(message), "{keys}: {}", result.stderr);
+    }
+    let arn = repo.path().join("arn.toml");
+    std::fs::write(
+        &arn,
+        "[[functions]]\nname = \"arn:aws:lambda:eu-west-1:123456789012:function:orders\"\nalias = \"live\"\nsource = \"fns/orders\"\nregions = [\"us-east-1\"]\n",
+    )
+    .unwrap();
+    let mut command = binary(Some(&aws));
+    let result = run(command.args(["deploy", "--manifest"]).arg(&arn));
+    assert_eq!(result.status, 2);
+    assert!(
+        result
+            .stderr
+            .contains("is in eu-west-1, but the entry deploys it to us-east-1"),
+        "{}",
+        result.stderr
+    );
+    assert!(aws.recorded().is_empty(), "no request at all");
+}
