@@ -5,7 +5,6 @@
 
 use aws_config::Region;
 use aws_sdk_lambda::config::ProvideCredentials;
-use aws_sdk_lambda::primitives::Blob;
 
 use crate::common::*;
 
@@ -46,20 +45,12 @@ async fn lambda_in(aws: &Emulator, other_account: bool, region: &str) -> aws_sdk
 }
 
 async fn create_orders(lambda: &aws_sdk_lambda::Client, account: &str) {
-    lambda
-        .create_function()
-        .function_name("orders")
-        .runtime(aws_sdk_lambda::types::Runtime::Python312)
-        .role(format!("arn:aws:iam::{account}:role/orders-role"))
-        .handler("index.handler")
-        .code(
-            aws_sdk_lambda::types::FunctionCode::builder()
-                .zip_file(Blob::new(zip_of("placeholder = 1")))
-                .build(),
-        )
-        .send()
-        .await
-        .expect("create_function");
+    create_function_with(
+        lambda,
+        "orders",
+        &format!("arn:aws:iam::{account}:role/orders-role"),
+    )
+    .await;
 }
 
 async fn serving(lambda: &aws_sdk_lambda::Client) -> Option<String> {

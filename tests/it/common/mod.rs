@@ -248,8 +248,13 @@ pub fn zip_of(body: &str) -> Vec<u8> {
 /// Create function `name` (with placeholder code) in the emulator.
 pub async fn create_function(emulator: &Emulator, name: &str) {
     let role = emulator.create_role(&format!("{name}-role"));
-    emulator
-        .lambda()
+    create_function_with(&emulator.lambda(), name, &role).await;
+}
+
+/// Create function `name` (with placeholder code) through `lambda` (any
+/// account and region), running as `role`.
+pub async fn create_function_with(lambda: &Client, name: &str, role: &str) {
+    lambda
         .create_function()
         .function_name(name)
         .runtime(Runtime::Python312)
