@@ -28,9 +28,10 @@ use crate::core::config::FunctionConfig;
 use crate::core::fleet::{Place, Role, parse_role_arn};
 use crate::core::strategy::{Step, parse_interval, parse_strategy};
 use crate::core::values::{
-    ImageRef, Weight, account_of_arn, parse_alias, parse_function_name, parse_image_uri, parse_region,
-    parse_weight, region_of_arn, same_function,
+    ImageRef, Weight, account_of_arn, function_name_of, parse_alias, parse_function_name, parse_image_uri,
+    parse_region, parse_weight, region_of_arn, same_function,
 };
+use crate::core::waves::{TargetKey, Tolerance, Wave, assign, parse_tolerance};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -63,6 +64,42 @@ struct RawManifest {
     defaults: RawEntry,
     #[serde(default)]
     functions: Vec<RawEntry>,
+    #[serde(default)]
+    waves: Vec<RawWave>,
+}
+
+/// `[[waves]]`: an ordered group of targets.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawWave {
+    name: String,
+    regions: Option<Vec<String>>,
+    accounts: Option<Vec<String>>,
+    functions: Option<Vec<String>>,
+    bake: Option<String>,
+    failure_tolerance: Option<serde_json::Value>,
+}
+
+/// The wave a target belongs to. Without `[[waves]]`, every target is in
+/// one wave whose failures never stop the others.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WaveOf {
+    pub index: usize,
+    /// Empty without `[[waves]]`.
+    pub name: String,
+    pub bake: Duration,
+    pub tolerance: Tolerance,
+}
+
+impl Default for WaveOf {
+    fn default() -> Self {
+        WaveOf {
+            index: 0,
+            name: String::new(),
+            bake: Duration::ZERO,
+            tolerance: Tolerance::Count(usize::MAX),
+        }
+    }
 }
 
 /// Where one function's code comes from.
@@ -89,6 +126,8 @@ pub struct Function {
     pub keep_versions: Option<usize>,
     /// The region and role its calls go to.
     pub place: Place,
+    /// Its wave.
+    pub wave: WaveOf,
 }
 
 /// Read and check the manifest. `needs_code`: deploy needs a source or zip per function.
@@ -156,7 +195,70 @@ pub fn load(path: &Path, needs_code: bool) -> Result<Vec<Function>> {
             functions.push(target);
         }
     }
+    assign_waves(&raw.waves, &mut functions)
+        .map_err(|why| Error::usage(format!("--manifest '{shown}': {why}")))?;
     Ok(functions)
+}
+
+/// Check `[[waves]]` and put each target in its wave.
+fn assign_waves(raw: &[RawWave], functions: &mut [Function]) -> std::result::Result<(), String> {
+    if raw.is_empty() {
+        return Ok(());
+    }
+    let mut waves = Vec::new();
+    for wave in raw {
+        let label = format!("wave {}", wave.name);
+        if wave.name.trim().is_empty() || waves.iter().any(|w: &Wave| w.name == wave.name) {
+            return Err(format!("waves need distinct names ('{}')", wave.name));
+        }
+        let list = |globs: &Option<Vec<String>>, what: &str| match globs {
+            Some(globs) if globs.is_empty() => Err(format!(
+                "{label}: {what} is empty: list at least one, or leave it out"
+            )),
+            Some(globs) => Ok(globs.clone()),
+            None => Ok(Vec::new()),
+        };
+        let tolerance = match &wave.failure_tolerance {
+            None => Tolerance::Count(0),
+            Some(serde_json::Value::String(text)) => {
+                parse_tolerance(text).map_err(|e| format!("{label}: {e}"))?
+            }
+            Some(other) => parse_tolerance(&other.to_string()).map_err(|e| format!("{label}: {e}"))?,
+        };
+        waves.push(Wave {
+            name: wave.name.clone(),
+            regions: list(&wave.regions, "regions")?,
+            accounts: list(&wave.accounts, "accounts")?,
+            functions: list(&wave.functions, "functions")?,
+            bake: wave
+                .bake
+                .as_deref()
+                .map(parse_interval)
+                .transpose()
+                .map_err(|e| format!("{label}: bake: {e}"))?
+                .unwrap_or(Duration::ZERO),
+            tolerance,
+        });
+    }
+    let keys: Vec<TargetKey> = functions
+        .iter()
+        .map(|f| TargetKey {
+            region: f.place.region.clone().unwrap_or_default(),
+            account: f.place.account().unwrap_or("default").to_string(),
+            function: function_name_of(&f.name).to_string(),
+        })
+        .collect();
+    let assigned = assign(&waves, &keys)?;
+    for (function, index) in functions.iter_mut().zip(assigned) {
+        let wave = &waves[index];
+        function.wave = WaveOf {
+            index,
+            name: wave.name.clone(),
+            bake: wave.bake,
+            tolerance: wave.tolerance,
+        };
+    }
+    Ok(())
 }
 
 /// The places an entry deploys to: one per region (`region` or `regions`,
@@ -292,6 +394,7 @@ fn check(
         steps,
         keep_versions: entry.keep_versions.or(defaults.keep_versions),
         place: Place::default(),
+        wave: WaveOf::default(),
     })
 }
 

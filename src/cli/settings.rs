@@ -11,7 +11,7 @@ use crate::cli::flags::{
     StatusArgs, TargetArgs,
 };
 use crate::cli::function_config;
-use crate::cli::manifest::{self, Code};
+use crate::cli::manifest::{self, Code, WaveOf};
 use crate::core::appspec::HandoffSettings;
 use crate::core::config::FunctionConfig;
 use crate::core::controller::Watch;
@@ -54,6 +54,8 @@ pub struct Target {
     /// The region and role its calls go to (a manifest's `region(s)` and
     /// `role-arn`; the run's own otherwise).
     pub place: Place,
+    /// Its wave (a manifest's `[[waves]]`).
+    pub wave: WaveOf,
 }
 
 /// `deploy`, checked: one job per function.
@@ -71,6 +73,8 @@ pub struct DeployJob {
     pub request: DeployRequest,
     /// The region and role its calls go to.
     pub place: Place,
+    /// Its wave (a manifest's `[[waves]]`).
+    pub wave: WaveOf,
 }
 
 /// What one deploy asks for, after checking: values only.
@@ -126,6 +130,7 @@ fn targets_of(target: &TargetArgs) -> Result<Vec<Target>> {
                 function: f.name,
                 alias: f.alias,
                 place: f.place,
+                wave: f.wave,
             })
             .collect()),
         None => Ok(vec![single(target)]),
@@ -138,6 +143,7 @@ fn single(target: &TargetArgs) -> Target {
         function: target.function_name.clone().unwrap_or_default(),
         alias: target.alias.clone().unwrap_or_default(),
         place: Place::default(),
+        wave: WaveOf::default(),
     }
 }
 
@@ -171,6 +177,7 @@ pub fn deploy(args: &DeployArgs, log: Log) -> Result<DeploySettings> {
             code: code_of(args)?,
             excludes: args.excludes.globs.clone(),
             place: Place::default(),
+            wave: WaveOf::default(),
             request: DeployRequest {
                 rollout,
                 handoff,
@@ -195,6 +202,7 @@ pub fn deploy(args: &DeployArgs, log: Log) -> Result<DeploySettings> {
                 code,
                 excludes: function.excludes,
                 place: function.place,
+                wave: function.wave,
                 request: DeployRequest {
                     config: function.config,
                     weight: function.weight,

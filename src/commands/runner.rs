@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use futures_util::StreamExt;
 
 use crate::aws::{Calls, Clients};
+use crate::cli::manifest::WaveOf;
 use crate::cli::settings::{DeployJob, Fleet, Run, Target};
 use crate::core::fleet::{Place, target_name};
 use crate::core::observed::{AliasState, Serving};
@@ -19,6 +20,7 @@ use crate::report::{self, AliasReport, FunctionResult};
 pub trait Named {
     fn names(&self) -> (&str, &str);
     fn place(&self) -> &Place;
+    fn wave(&self) -> &WaveOf;
     /// Whether a missing function is fine (a deploy that creates it).
     fn may_be_missing(&self) -> bool {
         false
@@ -32,6 +34,24 @@ impl Named for Target {
     fn place(&self) -> &Place {
         &self.place
     }
+    fn wave(&self) -> &WaveOf {
+        &self.wave
+    }
+}
+
+impl<T: Named> Named for &T {
+    fn names(&self) -> (&str, &str) {
+        (**self).names()
+    }
+    fn place(&self) -> &Place {
+        (**self).place()
+    }
+    fn wave(&self) -> &WaveOf {
+        (**self).wave()
+    }
+    fn may_be_missing(&self) -> bool {
+        (**self).may_be_missing()
+    }
 }
 
 impl Named for DeployJob {
@@ -40,6 +60,9 @@ impl Named for DeployJob {
     }
     fn place(&self) -> &Place {
         &self.place
+    }
+    fn wave(&self) -> &WaveOf {
+        &self.wave
     }
     fn may_be_missing(&self) -> bool {
         self.request.config.as_ref().is_some_and(|c| c.role.is_some())
@@ -155,12 +178,16 @@ pub async fn per_function<J: Named>(
                 .expect("every place is connected")
                 .1
         };
-        let results = run_all(jobs, fleet, &naming, async |j| {
-            let clients = clients_of(j);
-            let mut report = job(clients, j).await?;
-            (report.account, report.region) = naming.account_region(j, Some(clients));
-            report.target = naming.target(j);
-            Ok(report)
+        let results = in_waves(jobs, &run.log, async |wave| {
+            run_all(wave, fleet, &naming, async |j: &&J| {
+                let clients = clients_of(j);
+                let mut report = job(clients, j).await?;
+                (report.account, report.region) = naming.account_region(*j, Some(clients));
+                report.target = naming.target(*j);
+                report.wave = j.wave().name.clone();
+                Ok(report)
+            })
+            .await
         })
         .await;
         report::emit_fleet(&results, run.json)?;
@@ -177,6 +204,82 @@ pub async fn per_function<J: Named>(
     let report = job(&clients, one).await?;
     report::emit(&report, run.json)?;
     Ok(Some(report))
+}
+
+/// Run the targets wave by wave (`run_wave` runs one wave's targets
+/// together) and give the results in the manifest's order. A wave that
+/// failed beyond its tolerance starts no later wave (their targets are
+/// reported as not started); a wave that succeeded bakes before the next.
+async fn in_waves<'j, J: Named>(
+    jobs: &'j [J],
+    log: &Log,
+    run_wave: impl AsyncFn(&[&'j J]) -> Vec<FunctionResult>,
+) -> Vec<FunctionResult> {
+    let mut results: Vec<Option<FunctionResult>> = jobs.iter().map(|_| None).collect();
+    let last = jobs.iter().map(|j| j.wave().index).max().unwrap_or(0);
+    let mut stopped: Option<String> = None;
+    for index in 0..=last {
+        let members: Vec<usize> = (0..jobs.len())
+            .filter(|i| jobs[*i].wave().index == index)
+            .collect();
+        let Some(first) = members.first() else { continue };
+        let wave = jobs[*first].wave();
+        if let Some(why) = &stopped {
+            for i in &members {
+                results[*i] = Some(not_started(&jobs[*i], why));
+            }
+            continue;
+        }
+        if !wave.name.is_empty() {
+            log.step(&format!(
+                "wave {}: {} target{}",
+                wave.name,
+                members.len(),
+                if members.len() == 1 { "" } else { "s" }
+            ));
+        }
+        let wave_jobs: Vec<&J> = members.iter().map(|i| &jobs[*i]).collect();
+        let outcome = run_wave(&wave_jobs).await;
+        let failed = outcome
+            .iter()
+            .filter(|r| matches!(r, FunctionResult::Failed { .. }))
+            .count();
+        for (i, result) in members.iter().zip(outcome) {
+            results[*i] = Some(result);
+        }
+        if !wave.tolerance.allows(failed, members.len()) {
+            let why = format!(
+                "wave {} failed beyond its tolerance ({failed} of {} targets failed)",
+                wave.name,
+                members.len()
+            );
+            log.warn(&format!("{why}: no later wave is started"));
+            stopped = Some(why);
+        } else if index < last && !wave.bake.is_zero() {
+            log.step(&format!(
+                "wave {} succeeded: baking for {} before the next wave",
+                wave.name,
+                humantime::format_duration(wave.bake)
+            ));
+            tokio::time::sleep(wave.bake).await;
+        }
+    }
+    results.into_iter().flatten().collect()
+}
+
+/// A target of a wave that never started.
+fn not_started<J: Named>(job: &J, why: &str) -> FunctionResult {
+    let (function, alias) = job.names();
+    FunctionResult::Failed {
+        function_name: function.to_string(),
+        alias: alias.to_string(),
+        error: format!("not started: {why}"),
+        exit_status: crate::error::EXIT_FAILED,
+        account: String::new(),
+        region: String::new(),
+        wave: job.wave().name.clone(),
+        target: format!("{function}:{alias}"),
+    }
 }
 
 /// Run `job` for every function, at most `fleet.concurrency` at once, and
@@ -215,6 +318,7 @@ async fn run_all<J: Named>(
                             exit_status: err.exit_code(),
                             account,
                             region,
+                            wave: each.wave().name.clone(),
                             target: naming.target(each),
                         }
                     }
@@ -311,6 +415,7 @@ mod tests {
             configuration: Vec::new(),
             account: String::new(),
             region: String::new(),
+            wave: String::new(),
             target: name.into(),
             note: None,
             timeline: None,
@@ -332,6 +437,7 @@ mod tests {
             .into_iter()
             .map(|name| Target {
                 place: Place::default(),
+                wave: WaveOf::default(),
                 function: name.into(),
                 alias: "live".into(),
             })

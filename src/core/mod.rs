@@ -14,6 +14,7 @@
 //! - [`record`]: the rollback record kept in an alias's description.
 //! - [`appspec`]: the CodeDeploy hand-off's settings and its Lambda AppSpec.
 //! - [`values`]: parsing and checking what users type.
+//! - [`waves`]: which wave of a fleet takes which target, and failure tolerance.
 
 pub mod appspec;
 pub mod config;
@@ -27,3 +28,4 @@ pub mod prune;
 pub mod record;
 pub mod strategy;
 pub mod values;
+pub mod waves;

@@ -47,6 +47,9 @@ pub struct AliasReport {
     pub account: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub region: String,
+    /// Its wave, when a manifest has `[[waves]]` (absent otherwise).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub wave: String,
     /// `function:alias` (with its place in a run over several), for the
     /// text report.
     #[serde(skip)]
@@ -99,6 +102,7 @@ impl AliasReport {
             configuration: Vec::new(),
             account: String::new(),
             region: String::new(),
+            wave: String::new(),
             target: format!("{}:{}", about.function, about.alias),
             note: None,
             timeline: None,
@@ -379,6 +383,7 @@ mod tests {
             configuration: Vec::new(),
             account: String::new(),
             region: String::new(),
+            wave: String::new(),
             target: "f:live".into(),
             note: None,
             timeline: None,

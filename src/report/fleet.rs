@@ -24,6 +24,9 @@ pub enum FunctionResult {
         account: String,
         #[serde(skip_serializing_if = "String::is_empty")]
         region: String,
+        /// Its wave, when the manifest has `[[waves]]`.
+        #[serde(skip_serializing_if = "String::is_empty")]
+        wave: String,
         /// How reports name it (`function:alias`, or with its place).
         #[serde(skip)]
         target: String,

@@ -211,6 +211,22 @@ async fn bad_fleet_input_is_refused_before_any_request() {
         ),
         ("role-arn = \"arn:aws:iam::42:role/x\"", "is not an IAM role ARN"),
         ("external-id = \"x\"", "external-id goes with a role-arn"),
+        (
+            "region = \"us-east-1\"\n[[waves]]\nname = \"a\"\nregions = [\"us-*\"]\n[[waves]]\nname = \"b\"\nregions = [\"us-east-1\"]",
+            "waves a and b both select default/us-east-1/orders",
+        ),
+        (
+            "[[waves]]\nname = \"a\"\nregions = []",
+            "wave a: regions is empty",
+        ),
+        (
+            "[[waves]]\nname = \"a\"\nfailure-tolerance = \"150%\"",
+            "wave a: '150%' is not a failure tolerance",
+        ),
+        (
+            "region = \"eu-west-1\"\n[[waves]]\nname = \"a\"\nregions = [\"us-*\"]",
+            "no wave takes default/eu-west-1/orders",
+        ),
     ];
     aws.start_recording();
     for (keys, message) in cases {
@@ -240,4 +256,119 @@ async fn bad_fleet_input_is_refused_before_any_request() {
         result.stderr
     );
     assert!(aws.recorded().is_empty(), "no request at all");
+}
+
+/// `[[waves]]`: us-east-1 first, baking before the rest. When the first wave
+/// fails beyond its tolerance (its alias serves `$LATEST`, which a deploy
+/// refuses), the later wave is never started and its targets keep serving
+/// what they served.
+#[tokio::test(flavor = "current_thread")]
+async fn a_failed_first_wave_starts_no_later_wave() {
+    let aws = Emulator::start();
+    aws.create_role("orders-role");
+    let mut clients = Vec::new();
+    for region in REGIONS {
+        let lambda = lambda_in(&aws, false, region).await;
+        create_orders(&lambda, "123456789012").await;
+        clients.push((region, lambda));
+    }
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(repo.path().join("fns/orders")).unwrap();
+    let path = repo.path().join("lambda-rollout.toml");
+    let text = format!(
+        r#"
+[defaults]
+alias = "live"
+canary-weight = "100%"
+regions = {REGIONS:?}
+
+[[functions]]
+name = "orders"
+source = "fns/orders"
+
+[[waves]]
+name = "first"
+regions = ["us-east-1"]
+bake = "1s"
+
+[[waves]]
+name = "rest"
+"#
+    );
+    std::fs::write(&path, text).unwrap();
+    let deploy_fleet = |body: &str| {
+        std::fs::write(repo.path().join("fns/orders/index.py"), body).unwrap();
+        let mut command = binary(Some(&aws));
+        run(command
+            .args(["deploy", "--output", "json", "--manifest"])
+            .arg(&path))
+    };
+
+    let first = deploy_fleet("def handler(e, c): return 1\n");
+    first.assert_ok();
+    let waves: Vec<(String, String)> = first
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["region"].as_str().unwrap().to_string(),
+                r["wave"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        waves,
+        [
+            ("us-east-1", "first"),
+            ("eu-west-1", "rest"),
+            ("ap-southeast-2", "rest")
+        ]
+        .map(|(r, w)| (r.to_string(), w.to_string()))
+    );
+    assert!(
+        first
+            .stderr
+            .contains("wave first succeeded: baking for 1s before the next wave"),
+        "{}",
+        first.stderr
+    );
+
+    // us-east-1's alias now serves $LATEST: its deploy is refused, so the
+    // first wave fails and the rest never starts.
+    let (_, east) = &clients[0];
+    east.update_alias()
+        .function_name("orders")
+        .name("live")
+        .function_version("$LATEST")
+        .send()
+        .await
+        .unwrap();
+    let second = deploy_fleet("def handler(e, c): return 2\n");
+    assert_ne!(second.status, 0, "{}", second.stderr);
+    assert!(
+        second.stderr.contains(
+            "wave first failed beyond its tolerance (1 of 1 targets failed): no later wave is started"
+        ),
+        "{}",
+        second.stderr
+    );
+    let results = second.json();
+    for later in &results.as_array().unwrap()[1..] {
+        assert!(
+            later["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("not started: wave first failed"),
+            "{later}"
+        );
+    }
+    for (region, lambda) in &clients[1..] {
+        assert_eq!(
+            serving(lambda).await.as_deref(),
+            Some("1"),
+            "{region} kept what it served"
+        );
+    }
 }
