@@ -28,7 +28,7 @@ const DEFLATE_LEVEL: i64 = 6;
 pub const IGNORE_FILE: &str = ".lambdaignore";
 
 /// A zip ready to upload, with the hash Lambda will report for it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Package {
     pub zip: Vec<u8>,
     pub code_sha256: String,

@@ -111,6 +111,17 @@ pub enum Code {
     Image(ImageRef),
 }
 
+impl std::fmt::Display for Code {
+    /// The source directory, the zip file or the image, as given.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Code::Source(dir) => write!(f, "{}", dir.display()),
+            Code::Zip(zip) => write!(f, "{}", zip.display()),
+            Code::Image(image) => f.write_str(&image.text()),
+        }
+    }
+}
+
 /// One function of the manifest, checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Function {

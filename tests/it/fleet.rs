@@ -143,6 +143,15 @@ async fn a_manifest_deploys_across_accounts_and_regions_after_a_preflight() {
         code_hashes.iter().all(|h| *h == code_hashes[0]),
         "the same bytes everywhere"
     );
+    assert_eq!(
+        result
+            .stderr
+            .matches("(once, for every target that ships it)")
+            .count(),
+        1,
+        "packaged once for six targets: {}",
+        result.stderr
+    );
 
     // orders is deleted in the other account's eu-west-1: preflight names
     // it, and no target anywhere gets the new code.

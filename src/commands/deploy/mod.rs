@@ -9,6 +9,9 @@ mod gates;
 mod inline;
 mod publish;
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 pub use publish::Code;
 use publish::{Deploy, Handover};
 
@@ -42,11 +45,14 @@ pub async fn run(settings: DeploySettings) -> Result<()> {
         )),
         _ => None,
     };
+    // A source or zip several targets share (one function in several
+    // regions or accounts) is packaged once: every target gets the same bytes.
+    let packaged = Packaged::default();
     let report = per_function(run, jobs, async |clients, job| {
         let report = match &single {
             Some(code) => deploy(clients, &job.request, code, log).await?,
             None => {
-                let code = code_of(clients, job).await?;
+                let code = packaged.code_of(clients, job, &log).await?;
                 deploy(clients, &job.request, &code, log).await?
             }
         };
@@ -141,6 +147,49 @@ async fn code_of(clients: &Clients, job: &DeployJob) -> Result<Code> {
         .await
         .map_err(|e| Error::failed(format!("packaging stopped: {e}")))??;
     Ok(Code::Zip(package))
+}
+
+/// The packages a manifest run has built, by what they were built from.
+#[derive(Default)]
+struct Packaged {
+    built: std::sync::Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Result<Package>>>>>,
+}
+
+impl Packaged {
+    /// The job's code, packaged once for every job that names the same
+    /// source or zip with the same excludes (images are resolved per region).
+    async fn code_of(&self, clients: &Clients, job: &DeployJob, log: &Log) -> Result<Code> {
+        if matches!(job.code, manifest::Code::Image(_)) {
+            return code_of(clients, job).await;
+        }
+        let key = format!("{:?}|{:?}|{}", job.code, job.excludes, job.request.s3.is_some());
+        let cell = Arc::clone(
+            self.built
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .entry(key)
+                .or_default(),
+        );
+        let package = cell
+            .get_or_init(|| async {
+                match code_of(clients, job).await {
+                    Ok(Code::Zip(package)) => {
+                        log.step(&format!(
+                            "package {}: {}, {} zipped, CodeSha256 {} (once, for every target that ships it)",
+                            job.code,
+                            plural(package.files, "file"),
+                            package::human_bytes(package.zip.len() as u64),
+                            package.code_sha256
+                        ));
+                        Ok(package)
+                    }
+                    Ok(Code::Image { .. }) => Err(Error::failed("an image is not packaged")),
+                    Err(err) => Err(err),
+                }
+            })
+            .await;
+        package.clone().map(Code::Zip)
+    }
 }
 
 /// An image release: the image as ECR names it now, by digest.
