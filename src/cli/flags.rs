@@ -225,6 +225,10 @@ pub struct DeployArgs {
     #[arg(long, value_name = "N")]
     pub keep_versions: Option<usize>,
 
+    /// With --manifest and [[waves]]: deploy this wave only, after checking that every target of the earlier waves already serves this release.
+    #[arg(long, value_name = "NAME", requires = "manifest")]
+    pub wave: Option<String>,
+
     /// Route a canary even though something invokes the unqualified function ($LATEST), which runs new code at 100% the moment it is uploaded.
     #[arg(long, value_name = "BOOL", default_value = "false", value_parser = parse_bool, action = ArgAction::Set)]
     pub allow_latest_triggers: bool,

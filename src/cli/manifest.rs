@@ -139,6 +139,8 @@ pub struct Function {
     pub place: Place,
     /// Its wave.
     pub wave: WaveOf,
+    /// `deploy --wave`: a target of an earlier wave, checked but not written.
+    pub check_only: bool,
 }
 
 /// Read and check the manifest. `needs_code`: deploy needs a source or zip per function.
@@ -406,6 +408,7 @@ fn check(
         keep_versions: entry.keep_versions.or(defaults.keep_versions),
         place: Place::default(),
         wave: WaveOf::default(),
+        check_only: false,
     })
 }
 

@@ -75,6 +75,9 @@ pub struct DeployJob {
     pub place: Place,
     /// Its wave (a manifest's `[[waves]]`).
     pub wave: WaveOf,
+    /// `--wave NAME`: a target of an earlier wave, only checked to serve
+    /// this release already (never written).
+    pub check_only: bool,
 }
 
 /// What one deploy asks for, after checking: values only.
@@ -178,6 +181,7 @@ pub fn deploy(args: &DeployArgs, log: Log) -> Result<DeploySettings> {
             excludes: args.excludes.globs.clone(),
             place: Place::default(),
             wave: WaveOf::default(),
+            check_only: false,
             request: DeployRequest {
                 rollout,
                 handoff,
@@ -203,6 +207,7 @@ pub fn deploy(args: &DeployArgs, log: Log) -> Result<DeploySettings> {
                 excludes: function.excludes,
                 place: function.place,
                 wave: function.wave,
+                check_only: function.check_only,
                 request: DeployRequest {
                     config: function.config,
                     weight: function.weight,
@@ -236,6 +241,10 @@ fn manifest_for_deploy(args: &DeployArgs, path: &Path) -> Result<Vec<manifest::F
             "with --manifest, exclude goes in the manifest (per function or in [defaults])",
         ));
     }
+    let functions = match &args.wave {
+        Some(name) => one_wave(functions, name)?,
+        None => functions,
+    };
     let gates = gate_config(&args.rollout)?;
     if (gates.any() || args.rollout.step_interval.is_some()) && functions.iter().all(|f| f.steps.is_none()) {
         return Err(Error::usage(
@@ -243,6 +252,46 @@ fn manifest_for_deploy(args: &DeployArgs, path: &Path) -> Result<Vec<manifest::F
         ));
     }
     Ok(functions)
+}
+
+/// `--wave NAME`: the targets of that wave, and those of every earlier wave
+/// marked to be checked only (they must serve this release already; any
+/// that does not stops the run). Later waves are left out.
+fn one_wave(functions: Vec<manifest::Function>, name: &str) -> Result<Vec<manifest::Function>> {
+    let Some(index) = functions
+        .iter()
+        .find(|f| f.wave.name == name)
+        .map(|f| f.wave.index)
+    else {
+        let names: std::collections::BTreeMap<usize, &str> = functions
+            .iter()
+            .filter(|f| !f.wave.name.is_empty())
+            .map(|f| (f.wave.index, f.wave.name.as_str()))
+            .collect();
+        let names: Vec<&str> = names.into_values().collect();
+        return Err(Error::usage(if names.is_empty() {
+            format!("--wave {name}: the manifest has no [[waves]]")
+        } else {
+            format!(
+                "--wave {name}: no such wave; the manifest's waves are {}",
+                names.join(", ")
+            )
+        }));
+    };
+    Ok(functions
+        .into_iter()
+        .filter(|f| f.wave.index <= index)
+        .map(|mut f| {
+            if f.wave.index < index {
+                // Checked, not written: any target behind stops the run, and
+                // the bake is the workflow's (its environment's wait timer).
+                f.check_only = true;
+                f.wave.tolerance = crate::core::waves::Tolerance::Count(0);
+                f.wave.bake = std::time::Duration::ZERO;
+            }
+            f
+        })
+        .collect())
 }
 
 /// `--source` or `--zip-file` (`--exclude` applies to a source only).

@@ -381,3 +381,81 @@ name = "rest"
         );
     }
 }
+
+/// One CI job per wave: `--wave rest` refuses to run ahead of the first
+/// wave (exit 1, naming the target behind, nothing written in the rest),
+/// runs once the first wave serves the release, and converges on re-run.
+#[tokio::test(flavor = "current_thread")]
+async fn one_wave_per_job_never_runs_ahead_and_converges() {
+    let aws = Emulator::start();
+    aws.create_role("orders-role");
+    let mut clients = Vec::new();
+    for region in REGIONS {
+        let lambda = lambda_in(&aws, false, region).await;
+        create_orders(&lambda, "123456789012").await;
+        clients.push((region, lambda));
+    }
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(repo.path().join("fns/orders")).unwrap();
+    std::fs::write(
+        repo.path().join("fns/orders/index.py"),
+        "def handler(e, c): return 1\n",
+    )
+    .unwrap();
+    let path = repo.path().join("lambda-rollout.toml");
+    let text = format!(
+        "[defaults]\nalias = \"live\"\nregions = {REGIONS:?}\n\n[[functions]]\nname = \"orders\"\nsource = \"fns/orders\"\n\n[[waves]]\nname = \"first\"\nregions = [\"us-east-1\"]\n\n[[waves]]\nname = \"rest\"\n"
+    );
+    std::fs::write(&path, text).unwrap();
+    let wave = |name: &str| {
+        let mut command = binary(Some(&aws));
+        run(command
+            .args(["deploy", "--output", "json", "--wave", name, "--manifest"])
+            .arg(&path))
+    };
+
+    let ahead = wave("rest");
+    assert_eq!(ahead.status, 1, "{}", ahead.stderr);
+    assert!(
+        ahead.stderr.contains("us-east-1/orders:live")
+            && ahead.json()[0]["error"]
+                .as_str()
+                .unwrap()
+                .contains("does not serve this release yet"),
+        "{}",
+        ahead.stdout
+    );
+    for (region, lambda) in &clients {
+        assert_eq!(serving(lambda).await, None, "{region}: nothing written");
+    }
+
+    wave("first").assert_ok();
+    assert_eq!(serving(&clients[0].1).await.as_deref(), Some("1"));
+    assert_eq!(serving(&clients[1].1).await, None, "the first wave only");
+
+    let rest = wave("rest");
+    rest.assert_ok();
+    for (region, lambda) in &clients {
+        assert_eq!(serving(lambda).await.as_deref(), Some("1"), "{region}");
+    }
+    let again = wave("rest");
+    let results = again.assert_ok().json();
+    assert!(
+        results
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["result"] == "skipped"),
+        "{results}"
+    );
+
+    let unknown = wave("nope");
+    assert_eq!(unknown.status, 2);
+    assert!(
+        unknown
+            .stderr
+            .contains("--wave nope: no such wave; the manifest's waves are first, rest"),
+        "{}",
+        unknown.stderr
+    );
+}

@@ -53,6 +53,9 @@ pub async fn run(settings: DeploySettings) -> Result<()> {
             Some(code) => deploy(clients, &job.request, code, log).await?,
             None => {
                 let code = packaged.code_of(clients, job, &log).await?;
+                if job.check_only {
+                    return serves_the_release(clients, job, &code, &log).await;
+                }
                 deploy(clients, &job.request, &code, log).await?
             }
         };
@@ -75,6 +78,41 @@ pub async fn run(settings: DeploySettings) -> Result<()> {
         }
         _ => Ok(()),
     }
+}
+
+/// `deploy --wave`: a target of an earlier wave must already serve this
+/// release (a deploy of it would change nothing: its primary holds the code
+/// and configuration, with no canary). Reads only.
+async fn serves_the_release(
+    clients: &Clients,
+    job: &DeployJob,
+    code: &Code,
+    log: &Log,
+) -> Result<AliasReport> {
+    let request = &job.request;
+    let (observed, plan) = observe_and_plan(clients, request, code, log).await?;
+    let serves = observed.alias.as_ref().is_some_and(|a| a.canary.is_none())
+        && plan.code == CodeStep::None
+        && plan.alias == AliasStep::None;
+    if !serves {
+        return Err(Error::failed(format!(
+            "{}:{} does not serve this release yet, and wave {} runs before this one: deploy that wave first",
+            request.function, request.alias, job.wave.name
+        )));
+    }
+    let deploy = Deploy {
+        clients,
+        request,
+        code,
+        log,
+    };
+    Ok(AliasReport::for_plan(
+        deploy.about(),
+        &observed,
+        code.identity(),
+        &plan,
+        None,
+    ))
 }
 
 /// `--keep-versions N`: after a successful deploy (never after a rollback or
