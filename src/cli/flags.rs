@@ -123,6 +123,17 @@ pub struct TargetArgs {
     /// With --manifest: after a function fails, start no more.
     #[arg(long, value_name = "BOOL", default_value = "false", value_parser = parse_bool, action = ArgAction::Set, help_heading = "Many functions")]
     pub fail_fast: bool,
+
+    /// With [[waves]]: when a wave fails beyond its tolerance, stop (leave the finished waves as they are) or also roll back every target this run moved.
+    #[arg(long, value_enum, default_value_t = OnWaveFailure::Stop, help_heading = "Many functions")]
+    pub on_wave_failure: OnWaveFailure,
+}
+
+/// `--on-wave-failure`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnWaveFailure {
+    Stop,
+    Rollback,
 }
 
 impl TargetArgs {

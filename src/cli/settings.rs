@@ -7,8 +7,8 @@
 use std::path::Path;
 
 use crate::cli::flags::{
-    CommonArgs, DeployArgs, Engine, OutputFormat, PromoteArgs, PruneArgs, RollbackArgs, RolloutArgs,
-    StatusArgs, TargetArgs,
+    CommonArgs, DeployArgs, Engine, OnWaveFailure, OutputFormat, PromoteArgs, PruneArgs, RollbackArgs,
+    RolloutArgs, StatusArgs, TargetArgs,
 };
 use crate::cli::function_config;
 use crate::cli::manifest::{self, Code, WaveOf};
@@ -44,6 +44,9 @@ pub struct Fleet {
     pub concurrency: usize,
     pub per_second: u32,
     pub fail_fast: bool,
+    /// `--on-wave-failure rollback`: a wave failing beyond its tolerance
+    /// also rolls back every target this run moved.
+    pub rollback_on_wave_failure: bool,
 }
 
 /// One function and alias a command acts on.
@@ -120,6 +123,7 @@ fn run_of(target: &TargetArgs, common: &CommonArgs, log: Log, dry_run: bool) -> 
             concurrency: target.concurrency.into(),
             per_second: target.max_requests_per_second,
             fail_fast: target.fail_fast,
+            rollback_on_wave_failure: target.on_wave_failure == OnWaveFailure::Rollback,
         }),
     }
 }
@@ -598,6 +602,7 @@ pub fn prune(args: &PruneArgs, log: Log) -> Result<PruneSettings> {
                 concurrency: 1,
                 per_second: args.max_requests_per_second,
                 fail_fast: false,
+                rollback_on_wave_failure: false,
             }),
         },
         functions,

@@ -11,6 +11,7 @@ use crate::cli::manifest::WaveOf;
 use crate::cli::settings::{DeployJob, Fleet, Run, Target};
 use crate::core::fleet::{Place, target_name};
 use crate::core::observed::{AliasState, Serving};
+use crate::core::plan::Outcome;
 use crate::error::{Error, Result};
 use crate::log::Log;
 use crate::report::{self, AliasReport, FunctionResult};
@@ -178,7 +179,7 @@ pub async fn per_function<J: Named>(
                 .expect("every place is connected")
                 .1
         };
-        let results = in_waves(jobs, &run.log, async |wave| {
+        let (mut results, stopped) = in_waves(jobs, &run.log, async |wave| {
             run_all(wave, fleet, &naming, async |j: &&J| {
                 let clients = clients_of(j);
                 let mut report = job(clients, j).await?;
@@ -190,6 +191,9 @@ pub async fn per_function<J: Named>(
             .await
         })
         .await;
+        if stopped && fleet.rollback_on_wave_failure {
+            roll_back_moved(jobs, &mut results, &clients_of, &run.log).await;
+        }
         report::emit_fleet(&results, run.json)?;
         return Ok(None);
     }
@@ -214,7 +218,7 @@ async fn in_waves<'j, J: Named>(
     jobs: &'j [J],
     log: &Log,
     run_wave: impl AsyncFn(&[&'j J]) -> Vec<FunctionResult>,
-) -> Vec<FunctionResult> {
+) -> (Vec<FunctionResult>, bool) {
     let mut results: Vec<Option<FunctionResult>> = jobs.iter().map(|_| None).collect();
     let last = jobs.iter().map(|j| j.wave().index).max().unwrap_or(0);
     let mut stopped: Option<String> = None;
@@ -264,7 +268,74 @@ async fn in_waves<'j, J: Named>(
             tokio::time::sleep(wave.bake).await;
         }
     }
-    results.into_iter().flatten().collect()
+    (results.into_iter().flatten().collect(), stopped.is_some())
+}
+
+/// `--on-wave-failure rollback`: every target this run moved goes back to
+/// what it served before — the canary dropped, or the promotion undone — as
+/// `rollback` does it, and only while the alias still serves exactly what
+/// this run left: a target someone else changed since is left alone, and
+/// says so.
+async fn roll_back_moved<'c, J: Named>(
+    jobs: &[J],
+    results: &mut [FunctionResult],
+    clients_of: &impl Fn(&J) -> &'c Clients,
+    log: &Log,
+) {
+    for (job, result) in jobs.iter().zip(results.iter_mut()) {
+        let FunctionResult::Done(report) = result else {
+            continue;
+        };
+        if !matches!(
+            report.result,
+            Outcome::Published | Outcome::Reused | Outcome::Reweighted | Outcome::Promoted
+        ) {
+            continue;
+        }
+        let (function, alias) = job.names();
+        let lambda = &clients_of(job).lambda;
+        let left = Serving {
+            primary: if report.canary_weight >= 1.0 {
+                report.version.clone()
+            } else {
+                report.previous_version.clone()
+            },
+            canary: (report.canary_weight < 1.0).then(|| (report.version.clone(), report.canary_weight)),
+        };
+        let target = report.target.clone();
+        let rolled = match lambda.alias_now(function, alias).await {
+            Ok(now) if now.serving() == left => {
+                log.step(&format!("rolling back {target}: a later wave failed"));
+                crate::commands::alias::observe_decide_apply(
+                    lambda,
+                    log,
+                    (function, alias),
+                    false,
+                    async |before, _| crate::core::plan::rollback(before, None).map_err(Error::usage),
+                )
+                .await
+            }
+            Ok(now) => Err(Error::Interfered(format!(
+                "not rolled back: {target} was changed since this run moved it (it serves {} now)",
+                now.route().text()
+            ))),
+            Err(err) => Err(err),
+        };
+        match rolled {
+            Ok(mut back) => {
+                back.account = report.account.clone();
+                back.region = report.region.clone();
+                back.wave = report.wave.clone();
+                back.target = target;
+                back.rollback_reason = "a later wave failed beyond its tolerance".into();
+                **report = back;
+            }
+            Err(err) => {
+                log.warn(&format!("{target}: {err}"));
+                report.rollback_reason = format!("rollback after the failed wave did not happen: {err}");
+            }
+        }
+    }
 }
 
 /// A target of a wave that never started.
@@ -463,6 +534,7 @@ mod tests {
             concurrency,
             per_second: 10,
             fail_fast,
+            rollback_on_wave_failure: false,
         };
         let all = run_all(
             &functions,

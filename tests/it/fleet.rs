@@ -459,3 +459,75 @@ async fn one_wave_per_job_never_runs_ahead_and_converges() {
         unknown.stderr
     );
 }
+
+/// `--on-wave-failure rollback`: the second wave fails beyond its tolerance
+/// (one of its aliases serves `$LATEST`), and every target this run moved —
+/// in the first wave and the part of the second that succeeded — goes back
+/// to what it served before.
+#[tokio::test(flavor = "current_thread")]
+async fn a_failed_wave_with_rollback_returns_the_earlier_waves() {
+    let aws = Emulator::start();
+    aws.create_role("orders-role");
+    let mut clients = Vec::new();
+    for region in REGIONS {
+        let lambda = lambda_in(&aws, false, region).await;
+        create_orders(&lambda, "123456789012").await;
+        clients.push((region, lambda));
+    }
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(repo.path().join("fns/orders")).unwrap();
+    let path = repo.path().join("lambda-rollout.toml");
+    let text = format!(
+        "[defaults]\nalias = \"live\"\nregions = {REGIONS:?}\n\n[[functions]]\nname = \"orders\"\nsource = \"fns/orders\"\n\n[[waves]]\nname = \"first\"\nregions = [\"us-east-1\"]\n\n[[waves]]\nname = \"rest\"\n"
+    );
+    std::fs::write(&path, text).unwrap();
+    let deploy_fleet = |body: &str, extra: &[&str]| {
+        std::fs::write(repo.path().join("fns/orders/index.py"), body).unwrap();
+        let mut command = binary(Some(&aws));
+        run(command
+            .args(["deploy", "--output", "json", "--manifest"])
+            .arg(&path)
+            .args(extra))
+    };
+    deploy_fleet("def handler(e, c): return 1\n", &[]).assert_ok();
+
+    // ap-southeast-2's alias now serves $LATEST: its deploy is refused.
+    let (_, south) = &clients[2];
+    south
+        .update_alias()
+        .function_name("orders")
+        .name("live")
+        .function_version("$LATEST")
+        .send()
+        .await
+        .unwrap();
+    let failed = deploy_fleet(
+        "def handler(e, c): return 2\n",
+        &["--on-wave-failure", "rollback"],
+    );
+    assert_ne!(failed.status, 0, "{}", failed.stderr);
+    let results = failed.json();
+    for index in [0, 1] {
+        assert_eq!(results[index]["result"], "rolled-back", "{results}");
+        assert_eq!(
+            results[index]["rollback-reason"],
+            "a later wave failed beyond its tolerance"
+        );
+    }
+    for (region, lambda) in &clients[..2] {
+        let alias = lambda
+            .get_alias()
+            .function_name("orders")
+            .name("live")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(alias.function_version(), Some("1"), "{region}");
+        assert!(
+            alias
+                .routing_config()
+                .is_none_or(|r| r.additional_version_weights().is_none_or(|w| w.is_empty())),
+            "{region}: the canary is gone"
+        );
+    }
+}
