@@ -161,6 +161,10 @@ pub struct PromoteArgs {
     #[command(flatten)]
     pub to: PromoteTo,
 
+    /// With --weight: set the canary's share even though something invokes the unqualified function ($LATEST), which that share does not govern.
+    #[arg(long, value_name = "BOOL", default_value = "false", value_parser = parse_bool, action = ArgAction::Set)]
+    pub allow_latest_triggers: bool,
+
     #[command(flatten)]
     pub dry_run: DryRunArgs,
 

@@ -483,6 +483,9 @@ pub struct PromoteSettings {
     pub targets: Vec<Target>,
     pub dry_run: bool,
     pub to: PromoteTo,
+    /// `--allow-latest-triggers`: set a canary weight although entry points
+    /// invoke `$LATEST`.
+    pub allow_latest_triggers: bool,
 }
 
 /// Where `promote` points the alias.
@@ -522,6 +525,7 @@ pub fn promote(args: &PromoteArgs, log: Log) -> Result<PromoteSettings> {
         targets,
         dry_run,
         to,
+        allow_latest_triggers: args.allow_latest_triggers,
     })
 }
 

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use crate::aws::Lambda;
 use crate::cli::settings::{Run, Target};
 use crate::commands::runner::{Named, per_function, replan_once};
+use crate::core::entry::{self, Verdict};
 use crate::core::observed::{AliasState, Observed, Route, weighted_route_refused};
 use crate::core::plan::AliasChange;
 use crate::core::record::Record;
@@ -233,4 +234,40 @@ pub async fn each_alias(
     })
     .await?;
     Ok(())
+}
+
+/// A canary is weighted on the alias only: what invokes the unqualified
+/// function runs `$LATEST`. Read what invokes the function; refuse (exit 2)
+/// while anything runs `$LATEST`, unless `allow` (`--allow-latest-triggers`);
+/// warn about entry points pinned to a version or on another alias, and
+/// about any read the caller may not make. Reads only.
+pub async fn refuse_bypassed(
+    lambda: &Lambda,
+    log: &Log,
+    (function, alias): (&str, &str),
+    function_arn: &str,
+    allow: bool,
+) -> Result<()> {
+    let points = lambda.entry_points(function, function_arn, alias).await?;
+    for why in &points.unreadable {
+        log.warn(&format!(
+            "{why}; an entry point that bypasses alias {alias} may go unseen"
+        ));
+    }
+    for point in &points.found {
+        if matches!(
+            point.verdict(alias),
+            Verdict::Pinned(_) | Verdict::ThroughOther(_)
+        ) {
+            log.warn(&format!("{} {}: {}", point.kind, point.what, point.marked(alias)));
+        }
+    }
+    match entry::latest_refusal(function, alias, &points.found) {
+        Some(refusal) if !allow => Err(Error::usage(refusal)),
+        Some(refusal) => {
+            log.warn(&format!("{refusal} (going ahead: --allow-latest-triggers)"));
+            Ok(())
+        }
+        None => Ok(()),
+    }
 }

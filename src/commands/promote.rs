@@ -21,6 +21,7 @@ pub async fn run(settings: PromoteSettings) -> Result<()> {
         targets,
         dry_run,
         to,
+        allow_latest_triggers,
     } = &settings;
     let log = &run.log;
     per_function(run, targets, async |clients, target| {
@@ -36,7 +37,22 @@ pub async fn run(settings: PromoteSettings) -> Result<()> {
             log,
             (function, alias),
             *dry_run,
-            async |before, hashes| decide(lambda, log, function, to, before, hashes).await,
+            async |before, hashes| {
+                let change = decide(lambda, log, function, to, before, hashes).await?;
+                // A canary share below 100 % is weighted on the alias only.
+                if change.outcome == Outcome::Reweighted {
+                    let function_arn = before.arn.strip_suffix(&format!(":{alias}")).unwrap_or(function);
+                    alias::refuse_bypassed(
+                        lambda,
+                        log,
+                        (function, alias),
+                        function_arn,
+                        *allow_latest_triggers,
+                    )
+                    .await?;
+                }
+                Ok(change)
+            },
         )
         .await
     })

@@ -241,6 +241,18 @@ async fn every_request_each_command_sends_is_allowed_by_its_policy() {
     check("deploy of a canary", command(&aws, &canary), &deploy);
     for (what, args) in [
         (
+            "promote --weight",
+            &[
+                "promote",
+                "--function-name",
+                "orders",
+                "--alias",
+                "live",
+                "--weight",
+                "50%",
+            ][..],
+        ),
+        (
             "promote",
             &["promote", "--function-name", "orders", "--alias", "live"][..],
         ),

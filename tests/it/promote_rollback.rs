@@ -785,6 +785,28 @@ async fn entry_points_that_bypass_the_alias_are_shown_and_refuse_a_canary() {
         ("1".into(), Some(("2".into(), 0.1)))
     );
 
+    // promote --weight checks the same: the share it sets is not the real one.
+    let reweigh = command(&aws, "promote", "live", &["--weight", "50%"]);
+    assert_eq!(reweigh.status, 2, "{}", reweigh.stderr);
+    assert!(
+        reweigh
+            .stderr
+            .contains("a canary on orders:live would not be one"),
+        "{}",
+        reweigh.stderr
+    );
+    assert_eq!(
+        alias_state(&aws, "orders", "live").await,
+        ("1".into(), Some(("2".into(), 0.1)))
+    );
+    let allowed = command(
+        &aws,
+        "promote",
+        "live",
+        &["--weight", "50%", "--allow-latest-triggers"],
+    );
+    assert_eq!(allowed.assert_ok().json()["result"], "reweighted");
+
     let at_once = deploy(
         &aws,
         "orders",

@@ -22,7 +22,6 @@ use crate::commands::alias;
 use crate::commands::prune::prune_function;
 use crate::commands::runner::{per_function, replan_once};
 use crate::core::config::{missing_for_create, wrong_for_package};
-use crate::core::entry::{self, Verdict};
 use crate::core::observed::{Observed, Route, weighted_route_refused};
 use crate::core::plan::{self, AliasStep, CodeStep, Outcome, Plan, Version, configure_text};
 use crate::core::prune::Keep;
@@ -386,32 +385,14 @@ async fn refuse_bypassed_canary(
     if observed.function_missing || plan.code == CodeStep::None || !routes_weighted(request, observed, plan) {
         return Ok(());
     }
-    let (function, alias) = (request.function.as_str(), request.alias.as_str());
-    let points = clients
-        .lambda
-        .entry_points(function, &observed.function_arn, alias)
-        .await?;
-    for why in &points.unreadable {
-        log.warn(&format!(
-            "{why}; an entry point that bypasses alias {alias} may go unseen"
-        ));
-    }
-    for point in &points.found {
-        if matches!(
-            point.verdict(alias),
-            Verdict::Pinned(_) | Verdict::ThroughOther(_)
-        ) {
-            log.warn(&format!("{} {}: {}", point.kind, point.what, point.marked(alias)));
-        }
-    }
-    match entry::latest_refusal(function, alias, &points.found) {
-        Some(refusal) if !request.allow_latest_triggers => Err(Error::usage(refusal)),
-        Some(refusal) => {
-            log.warn(&format!("{refusal} (going ahead: --allow-latest-triggers)"));
-            Ok(())
-        }
-        None => Ok(()),
-    }
+    alias::refuse_bypassed(
+        &clients.lambda,
+        log,
+        (&request.function, &request.alias),
+        &observed.function_arn,
+        request.allow_latest_triggers,
+    )
+    .await
 }
 
 /// What the plan compares: the code's identity and the file's keys.
