@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::aws::Lambda;
 use crate::aws::error::{Kind, classify};
 use crate::core::entry::{self, EntryPoint, Via};
+use crate::core::url::{Cors, UrlConfig};
 use crate::error::Result;
 
 /// The entry points read, and what could not be read (one line each).
@@ -27,9 +28,19 @@ impl Lambda {
             Ok(found) => points.found.extend(found),
             Err(why) => points.unreadable.push(why),
         }
-        for qualifier in [None, Some(alias)] {
-            match self.url_of(function, qualifier).await {
-                Ok(found) => points.found.extend(found),
+        // The alias's URL first: one URL read twice is one entry point (the
+        // emulator answers the alias's URL to an unqualified read as well).
+        for qualifier in [Some(alias), None] {
+            match self.url_of(function, function_arn, qualifier).await {
+                Ok(Some(found))
+                    if !points
+                        .found
+                        .iter()
+                        .any(|p| p.kind == found.kind && p.what == found.what) =>
+                {
+                    points.found.push(found)
+                }
+                Ok(_) => {}
                 Err(why) => points.unreadable.push(why),
             }
         }
@@ -93,6 +104,7 @@ impl Lambda {
     async fn url_of(
         &self,
         function: &str,
+        function_arn: &str,
         qualifier: Option<&str>,
     ) -> std::result::Result<Option<EntryPoint>, String> {
         self.pace().await;
@@ -108,10 +120,15 @@ impl Lambda {
             .send()
             .await;
         match read {
+            // The alias's URL goes through it; an unqualified read is judged
+            // by the ARN the URL names.
             Ok(config) => Ok(Some(EntryPoint {
                 kind: entry::Kind::Url,
                 what: config.function_url().to_string(),
-                via: qualifier.map_or(Via::Latest, |q| Via::Alias(q.to_string())),
+                via: match qualifier {
+                    Some(q) => Via::Alias(q.to_string()),
+                    None => entry::via_of(function_arn, config.function_arn()).unwrap_or(Via::Latest),
+                },
             })),
             Err(e) => match classify(&e) {
                 e if e.kind == Kind::NotFound => Ok(None),
@@ -225,5 +242,179 @@ fn statement_text(statement: &Value) -> String {
     match source {
         Some(source) => format!("{principal} from {source} ({action})"),
         None => format!("{principal} ({action})"),
+    }
+}
+
+/// Statement ids of the public permissions a URL with `AuthType` `NONE`
+/// needs on the alias: invoking the URL, and the function through it.
+const PUBLIC_URL_STATEMENTS: [&str; 2] = ["lambda-rollout-url-public", "lambda-rollout-url-invoke"];
+
+impl Lambda {
+    /// The function URL on `alias`, if it has one: its address and configuration.
+    pub async fn alias_url(&self, function: &str, alias: &str) -> Result<Option<(String, UrlConfig)>> {
+        self.pace().await;
+        self.log
+            .detail(&format!("GetFunctionUrlConfig {function}:{alias}"));
+        let read = self
+            .client
+            .get_function_url_config()
+            .function_name(function)
+            .qualifier(alias)
+            .send()
+            .await;
+        match read {
+            Ok(found) => Ok(Some((
+                found.function_url().to_string(),
+                UrlConfig {
+                    auth_type: found.auth_type().as_str().to_string(),
+                    cors: found.cors().map(|c| Cors {
+                        allow_credentials: c.allow_credentials(),
+                        allow_headers: c.allow_headers.clone(),
+                        allow_methods: c.allow_methods.clone(),
+                        allow_origins: c.allow_origins.clone(),
+                        expose_headers: c.expose_headers.clone(),
+                        max_age: c.max_age(),
+                    }),
+                    invoke_mode: found.invoke_mode().map(|m| m.as_str().to_string()),
+                },
+            ))),
+            Err(e) => match classify(&e) {
+                e if e.kind == Kind::NotFound => Ok(None),
+                e => Err(e.reading(&format!("the function URL of {function}:{alias}"))),
+            },
+        }
+    }
+
+    /// Create the URL on `alias` (or update it, `exists`) as `config` says.
+    /// Returns its address.
+    pub async fn put_url(
+        &self,
+        function: &str,
+        alias: &str,
+        config: &UrlConfig,
+        exists: bool,
+    ) -> Result<String> {
+        use aws_sdk_lambda::types::{FunctionUrlAuthType, InvokeMode};
+        self.pace().await;
+        let cors = config.cors.as_ref().map(|c| {
+            aws_sdk_lambda::types::Cors::builder()
+                .set_allow_credentials(c.allow_credentials)
+                .set_allow_headers(c.allow_headers.clone())
+                .set_allow_methods(c.allow_methods.clone())
+                .set_allow_origins(c.allow_origins.clone())
+                .set_expose_headers(c.expose_headers.clone())
+                .set_max_age(c.max_age)
+                .build()
+        });
+        let auth = FunctionUrlAuthType::from(config.auth_type.as_str());
+        let mode = config.invoke_mode.as_deref().map(InvokeMode::from);
+        let what = format!(
+            "{} the function URL of {function}:{alias}",
+            if exists { "update" } else { "create" }
+        );
+        self.log.detail(&format!(
+            "{} {function}:{alias} AuthType={}",
+            if exists {
+                "UpdateFunctionUrlConfig"
+            } else {
+                "CreateFunctionUrlConfig"
+            },
+            config.auth_type
+        ));
+        let url = if exists {
+            self.client
+                .update_function_url_config()
+                .function_name(function)
+                .qualifier(alias)
+                .auth_type(auth)
+                .set_cors(cors)
+                .set_invoke_mode(mode)
+                .send()
+                .await
+                .map_err(|e| classify(&e).failed(&what))?
+                .function_url()
+                .to_string()
+        } else {
+            self.client
+                .create_function_url_config()
+                .function_name(function)
+                .qualifier(alias)
+                .auth_type(auth)
+                .set_cors(cors)
+                .set_invoke_mode(mode)
+                .send()
+                .await
+                .map_err(|e| classify(&e).failed(&what))?
+                .function_url()
+                .to_string()
+        };
+        Ok(url)
+    }
+
+    /// The public permissions a URL with `AuthType` `NONE` needs on the
+    /// alias, each added once (by statement id). Returns those added.
+    pub async fn ensure_public_url_permissions(
+        &self,
+        function: &str,
+        alias: &str,
+    ) -> Result<Vec<&'static str>> {
+        use aws_sdk_lambda::types::FunctionUrlAuthType;
+        self.pace().await;
+        let policy = match self
+            .client
+            .get_policy()
+            .function_name(function)
+            .qualifier(alias)
+            .send()
+            .await
+        {
+            Ok(found) => found.policy().unwrap_or_default().to_string(),
+            Err(e) => match classify(&e) {
+                e if e.kind == Kind::NotFound => String::new(),
+                e => return Err(e.reading(&format!("the resource policy of {function}:{alias}"))),
+            },
+        };
+        let present: Vec<String> = serde_json::from_str::<Value>(&policy)
+            .ok()
+            .and_then(|p| p["Statement"].as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|s| s["Sid"].as_str().map(str::to_string))
+            .collect();
+        let mut added = Vec::new();
+        for sid in PUBLIC_URL_STATEMENTS {
+            if present.iter().any(|p| p == sid) {
+                continue;
+            }
+            self.pace().await;
+            self.log
+                .detail(&format!("AddPermission {function}:{alias} {sid}"));
+            let request = self
+                .client
+                .add_permission()
+                .function_name(function)
+                .qualifier(alias)
+                .statement_id(sid)
+                .principal("*");
+            let request = if sid == PUBLIC_URL_STATEMENTS[0] {
+                request
+                    .action("lambda:InvokeFunctionUrl")
+                    .function_url_auth_type(FunctionUrlAuthType::None)
+            } else {
+                request
+                    .action("lambda:InvokeFunction")
+                    .invoked_via_function_url(true)
+            };
+            match request.send().await {
+                Ok(_) => added.push(sid),
+                // Added meanwhile (another run): it is there, once.
+                Err(e) if classify(&e).kind == Kind::Conflict => {}
+                Err(e) => {
+                    return Err(classify(&e)
+                        .failed(&format!("add the public permission {sid} to {function}:{alias}")));
+                }
+            }
+        }
+        Ok(added)
     }
 }

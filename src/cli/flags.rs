@@ -240,6 +240,10 @@ pub struct DeployArgs {
     #[arg(long, value_name = "N")]
     pub keep_versions: Option<usize>,
 
+    /// A JSON file with the function URL to keep on the alias (AuthType, Cors, InvokeMode as Lambda names them): created, updated or left alone.
+    #[arg(long, value_name = "FILE")]
+    pub function_url: Option<PathBuf>,
+
     /// With --manifest and [[waves]]: deploy this wave only, after checking that every target of the earlier waves already serves this release.
     #[arg(long, value_name = "NAME", requires = "manifest")]
     pub wave: Option<String>,

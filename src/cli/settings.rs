@@ -19,6 +19,7 @@ use crate::core::fleet::Place;
 use crate::core::gates::{GateConfig, Thresholds};
 use crate::core::prune::Keep;
 use crate::core::strategy::Step;
+use crate::core::url::UrlConfig;
 use crate::core::values::{S3Target, Weight};
 use crate::error::{Error, Result};
 use crate::log::Log;
@@ -104,6 +105,8 @@ pub struct DeployRequest {
     /// `--allow-latest-triggers`: route a canary although entry points
     /// invoke `$LATEST`.
     pub allow_latest_triggers: bool,
+    /// `--function-url`: the URL to keep on the alias.
+    pub function_url: Option<UrlConfig>,
 }
 
 /// A staged rollout as asked for: its schedule, how steps are watched, and the gates.
@@ -160,6 +163,7 @@ pub fn deploy(args: &DeployArgs, log: Log) -> Result<DeploySettings> {
     let run = run_of(&args.target, &args.common, log, dry_run);
     let description = description(args.description.as_deref())?;
     let s3 = args.s3.target();
+    let function_url = args.function_url.as_deref().map(load_function_url).transpose()?;
     let request = |function: String, alias: String| DeployRequest {
         function,
         alias,
@@ -172,6 +176,7 @@ pub fn deploy(args: &DeployArgs, log: Log) -> Result<DeploySettings> {
         keep_versions: args.keep_versions,
         config: None,
         allow_latest_triggers: args.allow_latest_triggers,
+        function_url: function_url.clone(),
     };
     let Some(path) = &args.target.manifest else {
         let target = single(&args.target);
@@ -256,6 +261,16 @@ fn manifest_for_deploy(args: &DeployArgs, path: &Path) -> Result<Vec<manifest::F
         ));
     }
     Ok(functions)
+}
+
+/// `--function-url FILE`: a JSON object of Lambda's URL keys, checked.
+pub fn load_function_url(path: &Path) -> Result<UrlConfig> {
+    let refuse = |why: String| Error::usage(format!("--function-url '{}': {why}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|e| refuse(format!("cannot be read: {e}")))?;
+    let config: UrlConfig = serde_json::from_str(text.trim_start_matches('\u{feff}'))
+        .map_err(|e| refuse(format!("expected {{\"AuthType\": \"NONE\" or \"AWS_IAM\", \"Cors\": {{…}}, \"InvokeMode\": \"BUFFERED\"}}: {e}")))?;
+    config.check().map_err(refuse)?;
+    Ok(config)
 }
 
 /// `--wave NAME`: the targets of that wave, and those of every earlier wave

@@ -483,6 +483,7 @@ mod tests {
             deployment_id: String::new(),
             pruned: Vec::new(),
             prune_error: String::new(),
+            function_url: String::new(),
             configuration: Vec::new(),
             account: String::new(),
             region: String::new(),

@@ -13,6 +13,7 @@
 //! - [`prune`]: which old versions may be deleted, and why the others stay.
 //! - [`record`]: the rollback record kept in an alias's description.
 //! - [`appspec`]: the CodeDeploy hand-off's settings and its Lambda AppSpec.
+//! - [`url`]: the function URL a release keeps on its alias.
 //! - [`values`]: parsing and checking what users type.
 //! - [`waves`]: which wave of a fleet takes which target, and failure tolerance.
 
@@ -27,5 +28,6 @@ pub mod plan;
 pub mod prune;
 pub mod record;
 pub mod strategy;
+pub mod url;
 pub mod values;
 pub mod waves;

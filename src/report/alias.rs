@@ -38,6 +38,8 @@ pub struct AliasReport {
     /// `deploy --keep-versions`: why the prune after a successful deploy
     /// failed (the deploy stands; the run exits 1). Empty otherwise.
     pub prune_error: String,
+    /// `deploy --function-url`: the alias's function URL (empty otherwise).
+    pub function_url: String,
     /// `deploy`: the configuration keys this release wrote (or, in a dry
     /// run, would write) before publishing; names only, never values.
     pub configuration: Vec<String>,
@@ -99,6 +101,7 @@ impl AliasReport {
             deployment_id: String::new(),
             pruned: Vec::new(),
             prune_error: String::new(),
+            function_url: String::new(),
             configuration: Vec::new(),
             account: String::new(),
             region: String::new(),
@@ -380,6 +383,7 @@ mod tests {
             deployment_id: String::new(),
             pruned: Vec::new(),
             prune_error: String::new(),
+            function_url: String::new(),
             configuration: Vec::new(),
             account: String::new(),
             region: String::new(),

@@ -121,7 +121,7 @@ pub fn one_function_results(report: &impl Serialize) -> Vec<(String, String)> {
 
 /// The outputs a `deploy`, `promote`, `rollback` or `status` of one function
 /// writes; a manifest run writes them all too, those of one function empty.
-pub const ALIAS_OUTPUTS: [&str; 14] = [
+pub const ALIAS_OUTPUTS: [&str; 15] = [
     "function-arn",
     "alias-arn",
     "version",
@@ -135,6 +135,7 @@ pub const ALIAS_OUTPUTS: [&str; 14] = [
     "deployment-id",
     "pruned",
     "prune-error",
+    "function-url",
     "configuration",
 ];
 

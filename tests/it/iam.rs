@@ -89,6 +89,9 @@ fn lambda_action(method: &str, url: &str) -> Option<(String, String)> {
         }
         ("GET", [_, "functions", f, "policy"]) => (action("GetPolicy"), qualified(f, &qualifier)),
         ("GET", [_, "functions", f, "url"]) => (action("GetFunctionUrlConfig"), qualified(f, &qualifier)),
+        ("POST", [_, "functions", f, "url"]) => (action("CreateFunctionUrlConfig"), qualified(f, &qualifier)),
+        ("PUT", [_, "functions", f, "url"]) => (action("UpdateFunctionUrlConfig"), qualified(f, &qualifier)),
+        ("POST", [_, "functions", f, "policy"]) => (action("AddPermission"), qualified(f, &qualifier)),
         ("POST", [_, "functions", f, "invocations"]) => (action("InvokeFunction"), qualified(f, &qualifier)),
         ("GET", [_, "functions", f, "provisioned-concurrency"]) if query.contains("List=ALL") => {
             (action("ListProvisionedConcurrencyConfigs"), function_arn(f))
@@ -229,6 +232,21 @@ async fn every_request_each_command_sends_is_allowed_by_its_policy() {
         args.extend(extra.iter().map(String::as_str));
         check(what, command(&aws, &args), &deploy);
     }
+    let url_file = files.path().join("url.json");
+    std::fs::write(&url_file, r#"{"AuthType": "NONE"}"#).unwrap();
+    let url_arg = url_file.display().to_string();
+    let with_url = [
+        "deploy",
+        "--function-name",
+        "orders",
+        "--alias",
+        "live",
+        "--source",
+        &path(&one),
+        "--function-url",
+        &url_arg,
+    ];
+    check("deploy with --function-url", command(&aws, &with_url), &deploy);
     let canary = [
         "deploy",
         "--function-name",

@@ -56,6 +56,7 @@ fn request() -> DeployRequest {
         keep_versions: None,
         config: None,
         allow_latest_triggers: false,
+        function_url: None,
     }
 }
 

@@ -58,6 +58,7 @@ pub async fn run(settings: DeploySettings) -> Result<()> {
                 deploy(clients, &job.request, &code, log).await?
             }
         };
+        let report = url_after(clients, &job.request, report, &log).await?;
         prune_after(clients, &job.request, report, &log).await
     })
     .await?;
@@ -112,6 +113,73 @@ async fn serves_the_release(
         &plan,
         None,
     ))
+}
+
+/// `--function-url FILE`: after a deploy that did not roll back, the URL on
+/// the alias is created when missing, updated when it differs from the
+/// file, left alone when equal; a public one (`AuthType` `NONE`) gets the
+/// permissions Lambda requires on the alias, each added once.
+async fn url_after(
+    clients: &Clients,
+    request: &DeployRequest,
+    mut report: AliasReport,
+    log: &Log,
+) -> Result<AliasReport> {
+    let Some(wanted) = &request.function_url else {
+        return Ok(report);
+    };
+    if matches!(report.result, Outcome::RolledBack | Outcome::Stopped) {
+        return Ok(report);
+    }
+    let (lambda, function, alias) = (&clients.lambda, request.function.as_str(), request.alias.as_str());
+    let current = lambda.alias_url(function, alias).await?;
+    let changed = current.as_ref().map(|(_, now)| wanted.differences(now));
+    if request.dry_run {
+        log.step(&match &changed {
+            None => format!(
+                "would create a function URL on alias {alias} (AuthType {})",
+                wanted.auth_type
+            ),
+            Some(keys) if keys.is_empty() => format!("the function URL of alias {alias} is as the file says"),
+            Some(keys) => format!(
+                "would update the function URL of alias {alias}: {}",
+                keys.join(", ")
+            ),
+        });
+        report.function_url = current.map(|(url, _)| url).unwrap_or_default();
+        return Ok(report);
+    }
+    let url = match (current, changed) {
+        (Some((url, _)), Some(keys)) if keys.is_empty() => {
+            log.step(&format!(
+                "function URL of alias {alias} is as the file says: {url}"
+            ));
+            url
+        }
+        (Some(_), Some(keys)) => {
+            log.step(&format!(
+                "updating the function URL of alias {alias}: {}",
+                keys.join(", ")
+            ));
+            lambda.put_url(function, alias, wanted, true).await?
+        }
+        _ => {
+            let url = lambda.put_url(function, alias, wanted, false).await?;
+            log.step(&format!("created a function URL on alias {alias}: {url}"));
+            url
+        }
+    };
+    if wanted.is_public() {
+        let added = lambda.ensure_public_url_permissions(function, alias).await?;
+        if !added.is_empty() {
+            log.step(&format!(
+                "added the public permissions a URL with AuthType NONE needs on alias {alias}: {}",
+                added.join(", ")
+            ));
+        }
+    }
+    report.function_url = url;
+    Ok(report)
 }
 
 /// `--keep-versions N`: after a successful deploy (never after a rollback or
