@@ -6,8 +6,7 @@
 use std::collections::HashMap;
 
 use crate::aws::Lambda;
-use crate::cli::settings::{Run, Target};
-use crate::commands::runner::{Named, per_function, replan_once};
+use crate::commands::replan::replan_once;
 use crate::core::entry::{self, Verdict};
 use crate::core::observed::{AliasState, Observed, Route, weighted_route_refused};
 use crate::core::plan::AliasChange;
@@ -209,31 +208,6 @@ pub async fn observe_decide_apply(
         apply_change(lambda, log, &observed, &before, &change, &context).await
     })
     .await
-}
-
-/// Promote's and rollback's run: for the one alias, or every alias of the
-/// manifest, observe it and apply the change `decide` makes of it.
-/// `decide` gets the client, the function, the alias as observed, and the
-/// code hashes known so far (to add any version it reads).
-pub async fn each_alias(
-    run: &Run,
-    targets: &[Target],
-    dry_run: bool,
-    decide: impl AsyncFn(&Lambda, &str, &AliasState, &mut HashMap<String, String>) -> Result<AliasChange>,
-) -> Result<()> {
-    per_function(run, targets, async |clients, target| {
-        let lambda = &clients.lambda;
-        observe_decide_apply(
-            lambda,
-            &run.log,
-            target.names(),
-            dry_run,
-            async |before, hashes| decide(lambda, target.names().0, before, hashes).await,
-        )
-        .await
-    })
-    .await?;
-    Ok(())
 }
 
 /// A canary is weighted on the alias only: what invokes the unqualified

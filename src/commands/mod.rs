@@ -1,14 +1,16 @@
 //! One file per command. Each resolves its settings (`cli::settings`), builds
 //! the AWS clients once, observes → plans → applies, and hands its result to
 //! `report`. What several commands share: `runner` (one function or every
-//! function of a manifest; the re-plan after a concurrent change) and `alias`
-//! (the guarded alias write; promote's and rollback's observe → decide → apply).
+//! function of a manifest, in waves), `replan` (the re-plan after a
+//! concurrent change) and `alias` (the guarded alias write; promote's and
+//! rollback's observe → decide → apply).
 
 pub mod alias;
 pub mod deploy;
 pub mod package;
 pub mod promote;
 pub mod prune;
+pub mod replan;
 pub mod rollback;
 pub mod runner;
 pub mod status;

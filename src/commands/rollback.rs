@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use crate::aws::Lambda;
 use crate::cli::settings::RollbackSettings;
-use crate::commands::alias;
+use crate::commands::runner;
 use crate::core::observed::AliasState;
 use crate::core::plan::{self, AliasChange};
 use crate::core::record::Record;
@@ -21,7 +21,7 @@ pub async fn run(settings: RollbackSettings) -> Result<()> {
         to_version,
     } = &settings;
     let to_version = to_version.as_deref();
-    alias::each_alias(
+    runner::each_alias(
         run,
         targets,
         *dry_run,

@@ -2,15 +2,18 @@
 //! manifest (a few at once, in the manifest's order), and once more after a
 //! concurrent change.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures_util::StreamExt;
 
+use crate::aws::Lambda;
 use crate::aws::{Calls, Clients};
 use crate::cli::manifest::WaveOf;
 use crate::cli::settings::{DeployJob, Fleet, Run, Target};
 use crate::core::fleet::{Place, target_name};
 use crate::core::observed::{AliasState, Serving};
+use crate::core::plan::AliasChange;
 use crate::core::plan::Outcome;
 use crate::error::{Error, Result};
 use crate::log::Log;
@@ -404,61 +407,29 @@ async fn run_all<J: Named>(
     results.into_iter().map(|(_, result)| result).collect()
 }
 
-/// What a run's first look saw of the alias. A re-plan that finds the alias
-/// serving anything else stops: someone else acted, and planning again from
-/// what they left would undo it.
-#[derive(Debug, Default)]
-pub struct FirstLook {
-    seen: Option<Option<Serving>>,
-}
-
-impl FirstLook {
-    /// Record the first look at `alias` (`None`: it does not exist); on a
-    /// later look, refuse any change to what it serves.
-    pub fn check(&mut self, (function, alias): (&str, &str), now: Option<&AliasState>) -> Result<()> {
-        let now = now.map(Serving::of);
-        let Some(first) = &self.seen else {
-            self.seen = Some(now);
-            return Ok(());
-        };
-        let change = match (first, &now) {
-            (Some(first), Some(now)) => first.changed_to(now),
-            (None, Some(now)) => Some(format!("it was created, serving {}", now.route().text())),
-            (Some(_), None) => Some("it was deleted".to_string()),
-            (None, None) => None,
-        };
-        match change {
-            None => Ok(()),
-            Some(change) => Err(Error::Interfered(format!(
-                "alias {function}:{alias} changed concurrently: someone else acted while this run was planning ({change}); stopping without writing, so as not to undo it"
-            ))),
-        }
-    }
-}
-
-/// Observe, plan and apply with `attempt`. A write that meets a concurrent
-/// change (stale `RevisionId`) makes it observe and plan once more, but only
-/// while the alias still serves what the first look saw ([`FirstLook`]); a
-/// second conflict stops with an error that names the alias and what to do.
-pub async fn replan_once<T>(
-    log: &Log,
-    (function, alias): (&str, &str),
-    other_run: &str,
-    mut attempt: impl AsyncFnMut(&mut FirstLook) -> Result<T>,
-) -> Result<T> {
-    let mut look = FirstLook::default();
-    match attempt(&mut look).await {
-        Err(Error::Conflict(message)) => {
-            log.warn(&format!("{message}; observing again and planning once more"));
-            attempt(&mut look).await.map_err(|err| match err {
-                Error::Conflict(message) => Error::Conflict(format!(
-                    "alias {function}:{alias} changed concurrently ({message}): another run is {other_run}; re-run once it has finished"
-                )),
-                other => other,
-            })
-        }
-        other => other,
-    }
+/// Promote's and rollback's run: for the one alias, or every alias of the
+/// manifest, observe it and apply the change `decide` makes of it.
+/// `decide` gets the client, the function, the alias as observed, and the
+/// code hashes known so far (to add any version it reads).
+pub async fn each_alias(
+    run: &Run,
+    targets: &[Target],
+    dry_run: bool,
+    decide: impl AsyncFn(&Lambda, &str, &AliasState, &mut HashMap<String, String>) -> Result<AliasChange>,
+) -> Result<()> {
+    per_function(run, targets, async |clients, target| {
+        let lambda = &clients.lambda;
+        crate::commands::alias::observe_decide_apply(
+            lambda,
+            &run.log,
+            target.names(),
+            dry_run,
+            async |before, hashes| decide(lambda, target.names().0, before, hashes).await,
+        )
+        .await
+    })
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]

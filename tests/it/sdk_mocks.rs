@@ -1344,3 +1344,102 @@ async fn a_pending_version_is_waited_for_with_get_function() {
     assert_eq!(version, "7");
     assert_eq!(pending.num_calls(), 2);
 }
+
+/// What invokes the function, as AWS reports it where the emulator cannot:
+/// a mapping created on `f:live` keeps the alias in its `FunctionArn` (the
+/// emulator records the version), a URL read unqualified names the
+/// function, and `GetPolicy` of the alias returns the alias's statements
+/// only (the emulator returns every statement for either read).
+#[tokio::test]
+async fn entry_points_are_judged_by_the_arn_they_name() {
+    use aws_sdk_lambda::operation::get_function_url_config::{
+        GetFunctionUrlConfigError, GetFunctionUrlConfigOutput,
+    };
+    use aws_sdk_lambda::operation::get_policy::GetPolicyOutput;
+    use aws_sdk_lambda::operation::list_event_source_mappings::ListEventSourceMappingsOutput;
+    use aws_sdk_lambda::types::{EventSourceMappingConfiguration, FunctionUrlAuthType};
+    use lambda_rollout::core::entry::Verdict;
+
+    let mapping = |queue: &str, arn: String| {
+        EventSourceMappingConfiguration::builder()
+            .event_source_arn(format!("arn:aws:sqs:us-east-1:123456789012:{queue}"))
+            .function_arn(arn)
+            .build()
+    };
+    let mappings = mock!(Client::list_event_source_mappings).then_output(move || {
+        ListEventSourceMappingsOutput::builder()
+            .event_source_mappings(mapping("through", format!("{ARN}:live")))
+            .event_source_mappings(mapping("latest", ARN.to_string()))
+            .event_source_mappings(mapping("pinned", format!("{ARN}:3")))
+            .event_source_mappings(mapping("other", format!("{ARN}-other")))
+            .build()
+    });
+    let alias_url = mock!(Client::get_function_url_config)
+        .match_requests(|r| r.qualifier() == Some("live"))
+        .then_error(|| {
+            GetFunctionUrlConfigError::ResourceNotFoundException(
+                ResourceNotFoundException::builder()
+                    .message("none")
+                    .meta(ErrorMetadata::builder().code("ResourceNotFoundException").build())
+                    .build(),
+            )
+        });
+    let latest_url = mock!(Client::get_function_url_config)
+        .match_requests(|r| r.qualifier().is_none())
+        .then_output(|| {
+            GetFunctionUrlConfigOutput::builder()
+                .function_url("https://abc.lambda-url.us-east-1.on.aws/")
+                .function_arn(ARN)
+                .auth_type(FunctionUrlAuthType::None)
+                .creation_time("2026-12-01T00:00:00Z")
+                .last_modified_time("2026-12-01T00:00:00Z")
+                .build()
+                .unwrap()
+        });
+    let statement = |sid: &str, resource: String| {
+        serde_json::json!({"Sid": sid, "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+            "Action": "lambda:InvokeFunction", "Resource": resource,
+            "Condition": {"ArnLike": {"AWS:SourceArn": format!("arn:aws:s3:::{sid}")}}})
+    };
+    let function_policy = mock!(Client::get_policy)
+        .match_requests(|r| r.qualifier().is_none())
+        .then_output(move || {
+            let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [statement("uploads", ARN.to_string())]});
+            GetPolicyOutput::builder().policy(policy.to_string()).build()
+        });
+    let alias_policy = mock!(Client::get_policy)
+        .match_requests(|r| r.qualifier() == Some("live"))
+        .then_output(move || {
+            let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [statement("images", format!("{ARN}:live"))]});
+            GetPolicyOutput::builder().policy(policy.to_string()).build()
+        });
+    let client = mock_client!(
+        aws_sdk_lambda,
+        RuleMode::MatchAny,
+        [
+            &mappings,
+            &alias_url,
+            &latest_url,
+            &function_policy,
+            &alias_policy
+        ]
+    );
+    let points = Lambda::new(client, Log::default())
+        .entry_points("orders", ARN, "live")
+        .await
+        .unwrap();
+    assert!(points.unreadable.is_empty(), "{:?}", points.unreadable);
+    let expected = [
+        ("sqs:us-east-1:123456789012:through", Verdict::Through),
+        ("sqs:us-east-1:123456789012:latest", Verdict::RunsLatest),
+        ("sqs:us-east-1:123456789012:pinned", Verdict::Pinned("3".into())),
+        ("https://abc.lambda-url", Verdict::RunsLatest),
+        ("from arn:aws:s3:::uploads", Verdict::RunsLatest),
+        ("from arn:aws:s3:::images", Verdict::Through),
+    ];
+    assert_eq!(points.found.len(), expected.len(), "{:?}", points.found);
+    for (point, (what, verdict)) in points.found.iter().zip(expected) {
+        assert!(point.what.contains(what), "{point:?} should be {what}");
+        assert_eq!(point.verdict("live"), verdict, "{point:?}");
+    }
+}
