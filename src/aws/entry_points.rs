@@ -3,10 +3,11 @@
 //! caller may not make is not a pass: it comes back as a warning naming the
 //! permission that would let the check run.
 
+use aws_sdk_lambda::operation::get_function_url_config::GetFunctionUrlConfigOutput;
 use serde_json::Value;
 
 use crate::aws::Lambda;
-use crate::aws::error::{Kind, classify};
+use crate::aws::error::{AwsError, Kind, classify};
 use crate::core::entry::{self, EntryPoint, Via};
 use crate::core::url::{Cors, UrlConfig};
 use crate::error::Result;
@@ -107,6 +108,29 @@ impl Lambda {
         function_arn: &str,
         qualifier: Option<&str>,
     ) -> std::result::Result<Option<EntryPoint>, String> {
+        let read = self
+            .read_url(function, qualifier)
+            .await
+            .map_err(|e| unreadable("the function URL", "lambda:GetFunctionUrlConfig", e))?;
+        // The alias's URL goes through it; an unqualified read is judged by
+        // the ARN the URL names.
+        Ok(read.map(|config| EntryPoint {
+            kind: entry::Kind::Url,
+            what: config.function_url().to_string(),
+            via: match qualifier {
+                Some(q) => Via::Alias(q.to_string()),
+                None => entry::via_of(function_arn, config.function_arn()).unwrap_or(Via::Latest),
+            },
+        }))
+    }
+
+    /// `GetFunctionUrlConfig` of the function or of `qualifier`; `None`
+    /// when there is no URL.
+    async fn read_url(
+        &self,
+        function: &str,
+        qualifier: Option<&str>,
+    ) -> std::result::Result<Option<GetFunctionUrlConfigOutput>, AwsError> {
         self.pace().await;
         self.log.detail(&format!(
             "GetFunctionUrlConfig {function}{}",
@@ -120,19 +144,10 @@ impl Lambda {
             .send()
             .await;
         match read {
-            // The alias's URL goes through it; an unqualified read is judged
-            // by the ARN the URL names.
-            Ok(config) => Ok(Some(EntryPoint {
-                kind: entry::Kind::Url,
-                what: config.function_url().to_string(),
-                via: match qualifier {
-                    Some(q) => Via::Alias(q.to_string()),
-                    None => entry::via_of(function_arn, config.function_arn()).unwrap_or(Via::Latest),
-                },
-            })),
+            Ok(config) => Ok(Some(config)),
             Err(e) => match classify(&e) {
                 e if e.kind == Kind::NotFound => Ok(None),
-                e => Err(unreadable("the function URL", "lambda:GetFunctionUrlConfig", e)),
+                e => Err(e),
             },
         }
     }
@@ -191,7 +206,7 @@ impl Lambda {
 }
 
 /// "could not read <what> (needs <permission>): <AWS error>".
-fn unreadable(what: &str, permission: &str, err: crate::aws::error::AwsError) -> String {
+fn unreadable(what: &str, permission: &str, err: AwsError) -> String {
     format!("could not read {what} ({permission} lets the check run): {err}")
 }
 
@@ -252,18 +267,12 @@ const PUBLIC_URL_STATEMENTS: [&str; 2] = ["lambda-rollout-url-public", "lambda-r
 impl Lambda {
     /// The function URL on `alias`, if it has one: its address and configuration.
     pub async fn alias_url(&self, function: &str, alias: &str) -> Result<Option<(String, UrlConfig)>> {
-        self.pace().await;
-        self.log
-            .detail(&format!("GetFunctionUrlConfig {function}:{alias}"));
         let read = self
-            .client
-            .get_function_url_config()
-            .function_name(function)
-            .qualifier(alias)
-            .send()
-            .await;
-        match read {
-            Ok(found) => Ok(Some((
+            .read_url(function, Some(alias))
+            .await
+            .map_err(|e| e.reading(&format!("the function URL of {function}:{alias}")))?;
+        Ok(read.map(|found| {
+            (
                 found.function_url().to_string(),
                 UrlConfig {
                     auth_type: found.auth_type().as_str().to_string(),
@@ -277,12 +286,8 @@ impl Lambda {
                     }),
                     invoke_mode: found.invoke_mode().map(|m| m.as_str().to_string()),
                 },
-            ))),
-            Err(e) => match classify(&e) {
-                e if e.kind == Kind::NotFound => Ok(None),
-                e => Err(e.reading(&format!("the function URL of {function}:{alias}"))),
-            },
-        }
+            )
+        }))
     }
 
     /// Create the URL on `alias` (or update it, `exists`) as `config` says.

@@ -53,6 +53,18 @@ async fn create_orders(lambda: &aws_sdk_lambda::Client, account: &str) {
     .await;
 }
 
+/// `orders` in each of [`REGIONS`] of the test account; a client for each.
+async fn orders_in_three_regions(aws: &Emulator) -> Vec<(&'static str, aws_sdk_lambda::Client)> {
+    aws.create_role("orders-role");
+    let mut clients = Vec::new();
+    for region in REGIONS {
+        let lambda = lambda_in(aws, false, region).await;
+        create_orders(&lambda, "123456789012").await;
+        clients.push((region, lambda));
+    }
+    clients
+}
+
 async fn serving(lambda: &aws_sdk_lambda::Client) -> Option<String> {
     let alias = lambda
         .get_alias()
@@ -274,13 +286,7 @@ async fn bad_fleet_input_is_refused_before_any_request() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_failed_first_wave_starts_no_later_wave() {
     let aws = Emulator::start();
-    aws.create_role("orders-role");
-    let mut clients = Vec::new();
-    for region in REGIONS {
-        let lambda = lambda_in(&aws, false, region).await;
-        create_orders(&lambda, "123456789012").await;
-        clients.push((region, lambda));
-    }
+    let clients = orders_in_three_regions(&aws).await;
     let repo = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(repo.path().join("fns/orders")).unwrap();
     let path = repo.path().join("lambda-rollout.toml");
@@ -388,13 +394,7 @@ name = "rest"
 #[tokio::test(flavor = "current_thread")]
 async fn one_wave_per_job_never_runs_ahead_and_converges() {
     let aws = Emulator::start();
-    aws.create_role("orders-role");
-    let mut clients = Vec::new();
-    for region in REGIONS {
-        let lambda = lambda_in(&aws, false, region).await;
-        create_orders(&lambda, "123456789012").await;
-        clients.push((region, lambda));
-    }
+    let clients = orders_in_three_regions(&aws).await;
     let repo = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(repo.path().join("fns/orders")).unwrap();
     std::fs::write(
@@ -467,13 +467,7 @@ async fn one_wave_per_job_never_runs_ahead_and_converges() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_failed_wave_with_rollback_returns_the_earlier_waves() {
     let aws = Emulator::start();
-    aws.create_role("orders-role");
-    let mut clients = Vec::new();
-    for region in REGIONS {
-        let lambda = lambda_in(&aws, false, region).await;
-        create_orders(&lambda, "123456789012").await;
-        clients.push((region, lambda));
-    }
+    let clients = orders_in_three_regions(&aws).await;
     let repo = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(repo.path().join("fns/orders")).unwrap();
     let path = repo.path().join("lambda-rollout.toml");
