@@ -23,10 +23,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::cli::function_config;
+use crate::cli::{function_config, function_url};
 use crate::core::config::FunctionConfig;
 use crate::core::fleet::{Place, Role, parse_role_arn};
 use crate::core::strategy::{Step, parse_interval, parse_strategy};
+use crate::core::url::UrlConfig;
 use crate::core::values::{
     ImageRef, Weight, account_of_arn, function_name_of, parse_alias, parse_function_name, parse_image_uri,
     parse_region, parse_weight, region_of_arn, same_function,
@@ -43,6 +44,8 @@ struct RawEntry {
     zip_file: Option<PathBuf>,
     image_uri: Option<String>,
     function_config: Option<PathBuf>,
+    /// The function URL to keep on the alias (a JSON file).
+    function_url: Option<PathBuf>,
     canary_weight: Option<String>,
     strategy: Option<String>,
     step_interval: Option<String>,
@@ -130,6 +133,8 @@ pub struct Function {
     pub code: Option<Code>,
     /// `function-config`: the release's configuration.
     pub config: Option<FunctionConfig>,
+    /// `function-url`: the URL to keep on the alias.
+    pub function_url: Option<UrlConfig>,
     pub excludes: Vec<String>,
     pub weight: Option<Weight>,
     pub steps: Option<Vec<Step>>,
@@ -365,6 +370,10 @@ fn check(
         Some(path) => Some(function_config::load(&base.join(path), None).map_err(|e| e.to_string())?),
         None => None,
     };
+    let function_url = match entry.function_url.as_ref().or(defaults.function_url.as_ref()) {
+        Some(path) => Some(function_url::load(&base.join(path)).map_err(|e| e.to_string())?),
+        None => None,
+    };
     match &code {
         Some(Code::Source(dir)) if !dir.is_dir() => {
             return Err(format!("source '{}' is not a directory", dir.display()));
@@ -409,6 +418,7 @@ fn check(
         place: Place::default(),
         wave: WaveOf::default(),
         check_only: false,
+        function_url,
     })
 }
 
@@ -648,5 +658,38 @@ mod tests {
         let message = load(&path, true).unwrap_err().to_string();
         assert!(message.contains("functions[1]"), "{message}");
         assert!(message.contains("appears twice"), "{message}");
+    }
+
+    #[test]
+    fn each_entry_may_keep_its_own_function_url() {
+        let (dir, path) = manifest(
+            r#"
+            [defaults]
+            alias = "live"
+
+            [[functions]]
+            name = "orders"
+            source = "fns/orders"
+            function-url = "orders-url.json"
+
+            [[functions]]
+            name = "users"
+            source = "fns/users"
+            "#,
+        );
+        std::fs::write(dir.path().join("orders-url.json"), r#"{"AuthType": "AWS_IAM"}"#).unwrap();
+        let functions = load(&path, true).unwrap();
+        assert_eq!(
+            functions[0].function_url.as_ref().map(|u| u.auth_type.as_str()),
+            Some("AWS_IAM")
+        );
+        assert_eq!(functions[1].function_url, None);
+        std::fs::write(dir.path().join("orders-url.json"), r#"{"AuthType": "OPEN"}"#).unwrap();
+        let message = load(&path, true).unwrap_err().to_string();
+        assert!(message.contains("functions[0] (orders)"), "{message}");
+        assert!(
+            message.contains("AuthType 'OPEN': expected NONE or AWS_IAM"),
+            "{message}"
+        );
     }
 }

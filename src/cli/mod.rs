@@ -5,6 +5,7 @@
 
 pub mod flags;
 pub mod function_config;
+pub mod function_url;
 pub mod manifest;
 pub mod settings;
 

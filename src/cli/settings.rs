@@ -10,8 +10,8 @@ use crate::cli::flags::{
     CommonArgs, DeployArgs, Engine, OnWaveFailure, OutputFormat, PromoteArgs, PruneArgs, RollbackArgs,
     RolloutArgs, StatusArgs, TargetArgs,
 };
-use crate::cli::function_config;
 use crate::cli::manifest::{self, Code, WaveOf};
+use crate::cli::{function_config, function_url};
 use crate::core::appspec::HandoffSettings;
 use crate::core::config::FunctionConfig;
 use crate::core::controller::Watch;
@@ -163,7 +163,7 @@ pub fn deploy(args: &DeployArgs, log: Log) -> Result<DeploySettings> {
     let run = run_of(&args.target, &args.common, log, dry_run);
     let description = description(args.description.as_deref())?;
     let s3 = args.s3.target();
-    let function_url = args.function_url.as_deref().map(load_function_url).transpose()?;
+    let function_url = args.function_url.as_deref().map(function_url::load).transpose()?;
     let request = |function: String, alias: String| DeployRequest {
         function,
         alias,
@@ -219,6 +219,7 @@ pub fn deploy(args: &DeployArgs, log: Log) -> Result<DeploySettings> {
                 check_only: function.check_only,
                 request: DeployRequest {
                     config: function.config,
+                    function_url: function.function_url.or_else(|| function_url.clone()),
                     weight: function.weight,
                     keep_versions: function.keep_versions.or(args.keep_versions),
                     rollout: function.steps.map(|steps| RolloutSettings {
@@ -261,16 +262,6 @@ fn manifest_for_deploy(args: &DeployArgs, path: &Path) -> Result<Vec<manifest::F
         ));
     }
     Ok(functions)
-}
-
-/// `--function-url FILE`: a JSON object of Lambda's URL keys, checked.
-pub fn load_function_url(path: &Path) -> Result<UrlConfig> {
-    let refuse = |why: String| Error::usage(format!("--function-url '{}': {why}", path.display()));
-    let text = std::fs::read_to_string(path).map_err(|e| refuse(format!("cannot be read: {e}")))?;
-    let config: UrlConfig = serde_json::from_str(text.trim_start_matches('\u{feff}'))
-        .map_err(|e| refuse(format!("expected {{\"AuthType\": \"NONE\" or \"AWS_IAM\", \"Cors\": {{…}}, \"InvokeMode\": \"BUFFERED\"}}: {e}")))?;
-    config.check().map_err(refuse)?;
-    Ok(config)
 }
 
 /// `--wave NAME`: the targets of that wave, and those of every earlier wave
