@@ -214,34 +214,40 @@ pub async fn observe_decide_apply(
 /// function runs `$LATEST`. Read what invokes the function; refuse (exit 2)
 /// while anything runs `$LATEST`, unless `allow` (`--allow-latest-triggers`);
 /// warn about entry points pinned to a version or on another alias, and
-/// about any read the caller may not make. Reads only.
+/// about any read the caller may not make. Reads only. Returns the entry
+/// points that do not go through the alias, one line each (the `bypasses`
+/// output).
 pub async fn refuse_bypassed(
     lambda: &Lambda,
     log: &Log,
     (function, alias): (&str, &str),
     function_arn: &str,
     allow: bool,
-) -> Result<()> {
+) -> Result<Vec<String>> {
     let points = lambda.entry_points(function, function_arn, alias).await?;
     for why in &points.unreadable {
         log.warn(&format!(
             "{why}; an entry point that bypasses alias {alias} may go unseen"
         ));
     }
+    let mut bypasses = Vec::new();
     for point in &points.found {
-        if matches!(
-            point.verdict(alias),
-            Verdict::Pinned(_) | Verdict::ThroughOther(_)
-        ) {
-            log.warn(&format!("{} {}: {}", point.kind, point.what, point.marked(alias)));
+        let line = format!("{} {}: {}", point.kind, point.what, point.marked(alias));
+        match point.verdict(alias) {
+            Verdict::Pinned(_) | Verdict::ThroughOther(_) => {
+                log.warn(&line);
+                bypasses.push(line);
+            }
+            Verdict::RunsLatest => bypasses.push(line),
+            Verdict::Through => {}
         }
     }
     match entry::latest_refusal(function, alias, &points.found) {
         Some(refusal) if !allow => Err(Error::usage(refusal)),
         Some(refusal) => {
             log.warn(&format!("{refusal} (going ahead: --allow-latest-triggers)"));
-            Ok(())
+            Ok(bypasses)
         }
-        None => Ok(()),
+        None => Ok(bypasses),
     }
 }

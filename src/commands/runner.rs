@@ -455,6 +455,7 @@ mod tests {
             pruned: Vec::new(),
             prune_error: String::new(),
             function_url: String::new(),
+            bypasses: Vec::new(),
             configuration: Vec::new(),
             account: String::new(),
             region: String::new(),

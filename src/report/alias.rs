@@ -40,6 +40,9 @@ pub struct AliasReport {
     pub prune_error: String,
     /// `deploy --function-url`: the alias's function URL (empty otherwise).
     pub function_url: String,
+    /// `deploy` of a canary: the entry points that do not go through the
+    /// alias ("event source mapping …: bypasses live: pinned to version 3").
+    pub bypasses: Vec<String>,
     /// `deploy`: the configuration keys this release wrote (or, in a dry
     /// run, would write) before publishing; names only, never values.
     pub configuration: Vec<String>,
@@ -102,6 +105,7 @@ impl AliasReport {
             pruned: Vec::new(),
             prune_error: String::new(),
             function_url: String::new(),
+            bypasses: Vec::new(),
             configuration: Vec::new(),
             account: String::new(),
             region: String::new(),
@@ -384,6 +388,7 @@ mod tests {
             pruned: Vec::new(),
             prune_error: String::new(),
             function_url: String::new(),
+            bypasses: Vec::new(),
             configuration: Vec::new(),
             account: String::new(),
             region: String::new(),

@@ -121,7 +121,7 @@ pub fn one_function_results(report: &impl Serialize) -> Vec<(String, String)> {
 
 /// The outputs a `deploy`, `promote`, `rollback` or `status` of one function
 /// writes; a manifest run writes them all too, those of one function empty.
-pub const ALIAS_OUTPUTS: [&str; 15] = [
+pub const ALIAS_OUTPUTS: [&str; 16] = [
     "function-arn",
     "alias-arn",
     "version",
@@ -136,6 +136,7 @@ pub const ALIAS_OUTPUTS: [&str; 15] = [
     "pruned",
     "prune-error",
     "function-url",
+    "bypasses",
     "configuration",
 ];
 

@@ -349,6 +349,7 @@ async fn every_command_writes_every_output() {
         "pruned",
         "prune-error",
         "function-url",
+        "bypasses",
         "configuration",
         "results",
         "failed",
@@ -780,6 +781,14 @@ async fn entry_points_that_bypass_the_alias_are_shown_and_refuse_a_canary() {
         allowed.stderr.contains("going ahead: --allow-latest-triggers"),
         "{}",
         allowed.stderr
+    );
+    assert_eq!(
+        allowed.json()["bypasses"],
+        serde_json::json!([
+            format!("event source mapping {latest_queue}: bypasses live: runs $LATEST"),
+            format!("event source mapping {pinned_queue}: bypasses live: pinned to version 1"),
+        ]),
+        "the bypasses output"
     );
     assert_eq!(
         alias_state(&aws, "orders", "live").await,

@@ -315,12 +315,13 @@ pub async fn deploy(
     log: Log,
 ) -> Result<AliasReport> {
     let target = (request.function.as_str(), request.alias.as_str());
-    replan_once(&log, target, "deploying to it", async |look| {
+    let mut bypasses = Vec::new();
+    let mut report = replan_once(&log, target, "deploying to it", async |look| {
         let (observed, plan) = observe_and_plan(clients, request, code, &log).await?;
         look.check(target, observed.alias.as_ref())?;
         refuse_unshareable(request, code, &observed, &plan)?;
         let provisioned = provisioned_in_the_way(clients, request, &observed, &plan).await?;
-        refuse_bypassed_canary(clients, request, &observed, &plan, &log).await?;
+        bypasses = refuse_bypassed_canary(clients, request, &observed, &plan, &log).await?;
         let engine = Deploy {
             clients,
             request,
@@ -372,7 +373,9 @@ pub async fn deploy(
         }
         Ok(report)
     })
-    .await
+    .await?;
+    report.bypasses = bypasses;
+    Ok(report)
 }
 
 /// Whether the alias has provisioned concurrency, read only when this deploy
@@ -450,9 +453,9 @@ async fn refuse_bypassed_canary(
     observed: &Observed,
     plan: &Plan,
     log: &Log,
-) -> Result<()> {
+) -> Result<Vec<String>> {
     if observed.function_missing || plan.code == CodeStep::None || !routes_weighted(request, observed, plan) {
-        return Ok(());
+        return Ok(Vec::new());
     }
     alias::refuse_bypassed(
         &clients.lambda,
