@@ -133,8 +133,8 @@ impl Lambda {
     ) -> std::result::Result<Option<GetFunctionUrlConfigOutput>, AwsError> {
         self.pace().await;
         self.log.detail(&format!(
-            "GetFunctionUrlConfig {function}{}",
-            qualifier.map(|q| format!(":{q}")).unwrap_or_default()
+            "GetFunctionUrlConfig {}",
+            qualified(function, qualifier)
         ));
         let read = self
             .client
@@ -152,19 +152,16 @@ impl Lambda {
         }
     }
 
-    /// The statements of the function's resource policy (of `qualifier`'s
-    /// when given), each judged by the ARN its `Resource` names.
-    async fn permissions_of(
+    /// `GetPolicy` of the function or of `qualifier`: its statements (none
+    /// when there is no policy).
+    async fn read_policy(
         &self,
         function: &str,
-        function_arn: &str,
         qualifier: Option<&str>,
-    ) -> std::result::Result<Vec<EntryPoint>, String> {
+    ) -> std::result::Result<Vec<Value>, AwsError> {
         self.pace().await;
-        self.log.detail(&format!(
-            "GetPolicy {function}{}",
-            qualifier.map(|q| format!(":{q}")).unwrap_or_default()
-        ));
+        self.log
+            .detail(&format!("GetPolicy {}", qualified(function, qualifier)));
         let read = self
             .client
             .get_policy()
@@ -177,16 +174,30 @@ impl Lambda {
             Err(e) => {
                 return match classify(&e) {
                     e if e.kind == Kind::NotFound => Ok(Vec::new()),
-                    e => Err(unreadable("the resource policy", "lambda:GetPolicy", e)),
+                    e => Err(e),
                 };
             }
         };
         let policy: Value = serde_json::from_str(&policy).unwrap_or_default();
-        let statements = match &policy["Statement"] {
+        Ok(match &policy["Statement"] {
             Value::Array(all) => all.clone(),
             one @ Value::Object(_) => vec![one.clone()],
             _ => Vec::new(),
-        };
+        })
+    }
+
+    /// The statements of the function's resource policy (of `qualifier`'s
+    /// when given), each judged by the ARN its `Resource` names.
+    async fn permissions_of(
+        &self,
+        function: &str,
+        function_arn: &str,
+        qualifier: Option<&str>,
+    ) -> std::result::Result<Vec<EntryPoint>, String> {
+        let statements = self
+            .read_policy(function, qualifier)
+            .await
+            .map_err(|e| unreadable("the resource policy", "lambda:GetPolicy", e))?;
         Ok(statements
             .iter()
             .filter(|s| s["Effect"] != "Deny")
@@ -202,6 +213,14 @@ impl Lambda {
                     })
             })
             .collect())
+    }
+}
+
+/// `function` or `function:qualifier`, for narration.
+fn qualified(function: &str, qualifier: Option<&str>) -> String {
+    match qualifier {
+        Some(q) => format!("{function}:{q}"),
+        None => function.to_string(),
     }
 }
 
@@ -364,25 +383,10 @@ impl Lambda {
         alias: &str,
     ) -> Result<Vec<&'static str>> {
         use aws_sdk_lambda::types::FunctionUrlAuthType;
-        self.pace().await;
-        let policy = match self
-            .client
-            .get_policy()
-            .function_name(function)
-            .qualifier(alias)
-            .send()
+        let present: Vec<String> = self
+            .read_policy(function, Some(alias))
             .await
-        {
-            Ok(found) => found.policy().unwrap_or_default().to_string(),
-            Err(e) => match classify(&e) {
-                e if e.kind == Kind::NotFound => String::new(),
-                e => return Err(e.reading(&format!("the resource policy of {function}:{alias}"))),
-            },
-        };
-        let present: Vec<String> = serde_json::from_str::<Value>(&policy)
-            .ok()
-            .and_then(|p| p["Statement"].as_array().cloned())
-            .unwrap_or_default()
+            .map_err(|e| e.reading(&format!("the resource policy of {function}:{alias}")))?
             .iter()
             .filter_map(|s| s["Sid"].as_str().map(str::to_string))
             .collect();

@@ -65,6 +65,21 @@ async fn orders_in_three_regions(aws: &Emulator) -> Vec<(&'static str, aws_sdk_l
     clients
 }
 
+/// Two text fields of each element of a `results` array.
+fn pairs(results: &serde_json::Value, a: &str, b: &str) -> Vec<(String, String)> {
+    results
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r[a].as_str().unwrap().to_string(),
+                r[b].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
 async fn serving(lambda: &aws_sdk_lambda::Client) -> Option<String> {
     let alias = lambda
         .get_alias()
@@ -124,17 +139,7 @@ async fn a_manifest_deploys_across_accounts_and_regions_after_a_preflight() {
     let result = run(&mut command);
     result.assert_ok();
     let results = result.json();
-    let mut places: Vec<(String, String)> = results
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["account"].as_str().unwrap().to_string(),
-                r["region"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let mut places = pairs(&results, "account", "region");
     places.sort();
     let mut expected: Vec<(String, String)> = ["default", OTHER_ACCOUNT]
         .iter()
@@ -321,18 +326,7 @@ name = "rest"
 
     let first = deploy_fleet("def handler(e, c): return 1\n");
     first.assert_ok();
-    let waves: Vec<(String, String)> = first
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["region"].as_str().unwrap().to_string(),
-                r["wave"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let waves = pairs(&first.json(), "region", "wave");
     assert_eq!(
         waves,
         [
