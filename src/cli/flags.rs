@@ -112,7 +112,7 @@ pub struct TargetArgs {
     #[arg(long, value_name = "FILE", help_heading = "Many functions")]
     pub manifest: Option<PathBuf>,
 
-    /// With --manifest: functions handled at once.
+    /// With --manifest: functions handled at once in each account-region.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64), help_heading = "Many functions")]
     pub concurrency: u16,
 

@@ -356,9 +356,11 @@ fn not_started<J: Named>(job: &J, why: &str) -> FunctionResult {
     }
 }
 
-/// Run `job` for every function, at most `fleet.concurrency` at once, and
-/// give the results in the manifest's order. One failure does not stop the
-/// others unless `fail_fast`: then functions not yet started are not started.
+/// Run `job` for every function, at most `fleet.concurrency` at once in
+/// each account-region (each has its own quota, so one account-region's
+/// slow or throttled targets never hold another's back), and give the
+/// results in the manifest's order. One failure does not stop the others
+/// unless `fail_fast`: then functions not yet started are not started.
 async fn run_all<J: Named>(
     jobs: &[J],
     fleet: Fleet,
@@ -366,43 +368,51 @@ async fn run_all<J: Named>(
     job: impl AsyncFn(&J) -> Result<AliasReport>,
 ) -> Vec<FunctionResult> {
     let stop = AtomicBool::new(false);
-    let mut results: Vec<(usize, FunctionResult)> = futures_util::stream::iter(jobs.iter().enumerate())
-        .map(|(index, each)| {
-            let (job, stop) = (&job, &stop);
-            async move {
-                let outcome = if stop.load(Ordering::SeqCst) {
-                    Err(Error::failed(
-                        "not started: an earlier function failed (--fail-fast)",
-                    ))
-                } else {
-                    job(each).await
-                };
-                let result = match outcome {
-                    Ok(report) => FunctionResult::Done(Box::new(report)),
-                    Err(err) => {
-                        if fleet.fail_fast {
-                            stop.store(true, Ordering::SeqCst);
-                        }
-                        let (function, alias) = each.names();
-                        let (account, region) = naming.account_region(each, None);
-                        FunctionResult::Failed {
-                            function_name: function.to_string(),
-                            alias: alias.to_string(),
-                            error: err.to_string(),
-                            exit_status: err.exit_code(),
-                            account,
-                            region,
-                            wave: each.wave().name.clone(),
-                            target: naming.target(each),
-                        }
-                    }
-                };
-                (index, result)
+    let run_one = async |index: usize, each: &J| {
+        let outcome = if stop.load(Ordering::SeqCst) {
+            Err(Error::failed(
+                "not started: an earlier function failed (--fail-fast)",
+            ))
+        } else {
+            job(each).await
+        };
+        let result = match outcome {
+            Ok(report) => FunctionResult::Done(Box::new(report)),
+            Err(err) => {
+                if fleet.fail_fast {
+                    stop.store(true, Ordering::SeqCst);
+                }
+                let (function, alias) = each.names();
+                let (account, region) = naming.account_region(each, None);
+                FunctionResult::Failed {
+                    function_name: function.to_string(),
+                    alias: alias.to_string(),
+                    error: err.to_string(),
+                    exit_status: err.exit_code(),
+                    account,
+                    region,
+                    wave: each.wave().name.clone(),
+                    target: naming.target(each),
+                }
             }
-        })
-        .buffer_unordered(fleet.concurrency.max(1))
-        .collect()
-        .await;
+        };
+        (index, result)
+    };
+    let mut places: Vec<&Place> = Vec::new();
+    for each in jobs {
+        if !places.contains(&each.place()) {
+            places.push(each.place());
+        }
+    }
+    let per_place = places.into_iter().map(|place| {
+        let run_one = &run_one;
+        futures_util::stream::iter(jobs.iter().enumerate().filter(move |(_, each)| each.place() == place))
+            .map(move |(index, each)| run_one(index, each))
+            .buffer_unordered(fleet.concurrency.max(1))
+            .collect::<Vec<_>>()
+    });
+    let mut results: Vec<(usize, FunctionResult)> =
+        futures_util::future::join_all(per_place).await.into_iter().flatten().collect();
     results.sort_by_key(|(index, _)| *index);
     results.into_iter().map(|(_, result)| result).collect()
 }
@@ -473,6 +483,52 @@ mod tests {
             FunctionResult::Done(r) => r.target.clone(),
             FunctionResult::Failed { function_name, .. } => function_name.clone(),
         }
+    }
+
+    #[tokio::test]
+    async fn concurrency_is_per_account_region() {
+        use std::sync::atomic::AtomicUsize;
+        // Two regions, two targets each, one at a time per region: both
+        // regions run at once, never two targets of one region.
+        let targets: Vec<Target> = ["us-east-1", "us-east-1", "eu-west-1", "eu-west-1"]
+            .into_iter()
+            .enumerate()
+            .map(|(n, region)| Target {
+                place: Place {
+                    region: Some(region.into()),
+                    role: None,
+                },
+                wave: WaveOf::default(),
+                function: format!("f{n}"),
+                alias: "live".into(),
+            })
+            .collect();
+        let in_flight: HashMap<&str, AtomicUsize> =
+            [("us-east-1", AtomicUsize::new(0)), ("eu-west-1", AtomicUsize::new(0))].into();
+        let (total, most_total, most_one_region) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
+        let fleet = Fleet {
+            concurrency: 1,
+            per_second: 10,
+            fail_fast: false,
+            rollback_on_wave_failure: false,
+        };
+        let naming = Naming {
+            several_places: true,
+        };
+        let all = run_all(&targets, fleet, &naming, async |target: &Target| {
+            let here = &in_flight[target.place.region.as_deref().unwrap()];
+            most_one_region.fetch_max(here.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+            most_total.fetch_max(total.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            here.fetch_sub(1, Ordering::SeqCst);
+            total.fetch_sub(1, Ordering::SeqCst);
+            Ok(dummy_report(&target.function))
+        })
+        .await;
+        let names: Vec<String> = all.iter().map(name_of).collect();
+        assert_eq!(names, ["f0", "f1", "f2", "f3"]);
+        assert_eq!(most_one_region.load(Ordering::SeqCst), 1, "--concurrency holds in each region");
+        assert_eq!(most_total.load(Ordering::SeqCst), 2, "the two regions run together");
     }
 
     #[tokio::test]
