@@ -406,13 +406,20 @@ async fn run_all<J: Named>(
     }
     let per_place = places.into_iter().map(|place| {
         let run_one = &run_one;
-        futures_util::stream::iter(jobs.iter().enumerate().filter(move |(_, each)| each.place() == place))
-            .map(move |(index, each)| run_one(index, each))
-            .buffer_unordered(fleet.concurrency.max(1))
-            .collect::<Vec<_>>()
+        futures_util::stream::iter(
+            jobs.iter()
+                .enumerate()
+                .filter(move |(_, each)| each.place() == place),
+        )
+        .map(move |(index, each)| run_one(index, each))
+        .buffer_unordered(fleet.concurrency.max(1))
+        .collect::<Vec<_>>()
     });
-    let mut results: Vec<(usize, FunctionResult)> =
-        futures_util::future::join_all(per_place).await.into_iter().flatten().collect();
+    let mut results: Vec<(usize, FunctionResult)> = futures_util::future::join_all(per_place)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
     results.sort_by_key(|(index, _)| *index);
     results.into_iter().map(|(_, result)| result).collect()
 }
@@ -503,18 +510,20 @@ mod tests {
                 alias: "live".into(),
             })
             .collect();
-        let in_flight: HashMap<&str, AtomicUsize> =
-            [("us-east-1", AtomicUsize::new(0)), ("eu-west-1", AtomicUsize::new(0))].into();
-        let (total, most_total, most_one_region) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
+        let in_flight: HashMap<&str, AtomicUsize> = [
+            ("us-east-1", AtomicUsize::new(0)),
+            ("eu-west-1", AtomicUsize::new(0)),
+        ]
+        .into();
+        let (total, most_total, most_one_region) =
+            (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
         let fleet = Fleet {
             concurrency: 1,
             per_second: 10,
             fail_fast: false,
             rollback_on_wave_failure: false,
         };
-        let naming = Naming {
-            several_places: true,
-        };
+        let naming = Naming { several_places: true };
         let all = run_all(&targets, fleet, &naming, async |target: &Target| {
             let here = &in_flight[target.place.region.as_deref().unwrap()];
             most_one_region.fetch_max(here.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
@@ -527,8 +536,16 @@ mod tests {
         .await;
         let names: Vec<String> = all.iter().map(name_of).collect();
         assert_eq!(names, ["f0", "f1", "f2", "f3"]);
-        assert_eq!(most_one_region.load(Ordering::SeqCst), 1, "--concurrency holds in each region");
-        assert_eq!(most_total.load(Ordering::SeqCst), 2, "the two regions run together");
+        assert_eq!(
+            most_one_region.load(Ordering::SeqCst),
+            1,
+            "--concurrency holds in each region"
+        );
+        assert_eq!(
+            most_total.load(Ordering::SeqCst),
+            2,
+            "the two regions run together"
+        );
     }
 
     #[tokio::test]

@@ -519,3 +519,63 @@ async fn a_failed_wave_with_rollback_returns_the_earlier_waves() {
         );
     }
 }
+
+/// One account-region throttled (every control-plane call answered 429, as
+/// Lambda answers an account-region over its quota) slows only its own
+/// targets: the proxy lets us-east-1 through only once eu-west-1's aliases
+/// have been written, so the run succeeds only if eu-west-1 went ahead
+/// alone, even with one target at a time (`--concurrency 1` holds in each
+/// account-region) and us-east-1 first in the manifest.
+#[tokio::test(flavor = "current_thread")]
+async fn a_throttled_account_region_slows_alone() {
+    let aws = Emulator::start();
+    let clients = orders_in_three_regions(&aws).await;
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(repo.path().join("fns/orders")).unwrap();
+    std::fs::write(
+        repo.path().join("fns/orders/index.py"),
+        "def handler(e, c): return 1\n",
+    )
+    .unwrap();
+    let path = repo.path().join("lambda-rollout.toml");
+    std::fs::write(
+        &path,
+        r#"
+[defaults]
+alias = "live"
+
+[[functions]]
+name = "orders"
+source = "fns/orders"
+region = "us-east-1"
+
+[[functions]]
+name = "orders"
+source = "fns/orders"
+region = "eu-west-1"
+"#,
+    )
+    .unwrap();
+    let proxy = crate::common::proxy::FaultProxy::start(&aws.endpoint);
+    proxy.throttle_region_until("us-east-1", "eu-west-1", 1);
+    let mut command = binary(Some(&aws));
+    command
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+        .args(["deploy", "--output", "json", "--concurrency", "1", "--manifest"])
+        .arg(&path);
+    let result = run(&mut command);
+    result.assert_ok();
+    let (throttled, written) = proxy.hold_seen();
+    assert!(throttled >= 1, "us-east-1 was throttled");
+    assert_eq!(written, 1, "eu-west-1's alias was written while us-east-1 waited");
+    for (region, lambda) in &clients[..2] {
+        assert_eq!(serving(lambda).await.as_deref(), Some("1"), "{region}");
+    }
+    assert_eq!(
+        pairs(&result.json(), "region", "result"),
+        [
+            ("us-east-1".to_string(), "published".to_string()),
+            ("eu-west-1".to_string(), "published".to_string())
+        ]
+    );
+}

@@ -77,6 +77,17 @@ struct Shared {
     /// Lambda's control-plane quota, when set: at most this many requests
     /// in any one second per account and region, no burst.
     quota: Mutex<Option<Quota>>,
+    /// One region throttled until another has made progress.
+    hold: Mutex<Option<Hold>>,
+}
+
+/// [`FaultProxy::throttle_region_until`]'s state.
+struct Hold {
+    region: String,
+    until_region: String,
+    writes: usize,
+    written: usize,
+    throttled: usize,
 }
 
 /// Lambda's per-account-region control-plane quota as the proxy enforces it.
@@ -121,6 +132,7 @@ impl FaultProxy {
             refuse_quoting: Mutex::new(None),
             denied: Mutex::new(Vec::new()),
             quota: Mutex::new(None),
+            hold: Mutex::new(None),
         });
         let accepting = Arc::clone(&shared);
         std::thread::spawn(move || {
@@ -180,6 +192,29 @@ impl FaultProxy {
             per_second,
             ..Quota::default()
         });
+    }
+
+    /// From now on, answer every Lambda control-plane call of `region` with
+    /// 429 `TooManyRequestsException` (`retryAfterSeconds` 1), as Lambda
+    /// answers an account-region over its quota, until `writes` alias writes
+    /// (create or update) of `until_region` have reached the emulator.
+    pub fn throttle_region_until(&self, region: &str, until_region: &str, writes: usize) {
+        *self.shared.hold.lock().unwrap() = Some(Hold {
+            region: region.to_string(),
+            until_region: until_region.to_string(),
+            writes,
+            written: 0,
+            throttled: 0,
+        });
+    }
+
+    /// Under [`FaultProxy::throttle_region_until`]: the calls of the held
+    /// region throttled, and the alias writes of the other region that
+    /// reached the emulator.
+    pub fn hold_seen(&self) -> (usize, usize) {
+        let hold = self.shared.hold.lock().unwrap();
+        let hold = hold.as_ref().expect("throttle_region_until first");
+        (hold.throttled, hold.written)
     }
 
     /// Under [`FaultProxy::enforce_quota`]: the calls throttled, and the most
@@ -304,7 +339,7 @@ fn serve(client: TcpStream, shared: &Shared) {
         0
     };
     let path = request.path.split('?').next().unwrap_or_default();
-    if over_quota(shared, &request, path) {
+    if held(shared, &request, path) || over_quota(shared, &request, path) {
         return answer(
             &mut client,
             "429 Too Many Requests",
@@ -376,6 +411,18 @@ fn serve(client: TcpStream, shared: &Shared) {
         _ => {}
     }
     let response = forward(shared, &request);
+    if mutating && path.contains("/aliases") {
+        let region = scope(&request).1;
+        if let Some(hold) = shared
+            .hold
+            .lock()
+            .unwrap()
+            .as_mut()
+            .filter(|h| h.until_region == region)
+        {
+            hold.written += 1;
+        }
+    }
     if mutating {
         shared
             .forwarded
@@ -394,6 +441,48 @@ fn serve(client: TcpStream, shared: &Shared) {
     let _ = client.shutdown(Shutdown::Both);
 }
 
+/// The credential's access key and the region of a request's SigV4 scope
+/// (`Credential=KEY/DATE/REGION/lambda/aws4_request`): its account-region.
+fn scope(request: &Request) -> (String, String) {
+    let scope = request
+        .head
+        .iter()
+        .find_map(|h| h.split_once("Credential=").map(|(_, rest)| rest.to_string()))
+        .unwrap_or_default();
+    let mut parts = scope.split('/');
+    let key = parts.next().unwrap_or_default().to_string();
+    (key, parts.nth(1).unwrap_or_default().to_string())
+}
+
+/// Whether `request` is a Lambda control-plane call of the held region
+/// while it is held (see [`FaultProxy::throttle_region_until`]).
+fn held(shared: &Shared, request: &Request, path: &str) -> bool {
+    let mut hold = shared.hold.lock().unwrap();
+    let Some(hold) = hold.as_mut() else {
+        return false;
+    };
+    if !control_plane(request, path) || hold.written >= hold.writes {
+        return false;
+    }
+    let region = scope(request).1;
+    if region == hold.region {
+        hold.throttled += 1;
+        return true;
+    }
+    false
+}
+
+/// Whether `request` is a Lambda call that counts against the control-plane
+/// quota (every one but `GetFunction`, which has its own).
+fn control_plane(request: &Request, path: &str) -> bool {
+    let lambda = path.starts_with("/2015-03-31/") || path.starts_with("/2019-09-30/");
+    let get_function = request.method == "GET"
+        && path
+            .strip_prefix("/2015-03-31/functions/")
+            .is_some_and(|rest| !rest.contains('/'));
+    lambda && !get_function
+}
+
 /// Whether `request` is a Lambda control-plane call over the quota; one
 /// within it is counted.
 fn over_quota(shared: &Shared, request: &Request, path: &str) -> bool {
@@ -401,26 +490,11 @@ fn over_quota(shared: &Shared, request: &Request, path: &str) -> bool {
     let Some(quota) = quota.as_mut() else {
         return false;
     };
-    let lambda = path.starts_with("/2015-03-31/") || path.starts_with("/2019-09-30/");
-    let get_function = request.method == "GET"
-        && path
-            .strip_prefix("/2015-03-31/functions/")
-            .is_some_and(|rest| !rest.contains('/'));
-    if !lambda || get_function {
+    if !control_plane(request, path) {
         return false;
     }
-    // "Credential=KEY/DATE/REGION/lambda/aws4_request" names the account's key and the region.
-    let scope = request
-        .head
-        .iter()
-        .find_map(|h| h.split_once("Credential=").map(|(_, rest)| rest.to_string()))
-        .unwrap_or_default();
-    let mut parts = scope.split('/');
-    let bucket = format!(
-        "{}/{}",
-        parts.next().unwrap_or_default(),
-        parts.nth(1).unwrap_or_default()
-    );
+    let (key, region) = scope(request);
+    let bucket = format!("{key}/{region}");
     let now = std::time::Instant::now();
     let times = quota.passed.entry(bucket).or_default();
     let in_last_second = times
