@@ -10,6 +10,9 @@ pub struct Log {
     pub dry_run: bool,
     /// Running in GitHub Actions: warnings and errors become annotations.
     pub github: bool,
+    /// In a run over several account-regions: the one these lines are
+    /// about (`ACCOUNT/REGION`), put before each.
+    pub place: Option<&'static str>,
 }
 
 impl Log {
@@ -35,6 +38,16 @@ impl Log {
         }
     }
 
+    /// This narrator for the calls of one account-region of a fleet: each
+    /// line starts with `place`. (The text lives for the rest of the run:
+    /// one short string per account-region.)
+    pub fn at(self, place: String) -> Log {
+        Log {
+            place: Some(Box::leak(place.into_boxed_str())),
+            ..self
+        }
+    }
+
     pub fn step(&self, message: &str) {
         eprintln!("{}{message}", self.mark());
     }
@@ -46,22 +59,34 @@ impl Log {
     }
 
     pub fn warn(&self, message: &str) {
+        let place = self.place.map(|p| format!("{p}: ")).unwrap_or_default();
         if self.github {
-            eprintln!("::warning title=lambda-rollout::{}", escape_command(message));
+            eprintln!(
+                "::warning title=lambda-rollout::{}",
+                escape_command(&format!("{place}{message}"))
+            );
         } else {
-            eprintln!("warning: {message}");
+            eprintln!("warning: {place}{message}");
         }
     }
 
     pub fn error(&self, message: &str) {
+        let place = self.place.map(|p| format!("{p}: ")).unwrap_or_default();
         if self.github {
-            eprintln!("::error title=lambda-rollout::{}", escape_command(message));
+            eprintln!(
+                "::error title=lambda-rollout::{}",
+                escape_command(&format!("{place}{message}"))
+            );
         }
-        eprintln!("error: {message}");
+        eprintln!("error: {place}{message}");
     }
 
-    fn mark(&self) -> &'static str {
-        if self.dry_run { "[dry-run] " } else { "" }
+    fn mark(&self) -> String {
+        format!(
+            "{}{}",
+            if self.dry_run { "[dry-run] " } else { "" },
+            self.place.map(|p| format!("{p}: ")).unwrap_or_default()
+        )
     }
 }
 

@@ -37,6 +37,8 @@ pub struct Clients {
     pub cloudwatch: Monitor,
     pub codedeploy: CodeDeploy,
     pub ecr: Registry,
+    /// The narrator for this account-region's targets.
+    pub log: Log,
 }
 
 impl Clients {
@@ -76,6 +78,7 @@ impl Clients {
             cloudwatch: Monitor::new(aws_sdk_cloudwatch::Client::new(config), log),
             codedeploy: CodeDeploy::new(aws_sdk_codedeploy::Client::new(config), log),
             ecr: Registry::new(aws_sdk_ecr::Client::new(config), log),
+            log,
         }
     }
 }

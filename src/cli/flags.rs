@@ -47,13 +47,12 @@ pub enum Command {
     #[command(override_usage = ROLLBACK_USAGE)]
     Rollback(RollbackArgs),
     /// Show what the alias serves: versions, weights, code hashes, descriptions, rollback target.
-    // One alias: the manifest flags are hidden (--manifest stays for its clear error).
+    // Reads only: --concurrency, --fail-fast and --on-wave-failure do not apply.
     #[command(
-        override_usage = "lambda-rollout status --function-name NAME --alias ALIAS [OPTIONS]",
-        mut_arg("manifest", |arg| arg.hide(true)),
+        override_usage = "lambda-rollout status --function-name NAME --alias ALIAS [OPTIONS]\n       lambda-rollout status --manifest FILE [OPTIONS]",
         mut_arg("concurrency", |arg| arg.hide(true)),
-        mut_arg("max_requests_per_second", |arg| arg.hide(true)),
-        mut_arg("fail_fast", |arg| arg.hide(true))
+        mut_arg("fail_fast", |arg| arg.hide(true)),
+        mut_arg("on_wave_failure", |arg| arg.hide(true))
     )]
     Status(StatusArgs),
     /// Delete old versions that nothing routes to, records, keeps warm or maps events to.
@@ -278,7 +277,7 @@ pub struct PruneArgs {
     #[arg(long, value_parser = parse_region)]
     pub region: Option<String>,
 
-    /// Prune every function of this manifest.
+    /// Prune every function of this manifest, in each account and region it names.
     #[arg(long, value_name = "FILE")]
     pub manifest: Option<PathBuf>,
 
@@ -290,7 +289,7 @@ pub struct PruneArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
     pub older_than: Option<Duration>,
 
-    /// Control-plane requests (listings and deletes) per second at most (Lambda allows 15 per account).
+    /// Control-plane requests (listings and deletes) per second at most, in each account-region (Lambda allows 15 per account and region).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub max_requests_per_second: u32,
 

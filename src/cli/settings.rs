@@ -555,23 +555,18 @@ pub fn rollback(args: &RollbackArgs, log: Log) -> Result<RollbackSettings> {
     })
 }
 
-/// `status`, checked: one function.
+/// `status`, checked: one alias, or every alias of a manifest.
 #[derive(Debug)]
 pub struct StatusSettings {
     pub run: Run,
-    pub target: Target,
+    pub targets: Vec<Target>,
 }
 
-/// Check `status`'s flags: one function.
+/// Check `status`'s flags (and manifest).
 pub fn status(args: &StatusArgs, log: Log) -> Result<StatusSettings> {
-    if args.target.manifest.is_some() {
-        return Err(Error::usage(
-            "status takes one function: give --function-name and --alias instead of --manifest",
-        ));
-    }
     Ok(StatusSettings {
         run: run_of(&args.target, &args.common, log, false),
-        target: single(&args.target),
+        targets: targets_of(&args.target)?,
     })
 }
 
@@ -579,8 +574,15 @@ pub fn status(args: &StatusArgs, log: Log) -> Result<StatusSettings> {
 #[derive(Debug)]
 pub struct PruneSettings {
     pub run: Run,
-    pub functions: Vec<String>,
+    pub functions: Vec<PruneTarget>,
     pub options: PruneOptions,
+}
+
+/// A function to prune, and where it lives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PruneTarget {
+    pub function: String,
+    pub place: Place,
 }
 
 /// What `prune` keeps, and how it sends its deletes.
@@ -596,11 +598,23 @@ pub struct PruneOptions {
 pub fn prune(args: &PruneArgs, log: Log) -> Result<PruneSettings> {
     let functions = match &args.manifest {
         Some(path) => {
-            let mut names: Vec<String> = manifest::load(path, false)?.into_iter().map(|f| f.name).collect();
-            names.dedup();
-            names
+            // A function with several aliases is pruned once in each place.
+            let mut functions: Vec<PruneTarget> = Vec::new();
+            for f in manifest::load(path, false)? {
+                let function = PruneTarget {
+                    function: f.name,
+                    place: f.place,
+                };
+                if !functions.contains(&function) {
+                    functions.push(function);
+                }
+            }
+            functions
         }
-        None => vec![args.function_name.clone().unwrap_or_default()],
+        None => vec![PruneTarget {
+            function: args.function_name.clone().unwrap_or_default(),
+            place: Place::default(),
+        }],
     };
     let dry_run = args.dry_run.dry_run;
     Ok(PruneSettings {

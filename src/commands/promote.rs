@@ -23,8 +23,8 @@ pub async fn run(settings: PromoteSettings) -> Result<()> {
         to,
         allow_latest_triggers,
     } = &settings;
-    let log = &run.log;
     per_function(run, targets, async |clients, target| {
+        let log = &clients.log;
         let (lambda, (function, alias)) = (&clients.lambda, target.names());
         if !matches!(to, PromoteTo::Canary(_)) {
             let observed = lambda.observe(function, alias).await?;

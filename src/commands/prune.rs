@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use crate::aws::{Calls, Clients, Lambda};
-use crate::cli::settings::{PruneOptions, PruneSettings};
+use crate::cli::settings::{PruneOptions, PruneSettings, PruneTarget};
+use crate::commands::runner::{TargetName, across_places, split_failures};
+use crate::core::fleet::Place;
 use crate::core::prune::{self, Keep, Verdict};
 use crate::error::{Error, Result};
 use crate::log::Log;
@@ -24,23 +26,63 @@ pub async fn run(settings: PruneSettings) -> Result<()> {
         dry_run,
         per_second,
     } = options;
-    let calls = match run.fleet {
-        Some(_) => Calls::Fleet { per_second },
-        None => Calls::One,
-    };
-    let clients = Clients::connect(run.region.as_deref(), calls, run.log).await?;
-    for function in &functions {
+    if run.fleet.is_none() {
+        let clients = Clients::connect(run.region.as_deref(), Calls::One, run.log).await?;
+        let function = &functions
+            .first()
+            .ok_or_else(|| Error::usage("no function to prune"))?
+            .function;
         clients.refuse_other_region(function)?;
+        let lambda = clients.lambda.paced(per_second);
+        return report::emit(
+            &prune_function(&lambda, &run.log, function, keep, dry_run).await?,
+            run.json,
+        );
     }
-    let Clients { lambda, .. } = clients;
-    let lambda = lambda.paced(per_second);
-    let mut reports = Vec::new();
-    for function in &functions {
-        reports.push(prune_function(&lambda, &run.log, function, keep, dry_run).await?);
+    // Every account-region at its own pace (`per_second` in each), one
+    // function at a time in each.
+    let results = across_places(
+        &run,
+        &functions,
+        |f| &f.place,
+        Calls::Fleet { per_second },
+        async |clients, target| {
+            prune_function(&clients.lambda, &clients.log, &target.function, keep, dry_run).await
+        },
+    )
+    .await?;
+    let results = results
+        .into_iter()
+        .map(|(name, result)| {
+            let report = result.map(|mut report| {
+                report.function = name.clone();
+                report
+            });
+            (name, report)
+        })
+        .collect();
+    let (reports, failed) = split_failures(results);
+    report::output::emit_many(
+        &reports,
+        run.json,
+        Some(|r: &PruneReport| (r.function.clone(), r.pruned.clone())),
+    )?;
+    match failed {
+        Some(err) => Err(Error::Reported(Box::new(err))),
+        None => Ok(()),
     }
-    match reports.as_slice() {
-        [one] => report::emit(one, run.json),
-        _ => report::output::emit_many(&reports, run.json, |r| (r.function.clone(), r.pruned.clone())),
+}
+
+impl TargetName for PruneTarget {
+    fn function(&self) -> &str {
+        &self.function
+    }
+    fn name_at(&self, place: &Place, several_places: bool) -> String {
+        if several_places {
+            format!("{place}/{}", self.function)
+        } else {
+            self.function.clone()
+        }
     }
 }
 

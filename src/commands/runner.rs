@@ -95,6 +95,146 @@ impl Naming {
     }
 }
 
+/// Each place once, connected (its role assumed), and the places that could
+/// not be, named.
+async fn connect_places<'p>(
+    run: &Run,
+    of_targets: impl Iterator<Item = &'p Place>,
+    calls: Calls,
+) -> (Vec<(Place, Clients)>, Vec<String>) {
+    let mut places: Vec<&Place> = Vec::new();
+    for place in of_targets {
+        if !places.contains(&place) {
+            places.push(place);
+        }
+    }
+    let mut connected = Vec::new();
+    let mut problems = Vec::new();
+    let several = places.len() > 1;
+    for place in places {
+        // Several account-regions: each line of narration names its own.
+        let log = if several {
+            run.log.at(format!(
+                "{}/{}",
+                place.account().unwrap_or("default"),
+                place
+                    .region
+                    .as_deref()
+                    .or(run.region.as_deref())
+                    .unwrap_or("default")
+            ))
+        } else {
+            run.log
+        };
+        match Clients::connect_at(place, run.region.as_deref(), calls, log).await {
+            Ok(clients) => connected.push((place.clone(), clients)),
+            Err(err) => problems.push(format!("{place}: {err}")),
+        }
+    }
+    (connected, problems)
+}
+
+/// A read or a per-function job (`status`, `prune`) over a manifest's
+/// targets: every place is connected first (a role that cannot be assumed
+/// stops the run, exit 2, before any request to a function), then `job`
+/// runs for each target — the places at once, one target at a time in
+/// each, at each place's own pace. The results keep the manifest's order,
+/// each with the target's name (`ACCOUNT/REGION/function` when the run
+/// spans several places).
+pub async fn across_places<T, R>(
+    run: &Run,
+    targets: &[T],
+    place_of: impl Fn(&T) -> &Place,
+    calls: Calls,
+    job: impl AsyncFn(&Clients, &T) -> Result<R>,
+) -> Result<Vec<(String, Result<R>)>>
+where
+    T: TargetName,
+{
+    let (connected, problems) = connect_places(run, targets.iter().map(&place_of), calls).await;
+    if !problems.is_empty() {
+        return Err(Error::usage(format!(
+            "could not connect, so nothing was read or written:\n  - {}",
+            problems.join("\n  - ")
+        )));
+    }
+    let several_places = connected.len() > 1;
+    let per_place = connected.iter().map(|(place, clients)| {
+        let (job, place_of) = (&job, &place_of);
+        async move {
+            let mut done = Vec::new();
+            for (index, target) in targets.iter().enumerate().filter(|(_, t)| place_of(t) == place) {
+                clients.refuse_other_region(target.function())?;
+                done.push((
+                    index,
+                    target.name_at(place, several_places),
+                    job(clients, target).await,
+                ));
+            }
+            Ok::<_, Error>(done)
+        }
+    });
+    let mut results = Vec::new();
+    for done in futures_util::future::join_all(per_place).await {
+        results.extend(done?);
+    }
+    results.sort_by_key(|(index, _, _)| *index);
+    Ok(results
+        .into_iter()
+        .map(|(_, name, result)| (name, result))
+        .collect())
+}
+
+/// How [`across_places`] names a target in reports.
+pub trait TargetName {
+    fn function(&self) -> &str;
+    fn name_at(&self, place: &Place, several_places: bool) -> String;
+}
+
+impl TargetName for Target {
+    fn function(&self) -> &str {
+        &self.function
+    }
+    fn name_at(&self, place: &Place, several_places: bool) -> String {
+        target_name(place, &self.function, &self.alias, several_places)
+    }
+}
+
+/// The results of [`across_places`] that worked, and an error naming each
+/// target that failed (for after the others are reported: exit 2 if one
+/// failed on its input, such as a function that does not exist, else 1).
+pub fn split_failures<R>(results: Vec<(String, Result<R>)>) -> (Vec<R>, Option<Error>) {
+    let total = results.len();
+    let mut done = Vec::new();
+    let mut failed = Vec::new();
+    let mut usage = false;
+    for (name, result) in results {
+        match result {
+            Ok(report) => done.push(report),
+            Err(err) => {
+                usage |= matches!(err, Error::Usage(_));
+                failed.push(format!("{name}: {err}"));
+            }
+        }
+    }
+    if failed.is_empty() {
+        return (done, None);
+    }
+    let message = format!(
+        "{} of {total} targets failed:\n  - {}",
+        failed.len(),
+        failed.join("\n  - ")
+    );
+    (
+        done,
+        Some(if usage {
+            Error::Usage(message)
+        } else {
+            Error::Failed(message)
+        }),
+    )
+}
+
 /// Every place of the fleet connected (roles assumed), then every target
 /// read, before the first write anywhere. Problems are all named at once.
 async fn preflight<J: Named>(
@@ -103,20 +243,7 @@ async fn preflight<J: Named>(
     calls: Calls,
     naming: &Naming,
 ) -> Result<Vec<(Place, Clients)>> {
-    let mut places: Vec<Place> = Vec::new();
-    for job in jobs {
-        if !places.contains(job.place()) {
-            places.push(job.place().clone());
-        }
-    }
-    let mut connected = Vec::new();
-    let mut problems = Vec::new();
-    for place in places {
-        match Clients::connect_at(&place, run.region.as_deref(), calls, run.log).await {
-            Ok(clients) => connected.push((place, clients)),
-            Err(err) => problems.push(format!("{place}: {err}")),
-        }
-    }
+    let (connected, mut problems) = connect_places(run, jobs.iter().map(Named::place), calls).await;
     if problems.is_empty() {
         let reads = futures_util::stream::iter(jobs)
             .map(|job| {
@@ -438,7 +565,7 @@ pub async fn each_alias(
         let lambda = &clients.lambda;
         crate::commands::alias::observe_decide_apply(
             lambda,
-            &run.log,
+            &clients.log,
             target.names(),
             dry_run,
             async |before, hashes| decide(lambda, target.names().0, before, hashes).await,

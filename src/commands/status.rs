@@ -1,17 +1,67 @@
 //! `status`: what the alias serves now — versions, weights, code hashes,
 //! descriptions, last changes, and the recorded rollback target. Read-only.
+//! With a manifest, every target's, each account-region at its own pace.
 
 use crate::aws::{Calls, Clients};
-use crate::cli::settings::StatusSettings;
+use crate::cli::settings::{StatusSettings, Target};
 use crate::commands::alias;
-use crate::error::Result;
+use crate::commands::runner::{across_places, split_failures};
+use crate::error::{Error, Result};
 use crate::report::{self, About, StatusReport};
 
 pub async fn run(settings: StatusSettings) -> Result<()> {
-    let StatusSettings { run, target } = settings;
+    let StatusSettings { run, targets } = settings;
+    let Some(fleet) = run.fleet else {
+        let clients = Clients::connect(run.region.as_deref(), Calls::One, run.log).await?;
+        let target = targets.first().ok_or_else(|| Error::usage("no alias to read"))?;
+        clients.refuse_other_region(&target.function)?;
+        return report::emit(&status_of(&clients, target).await?, run.json);
+    };
+    let calls = Calls::Fleet {
+        per_second: fleet.per_second,
+    };
+    let several_places = targets.iter().any(|t| t.place != targets[0].place);
+    let results = across_places(
+        &run,
+        &targets,
+        |t| &t.place,
+        calls,
+        async |clients, target| {
+            let mut report = status_of(clients, target).await?;
+            if several_places {
+                report.outputs.account = target.place.account().unwrap_or("default").to_string();
+                report.outputs.region = clients.region.clone();
+            }
+            Ok(report)
+        },
+    )
+    .await?;
+    let results = results
+        .into_iter()
+        .map(|(name, result)| {
+            let report = result.map(|mut report| {
+                report.outputs.target = name.clone();
+                report
+            });
+            (name, report)
+        })
+        .collect();
+    let (reports, failed) = split_failures(results);
+    report::output::emit_many(
+        &reports,
+        run.json,
+        None::<fn(&StatusReport) -> (String, Vec<String>)>,
+    )?;
+    match failed {
+        Some(err) => Err(Error::Reported(Box::new(err))),
+        None => Ok(()),
+    }
+}
+
+/// One alias's status: what it serves, each version's details, its
+/// provisioned concurrency and its entry points.
+async fn status_of(clients: &Clients, target: &Target) -> Result<StatusReport> {
     let (function, alias) = (target.function.as_str(), target.alias.as_str());
-    let clients = Clients::connect(run.region.as_deref(), Calls::One, run.log).await?;
-    clients.refuse_other_region(function)?;
     let lambda = &clients.lambda;
     let (observed, state) = alias::observe_existing(lambda, function, alias).await?;
     let (primary, canary, provisioned, entry_points) = tokio::join!(
@@ -34,5 +84,5 @@ pub async fn run(settings: StatusSettings) -> Result<()> {
     let mut report = StatusReport::new(about, &observed, &state, primary?, canary.transpose()?)
         .with_entry_points(alias, entry_points.found, entry_points.unreadable);
     report.provisioned_concurrency = provisioned?;
-    report::emit(&report, run.json)
+    Ok(report)
 }

@@ -141,13 +141,12 @@ pub const ALIAS_OUTPUTS: [&str; 16] = [
 ];
 
 /// Print several reports of one kind (a manifest run without per-alias
-/// results): a JSON array, or each as text; GitHub outputs `results` and, for
-/// each report, `key(report)` gathered into one JSON object (such as
-/// `pruned`: function → versions).
+/// results): a JSON array, or each as text; GitHub outputs `results` and,
+/// when `pruned` gives each report's, `pruned` (function → versions).
 pub fn emit_many<R: Report>(
     reports: &[R],
     json: bool,
-    key: impl Fn(&R) -> (String, Vec<String>),
+    pruned: Option<impl Fn(&R) -> (String, Vec<String>)>,
 ) -> Result<()> {
     if json {
         let text = serde_json::to_string_pretty(reports).map_err(|e| Error::failed(e.to_string()))?;
@@ -157,24 +156,26 @@ pub fn emit_many<R: Report>(
             print!("{report}");
         }
     }
-    let gathered: serde_json::Map<String, serde_json::Value> = reports
-        .iter()
-        .map(|r| {
-            let (name, values) = key(r);
-            (name, serde_json::json!(values))
-        })
-        .collect();
-    let fields = vec![
+    let mut fields = vec![
         (
             "results".to_string(),
             serde_json::to_string(reports).unwrap_or_default(),
         ),
-        (
-            "pruned".to_string(),
-            serde_json::Value::Object(gathered).to_string(),
-        ),
         ("failed".to_string(), String::new()),
     ];
+    if let Some(key) = pruned {
+        let gathered: serde_json::Map<String, serde_json::Value> = reports
+            .iter()
+            .map(|r| {
+                let (name, values) = key(r);
+                (name, serde_json::json!(values))
+            })
+            .collect();
+        fields.push((
+            "pruned".to_string(),
+            serde_json::Value::Object(gathered).to_string(),
+        ));
+    }
     let summary: String = reports.iter().map(markdown).collect();
     // Printed already: a failure to write the files is a line on stderr and
     // exit 1, never a second JSON document.

@@ -471,10 +471,10 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
             "'0' is not a published version number",
         ),
         case(
-            "status of a manifest",
+            "status of a manifest that is not there",
             ["status", "--manifest", "functions.toml"],
             2,
-            "status takes one function",
+            "--manifest 'functions.toml' cannot be read",
         ),
     ];
     let mut env_bucket = case(

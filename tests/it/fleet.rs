@@ -92,6 +92,11 @@ async fn serving(lambda: &aws_sdk_lambda::Client) -> Option<String> {
 }
 
 fn manifest(repo: &std::path::Path, body: &str) -> std::path::PathBuf {
+    manifest_with(repo, body, "")
+}
+
+/// [`manifest`], with more `[defaults]` lines.
+fn manifest_with(repo: &std::path::Path, body: &str, defaults: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(repo.join("fns/orders")).unwrap();
     std::fs::write(repo.join("fns/orders/index.py"), body).unwrap();
     let path = repo.join("lambda-rollout.toml");
@@ -100,6 +105,7 @@ fn manifest(repo: &std::path::Path, body: &str) -> std::path::PathBuf {
 [defaults]
 alias = "live"
 regions = {REGIONS:?}
+{defaults}
 
 [[functions]]
 name = "orders"
@@ -218,6 +224,103 @@ async fn a_manifest_deploys_across_accounts_and_regions_after_a_preflight() {
             2,
             "$LATEST and 1 only, in {other} {region}"
         );
+    }
+}
+
+/// `status` and `prune` take the same manifest: each target read, or
+/// pruned, in its own account and region, and named by them.
+#[tokio::test(flavor = "current_thread")]
+async fn status_and_prune_act_in_every_account_and_region() {
+    let aws = Emulator::start();
+    aws.create_role("orders-role");
+    let mut clients = Vec::new();
+    for other in [false, true] {
+        for region in REGIONS {
+            let lambda = lambda_in(&aws, other, region).await;
+            create_orders(&lambda, if other { OTHER_ACCOUNT } else { "123456789012" }).await;
+            clients.push(lambda);
+        }
+    }
+    let repo = tempfile::tempdir().unwrap();
+    for round in 1..=3 {
+        let path = manifest_with(
+            repo.path(),
+            &format!("def handler(e, c): return {round}\n"),
+            r#"canary-weight = "100%""#,
+        );
+        let mut deploy = binary(Some(&aws));
+        run(deploy.args(["deploy", "--manifest"]).arg(&path)).assert_ok();
+    }
+    let path = repo.path().join("lambda-rollout.toml");
+    let mut status = binary(Some(&aws));
+    let status = run(status
+        .args(["status", "--output", "json", "--manifest"])
+        .arg(&path));
+    status.assert_ok();
+    let read = status.json();
+    let mut served: Vec<(String, String)> = read
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let place = format!(
+                "{}/{}",
+                r["account"].as_str().unwrap(),
+                r["region"].as_str().unwrap()
+            );
+            (place, r["primary"]["version"].as_str().unwrap().to_string())
+        })
+        .collect();
+    served.sort();
+    let mut expected: Vec<(String, String)> = ["default", OTHER_ACCOUNT]
+        .iter()
+        .flat_map(|a| REGIONS.iter().map(move |r| (format!("{a}/{r}"), "3".to_string())))
+        .collect();
+    expected.sort();
+    assert_eq!(served, expected);
+    assert!(
+        status.stdout.contains("\"rollback-to\": \"2\""),
+        "{}",
+        status.stdout
+    );
+
+    // Version 1 is neither served nor the recorded rollback target: prune
+    // deletes it in every account and region, and nothing else.
+    let mut prune = binary(Some(&aws));
+    let pruned = run(prune
+        .args(["prune", "--keep", "0", "--output", "json", "--manifest"])
+        .arg(&path));
+    pruned.assert_ok();
+    let mut names: Vec<String> = pruned
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            assert_eq!(r["pruned"], serde_json::json!(["1"]), "{r}");
+            r["function-arn"].as_str().unwrap().to_string()
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 6, "six functions pruned: {names:?}");
+    assert!(
+        pruned
+            .stderr
+            .contains("111111111111/eu-west-1: deleted version 1 of orders"),
+        "each line names its account-region: {}",
+        pruned.stderr
+    );
+    for lambda in &clients {
+        let versions = lambda
+            .list_versions_by_function()
+            .function_name("orders")
+            .send()
+            .await
+            .unwrap();
+        let mut numbers: Vec<&str> = versions.versions().iter().filter_map(|v| v.version()).collect();
+        numbers.sort();
+        assert_eq!(numbers, ["$LATEST", "2", "3"]);
     }
 }
 

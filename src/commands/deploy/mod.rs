@@ -49,6 +49,8 @@ pub async fn run(settings: DeploySettings) -> Result<()> {
     // regions or accounts) is packaged once: every target gets the same bytes.
     let packaged = Packaged::default();
     let report = per_function(run, jobs, async |clients, job| {
+        // In a run over several account-regions, its lines name the target's.
+        let log = clients.log;
         let report = match &single {
             Some(code) => deploy(clients, &job.request, code, log).await?,
             None => {
