@@ -17,7 +17,7 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_lambda::config::ProvideCredentials;
 
 use crate::core::fleet::{Place, Role, session_name};
-use crate::core::values::{parse_region, region_of_arn};
+use crate::core::values::{S3Target, parse_region, region_of_arn};
 use crate::error::{Error, Result};
 use crate::log::Log;
 
@@ -39,6 +39,12 @@ pub struct Clients {
     pub ecr: Registry,
     /// The narrator for this account-region's targets.
     pub log: Log,
+    /// The account these clients act in, once known: the assumed role's,
+    /// or read (`sts:GetCallerIdentity`) the first time it is needed.
+    pub account: tokio::sync::OnceCell<String>,
+    /// The configuration the clients were built from (for a client built
+    /// only when needed, such as STS's).
+    pub config: SdkConfig,
 }
 
 impl Clients {
@@ -59,6 +65,9 @@ impl Clients {
             config = assume(&config, role, log).await?;
         }
         let clients = Clients::new(&config, log);
+        if let Some(role) = &place.role {
+            let _ = clients.account.set(role.account().to_string());
+        }
         Ok(match calls {
             Calls::One => clients,
             Calls::Fleet { per_second } => Clients {
@@ -79,11 +88,44 @@ impl Clients {
             codedeploy: CodeDeploy::new(aws_sdk_codedeploy::Client::new(config), log),
             ecr: Registry::new(aws_sdk_ecr::Client::new(config), log),
             log,
+            account: tokio::sync::OnceCell::new(),
+            config: config.clone(),
         }
     }
 }
 
 impl Clients {
+    /// Where this place's packages go: `--s3-bucket` with `{region}` and
+    /// `{account}` filled in.
+    pub async fn s3_target(&self, target: &S3Target) -> Result<S3Target> {
+        let account = if target.needs_account() {
+            self.account().await?
+        } else {
+            String::new()
+        };
+        Ok(target.at(&self.region, &account))
+    }
+
+    /// The account these clients act in. `sts:GetCallerIdentity` needs no
+    /// permission.
+    async fn account(&self) -> Result<String> {
+        self.account
+            .get_or_try_init(|| async {
+                let sts = aws_sdk_sts::Client::new(&self.config);
+                self.log
+                    .detail("GetCallerIdentity (the account, for {account} in --s3-bucket)");
+                let identity = sts.get_caller_identity().send().await.map_err(|e| {
+                    Error::failed(format!(
+                        "cannot read the account for {{account}} in --s3-bucket: {}",
+                        error::chain(&e)
+                    ))
+                })?;
+                Ok(identity.account().unwrap_or_default().to_string())
+            })
+            .await
+            .cloned()
+    }
+
     /// A function given as an ARN of another region than the clients' is
     /// refused before any request: Lambda would answer "not found", and a
     /// deploy would have run against the wrong region's aliases.

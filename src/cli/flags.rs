@@ -422,6 +422,7 @@ pub struct CodeArgs {
 pub struct S3Args {
     /// Upload the zip to this S3 bucket (same region) and update the code from there; needed over
     /// Lambda's 50 MiB direct-upload limit. The key is PREFIX/FUNCTION/SHA256.zip, uploaded once.
+    /// {region} and {account} in the name stand for each target's (one bucket per region of a fleet).
     #[arg(long, value_name = "BUCKET", value_parser = parse_bucket)]
     pub s3_bucket: Option<String>,
 

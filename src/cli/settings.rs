@@ -231,8 +231,37 @@ pub fn deploy(args: &DeployArgs, log: Log) -> Result<DeploySettings> {
                 },
             })
         })
-        .collect::<Result<_>>()?;
+        .collect::<Result<Vec<DeployJob>>>()?;
+    if let Some(s3) = s3.as_ref().filter(|s3| !s3.per_region()) {
+        one_bucket_region(&s3.bucket, &jobs, run.region.as_deref())?;
+    }
     Ok(DeploySettings { run, jobs })
+}
+
+/// A bucket is in one region, and Lambda takes code only from a bucket in
+/// the function's own region: one `--s3-bucket` without `{region}` cannot
+/// serve targets in several regions.
+fn one_bucket_region(bucket: &str, jobs: &[DeployJob], run_region: Option<&str>) -> Result<()> {
+    let mut regions: Vec<&str> = jobs
+        .iter()
+        .map(|job| {
+            job.place
+                .region
+                .as_deref()
+                .or(run_region)
+                .unwrap_or("the default region")
+        })
+        .collect();
+    regions.sort_unstable();
+    regions.dedup();
+    if regions.len() <= 1 {
+        return Ok(());
+    }
+    Err(Error::usage(format!(
+        "--s3-bucket '{bucket}' is one bucket, but the manifest deploys to {} regions ({}), and Lambda takes code only from a bucket in the function's own region: name a bucket per region with {{region}} (such as '{bucket}-{{region}}')",
+        regions.len(),
+        regions.join(", ")
+    )))
 }
 
 /// `deploy --manifest`: the manifest's functions, and the flags that belong in it refused.

@@ -293,6 +293,27 @@ pub struct S3Target {
 }
 
 impl S3Target {
+    /// Whether the bucket differs by region (`{region}` in its name).
+    pub fn per_region(&self) -> bool {
+        self.bucket.contains("{region}")
+    }
+
+    /// Whether the bucket's name needs the account (`{account}`).
+    pub fn needs_account(&self) -> bool {
+        self.bucket.contains("{account}")
+    }
+
+    /// The bucket of a target in `region` of `account`.
+    pub fn at(&self, region: &str, account: &str) -> S3Target {
+        S3Target {
+            bucket: self
+                .bucket
+                .replace("{region}", region)
+                .replace("{account}", account),
+            prefix: self.prefix.clone(),
+        }
+    }
+
     /// `PREFIX/FUNCTION/SHA256-HEX.zip` (the function's name, also when given as an ARN).
     pub fn key(&self, function: &str, sha256_hex: &str) -> String {
         let name = function_name_of(function);
@@ -307,20 +328,30 @@ impl S3Target {
 /// An S3 bucket name, by S3's naming rules (3–63 characters; lowercase
 /// letters, digits, dots and hyphens; a letter or digit at each end).
 pub fn parse_bucket(input: &str) -> Result<String, String> {
-    const FORM: &str = "expected an S3 bucket name such as my-deploy-artifacts (3-63 characters: lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit; a name, not an s3:// URL or ARN)";
-    let bytes = input.as_bytes();
+    // A place's region and account (12 digits) fill the placeholders; the
+    // name is checked with the longest region name there is, so that every
+    // place's bucket name is valid.
+    check_bucket(
+        &input
+            .replace("{region}", "ap-southeast-2")
+            .replace("{account}", "123456789012"),
+    )
+    .map(|()| input.to_string())
+    .map_err(|form| format!("'{input}' is not an S3 bucket name: {form}"))
+}
+
+/// Whether `name` is an S3 bucket name (else the form expected).
+fn check_bucket(name: &str) -> Result<(), &'static str> {
+    const FORM: &str = "expected an S3 bucket name such as my-deploy-artifacts (3-63 characters: lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit; a name, not an s3:// URL or ARN; {region} and {account} stand for each target's)";
+    let bytes = name.as_bytes();
     let valid = (3..=63).contains(&bytes.len())
         && bytes
             .iter()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.".contains(b))
         && bytes[0].is_ascii_alphanumeric()
         && bytes[bytes.len() - 1].is_ascii_alphanumeric()
-        && !input.contains("..");
-    if valid {
-        Ok(input.to_string())
-    } else {
-        Err(format!("'{input}' is not an S3 bucket name: {FORM}"))
-    }
+        && !name.contains("..");
+    if valid { Ok(()) } else { Err(FORM) }
 }
 
 /// The key prefix under which packages are stored: path segments of
@@ -357,6 +388,28 @@ pub fn parse_version(input: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bucket_name_may_hold_the_region_and_the_account() {
+        let bucket = parse_bucket("artifacts-{account}-{region}").unwrap();
+        let target = S3Target {
+            bucket,
+            prefix: String::new(),
+        };
+        assert!(target.per_region() && target.needs_account());
+        assert_eq!(
+            target.at("eu-west-1", "111111111111").bucket,
+            "artifacts-111111111111-eu-west-1"
+        );
+        // Checked with the longest region name and a 12-digit account.
+        assert!(parse_bucket("{account}-{region}-abcdefghijklmnopqrstuvwxyz-01234567").is_ok());
+        assert!(parse_bucket("{account}-{region}-abcdefghijklmnopqrstuvwxyz-012345678").is_err());
+        let wrong = parse_bucket("artifacts-{Region}").unwrap_err();
+        assert!(
+            wrong.contains("{region} and {account} stand for each target's"),
+            "{wrong}"
+        );
+    }
 
     #[test]
     fn weights_accept_fractions_and_percentages() {

@@ -682,3 +682,100 @@ region = "eu-west-1"
         ]
     );
 }
+
+/// `--s3-bucket` with `{account}` and `{region}`: each target's package goes
+/// to its own region's bucket (Lambda takes code only from a bucket in the
+/// function's region); one bucket for several regions is refused before any
+/// request.
+#[tokio::test(flavor = "current_thread")]
+async fn each_region_uploads_to_its_own_bucket() {
+    let aws = Emulator::start();
+    let clients = orders_in_three_regions(&aws).await;
+    let s3 = aws.s3();
+    for region in &REGIONS[..2] {
+        let mut create = s3
+            .create_bucket()
+            .bucket(format!("artifacts-123456789012-{region}"));
+        if *region != "us-east-1" {
+            create = create.create_bucket_configuration(
+                aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(*region))
+                    .build(),
+            );
+        }
+        create.send().await.expect("create_bucket");
+    }
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(repo.path().join("fns/orders")).unwrap();
+    std::fs::write(
+        repo.path().join("fns/orders/index.py"),
+        "def handler(e, c): return 1\n",
+    )
+    .unwrap();
+    let path = repo.path().join("lambda-rollout.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+[defaults]
+alias = "live"
+regions = {:?}
+
+[[functions]]
+name = "orders"
+source = "fns/orders"
+"#,
+            &REGIONS[..2]
+        ),
+    )
+    .unwrap();
+    let deploy = |bucket: &str| {
+        let mut command = binary(Some(&aws));
+        run(command
+            .args(["deploy", "--output", "json", "--s3-bucket", bucket, "--manifest"])
+            .arg(&path))
+    };
+
+    let refused = deploy("artifacts");
+    assert_eq!(refused.status, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains(
+            "--s3-bucket 'artifacts' is one bucket, but the manifest deploys to 2 regions (eu-west-1, us-east-1)"
+        ) && refused.stderr.contains("'artifacts-{region}'"),
+        "{}",
+        refused.stderr
+    );
+    for (region, lambda) in &clients {
+        assert_eq!(serving(lambda).await, None, "{region}: nothing written");
+    }
+
+    let shipped = deploy("artifacts-{account}-{region}");
+    shipped.assert_ok();
+    let code_sha256 = shipped.json()[0]["code-sha256"].as_str().unwrap().to_string();
+    let hex: String = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &code_sha256)
+        .unwrap()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    for (region, lambda) in &clients[..2] {
+        assert_eq!(serving(lambda).await.as_deref(), Some("1"), "{region}");
+        let head = s3
+            .head_object()
+            .bucket(format!("artifacts-123456789012-{region}"))
+            .key(format!("orders/{hex}.zip"))
+            .send()
+            .await;
+        assert!(head.is_ok(), "{region}'s bucket holds the package: {head:?}");
+        let stored = lambda
+            .get_function()
+            .function_name("orders:1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            stored.configuration().and_then(|c| c.code_sha256()),
+            Some(code_sha256.as_str()),
+            "{region}"
+        );
+    }
+}

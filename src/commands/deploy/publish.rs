@@ -67,7 +67,8 @@ impl Deploy<'_> {
             (Code::Image { uri, .. }, _) => Ok(NewCode::Image(uri)),
             (Code::Zip(package), None) => Ok(NewCode::Zip(package.zip.clone())),
             (Code::Zip(package), Some(target)) => {
-                let stored = self.clients.s3.put(target, function, package).await?;
+                let target = self.clients.s3_target(target).await?;
+                let stored = self.clients.s3.put(&target, function, package).await?;
                 Ok(NewCode::S3 {
                     bucket: stored.bucket,
                     key: stored.key,
