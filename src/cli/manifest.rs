@@ -81,6 +81,9 @@ struct RawWave {
     functions: Option<Vec<String>>,
     bake: Option<String>,
     failure_tolerance: Option<serde_json::Value>,
+    /// CloudWatch alarms watched in each of the wave's account-regions
+    /// while it bakes.
+    alarms: Option<Vec<String>>,
 }
 
 /// The wave a target belongs to. Without `[[waves]]`, every target is in
@@ -92,6 +95,8 @@ pub struct WaveOf {
     pub name: String,
     pub bake: Duration,
     pub tolerance: Tolerance,
+    /// Alarms watched in the target's account-region while the wave bakes.
+    pub alarms: Vec<String>,
 }
 
 impl Default for WaveOf {
@@ -101,6 +106,7 @@ impl Default for WaveOf {
             name: String::new(),
             bake: Duration::ZERO,
             tolerance: Tolerance::Count(usize::MAX),
+            alarms: Vec::new(),
         }
     }
 }
@@ -243,7 +249,17 @@ fn assign_waves(raw: &[RawWave], functions: &mut [Function]) -> std::result::Res
             }
             Some(other) => parse_tolerance(&other.to_string()).map_err(|e| format!("{label}: {e}"))?,
         };
+        let alarms = list(&wave.alarms, "alarms")?;
+        if let Some(bad) = alarms
+            .iter()
+            .find(|a| a.trim().is_empty() || a.chars().count() > 255)
+        {
+            return Err(format!(
+                "{label}: alarms: '{bad}' is not a CloudWatch alarm name (1-255 characters)"
+            ));
+        }
         waves.push(Wave {
+            alarms,
             name: wave.name.clone(),
             regions: list(&wave.regions, "regions")?,
             accounts: list(&wave.accounts, "accounts")?,
@@ -274,6 +290,7 @@ fn assign_waves(raw: &[RawWave], functions: &mut [Function]) -> std::result::Res
             name: wave.name.clone(),
             bake: wave.bake,
             tolerance: wave.tolerance,
+            alarms: wave.alarms.clone(),
         };
     }
     Ok(())

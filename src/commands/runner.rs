@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use futures_util::StreamExt;
 
@@ -28,6 +29,11 @@ pub trait Named {
     /// Whether a missing function is fine (a deploy that creates it).
     fn may_be_missing(&self) -> bool {
         false
+    }
+    /// The alarms watched in its account-region while its wave bakes: the
+    /// wave's, and its own rollout's gate alarms.
+    fn bake_alarms(&self) -> Vec<String> {
+        self.wave().alarms.clone()
     }
 }
 
@@ -56,6 +62,9 @@ impl<T: Named> Named for &T {
     fn may_be_missing(&self) -> bool {
         (**self).may_be_missing()
     }
+    fn bake_alarms(&self) -> Vec<String> {
+        (**self).bake_alarms()
+    }
 }
 
 impl Named for DeployJob {
@@ -70,6 +79,15 @@ impl Named for DeployJob {
     }
     fn may_be_missing(&self) -> bool {
         self.request.config.as_ref().is_some_and(|c| c.role.is_some())
+    }
+    fn bake_alarms(&self) -> Vec<String> {
+        let mut alarms = self.wave.alarms.clone();
+        for alarm in self.request.rollout.iter().flat_map(|r| &r.gates.alarms) {
+            if !alarms.contains(alarm) {
+                alarms.push(alarm.clone());
+            }
+        }
+        alarms
     }
 }
 
@@ -309,20 +327,26 @@ pub async fn per_function<J: Named>(
                 .expect("every place is connected")
                 .1
         };
-        let (mut results, stopped) = in_waves(jobs, &run.log, async |wave| {
-            run_all(wave, fleet, &naming, async |j: &&J| {
-                let clients = clients_of(j);
-                let mut report = job(clients, j).await?;
-                (report.account, report.region) = naming.account_region(*j, Some(clients));
-                report.target = naming.target(*j);
-                report.wave = j.wave().name.clone();
-                Ok(report)
-            })
-            .await
-        })
+        let (mut results, stopped) = in_waves(
+            jobs,
+            &run.log,
+            &naming,
+            async |wave| {
+                run_all(wave, fleet, &naming, async |j: &&J| {
+                    let clients = clients_of(j);
+                    let mut report = job(clients, j).await?;
+                    (report.account, report.region) = naming.account_region(*j, Some(clients));
+                    report.target = naming.target(*j);
+                    report.wave = j.wave().name.clone();
+                    Ok(report)
+                })
+                .await
+            },
+            async |wave, bake| watch_the_bake(wave, bake, &clients_of, &run.log).await,
+        )
         .await;
-        if stopped && fleet.rollback_on_wave_failure {
-            roll_back_moved(jobs, &mut results, &clients_of, &run.log).await;
+        if let Some(why) = stopped.filter(|_| fleet.rollback_on_wave_failure) {
+            roll_back_moved(jobs, &mut results, &clients_of, &run.log, &why).await;
         }
         report::emit_fleet(&results, run.json)?;
         return Ok(None);
@@ -347,8 +371,10 @@ pub async fn per_function<J: Named>(
 async fn in_waves<'j, J: Named>(
     jobs: &'j [J],
     log: &Log,
+    naming: &Naming,
     run_wave: impl AsyncFn(&[&'j J]) -> Vec<FunctionResult>,
-) -> (Vec<FunctionResult>, bool) {
+    bake: impl AsyncFn(&[&'j J], Duration) -> Option<String>,
+) -> (Vec<FunctionResult>, Option<String>) {
     let mut results: Vec<Option<FunctionResult>> = jobs.iter().map(|_| None).collect();
     let last = jobs.iter().map(|j| j.wave().index).max().unwrap_or(0);
     let mut stopped: Option<String> = None;
@@ -360,7 +386,7 @@ async fn in_waves<'j, J: Named>(
         let wave = jobs[*first].wave();
         if let Some(why) = &stopped {
             for i in &members {
-                results[*i] = Some(not_started(&jobs[*i], why));
+                results[*i] = Some(not_started(&jobs[*i], naming, why));
             }
             continue;
         }
@@ -395,11 +421,82 @@ async fn in_waves<'j, J: Named>(
                 wave.name,
                 humantime::format_duration(wave.bake)
             ));
-            tokio::time::sleep(wave.bake).await;
+            if let Some(alarm) = bake(&wave_jobs, wave.bake).await {
+                let why = format!("wave {} failed while baking: {alarm}", wave.name);
+                log.warn(&format!("{why}: no later wave is started"));
+                stopped = Some(why);
+            }
         }
     }
-    (results.into_iter().flatten().collect(), stopped.is_some())
+    (results.into_iter().flatten().collect(), stopped)
 }
+
+/// A wave's bake: wait `bake`, reading the alarms its targets name (the
+/// wave's `alarms`, and their rollouts' gate alarms) in each of their
+/// account-regions all along. The first alarm in ALARM (or alarms that can
+/// no longer be read) ends the bake early and fails the wave: the reason.
+async fn watch_the_bake<'c, J: Named>(
+    wave: &[&J],
+    bake: Duration,
+    clients_of: &impl Fn(&J) -> &'c Clients,
+    log: &Log,
+) -> Option<String> {
+    let mut watched: Vec<(&Clients, Vec<String>)> = Vec::new();
+    for job in wave {
+        let alarms = job.bake_alarms();
+        if alarms.is_empty() {
+            continue;
+        }
+        let clients = clients_of(job);
+        match watched.iter_mut().find(|(c, _)| std::ptr::eq(*c, clients)) {
+            Some((_, known)) => known.extend(
+                alarms
+                    .into_iter()
+                    .filter(|a| !known.contains(a))
+                    .collect::<Vec<_>>(),
+            ),
+            None => watched.push((clients, alarms)),
+        }
+    }
+    if watched.is_empty() {
+        tokio::time::sleep(bake).await;
+        return None;
+    }
+    log.step(&format!(
+        "watching {} alarm{} in {} account-region{} while the wave bakes",
+        watched.iter().map(|(_, a)| a.len()).sum::<usize>(),
+        if watched.iter().map(|(_, a)| a.len()).sum::<usize>() == 1 {
+            ""
+        } else {
+            "s"
+        },
+        watched.len(),
+        if watched.len() == 1 { "" } else { "s" }
+    ));
+    let end = tokio::time::Instant::now() + bake;
+    let poll = BAKE_POLL.min(bake);
+    loop {
+        for (clients, alarms) in &watched {
+            let place = clients.log.place.map(|p| format!(" in {p}")).unwrap_or_default();
+            match clients.cloudwatch.alarms_firing(alarms).await {
+                Ok(firing) => {
+                    if let Some((name, reason)) = firing.first() {
+                        return Some(format!("alarm {name} is in ALARM{place} ({reason})"));
+                    }
+                }
+                Err(err) => return Some(format!("the alarms could not be read{place}: {err}")),
+            }
+        }
+        let now = tokio::time::Instant::now();
+        if now >= end {
+            return None;
+        }
+        tokio::time::sleep(poll.min(end - now)).await;
+    }
+}
+
+/// How often a bake reads its alarms.
+const BAKE_POLL: Duration = Duration::from_secs(10);
 
 /// `--on-wave-failure rollback`: every target this run moved goes back to
 /// what it served before — the canary dropped, or the promotion undone — as
@@ -411,6 +508,7 @@ async fn roll_back_moved<'c, J: Named>(
     results: &mut [FunctionResult],
     clients_of: &impl Fn(&J) -> &'c Clients,
     log: &Log,
+    why: &str,
 ) {
     for (job, result) in jobs.iter().zip(results.iter_mut()) {
         let FunctionResult::Done(report) = result else {
@@ -435,7 +533,7 @@ async fn roll_back_moved<'c, J: Named>(
         let target = report.target.clone();
         let rolled = match lambda.alias_now(function, alias).await {
             Ok(now) if now.serving() == left => {
-                log.step(&format!("rolling back {target}: a later wave failed"));
+                log.step(&format!("rolling back {target}: {why}"));
                 crate::commands::alias::observe_decide_apply(
                     lambda,
                     log,
@@ -457,7 +555,7 @@ async fn roll_back_moved<'c, J: Named>(
                 back.region = report.region.clone();
                 back.wave = report.wave.clone();
                 back.target = target;
-                back.rollback_reason = "a later wave failed beyond its tolerance".into();
+                back.rollback_reason = why.to_string();
                 **report = back;
             }
             Err(err) => {
@@ -469,17 +567,18 @@ async fn roll_back_moved<'c, J: Named>(
 }
 
 /// A target of a wave that never started.
-fn not_started<J: Named>(job: &J, why: &str) -> FunctionResult {
+fn not_started<J: Named>(job: &J, naming: &Naming, why: &str) -> FunctionResult {
     let (function, alias) = job.names();
+    let (account, region) = naming.account_region(job, None);
     FunctionResult::Failed {
         function_name: function.to_string(),
         alias: alias.to_string(),
         error: format!("not started: {why}"),
         exit_status: crate::error::EXIT_FAILED,
-        account: String::new(),
-        region: String::new(),
+        account,
+        region,
         wave: job.wave().name.clone(),
-        target: format!("{function}:{alias}"),
+        target: naming.target(job),
     }
 }
 

@@ -53,6 +53,8 @@ pub struct Wave {
     /// After the wave succeeded: how long to wait before the next one.
     pub bake: Duration,
     pub tolerance: Tolerance,
+    /// Alarms that, in ALARM while the wave bakes, fail it.
+    pub alarms: Vec<String>,
 }
 
 impl Wave {
@@ -144,6 +146,7 @@ mod tests {
             functions: Vec::new(),
             bake: Duration::ZERO,
             tolerance: Tolerance::Count(0),
+            alarms: Vec::new(),
         }
     }
 

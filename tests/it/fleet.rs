@@ -602,7 +602,8 @@ async fn a_failed_wave_with_rollback_returns_the_earlier_waves() {
         assert_eq!(results[index]["result"], "rolled-back", "{results}");
         assert_eq!(
             results[index]["rollback-reason"],
-            "a later wave failed beyond its tolerance"
+            "wave rest failed beyond its tolerance (1 of 2 targets failed)",
+            "{results}"
         );
     }
     for (region, lambda) in &clients[..2] {
@@ -776,6 +777,134 @@ source = "fns/orders"
             stored.configuration().and_then(|c| c.code_sha256()),
             Some(code_sha256.as_str()),
             "{region}"
+        );
+    }
+}
+
+/// A wave's `alarms` are watched in its account-regions while it bakes: an
+/// alarm in ALARM fails the wave, no later wave starts, and with
+/// `--on-wave-failure rollback` the baked wave goes back to what it served.
+#[tokio::test(flavor = "current_thread")]
+async fn an_alarm_during_the_bake_stops_the_waves_and_rolls_back() {
+    use aws_sdk_cloudwatch::types::{ComparisonOperator, StateValue, Statistic};
+    let aws = Emulator::start();
+    let clients = orders_in_three_regions(&aws).await;
+    // The alarm lives in us-east-1, the first wave's region.
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&aws.sdk_config());
+    cloudwatch
+        .put_metric_alarm()
+        .alarm_name("orders-errors")
+        .namespace("AWS/Lambda")
+        .metric_name("Errors")
+        .statistic(Statistic::Sum)
+        .period(60)
+        .evaluation_periods(1)
+        .threshold(1.0)
+        .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
+        .send()
+        .await
+        .unwrap();
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(repo.path().join("fns/orders")).unwrap();
+    let path = repo.path().join("lambda-rollout.toml");
+    let text = format!(
+        r#"
+[defaults]
+alias = "live"
+canary-weight = "100%"
+regions = {REGIONS:?}
+
+[[functions]]
+name = "orders"
+source = "fns/orders"
+
+[[waves]]
+name = "first"
+regions = ["us-east-1"]
+bake = "2s"
+alarms = ["orders-errors"]
+
+[[waves]]
+name = "rest"
+"#
+    );
+    std::fs::write(&path, text).unwrap();
+    let deploy_fleet = |body: &str| {
+        std::fs::write(repo.path().join("fns/orders/index.py"), body).unwrap();
+        let mut command = binary(Some(&aws));
+        run(command
+            .args([
+                "deploy",
+                "--output",
+                "json",
+                "--on-wave-failure",
+                "rollback",
+                "--manifest",
+            ])
+            .arg(&path))
+    };
+
+    let quiet = deploy_fleet("def handler(e, c): return 1\n");
+    quiet.assert_ok();
+    assert!(
+        quiet
+            .stderr
+            .contains("watching 1 alarm in 1 account-region while the wave bakes"),
+        "{}",
+        quiet.stderr
+    );
+    for (region, lambda) in &clients {
+        assert_eq!(serving(lambda).await.as_deref(), Some("1"), "{region}");
+    }
+
+    cloudwatch
+        .set_alarm_state()
+        .alarm_name("orders-errors")
+        .state_value(StateValue::Alarm)
+        .state_reason("errors after the deploy")
+        .send()
+        .await
+        .unwrap();
+    let alarmed = deploy_fleet("def handler(e, c): return 2\n");
+    assert_eq!(alarmed.status, 1, "{}", alarmed.stderr);
+    assert!(
+        alarmed.stderr.contains(
+            "wave first failed while baking: alarm orders-errors is in ALARM in default/us-east-1 (errors after the deploy): no later wave is started"
+        ),
+        "{}",
+        alarmed.stderr
+    );
+    let results = alarmed.json();
+    assert_eq!(results[0]["result"], "rolled-back", "{results}");
+    assert!(
+        results[0]["rollback-reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("wave first failed while baking: alarm orders-errors is in ALARM"),
+        "{results}"
+    );
+    for later in &results.as_array().unwrap()[1..] {
+        assert!(
+            later["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("not started: wave first failed while baking"),
+            "{later}"
+        );
+        assert_eq!(later["account"], "default", "{later}");
+    }
+    assert!(
+        alarmed.stderr.contains(
+            "2 of 3 functions failed: default/eu-west-1/orders:live, default/ap-southeast-2/orders:live"
+        ),
+        "not-started targets are named with their place: {}",
+        alarmed.stderr
+    );
+    for (region, lambda) in &clients {
+        assert_eq!(
+            serving(lambda).await.as_deref(),
+            Some("1"),
+            "{region}: the first wave is back, the rest never moved"
         );
     }
 }
