@@ -1,8 +1,9 @@
 """A proxy in front of the emulator that enforces Lambda's control-plane quota
 as AWS does: at most N calls in any one second per account and region (the
 SigV4 credential's access key and region), no burst; a call over it gets HTTP
-429 TooManyRequestsException with retryAfterSeconds. GetFunction (its own
-quota) and non-Lambda calls are not counted. Every call let through or
+429 TooManyRequestsException with retryAfterSeconds. GetPolicy has its own
+bucket of N per account-region, as in AWS; GetFunction (its own quota of
+100/s) and non-Lambda calls are not counted. Every call let through or
 throttled is logged, one JSON line each, for bench/quota to count.
 
 Usage: quota_proxy.py UPSTREAM_PORT LISTEN_PORT PER_SECOND LOG_FILE
@@ -32,17 +33,24 @@ THROTTLE = json.dumps(
 ).encode()
 
 
-def counted(method, path):
+def quota(method, path):
+    """The quota a Lambda call counts against: None for GetFunction (its own
+    100/s, not enforced here) and non-Lambda calls, "policy" for GetPolicy
+    (its own 15/s), "control" for every other control-plane call."""
     path = path.split("?")[0]
     if not re.match(r"^/20\d\d-\d\d-\d\d/", path):
-        return False
-    get_function = method == "GET" and re.match(r"^/2015-03-31/functions/[^/]+$", path)
-    return not get_function
+        return None
+    if method == "GET" and re.match(r"^/2015-03-31/functions/[^/]+$", path):
+        return None
+    if method == "GET" and re.match(r"^/2015-03-31/functions/[^/]+/policy$", path):
+        return "policy"
+    return "control"
 
 
-def bucket(headers):
+def bucket(headers, kind):
+    """ACCESS_KEY/REGION/QUOTA: one account-region's one quota."""
     match = re.search(r"Credential=([^/]+)/[^/]+/([^/]+)/", headers.get("Authorization", ""))
-    return f"{match.group(1)}/{match.group(2)}" if match else "?"
+    return f"{match.group(1)}/{match.group(2)}/{kind}" if match else f"?/?/{kind}"
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -53,8 +61,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def handle_any(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if counted(self.command, self.path):
-            key, now = bucket(self.headers), time.monotonic()
+        kind = quota(self.command, self.path)
+        if kind:
+            key, now = bucket(self.headers, kind), time.monotonic()
             with lock:
                 times = passed[key]
                 while times and now - times[0] >= 1.0:

@@ -159,7 +159,7 @@ impl Lambda {
         function: &str,
         qualifier: Option<&str>,
     ) -> std::result::Result<Vec<Value>, AwsError> {
-        self.pace().await;
+        self.pace_policy().await;
         self.log
             .detail(&format!("GetPolicy {}", qualified(function, qualifier)));
         let read = self

@@ -39,6 +39,9 @@ pub struct Lambda {
     pacer: Option<std::sync::Arc<governor::DefaultDirectRateLimiter>>,
     /// Pacing of `GetFunction` reads, which AWS counts against a quota of their own.
     read_pacer: Option<std::sync::Arc<governor::DefaultDirectRateLimiter>>,
+    /// Pacing of `GetPolicy` reads: AWS gives them their own quota (15 per
+    /// second per account and region), apart from the control plane's.
+    policy_pacer: Option<std::sync::Arc<governor::DefaultDirectRateLimiter>>,
 }
 
 /// `GetFunction` reads per second at most in a paced run: AWS allows 100,
@@ -56,12 +59,14 @@ impl Lambda {
             log,
             pacer: None,
             read_pacer: None,
+            policy_pacer: None,
         }
     }
 
     /// Keep this client's control-plane calls (GetAlias, the listings and
     /// every write) under `per_second` requests in every second (Lambda
-    /// allows 15 per account and region), and its `GetFunction` reads under
+    /// allows 15 per account and region), its `GetPolicy` reads under as
+    /// many again (their own quota of 15), and its `GetFunction` reads under
     /// [`READS_PER_SECOND`]. Calls are spaced evenly, one every
     /// 1/`per_second` s, with no burst: a limiter that let a full second's
     /// calls go at once would send twice the rate in the first second.
@@ -74,12 +79,20 @@ impl Lambda {
         Lambda {
             pacer: limiter(per_second),
             read_pacer: limiter(READS_PER_SECOND.max(per_second)),
+            policy_pacer: limiter(per_second),
             ..self
         }
     }
 
     pub(super) async fn pace(&self) {
         if let Some(pacer) = &self.pacer {
+            pacer.until_ready().await;
+        }
+    }
+
+    /// Wait for a `GetPolicy` read's turn (its own quota).
+    pub(super) async fn pace_policy(&self) {
+        if let Some(pacer) = &self.policy_pacer {
             pacer.until_ready().await;
         }
     }

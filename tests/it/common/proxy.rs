@@ -185,8 +185,9 @@ impl FaultProxy {
     /// Enforce Lambda's control-plane quota from now on: at most
     /// `per_second` calls in any one second per account-region, with no
     /// burst; a call over it is answered 429 `TooManyRequestsException` with
-    /// `retryAfterSeconds`, as Lambda answers. `GetFunction` (its own quota
-    /// of 100/s) is not counted.
+    /// `retryAfterSeconds`, as Lambda answers. `GetPolicy` has a bucket of its
+    /// own of `per_second`, as in AWS; `GetFunction` (its own quota of
+    /// 100/s) is not counted.
     pub fn enforce_quota(&self, per_second: usize) {
         *self.shared.quota.lock().unwrap() = Some(Quota {
             per_second,
@@ -472,15 +473,30 @@ fn held(shared: &Shared, request: &Request, path: &str) -> bool {
     false
 }
 
-/// Whether `request` is a Lambda call that counts against the control-plane
-/// quota (every one but `GetFunction`, which has its own).
+/// Whether `request` is a Lambda call that counts against a quota enforced
+/// here: the control plane's, or `GetPolicy`'s own.
 fn control_plane(request: &Request, path: &str) -> bool {
+    quota_of(request, path).is_some()
+}
+
+/// The quota a Lambda call counts against, as AWS counts them: `GetPolicy`
+/// has its own (15 per second), `GetFunction` its own (100, not enforced
+/// here), and every other control-plane call shares one.
+fn quota_of(request: &Request, path: &str) -> Option<&'static str> {
     let lambda = path.starts_with("/2015-03-31/") || path.starts_with("/2019-09-30/");
-    let get_function = request.method == "GET"
-        && path
-            .strip_prefix("/2015-03-31/functions/")
-            .is_some_and(|rest| !rest.contains('/'));
-    lambda && !get_function
+    // GET /2015-03-31/functions/NAME, or …/NAME/policy.
+    let function_read = request
+        .method
+        .eq("GET")
+        .then(|| path.strip_prefix("/2015-03-31/functions/"))
+        .flatten()
+        .map(|rest| rest.split('/').collect::<Vec<_>>());
+    match function_read.as_deref() {
+        _ if !lambda => None,
+        Some([_]) => None,
+        Some([_, "policy"]) => Some("policy"),
+        _ => Some("control"),
+    }
 }
 
 /// Whether `request` is a Lambda control-plane call over the quota; one
@@ -490,11 +506,11 @@ fn over_quota(shared: &Shared, request: &Request, path: &str) -> bool {
     let Some(quota) = quota.as_mut() else {
         return false;
     };
-    if !control_plane(request, path) {
+    let Some(kind) = quota_of(request, path) else {
         return false;
-    }
+    };
     let (key, region) = scope(request);
-    let bucket = format!("{key}/{region}");
+    let bucket = format!("{key}/{region}/{kind}");
     let now = std::time::Instant::now();
     let times = quota.passed.entry(bucket).or_default();
     let in_last_second = times
