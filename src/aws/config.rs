@@ -84,7 +84,23 @@ pub fn reported(c: &FunctionConfiguration) -> FunctionConfig {
                 })
                 .collect(),
         ),
+        architectures: Some(
+            c.architectures()
+                .iter()
+                .map(|a| a.as_str().to_string())
+                .collect::<Vec<_>>(),
+        )
+        .filter(|a| !a.is_empty()),
     }
+}
+
+/// `Architectures` as the SDK's request type (create and code update).
+pub fn architectures(c: &FunctionConfig) -> Option<Vec<aws_sdk_lambda::types::Architecture>> {
+    c.architectures.as_ref().map(|a| {
+        a.iter()
+            .map(|name| aws_sdk_lambda::types::Architecture::from(name.as_str()))
+            .collect()
+    })
 }
 
 /// `PackageType` is `Image`.

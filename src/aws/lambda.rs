@@ -351,17 +351,27 @@ impl Lambda {
 
     /// Upload the zip to `$LATEST` and wait until Lambda has taken it.
     /// Returns the `RevisionId` after the update, for the publish that follows.
+    /// `config`'s `Architectures`, when it names them, go with the code (the
+    /// configuration update has no such key).
     pub async fn upload(
         &self,
         function: &str,
         code: NewCode<'_>,
+        config: &FunctionConfig,
         revision_id: Option<&str>,
     ) -> Result<Option<String>> {
         self.pace().await;
+        if let Some(architectures) = &config.architectures {
+            self.log.detail(&format!(
+                "Architectures {} with the code",
+                architectures.join(", ")
+            ));
+        }
         let request = self
             .client
             .update_function_code()
             .function_name(function)
+            .set_architectures(super::config::architectures(config))
             .set_revision_id(revision_id.map(str::to_string));
         let request = match code {
             NewCode::Zip(zip) => {
@@ -536,6 +546,11 @@ impl Lambda {
                 .unwrap_or_default(),
             memory_size: config.memory_size(),
             timeout: config.timeout(),
+            architecture: config
+                .architectures()
+                .first()
+                .map_or("x86_64", |a| a.as_str())
+                .to_string(),
             environment_keys,
             image_uri: read
                 .code
@@ -640,7 +655,8 @@ impl Lambda {
                 .package_type(package_type)
                 .code(code.build())
                 .description(description)
-                .publish(true),
+                .publish(true)
+                .set_architectures(super::config::architectures(config)),
             config
         );
         let created = request.send().await.map_err(|e| {

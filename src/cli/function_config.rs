@@ -39,7 +39,7 @@ use crate::log::Log;
 use crate::secrets;
 
 /// Keys `get-function-configuration` prints that a deploy does not set.
-const IGNORED: [&str; 26] = [
+const IGNORED: [&str; 25] = [
     "FunctionName",
     "FunctionArn",
     "CodeSize",
@@ -56,7 +56,6 @@ const IGNORED: [&str; 26] = [
     "LastUpdateStatusReason",
     "LastUpdateStatusReasonCode",
     "PackageType",
-    "Architectures",
     "ImageConfigResponse",
     "SigningProfileVersionArn",
     "SigningJobArn",
@@ -371,6 +370,7 @@ pub fn load_with(path: &Path, env: impl Fn(&str) -> EnvValue) -> Result<Function
     let config: FunctionConfig =
         serde_json::from_value(Value::Object(kept)).map_err(|e| refuse(e.to_string()))?;
     within_lambda_limits(&config).map_err(refuse)?;
+    config.check_architectures().map_err(refuse)?;
     if let Some(environment) = &config.environment {
         environment.variables.check().map_err(refuse)?;
     }
@@ -548,7 +548,8 @@ mod tests {
                 "TracingConfig",
                 "VpcConfig",
                 "SnapStart",
-                "LoggingConfig"
+                "LoggingConfig",
+                "Architectures"
             ]
         );
     }

@@ -35,6 +35,9 @@ pub struct FunctionConfig {
     pub logging_config: Option<LoggingConfig>,
     pub image_config: Option<ImageConfig>,
     pub file_system_configs: Option<Vec<FileSystemConfig>>,
+    /// `["x86_64"]` or `["arm64"]`: sent with the code (`UpdateFunctionCode`),
+    /// not with the rest of the configuration.
+    pub architectures: Option<Vec<String>>,
 }
 
 /// `Environment`: `Variables` is the whole set. `Error` is what
@@ -230,7 +233,7 @@ pub struct FileSystemConfig {
 }
 
 /// The keys a configuration file may set, as Lambda names them.
-pub const KEYS: [&str; 16] = [
+pub const KEYS: [&str; 17] = [
     "Runtime",
     "Handler",
     "Role",
@@ -247,7 +250,14 @@ pub const KEYS: [&str; 16] = [
     "LoggingConfig",
     "ImageConfig",
     "FileSystemConfigs",
+    "Architectures",
 ];
+
+/// The instruction set architectures Lambda runs; a function has one.
+pub const ARCHITECTURES: [&str; 2] = ["x86_64", "arm64"];
+
+/// Lambda's architecture when a version reports none.
+const DEFAULT_ARCHITECTURE: &str = "x86_64";
 
 /// One key whose wanted value is not what a version has, in words that
 /// never hold an environment value.
@@ -376,6 +386,11 @@ impl FunctionConfig {
             self.file_system_configs.as_ref().map(|f| mounts_text(f)),
             mounts_text(actual.file_system_configs.as_deref().unwrap_or_default()),
         );
+        compare(
+            "Architectures",
+            self.architectures.as_ref().map(|a| a.join(", ")),
+            actual.architecture().to_string(),
+        );
         if let Some(wanted) = &self.environment {
             let had = actual
                 .environment
@@ -429,6 +444,7 @@ impl FunctionConfig {
             self.logging_config.is_some(),
             self.image_config.is_some(),
             self.file_system_configs.is_some(),
+            self.architectures.is_some(),
         ];
         KEYS.iter()
             .zip(named)
@@ -469,8 +485,29 @@ impl FunctionConfig {
             snap_start,
             logging_config,
             image_config,
-            file_system_configs
+            file_system_configs,
+            architectures
         )
+    }
+
+    /// The one architecture this configuration (a version's) runs on.
+    pub fn architecture(&self) -> &str {
+        self.architectures
+            .as_deref()
+            .and_then(<[String]>::first)
+            .map_or(DEFAULT_ARCHITECTURE, String::as_str)
+    }
+
+    /// `Architectures` as Lambda accepts it: exactly one of
+    /// [`ARCHITECTURES`].
+    pub fn check_architectures(&self) -> Result<(), String> {
+        match self.architectures.as_deref() {
+            None => Ok(()),
+            Some([one]) if ARCHITECTURES.contains(&one.as_str()) => Ok(()),
+            Some(other) => Err(format!(
+                "Architectures: {other:?} is not accepted: expected [\"x86_64\"] or [\"arm64\"] (a function runs on exactly one)"
+            )),
+        }
     }
 }
 
@@ -618,6 +655,21 @@ pub fn wrong_for_package(config: &FunctionConfig, image: bool) -> Vec<&'static s
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn architectures_are_one_of_the_two_lambda_runs() {
+        let with = |names: &[&str]| FunctionConfig {
+            architectures: Some(names.iter().map(|n| n.to_string()).collect()),
+            ..FunctionConfig::default()
+        };
+        assert!(with(&["arm64"]).check_architectures().is_ok());
+        assert!(with(&["x86_64"]).check_architectures().is_ok());
+        for wrong in [&["x86-64"][..], &["arm64", "x86_64"], &[]] {
+            let why = with(wrong).check_architectures().unwrap_err();
+            assert!(why.contains(r#"expected ["x86_64"] or ["arm64"]"#), "{why}");
+        }
+        assert_eq!(FunctionConfig::default().architecture(), "x86_64");
+    }
 
     fn vars(pairs: &[(&str, &str)]) -> Variables {
         Variables(

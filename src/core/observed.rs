@@ -215,6 +215,8 @@ pub struct VersionDetails {
     pub runtime: String,
     pub memory_size: Option<i32>,
     pub timeout: Option<i32>,
+    /// `x86_64` or `arm64`.
+    pub architecture: String,
     /// The environment variables' names; never their values.
     pub environment_keys: Vec<String>,
     #[serde(skip_serializing_if = "String::is_empty")]

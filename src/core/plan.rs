@@ -156,8 +156,16 @@ impl Plan {
 }
 
 /// A plan's configuration writes in words (keys only, never an environment value).
+/// The configuration update this plan writes, if any: every planned
+/// difference but `Architectures`, which goes with the code upload.
 pub fn configure_text(plan: &Plan) -> Option<String> {
-    (!plan.configure.is_empty()).then(|| differences_text(&plan.configure))
+    let written: Vec<Difference> = plan
+        .configure
+        .iter()
+        .filter(|d| d.key != "Architectures")
+        .cloned()
+        .collect();
+    (!written.is_empty()).then(|| differences_text(&written))
 }
 
 /// The deploy decision table (README, "deploy"): one unit test per row.
@@ -343,7 +351,10 @@ fn publish_step(observed: &Observed, request: &Request) -> (CodeStep, Vec<Differ
         (Some(latest), Some(wanted)) => wanted.differences(&latest.config),
         _ => Vec::new(),
     };
-    let code = if latest.is_some_and(|latest| latest.code_sha256 == request.code_sha256) {
+    // A new architecture travels with the code: the zip is sent again.
+    let new_architecture = configure.iter().any(|d| d.key == "Architectures");
+    let code = if latest.is_some_and(|latest| latest.code_sha256 == request.code_sha256) && !new_architecture
+    {
         CodeStep::PublishLatest
     } else {
         CodeStep::UploadAndPublish
@@ -905,6 +916,34 @@ mod tests {
             routing(existing("3"), Some((Version::New, DEFAULT_CANARY_WEIGHT)))
         );
         assert_eq!(plan.alias, update());
+    }
+
+    #[test]
+    fn a_new_architecture_sends_the_same_code_again_and_is_canaried() {
+        let arm = FunctionConfig {
+            architectures: Some(vec!["arm64".into()]),
+            ..FunctionConfig::default()
+        };
+        let plan = deploy(&stable_at(128), &with_config(OLD, arm.clone(), None));
+        assert_eq!(
+            (plan.outcome, plan.code),
+            (Outcome::Published, CodeStep::UploadAndPublish),
+            "Architectures go with UpdateFunctionCode: the zip is sent again"
+        );
+        assert_eq!(
+            differences_text(&plan.configure),
+            "Architectures (x86_64 → arm64)"
+        );
+        assert_eq!(configure_text(&plan), None, "no configuration update for it");
+        assert_eq!(
+            plan.routing,
+            routing(existing("3"), Some((Version::New, DEFAULT_CANARY_WEIGHT)))
+        );
+        // The alias's version already runs on arm64: nothing to do.
+        let mut on_arm = observed(OLD, alias(configured("3", OLD, arm.clone()), None));
+        on_arm.latest.as_mut().unwrap().config = arm.clone();
+        let plan = deploy(&on_arm, &with_config(OLD, arm, None));
+        assert_eq!((plan.outcome, plan.code), (Outcome::Skipped, CodeStep::None));
     }
 
     #[test]

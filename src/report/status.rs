@@ -160,12 +160,13 @@ fn version_line(f: &mut fmt::Formatter<'_>, role: &str, share: f64, v: &VersionD
     let number = |n: Option<i32>, unit: &str| n.map_or("?".to_string(), |n| format!("{n} {unit}"));
     writeln!(
         f,
-        "           runtime      {}, memory {}, timeout {}",
+        "           runtime      {}, {}, memory {}, timeout {}",
         if v.runtime.is_empty() {
             "(image)"
         } else {
             &v.runtime
         },
+        v.architecture,
         number(v.memory_size, "MB"),
         number(v.timeout, "s")
     )?;
@@ -298,6 +299,7 @@ mod tests {
             runtime: "python3.12".into(),
             memory_size: Some(256),
             timeout: Some(30),
+            architecture: "arm64".into(),
             environment_keys: vec!["STAGE".into(), "TOKEN".into()],
             image_uri: String::new(),
         };
@@ -317,7 +319,7 @@ mod tests {
         let text = report.to_string();
         assert!(
             text.contains(
-                "runtime      python3.12, memory 256 MB, timeout 30 s\n           environment  STAGE, TOKEN\n"
+                "runtime      python3.12, arm64, memory 256 MB, timeout 30 s\n           environment  STAGE, TOKEN\n"
             ),
             "{text}"
         );

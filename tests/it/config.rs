@@ -295,7 +295,7 @@ async fn the_first_deploy_creates_the_function_from_its_configuration() {
     status.assert_ok();
     assert!(
         status.stdout.contains(
-            "runtime      python3.12, memory 256 MB, timeout 3 s\n           environment  API_KEY, STAGE\n"
+            "runtime      python3.12, x86_64, memory 256 MB, timeout 3 s\n           environment  API_KEY, STAGE\n"
         ),
         "{}",
         status.stdout

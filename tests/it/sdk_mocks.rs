@@ -1443,3 +1443,86 @@ async fn entry_points_are_judged_by_the_arn_they_name() {
         assert_eq!(point.verdict("live"), verdict, "{point:?}");
     }
 }
+
+/// The emulator keeps `Architectures` from `CreateFunction` but ignores it on
+/// `UpdateFunctionCode`, so the switch is shown here at the SDK level: the
+/// code is unchanged (its hash is `$LATEST`'s and version 1's), the file asks
+/// for arm64, and the zip is sent again with `Architectures` on
+/// `UpdateFunctionCode` — never on `UpdateFunctionConfiguration`, which has
+/// no such key — then published and canaried.
+#[tokio::test]
+async fn a_new_architecture_is_sent_with_the_code_and_canaried() {
+    use aws_sdk_lambda::operation::update_function_configuration::UpdateFunctionConfigurationOutput;
+    use aws_sdk_lambda::types::Architecture;
+    let code = package();
+    let hash: &'static str = Box::leak(code.identity().to_string().into_boxed_str());
+    let mut rules = vec![
+        mock!(Client::get_function)
+            .match_requests(|r| r.qualifier() == Some("live"))
+            .then_output(move || configuration("1", hash)),
+        no_provisioned(),
+        mock!(Client::get_function)
+            .match_requests(|r| r.qualifier().is_none())
+            .then_output(move || configuration("$LATEST", hash)),
+        mock!(Client::get_function)
+            .match_requests(|r| r.qualifier() == Some("1"))
+            .then_output(move || configuration("1", hash)),
+        mock!(Client::get_function)
+            .match_requests(|r| r.qualifier() == Some("2"))
+            .then_output(move || configuration("2", hash)),
+        mock!(Client::get_alias).then_output(|| alias_on("1", "rev-a")),
+    ];
+    let configure = mock!(Client::update_function_configuration)
+        .then_output(|| UpdateFunctionConfigurationOutput::builder().build());
+    let upload = mock!(Client::update_function_code)
+        .match_requests(|r| r.architectures() == [Architecture::Arm64] && r.zip_file().is_some())
+        .then_output(move || {
+            UpdateFunctionCodeOutput::builder()
+                .code_sha256(hash)
+                .revision_id("rev-up")
+                .last_update_status(LastUpdateStatus::Successful)
+                .build()
+        });
+    let publish = mock!(Client::publish_version)
+        .match_requests(|r| r.revision_id() == Some("rev-up"))
+        .then_output(move || {
+            PublishVersionOutput::builder()
+                .version("2")
+                .code_sha256(hash)
+                .state(State::Active)
+                .build()
+        });
+    let route = mock!(Client::update_alias)
+        .match_requests(|r| {
+            r.routing_config()
+                .and_then(AliasRoutingConfiguration::additional_version_weights)
+                .and_then(|w| w.get("2"))
+                == Some(&0.1)
+        })
+        .then_output(|| UpdateAliasOutput::builder().build());
+    rules.extend([configure.clone(), upload.clone(), publish.clone(), route.clone()]);
+    rules.extend(no_entry_points());
+    let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &rules);
+    let mut arm = request();
+    arm.config = Some(lambda_rollout::core::config::FunctionConfig {
+        architectures: Some(vec!["arm64".into()]),
+        ..Default::default()
+    });
+
+    let report = deploy(&clients(client), &arm, &code, Log::default())
+        .await
+        .unwrap();
+
+    assert_eq!(
+        (report.result.as_str(), report.version.as_str()),
+        ("published", "2")
+    );
+    assert_eq!(report.configuration, ["Architectures"]);
+    assert_eq!(upload.num_calls(), 1, "the zip goes again, with Architectures");
+    assert_eq!(
+        configure.num_calls(),
+        0,
+        "no configuration update for Architectures"
+    );
+    assert_eq!((publish.num_calls(), route.num_calls()), (1, 1));
+}

@@ -135,7 +135,7 @@ pub async fn publish_code(deploy: Deploy<'_>, observed: &Observed, plan: &Plan) 
     if plan.code == CodeStep::UploadAndPublish {
         log.step(&format!("uploading {} to {function}", deploy.code_text()));
         let code = deploy.new_code().await?;
-        revision = lambda.upload(function, code, revision.as_deref()).await?;
+        revision = lambda.upload(function, code, config, revision.as_deref()).await?;
     } else {
         log.step("$LATEST already holds the code (no upload needed)");
     }
