@@ -91,6 +91,7 @@ pub fn reported(c: &FunctionConfiguration) -> FunctionConfig {
                 .collect::<Vec<_>>(),
         )
         .filter(|a| !a.is_empty()),
+        tags: None,
     }
 }
 

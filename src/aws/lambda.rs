@@ -626,6 +626,98 @@ impl Lambda {
         }))
     }
 
+    /// What `init` reads of a function (or of the version an alias serves):
+    /// the version, its configuration, whether it is an image, the
+    /// function's tags and where its code can be downloaded. Read-only.
+    pub async fn snapshot(&self, function: &str, qualifier: Option<&str>) -> Result<Snapshot> {
+        let what = match qualifier {
+            Some(alias) => format!("alias {function}:{alias}"),
+            None => format!("function {function}"),
+        };
+        self.log.detail(&format!(
+            "GetFunction {function}{}",
+            qualifier.map(|q| format!(":{q}")).unwrap_or_default()
+        ));
+        if let Some(pacer) = &self.read_pacer {
+            pacer.until_ready().await;
+        }
+        let found = self
+            .client
+            .get_function()
+            .function_name(function)
+            .set_qualifier(qualifier.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| match classify(&e) {
+                e if e.kind == Kind::NotFound => Error::usage(format!("{what} does not exist")),
+                e => e.failed(&format!("read {what}")),
+            })?;
+        let config = found
+            .configuration()
+            .cloned()
+            .unwrap_or_else(|| FunctionConfiguration::builder().build());
+        Ok(Snapshot {
+            function_arn: config.function_arn().unwrap_or_default().to_string(),
+            version: config.version().unwrap_or_default().to_string(),
+            code_sha256: config.code_sha256().unwrap_or_default().to_string(),
+            image: super::config::is_image(&config),
+            config: super::config::reported(&config),
+            tags: found
+                .tags()
+                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default(),
+            code_location: found
+                .code()
+                .and_then(|c| c.location())
+                .unwrap_or_default()
+                .to_string(),
+        })
+    }
+
+    /// The function's tags (`ListTags`).
+    pub async fn tags(&self, function_arn: &str) -> Result<std::collections::BTreeMap<String, String>> {
+        self.pace().await;
+        self.log.detail(&format!("ListTags {function_arn}"));
+        let listed = self
+            .client
+            .list_tags()
+            .resource(function_arn)
+            .send()
+            .await
+            .map_err(|e| classify(&e).failed(&format!("read the tags of {function_arn}")))?;
+        Ok(listed
+            .tags()
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default())
+    }
+
+    /// Make the function's tags `changes` say: add or change, then remove.
+    pub async fn retag(&self, function_arn: &str, changes: &crate::core::tags::TagChanges) -> Result<()> {
+        if !changes.set.is_empty() {
+            self.pace().await;
+            self.log.detail(&format!("TagResource {function_arn}"));
+            self.client
+                .tag_resource()
+                .resource(function_arn)
+                .set_tags(Some(changes.set.clone().into_iter().collect()))
+                .send()
+                .await
+                .map_err(|e| classify(&e).failed(&format!("tag {function_arn}")))?;
+        }
+        if !changes.remove.is_empty() {
+            self.pace().await;
+            self.log.detail(&format!("UntagResource {function_arn}"));
+            self.client
+                .untag_resource()
+                .resource(function_arn)
+                .set_tag_keys(Some(changes.remove.clone()))
+                .send()
+                .await
+                .map_err(|e| classify(&e).failed(&format!("untag {function_arn}")))?;
+        }
+        Ok(())
+    }
+
     /// Create the function with its code and configuration, publishing
     /// version 1, and wait until that version is active. Returns its number.
     pub async fn create_function(
@@ -656,7 +748,8 @@ impl Lambda {
                 .code(code.build())
                 .description(description)
                 .publish(true)
-                .set_architectures(super::config::architectures(config)),
+                .set_architectures(super::config::architectures(config))
+                .set_tags(config.tags.clone().map(|t| t.into_iter().collect())),
             config
         );
         let created = request.send().await.map_err(|e| {
@@ -1038,4 +1131,19 @@ impl Read {
             .map(|(_, digest)| digest.to_string())
             .unwrap_or_else(|| self.config.code_sha256().unwrap_or_default().to_string())
     }
+}
+
+/// A function as `init` reads it ([`Lambda::snapshot`]).
+pub struct Snapshot {
+    pub function_arn: String,
+    /// The version the alias serves (or `$LATEST`).
+    pub version: String,
+    pub code_sha256: String,
+    pub image: bool,
+    /// Its whole configuration; environment values included, to be kept in
+    /// memory only.
+    pub config: FunctionConfig,
+    pub tags: std::collections::BTreeMap<String, String>,
+    /// A pre-signed URL of the zip (empty for an image).
+    pub code_location: String,
 }

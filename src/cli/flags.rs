@@ -58,6 +58,11 @@ pub enum Command {
     /// Delete old versions that nothing routes to, records, keeps warm or maps events to.
     #[command(override_usage = PRUNE_USAGE)]
     Prune(PruneArgs),
+    /// Write a release file from a live function (the version its alias serves), never a variable's value.
+    #[command(
+        override_usage = "lambda-rollout init --function-name NAME [--alias ALIAS] [--out FILE] [--download DIR] [OPTIONS]"
+    )]
+    Init(InitArgs),
     /// Build the deterministic zip only and print its CodeSha256; works offline.
     #[command(
         override_usage = "lambda-rollout package --source DIR --out FILE [OPTIONS]",
@@ -76,6 +81,7 @@ impl Command {
             Command::Status(args) => &args.common,
             Command::Prune(args) => &args.common,
             Command::Package(args) => &args.common,
+            Command::Init(args) => &args.common,
         };
         common.output == OutputFormat::Json
     }
@@ -460,6 +466,34 @@ pub struct PackageArgs {
 
     #[command(flatten)]
     pub excludes: ExcludeArgs,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Function name or ARN.
+    #[arg(long, value_parser = parse_function_name)]
+    pub function_name: String,
+
+    /// Read the version this alias serves (default: $LATEST).
+    #[arg(long, value_parser = parse_alias)]
+    pub alias: Option<String>,
+
+    /// AWS region, such as eu-west-1 (default: the standard AWS configuration, such as AWS_REGION).
+    #[arg(long, value_parser = parse_region)]
+    pub region: Option<String>,
+
+    /// Write the release file here: YAML if named *.yaml or *.yml, else JSON (default: standard output).
+    /// An existing file is not overwritten.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Also unpack the code that version runs into this directory (new or empty), to check that a
+    /// deploy of that tree and the file changes nothing.
+    #[arg(long, value_name = "DIR")]
+    pub download: Option<PathBuf>,
 
     #[command(flatten)]
     pub common: CommonArgs,

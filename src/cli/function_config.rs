@@ -351,9 +351,9 @@ pub fn load_with(path: &Path, env: impl Fn(&str) -> EnvValue) -> Result<Function
         if IGNORED.contains(&key.as_str()) {
             continue;
         }
-        if !KEYS.contains(&key.as_str()) {
+        if !KEYS.contains(&key.as_str()) && key != "Tags" {
             return Err(refuse(format!(
-                "unknown key `{key}`: the accepted keys are {} (the read-only keys `aws lambda get-function-configuration` prints, such as FunctionArn and CodeSha256, are accepted and ignored)",
+                "unknown key `{key}`: the accepted keys are {}, Tags (the read-only keys `aws lambda get-function-configuration` prints, such as FunctionArn and CodeSha256, are accepted and ignored)",
                 KEYS.join(", ")
             )));
         }
@@ -371,6 +371,9 @@ pub fn load_with(path: &Path, env: impl Fn(&str) -> EnvValue) -> Result<Function
         serde_json::from_value(Value::Object(kept)).map_err(|e| refuse(e.to_string()))?;
     within_lambda_limits(&config).map_err(refuse)?;
     config.check_architectures().map_err(refuse)?;
+    if let Some(tags) = &config.tags {
+        crate::core::tags::check(tags).map_err(refuse)?;
+    }
     if let Some(environment) = &config.environment {
         environment.variables.check().map_err(refuse)?;
     }

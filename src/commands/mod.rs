@@ -7,6 +7,7 @@
 
 pub mod alias;
 pub mod deploy;
+pub mod init;
 pub mod package;
 pub mod promote;
 pub mod prune;
@@ -29,6 +30,7 @@ pub fn run(command: Command, log: Log) -> Result<()> {
         Command::Status(args) => block_on(status::run(settings::status(&args, log)?)),
         Command::Prune(args) => block_on(prune::run(settings::prune(&args, log)?)),
         Command::Package(args) => package::run(&args, log),
+        Command::Init(args) => block_on(init::run(&args, log)),
     }
 }
 

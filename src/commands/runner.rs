@@ -700,6 +700,7 @@ mod tests {
             function_url: String::new(),
             bypasses: Vec::new(),
             configuration: Vec::new(),
+            tags: Vec::new(),
             account: String::new(),
             region: String::new(),
             wave: String::new(),

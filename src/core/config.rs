@@ -38,6 +38,10 @@ pub struct FunctionConfig {
     /// `["x86_64"]` or `["arm64"]`: sent with the code (`UpdateFunctionCode`),
     /// not with the rest of the configuration.
     pub architectures: Option<Vec<String>>,
+    /// The function's tags (not a version's): made exactly these after a
+    /// deploy that succeeded; `None` leaves them alone. Not in [`KEYS`]: they
+    /// are no part of what a version holds.
+    pub tags: Option<BTreeMap<String, String>>,
 }
 
 /// `Environment`: `Variables` is the whole set. `Error` is what
@@ -486,7 +490,8 @@ impl FunctionConfig {
             logging_config,
             image_config,
             file_system_configs,
-            architectures
+            architectures,
+            tags
         )
     }
 

@@ -3,6 +3,7 @@
 //! rule is a unit test (ARCHITECTURE.md explains the layers).
 //!
 //! - [`config`]: a function's configuration, normalised, and how two differ.
+//! - [`init`]: a release file from a live function's configuration.
 //! - [`observed`]: what a run saw in AWS before deciding.
 //! - [`entry`]: what invokes a function, and whether it goes through the alias.
 //! - [`fleet`]: targets across accounts and regions: where each one's calls go.
@@ -12,6 +13,7 @@
 //! - [`controller`]: the staged rollout, generic over clock, traffic and gates.
 //! - [`prune`]: which old versions may be deleted, and why the others stay.
 //! - [`record`]: the rollback record kept in an alias's description.
+//! - [`tags`]: how a function's tags become the release file's.
 //! - [`appspec`]: the CodeDeploy hand-off's settings and its Lambda AppSpec.
 //! - [`url`]: the function URL a release keeps on its alias.
 //! - [`values`]: parsing and checking what users type.
@@ -23,11 +25,13 @@ pub mod controller;
 pub mod entry;
 pub mod fleet;
 pub mod gates;
+pub mod init;
 pub mod observed;
 pub mod plan;
 pub mod prune;
 pub mod record;
 pub mod strategy;
+pub mod tags;
 pub mod url;
 pub mod values;
 pub mod waves;

@@ -46,6 +46,9 @@ pub struct AliasReport {
     /// `deploy`: the configuration keys this release wrote (or, in a dry
     /// run, would write) before publishing; names only, never values.
     pub configuration: Vec<String>,
+    /// `deploy`: how the function's tags changed (`added team=orders`,
+    /// `changed tier: gold → silver`, `removed owner`); tags are not secret.
+    pub tags: Vec<String>,
     /// The target's account and region, in a run over several (absent
     /// otherwise).
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -107,6 +110,7 @@ impl AliasReport {
             function_url: String::new(),
             bypasses: Vec::new(),
             configuration: Vec::new(),
+            tags: Vec::new(),
             account: String::new(),
             region: String::new(),
             wave: String::new(),
@@ -158,6 +162,7 @@ impl AliasReport {
             canary_weight,
             release: (noun, how),
             configuration: plan.configure.iter().map(|d| d.key.to_string()).collect(),
+            tags: Vec::new(),
             created_function: plan.code == CodeStep::Create,
             ..AliasReport::new(about, observed, code_sha256, plan.outcome)
         }
@@ -390,6 +395,7 @@ mod tests {
             function_url: String::new(),
             bypasses: Vec::new(),
             configuration: Vec::new(),
+            tags: Vec::new(),
             account: String::new(),
             region: String::new(),
             wave: String::new(),

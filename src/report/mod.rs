@@ -6,12 +6,14 @@
 
 pub mod alias;
 pub mod fleet;
+pub mod init;
 pub mod output;
 pub mod prune;
 pub mod status;
 
 pub use alias::{About, AliasReport, timeline_markdown};
 pub use fleet::{FunctionResult, emit_fleet};
+pub use init::InitReport;
 pub use output::{PackageReport, Report, emit, github_outputs, outputs, write_github_files};
 pub use prune::PruneReport;
 pub use status::{CanaryDetails, StatusReport};

@@ -121,7 +121,7 @@ pub fn one_function_results(report: &impl Serialize) -> Vec<(String, String)> {
 
 /// The outputs a `deploy`, `promote`, `rollback` or `status` of one function
 /// writes; a manifest run writes them all too, those of one function empty.
-pub const ALIAS_OUTPUTS: [&str; 16] = [
+pub const ALIAS_OUTPUTS: [&str; 17] = [
     "function-arn",
     "alias-arn",
     "version",
@@ -138,6 +138,7 @@ pub const ALIAS_OUTPUTS: [&str; 16] = [
     "function-url",
     "bypasses",
     "configuration",
+    "tags",
 ];
 
 /// Print several reports of one kind (a manifest run without per-alias

@@ -111,10 +111,12 @@ fn every_input_reaches_the_binary_through_env_never_through_run() {
         );
     }
     // Every variable (but the command itself) is one the binary reads.
-    let help: String = ["deploy", "promote", "rollback", "status", "prune", "package"]
-        .iter()
-        .map(|command| run(binary(None).args([command, "--help"])).stdout)
-        .collect();
+    let help: String = [
+        "deploy", "promote", "rollback", "status", "prune", "package", "init",
+    ]
+    .iter()
+    .map(|command| run(binary(None).args([command, "--help"])).stdout)
+    .collect();
     for (input, variable) in &mapped {
         if variable != "LAMBDA_ROLLOUT_COMMAND" {
             assert!(

@@ -719,3 +719,86 @@ async fn a_value_quoted_in_an_aws_error_is_never_shown_and_latest_keeps_its_code
     );
     assert_eq!(versions(&aws, "orders").await, ["1"]);
 }
+
+/// `Tags` in the file: after the deploy, the function's tags are exactly
+/// the file's (added, changed and removed keys listed in the report and the
+/// `tags` output); the same file again changes nothing; a file without
+/// `Tags` leaves them alone.
+#[tokio::test(flavor = "current_thread")]
+async fn tags_become_the_files_after_the_deploy() {
+    let aws = Emulator::start();
+    create_function(&aws, "orders").await;
+    let lambda = aws.lambda();
+    let arn = "arn:aws:lambda:us-east-1:123456789012:function:orders";
+    lambda
+        .tag_resource()
+        .resource(arn)
+        .tags("owner", "ann")
+        .tags("tier", "gold")
+        .send()
+        .await
+        .unwrap();
+    let tags_now = async || {
+        let listed = lambda.list_tags().resource(arn).send().await.unwrap();
+        let mut pairs: Vec<(String, String)> = listed
+            .tags()
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        pairs.sort();
+        pairs
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let source = source_dir(V1);
+    let tagged = write(
+        dir.path(),
+        "function.yaml",
+        "MemorySize: 256\nTags:\n  team: orders\n  tier: silver\n",
+    );
+
+    let (first, result, summary) = deploy_config(&aws, "orders", source.path(), &tagged, &[]);
+    first.assert_ok();
+    assert_eq!(result, "published");
+    assert_eq!(
+        first.json()["tags"],
+        serde_json::json!([
+            "added team=orders",
+            "changed tier: gold → silver",
+            "removed owner"
+        ])
+    );
+    assert!(summary.contains("added team=orders"), "{summary}");
+    assert!(
+        first
+            .stderr
+            .contains("(the function's, not the version's: neither canaried nor rolled back)"),
+        "{}",
+        first.stderr
+    );
+    let wanted = [("team", "orders"), ("tier", "silver")].map(|(k, v)| (k.to_string(), v.to_string()));
+    assert_eq!(tags_now().await, wanted);
+
+    let (again, result, _) = deploy_config(&aws, "orders", source.path(), &tagged, &[]);
+    again.assert_ok();
+    assert_eq!(result, "skipped");
+    assert_eq!(again.json()["tags"], serde_json::json!([]));
+    assert!(
+        again.stderr.contains("the tags of orders are as the file says"),
+        "{}",
+        again.stderr
+    );
+
+    let untagged = write(dir.path(), "plain.yaml", "MemorySize: 256\n");
+    let (left, _, _) = deploy_config(&aws, "orders", source.path(), &untagged, &[]);
+    left.assert_ok();
+    assert_eq!(tags_now().await, wanted, "a file without Tags leaves them alone");
+
+    let refused = write(dir.path(), "aws.yaml", "Tags:\n  aws:owner: me\n");
+    let (bad, _, _) = deploy_config(&aws, "orders", source.path(), &refused, &[]);
+    assert_eq!(bad.status, 2, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("keys starting with aws: are AWS's own"),
+        "{}",
+        bad.stderr
+    );
+    assert_eq!(tags_now().await, wanted);
+}

@@ -65,7 +65,16 @@ fn lambda_action(method: &str, url: &str) -> Option<(String, String)> {
         None => function_arn(name),
     };
     let action = |name: &str| format!("lambda:{name}");
+    // Tags name their resource by ARN, percent-encoded in the path.
+    let tagged = || {
+        percent_encoding::percent_decode_str(parts.get(2).copied().unwrap_or_default())
+            .decode_utf8_lossy()
+            .to_string()
+    };
     let found = match (method, parts.as_slice()) {
+        ("GET", [_, "tags", _]) => (action("ListTags"), tagged()),
+        ("POST", [_, "tags", _]) => (action("TagResource"), tagged()),
+        ("DELETE", [_, "tags", _]) => (action("UntagResource"), tagged()),
         ("GET", [_, "event-source-mappings"]) => (action("ListEventSourceMappings"), "*".to_string()),
         ("POST", [_, "functions"]) => (action("CreateFunction"), function_arn("orders")),
         ("GET", [_, "functions", f]) => (action("GetFunction"), qualified(f, &qualifier)),
@@ -161,7 +170,7 @@ async fn every_request_each_command_sends_is_allowed_by_its_policy() {
     let config = |memory: u32| {
         let path = files.path().join(format!("function-{memory}.json"));
         let text = format!(
-            r#"{{"Role": "{role}", "Runtime": "python3.12", "Handler": "index.handler", "MemorySize": {memory}}}"#
+            r#"{{"Role": "{role}", "Runtime": "python3.12", "Handler": "index.handler", "MemorySize": {memory}, "Tags": {{"size": "{memory}"}}}}"#
         );
         std::fs::write(&path, text).unwrap();
         path.display().to_string()

@@ -14,6 +14,7 @@ mod deploy;
 mod faults;
 mod fleet;
 mod iam;
+mod init;
 mod interference;
 mod layers;
 mod manifest;

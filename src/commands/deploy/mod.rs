@@ -62,6 +62,7 @@ pub async fn run(settings: DeploySettings) -> Result<()> {
             }
         };
         let report = url_after(clients, &job.request, report, &log).await?;
+        let report = tags_after(clients, &job.request, report, &log).await?;
         prune_after(clients, &job.request, report, &log).await
     })
     .await?;
@@ -116,6 +117,48 @@ async fn serves_the_release(
         &plan,
         None,
     ))
+}
+
+/// `Tags` in the release file: once the deploy did not roll back or stop,
+/// the function's tags become exactly the file's (`aws:` tags aside). Tags
+/// belong to the function, not to a version: they are not canaried, and a
+/// later rollback leaves them as they are.
+async fn tags_after(
+    clients: &Clients,
+    request: &DeployRequest,
+    mut report: AliasReport,
+    log: &Log,
+) -> Result<AliasReport> {
+    let Some(wanted) = request.config.as_ref().and_then(|c| c.tags.as_ref()) else {
+        return Ok(report);
+    };
+    if matches!(report.result, Outcome::RolledBack | Outcome::Stopped) {
+        return Ok(report);
+    }
+    let function = request.function.as_str();
+    // A dry run that would create the function has no tags to read.
+    let current = if report.function_arn.is_empty() {
+        std::collections::BTreeMap::new()
+    } else {
+        clients.lambda.tags(&report.function_arn).await?
+    };
+    let changes = crate::core::tags::changes(&current, wanted);
+    if changes.is_empty() {
+        log.step(&format!("the tags of {function} are as the file says"));
+    } else if request.dry_run {
+        log.step(&format!(
+            "would change the tags of {function} (the function's, not the version's: neither canaried nor rolled back): {}",
+            changes.lines.join("; ")
+        ));
+    } else {
+        log.step(&format!(
+            "tags of {function} (the function's, not the version's: neither canaried nor rolled back): {}",
+            changes.lines.join("; ")
+        ));
+        clients.lambda.retag(&report.function_arn, &changes).await?;
+    }
+    report.tags = changes.lines;
+    Ok(report)
 }
 
 /// `--function-url FILE`: after a deploy that did not roll back, the URL on

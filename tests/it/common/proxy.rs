@@ -483,7 +483,9 @@ fn control_plane(request: &Request, path: &str) -> bool {
 /// has its own (15 per second), `GetFunction` its own (100, not enforced
 /// here), and every other control-plane call shares one.
 fn quota_of(request: &Request, path: &str) -> Option<&'static str> {
-    let lambda = path.starts_with("/2015-03-31/") || path.starts_with("/2019-09-30/");
+    let lambda = ["/2015-03-31/", "/2017-03-31/", "/2019-09-30/"]
+        .iter()
+        .any(|api| path.starts_with(api));
     // GET /2015-03-31/functions/NAME, or …/NAME/policy.
     let function_read = request
         .method

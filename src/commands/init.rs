@@ -1,0 +1,211 @@
+//! `init`: start from a live function. Reads the version the alias serves
+//! (or `$LATEST`) and writes it as a release file — never a variable's value:
+//! each becomes `{"FromEnvironment": NAME}`, and the names to set as CI
+//! secrets are listed. With `--download`, also unpacks the code that
+//! version runs. Reads only; nothing in AWS changes.
+
+use std::io::Read;
+use std::path::Path;
+
+use crate::aws::lambda::Snapshot;
+use crate::aws::{Calls, Clients};
+use crate::cli::flags::{InitArgs, OutputFormat};
+use crate::core::init::{Live, ReleaseFile, release_file};
+use crate::error::{Error, Result};
+use crate::log::Log;
+use crate::report::{self, InitReport};
+
+/// The largest zip `--download` takes: Lambda's limit for a function's
+/// code, unzipped, is 250 MB, and a zip is never larger than what it holds.
+const DOWNLOAD_LIMIT: u64 = 250 * 1024 * 1024;
+
+pub async fn run(args: &InitArgs, log: Log) -> Result<()> {
+    let log = log.with(args.common.verbose, false);
+    let json = args.common.output == OutputFormat::Json;
+    // Checked before any request: nothing is written over, nothing unpacked
+    // into a directory that holds something.
+    if let Some(out) = args.out.as_ref().filter(|out| out.exists()) {
+        return Err(exists(out));
+    }
+    if let Some(dir) = &args.download {
+        refuse_non_empty(dir)?;
+    }
+    let clients = Clients::connect(args.region.as_deref(), Calls::One, log).await?;
+    let report = init(&clients, args, &log).await?;
+    // Without --out the release file is on standard output: the report is
+    // left to the GitHub outputs (and the narration).
+    if args.out.is_none() {
+        return report::write_github_files(&report::outputs(&report), "");
+    }
+    report::emit(&report, json)
+}
+
+/// Read the function through `clients`, write the file (or print it), and
+/// unpack the code when asked.
+pub async fn init(clients: &Clients, args: &InitArgs, log: &Log) -> Result<InitReport> {
+    clients.refuse_other_region(&args.function_name)?;
+    let function = args.function_name.as_str();
+    let snapshot = clients.lambda.snapshot(function, args.alias.as_deref()).await?;
+    // Values stay in memory; should any text quote one, it is masked.
+    if let Some(environment) = &snapshot.config.environment {
+        environment
+            .variables
+            .0
+            .values()
+            .for_each(|v| crate::secrets::hold(v));
+    }
+    let file = release_file(&Live {
+        function,
+        config: &snapshot.config,
+        image: snapshot.image,
+        tags: &snapshot.tags,
+    });
+    let text = render(&file, args.out.as_deref())?;
+    let written = match &args.out {
+        Some(out) => {
+            // Created here, never opened over a file made since the check.
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(out)
+                .map_err(|e| match e.kind() {
+                    std::io::ErrorKind::AlreadyExists => exists(out),
+                    _ => Error::failed(format!("--out '{}' cannot be written: {e}", out.display())),
+                })?;
+            std::io::Write::write_all(&mut file, text.as_bytes())
+                .map_err(|e| Error::failed(format!("--out '{}' cannot be written: {e}", out.display())))?;
+            log.step(&format!(
+                "wrote {} from version {} of {function}",
+                out.display(),
+                snapshot.version
+            ));
+            out.display().to_string()
+        }
+        None => {
+            print!("{text}");
+            String::new()
+        }
+    };
+    if !file.secrets.is_empty() {
+        log.step(&format!(
+            "no value was written: set {} as secrets of the job that deploys (each is read with FromEnvironment)",
+            file.secrets.join(", ")
+        ));
+    }
+    let downloaded = match &args.download {
+        Some(dir) => {
+            download(&snapshot, dir, log).await?;
+            dir.display().to_string()
+        }
+        None => String::new(),
+    };
+    Ok(InitReport {
+        function_arn: snapshot.function_arn,
+        version: snapshot.version,
+        code_sha256: snapshot.code_sha256,
+        release_file: written,
+        secrets: file.secrets,
+        downloaded,
+    })
+}
+
+/// The file's text: YAML when `out` is named `*.yaml` or `*.yml`, else JSON.
+fn render(file: &ReleaseFile, out: Option<&Path>) -> Result<String> {
+    let yaml = out
+        .and_then(|p| p.extension())
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e, "yaml" | "yml"));
+    if yaml {
+        serde_saphyr::to_string(&file.content).map_err(|e| Error::failed(format!("cannot write YAML: {e}")))
+    } else {
+        serde_json::to_string_pretty(&file.content)
+            .map(|text| text + "\n")
+            .map_err(|e| Error::failed(format!("cannot write JSON: {e}")))
+    }
+}
+
+fn exists(out: &Path) -> Error {
+    Error::usage(format!(
+        "--out '{}' exists: init never writes over a file; remove it or choose another",
+        out.display()
+    ))
+}
+
+fn refuse_non_empty(dir: &Path) -> Result<()> {
+    match std::fs::read_dir(dir).map(|mut entries| entries.next().is_some()) {
+        Ok(true) => Err(Error::usage(format!(
+            "--download '{}' is not empty: give a new or empty directory",
+            dir.display()
+        ))),
+        Ok(false) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::usage(format!(
+            "--download '{}' cannot be read: {e}",
+            dir.display()
+        ))),
+    }
+}
+
+/// Fetch the version's zip from the pre-signed URL Lambda gave (valid for
+/// ten minutes) and unpack it into `dir`. An entry that would land outside
+/// `dir` is refused.
+async fn download(snapshot: &Snapshot, dir: &Path, log: &Log) -> Result<()> {
+    if snapshot.image || snapshot.code_location.is_empty() {
+        return Err(Error::usage(
+            "--download: this function runs a container image; pull the image instead",
+        ));
+    }
+    log.step(&format!("downloading the code of version {}", snapshot.version));
+    let url = snapshot.code_location.clone();
+    let zip = tokio::task::spawn_blocking(move || fetch(&url))
+        .await
+        .map_err(|e| Error::failed(format!("the download stopped: {e}")))??;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::failed(format!("--download '{}' cannot be created: {e}", dir.display())))?;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip))
+        .map_err(|e| Error::failed(format!("the downloaded code is not a zip: {e}")))?;
+    // `extract` refuses entries whose path leaves the directory.
+    archive.extract(dir).map_err(|e| {
+        Error::failed(format!(
+            "the code cannot be unpacked into '{}': {e}",
+            dir.display()
+        ))
+    })?;
+    log.step(&format!(
+        "unpacked {} entries into {}",
+        archive.len(),
+        dir.display()
+    ));
+    Ok(())
+}
+
+/// One GET; the URL is pre-signed (its query is a credential: never shown).
+fn fetch(url: &str) -> Result<Vec<u8>> {
+    let failed = |why: String| Error::failed(format!("cannot download the code: {why}"));
+    let response = ureq::get(url)
+        .call()
+        .map_err(|e| failed(without_query(&e.to_string())))?;
+    let mut zip = Vec::new();
+    response
+        .into_body()
+        .into_reader()
+        .take(DOWNLOAD_LIMIT + 1)
+        .read_to_end(&mut zip)
+        .map_err(|e| failed(e.to_string()))?;
+    if zip.len() as u64 > DOWNLOAD_LIMIT {
+        return Err(failed("it is over Lambda's 250 MB limit".into()));
+    }
+    Ok(zip)
+}
+
+/// An error's text with any URL's query (the pre-signed URL's signature and
+/// token) cut off.
+fn without_query(text: &str) -> String {
+    text.split_whitespace()
+        .map(|word| match word.split_once('?') {
+            Some((before, _)) if word.contains("://") => format!("{before}?…"),
+            _ => word.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
