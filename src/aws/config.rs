@@ -27,6 +27,7 @@ pub fn reported(c: &FunctionConfiguration) -> FunctionConfig {
                     .unwrap_or_default(),
             ),
             error: None,
+            parameters: Default::default(),
         }),
         layers: Some(
             c.layers()

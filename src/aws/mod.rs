@@ -10,6 +10,7 @@ pub mod entry_points;
 pub mod error;
 pub mod lambda;
 pub mod s3;
+pub mod ssm;
 
 use std::time::Duration;
 
@@ -26,6 +27,7 @@ pub use codedeploy::CodeDeploy;
 pub use ecr::Registry;
 pub use lambda::{Lambda, NewCode};
 pub use s3::Store;
+pub use ssm::Parameters;
 
 /// Every AWS client a command may use, built once from one configuration.
 /// Building a client sends no request; only the ones a run needs are used.
@@ -37,6 +39,7 @@ pub struct Clients {
     pub cloudwatch: Monitor,
     pub codedeploy: CodeDeploy,
     pub ecr: Registry,
+    pub ssm: Parameters,
     /// The narrator for this account-region's targets.
     pub log: Log,
     /// The account these clients act in, once known: the assumed role's,
@@ -87,6 +90,7 @@ impl Clients {
             cloudwatch: Monitor::new(aws_sdk_cloudwatch::Client::new(config), log),
             codedeploy: CodeDeploy::new(aws_sdk_codedeploy::Client::new(config), log),
             ecr: Registry::new(aws_sdk_ecr::Client::new(config), log),
+            ssm: Parameters::new(aws_sdk_ssm::Client::new(config), log),
             log,
             account: tokio::sync::OnceCell::new(),
             config: config.clone(),

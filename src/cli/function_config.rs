@@ -71,6 +71,9 @@ const IGNORED: [&str; 25] = [
 const FROM_ENVIRONMENT: &str = "FromEnvironment";
 /// Beside `FromEnvironment`: `true` when an empty value is meant.
 const ALLOW_EMPTY: &str = "AllowEmpty";
+/// `{"FromParameter": "/orders/prod/db-url"}`: the value is read from
+/// Parameter Store (decrypted) when the deploy runs.
+const FROM_PARAMETER: &str = "FromParameter";
 
 /// How a variable of this process's environment reads.
 #[derive(Debug, Clone, PartialEq)]
@@ -375,7 +378,13 @@ pub fn load_with(path: &Path, env: impl Fn(&str) -> EnvValue) -> Result<Function
         crate::core::tags::check(tags).map_err(refuse)?;
     }
     if let Some(environment) = &config.environment {
-        environment.variables.check().map_err(refuse)?;
+        // Values from Parameter Store are read later: their names are
+        // checked now (with an empty value), the 4 KB once they are read.
+        let mut named = environment.variables.clone();
+        for variable in environment.parameters.keys() {
+            named.0.insert(variable.clone(), String::new());
+        }
+        named.check().map_err(refuse)?;
     }
     Ok(config)
 }
@@ -427,15 +436,25 @@ fn environment(
     let Value::Object(variables) = variables else {
         return Err("key `Environment.Variables`: expected an object of names and string values".into());
     };
+    if let Some(other) = environment.keys().find(|key| *key != "Error") {
+        return Err(format!(
+            "key `Environment.{other}` is not accepted: `Environment` holds `Variables`"
+        ));
+    }
     let mut resolved = Map::new();
+    let mut parameters = Map::new();
     for (name, value) in variables {
         let text = match value {
             Value::Object(from) if from.contains_key(FROM_ENVIRONMENT) => {
                 from_environment(&name, &from, env)?
             }
+            Value::Object(from) if from.contains_key(FROM_PARAMETER) => {
+                parameters.insert(name.clone(), Value::String(from_parameter(&name, &from)?));
+                continue;
+            }
             Value::Object(_) | Value::Array(_) => {
                 return Err(format!(
-                    "Environment.Variables.{name}: expected a string, or {{\"{FROM_ENVIRONMENT}\": \"NAME\"}} to read it from this run's environment"
+                    "Environment.Variables.{name}: expected a string, {{\"{FROM_ENVIRONMENT}\": \"NAME\"}} to read it from this run's environment, or {{\"{FROM_PARAMETER}\": \"/PATH/NAME\"}} to read it from Parameter Store"
                 ));
             }
             _ => written.get(&name).cloned().flatten().ok_or_else(|| {
@@ -445,7 +464,26 @@ fn environment(
         resolved.insert(name, Value::String(text));
     }
     environment.insert("Variables".into(), Value::Object(resolved));
+    environment.insert("FromParameters".into(), Value::Object(parameters));
     Ok(Value::Object(environment))
+}
+
+/// `{"FromParameter": NAME}`: the parameter's name (or ARN, with an optional
+/// `:version` or `:label`), checked; its value is read when the deploy runs.
+fn from_parameter(name: &str, from: &Map<String, Value>) -> std::result::Result<String, String> {
+    let form = format!("expected {{\"{FROM_PARAMETER}\": \"/PATH/NAME\"}} (a Parameter Store name or ARN)");
+    match (from.len(), from.get(FROM_PARAMETER)) {
+        (1, Some(Value::String(parameter)))
+            if !parameter.is_empty()
+                && parameter.len() <= 2048
+                && parameter
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.-/:".contains(c)) =>
+        {
+            Ok(parameter.clone())
+        }
+        _ => Err(format!("Environment.Variables.{name}: {form}")),
+    }
 }
 
 /// `{"FromEnvironment": NAME}` (with `"AllowEmpty": true` when an empty
@@ -555,6 +593,40 @@ mod tests {
                 "Architectures"
             ]
         );
+    }
+
+    #[test]
+    fn a_variable_from_parameter_store_is_named_now_and_read_later() {
+        let text =
+            "Environment:\n  Variables:\n    DB_URL: {FromParameter: /orders/prod/db-url}\n    STAGE: prod\n";
+        let config = load_text("function.yaml", text, &[]).unwrap();
+        let environment = config.environment.as_ref().unwrap();
+        assert_eq!(
+            environment.parameters,
+            BTreeMap::from([("DB_URL".to_string(), "/orders/prod/db-url".to_string())])
+        );
+        assert_eq!(environment.variables.0.keys().collect::<Vec<_>>(), ["STAGE"]);
+        for (bad, why) in [
+            (
+                r#"{"Environment": {"Variables": {"A1": {"FromParameter": ""}}}}"#,
+                "Environment.Variables.A1: expected {\"FromParameter\"",
+            ),
+            (
+                r#"{"Environment": {"Variables": {"A1": {"FromParameter": "/x", "AllowEmpty": true}}}}"#,
+                "Environment.Variables.A1: expected",
+            ),
+            (
+                r#"{"Environment": {"Variables": {"AWS_REGION": {"FromParameter": "/x"}}}}"#,
+                "reserved by Lambda's runtime",
+            ),
+            (
+                r#"{"Environment": {"Variables": {}, "FromParameters": {"A1": "/x"}}}"#,
+                "`Environment.FromParameters` is not accepted",
+            ),
+        ] {
+            let err = load_text("function.json", bad, &[]).unwrap_err().to_string();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
     }
 
     #[test]

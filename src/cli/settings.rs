@@ -85,7 +85,7 @@ pub struct DeployJob {
 }
 
 /// What one deploy asks for, after checking: values only.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct DeployRequest {
     pub function: String,
     pub alias: String,

@@ -53,6 +53,11 @@ pub struct Environment {
     pub variables: Variables,
     #[serde(default)]
     pub error: Option<serde_json::Value>,
+    /// Variables whose values live in Parameter Store (`{"FromParameter":
+    /// NAME}` in the file): variable → parameter. Read just before the
+    /// deploy plans, and then added to `variables`.
+    #[serde(default, rename = "FromParameters")]
+    pub parameters: BTreeMap<String, String>,
 }
 
 /// Environment variables. Values are secrets: `Debug` shows the keys only.
@@ -695,6 +700,7 @@ mod tests {
             environment: Some(Environment {
                 variables: vars(&[("STAGE", "prod"), ("TOKEN", "s3cr3t-value")]),
                 error: None,
+                parameters: Default::default(),
             }),
             vpc_config: Some(VpcConfig {
                 subnet_ids: vec!["subnet-b".into(), "subnet-a".into()],
@@ -744,6 +750,7 @@ mod tests {
             environment: Some(Environment {
                 variables: vars(&[("STAGE", "staging"), ("NEW", "other-secret")]),
                 error: None,
+                parameters: Default::default(),
             }),
             ..FunctionConfig::default()
         };

@@ -204,6 +204,7 @@ mod tests {
                         .into(),
                 ),
                 error: None,
+                parameters: Default::default(),
             }),
             layers: Some(vec![Layer::Arn("arn:aws:lambda:us-east-1:1:layer:deps:3".into())]),
             tracing_config: Some(TracingConfig {

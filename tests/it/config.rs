@@ -802,3 +802,108 @@ async fn tags_become_the_files_after_the_deploy() {
     );
     assert_eq!(tags_now().await, wanted);
 }
+
+/// `{"FromParameter": NAME}`: values read from Parameter Store (a String and
+/// a SecureString, decrypted) are deployed and never shown; the same release
+/// again is skipped; a parameter that does not exist stops the deploy (exit
+/// 2) naming it, before any write.
+#[tokio::test(flavor = "current_thread")]
+async fn values_from_parameter_store_are_deployed_and_never_shown() {
+    use aws_sdk_ssm::types::ParameterType;
+    let aws = Emulator::start();
+    create_function(&aws, "orders").await;
+    let ssm = aws_sdk_ssm::Client::new(&aws.sdk_config());
+    let values = [
+        (
+            "/orders/prod/db-url",
+            "postgres://param-SECRET-db",
+            ParameterType::SecureString,
+        ),
+        ("/orders/prod/stage", "param-SECRET-stage", ParameterType::String),
+    ];
+    for (name, value, kind) in &values {
+        ssm.put_parameter()
+            .name(*name)
+            .value(*value)
+            .r#type(kind.clone())
+            .send()
+            .await
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let source = source_dir(V1);
+    let config = write(
+        dir.path(),
+        "function.yaml",
+        "Environment:\n  Variables:\n    DB_URL: {FromParameter: /orders/prod/db-url}\n    STAGE: {FromParameter: /orders/prod/stage}\n    PLAIN: plain\n",
+    );
+    let never_shown = |run: &Run, files: &str| {
+        for (_, value, _) in &values {
+            for text in [&run.stdout, &run.stderr, &files.to_string()] {
+                assert!(!text.contains(value), "{value} shown:\n{text}");
+            }
+        }
+    };
+
+    let (first, result, summary) = deploy_config(
+        &aws,
+        "orders",
+        source.path(),
+        &config,
+        &["--canary-weight", "100%"],
+    );
+    first.assert_ok();
+    assert_eq!(result, "published");
+    never_shown(&first, &summary);
+    assert!(
+        first.stderr.contains("reading 2 parameters from Parameter Store"),
+        "{}",
+        first.stderr
+    );
+    let version = aws
+        .lambda()
+        .get_function_configuration()
+        .function_name("orders")
+        .qualifier("1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        variables(&version),
+        [
+            ("DB_URL", "postgres://param-SECRET-db"),
+            ("PLAIN", "plain"),
+            ("STAGE", "param-SECRET-stage")
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+    );
+
+    let (again, result, summary) = deploy_config(&aws, "orders", source.path(), &config, &[]);
+    again.assert_ok();
+    assert_eq!(result, "skipped", "{}", again.stderr);
+    never_shown(&again, &summary);
+
+    let missing = write(
+        dir.path(),
+        "missing.yaml",
+        "MemorySize: 512\nEnvironment:\n  Variables:\n    DB_URL: {FromParameter: /orders/prod/db-url}\n    GONE: {FromParameter: /orders/prod/gone}\n",
+    );
+    let (refused, _, summary) = deploy_config(&aws, "orders", source.path(), &missing, &[]);
+    assert_eq!(refused.status, 2, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("Parameter Store has no parameter /orders/prod/gone that this caller may read"),
+        "{}",
+        refused.stderr
+    );
+    never_shown(&refused, &summary);
+    let latest = aws
+        .lambda()
+        .get_function_configuration()
+        .function_name("orders")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(latest.memory_size(), Some(128), "nothing was written");
+}

@@ -93,7 +93,8 @@ async fn serves_the_release(
     code: &Code,
     log: &Log,
 ) -> Result<AliasReport> {
-    let request = &job.request;
+    let with_values = with_parameters(clients, &job.request, log).await?;
+    let request = with_values.as_ref().unwrap_or(&job.request);
     let (observed, plan) = observe_and_plan(clients, request, code, log).await?;
     let serves = observed.alias.as_ref().is_some_and(|a| a.canary.is_none())
         && plan.code == CodeStep::None
@@ -117,6 +118,55 @@ async fn serves_the_release(
         &plan,
         None,
     ))
+}
+
+/// The request with the values of its `{"FromParameter": NAME}` variables
+/// read from Parameter Store (in the target's account and region), before
+/// anything is observed or written; `None` when it names none. A parameter
+/// that is missing or may not be read stops the deploy (exit 2) naming it;
+/// values are never shown.
+async fn with_parameters(
+    clients: &Clients,
+    request: &DeployRequest,
+    log: &Log,
+) -> Result<Option<DeployRequest>> {
+    let Some(environment) = request
+        .config
+        .as_ref()
+        .and_then(|c| c.environment.as_ref())
+        .filter(|e| !e.parameters.is_empty())
+    else {
+        return Ok(None);
+    };
+    let names: Vec<String> = environment
+        .parameters
+        .values()
+        .cloned()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    log.step(&format!(
+        "reading {} from Parameter Store",
+        plural(names.len(), "parameter")
+    ));
+    let values = clients.ssm.values(&names).await?;
+    let mut environment = environment.clone();
+    for (variable, parameter) in std::mem::take(&mut environment.parameters) {
+        environment
+            .variables
+            .0
+            .insert(variable, values[&parameter].clone());
+    }
+    environment.variables.check().map_err(|why| {
+        Error::usage(format!(
+            "--function-config: {why} (with the values read from Parameter Store)"
+        ))
+    })?;
+    let mut request = request.clone();
+    if let Some(config) = request.config.as_mut() {
+        config.environment = Some(environment);
+    }
+    Ok(Some(request))
 }
 
 /// `Tags` in the release file: once the deploy did not roll back or stop,
@@ -359,6 +409,8 @@ pub async fn deploy(
     code: &Code,
     log: Log,
 ) -> Result<AliasReport> {
+    let with_values = with_parameters(clients, request, &log).await?;
+    let request = with_values.as_ref().unwrap_or(request);
     let target = (request.function.as_str(), request.alias.as_str());
     let mut bypasses = Vec::new();
     let mut report = replan_once(&log, target, "deploying to it", async |look| {

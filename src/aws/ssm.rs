@@ -1,0 +1,120 @@
+//! Parameter Store: the values a release file names with
+//! `{"FromParameter": NAME}`, read with `GetParameters` (ten names a call,
+//! decrypted, paced). A value is a secret: it is held for masking as soon as
+//! it is read and never narrated.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_sdk_ssm::Client;
+
+use crate::aws::error::{Kind, classify};
+use crate::error::{Error, Result};
+use crate::log::Log;
+
+/// `GetParameters` takes at most ten names.
+const BATCH: usize = 10;
+
+/// One read every 100 ms at most: Parameter Store's default throughput
+/// (40 per second) is shared with the functions themselves.
+const PACE: Duration = Duration::from_millis(100);
+
+pub struct Parameters {
+    client: Client,
+    log: Log,
+}
+
+impl Parameters {
+    pub fn new(client: Client, log: Log) -> Parameters {
+        Parameters { client, log }
+    }
+
+    /// The value of each parameter named, decrypted. A parameter that does
+    /// not exist, or that this caller may not read, is an error naming it
+    /// (never a value), exit 2.
+    pub async fn values(&self, names: &[String]) -> Result<BTreeMap<String, String>> {
+        let mut found = BTreeMap::new();
+        let mut missing = Vec::new();
+        for (n, batch) in names.chunks(BATCH).enumerate() {
+            if n > 0 {
+                tokio::time::sleep(PACE).await;
+            }
+            self.log.detail(&format!("GetParameters {}", batch.join(", ")));
+            let read = self
+                .client
+                .get_parameters()
+                .set_names(Some(batch.to_vec()))
+                .with_decryption(true)
+                .send()
+                .await
+                .map_err(|e| {
+                    let err = classify(&e);
+                    let text = format!(
+                        "cannot read the parameters {} (ssm:GetParameters, and kms:Decrypt for a SecureString under a key of your own): {err}",
+                        batch.join(", ")
+                    );
+                    // Denied is the file's (or the role's) to fix: exit 2.
+                    if err.kind == Kind::Denied {
+                        Error::usage(text)
+                    } else {
+                        Error::failed(text)
+                    }
+                })?;
+            for parameter in read.parameters() {
+                if let (Some(name), Some(value)) = (parameter.name(), parameter.value()) {
+                    crate::secrets::hold(value);
+                    found.insert(name.to_string(), value.to_string());
+                }
+            }
+            missing.extend(read.invalid_parameters().iter().cloned());
+        }
+        // Asked by ARN or with a version (`name:3`), a parameter comes back
+        // under its plain name: match what was asked to what came back.
+        let mut values = BTreeMap::new();
+        for name in names {
+            let plain = plain_name(name);
+            match found.get(name).or_else(|| found.get(&plain)) {
+                Some(value) => {
+                    values.insert(name.clone(), value.clone());
+                }
+                None if !missing.contains(name) => missing.push(name.clone()),
+                None => {}
+            }
+        }
+        if !missing.is_empty() {
+            missing.sort();
+            missing.dedup();
+            return Err(Error::usage(format!(
+                "Parameter Store has no parameter {} that this caller may read (FromParameter)",
+                missing.join(", ")
+            )));
+        }
+        Ok(values)
+    }
+}
+
+/// A parameter's name as `GetParameters` returns it: without an ARN's
+/// prefix or a `:version` / `:label` selector.
+fn plain_name(asked: &str) -> String {
+    let name = match asked.split_once(":parameter") {
+        Some((_, rest)) if asked.starts_with("arn:") => rest,
+        _ => asked,
+    };
+    name.split(':').next().unwrap_or(name).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn asked_names_are_matched_to_the_names_returned() {
+        assert_eq!(plain_name("/orders/prod/db-url"), "/orders/prod/db-url");
+        assert_eq!(plain_name("/orders/prod/db-url:3"), "/orders/prod/db-url");
+        assert_eq!(
+            plain_name("arn:aws:ssm:eu-west-1:123456789012:parameter/orders/prod/db-url"),
+            "/orders/prod/db-url"
+        );
+        assert_eq!(plain_name("token"), "token");
+    }
+}
