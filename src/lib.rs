@@ -6,6 +6,7 @@
 //! - [`cli`]: flags, the manifest format, and the one settings resolver.
 //!   [`report`]: text, JSON, GitHub outputs and step summary.
 //! - [`aws`]: the only code that imports the AWS SDK.
+//! - [`scf`]: Tencent Cloud SCF's API (its request signature so far).
 //! - [`core`]: the pure rules — decisions, strategies, gate verdicts, the
 //!   rollout controller, the rollback record, value parsing.
 //! - [`log`], [`error`], [`secrets`] and [`package`] may be used from any layer.
@@ -20,4 +21,5 @@ pub mod error;
 pub mod log;
 pub mod package;
 pub mod report;
+pub mod scf;
 pub mod secrets;
