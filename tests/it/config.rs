@@ -25,8 +25,8 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 /// `deploy` of `source` with `--function-config config`, the secrets in the
-/// environment, and GitHub's output files. Returns the run and the `result`
-/// output.
+/// environment, and GitHub's output files. Returns the run, the `result`
+/// output, and what was written to the GitHub output and summary files.
 fn deploy_config(
     aws: &Emulator,
     function: &str,
@@ -64,7 +64,7 @@ fn deploy_config(
         .get("result")
         .cloned()
         .unwrap_or_default();
-    (result, result_output, summary)
+    (result, result_output, written)
 }
 
 fn variables(
