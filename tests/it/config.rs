@@ -792,6 +792,33 @@ async fn tags_become_the_files_after_the_deploy() {
     left.assert_ok();
     assert_eq!(tags_now().await, wanted, "a file without Tags leaves them alone");
 
+    // Tags that cannot be written: the release stands, and the run says so.
+    let proxy = crate::common::proxy::FaultProxy::start(&aws.endpoint);
+    proxy.deny("POST", "function%3Aorders", "lambda:TagResource");
+    let retagged = write(
+        dir.path(),
+        "retag.yaml",
+        "MemorySize: 512\nTags:\n  team: payments\n",
+    );
+    let mut denied = binary(Some(&aws));
+    denied
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+        .for_alias("deploy", "orders", "live")
+        .args(["--canary-weight", "100%", "--source"])
+        .arg(source.path())
+        .arg("--function-config")
+        .arg(&retagged);
+    let denied = run(&mut denied);
+    assert_eq!(denied.status, 1, "{}", denied.stderr);
+    assert!(
+        denied
+            .stderr
+            .contains("the deploy succeeded (published, version 2), but the tags were not written"),
+        "{}",
+        denied.stderr
+    );
+    assert_eq!(tags_now().await, wanted);
+
     let refused = write(dir.path(), "aws.yaml", "Tags:\n  aws:owner: me\n");
     let (bad, _, _) = deploy_config(&aws, "orders", source.path(), &refused, &[]);
     assert_eq!(bad.status, 2, "{}", bad.stderr);

@@ -339,8 +339,7 @@ async fn every_request_each_command_sends_is_allowed_by_its_policy() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// docs/iam.md shows each policy file as it is, and the README shows
-/// deploy's.
+/// docs/iam.md shows each policy file as it is.
 #[test]
 fn the_docs_show_the_policy_files_as_they_are() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -355,10 +354,6 @@ fn the_docs_show_the_policy_files_as_they_are() {
     let file = |name: &str| -> serde_json::Value {
         serde_json::from_str(&std::fs::read_to_string(root.join("docs/iam").join(name)).unwrap()).unwrap()
     };
-    assert!(
-        json_blocks("README.md").contains(&file("deploy.json")),
-        "README.md does not show docs/iam/deploy.json as it is"
-    );
     let blocks = json_blocks("docs/iam.md");
     for name in [
         "deploy.json",

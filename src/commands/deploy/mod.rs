@@ -205,7 +205,13 @@ async fn tags_after(
             "tags of {function} (the function's, not the version's: neither canaried nor rolled back): {}",
             changes.lines.join("; ")
         ));
-        clients.lambda.retag(&report.function_arn, &changes).await?;
+        clients.lambda.retag(&report.function_arn, &changes).await.map_err(|err| {
+            Error::failed(format!(
+                "the deploy succeeded ({}, version {}), but the tags were not written: {err}; a re-run writes them",
+                report.result.as_str(),
+                report.version
+            ))
+        })?;
     }
     report.tags = changes.lines;
     Ok(report)
