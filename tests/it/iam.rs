@@ -331,6 +331,23 @@ async fn every_request_each_command_sends_is_allowed_by_its_policy() {
         command(&aws, &["status", "--function-name", "orders", "--alias", "live"]),
         &status,
     );
+    let release_file = files.path().join("init.json").display().to_string();
+    check(
+        "init",
+        command(
+            &aws,
+            &[
+                "init",
+                "--function-name",
+                "orders",
+                "--alias",
+                "live",
+                "--out",
+                &release_file,
+            ],
+        ),
+        &status,
+    );
     check(
         "prune",
         command(&aws, &["prune", "--function-name", "orders", "--keep", "0"]),
