@@ -120,6 +120,7 @@ impl Lambda {
                 .configuration
                 .unwrap_or_else(|| FunctionConfiguration::builder().build()),
             code: found.code,
+            tags: found.tags.unwrap_or_default(),
         })
     }
 
@@ -638,36 +639,24 @@ impl Lambda {
             "GetFunction {function}{}",
             qualifier.map(|q| format!(":{q}")).unwrap_or_default()
         ));
-        if let Some(pacer) = &self.read_pacer {
-            pacer.until_ready().await;
-        }
-        let found = self
-            .client
-            .get_function()
-            .function_name(function)
-            .set_qualifier(qualifier.map(str::to_string))
-            .send()
+        let read = self
+            .configuration(function, qualifier)
             .await
             .map_err(|e| match classify(&e) {
                 e if e.kind == Kind::NotFound => Error::usage(format!("{what} does not exist")),
                 e => e.failed(&format!("read {what}")),
             })?;
-        let config = found
-            .configuration()
-            .cloned()
-            .unwrap_or_else(|| FunctionConfiguration::builder().build());
+        let config = &read.config;
         Ok(Snapshot {
             function_arn: config.function_arn().unwrap_or_default().to_string(),
             version: config.version().unwrap_or_default().to_string(),
             code_sha256: config.code_sha256().unwrap_or_default().to_string(),
-            image: super::config::is_image(&config),
-            config: super::config::reported(&config),
-            tags: found
-                .tags()
-                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                .unwrap_or_default(),
-            code_location: found
-                .code()
+            image: super::config::is_image(config),
+            config: super::config::reported(config),
+            tags: read.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            code_location: read
+                .code
+                .as_ref()
                 .and_then(|c| c.location())
                 .unwrap_or_default()
                 .to_string(),
@@ -1118,6 +1107,8 @@ pub enum NewCode<'a> {
 struct Read {
     config: FunctionConfiguration,
     code: Option<FunctionCodeLocation>,
+    /// The function's tags (returned to a caller that may `ListTags`).
+    tags: HashMap<String, String>,
 }
 
 impl Read {

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use crate::aws::{Calls, Clients, Lambda};
 use crate::cli::settings::{PruneOptions, PruneSettings, PruneTarget};
-use crate::commands::runner::{TargetName, across_places, split_failures};
+use crate::commands::runner::{TargetName, across_places, report_across};
 use crate::core::fleet::Place;
 use crate::core::prune::{self, Keep, Verdict};
 use crate::error::{Error, Result};
@@ -51,26 +51,12 @@ pub async fn run(settings: PruneSettings) -> Result<()> {
         },
     )
     .await?;
-    let results = results
-        .into_iter()
-        .map(|(name, result)| {
-            let report = result.map(|mut report| {
-                report.function = name.clone();
-                report
-            });
-            (name, report)
-        })
-        .collect();
-    let (reports, failed) = split_failures(results);
-    report::output::emit_many(
-        &reports,
+    report_across(
+        results,
         run.json,
+        |report: &mut PruneReport, name| report.function = name,
         Some(|r: &PruneReport| (r.function.clone(), r.pruned.clone())),
-    )?;
-    match failed {
-        Some(err) => Err(Error::Reported(Box::new(err))),
-        None => Ok(()),
-    }
+    )
 }
 
 impl TargetName for PruneTarget {

@@ -218,10 +218,37 @@ impl TargetName for Target {
     }
 }
 
+/// Report what [`across_places`] gave: each report named for its target
+/// (`name_into`), the ones that worked printed (with `pruned` gathered into
+/// its output when given), then the ones that failed named in one error.
+pub fn report_across<R: report::Report>(
+    results: Vec<(String, Result<R>)>,
+    json: bool,
+    name_into: impl Fn(&mut R, String),
+    pruned: Option<impl Fn(&R) -> (String, Vec<String>)>,
+) -> Result<()> {
+    let named = results
+        .into_iter()
+        .map(|(name, result)| {
+            let result = result.map(|mut report| {
+                name_into(&mut report, name.clone());
+                report
+            });
+            (name, result)
+        })
+        .collect();
+    let (reports, failed) = split_failures(named);
+    report::output::emit_many(&reports, json, pruned)?;
+    match failed {
+        Some(err) => Err(Error::Reported(Box::new(err))),
+        None => Ok(()),
+    }
+}
+
 /// The results of [`across_places`] that worked, and an error naming each
 /// target that failed (for after the others are reported: exit 2 if one
 /// failed on its input, such as a function that does not exist, else 1).
-pub fn split_failures<R>(results: Vec<(String, Result<R>)>) -> (Vec<R>, Option<Error>) {
+fn split_failures<R>(results: Vec<(String, Result<R>)>) -> (Vec<R>, Option<Error>) {
     let total = results.len();
     let mut done = Vec::new();
     let mut failed = Vec::new();

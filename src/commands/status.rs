@@ -5,7 +5,7 @@
 use crate::aws::{Calls, Clients};
 use crate::cli::settings::{StatusSettings, Target};
 use crate::commands::alias;
-use crate::commands::runner::{across_places, split_failures};
+use crate::commands::runner::{across_places, report_across};
 use crate::error::{Error, Result};
 use crate::report::{self, About, StatusReport};
 
@@ -36,26 +36,12 @@ pub async fn run(settings: StatusSettings) -> Result<()> {
         },
     )
     .await?;
-    let results = results
-        .into_iter()
-        .map(|(name, result)| {
-            let report = result.map(|mut report| {
-                report.outputs.target = name.clone();
-                report
-            });
-            (name, report)
-        })
-        .collect();
-    let (reports, failed) = split_failures(results);
-    report::output::emit_many(
-        &reports,
+    report_across(
+        results,
         run.json,
+        |report: &mut StatusReport, name| report.outputs.target = name,
         None::<fn(&StatusReport) -> (String, Vec<String>)>,
-    )?;
-    match failed {
-        Some(err) => Err(Error::Reported(Box::new(err))),
-        None => Ok(()),
-    }
+    )
 }
 
 /// One alias's status: what it serves, each version's details, its

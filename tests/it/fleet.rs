@@ -121,6 +121,49 @@ role-arn = "{ROLE}"
     path
 }
 
+/// orders in every region at 100 %, in two waves: `first` (us-east-1,
+/// with `first_wave` lines such as its bake) and `rest`. A deploy of `body`
+/// with `extra` flags, as the returned closure does it.
+fn two_waves<'a>(
+    aws: &'a Emulator,
+    repo: &'a std::path::Path,
+    first_wave: &str,
+    extra: &'a [&'a str],
+) -> impl Fn(&str) -> Run + 'a {
+    std::fs::create_dir_all(repo.join("fns/orders")).unwrap();
+    let path = repo.join("lambda-rollout.toml");
+    let text = format!(
+        r#"
+[defaults]
+alias = "live"
+canary-weight = "100%"
+regions = {REGIONS:?}
+
+[[functions]]
+name = "orders"
+source = "fns/orders"
+
+[[waves]]
+name = "first"
+regions = ["us-east-1"]
+{first_wave}
+
+[[waves]]
+name = "rest"
+"#
+    );
+    std::fs::write(&path, text).unwrap();
+    move |body: &str| {
+        std::fs::write(repo.join("fns/orders/index.py"), body).unwrap();
+        let mut command = binary(Some(aws));
+        run(command
+            .args(["deploy", "--output", "json"])
+            .args(extra)
+            .arg("--manifest")
+            .arg(&path))
+    }
+}
+
 /// One manifest, two accounts × three regions: six targets, each deployed in
 /// its own account and region and named by them in the results; then a
 /// target gone missing is found by preflight, and nothing is written anywhere.
@@ -396,36 +439,7 @@ async fn a_failed_first_wave_starts_no_later_wave() {
     let aws = Emulator::start();
     let clients = orders_in_three_regions(&aws).await;
     let repo = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(repo.path().join("fns/orders")).unwrap();
-    let path = repo.path().join("lambda-rollout.toml");
-    let text = format!(
-        r#"
-[defaults]
-alias = "live"
-canary-weight = "100%"
-regions = {REGIONS:?}
-
-[[functions]]
-name = "orders"
-source = "fns/orders"
-
-[[waves]]
-name = "first"
-regions = ["us-east-1"]
-bake = "1s"
-
-[[waves]]
-name = "rest"
-"#
-    );
-    std::fs::write(&path, text).unwrap();
-    let deploy_fleet = |body: &str| {
-        std::fs::write(repo.path().join("fns/orders/index.py"), body).unwrap();
-        let mut command = binary(Some(&aws));
-        run(command
-            .args(["deploy", "--output", "json", "--manifest"])
-            .arg(&path))
-    };
+    let deploy_fleet = two_waves(&aws, repo.path(), "bake = \"1s\"", &[]);
 
     let first = deploy_fleet("def handler(e, c): return 1\n");
     first.assert_ok();
@@ -786,63 +800,18 @@ source = "fns/orders"
 /// `--on-wave-failure rollback` the baked wave goes back to what it served.
 #[tokio::test(flavor = "current_thread")]
 async fn an_alarm_during_the_bake_stops_the_waves_and_rolls_back() {
-    use aws_sdk_cloudwatch::types::{ComparisonOperator, StateValue, Statistic};
+    use aws_sdk_cloudwatch::types::StateValue;
     let aws = Emulator::start();
     let clients = orders_in_three_regions(&aws).await;
     // The alarm lives in us-east-1, the first wave's region.
-    let cloudwatch = aws_sdk_cloudwatch::Client::new(&aws.sdk_config());
-    cloudwatch
-        .put_metric_alarm()
-        .alarm_name("orders-errors")
-        .namespace("AWS/Lambda")
-        .metric_name("Errors")
-        .statistic(Statistic::Sum)
-        .period(60)
-        .evaluation_periods(1)
-        .threshold(1.0)
-        .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
-        .send()
-        .await
-        .unwrap();
+    aws.create_alarm("orders-errors").await;
     let repo = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(repo.path().join("fns/orders")).unwrap();
-    let path = repo.path().join("lambda-rollout.toml");
-    let text = format!(
-        r#"
-[defaults]
-alias = "live"
-canary-weight = "100%"
-regions = {REGIONS:?}
-
-[[functions]]
-name = "orders"
-source = "fns/orders"
-
-[[waves]]
-name = "first"
-regions = ["us-east-1"]
-bake = "2s"
-alarms = ["orders-errors"]
-
-[[waves]]
-name = "rest"
-"#
+    let deploy_fleet = two_waves(
+        &aws,
+        repo.path(),
+        "bake = \"2s\"\nalarms = [\"orders-errors\"]",
+        &["--on-wave-failure", "rollback"],
     );
-    std::fs::write(&path, text).unwrap();
-    let deploy_fleet = |body: &str| {
-        std::fs::write(repo.path().join("fns/orders/index.py"), body).unwrap();
-        let mut command = binary(Some(&aws));
-        run(command
-            .args([
-                "deploy",
-                "--output",
-                "json",
-                "--on-wave-failure",
-                "rollback",
-                "--manifest",
-            ])
-            .arg(&path))
-    };
 
     let quiet = deploy_fleet("def handler(e, c): return 1\n");
     quiet.assert_ok();
@@ -857,14 +826,8 @@ name = "rest"
         assert_eq!(serving(lambda).await.as_deref(), Some("1"), "{region}");
     }
 
-    cloudwatch
-        .set_alarm_state()
-        .alarm_name("orders-errors")
-        .state_value(StateValue::Alarm)
-        .state_reason("errors after the deploy")
-        .send()
-        .await
-        .unwrap();
+    aws.set_alarm("orders-errors", StateValue::Alarm, "errors after the deploy")
+        .await;
     let alarmed = deploy_fleet("def handler(e, c): return 2\n");
     assert_eq!(alarmed.status, 1, "{}", alarmed.stderr);
     assert!(

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::common::*;
 use aws_sdk_cloudwatch::primitives::DateTime;
-use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricDatum, StateValue, Statistic};
+use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StateValue};
 
 const V1: &str = "def handler(event, context):\n    return 1\n";
 const V2: &str = "def handler(event, context):\n    return 2\n";
@@ -46,33 +46,6 @@ async fn push_metrics(aws: &Emulator, version: &str, invocations: f64, errors: f
         .put_metric_data()
         .namespace("AWS/Lambda")
         .set_metric_data(Some(data))
-        .send()
-        .await
-        .unwrap();
-}
-
-async fn create_alarm(aws: &Emulator, name: &str) {
-    cloudwatch(aws)
-        .put_metric_alarm()
-        .alarm_name(name)
-        .namespace("AWS/Lambda")
-        .metric_name("Errors")
-        .statistic(Statistic::Sum)
-        .period(60)
-        .evaluation_periods(1)
-        .threshold(1.0)
-        .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
-        .send()
-        .await
-        .unwrap();
-}
-
-async fn set_alarm(aws: &Emulator, name: &str, state: StateValue) {
-    cloudwatch(aws)
-        .set_alarm_state()
-        .alarm_name(name)
-        .state_value(state)
-        .state_reason("test")
         .send()
         .await
         .unwrap();
@@ -224,9 +197,9 @@ async fn no_metrics_at_all_fails_the_step_after_extending_it() {
 async fn an_alarm_going_off_mid_rollout_rolls_back_but_one_already_firing_can_be_ignored() {
     let aws = Emulator::start();
     stable_alias(&aws).await;
-    create_alarm(&aws, "orders-errors").await;
-    create_alarm(&aws, "orders-old-noise").await;
-    set_alarm(&aws, "orders-old-noise", StateValue::Alarm).await;
+    aws.create_alarm("orders-errors").await;
+    aws.create_alarm("orders-old-noise").await;
+    aws.set_alarm("orders-old-noise", StateValue::Alarm, "test").await;
 
     let code = source_dir(V2);
     let mut command = binary(Some(&aws));
@@ -245,7 +218,7 @@ async fn an_alarm_going_off_mid_rollout_rolls_back_but_one_already_firing_can_be
         .arg("--source")
         .arg(code.path());
     let child = rollout_in_background(&aws, &mut command).await;
-    set_alarm(&aws, "orders-errors", StateValue::Alarm).await;
+    aws.set_alarm("orders-errors", StateValue::Alarm, "test").await;
     let rollout = wait_for(child);
     assert_eq!(rollout.status, 1, "{}", rollout.stderr);
     assert!(

@@ -176,6 +176,37 @@ impl Emulator {
             .expect("create_bucket");
     }
 
+    /// A CloudWatch alarm on `AWS/Lambda` `Errors` (at least one in a
+    /// minute), in the emulator's default account and region.
+    pub async fn create_alarm(&self, name: &str) {
+        use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
+        aws_sdk_cloudwatch::Client::new(&self.sdk_config())
+            .put_metric_alarm()
+            .alarm_name(name)
+            .namespace("AWS/Lambda")
+            .metric_name("Errors")
+            .statistic(Statistic::Sum)
+            .period(60)
+            .evaluation_periods(1)
+            .threshold(1.0)
+            .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// Put alarm `name` in `state`, for `reason`.
+    pub async fn set_alarm(&self, name: &str, state: aws_sdk_cloudwatch::types::StateValue, reason: &str) {
+        aws_sdk_cloudwatch::Client::new(&self.sdk_config())
+            .set_alarm_state()
+            .alarm_name(name)
+            .state_value(state)
+            .state_reason(reason)
+            .send()
+            .await
+            .unwrap();
+    }
+
     /// Start recording requests; [`Emulator::recorded`] returns them.
     pub fn start_recording(&self) {
         self.post("/moto-api/recorder/reset-recording", "");
