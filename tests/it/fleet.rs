@@ -121,6 +121,13 @@ role-arn = "{ROLE}"
     path
 }
 
+/// `fns/orders` holding version 1's code, beside the manifest's path.
+fn fleet_repo(repo: &std::path::Path) -> std::path::PathBuf {
+    std::fs::create_dir_all(repo.join("fns/orders")).unwrap();
+    std::fs::write(repo.join("fns/orders/index.py"), "def handler(e, c): return 1\n").unwrap();
+    repo.join("lambda-rollout.toml")
+}
+
 /// orders in every region at 100 %, in two waves: `first` (us-east-1,
 /// with `first_wave` lines such as its bake) and `rest`. A deploy of `body`
 /// with `extra` flags, as the returned closure does it.
@@ -507,13 +514,7 @@ async fn one_wave_per_job_never_runs_ahead_and_converges() {
     let aws = Emulator::start();
     let clients = orders_in_three_regions(&aws).await;
     let repo = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(repo.path().join("fns/orders")).unwrap();
-    std::fs::write(
-        repo.path().join("fns/orders/index.py"),
-        "def handler(e, c): return 1\n",
-    )
-    .unwrap();
-    let path = repo.path().join("lambda-rollout.toml");
+    let path = fleet_repo(repo.path());
     let text = format!(
         "[defaults]\nalias = \"live\"\nregions = {REGIONS:?}\n\n[[functions]]\nname = \"orders\"\nsource = \"fns/orders\"\n\n[[waves]]\nname = \"first\"\nregions = [\"us-east-1\"]\n\n[[waves]]\nname = \"rest\"\n"
     );
@@ -649,13 +650,7 @@ async fn a_throttled_account_region_slows_alone() {
     let aws = Emulator::start();
     let clients = orders_in_three_regions(&aws).await;
     let repo = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(repo.path().join("fns/orders")).unwrap();
-    std::fs::write(
-        repo.path().join("fns/orders/index.py"),
-        "def handler(e, c): return 1\n",
-    )
-    .unwrap();
-    let path = repo.path().join("lambda-rollout.toml");
+    let path = fleet_repo(repo.path());
     std::fs::write(
         &path,
         r#"
@@ -721,13 +716,7 @@ async fn each_region_uploads_to_its_own_bucket() {
         create.send().await.expect("create_bucket");
     }
     let repo = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(repo.path().join("fns/orders")).unwrap();
-    std::fs::write(
-        repo.path().join("fns/orders/index.py"),
-        "def handler(e, c): return 1\n",
-    )
-    .unwrap();
-    let path = repo.path().join("lambda-rollout.toml");
+    let path = fleet_repo(repo.path());
     std::fs::write(
         &path,
         format!(
