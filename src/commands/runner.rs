@@ -35,6 +35,10 @@ pub trait Named {
     fn bake_alarms(&self) -> Vec<String> {
         self.wave().alarms.clone()
     }
+    /// The Parameter Store names its release reads (`FromParameter`).
+    fn parameters(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 impl Named for Target {
@@ -65,6 +69,9 @@ impl<T: Named> Named for &T {
     fn bake_alarms(&self) -> Vec<String> {
         (**self).bake_alarms()
     }
+    fn parameters(&self) -> Vec<String> {
+        (**self).parameters()
+    }
 }
 
 impl Named for DeployJob {
@@ -88,6 +95,14 @@ impl Named for DeployJob {
             }
         }
         alarms
+    }
+    fn parameters(&self) -> Vec<String> {
+        self.request
+            .config
+            .iter()
+            .flat_map(|c| &c.environment)
+            .flat_map(|e| e.parameters.values().cloned())
+            .collect()
     }
 }
 
@@ -314,6 +329,29 @@ async fn preflight<J: Named>(
         for (job, read) in jobs.iter().zip(reads) {
             if let Err(err) = read {
                 problems.push(format!("{}: {err}", naming.target(job)));
+            }
+        }
+        // Values from Parameter Store: each place reads the names its
+        // targets use, once, so that one missing anywhere stops the run
+        // before any place writes. (Each deploy reads them again, for the
+        // values it ships.)
+        for (place, clients) in &connected {
+            let mut names: Vec<String> = jobs
+                .iter()
+                .filter(|job| job.place() == place)
+                .flat_map(Named::parameters)
+                .collect();
+            names.sort();
+            names.dedup();
+            if names.is_empty() {
+                continue;
+            }
+            if let Err(err) = clients.ssm.values(&names).await {
+                problems.push(if naming.several_places {
+                    format!("{place}: {err}")
+                } else {
+                    err.to_string()
+                });
             }
         }
     }

@@ -860,3 +860,58 @@ async fn an_alarm_during_the_bake_stops_the_waves_and_rolls_back() {
         );
     }
 }
+
+/// `FromParameter` in a fleet: preflight reads each account-region's
+/// parameters, so one missing in eu-west-1 stops the run (exit 2, naming the
+/// place and the parameter) before us-east-1 is written either.
+#[tokio::test(flavor = "current_thread")]
+async fn a_parameter_missing_in_one_region_stops_the_fleet_in_preflight() {
+    let aws = Emulator::start();
+    let clients = orders_in_three_regions(&aws).await;
+    aws_sdk_ssm::Client::new(&aws.sdk_config())
+        .put_parameter()
+        .name("/orders/db-url")
+        .value("postgres://fleet-SECRET")
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .send()
+        .await
+        .unwrap();
+    let repo = tempfile::tempdir().unwrap();
+    let path = fleet_repo(repo.path());
+    std::fs::write(
+        repo.path().join("function.yaml"),
+        "Environment:\n  Variables:\n    DB_URL: {FromParameter: /orders/db-url}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &path,
+        r#"
+[defaults]
+alias = "live"
+regions = ["us-east-1", "eu-west-1"]
+
+[[functions]]
+name = "orders"
+source = "fns/orders"
+function-config = "function.yaml"
+"#,
+    )
+    .unwrap();
+    let mut command = binary(Some(&aws));
+    let refused = run(command
+        .args(["deploy", "--output", "json", "--manifest"])
+        .arg(&path));
+    assert_eq!(refused.status, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("preflight found 1 problem")
+            && refused
+                .stderr
+                .contains("default/eu-west-1: Parameter Store has no parameter /orders/db-url"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!refused.stderr.contains("fleet-SECRET") && !refused.stdout.contains("fleet-SECRET"));
+    for (region, lambda) in &clients[..2] {
+        assert_eq!(serving(lambda).await, None, "{region}: nothing written");
+    }
+}
