@@ -13,8 +13,9 @@ use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand, 
 use crate::core::gates::OnNoData;
 use crate::core::strategy::{Strategy, parse_interval, parse_strategy};
 use crate::core::values::{
-    ImageRef, S3Target, Weight, parse_alias, parse_bool, parse_bucket, parse_function_name, parse_image_uri,
-    parse_key_prefix, parse_region, parse_version, parse_weight,
+    HeaderRule, ImageRef, S3Target, Weight, parse_alias, parse_any_region, parse_bool, parse_bucket,
+    parse_function_name, parse_header_exact, parse_header_range, parse_image_uri, parse_key_prefix, parse_namespace,
+    parse_region, parse_version, parse_weight,
 };
 
 #[derive(Debug, Parser)]
@@ -109,9 +110,13 @@ pub struct TargetArgs {
           required_unless_present = "manifest", conflicts_with = "manifest")]
     pub alias: Option<String>,
 
-    /// AWS region, such as eu-west-1 (default: the standard AWS configuration, such as AWS_REGION).
-    #[arg(long, value_parser = parse_region)]
+    /// Region, such as eu-west-1 (default: the standard AWS configuration, such as AWS_REGION); with
+    /// --platform scf, a Tencent Cloud region such as ap-guangzhou (default: TENCENTCLOUD_REGION).
+    #[arg(long, value_parser = parse_any_region)]
     pub region: Option<String>,
+
+    #[command(flatten)]
+    pub platform: PlatformArgs,
 
     /// Run for every function of this manifest (TOML, or YAML if named *.yaml/*.yml; see the README) instead of one.
     #[arg(long, value_name = "FILE", help_heading = "Many functions")]
@@ -132,6 +137,25 @@ pub struct TargetArgs {
     /// With [[waves]]: when a wave fails beyond its tolerance, stop (leave the finished waves as they are) or also roll back every target this run moved.
     #[arg(long, value_enum, default_value_t = OnWaveFailure::Stop, help_heading = "Many functions")]
     pub on_wave_failure: OnWaveFailure,
+}
+
+/// Which platform a command acts on, and SCF's namespace.
+#[derive(Debug, Args)]
+pub struct PlatformArgs {
+    /// lambda (AWS Lambda) or scf (Tencent Cloud Serverless Cloud Function; credentials from
+    /// TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY and TENCENTCLOUD_SESSION_TOKEN).
+    #[arg(long, value_enum, default_value_t = Platform::Lambda, help_heading = "Platform")]
+    pub platform: Platform,
+
+    /// With --platform scf: the function's namespace.
+    #[arg(long, value_parser = parse_namespace, help_heading = "Platform")]
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Platform {
+    Lambda,
+    Scf,
 }
 
 /// `--on-wave-failure`.
@@ -238,6 +262,18 @@ pub struct DeployArgs {
     #[arg(long, value_parser = parse_weight, conflicts_with = "strategy")]
     pub canary_weight: Option<Weight>,
 
+    /// With --platform scf: route to the new version the requests whose header KEY is exactly VALUE
+    /// (such as x-canary=tester), instead of a share of all requests.
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_header_exact,
+          conflicts_with_all = ["canary_weight", "strategy", "canary_header_range"], help_heading = "Platform")]
+    pub canary_header: Option<HeaderRule>,
+
+    /// With --platform scf: route to the new version the requests whose header KEY is a whole number
+    /// from LOW to HIGH (such as x-user-bucket=0-9), instead of a share of all requests.
+    #[arg(long, value_name = "KEY=LOW-HIGH", value_parser = parse_header_range,
+          conflicts_with_all = ["canary_weight", "strategy"], help_heading = "Platform")]
+    pub canary_header_range: Option<HeaderRule>,
+
     #[command(flatten)]
     pub rollout: RolloutArgs,
 
@@ -279,9 +315,13 @@ pub struct PruneArgs {
     #[arg(long, value_parser = parse_function_name, required_unless_present = "manifest", conflicts_with = "manifest")]
     pub function_name: Option<String>,
 
-    /// AWS region, such as eu-west-1 (default: the standard AWS configuration, such as AWS_REGION).
-    #[arg(long, value_parser = parse_region)]
+    /// Region, such as eu-west-1 (default: the standard AWS configuration, such as AWS_REGION); with
+    /// --platform scf, a Tencent Cloud region such as ap-guangzhou (default: TENCENTCLOUD_REGION).
+    #[arg(long, value_parser = parse_any_region)]
     pub region: Option<String>,
+
+    #[command(flatten)]
+    pub platform: PlatformArgs,
 
     /// Prune every function of this manifest, in each account and region it names.
     #[arg(long, value_name = "FILE")]

@@ -157,6 +157,127 @@ pub fn parse_region(input: &str) -> Result<String, String> {
     }
 }
 
+/// A canary routed by rule instead of by weight (SCF's
+/// `AddtionVersionMatchs`): requests whose header matches go to the canary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderRule {
+    pub header: String,
+    pub matcher: HeaderMatch,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderMatch {
+    /// The header's value is exactly this text.
+    Exact(String),
+    /// The header's value is an integer from the first to the second, both included.
+    Range(u64, u64),
+}
+
+impl fmt::Display for HeaderRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.matcher {
+            HeaderMatch::Exact(value) => write!(f, "header {} = {value}", self.header),
+            HeaderMatch::Range(low, high) => write!(f, "header {} in {low}-{high}", self.header),
+        }
+    }
+}
+
+const HEADER_FORM: &str = "a header name is letters, digits and - _ . (such as x-canary)";
+
+fn header_name(name: &str, flag: &str, input: &str) -> Result<String, String> {
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if valid {
+        Ok(name.to_string())
+    } else {
+        Err(format!("{flag} '{input}': {HEADER_FORM}"))
+    }
+}
+
+/// `--canary-header KEY=VALUE`: requests whose header KEY is exactly VALUE.
+pub fn parse_header_exact(input: &str) -> Result<HeaderRule, String> {
+    let flag = "--canary-header";
+    let Some((name, value)) = input.split_once('=') else {
+        return Err(format!(
+            "{flag} '{input}' is not KEY=VALUE: expected a header and the value that picks the canary, such as x-canary=tester"
+        ));
+    };
+    let value_ok = !value.is_empty() && value.len() <= 256 && !value.chars().any(char::is_control);
+    if !value_ok {
+        return Err(format!(
+            "{flag} '{input}': the value must be 1 to 256 characters, without control characters"
+        ));
+    }
+    Ok(HeaderRule {
+        header: header_name(name, flag, input)?,
+        matcher: HeaderMatch::Exact(value.to_string()),
+    })
+}
+
+/// `--canary-header-range KEY=LOW-HIGH`: requests whose header KEY is an
+/// integer from LOW to HIGH (both included), such as a user's hash bucket.
+pub fn parse_header_range(input: &str) -> Result<HeaderRule, String> {
+    let flag = "--canary-header-range";
+    let form = || {
+        format!(
+            "{flag} '{input}' is not KEY=LOW-HIGH: expected a header and two whole numbers, LOW not above HIGH, such as x-user-bucket=0-9"
+        )
+    };
+    let (name, range) = input.split_once('=').ok_or_else(form)?;
+    let (low, high) = range.split_once('-').ok_or_else(form)?;
+    let number = |text: &str| {
+        (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| text.parse::<u64>().ok())
+            .flatten()
+    };
+    match (number(low), number(high)) {
+        (Some(low), Some(high)) if low <= high => Ok(HeaderRule {
+            header: header_name(name, flag, input)?,
+            matcher: HeaderMatch::Range(low, high),
+        }),
+        _ => Err(form()),
+    }
+}
+
+/// `--region` before the platform is known: an AWS region (`us-east-1`) or a
+/// Tencent Cloud one (`ap-guangzhou`, `ap-shanghai-fsi`): lower-case words
+/// and numbers joined by hyphens. Each platform checks its own form.
+pub fn parse_any_region(input: &str) -> Result<String, String> {
+    let parts: Vec<&str> = input.split('-').collect();
+    let valid = parts.len() >= 2
+        && input.len() <= 32
+        && parts
+            .iter()
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+    if valid {
+        Ok(input.to_string())
+    } else {
+        Err(format!(
+            "'{input}' is not a region: expected an AWS region code such as us-east-1, or with --platform scf a Tencent Cloud region such as ap-guangzhou"
+        ))
+    }
+}
+
+/// `--namespace`: an SCF namespace, letters, digits, `-` and `_`, 1 to 30
+/// characters, starting with a letter.
+pub fn parse_namespace(input: &str) -> Result<String, String> {
+    let valid = (1..=30).contains(&input.len())
+        && input.starts_with(|c: char| c.is_ascii_alphabetic())
+        && input
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if valid {
+        Ok(input.to_string())
+    } else {
+        Err(format!(
+            "'{input}' is not an SCF namespace: expected 1 to 30 letters, digits, - or _, starting with a letter (such as default)"
+        ))
+    }
+}
+
 /// An Amazon ECR image, by tag or by digest:
 /// `ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY[:TAG|@sha256:DIGEST]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -567,5 +688,32 @@ mod tests {
         assert_eq!(parse_weight("-0").unwrap().to_string(), "0%");
         assert_eq!(parse_weight("-0%").unwrap().to_string(), "0%");
         assert!(parse_weight("-0").unwrap().fraction().is_sign_positive());
+    }
+
+    #[test]
+    fn header_rules_parse_or_name_the_accepted_form() {
+        assert_eq!(
+            parse_header_exact("x-canary=tester").unwrap(),
+            HeaderRule {
+                header: "x-canary".into(),
+                matcher: HeaderMatch::Exact("tester".into())
+            }
+        );
+        assert_eq!(
+            parse_header_exact("x-canary=a=b").unwrap().matcher,
+            HeaderMatch::Exact("a=b".into())
+        );
+        assert_eq!(
+            parse_header_range("x-user-bucket=0-9").unwrap().to_string(),
+            "header x-user-bucket in 0-9"
+        );
+        for bad in ["x-canary", "=tester", "x canary=1", "x-canary="] {
+            let err = parse_header_exact(bad).unwrap_err();
+            assert!(err.starts_with("--canary-header '"), "{err}");
+        }
+        for bad in ["x=9-0", "x=1", "x=a-b", "x=-1-5", "=0-9", "x=0-"] {
+            let err = parse_header_range(bad).unwrap_err();
+            assert!(err.contains("--canary-header-range"), "{bad}: {err}");
+        }
     }
 }

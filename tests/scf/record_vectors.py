@@ -4,7 +4,7 @@ body of SCF requests, as JSON test data for the Rust signer
 (tests/scf/tc3_vectors.json; the unit tests of src/scf/sign.rs read it).
 
 Re-record (the output is committed; no test runs this):
-    .venv/bin/pip install -r tests/scf/requirements.txt
+    scripts/setup-tools   # installs the SDK into .venv (scripts/requirements-tools.txt)
     .venv/bin/python tests/scf/record_vectors.py > tests/scf/tc3_vectors.json
 """
 
