@@ -14,8 +14,8 @@ use crate::core::gates::OnNoData;
 use crate::core::strategy::{Strategy, parse_interval, parse_strategy};
 use crate::core::values::{
     HeaderRule, ImageRef, S3Target, Weight, parse_alias, parse_any_region, parse_bool, parse_bucket,
-    parse_function_name, parse_header_exact, parse_header_range, parse_image_uri, parse_key_prefix, parse_namespace,
-    parse_region, parse_version, parse_weight,
+    parse_function_name, parse_header_exact, parse_header_range, parse_image_uri, parse_key_prefix,
+    parse_namespace, parse_region, parse_version, parse_weight,
 };
 
 #[derive(Debug, Parser)]

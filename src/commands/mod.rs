@@ -14,15 +14,20 @@ pub mod prune;
 pub mod replan;
 pub mod rollback;
 pub mod runner;
+pub mod scf;
 pub mod status;
 
-use crate::cli::Command;
 use crate::cli::settings;
+use crate::cli::{self, Command};
 use crate::error::{Error, Result};
 use crate::log::Log;
 
 /// Run one command to completion. `package` needs no AWS and no async runtime.
 pub fn run(command: Command, log: Log) -> Result<()> {
+    if cli::scf::is_scf(&command) {
+        return block_on(scf::run(cli::scf::resolve(&command, log)?));
+    }
+    cli::scf::check_lambda(&command)?;
     match command {
         Command::Deploy(args) => block_on(deploy::run(settings::deploy(&args, log)?)),
         Command::Promote(args) => block_on(promote::run(settings::promote(&args, log)?)),

@@ -766,6 +766,7 @@ mod tests {
             bypasses: Vec::new(),
             configuration: Vec::new(),
             tags: Vec::new(),
+            canary_rule: String::new(),
             account: String::new(),
             region: String::new(),
             wave: String::new(),

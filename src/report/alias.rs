@@ -49,6 +49,10 @@ pub struct AliasReport {
     /// `deploy`: how the function's tags changed (`added team=orders`,
     /// `changed tier: gold → silver`, `removed owner`); tags are not secret.
     pub tags: Vec<String>,
+    /// `--platform scf`: the rule that sends requests to `version` instead
+    /// of a share of all of them (`header x-canary = tester`); absent otherwise.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub canary_rule: String,
     /// The target's account and region, in a run over several (absent
     /// otherwise).
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -111,6 +115,7 @@ impl AliasReport {
             bypasses: Vec::new(),
             configuration: Vec::new(),
             tags: Vec::new(),
+            canary_rule: String::new(),
             account: String::new(),
             region: String::new(),
             wave: String::new(),
@@ -239,9 +244,21 @@ impl AliasReport {
         } else {
             format!("version {}", self.version)
         };
-        let share = percent(self.canary_weight);
+        let by_rule = !self.canary_rule.is_empty();
+        let share = if by_rule {
+            format!("the requests whose {}", self.canary_rule)
+        } else {
+            percent(self.canary_weight)
+        };
+        let (at, set_to) = if by_rule {
+            (format!("for {share}"), format!("set to serve {share}"))
+        } else {
+            (format!("at {share}"), format!("set to {share}"))
+        };
         let rest = if self.previous_version.is_empty() || self.canary_weight >= 1.0 {
             String::new()
+        } else if by_rule {
+            format!("; version {} serves the others", self.previous_version)
         } else {
             format!(
                 "; version {} keeps {}",
@@ -282,14 +299,14 @@ impl AliasReport {
                 }
             ),
             Outcome::Skipped => format!(
-                "{}: unchanged, {version} already serves this code at {share}{rest}; nothing uploaded or published",
+                "{}: unchanged, {version} already serves this code {at}{rest}; nothing uploaded or published",
                 self.target
             ),
             Outcome::CanaryDropped => format!(
                 "{}: canary {would}removed, {version} serves this code at 100%",
                 self.target
             ),
-            Outcome::Reweighted => format!("{}: canary {version} {would}set to {share}{rest}", self.target),
+            Outcome::Reweighted => format!("{}: canary {version} {would}{set_to}{rest}", self.target),
             Outcome::Promoted => format!("{}: {version} {would}promoted to 100%{was}", self.target),
             Outcome::HandedOff => format!(
                 "{}: new code {would}published as {version}; CodeDeploy deployment {} shifts the traffic from version {}",
@@ -304,7 +321,7 @@ impl AliasReport {
             Outcome::Published | Outcome::Reused => {
                 let (noun, how) = self.release;
                 format!(
-                    "{}: {noun} {would}{how} as {version} at {share}{rest}{was}",
+                    "{}: {noun} {would}{how} as {version} {at}{rest}{was}",
                     self.target
                 )
             }
@@ -318,7 +335,9 @@ impl fmt::Display for AliasReport {
         // Only what means something for this result: no empty field, and no
         // weight when the version serves alone.
         write_fields(f, self, |key, value| {
-            !value.is_empty() && value != "[]" && (key != "canary-weight" || self.canary_weight < 1.0)
+            !value.is_empty()
+                && value != "[]"
+                && (key != "canary-weight" || (self.canary_weight < 1.0 && self.canary_rule.is_empty()))
         })
     }
 }
@@ -396,6 +415,7 @@ mod tests {
             bypasses: Vec::new(),
             configuration: Vec::new(),
             tags: Vec::new(),
+            canary_rule: String::new(),
             account: String::new(),
             region: String::new(),
             wave: String::new(),

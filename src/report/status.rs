@@ -146,12 +146,18 @@ impl StatusReport {
                 .as_ref()
                 .map(|c| (c.version.version.as_str(), c.weight)),
         };
-        format!("{} serves {}", self.outputs.target, route.text())
+        match (&self.canary, self.outputs.canary_rule.as_str()) {
+            (Some(canary), rule) if !rule.is_empty() => format!(
+                "{} serves version {}, and version {} to the requests whose {rule}",
+                self.outputs.target, self.primary.version, canary.version.version
+            ),
+            _ => format!("{} serves {}", self.outputs.target, route.text()),
+        }
     }
 }
 
-fn version_line(f: &mut fmt::Formatter<'_>, role: &str, share: f64, v: &VersionDetails) -> fmt::Result {
-    writeln!(f, "  {role:7}  version {} at {}", v.version, percent(share))?;
+fn version_line(f: &mut fmt::Formatter<'_>, role: &str, share: &str, v: &VersionDetails) -> fmt::Result {
+    writeln!(f, "  {role:7}  version {} {share}", v.version)?;
     writeln!(f, "           CodeSha256   {}", v.code_sha256)?;
     writeln!(f, "           modified     {}", v.last_modified)?;
     if !v.image_uri.is_empty() {
@@ -185,14 +191,19 @@ fn version_line(f: &mut fmt::Formatter<'_>, role: &str, share: f64, v: &VersionD
 impl fmt::Display for StatusReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}", self.headline())?;
-        version_line(
-            f,
-            "primary",
-            1.0 - self.canary.as_ref().map_or(0.0, |c| c.weight),
-            &self.primary,
-        )?;
+        let rule = &self.outputs.canary_rule;
+        let primary_share = match &self.canary {
+            Some(_) if !rule.is_empty() => "for every other request".to_string(),
+            canary => format!("at {}", percent(1.0 - canary.as_ref().map_or(0.0, |c| c.weight))),
+        };
+        version_line(f, "primary", &primary_share, &self.primary)?;
         if let Some(canary) = &self.canary {
-            version_line(f, "canary", canary.weight, &canary.version)?;
+            let share = if rule.is_empty() {
+                format!("at {}", percent(canary.weight))
+            } else {
+                format!("for the requests whose {rule}")
+            };
+            version_line(f, "canary", &share, &canary.version)?;
         }
         for line in &self.entry_points {
             writeln!(

@@ -130,7 +130,8 @@ impl Scf {
         )
         .await
         .map_err(|e| e.failed(&format!("upload the code of {function}")))?;
-        self.log.step(&format!("uploaded {} bytes to {function} $LATEST", zip.len()));
+        self.log
+            .step(&format!("uploaded {} bytes to {function} $LATEST", zip.len()));
         Ok(())
     }
 
@@ -210,7 +211,7 @@ impl Scf {
             .await
         {
             Ok(answer) => Ok(Some(alias_now(&answer))),
-            Err(e) if e.code == "ResourceNotFound.Alias" => Ok(None),
+            Err(e) if e.not_found() => Ok(None),
             Err(e) => Err(e.failed(&format!("read alias {function}:{alias}"))),
         }
     }
@@ -251,7 +252,8 @@ impl Scf {
                     HeaderMatch::Range(low, high) => ("range", format!("[{low},{high}]")),
                 };
                 let key = format!("invoke.headers.{}", rule.header);
-                let matched = json!({"Version": version, "Key": key, "Method": method, "Expression": expression});
+                let matched =
+                    json!({"Version": version, "Key": key, "Method": method, "Expression": expression});
                 (vec![], vec![matched])
             }
         };
@@ -288,7 +290,11 @@ impl Scf {
 }
 
 fn text(value: &Value, key: &str) -> String {
-    value.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
+    value
+        .get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn function_state(answer: &Value) -> FunctionState {

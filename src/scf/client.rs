@@ -79,7 +79,8 @@ impl Client {
     /// token are held as secrets: never shown.
     pub fn from_env(region: &str, log: Log) -> Result<Client, Error> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let (Some(secret_id), Some(secret_key)) = (var("TENCENTCLOUD_SECRET_ID"), var("TENCENTCLOUD_SECRET_KEY"))
+        let (Some(secret_id), Some(secret_key)) =
+            (var("TENCENTCLOUD_SECRET_ID"), var("TENCENTCLOUD_SECRET_KEY"))
         else {
             return Err(Error::usage(
                 "--platform scf needs Tencent Cloud credentials: set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (and TENCENTCLOUD_SESSION_TOKEN for temporary credentials)",
@@ -124,7 +125,8 @@ impl Client {
         for attempt in 1..=ATTEMPTS {
             match self.send(action, &body).await {
                 Err(e) if e.retryable() && attempt < ATTEMPTS => {
-                    self.log.detail(&format!("scf {action}: {e}; trying again in {pause:?}"));
+                    self.log
+                        .detail(&format!("scf {action}: {e}; trying again in {pause:?}"));
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(Duration::from_secs(5));
                 }
@@ -168,12 +170,23 @@ impl Client {
             message,
         })?;
         let parsed: Value = serde_json::from_str(&text).map_err(|_| ScfError {
-            code: if status >= 500 { "InternalError" } else { "InvalidResponse" }.into(),
+            code: if status >= 500 {
+                "InternalError"
+            } else {
+                "InvalidResponse"
+            }
+            .into(),
             message: format!("HTTP {status}, not an API answer"),
         })?;
         let mut response = parsed.get("Response").cloned().unwrap_or(json!({}));
         if let Some(error) = response.get("Error") {
-            let text = |key: &str| error.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
+            let text = |key: &str| {
+                error
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            };
             return Err(ScfError {
                 code: text("Code"),
                 message: text("Message"),
@@ -213,7 +226,12 @@ mod tests {
             endpoint_host("http://127.0.0.1:8080/").as_deref(),
             Some("127.0.0.1:8080")
         );
-        for bad in ["scf.tencentcloudapi.com", "https://", "https://host/path", "ftp://host"] {
+        for bad in [
+            "scf.tencentcloudapi.com",
+            "https://",
+            "https://host/path",
+            "ftp://host",
+        ] {
             assert_eq!(endpoint_host(bad), None, "{bad}");
         }
     }

@@ -100,7 +100,13 @@ pub async fn look(scf: &Scf, function: &str, alias: &str, latest: bool) -> Resul
     })
 }
 
-async fn alias_state(scf: &Scf, function: &str, alias: &str, function_arn: &str, now: &AliasNow) -> Result<AliasState> {
+async fn alias_state(
+    scf: &Scf,
+    function: &str,
+    alias: &str,
+    function_arn: &str,
+    now: &AliasNow,
+) -> Result<AliasState> {
     let primary = scf.version(function, &now.primary);
     let canary = async {
         match &now.extra {

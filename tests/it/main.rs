@@ -24,4 +24,5 @@ mod prune;
 mod race;
 mod rollout;
 mod s3;
+mod scf;
 mod sdk_mocks;

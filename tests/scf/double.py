@@ -20,7 +20,9 @@ Besides the API, for tests: `GET /__test/state` returns everything it holds;
 `POST /__test/after` with `{"action": A, "then": {"action": B, "params": P}}`
 makes another writer's request B right after the next successful A;
 `POST /__test/fail` with `{"action": A, "code": C, "times": N}` answers the
-next N requests of A with error C.
+next N requests of A with error C (and `"message"`, if given); `GET
+/__test/requests` lists every API request received (action and region),
+including those it refused.
 """
 
 import base64
@@ -31,7 +33,7 @@ import sys
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 API_VERSION = "2018-04-16"
@@ -60,7 +62,8 @@ class ApiError(Exception):
 
 
 def now_text():
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    # SCF writes its times in China Standard Time (UTC+8), without a zone.
+    return datetime.now(timezone(timedelta(hours=8))).strftime("%Y-%m-%d %H:%M:%S")
 
 
 class Scf:
@@ -71,6 +74,7 @@ class Scf:
         self.functions = {}
         self.after = {}
         self.failures = {}
+        self.requests = []
 
     def function(self, params):
         key = (params.get("Namespace") or "default", params["FunctionName"])
@@ -254,11 +258,16 @@ class Scf:
             failure = self.failures.get(action)
             if failure and failure["times"] > 0:
                 failure["times"] -= 1
-                raise ApiError(failure["code"], "injected by the test")
+                raise ApiError(failure["code"], failure["message"])
             answer = getattr(self, action)(params)
             then = self.after.pop(action, None)
             if then:
-                getattr(self, then["action"])(then["params"])
+                try:
+                    getattr(self, then["action"])(then["params"])
+                except ApiError as e:
+                    # The test set up a write that cannot happen: say so
+                    # (the Rust tests fail on this code) rather than hide it.
+                    raise ApiError("TestHookFailed", f"the test's other writer failed: {e.code}: {e.message}")
             return answer
 
     def state(self):
@@ -300,6 +309,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/__test/state":
             return self.reply(self.scf.state())
+        if self.path == "/__test/requests":
+            with self.scf.lock:
+                return self.reply(list(self.scf.requests))
         self.reply({"error": "not found"}, 404)
 
     def do_POST(self):
@@ -312,9 +324,12 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/__test/fail":
             rule = json.loads(body)
             with self.scf.lock:
-                self.scf.failures[rule["action"]] = {"code": rule["code"], "times": rule["times"]}
+                message = rule.get("message", "injected by the test")
+                self.scf.failures[rule["action"]] = {"code": rule["code"], "times": rule["times"], "message": message}
             return self.reply({})
         request_id = str(uuid.uuid4())
+        with self.scf.lock:
+            self.scf.requests.append({"action": self.headers.get("X-TC-Action", ""), "region": self.headers.get("X-TC-Region", "")})
         try:
             action, params = self.check(body)
             answer = self.scf.call(action, params)

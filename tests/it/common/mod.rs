@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod proxy;
+pub mod scf_double;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

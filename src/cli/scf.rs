@@ -1,0 +1,362 @@
+//! `--platform scf`: the flags checked into settings for Tencent Cloud SCF,
+//! before any request is sent. The flags SCF has no counterpart for are
+//! refused by name, so nothing is silently ignored; and on Lambda, the flags
+//! only SCF has are refused the same way.
+
+use crate::cli::flags::{
+    CommonArgs, Engine, OutputFormat, Platform, PlatformArgs, PromoteArgs, PruneArgs, RollbackArgs,
+    RolloutArgs, TargetArgs,
+};
+use crate::cli::settings::{PromoteTo, default_description};
+use crate::cli::{Command, manifest::Code};
+use crate::core::prune::Keep;
+use crate::core::values::{HeaderRule, Weight, parse_region};
+use crate::error::{Error, Result};
+use crate::log::Log;
+
+/// The namespace SCF puts a function in when none is named.
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+/// The longest `--description` taken for SCF: room is left for the
+/// ` sha256:HEX` the tool appends (see `scf::observe`).
+const DESCRIPTION_LIMIT: usize = 256;
+
+/// Where an SCF command acts and how it reports.
+#[derive(Debug, Clone)]
+pub struct ScfRun {
+    pub region: String,
+    pub namespace: String,
+    pub function: String,
+    /// Empty for `prune`, which acts on the function.
+    pub alias: String,
+    pub json: bool,
+    pub dry_run: bool,
+    pub log: Log,
+}
+
+/// What a deploy on SCF routes to its new version.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CanaryRoute {
+    /// This share of all requests (`AdditionalVersionWeights`).
+    Weight(Weight),
+    /// The requests whose header matches (`AddtionVersionMatchs`).
+    Rule(HeaderRule),
+}
+
+#[derive(Debug)]
+pub struct ScfDeploy {
+    pub code: Code,
+    pub excludes: Vec<String>,
+    /// The user's part of each new version's description.
+    pub description: String,
+    /// `None`: an existing canary keeps its route; a new one gets the default weight.
+    pub route: Option<CanaryRoute>,
+}
+
+/// One SCF command, checked.
+#[derive(Debug)]
+pub enum ScfCommand {
+    Deploy(ScfRun, ScfDeploy),
+    Promote(ScfRun, PromoteTo),
+    Rollback(ScfRun, Option<String>),
+    Status(ScfRun),
+    Prune(ScfRun, Keep),
+}
+
+/// The command's platform flags, when it has any.
+fn platform_of(command: &Command) -> Option<&PlatformArgs> {
+    match command {
+        Command::Deploy(args) => Some(&args.target.platform),
+        Command::Promote(args) => Some(&args.target.platform),
+        Command::Rollback(args) => Some(&args.target.platform),
+        Command::Status(args) => Some(&args.target.platform),
+        Command::Prune(args) => Some(&args.platform),
+        Command::Init(_) | Command::Package(_) => None,
+    }
+}
+
+/// Whether the command runs on SCF.
+pub fn is_scf(command: &Command) -> bool {
+    platform_of(command).is_some_and(|p| p.platform == Platform::Scf)
+}
+
+/// On Lambda (the default platform): refuse what only SCF takes, and check
+/// `--region` as an AWS region.
+pub fn check_lambda(command: &Command) -> Result<()> {
+    if platform_of(command).is_some_and(|p| p.namespace.is_some()) {
+        return Err(Error::usage(
+            "--namespace is SCF's: it needs --platform scf (Lambda functions have no namespace)",
+        ));
+    }
+    if let Command::Deploy(args) = command
+        && (args.canary_header.is_some() || args.canary_header_range.is_some())
+    {
+        return Err(Error::usage(
+            "--canary-header and --canary-header-range route by rule, which only SCF aliases do: they need --platform scf (on Lambda, use --canary-weight)",
+        ));
+    }
+    let region = match command {
+        Command::Deploy(args) => args.target.region.as_deref(),
+        Command::Promote(args) => args.target.region.as_deref(),
+        Command::Rollback(args) => args.target.region.as_deref(),
+        Command::Status(args) => args.target.region.as_deref(),
+        Command::Prune(args) => args.region.as_deref(),
+        Command::Init(_) | Command::Package(_) => None,
+    };
+    if let Some(region) = region {
+        parse_region(region).map_err(|e| {
+            Error::usage(format!(
+                "--region {e}{}",
+                if region.starts_with("ap-") && region.split('-').count() == 2 {
+                    " (for a Tencent Cloud region, add --platform scf)"
+                } else {
+                    ""
+                }
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+/// Check an SCF command's flags.
+pub fn resolve(command: &Command, log: Log) -> Result<ScfCommand> {
+    match command {
+        Command::Deploy(args) => {
+            let run = run_of(&args.target, &args.common, args.dry_run.dry_run, log)?;
+            refuse_deploy_flags(args)?;
+            let code = match (&args.code.source, &args.code.zip_file) {
+                (Some(source), _) => Code::Source(source.clone()),
+                (None, Some(_)) if !args.excludes.globs.is_empty() => {
+                    return Err(Error::usage(
+                        "--exclude applies to --source only: a --zip-file is deployed byte for byte",
+                    ));
+                }
+                (None, Some(zip)) => Code::Zip(zip.clone()),
+                (None, None) => {
+                    return Err(Error::usage(
+                        "with --platform scf, give --source DIR or --zip-file FILE",
+                    ));
+                }
+            };
+            let route = match (
+                &args.canary_weight,
+                &args.canary_header,
+                &args.canary_header_range,
+            ) {
+                (Some(weight), ..) => Some(CanaryRoute::Weight(*weight)),
+                (None, Some(rule), _) | (None, None, Some(rule)) => Some(CanaryRoute::Rule(rule.clone())),
+                (None, None, None) => None,
+            };
+            Ok(ScfCommand::Deploy(
+                run,
+                ScfDeploy {
+                    code,
+                    excludes: args.excludes.globs.clone(),
+                    description: description(args.description.as_deref())?,
+                    route,
+                },
+            ))
+        }
+        Command::Promote(args) => {
+            let run = run_of(&args.target, &args.common, args.dry_run.dry_run, log)?;
+            refuse_promote_flags(args, &run)?;
+            let to = match (&args.to.version, &args.to.from_alias) {
+                (Some(version), _) => PromoteTo::Version(version.clone()),
+                (None, Some(source)) => PromoteTo::FromAlias(source.clone()),
+                (None, None) => PromoteTo::Canary(args.to.weight),
+            };
+            Ok(ScfCommand::Promote(run, to))
+        }
+        Command::Rollback(RollbackArgs {
+            target,
+            to_version,
+            dry_run,
+            common,
+        }) => Ok(ScfCommand::Rollback(
+            run_of(target, common, dry_run.dry_run, log)?,
+            to_version.clone(),
+        )),
+        Command::Status(args) => Ok(ScfCommand::Status(run_of(
+            &args.target,
+            &args.common,
+            false,
+            log,
+        )?)),
+        Command::Prune(args) => prune(args, log),
+        Command::Init(_) | Command::Package(_) => Err(Error::usage("this command has no --platform")),
+    }
+}
+
+fn prune(args: &PruneArgs, log: Log) -> Result<ScfCommand> {
+    if args.manifest.is_some() {
+        return Err(manifest_refused());
+    }
+    let function = args.function_name.clone().unwrap_or_default();
+    check_function_name(&function)?;
+    let dry_run = args.dry_run.dry_run;
+    Ok(ScfCommand::Prune(
+        ScfRun {
+            region: region(args.region.as_deref())?,
+            namespace: namespace(&args.platform),
+            function,
+            alias: String::new(),
+            json: args.common.output == OutputFormat::Json,
+            dry_run,
+            log: log.with(args.common.verbose, dry_run),
+        },
+        Keep {
+            newest: args.keep,
+            younger_than: args.older_than,
+        },
+    ))
+}
+
+fn run_of(target: &TargetArgs, common: &CommonArgs, dry_run: bool, log: Log) -> Result<ScfRun> {
+    if target.manifest.is_some() {
+        return Err(manifest_refused());
+    }
+    let (function, alias) = target.single();
+    check_function_name(function)?;
+    Ok(ScfRun {
+        region: region(target.region.as_deref())?,
+        namespace: namespace(&target.platform),
+        function: function.to_string(),
+        alias: alias.to_string(),
+        json: common.output == OutputFormat::Json,
+        dry_run,
+        log: log.with(common.verbose, dry_run),
+    })
+}
+
+fn manifest_refused() -> Error {
+    Error::usage(
+        "--manifest is not supported with --platform scf: run one command per function (--function-name and --alias)",
+    )
+}
+
+fn namespace(platform: &PlatformArgs) -> String {
+    platform
+        .namespace
+        .clone()
+        .unwrap_or_else(|| DEFAULT_NAMESPACE.to_string())
+}
+
+/// `--region`, or `TENCENTCLOUD_REGION` as Tencent's tools read it.
+fn region(given: Option<&str>) -> Result<String> {
+    let from_env = std::env::var("TENCENTCLOUD_REGION")
+        .ok()
+        .filter(|r| !r.is_empty());
+    let region = given.map(str::to_string).or(from_env).ok_or_else(|| {
+        Error::usage(
+            "--platform scf needs a region: pass --region (such as ap-guangzhou) or set TENCENTCLOUD_REGION",
+        )
+    })?;
+    crate::core::values::parse_any_region(&region)
+        .map_err(|e| Error::usage(format!("TENCENTCLOUD_REGION {e}")))
+}
+
+/// An SCF function name: 2 to 60 letters, digits, `-` and `_`, starting with
+/// a letter and ending with a letter or digit. An ARN is Lambda's.
+fn check_function_name(name: &str) -> Result<()> {
+    let valid = (2..=60).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::usage(format!(
+            "--function-name '{name}' is not an SCF function name: expected 2 to 60 letters, digits, - or _, starting with a letter and ending with a letter or digit"
+        )))
+    }
+}
+
+/// `--description` (at most 256 characters), or the commit and run GitHub provides.
+fn description(given: Option<&str>) -> Result<String> {
+    match given {
+        Some(text) if text.chars().count() > DESCRIPTION_LIMIT => Err(Error::usage(format!(
+            "--description is {} characters long: with --platform scf it takes at most {DESCRIPTION_LIMIT} (the code's SHA-256 is added after it)",
+            text.chars().count()
+        ))),
+        Some(text) => Ok(text.to_string()),
+        None => Ok(default_description(|name| {
+            std::env::var(name).ok().filter(|v| !v.is_empty())
+        })),
+    }
+}
+
+/// A flag SCF has no counterpart for, by name, and why.
+fn refused(flag: &str, why: &str) -> Error {
+    Error::usage(format!("{flag} is not supported with --platform scf: {why}"))
+}
+
+fn refuse_deploy_flags(args: &crate::cli::flags::DeployArgs) -> Result<()> {
+    let zip_only = "SCF functions take a zip from --source or --zip-file here";
+    if args.code.image_uri.is_some() {
+        return Err(refused("--image-uri", zip_only));
+    }
+    if args.s3.s3_bucket.is_some() {
+        return Err(refused("--s3-bucket", zip_only));
+    }
+    if args.function_config.is_some() {
+        return Err(refused(
+            "--function-config",
+            "the configuration of an SCF function is left as it is; deploy changes its code",
+        ));
+    }
+    if args.function_url.is_some() {
+        return Err(refused("--function-url", "function URLs are Lambda's"));
+    }
+    if args.keep_versions.is_some() {
+        return Err(refused(
+            "--keep-versions",
+            "run `lambda-rollout prune --platform scf` after the deploy",
+        ));
+    }
+    if args.allow_latest_triggers {
+        return Err(refused(
+            "--allow-latest-triggers",
+            "the tool does not read SCF triggers",
+        ));
+    }
+    refuse_rollout_flags(&args.rollout)
+}
+
+fn refuse_rollout_flags(rollout: &RolloutArgs) -> Result<()> {
+    let staged = "staged rollouts with gates are Lambda's for now; on SCF, deploy a canary (by weight or by header), watch it, then promote or roll back";
+    let named: [(&str, bool); 8] = [
+        ("--strategy", rollout.strategy.is_some()),
+        ("--alarm", !rollout.alarms.is_empty()),
+        ("--max-error-rate", rollout.max_error_rate.is_some()),
+        (
+            "--max-error-rate-increase",
+            rollout.max_error_rate_increase.is_some(),
+        ),
+        ("--pre-traffic-hook", rollout.pre_traffic_hook.is_some()),
+        ("--post-traffic-hook", rollout.post_traffic_hook.is_some()),
+        ("--smoke-payload", rollout.smoke_payload.is_some()),
+        ("--engine codedeploy", rollout.engine != Engine::Inline),
+    ];
+    match named.iter().find(|(_, given)| *given) {
+        Some((flag, _)) => Err(refused(flag, staged)),
+        None => Ok(()),
+    }
+}
+
+fn refuse_promote_flags(args: &PromoteArgs, run: &ScfRun) -> Result<()> {
+    if args.allow_latest_triggers {
+        return Err(refused(
+            "--allow-latest-triggers",
+            "the tool does not read SCF triggers",
+        ));
+    }
+    if args.to.from_alias.as_deref() == Some(run.alias.as_str()) {
+        return Err(Error::usage(format!(
+            "--from-alias {} is the alias being promoted: name the alias to copy from (such as staging)",
+            run.alias
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,459 @@
+//! `--platform scf` against the SCF contract double (`tests/scf/double.py`):
+//! SCF has no emulator, so these tests run the binary against a double whose
+//! protocol Tencent's official Python SDK checks (the first test here).
+//! What they assert is what a user checks: each version's code and
+//! description, the alias's routing, the outputs, the exit status.
+
+use std::process::Command;
+
+use serde_json::json;
+
+use crate::common::scf_double::{self, ScfDouble};
+use crate::common::{parse_github_output, source_dir};
+
+const F: &str = "orders";
+const A: &str = "live";
+
+/// `deploy` of `dir` to orders:live, with `extra` flags, as JSON.
+fn deploy(scf: &ScfDouble, dir: &std::path::Path, extra: &[&str]) -> crate::common::Run {
+    let mut args = vec![
+        "deploy",
+        "--function-name",
+        F,
+        "--alias",
+        A,
+        "--source",
+        dir.to_str().unwrap(),
+        "--output",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    scf.run(&args)
+}
+
+fn on_alias<'a>(command: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![command, "--function-name", F, "--alias", A, "--output", "json"];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// The SHA-256 (hex) the double computed of a version's code.
+fn code_of(scf: &ScfDouble, version: &str) -> String {
+    scf.function(F)["versions"][version]["CodeSha256"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn the_double_conforms_to_the_official_sdk() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/scf/conformance.py");
+    let output = Command::new(scf_double::python())
+        .arg(script)
+        .output()
+        .expect("cannot run the conformance test");
+    assert!(
+        output.status.success(),
+        "Tencent's SDK and the double disagree:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn a_release_is_published_with_its_hash_and_shipped_as_a_weighted_canary() {
+    let scf = ScfDouble::start(&[F]);
+    let v1 = source_dir("def main_handler(event, context):\n    return 1\n");
+    let first = deploy(&scf, v1.path(), &[]);
+    first.assert_ok();
+    assert_eq!(first.json()["result"], "published");
+    assert_eq!(scf.versions(F), ["1"]);
+    let alias = scf.alias(F, A);
+    assert_eq!(alias["FunctionVersion"], "1");
+    // The version carries the zip's SHA-256, since SCF reports no code hash.
+    let hash = code_of(&scf, "1");
+    let description = scf.function(F)["versions"]["1"]["Description"].clone();
+    assert_eq!(description, format!("deployed by lambda-rollout sha256:{hash}"));
+    assert_eq!(first.json()["code-sha256"], hash.as_str());
+
+    let v2 = source_dir("def main_handler(event, context):\n    return 2\n");
+    let second = deploy(
+        &scf,
+        v2.path(),
+        &["--canary-weight", "20%", "--description", "commit 2b"],
+    );
+    second.assert_ok();
+    let report = second.json();
+    assert_eq!(report["result"], "published");
+    assert_eq!(report["version"], "2");
+    assert_eq!(report["previous-version"], "1");
+    assert_eq!(report["canary-weight"], 0.2);
+    assert_eq!(report["region"], scf_double::REGION);
+    assert_eq!(
+        scf.alias(F, A)["RoutingConfig"],
+        json!({"AdditionalVersionWeights": [{"Version": "2", "Weight": 0.2}], "AddtionVersionMatchs": []})
+    );
+    assert_eq!(scf.alias(F, A)["FunctionVersion"], "1");
+    assert!(
+        scf.function(F)["versions"]["2"]["Description"]
+            .as_str()
+            .unwrap()
+            .starts_with("commit 2b sha256:")
+    );
+    assert_ne!(code_of(&scf, "2"), hash);
+
+    // The same release again: nothing uploaded, nothing published.
+    let before = scf.requests().len();
+    let again = deploy(&scf, v2.path(), &["--canary-weight", "20%"]);
+    again.assert_ok();
+    assert_eq!(again.json()["result"], "skipped");
+    assert_eq!(scf.versions(F), ["1", "2"]);
+    let sent = &scf.requests()[before..];
+    assert!(
+        sent.iter().all(|a| a.starts_with("Get") || a.starts_with("List")),
+        "a skipped release wrote: {sent:?}"
+    );
+}
+
+#[test]
+fn a_canary_routed_by_header_shows_its_rule_and_promote_and_rollback_clear_it() {
+    let scf = ScfDouble::start(&[F]);
+    let v1 = source_dir("def main_handler(event, context):\n    return 1\n");
+    deploy(&scf, v1.path(), &[]).assert_ok();
+    let v2 = source_dir("def main_handler(event, context):\n    return 2\n");
+    let out = tempfile::tempdir().unwrap();
+    let github = out.path().join("output");
+    std::fs::write(&github, "").unwrap();
+    let mut command = scf.command();
+    command
+        .args(on_alias("deploy", &["--source", v2.path().to_str().unwrap()]))
+        .args(["--canary-header", "x-canary=tester", "--platform", "scf"])
+        .env("GITHUB_OUTPUT", &github);
+    let by_header = crate::common::run(&mut command);
+    by_header.assert_ok();
+    assert_eq!(by_header.json()["canary-rule"], "header x-canary = tester");
+    let outputs = parse_github_output(&std::fs::read_to_string(&github).unwrap());
+    assert_eq!(outputs["canary-rule"], "header x-canary = tester");
+    assert_eq!(outputs["version"], "2");
+    let alias = scf.alias(F, A);
+    assert_eq!(alias["FunctionVersion"], "1");
+    assert_eq!(
+        alias["RoutingConfig"],
+        json!({"AdditionalVersionWeights": [], "AddtionVersionMatchs": [
+            {"Version": "2", "Key": "invoke.headers.x-canary", "Method": "exact", "Expression": "tester"}
+        ]})
+    );
+
+    // status shows the rule, in text and in JSON.
+    let text = scf.run(&["status", "--function-name", F, "--alias", A]);
+    text.assert_ok();
+    assert!(
+        text.stdout
+            .contains("serves version 1, and version 2 to the requests whose header x-canary = tester"),
+        "{}",
+        text.stdout
+    );
+    let status = scf.run(&on_alias("status", &[]));
+    assert_eq!(status.json()["canary-rule"], "header x-canary = tester");
+    assert_eq!(status.json()["canary"]["version"], "2");
+
+    // The same code with a hash range: no new version, the rule changes.
+    let ranged = deploy(&scf, v2.path(), &["--canary-header-range", "x-user-bucket=0-9"]);
+    ranged.assert_ok();
+    assert_eq!(ranged.json()["result"], "reweighted");
+    assert_eq!(ranged.json()["canary-rule"], "header x-user-bucket in 0-9");
+    assert_eq!(scf.versions(F), ["1", "2"]);
+    assert_eq!(
+        scf.alias(F, A)["RoutingConfig"]["AddtionVersionMatchs"],
+        json!([{"Version": "2", "Key": "invoke.headers.x-user-bucket", "Method": "range", "Expression": "[0,9]"}])
+    );
+
+    // promote: version 2 alone, the rule gone, version 1 recorded.
+    let promoted = scf.run(&on_alias("promote", &[]));
+    promoted.assert_ok();
+    assert_eq!(promoted.json()["result"], "promoted");
+    let alias = scf.alias(F, A);
+    assert_eq!(alias["FunctionVersion"], "2");
+    assert_eq!(
+        alias["RoutingConfig"],
+        json!({"AdditionalVersionWeights": [], "AddtionVersionMatchs": []})
+    );
+
+    // rollback: back to version 1, the version live before the promotion.
+    let rolled = scf.run(&on_alias("rollback", &[]));
+    rolled.assert_ok();
+    assert_eq!(rolled.json()["result"], "rolled-back");
+    assert_eq!(rolled.json()["version"], "1");
+    assert_eq!(scf.alias(F, A)["FunctionVersion"], "1");
+    // A second rollback finds nothing left to do.
+    let again = scf.run(&on_alias("rollback", &[]));
+    again.assert_ok();
+    assert_eq!(again.json()["result"], "skipped");
+    assert_eq!(scf.alias(F, A)["FunctionVersion"], "1");
+}
+
+#[test]
+fn rollback_drops_a_canary_and_promote_takes_a_version_or_a_weight() {
+    let scf = ScfDouble::start(&[F]);
+    for body in ["1", "2", "3"] {
+        let dir = source_dir(&format!("def main_handler(event, context):\n    return {body}\n"));
+        deploy(&scf, dir.path(), &["--canary-weight", "10%"]).assert_ok();
+    }
+    // 1 alone, then 2 at 10%, then 3 replaced 2 as the canary.
+    assert_eq!(
+        scf.alias(F, A)["RoutingConfig"]["AdditionalVersionWeights"],
+        json!([{"Version": "3", "Weight": 0.1}])
+    );
+    let weighted = scf.run(&on_alias("promote", &["--weight", "50%"]));
+    weighted.assert_ok();
+    assert_eq!(weighted.json()["result"], "reweighted");
+    assert_eq!(
+        scf.alias(F, A)["RoutingConfig"]["AdditionalVersionWeights"],
+        json!([{"Version": "3", "Weight": 0.5}])
+    );
+    let dropped = scf.run(&on_alias("rollback", &[]));
+    dropped.assert_ok();
+    assert_eq!(dropped.json()["result"], "rolled-back");
+    assert_eq!(scf.alias(F, A)["FunctionVersion"], "1");
+    assert_eq!(
+        scf.alias(F, A)["RoutingConfig"]["AdditionalVersionWeights"],
+        json!([])
+    );
+    let chosen = scf.run(&on_alias("promote", &["--version", "2"]));
+    chosen.assert_ok();
+    assert_eq!(chosen.json()["result"], "promoted");
+    assert_eq!(scf.alias(F, A)["FunctionVersion"], "2");
+    // A version that does not exist is bad input, and nothing is written.
+    let before = scf.requests().len();
+    let missing = scf.run(&on_alias("promote", &["--version", "9"]));
+    assert_eq!(missing.status, 2, "{}", missing.stderr);
+    assert!(
+        missing.stdout.contains("version 9 of SCF function orders"),
+        "{}",
+        missing.stdout
+    );
+    assert!(
+        scf.requests()[before..]
+            .iter()
+            .all(|a| a.starts_with("Get") || a.starts_with("List"))
+    );
+    assert_eq!(scf.alias(F, A)["FunctionVersion"], "2");
+}
+
+#[test]
+fn another_writer_during_the_run_stops_it_and_keeps_their_change() {
+    let scf = ScfDouble::start(&[F]);
+    let v1 = source_dir("def main_handler(event, context):\n    return 1\n");
+    deploy(&scf, v1.path(), &[]).assert_ok();
+    // Right after this run publishes, someone points the alias elsewhere.
+    scf.after(
+        "PublishVersion",
+        "UpdateAlias",
+        json!({"FunctionName": F, "Name": A, "FunctionVersion": "1", "Description": "pinned by hand"}),
+    );
+    let v2 = source_dir("def main_handler(event, context):\n    return 2\n");
+    let stopped = deploy(&scf, v2.path(), &[]);
+    assert_eq!(stopped.status, 1, "{}\n{}", stopped.stdout, stopped.stderr);
+    assert!(
+        stopped.stdout.contains("changed since this run read it"),
+        "{}",
+        stopped.stdout
+    );
+    let alias = scf.alias(F, A);
+    assert_eq!(alias["Description"], "pinned by hand");
+    assert_eq!(alias["RoutingConfig"]["AdditionalVersionWeights"], json!([]));
+    // (The other writer's update is the double's own: this run sent none.)
+    assert!(
+        !scf.requests().iter().any(|a| a == "UpdateAlias"),
+        "{:?}",
+        scf.requests()
+    );
+
+    // Someone uploads other code as this run publishes: the version may hold
+    // their code, so no traffic moves to it.
+    scf.after(
+        "PublishVersion",
+        "UpdateFunctionCode",
+        json!({"FunctionName": F, "ZipFile": base64_zip()}),
+    );
+    let v3 = source_dir("def main_handler(event, context):\n    return 3\n");
+    let raced = deploy(&scf, v3.path(), &[]);
+    assert_eq!(raced.status, 1, "{}\n{}", raced.stdout, raced.stderr);
+    assert!(
+        raced
+            .stdout
+            .contains("changed while this run uploaded and published it"),
+        "{}",
+        raced.stdout
+    );
+    let alias = scf.alias(F, A);
+    assert_eq!(alias["Description"], "pinned by hand");
+    assert_eq!(alias["FunctionVersion"], "1");
+    assert_eq!(alias["RoutingConfig"]["AdditionalVersionWeights"], json!([]));
+}
+
+/// A small zip, base64, as another writer would upload it.
+fn base64_zip() -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .encode(crate::common::zip_of("def main_handler(e, c):\n    return 0\n"))
+}
+
+#[test]
+fn bad_input_exits_2_and_sends_nothing() {
+    let scf = ScfDouble::start(&[F]);
+    let dir = source_dir("def main_handler(event, context):\n    return 1\n");
+    let source = dir.path().to_str().unwrap();
+    let deploy_args = |extra: &[&'static str]| {
+        let mut args: Vec<String> = ["deploy", "--function-name", F, "--alias", A, "--source", source]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (deploy_args(&["--canary-header", "x-canary"]), "KEY=VALUE"),
+        (
+            deploy_args(&["--canary-header-range", "x-bucket=9-1"]),
+            "--canary-header-range",
+        ),
+        (
+            deploy_args(&["--strategy", "linear:10%:1m"]),
+            "--strategy is not supported with --platform scf",
+        ),
+        (
+            deploy_args(&["--s3-bucket", "code"]),
+            "--s3-bucket is not supported with --platform scf",
+        ),
+        (
+            deploy_args(&["--namespace", "bad namespace"]),
+            "not an SCF namespace",
+        ),
+        (deploy_args(&["--region", "Guangzhou"]), "not a region"),
+        (
+            vec!["status".into(), "--manifest".into(), "fleet.toml".into()],
+            "--manifest is not supported with --platform scf",
+        ),
+        (
+            vec![
+                "status".into(),
+                "--function-name".into(),
+                "arn:aws:lambda:us-east-1:1:function:f".into(),
+                "--alias".into(),
+                A.into(),
+            ],
+            "not an SCF function name",
+        ),
+    ];
+    for (args, says) in cases {
+        let mut command = scf.command();
+        command.args(&args).args(["--platform", "scf"]);
+        let result = crate::common::run(&mut command);
+        assert_eq!(result.status, 2, "{args:?}: {}\n{}", result.stdout, result.stderr);
+        assert!(
+            result.stderr.contains(says) || result.stdout.contains(says),
+            "{args:?} should say {says:?}:\n{}",
+            result.stderr
+        );
+    }
+    // Without credentials, or without a region.
+    for unset in ["TENCENTCLOUD_SECRET_KEY", "TENCENTCLOUD_REGION"] {
+        let mut command = scf.command();
+        command
+            .env_remove(unset)
+            .args(deploy_args(&[]))
+            .args(["--platform", "scf"]);
+        let result = crate::common::run(&mut command);
+        assert_eq!(result.status, 2, "{unset}: {}", result.stderr);
+        assert!(
+            result.stderr.contains(if unset.ends_with("KEY") {
+                "TENCENTCLOUD_SECRET_KEY"
+            } else {
+                "--region"
+            }),
+            "{}",
+            result.stderr
+        );
+    }
+    // SCF's flags on Lambda are refused, not ignored.
+    for extra in [["--canary-header", "x-canary=tester"], ["--namespace", "prod"]] {
+        let mut command = scf.command();
+        command.args(deploy_args(&extra));
+        let result = crate::common::run(&mut command);
+        assert_eq!(result.status, 2, "{extra:?}: {}", result.stderr);
+        assert!(result.stderr.contains("--platform scf"), "{}", result.stderr);
+    }
+    assert_eq!(scf.requests(), Vec::<String>::new());
+    assert_eq!(scf.versions(F), Vec::<String>::new());
+}
+
+#[test]
+fn a_function_that_does_not_exist_is_named_and_nothing_is_written() {
+    let scf = ScfDouble::start(&["other"]);
+    let dir = source_dir("def main_handler(event, context):\n    return 1\n");
+    let result = deploy(&scf, dir.path(), &[]);
+    assert_eq!(result.status, 2, "{}", result.stderr);
+    assert!(
+        result
+            .stdout
+            .contains("SCF function orders does not exist in namespace default of ap-guangzhou"),
+        "{}",
+        result.stdout
+    );
+    assert!(scf.requests().iter().all(|a| a.starts_with("Get")));
+}
+
+#[test]
+fn what_scf_answers_is_shown_without_the_secrets_it_quotes() {
+    let scf = ScfDouble::start(&[F]);
+    let dir = source_dir("def main_handler(event, context):\n    return 1\n");
+    scf.fail(
+        "UpdateFunctionCode",
+        "InvalidParameterValue.Code",
+        &format!(
+            "cannot use the credentials {} / {}",
+            scf_double::SECRET_KEY,
+            scf_double::TOKEN
+        ),
+        1,
+    );
+    // `ScfDouble::run` fails the test if either secret is printed.
+    let result = deploy(&scf, dir.path(), &["--verbose"]);
+    assert_eq!(result.status, 1, "{}", result.stdout);
+    assert!(
+        result.stdout.contains("InvalidParameterValue.Code"),
+        "{}",
+        result.stdout
+    );
+    assert!(scf.function(F)["aliases"].as_object().unwrap().is_empty());
+}
+
+#[test]
+fn prune_keeps_what_aliases_route_and_record() {
+    let scf = ScfDouble::start(&[F]);
+    for body in ["1", "2", "3", "4"] {
+        let dir = source_dir(&format!("def main_handler(event, context):\n    return {body}\n"));
+        deploy(&scf, dir.path(), &["--canary-weight", "100%"]).assert_ok();
+    }
+    let dir = source_dir("def main_handler(event, context):\n    return 5\n");
+    deploy(&scf, dir.path(), &["--canary-weight", "10%"]).assert_ok();
+    // live: 4 with canary 5; its description records 3 (live before 4).
+    let dry = scf.run(&[
+        "prune",
+        "--function-name",
+        F,
+        "--keep",
+        "0",
+        "--dry-run",
+        "--output",
+        "json",
+    ]);
+    dry.assert_ok();
+    assert_eq!(dry.json()["pruned"], json!(["2", "1"]));
+    assert_eq!(scf.versions(F), ["1", "2", "3", "4", "5"]);
+    let pruned = scf.run(&["prune", "--function-name", F, "--keep", "0", "--output", "json"]);
+    pruned.assert_ok();
+    assert_eq!(pruned.json()["result"], "pruned");
+    assert_eq!(scf.versions(F), ["3", "4", "5"]);
+}
