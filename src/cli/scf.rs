@@ -7,7 +7,7 @@ use crate::cli::flags::{
     CommonArgs, Engine, OutputFormat, Platform, PlatformArgs, PromoteArgs, PruneArgs, RollbackArgs,
     RolloutArgs, TargetArgs,
 };
-use crate::cli::settings::{PromoteTo, default_description};
+use crate::cli::settings::{PromoteTo, RolloutSettings, default_description, rollout_settings};
 use crate::cli::{Command, manifest::Code};
 use crate::core::prune::Keep;
 use crate::core::values::{HeaderRule, Weight, parse_region};
@@ -51,12 +51,14 @@ pub struct ScfDeploy {
     pub description: String,
     /// `None`: an existing canary keeps its route; a new one gets the default weight.
     pub route: Option<CanaryRoute>,
+    /// `--strategy`: a staged rollout, watched by the hooks.
+    pub rollout: Option<RolloutSettings>,
 }
 
 /// One SCF command, checked.
 #[derive(Debug)]
 pub enum ScfCommand {
-    Deploy(ScfRun, ScfDeploy),
+    Deploy(ScfRun, Box<ScfDeploy>),
     Promote(ScfRun, PromoteTo),
     Rollback(ScfRun, Option<String>),
     Status(ScfRun),
@@ -149,12 +151,13 @@ pub fn resolve(command: &Command, log: Log) -> Result<ScfCommand> {
             };
             Ok(ScfCommand::Deploy(
                 run,
-                ScfDeploy {
+                Box::new(ScfDeploy {
                     code,
                     excludes: args.excludes.globs.clone(),
                     description: description(args.description.as_deref())?,
                     route,
-                },
+                    rollout: rollout_settings(&args.rollout)?,
+                }),
             ))
         }
         Command::Promote(args) => {
@@ -324,25 +327,38 @@ fn refuse_deploy_flags(args: &crate::cli::flags::DeployArgs) -> Result<()> {
     refuse_rollout_flags(&args.rollout)
 }
 
+/// A staged rollout on SCF is watched by the hooks: the gates that read
+/// CloudWatch (alarms, error rates) and Lambda's invoke are Lambda's.
 fn refuse_rollout_flags(rollout: &RolloutArgs) -> Result<()> {
-    let staged = "staged rollouts with gates are Lambda's for now; on SCF, deploy a canary (by weight or by header), watch it, then promote or roll back";
-    let named: [(&str, bool); 8] = [
-        ("--strategy", rollout.strategy.is_some()),
+    let metrics = "SCF's metrics are not read; gate an SCF rollout with --pre-traffic-hook and --post-traffic-hook (a hook can query Tencent Cloud Observability or invoke the new version with tccli)";
+    let named: [(&str, bool); 5] = [
         ("--alarm", !rollout.alarms.is_empty()),
         ("--max-error-rate", rollout.max_error_rate.is_some()),
         (
             "--max-error-rate-increase",
             rollout.max_error_rate_increase.is_some(),
         ),
-        ("--pre-traffic-hook", rollout.pre_traffic_hook.is_some()),
-        ("--post-traffic-hook", rollout.post_traffic_hook.is_some()),
         ("--smoke-payload", rollout.smoke_payload.is_some()),
-        ("--engine codedeploy", rollout.engine != Engine::Inline),
+        (
+            "--ignore-alarms-already-firing",
+            rollout.ignore_alarms_already_firing,
+        ),
     ];
-    match named.iter().find(|(_, given)| *given) {
-        Some((flag, _)) => Err(refused(flag, staged)),
-        None => Ok(()),
+    if let Some((flag, _)) = named.iter().find(|(_, given)| *given) {
+        return Err(refused(flag, metrics));
     }
+    let codedeploy = rollout.codedeploy_application.is_some()
+        || rollout.codedeploy_deployment_group.is_some()
+        || rollout.codedeploy_before_allow_traffic.is_some()
+        || rollout.codedeploy_after_allow_traffic.is_some()
+        || rollout.codedeploy_wait.is_some();
+    if rollout.engine != Engine::Inline || codedeploy {
+        return Err(refused(
+            "--engine codedeploy (and --codedeploy-*)",
+            "CodeDeploy shifts Lambda aliases only; SCF rollouts run inline",
+        ));
+    }
+    Ok(())
 }
 
 fn refuse_promote_flags(args: &PromoteArgs, run: &ScfRun) -> Result<()> {

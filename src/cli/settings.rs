@@ -482,7 +482,7 @@ fn smoke_payload(path: &Path) -> Result<Vec<u8>> {
 
 /// A schedule, how to watch it, and the gates. Gate flags without
 /// `--strategy` are refused.
-fn rollout_settings(args: &RolloutArgs) -> Result<Option<RolloutSettings>> {
+pub fn rollout_settings(args: &RolloutArgs) -> Result<Option<RolloutSettings>> {
     let gates = gate_config(args)?;
     let Some(strategy) = &args.strategy else {
         let watching = args.max_failed_checks != 1 || args.alarms_count_as_failed_checks;

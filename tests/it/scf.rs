@@ -319,8 +319,16 @@ fn bad_input_exits_2_and_sends_nothing() {
             "--canary-header-range",
         ),
         (
-            deploy_args(&["--strategy", "linear:10%:1m"]),
-            "--strategy is not supported with --platform scf",
+            deploy_args(&["--strategy", "linear:10%:1m", "--alarm", "errors"]),
+            "--alarm is not supported with --platform scf",
+        ),
+        (
+            deploy_args(&["--strategy", "linear:10%:1m", "--smoke-payload", "event.json"]),
+            "--smoke-payload is not supported with --platform scf",
+        ),
+        (
+            deploy_args(&["--engine", "codedeploy", "--strategy", "Canary10Percent5Minutes"]),
+            "--engine codedeploy",
         ),
         (
             deploy_args(&["--s3-bucket", "code"]),
@@ -456,4 +464,94 @@ fn prune_keeps_what_aliases_route_and_record() {
     pruned.assert_ok();
     assert_eq!(pruned.json()["result"], "pruned");
     assert_eq!(scf.versions(F), ["3", "4", "5"]);
+}
+
+#[test]
+fn a_staged_rollout_steps_the_weight_and_runs_the_hooks() {
+    let scf = ScfDouble::start(&[F]);
+    let v1 = source_dir("def main_handler(event, context):\n    return 1\n");
+    deploy(&scf, v1.path(), &[]).assert_ok();
+    let seen = tempfile::tempdir().unwrap();
+    let hook_file = seen.path().join("pre");
+    let hook = format!("env | grep ^ROLLOUT_ | sort > {}", hook_file.display());
+    let v2 = source_dir("def main_handler(event, context):\n    return 2\n");
+    let before = scf.requests().len();
+    let rolled = deploy(
+        &scf,
+        v2.path(),
+        &[
+            "--strategy",
+            "10%,50%,100%",
+            "--step-interval",
+            "1s",
+            "--poll-interval",
+            "1s",
+            "--pre-traffic-hook",
+            &hook,
+        ],
+    );
+    rolled.assert_ok();
+    let report = rolled.json();
+    assert_eq!(report["result"], "published");
+    assert_eq!(report["version"], "2");
+    assert_eq!(report["canary-weight"], 1.0);
+    let alias = scf.alias(F, A);
+    assert_eq!(alias["FunctionVersion"], "2");
+    assert_eq!(alias["RoutingConfig"]["AdditionalVersionWeights"], json!([]));
+    // Three steps, three alias writes: 10%, 50%, then version 2 alone.
+    let writes = scf.requests()[before..]
+        .iter()
+        .filter(|a| *a == "UpdateAlias")
+        .count();
+    assert_eq!(writes, 3);
+    let env = std::fs::read_to_string(&hook_file).unwrap();
+    for line in [
+        "ROLLOUT_FUNCTION=orders",
+        "ROLLOUT_ALIAS=live",
+        "ROLLOUT_NEW_VERSION=2",
+        "ROLLOUT_STABLE_VERSION=1",
+        "ROLLOUT_PHASE=pre-traffic",
+    ] {
+        assert!(env.lines().any(|l| l == line), "{line} not in:\n{env}");
+    }
+    // The promotion is recorded: a rollback returns to version 1.
+    let back = scf.run(&on_alias("rollback", &[]));
+    back.assert_ok();
+    assert_eq!(scf.alias(F, A)["FunctionVersion"], "1");
+}
+
+#[test]
+fn a_failing_post_traffic_hook_rolls_the_rollout_back() {
+    let scf = ScfDouble::start(&[F]);
+    let v1 = source_dir("def main_handler(event, context):\n    return 1\n");
+    deploy(&scf, v1.path(), &[]).assert_ok();
+    let v2 = source_dir("def main_handler(event, context):\n    return 2\n");
+    let failed = deploy(
+        &scf,
+        v2.path(),
+        &[
+            "--strategy",
+            "50%,100%",
+            "--step-interval",
+            "1s",
+            "--poll-interval",
+            "1s",
+            "--post-traffic-hook",
+            "exit 3",
+        ],
+    );
+    assert_eq!(failed.status, 1, "{}\n{}", failed.stdout, failed.stderr);
+    let report = failed.json();
+    assert_eq!(report["result"], "rolled-back");
+    assert!(
+        report["rollback-reason"]
+            .as_str()
+            .unwrap()
+            .contains("post-traffic hook `exit 3` failed"),
+        "{report}"
+    );
+    let alias = scf.alias(F, A);
+    assert_eq!(alias["FunctionVersion"], "1");
+    assert_eq!(alias["RoutingConfig"]["AdditionalVersionWeights"], json!([]));
+    assert_eq!(scf.versions(F), ["1", "2"]);
 }

@@ -71,39 +71,12 @@ impl LiveGates<'_> {
     }
 
     async fn hook(&self, phase: &str, command: &str) -> std::result::Result<(), String> {
-        let shift = &self.shift;
-        self.log.step(&format!("running the {phase} hook: {command}"));
-        let mut child = tokio::process::Command::new("sh")
-            .arg("-c")
-            .arg(command)
-            .env("ROLLOUT_PHASE", phase)
-            .env("ROLLOUT_FUNCTION", &shift.function)
-            .env("ROLLOUT_ALIAS", &shift.alias)
-            .env("ROLLOUT_NEW_VERSION", &shift.new)
-            .env("ROLLOUT_STABLE_VERSION", &shift.stable)
-            .env("ROLLOUT_WEIGHT", self.weight.to_string())
-            // The hook's output is narration: keep stdout free for the report.
-            .stdout(Stdio::from(std::io::stderr()))
-            .stderr(Stdio::inherit())
-            // Its own process group, so that what it starts can be ended with it.
-            .process_group(0)
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| format!("the {phase} hook could not start: {e}"))?;
-        // Ends the whole group however this returns: on time, at the limit,
-        // or dropped with the run (a signal).
-        let _group = child.id().map(HookGroup);
-        match tokio::time::timeout(self.config.hook_timeout, child.wait()).await {
-            Ok(Ok(status)) if status.success() => Ok(()),
-            Ok(Ok(status)) => Err(format!("the {phase} hook `{command}` failed ({status})")),
-            Ok(Err(e)) => Err(format!(
-                "the {phase} hook `{command}` could not be waited for: {e}"
-            )),
-            Err(_) => Err(format!(
-                "the {phase} hook `{command}` did not finish within {}; it was stopped with everything it started",
-                humantime::format_duration(self.config.hook_timeout)
-            )),
-        }
+        let hook = Hook {
+            shift: &self.shift,
+            weight: self.weight,
+            timeout: self.config.hook_timeout,
+        };
+        hook.run(&self.log, phase, command).await
     }
 
     async fn smoke(&self, payload: &[u8]) -> std::result::Result<(), String> {
@@ -180,6 +153,55 @@ impl Gates for LiveGates<'_> {
         match &self.config.post_traffic_hook {
             Some(command) => Ok(self.hook("post-traffic", command).await?),
             None => Ok(()),
+        }
+    }
+}
+
+/// A pre- or post-traffic hook of one rollout: a shell command told the
+/// function, alias, versions and weight in `ROLLOUT_*` variables, ended with
+/// everything it started when it exits or runs out of time. It needs no
+/// platform, so SCF's rollouts run the same hooks.
+pub struct Hook<'a> {
+    pub shift: &'a Shift,
+    /// The new version's share now (`ROLLOUT_WEIGHT`).
+    pub weight: f64,
+    pub timeout: Duration,
+}
+
+impl Hook<'_> {
+    pub async fn run(&self, log: &Log, phase: &str, command: &str) -> std::result::Result<(), String> {
+        let shift = self.shift;
+        log.step(&format!("running the {phase} hook: {command}"));
+        let mut child = tokio::process::Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .env("ROLLOUT_PHASE", phase)
+            .env("ROLLOUT_FUNCTION", &shift.function)
+            .env("ROLLOUT_ALIAS", &shift.alias)
+            .env("ROLLOUT_NEW_VERSION", &shift.new)
+            .env("ROLLOUT_STABLE_VERSION", &shift.stable)
+            .env("ROLLOUT_WEIGHT", self.weight.to_string())
+            // The hook's output is narration: keep stdout free for the report.
+            .stdout(Stdio::from(std::io::stderr()))
+            .stderr(Stdio::inherit())
+            // Its own process group, so that what it starts can be ended with it.
+            .process_group(0)
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| format!("the {phase} hook could not start: {e}"))?;
+        // Ends the whole group however this returns: on time, at the limit,
+        // or dropped with the run (a signal).
+        let _group = child.id().map(HookGroup);
+        match tokio::time::timeout(self.timeout, child.wait()).await {
+            Ok(Ok(status)) if status.success() => Ok(()),
+            Ok(Ok(status)) => Err(format!("the {phase} hook `{command}` failed ({status})")),
+            Ok(Err(e)) => Err(format!(
+                "the {phase} hook `{command}` could not be waited for: {e}"
+            )),
+            Err(_) => Err(format!(
+                "the {phase} hook `{command}` did not finish within {}; it was stopped with everything it started",
+                humantime::format_duration(self.timeout)
+            )),
         }
     }
 }

@@ -76,7 +76,7 @@ pub async fn run(handover: Handover<'_>, rollout: &RolloutSettings) -> Result<Al
 
 /// SIGINT or SIGTERM (a cancelled workflow run). Once listened for, further
 /// signals are caught too, so a second one cannot cut the rollback short.
-async fn cancelled() -> String {
+pub async fn cancelled() -> String {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
     else {

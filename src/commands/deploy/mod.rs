@@ -5,8 +5,8 @@
 //! conflicting concurrent write makes it observe and plan once more.
 
 mod codedeploy;
-mod gates;
-mod inline;
+pub mod gates;
+pub mod inline;
 mod publish;
 
 use std::collections::HashMap;

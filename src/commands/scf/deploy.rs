@@ -6,7 +6,8 @@ use sha2::{Digest, Sha256};
 use crate::cli::manifest::Code;
 use crate::cli::scf::{CanaryRoute, ScfDeploy, ScfRun};
 use crate::commands::scf::guard::{about, alias_text, connect, guarded_write};
-use crate::core::plan::{self, AliasStep, CodeStep, Outcome, Plan, Request, Version};
+use crate::commands::scf::rollout;
+use crate::core::plan::{self, AliasStep, CodeStep, Outcome, Plan, Request, RolloutTarget, Version};
 use crate::core::record::Record;
 use crate::core::values::{HeaderRule, Weight};
 use crate::error::{Error, Result};
@@ -56,6 +57,31 @@ pub async fn run(run: &ScfRun, request: &ScfDeploy) -> Result<()> {
     for note in &plan.notes {
         run.log.warn(note);
     }
+    if let (Some(rollout), Some(target), Some(before)) = (
+        &request.rollout,
+        plan::rollout_target(&look.observed, &plan),
+        look.alias.as_ref(),
+    ) {
+        let outcome = match target {
+            RolloutTarget::New => plan.outcome,
+            RolloutTarget::Resume { .. } => Outcome::Promoted,
+        };
+        let report = report_for(run, &look, &code_sha256, &plan, None, outcome);
+        let new = match (&target, run.dry_run) {
+            (_, true) => String::new(),
+            (RolloutTarget::New, false) => publish(&scf, run, request, &package, &code_sha256).await?,
+            (RolloutTarget::Resume { version, .. }, false) => version.clone(),
+        };
+        let start = rollout::Start {
+            before,
+            target: &target,
+            new,
+        };
+        let report = rollout::run(&scf, run, rollout, start, report)
+            .await
+            .map_err(Error::settled)?;
+        return finish(report, run.json);
+    }
     let rule = wanted_rule(request, &look);
     let mut report = apply(
         &scf,
@@ -72,7 +98,23 @@ pub async fn run(run: &ScfRun, request: &ScfDeploy) -> Result<()> {
         (Some(rule), true) => rule.to_string(),
         _ => String::new(),
     };
-    report::emit(&report, run.json)
+    finish(report, run.json)
+}
+
+/// Print the report; a rollout that rolled back or stopped is a failure
+/// the report already shows.
+fn finish(report: AliasReport, json: bool) -> Result<()> {
+    report::emit(&report, json)?;
+    match report.result {
+        Outcome::RolledBack => Err(Error::Reported(Box::new(Error::failed(format!(
+            "rolled back: {}",
+            report.rollback_reason
+        ))))),
+        Outcome::Stopped => Err(Error::Reported(Box::new(Error::Interfered(
+            report.rollback_reason,
+        )))),
+        _ => Ok(()),
+    }
 }
 
 /// The rule the new canary is routed by: the one asked for, or, when no

@@ -11,6 +11,7 @@ mod alias;
 mod deploy;
 mod guard;
 mod prune;
+mod rollout;
 
 use crate::cli::scf::ScfCommand;
 use crate::error::Result;
