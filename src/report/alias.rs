@@ -50,8 +50,7 @@ pub struct AliasReport {
     /// `changed tier: gold → silver`, `removed owner`); tags are not secret.
     pub tags: Vec<String>,
     /// `--platform scf`: the rule that sends requests to `version` instead
-    /// of a share of all of them (`header x-canary = tester`); absent otherwise.
-    #[serde(skip_serializing_if = "String::is_empty")]
+    /// of a share of all of them (`header x-canary = tester`); empty otherwise.
     pub canary_rule: String,
     /// The target's account and region, in a run over several (absent
     /// otherwise).

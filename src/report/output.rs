@@ -121,7 +121,7 @@ pub fn one_function_results(report: &impl Serialize) -> Vec<(String, String)> {
 
 /// The outputs a `deploy`, `promote`, `rollback` or `status` of one function
 /// writes; a manifest run writes them all too, those of one function empty.
-pub const ALIAS_OUTPUTS: [&str; 17] = [
+pub const ALIAS_OUTPUTS: [&str; 18] = [
     "function-arn",
     "alias-arn",
     "version",
@@ -139,6 +139,7 @@ pub const ALIAS_OUTPUTS: [&str; 17] = [
     "bypasses",
     "configuration",
     "tags",
+    "canary-rule",
 ];
 
 /// Print several reports of one kind (a manifest run without per-alias

@@ -563,7 +563,7 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
             "region with underscores",
             base(&["--source", &good, "--region", "eu_west_1"]),
             2,
-            "invalid value 'eu_west_1' for '--region <REGION>': 'eu_west_1' is not an AWS region: expected a region code such as us-east-1",
+            "invalid value 'eu_west_1' for '--region <REGION>': 'eu_west_1' is not a region: expected an AWS region code such as us-east-1",
         ),
         case(
             "empty region",

@@ -384,8 +384,12 @@ fn bad_input_exits_2_and_sends_nothing() {
             result.stderr
         );
     }
-    // SCF's flags on Lambda are refused, not ignored.
-    for extra in [["--canary-header", "x-canary=tester"], ["--namespace", "prod"]] {
+    // SCF's flags (and regions) on Lambda are refused, not ignored.
+    for extra in [
+        ["--canary-header", "x-canary=tester"],
+        ["--namespace", "prod"],
+        ["--region", "ap-guangzhou"],
+    ] {
         let mut command = scf.command();
         command.args(deploy_args(&extra));
         let result = crate::common::run(&mut command);
