@@ -62,6 +62,10 @@ pub enum ExtraRoute {
     Weight(f64),
     /// `AddtionVersionMatchs`: the requests whose header matches.
     Rule(HeaderRule),
+    /// A rule this tool does not write (a key outside `invoke.headers.`,
+    /// an open range, another method), as SCF holds it: shown, compared,
+    /// never written back.
+    Other(String),
 }
 
 /// The SCF API of one region and namespace.
@@ -256,6 +260,14 @@ impl Scf {
                     json!({"Version": version, "Key": key, "Method": method, "Expression": expression});
                 (vec![], vec![matched])
             }
+            Some(Extra {
+                route: ExtraRoute::Other(rule),
+                ..
+            }) => {
+                return Err(Error::failed(format!(
+                    "alias {function}:{alias}: the rule {rule} is not one this tool writes"
+                )));
+            }
         };
         let action = if create { "CreateAlias" } else { "UpdateAlias" };
         self.call(
@@ -345,14 +357,20 @@ fn alias_now(answer: &Value) -> AliasNow {
                 .and_then(|e| e.strip_suffix(']'))
                 .and_then(|e| e.split_once(','))
                 .and_then(|(l, h)| Some((l.trim().parse().ok()?, h.trim().parse().ok()?)));
-            let matcher = match (text(m, "Method").as_str(), range) {
-                ("range", Some((low, high))) if key != header => HeaderMatch::Range(low, high),
-                ("exact", _) if key != header => HeaderMatch::Exact(expression),
-                (method, _) => HeaderMatch::Exact(format!("{method} {key} {expression}")),
+            let route = match (text(m, "Method").as_str(), range) {
+                ("range", Some((low, high))) if key != header => ExtraRoute::Rule(HeaderRule {
+                    header,
+                    matcher: HeaderMatch::Range(low, high),
+                }),
+                ("exact", _) if key != header => ExtraRoute::Rule(HeaderRule {
+                    header,
+                    matcher: HeaderMatch::Exact(expression),
+                }),
+                (method, _) => ExtraRoute::Other(format!("{key} {method} {expression}")),
             };
             Extra {
                 version: text(m, "Version"),
-                route: ExtraRoute::Rule(HeaderRule { header, matcher }),
+                route,
             }
         });
     AliasNow {
@@ -399,7 +417,10 @@ mod tests {
                 {"Version": "4", "Key": "invoke.query.user", "Method": "range", "Expression": "(0,9)"}
             ]}
         }));
-        assert!(format!("{:?}", foreign.extra).contains("range invoke.query.user (0,9)"));
+        assert_eq!(
+            foreign.extra.map(|e| e.route),
+            Some(ExtraRoute::Other("invoke.query.user range (0,9)".into()))
+        );
         let alone = alias_now(&json!({"FunctionVersion": "3"}));
         assert_eq!(alone.extra, None);
     }

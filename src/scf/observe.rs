@@ -125,7 +125,7 @@ async fn alias_state(
             // A canary routed by rule takes no share of the other requests.
             weight: match &extra.route {
                 ExtraRoute::Weight(weight) => *weight,
-                ExtraRoute::Rule(_) => 0.0,
+                ExtraRoute::Rule(_) | ExtraRoute::Other(_) => 0.0,
             },
         }),
     })

@@ -559,3 +559,45 @@ fn a_failing_post_traffic_hook_rolls_the_rollout_back() {
     assert_eq!(alias["RoutingConfig"]["AdditionalVersionWeights"], json!([]));
     assert_eq!(scf.versions(F), ["1", "2"]);
 }
+
+#[test]
+fn a_rule_the_tool_does_not_write_is_shown_and_only_replaced_when_asked() {
+    let scf = ScfDouble::start(&[F]);
+    for body in ["1", "2"] {
+        let dir = source_dir(&format!("def main_handler(event, context):\n    return {body}\n"));
+        deploy(&scf, dir.path(), &[]).assert_ok();
+    }
+    // Someone routes version 2 by an open range, which the tool does not write.
+    let foreign =
+        json!({"Version": "2", "Key": "invoke.headers.x-user", "Method": "range", "Expression": "(0,9)"});
+    scf.call(
+        "UpdateAlias",
+        json!({"FunctionName": F, "Name": A, "FunctionVersion": "1",
+               "RoutingConfig": {"AddtionVersionMatchs": [foreign.clone()]}}),
+    );
+    let status = scf.run(&on_alias("status", &[]));
+    status.assert_ok();
+    assert_eq!(
+        status.json()["canary-rule"],
+        "rule invoke.headers.x-user range (0,9)"
+    );
+    let v3 = source_dir("def main_handler(event, context):\n    return 3\n");
+    let refused = deploy(&scf, v3.path(), &[]);
+    assert_eq!(refused.status, 2, "{}", refused.stdout);
+    assert!(
+        refused.stdout.contains("by a rule this tool does not write"),
+        "{}",
+        refused.stdout
+    );
+    assert_eq!(scf.versions(F), ["1", "2"]);
+    assert_eq!(
+        scf.alias(F, A)["RoutingConfig"]["AddtionVersionMatchs"],
+        json!([foreign])
+    );
+    let replaced = deploy(&scf, v3.path(), &["--canary-header", "x-user=7"]);
+    replaced.assert_ok();
+    assert_eq!(
+        scf.alias(F, A)["RoutingConfig"]["AddtionVersionMatchs"],
+        json!([{"Version": "3", "Key": "invoke.headers.x-user", "Method": "exact", "Expression": "7"}])
+    );
+}

@@ -19,6 +19,8 @@ Prints the port it listens on (127.0.0.1), then serves until killed.
 Besides the API, for tests: `GET /__test/state` returns everything it holds;
 `POST /__test/after` with `{"action": A, "then": {"action": B, "params": P}}`
 makes another writer's request B right after the next successful A;
+`POST /__test/call` with `{"action": A, "params": P}` is another writer's
+request A now (unsigned, unrecorded);
 `POST /__test/fail` with `{"action": A, "code": C, "times": N}` answers the
 next N requests of A with error C (and `"message"`, if given); `GET
 /__test/requests` lists every API request received (action and region),
@@ -321,6 +323,13 @@ class Handler(BaseHTTPRequestHandler):
             with self.scf.lock:
                 self.scf.after[rule["action"]] = rule["then"]
             return self.reply({})
+        if self.path == "/__test/call":
+            rule = json.loads(body)
+            try:
+                answer = self.scf.call(rule["action"], rule["params"])
+            except ApiError as e:
+                answer = {"Error": {"Code": e.code, "Message": e.message}}
+            return self.reply(answer)
         if self.path == "/__test/fail":
             rule = json.loads(body)
             with self.scf.lock:

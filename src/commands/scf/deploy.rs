@@ -40,6 +40,19 @@ pub async fn run(run: &ScfRun, request: &ScfDeploy) -> Result<()> {
             run.function, run.alias
         )));
     }
+    if let (
+        None,
+        Some(Extra {
+            version,
+            route: ExtraRoute::Other(rule),
+        }),
+    ) = (&request.route, look.alias.as_ref().and_then(|a| a.extra.as_ref()))
+    {
+        return Err(Error::usage(format!(
+            "alias {}:{} routes version {version} by a rule this tool does not write ({rule}): pass --canary-weight, --canary-header or --canary-header-range to replace it",
+            run.function, run.alias
+        )));
+    }
     let weight = match &request.route {
         Some(CanaryRoute::Weight(weight)) => Some(*weight),
         // A canary routed by rule takes no share of the other requests.

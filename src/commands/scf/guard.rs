@@ -35,6 +35,7 @@ pub fn alias_text(alias: &AliasNow) -> String {
                 crate::core::values::percent(*weight)
             ),
             ExtraRoute::Rule(rule) => format!(", version {} for {rule}", extra.version),
+            ExtraRoute::Other(rule) => format!(", version {} for rule {rule}", extra.version),
         },
     };
     format!("version {}{extra}", alias.primary)
@@ -44,6 +45,7 @@ pub fn alias_text(alias: &AliasNow) -> String {
 pub fn rule_text(alias: &AliasNow) -> String {
     match alias.extra.as_ref().map(|e| &e.route) {
         Some(ExtraRoute::Rule(rule)) => rule.to_string(),
+        Some(ExtraRoute::Other(rule)) => format!("rule {rule}"),
         _ => String::new(),
     }
 }

@@ -127,6 +127,18 @@ impl ScfDouble {
         );
     }
 
+    /// Another writer's request `action` with `params`, now. Panics on an error.
+    pub fn call(&self, action: &str, params: Value) {
+        let text = ureq::post(&format!("{}/__test/call", self.endpoint))
+            .header("Content-Type", "application/json")
+            .send(json!({"action": action, "params": params}).to_string())
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap();
+        assert!(!text.contains("\"Error\""), "{action}: {text}");
+    }
+
     /// Answer the next `times` requests of `action` with error `code` and `message`.
     pub fn fail(&self, action: &str, code: &str, message: &str, times: u32) {
         self.post(
