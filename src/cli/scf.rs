@@ -7,7 +7,7 @@ use crate::cli::flags::{
     CommonArgs, Engine, OutputFormat, Platform, PlatformArgs, PromoteArgs, PruneArgs, RollbackArgs,
     RolloutArgs, TargetArgs,
 };
-use crate::cli::settings::{PromoteTo, RolloutSettings, default_description, rollout_settings};
+use crate::cli::settings::{PromoteTo, RolloutSettings, description, rollout_settings};
 use crate::cli::{Command, manifest::Code};
 use crate::core::prune::Keep;
 use crate::core::values::{HeaderRule, Weight, parse_region};
@@ -16,10 +16,6 @@ use crate::log::Log;
 
 /// The namespace SCF puts a function in when none is named.
 pub const DEFAULT_NAMESPACE: &str = "default";
-
-/// The longest `--description` taken for SCF: room is left for the
-/// ` sha256:HEX` the tool appends (see `scf::observe`).
-const DESCRIPTION_LIMIT: usize = 256;
 
 /// Where an SCF command acts and how it reports.
 #[derive(Debug, Clone)]
@@ -154,7 +150,10 @@ pub fn resolve(command: &Command, log: Log) -> Result<ScfCommand> {
                 Box::new(ScfDeploy {
                     code,
                     excludes: args.excludes.globs.clone(),
-                    description: description(args.description.as_deref())?,
+                    description: description(
+                        args.description.as_deref(),
+                        "with --platform scf, lambda-rollout takes",
+                    )?,
                     route,
                     rollout: rollout_settings(&args.rollout)?,
                 }),
@@ -273,20 +272,6 @@ fn check_function_name(name: &str) -> Result<()> {
         Err(Error::usage(format!(
             "--function-name '{name}' is not an SCF function name: expected 2 to 60 letters, digits, - or _, starting with a letter and ending with a letter or digit"
         )))
-    }
-}
-
-/// `--description` (at most 256 characters), or the commit and run GitHub provides.
-fn description(given: Option<&str>) -> Result<String> {
-    match given {
-        Some(text) if text.chars().count() > DESCRIPTION_LIMIT => Err(Error::usage(format!(
-            "--description is {} characters long: with --platform scf it takes at most {DESCRIPTION_LIMIT} (the code's SHA-256 is added after it)",
-            text.chars().count()
-        ))),
-        Some(text) => Ok(text.to_string()),
-        None => Ok(default_description(|name| {
-            std::env::var(name).ok().filter(|v| !v.is_empty())
-        })),
     }
 }
 

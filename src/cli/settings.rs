@@ -161,7 +161,7 @@ fn single(target: &TargetArgs) -> Target {
 pub fn deploy(args: &DeployArgs, log: Log) -> Result<DeploySettings> {
     let dry_run = args.dry_run.dry_run;
     let run = run_of(&args.target, &args.common, log, dry_run);
-    let description = description(args.description.as_deref())?;
+    let description = description(args.description.as_deref(), "Lambda accepts")?;
     let s3 = args.s3.target();
     let function_url = args.function_url.as_deref().map(function_url::load).transpose()?;
     let request = |function: String, alias: String| DeployRequest {
@@ -350,11 +350,12 @@ fn code_of(args: &DeployArgs) -> Result<Code> {
     }
 }
 
-/// `--description`, or the commit and run GitHub provides.
-fn description(given: Option<&str>) -> Result<String> {
+/// `--description`, or the commit and run GitHub provides; `accepts` says
+/// who takes at most 256 characters (Lambda, or the tool for SCF).
+pub fn description(given: Option<&str>, accepts: &str) -> Result<String> {
     match given {
         Some(text) if text.chars().count() > DESCRIPTION_LIMIT => Err(Error::usage(format!(
-            "--description is {} characters long: Lambda accepts at most {DESCRIPTION_LIMIT}",
+            "--description is {} characters long: {accepts} at most {DESCRIPTION_LIMIT}",
             text.chars().count()
         ))),
         Some(text) => Ok(text.to_string()),

@@ -120,14 +120,7 @@ pub async fn prune_function(
             Ok(None) => report.pruned.push(verdict.version.clone()),
             Ok(Some(left)) => report.left.push(left),
             Err(err) => {
-                return Err(Error::failed(format!(
-                    "{err}; deleted before this: {}",
-                    if report.pruned.is_empty() {
-                        "none".to_string()
-                    } else {
-                        report.pruned.join(", ")
-                    }
-                )));
+                return Err(Error::failed(prune::failed_after(&err, &report.pruned)));
             }
         }
     }

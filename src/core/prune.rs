@@ -147,6 +147,17 @@ pub fn plan(
     decided
 }
 
+/// A delete that failed part-way, in words: the error, then what was
+/// already deleted (`none`, or the versions).
+pub fn failed_after(err: &impl std::fmt::Display, deleted: &[String]) -> String {
+    let deleted = if deleted.is_empty() {
+        "none".to_string()
+    } else {
+        deleted.join(", ")
+    };
+    format!("{err}; deleted before this: {deleted}")
+}
+
 /// A version's `LastModified` as Lambda (`2026-11-24T20:07:01.000+0000`) or
 /// an emulator (`2026-11-24T20:07:01.021435000Z`) writes it; always UTC.
 pub fn parse_last_modified(text: &str) -> Option<SystemTime> {

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::core::values::{Weight, parse_weight};
+use crate::core::values::{Weight, parse_weight, percent};
 
 /// A strategy as written, before `--step-interval` is applied.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +24,15 @@ pub enum Strategy {
 pub struct Step {
     pub weight: f64,
     pub wait: Duration,
+}
+
+/// A schedule in words: `10% (5m) → 100% (0s)`.
+pub fn schedule_text(steps: &[Step]) -> String {
+    steps
+        .iter()
+        .map(|s| format!("{} ({})", percent(s.weight), humantime::format_duration(s.wait)))
+        .collect::<Vec<_>>()
+        .join(" → ")
 }
 
 /// The schedule left for a rollout resumed with the canary at `weight` (a

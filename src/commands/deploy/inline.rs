@@ -12,7 +12,6 @@ use crate::core::observed::{Route, Serving};
 use crate::core::plan::{Outcome, RolloutTarget};
 use crate::core::record::Record;
 use crate::core::strategy;
-use crate::core::values::percent;
 use crate::error::{Error, Result};
 use crate::log::Log;
 use crate::report::AliasReport;
@@ -27,11 +26,7 @@ pub async fn run(handover: Handover<'_>, rollout: &RolloutSettings) -> Result<Al
         RolloutTarget::Resume { weight, .. } => (*weight, Outcome::Promoted),
     };
     let steps = strategy::resume_from(&rollout.steps, from);
-    let schedule = steps
-        .iter()
-        .map(|s| format!("{} ({})", percent(s.weight), humantime::format_duration(s.wait)))
-        .collect::<Vec<_>>()
-        .join(" → ");
+    let schedule = strategy::schedule_text(&steps);
     let mut report = handover.report(outcome);
     if request.dry_run {
         log.step(&format!(

@@ -71,14 +71,7 @@ pub async fn run(run: &ScfRun, keep: Keep) -> Result<()> {
             continue;
         }
         if let Err(err) = scf.delete_version(function, &verdict.version).await {
-            return Err(Error::failed(format!(
-                "{err}; deleted before this: {}",
-                if report.pruned.is_empty() {
-                    "none".to_string()
-                } else {
-                    report.pruned.join(", ")
-                }
-            )));
+            return Err(Error::failed(prune::failed_after(&err, &report.pruned)));
         }
         report.pruned.push(verdict.version.clone());
     }

@@ -14,7 +14,6 @@ use crate::core::controller::{self, GateFailed, GateResult, Gates, Reading, Syst
 use crate::core::plan::RolloutTarget;
 use crate::core::record::Record;
 use crate::core::strategy;
-use crate::core::values::percent;
 use crate::error::{Error, Result};
 use crate::log::Log;
 use crate::report::AliasReport;
@@ -43,11 +42,7 @@ pub async fn run(
         RolloutTarget::Resume { weight, .. } => *weight,
     };
     let steps = strategy::resume_from(&rollout.steps, from);
-    let schedule = steps
-        .iter()
-        .map(|s| format!("{} ({})", percent(s.weight), humantime::format_duration(s.wait)))
-        .collect::<Vec<_>>()
-        .join(" → ");
+    let schedule = strategy::schedule_text(&steps);
     if run.dry_run {
         run.log
             .step(&format!("would step the alias from version {stable}: {schedule}"));
