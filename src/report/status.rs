@@ -164,15 +164,20 @@ fn version_line(f: &mut fmt::Formatter<'_>, role: &str, share: &str, v: &Version
         writeln!(f, "           image        {}", v.image_uri)?;
     }
     let number = |n: Option<i32>, unit: &str| n.map_or("?".to_string(), |n| format!("{n} {unit}"));
+    let runtime = if v.runtime.is_empty() {
+        "(image)"
+    } else {
+        &v.runtime
+    };
+    // SCF reports no architecture: nothing is shown for it.
+    let architecture = if v.architecture.is_empty() {
+        String::new()
+    } else {
+        format!("{}, ", v.architecture)
+    };
     writeln!(
         f,
-        "           runtime      {}, {}, memory {}, timeout {}",
-        if v.runtime.is_empty() {
-            "(image)"
-        } else {
-            &v.runtime
-        },
-        v.architecture,
+        "           runtime      {runtime}, {architecture}memory {}, timeout {}",
         number(v.memory_size, "MB"),
         number(v.timeout, "s")
     )?;

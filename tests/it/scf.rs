@@ -153,6 +153,13 @@ fn a_canary_routed_by_header_shows_its_rule_and_promote_and_rollback_clear_it() 
         "{}",
         text.stdout
     );
+    // SCF reports no architecture, and its times in China Standard Time.
+    assert!(
+        text.stdout.contains("runtime      Python3.9, memory 128 MB"),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains("+08:00"), "{}", text.stdout);
     let status = scf.run(&on_alias("status", &[]));
     assert_eq!(status.json()["canary-rule"], "header x-canary = tester");
     assert_eq!(status.json()["canary"]["version"], "2");

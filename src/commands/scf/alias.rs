@@ -196,12 +196,34 @@ fn details(state: &FunctionState) -> VersionDetails {
         version: state.version.clone(),
         code_sha256: recorded_hash(&state.description),
         description: state.description.clone(),
-        last_modified: state.mod_time.clone(),
+        last_modified: china_time(&state.mod_time),
         runtime: state.runtime.clone(),
         memory_size: state.memory_size,
         timeout: state.timeout,
         architecture: String::new(),
         environment_keys: state.environment_keys.clone(),
         image_uri: String::new(),
+    }
+}
+
+/// SCF's `2026-11-24 20:07:01` (China Standard Time, no zone written) as
+/// `2026-11-24T20:07:01+08:00`; anything else as it is.
+fn china_time(text: &str) -> String {
+    let shaped = text.len() == 19 && text.as_bytes()[10] == b' ';
+    if shaped {
+        format!("{}+08:00", text.replacen(' ', "T", 1))
+    } else {
+        text.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scf_times_get_their_zone() {
+        assert_eq!(china_time("2026-11-24 20:07:01"), "2026-11-24T20:07:01+08:00");
+        assert_eq!(china_time(""), "");
     }
 }
