@@ -312,18 +312,17 @@ fn refuse_deploy_flags(args: &crate::cli::flags::DeployArgs) -> Result<()> {
     refuse_rollout_flags(&args.rollout)
 }
 
-/// A staged rollout on SCF is watched by the hooks: the gates that read
-/// CloudWatch (alarms, error rates) and Lambda's invoke are Lambda's.
+/// A staged rollout on SCF is watched by the smoke invoke and the hooks:
+/// the gates that read CloudWatch (alarms, error rates) are Lambda's.
 fn refuse_rollout_flags(rollout: &RolloutArgs) -> Result<()> {
-    let metrics = "SCF's metrics are not read; gate an SCF rollout with --pre-traffic-hook and --post-traffic-hook (a hook can query Tencent Cloud Observability or invoke the new version with tccli)";
-    let named: [(&str, bool); 5] = [
+    let metrics = "SCF's metrics are not read; gate an SCF rollout with --smoke-payload, --pre-traffic-hook and --post-traffic-hook (a hook can query Tencent Cloud Observability)";
+    let named: [(&str, bool); 4] = [
         ("--alarm", !rollout.alarms.is_empty()),
         ("--max-error-rate", rollout.max_error_rate.is_some()),
         (
             "--max-error-rate-increase",
             rollout.max_error_rate_increase.is_some(),
         ),
-        ("--smoke-payload", rollout.smoke_payload.is_some()),
         (
             "--ignore-alarms-already-firing",
             rollout.ignore_alarms_already_firing,

@@ -41,6 +41,15 @@ pub struct VersionEntry {
     pub add_time: String,
 }
 
+/// What a synchronous invoke gave.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invoked {
+    /// The function's error (`ErrMsg`), when it failed.
+    pub error: Option<String>,
+    /// What it returned (`RetMsg`).
+    pub returned: String,
+}
+
 /// An alias as SCF holds it: a main version, at most one additional
 /// version (by weight or by rule), and its description.
 #[derive(Debug, Clone, PartialEq)]
@@ -286,6 +295,24 @@ impl Scf {
             e.failed(&format!("{verb} alias {function}:{alias}"))
         })?;
         Ok(())
+    }
+
+    /// `InvokeFunction` (synchronous) of one published version with
+    /// `event` (JSON): what it returned, or its function error.
+    pub async fn invoke(&self, function: &str, version: &str, event: &str) -> Result<Invoked> {
+        let answer = self
+            .call(
+                "InvokeFunction",
+                json!({"FunctionName": function, "Qualifier": version, "Event": event, "LogType": "None"}),
+            )
+            .await
+            .map_err(|e| e.failed(&format!("invoke version {version} of {function}")))?;
+        let result = &answer["Result"];
+        let failed = result["InvokeResult"].as_i64().is_some_and(|code| code != 0);
+        Ok(Invoked {
+            error: failed.then(|| crate::secrets::redact(&text(result, "ErrMsg"))),
+            returned: text(result, "RetMsg"),
+        })
     }
 
     /// `DeleteFunction` of one published version (`Qualifier`).

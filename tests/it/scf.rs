@@ -330,8 +330,8 @@ fn bad_input_exits_2_and_sends_nothing() {
             "--alarm is not supported with --platform scf",
         ),
         (
-            deploy_args(&["--strategy", "linear:10%:1m", "--smoke-payload", "event.json"]),
-            "--smoke-payload is not supported with --platform scf",
+            deploy_args(&["--strategy", "linear:10%:1m", "--max-error-rate", "5%"]),
+            "--max-error-rate is not supported with --platform scf",
         ),
         (
             deploy_args(&["--engine", "codedeploy", "--strategy", "Canary10Percent5Minutes"]),
@@ -485,6 +485,8 @@ fn a_staged_rollout_steps_the_weight_and_runs_the_hooks() {
     let seen = tempfile::tempdir().unwrap();
     let hook_file = seen.path().join("pre");
     let hook = format!("env | grep ^ROLLOUT_ | sort > {}", hook_file.display());
+    let smoke = seen.path().join("event.json");
+    std::fs::write(&smoke, r#"{"n": 1}"#).unwrap();
     let v2 = source_dir("def main_handler(event, context):\n    return 2\n");
     let before = scf.requests().len();
     let rolled = deploy(
@@ -499,6 +501,8 @@ fn a_staged_rollout_steps_the_weight_and_runs_the_hooks() {
             "1s",
             "--pre-traffic-hook",
             &hook,
+            "--smoke-payload",
+            smoke.to_str().unwrap(),
         ],
     );
     rolled.assert_ok();
@@ -606,5 +610,48 @@ fn a_rule_the_tool_does_not_write_is_shown_and_only_replaced_when_asked() {
     assert_eq!(
         scf.alias(F, A)["RoutingConfig"]["AddtionVersionMatchs"],
         json!([{"Version": "3", "Key": "invoke.headers.x-user", "Method": "exact", "Expression": "7"}])
+    );
+}
+
+#[test]
+fn a_failing_smoke_invoke_moves_no_traffic() {
+    let scf = ScfDouble::start(&[F]);
+    let v1 = source_dir("def main_handler(event, context):\n    return 1\n");
+    deploy(&scf, v1.path(), &[]).assert_ok();
+    let v2 = source_dir("def main_handler(event, context):\n    raise RuntimeError('broken release')\n");
+    let event = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(event.path(), r#"{"path": "/health"}"#).unwrap();
+    let before = scf.requests().len();
+    let failed = deploy(
+        &scf,
+        v2.path(),
+        &[
+            "--strategy",
+            "50%,100%",
+            "--step-interval",
+            "1s",
+            "--smoke-payload",
+            event.path().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(failed.status, 1, "{}\n{}", failed.stdout, failed.stderr);
+    let report = failed.json();
+    assert_eq!(report["result"], "rolled-back");
+    let reason = report["rollback-reason"].as_str().unwrap();
+    assert!(
+        reason.contains("the smoke invoke of version 2 returned a function error"),
+        "{reason}"
+    );
+    assert!(reason.contains("broken release"), "{reason}");
+    let sent = &scf.requests()[before..];
+    assert!(sent.iter().any(|a| a == "InvokeFunction"), "{sent:?}");
+    assert!(
+        !sent.iter().any(|a| a == "UpdateAlias"),
+        "traffic moved: {sent:?}"
+    );
+    assert_eq!(scf.alias(F, A)["FunctionVersion"], "1");
+    assert_eq!(
+        scf.alias(F, A)["RoutingConfig"]["AdditionalVersionWeights"],
+        json!([])
     );
 }

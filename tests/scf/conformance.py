@@ -1,7 +1,7 @@
 """Conformance of the SCF contract double (tests/scf/double.py) with
 Tencent's official Python SDK: the SDK drives the double through the flow
-lambda-rollout uses (create, read, upload, publish, list versions, aliases by
-weight and by rule, delete a version) and through the errors the tool
+lambda-rollout uses (create, read, upload, publish, invoke a version, list
+versions, aliases by weight and by rule, delete a version) and through the errors the tool
 handles. The double must accept every request the official client sends and
 answer what the client parses: a field the SDK's models do not know is a
 warning, turned into a failure here.
@@ -96,12 +96,23 @@ def flow(port):
         assert published.FunctionVersion == str(n) and published.Description == f"lambda-rollout sha256:{n}", published.to_json_string()
         print(f"ok UpdateFunctionCode, PublishVersion {n}")
 
+    handler = "def main_handler(event, context):\n    if event.get('fail'):\n        raise ValueError('asked to fail')\n    return {'seen': event['n']}\n"
+    call(scf, "UpdateFunctionCode", dict(ns, FunctionName="orders", ZipFile=zipped(handler)))
+    while call(scf, "GetFunction", dict(ns, FunctionName="orders")).Status != "Active":
+        pass
+    call(scf, "PublishVersion", dict(ns, FunctionName="orders", Description="lambda-rollout sha256:3"))
+    invoked = call(scf, "InvokeFunction", dict(ns, FunctionName="orders", Qualifier="3", Event=json.dumps({"n": 7})))
+    assert invoked.Result.InvokeResult == 0 and json.loads(invoked.Result.RetMsg) == {"seen": 7}, invoked.to_json_string()
+    invoked = call(scf, "InvokeFunction", dict(ns, FunctionName="orders", Qualifier="3", Event=json.dumps({"fail": True}), LogType="None"))
+    assert invoked.Result.InvokeResult != 0 and "asked to fail" in invoked.Result.ErrMsg, invoked.to_json_string()
+    print("ok InvokeFunction of a version: a result, and a function error")
+
     got = call(scf, "GetFunction", dict(ns, FunctionName="orders", Qualifier="1"))
     assert got.Qualifier == "1" and got.Description == "lambda-rollout sha256:1", got.to_json_string()
     listed = call(scf, "ListVersionByFunction", dict(ns, FunctionName="orders", Offset=0, Limit=2))
-    assert listed.TotalCount == 3 and [v.Version for v in listed.Versions] == ["$LATEST", "1"], listed.to_json_string()
+    assert listed.TotalCount == 4 and [v.Version for v in listed.Versions] == ["$LATEST", "1"], listed.to_json_string()
     listed = call(scf, "ListVersionByFunction", dict(ns, FunctionName="orders", Offset=2, Limit=2))
-    assert [v.Version for v in listed.Versions] == ["2"] and listed.Versions[0].AddTime, listed.to_json_string()
+    assert [v.Version for v in listed.Versions] == ["2", "3"] and listed.Versions[0].AddTime, listed.to_json_string()
     print("ok ListVersionByFunction, two pages")
 
     refused(scf, "GetAlias", dict(ns, FunctionName="orders", Name="live"), "ResourceNotFound.Alias")
@@ -148,7 +159,7 @@ def flow(port):
     print("ok signatures, tokens and parameters are checked")
 
     state = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/__test/state"))
-    assert sorted(state["default/orders"]["versions"]) == ["$LATEST", "2"], state
+    assert sorted(state["default/orders"]["versions"]) == ["$LATEST", "2", "3"], state
     print("ok")
 
 

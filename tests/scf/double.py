@@ -30,12 +30,16 @@ including those it refused.
 import base64
 import hashlib
 import hmac
+import io
 import json
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
+import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 API_VERSION = "2018-04-16"
@@ -53,7 +57,22 @@ ACTIONS = {
     "UpdateAlias": (["FunctionName", "Name", "FunctionVersion"], ["Namespace", "RoutingConfig", "Description"]),
     "ListAliases": (["FunctionName"], ["Namespace", "FunctionVersion", "Offset", "Limit"]),
     "DeleteFunction": (["FunctionName"], ["Namespace", "Qualifier"]),
+    "InvokeFunction": (["FunctionName"], ["Qualifier", "Event", "LogType", "Namespace", "RoutingKey"]),
 }
+
+# Runs a version's handler (a Python function in its zip) in a child
+# process, as SCF would run it: argv is the unpacked code, the handler
+# (file.function) and the event; prints {"ret": value} or {"error": text}.
+RUNNER = """
+import importlib, json, sys
+sys.path.insert(0, sys.argv[1])
+module, function = sys.argv[2].rsplit(".", 1)
+try:
+    ret = getattr(importlib.import_module(module), function)(json.loads(sys.argv[3]), {})
+    print(json.dumps({"ret": ret}))
+except Exception as e:
+    print(json.dumps({"error": f"{type(e).__name__}: {e}"}))
+"""
 
 
 class ApiError(Exception):
@@ -254,6 +273,31 @@ class Scf:
                 raise ApiError("ResourceInUse.Alias", f"version {qualifier} is used by alias {name}")
         del f["versions"][qualifier]
         return {}
+
+    def InvokeFunction(self, p):
+        f = self.function(p)
+        qualifier = p.get("Qualifier") or "$LATEST"
+        if qualifier in f["aliases"]:
+            qualifier = f["aliases"][qualifier]["FunctionVersion"]
+        v = self.version(f, qualifier)
+        event = p.get("Event") or "{}"
+        try:
+            json.loads(event)
+        except ValueError:
+            raise ApiError("InvalidParameterValue.Event", "Event must be JSON")
+        with tempfile.TemporaryDirectory() as code:
+            zipfile.ZipFile(io.BytesIO(v["Code"])).extractall(code)
+            ran = subprocess.run([sys.executable, "-c", RUNNER, code, v["Handler"], event], capture_output=True, text=True, timeout=30)
+        try:
+            outcome = json.loads(ran.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            outcome = {"error": (ran.stderr or "the handler printed nothing")[-300:]}
+        failed = "error" in outcome
+        return {"Result": {
+            "Log": "", "RetMsg": "" if failed else json.dumps(outcome["ret"]), "ErrMsg": outcome.get("error", ""),
+            "MemUsage": 0, "Duration": 1.0, "BillDuration": 1, "FunctionRequestId": str(uuid.uuid4()),
+            "InvokeResult": -1 if failed else 0,
+        }}
 
     def call(self, action, params):
         with self.lock:

@@ -1,7 +1,7 @@
 //! `deploy --platform scf --strategy`: the rollout controller (the same one
 //! Lambda's rollouts run) stepping an SCF alias's weight, watched by the
-//! pre- and post-traffic hooks, and putting the alias back on the stable
-//! version when a hook fails or the run is cancelled.
+//! smoke invoke and the pre- and post-traffic hooks, and putting the alias
+//! back on the stable version when one fails or the run is cancelled.
 
 use std::time::Duration;
 
@@ -66,6 +66,8 @@ pub async fn run(
         recorded_before: Record::parse(&start.before.description),
     };
     let mut gates = HookGates {
+        scf,
+        smoke: rollout.gates.smoke_payload.clone(),
         log: run.log,
         shift,
         pre: rollout.gates.pre_traffic_hook.clone(),
@@ -157,9 +159,12 @@ impl Traffic for AliasTraffic<'_> {
     }
 }
 
-/// The gates of an SCF rollout: the hooks. Between them each step waits
-/// its time; there is no metric to read.
-struct HookGates {
+/// The gates of an SCF rollout: the smoke invoke and the hooks. Between
+/// them each step waits its time; there is no metric to read.
+struct HookGates<'a> {
+    scf: &'a Scf,
+    /// `--smoke-payload`: the event the new version is invoked with first.
+    smoke: Option<Vec<u8>>,
     log: Log,
     shift: Shift,
     pre: Option<String>,
@@ -168,7 +173,26 @@ struct HookGates {
     weight: f64,
 }
 
-impl HookGates {
+impl HookGates<'_> {
+    /// Invoke the new version directly with the smoke payload: a function
+    /// error (or a failed invoke) fails the gate.
+    async fn smoke(&self, payload: &[u8]) -> GateResult {
+        let Shift { function, new, .. } = &self.shift;
+        self.log
+            .step(&format!("smoke test: invoking version {new} directly"));
+        let event = String::from_utf8_lossy(payload);
+        match self.scf.invoke(function, new, &event).await {
+            Ok(invoked) => match invoked.error {
+                None => Ok(()),
+                Some(error) => Err(GateFailed(format!(
+                    "the smoke invoke of version {new} returned a function error: {}",
+                    error.chars().take(300).collect::<String>()
+                ))),
+            },
+            Err(e) => Err(GateFailed(e.to_string())),
+        }
+    }
+
     async fn hook(&self, phase: &str, command: &Option<String>) -> GateResult {
         let Some(command) = command else {
             return Ok(());
@@ -182,8 +206,11 @@ impl HookGates {
     }
 }
 
-impl Gates for HookGates {
+impl Gates for HookGates<'_> {
     async fn before_traffic(&mut self) -> GateResult {
+        if let Some(payload) = &self.smoke {
+            self.smoke(payload).await?;
+        }
         self.hook("pre-traffic", &self.pre.clone()).await
     }
 
