@@ -8,7 +8,8 @@ use crate::cli::flags::{
     RolloutArgs, TargetArgs,
 };
 use crate::cli::settings::{PromoteTo, RolloutSettings, description, rollout_settings};
-use crate::cli::{Command, manifest::Code};
+use crate::cli::{Command, function_config, manifest::Code};
+use crate::core::config::FunctionConfig;
 use crate::core::prune::Keep;
 use crate::core::values::{HeaderRule, Weight, parse_region};
 use crate::error::{Error, Result};
@@ -49,6 +50,9 @@ pub struct ScfDeploy {
     pub route: Option<CanaryRoute>,
     /// `--strategy`: a staged rollout, watched by the hooks.
     pub rollout: Option<RolloutSettings>,
+    /// `--function-config`: the keys of the release's configuration SCF
+    /// has (`Runtime`, `Handler`, `MemorySize`, `Timeout`, `Environment`).
+    pub config: Option<FunctionConfig>,
 }
 
 /// One SCF command, checked.
@@ -145,6 +149,10 @@ pub fn resolve(command: &Command, log: Log) -> Result<ScfCommand> {
                 (None, Some(rule), _) | (None, None, Some(rule)) => Some(CanaryRoute::Rule(rule.clone())),
                 (None, None, None) => None,
             };
+            let config = match &args.function_config {
+                Some(path) => Some(scf_config(path, &run.log)?),
+                None => None,
+            };
             Ok(ScfCommand::Deploy(
                 run,
                 Box::new(ScfDeploy {
@@ -156,6 +164,7 @@ pub fn resolve(command: &Command, log: Log) -> Result<ScfCommand> {
                     )?,
                     route,
                     rollout: rollout_settings(&args.rollout)?,
+                    config,
                 }),
             ))
         }
@@ -187,6 +196,61 @@ pub fn resolve(command: &Command, log: Log) -> Result<ScfCommand> {
         Command::Prune(args) => prune(args, log),
         Command::Init(_) | Command::Package(_) => Err(Error::usage("this command has no --platform")),
     }
+}
+
+/// The keys a version holds on SCF and a release file may set there.
+const SCF_KEYS: [&str; 5] = [
+    "Runtime",
+    "Handler",
+    "MemorySize",
+    "Timeout",
+    "Environment.Variables",
+];
+
+/// `--function-config` for SCF: the file as Lambda's keys name it (the same
+/// parser: values exactly as written, held as secrets), limited to the keys
+/// an SCF version has; any other key is refused by name.
+fn scf_config(path: &std::path::Path, log: &Log) -> Result<FunctionConfig> {
+    let config = function_config::load(path, Some(log))?;
+    let file = path.display();
+    if let Some(key) = config.named_keys().into_iter().find(|k| !SCF_KEYS.contains(k)) {
+        return Err(Error::usage(format!(
+            "--function-config '{file}': {key} is not supported with --platform scf: an SCF release file may name {}",
+            SCF_KEYS.join(", ")
+        )));
+    }
+    // SCF's limits: memory 64 MB, or 128 to 3072 MB in steps of 128 (the
+    // shared parser has already refused what no platform takes, 64 among
+    // them); a timeout of 1 to 900 s.
+    if let Some(memory) = config
+        .memory_size
+        .filter(|m| !(128..=3072).contains(m) || m % 128 != 0)
+    {
+        return Err(Error::usage(format!(
+            "--function-config '{file}': MemorySize {memory} is not one SCF takes: 128 to 3072 (MB), in steps of 128"
+        )));
+    }
+    if let Some(timeout) = config.timeout.filter(|t| !(1..=900).contains(t)) {
+        return Err(Error::usage(format!(
+            "--function-config '{file}': Timeout {timeout} is not one SCF takes: 1 to 900 (seconds)"
+        )));
+    }
+    if config.tags.is_some() {
+        return Err(Error::usage(format!(
+            "--function-config '{file}': Tags is not supported with --platform scf: an SCF release file may name {}",
+            SCF_KEYS.join(", ")
+        )));
+    }
+    if config
+        .environment
+        .as_ref()
+        .is_some_and(|e| !e.parameters.is_empty())
+    {
+        return Err(Error::usage(format!(
+            "--function-config '{file}': FromParameter reads AWS Parameter Store, which SCF runs do not use: give the value with FromEnvironment"
+        )));
+    }
+    Ok(config)
 }
 
 fn prune(args: &PruneArgs, log: Log) -> Result<ScfCommand> {
@@ -287,12 +351,6 @@ fn refuse_deploy_flags(args: &crate::cli::flags::DeployArgs) -> Result<()> {
     }
     if args.s3.s3_bucket.is_some() {
         return Err(refused("--s3-bucket", zip_only));
-    }
-    if args.function_config.is_some() {
-        return Err(refused(
-            "--function-config",
-            "the configuration of an SCF function is left as it is; deploy changes its code",
-        ));
     }
     if args.function_url.is_some() {
         return Err(refused("--function-url", "function URLs are Lambda's"));

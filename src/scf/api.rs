@@ -8,6 +8,7 @@ use std::time::Duration;
 use base64::Engine;
 use serde_json::{Value, json};
 
+use crate::core::config::{FunctionConfig, Variables};
 use crate::core::values::{HeaderMatch, HeaderRule};
 use crate::error::{Error, Result};
 use crate::log::Log;
@@ -30,7 +31,8 @@ pub struct FunctionState {
     pub handler: String,
     pub memory_size: Option<i32>,
     pub timeout: Option<i32>,
-    pub environment_keys: Vec<String>,
+    /// The environment variables; values are secrets (`Debug` shows names).
+    pub environment: Variables,
 }
 
 /// One entry of `ListVersionByFunction`.
@@ -134,17 +136,55 @@ impl Scf {
         })
     }
 
-    /// `UpdateFunctionCode` with the zip in the request (`ZipFile`).
-    pub async fn update_code(&self, function: &str, zip: &[u8]) -> Result<()> {
+    /// `UpdateFunctionCode` with the zip in the request (`ZipFile`), and
+    /// the handler when the release names one (SCF takes it with the code).
+    pub async fn update_code(&self, function: &str, zip: &[u8], handler: Option<&str>) -> Result<()> {
         let encoded = base64::engine::general_purpose::STANDARD.encode(zip);
-        self.call(
-            "UpdateFunctionCode",
-            json!({"FunctionName": function, "ZipFile": encoded}),
-        )
-        .await
-        .map_err(|e| e.failed(&format!("upload the code of {function}")))?;
+        let mut params = json!({"FunctionName": function, "ZipFile": encoded});
+        if let Some(handler) = handler {
+            params["Handler"] = json!(handler);
+        }
+        self.call("UpdateFunctionCode", params)
+            .await
+            .map_err(|e| e.failed(&format!("upload the code of {function}")))?;
         self.log
             .step(&format!("uploaded {} bytes to {function} $LATEST", zip.len()));
+        Ok(())
+    }
+
+    /// `UpdateFunctionConfiguration` of `$LATEST` with the keys `config`
+    /// names that SCF takes there (`MemorySize`, `Timeout`, `Runtime`,
+    /// `Environment`; the handler goes with the code). `what` names the
+    /// keys for the narration, never a value.
+    pub async fn update_configuration(
+        &self,
+        function: &str,
+        config: &FunctionConfig,
+        what: &str,
+    ) -> Result<()> {
+        let mut params = json!({"FunctionName": function});
+        if let Some(memory) = config.memory_size {
+            params["MemorySize"] = json!(memory);
+        }
+        if let Some(timeout) = config.timeout {
+            params["Timeout"] = json!(timeout);
+        }
+        if let Some(runtime) = &config.runtime {
+            params["Runtime"] = json!(runtime);
+        }
+        if let Some(environment) = &config.environment {
+            let variables: Vec<Value> = environment
+                .variables
+                .0
+                .iter()
+                .map(|(key, value)| json!({"Key": key, "Value": value}))
+                .collect();
+            params["Environment"] = json!({"Variables": variables});
+        }
+        self.call("UpdateFunctionConfiguration", params)
+            .await
+            .map_err(|e| e.failed(&format!("update the configuration of {function}")))?;
+        self.log.step(&format!("configured {function} $LATEST: {what}"));
         Ok(())
     }
 
@@ -338,10 +378,15 @@ fn text(value: &Value, key: &str) -> String {
 
 fn function_state(answer: &Value) -> FunctionState {
     let number = |key: &str| answer.get(key).and_then(Value::as_i64).map(|n| n as i32);
-    let environment_keys = answer["Environment"]["Variables"]
-        .as_array()
-        .map(|vars| vars.iter().map(|v| text(v, "Key")).collect())
-        .unwrap_or_default();
+    let environment = Variables(
+        answer["Environment"]["Variables"]
+            .as_array()
+            .map(|vars| vars.iter().map(|v| (text(v, "Key"), text(v, "Value"))).collect())
+            .unwrap_or_default(),
+    );
+    for value in environment.0.values() {
+        crate::secrets::hold(value);
+    }
     FunctionState {
         version: Some(text(answer, "Qualifier"))
             .filter(|q| !q.is_empty())
@@ -355,7 +400,7 @@ fn function_state(answer: &Value) -> FunctionState {
         handler: text(answer, "Handler"),
         memory_size: number("MemorySize"),
         timeout: number("Timeout"),
-        environment_keys,
+        environment,
     }
 }
 

@@ -9,7 +9,7 @@
 
 use futures_util::future::try_join;
 
-use crate::core::config::FunctionConfig;
+use crate::core::config::{Environment, FunctionConfig};
 use crate::core::observed::{AliasState, Canary, Latest, Observed, VersionState};
 use crate::error::Result;
 use crate::scf::api::{AliasNow, ExtraRoute, FunctionState, Scf};
@@ -36,12 +36,29 @@ pub fn recorded_hash(description: &str) -> String {
         .to_string()
 }
 
-/// A version as the core knows it: its number and recorded code hash.
+/// A version as the core knows it: its number, recorded code hash and
+/// configuration.
 pub fn version_state(state: &FunctionState) -> VersionState {
     VersionState {
         version: state.version.clone(),
         code_sha256: recorded_hash(&state.description),
-        config: FunctionConfig::default(),
+        config: config_of(state),
+    }
+}
+
+/// The configuration keys SCF reports and a release file may name.
+pub fn config_of(state: &FunctionState) -> FunctionConfig {
+    let text = |value: &str| Some(value.to_string()).filter(|v| !v.is_empty());
+    FunctionConfig {
+        runtime: text(&state.runtime),
+        handler: text(&state.handler),
+        memory_size: state.memory_size,
+        timeout: state.timeout,
+        environment: Some(Environment {
+            variables: state.environment.clone(),
+            ..Environment::default()
+        }),
+        ..FunctionConfig::default()
     }
 }
 
@@ -87,7 +104,7 @@ pub async fn look(scf: &Scf, function: &str, alias: &str, latest: bool) -> Resul
                 // Unknown: SCF reports no hash of `$LATEST`, so a release is
                 // always uploaded before it is published.
                 code_sha256: String::new(),
-                config: FunctionConfig::default(),
+                config: config_of(&state),
                 image: false,
                 revision_id: None,
                 update_in_progress: state.status != "Active",

@@ -655,3 +655,96 @@ fn a_failing_smoke_invoke_moves_no_traffic() {
         json!([])
     );
 }
+
+#[test]
+fn a_release_file_configures_each_version_and_a_change_of_it_alone_is_a_release() {
+    let scf = ScfDouble::start(&[F]);
+    let dir = source_dir("def main_handler(event, context):\n    return 1\n");
+    let files = tempfile::tempdir().unwrap();
+    let write_config = |memory: u32| {
+        let path = files.path().join(format!("function-{memory}.json"));
+        let text = format!(
+            r#"{{"MemorySize": {memory}, "Timeout": 10, "Handler": "index.main_handler",
+                "Environment": {{"Variables": {{"STAGE": "prod", "TOKEN": {{"FromEnvironment": "ORDERS_TOKEN"}}}}}}}}"#
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let secret = "s3cr3t-0rders-t0ken";
+    let deploy_with = |config: &std::path::Path| {
+        let mut command = scf.command();
+        command
+            .args(on_alias("deploy", &["--source", dir.path().to_str().unwrap()]))
+            .args([
+                "--function-config",
+                config.to_str().unwrap(),
+                "--platform",
+                "scf",
+                "--verbose",
+            ])
+            .env("ORDERS_TOKEN", secret);
+        let result = crate::common::run(&mut command);
+        assert!(
+            !result.stdout.contains(secret) && !result.stderr.contains(secret),
+            "a variable's value was printed:\n{}\n{}",
+            result.stdout,
+            result.stderr
+        );
+        result
+    };
+    let first = deploy_with(&write_config(256));
+    first.assert_ok();
+    let version = &scf.function(F)["versions"]["1"];
+    assert_eq!(version["MemorySize"], 256);
+    assert_eq!(version["Timeout"], 10);
+    assert_eq!(
+        version["Environment"]["Variables"],
+        json!([{"Key": "STAGE", "Value": "prod"}, {"Key": "TOKEN", "Value": secret}])
+    );
+    let configured = first.json()["configuration"].clone();
+    assert!(
+        configured.as_array().unwrap().contains(&json!("MemorySize")),
+        "{configured}"
+    );
+
+    // The same code and configuration: skipped.
+    let again = deploy_with(&write_config(256));
+    again.assert_ok();
+    assert_eq!(again.json()["result"], "skipped");
+    assert_eq!(scf.versions(F), ["1"]);
+
+    // The same code with more memory is a new release.
+    let more = deploy_with(&write_config(512));
+    more.assert_ok();
+    assert_eq!(more.json()["result"], "published");
+    assert_eq!(more.json()["configuration"], json!(["MemorySize"]));
+    assert_eq!(scf.function(F)["versions"]["2"]["MemorySize"], 512);
+    assert_eq!(scf.function(F)["versions"]["1"]["MemorySize"], 256);
+    assert_eq!(code_of(&scf, "2"), code_of(&scf, "1"));
+
+    // What SCF would refuse is refused first, and nothing is sent.
+    let before = scf.requests().len();
+    let odd = deploy_with(&write_config(200));
+    assert_eq!(odd.status, 2, "{}", odd.stderr);
+    assert!(
+        odd.stderr.contains("MemorySize 200 is not one SCF takes"),
+        "{}",
+        odd.stderr
+    );
+    let layered = files.path().join("layers.json");
+    std::fs::write(
+        &layered,
+        r#"{"Layers": ["arn:aws:lambda:us-east-1:1:layer:x:1"]}"#,
+    )
+    .unwrap();
+    let refused = deploy_with(&layered);
+    assert_eq!(refused.status, 2, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("Layers is not supported with --platform scf"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(scf.requests().len(), before);
+}

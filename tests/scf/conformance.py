@@ -96,6 +96,17 @@ def flow(port):
         assert published.FunctionVersion == str(n) and published.Description == f"lambda-rollout sha256:{n}", published.to_json_string()
         print(f"ok UpdateFunctionCode, PublishVersion {n}")
 
+    environment = {"Variables": [{"Key": "STAGE", "Value": "prod"}, {"Key": "TOKEN", "Value": "02134"}]}
+    call(scf, "UpdateFunctionConfiguration", dict(ns, FunctionName="orders", MemorySize=256, Timeout=10, Environment=environment))
+    got = call(scf, "GetFunction", dict(ns, FunctionName="orders"))
+    assert got.Status == "Updating", got.to_json_string()
+    refused(scf, "UpdateFunctionConfiguration", dict(ns, FunctionName="orders", MemorySize=300), "FailedOperation.UpdateFunctionConfiguration")
+    got = call(scf, "GetFunction", dict(ns, FunctionName="orders"))
+    assert got.Status == "Active" and got.MemorySize == 256 and got.Timeout == 10, got.to_json_string()
+    assert [(v.Key, v.Value) for v in got.Environment.Variables] == [("STAGE", "prod"), ("TOKEN", "02134")], got.to_json_string()
+    refused(scf, "UpdateFunctionConfiguration", dict(ns, FunctionName="orders", MemorySize=300), "InvalidParameterValue.MemorySize")
+    print("ok UpdateFunctionConfiguration, GetFunction reports it")
+
     handler = "def main_handler(event, context):\n    if event.get('fail'):\n        raise ValueError('asked to fail')\n    return {'seen': event['n']}\n"
     call(scf, "UpdateFunctionCode", dict(ns, FunctionName="orders", ZipFile=zipped(handler)))
     while call(scf, "GetFunction", dict(ns, FunctionName="orders")).Status != "Active":

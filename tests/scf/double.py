@@ -57,6 +57,7 @@ ACTIONS = {
     "UpdateAlias": (["FunctionName", "Name", "FunctionVersion"], ["Namespace", "RoutingConfig", "Description"]),
     "ListAliases": (["FunctionName"], ["Namespace", "FunctionVersion", "Offset", "Limit"]),
     "DeleteFunction": (["FunctionName"], ["Namespace", "Qualifier"]),
+    "UpdateFunctionConfiguration": (["FunctionName"], ["Description", "MemorySize", "Timeout", "Runtime", "Environment", "Namespace", "VpcConfig", "Role", "InstallDependency", "ClsLogsetId", "ClsTopicId", "Publish", "L5Enable", "Layers", "DeadLetterConfig", "PublicNetConfig", "CfsConfig", "InitTimeout", "ProtocolParams", "InstanceConcurrencyConfig", "DnsCache", "IntranetConfig", "IgnoreSysLog"]),
     "InvokeFunction": (["FunctionName"], ["Qualifier", "Event", "LogType", "Namespace", "RoutingKey"]),
 }
 
@@ -160,6 +161,27 @@ class Scf:
         latest.update(Code=code, Status="Updating", Reads=0, ModTime=now_text())
         if "Handler" in p:
             latest["Handler"] = p["Handler"]
+        return {}
+
+    def UpdateFunctionConfiguration(self, p):
+        f = self.function(p)
+        latest = f["latest"]
+        if latest["Status"] != "Active":
+            raise ApiError("FailedOperation.UpdateFunctionConfiguration", f"the function's status is {latest['Status']}: wait until it is Active")
+        memory = p.get("MemorySize", 128)
+        if not isinstance(memory, int) or not (memory == 64 or (128 <= memory <= 3072 and memory % 128 == 0)):
+            raise ApiError("InvalidParameterValue.MemorySize", "MemorySize is 64, or 128 to 3072 MB in steps of 128")
+        if "Timeout" in p and (not isinstance(p["Timeout"], int) or not 1 <= p["Timeout"] <= 900):
+            raise ApiError("InvalidParameterValue.Timeout", "Timeout is 1 to 900 seconds")
+        if "Environment" in p:
+            variables = p["Environment"].get("Variables") or []
+            if any(set(v) != {"Key", "Value"} or not isinstance(v["Value"], str) for v in variables):
+                raise ApiError("InvalidParameterValue.Environment", "a variable is {Key, Value}, both strings")
+            latest["Environment"] = {"Variables": variables}
+        for key in ("MemorySize", "Timeout", "Runtime"):
+            if key in p:
+                latest[key] = p[key]
+        latest.update(Status="Updating", Reads=0, ModTime=now_text())
         return {}
 
     def PublishVersion(self, p):
@@ -325,6 +347,8 @@ class Scf:
                     versions[v["Version"]] = {
                         "Description": v["Description"], "Status": v["Status"], "CodeSize": len(v["Code"]),
                         "CodeSha256": hashlib.sha256(v["Code"]).hexdigest(), "Handler": v["Handler"],
+                        "MemorySize": v["MemorySize"], "Timeout": v["Timeout"], "Runtime": v["Runtime"],
+                        "Environment": v["Environment"],
                     }
                 out[f"{ns}/{name}"] = {"versions": versions, "aliases": {n: self.alias_view(n, a) for n, a in f["aliases"].items()}}
             return out

@@ -201,7 +201,7 @@ fn details(state: &FunctionState) -> VersionDetails {
         memory_size: state.memory_size,
         timeout: state.timeout,
         architecture: String::new(),
-        environment_keys: state.environment_keys.clone(),
+        environment_keys: state.environment.0.keys().cloned().collect(),
         image_uri: String::new(),
     }
 }

@@ -7,7 +7,10 @@ use crate::cli::manifest::Code;
 use crate::cli::scf::{CanaryRoute, ScfDeploy, ScfRun};
 use crate::commands::scf::guard::{about, alias_text, connect, guarded_write};
 use crate::commands::scf::rollout;
-use crate::core::plan::{self, AliasStep, CodeStep, Outcome, Plan, Request, RolloutTarget, Version};
+use crate::core::config::{Difference, differences_text};
+use crate::core::plan::{
+    self, AliasStep, CodeStep, Outcome, Plan, Request, RolloutTarget, Version, configure_text,
+};
 use crate::core::record::Record;
 use crate::core::values::{HeaderRule, Weight};
 use crate::error::{Error, Result};
@@ -63,7 +66,7 @@ pub async fn run(run: &ScfRun, request: &ScfDeploy) -> Result<()> {
         &look.observed,
         &Request {
             code_sha256: code_sha256.clone(),
-            config: None,
+            config: request.config.clone(),
             weight,
         },
     );
@@ -82,7 +85,9 @@ pub async fn run(run: &ScfRun, request: &ScfDeploy) -> Result<()> {
         let report = report_for(run, &look, &code_sha256, &plan, None, outcome);
         let new = match (&target, run.dry_run) {
             (_, true) => String::new(),
-            (RolloutTarget::New, false) => publish(&scf, run, request, &package, &code_sha256).await?,
+            (RolloutTarget::New, false) => {
+                publish(&scf, run, request, &package, &code_sha256, &plan.configure).await?
+            }
             (RolloutTarget::Resume { version, .. }, false) => version.clone(),
         };
         let start = rollout::Start {
@@ -233,6 +238,9 @@ async fn apply(
     }
     let writes_alias = plan.alias != AliasStep::None || rule_changes;
     if run.dry_run {
+        if let Some(changes) = configure_text(plan) {
+            run.log.step(&format!("would configure {function}: {changes}"));
+        }
         if plan.code == CodeStep::UploadAndPublish {
             run.log
                 .step(&format!("would upload the code to {function} and publish it"));
@@ -249,7 +257,7 @@ async fn apply(
     let published = match plan.code {
         CodeStep::None => None,
         CodeStep::UploadAndPublish | CodeStep::PublishLatest => {
-            Some(publish(scf, run, request, package, code_sha256).await?)
+            Some(publish(scf, run, request, package, code_sha256, &plan.configure).await?)
         }
         CodeStep::Create => unreachable!("a missing function is refused before the plan is applied"),
     };
@@ -285,18 +293,27 @@ fn report_for(
     report
 }
 
-/// Upload the zip to `$LATEST`, wait for SCF to take it, publish it with
-/// its hash in the description, and check that nobody changed `$LATEST` in
-/// between (SCF has no revision to guard the publish with).
+/// Write the release's configuration when it differs (`configure`), upload
+/// the zip to `$LATEST`, wait for SCF to take it, publish it with its hash
+/// in the description, and check that nobody changed `$LATEST` in between
+/// (SCF has no revision to guard the publish with).
 async fn publish(
     scf: &Scf,
     run: &ScfRun,
     request: &ScfDeploy,
     package: &Package,
     code_sha256: &str,
+    configure: &[Difference],
 ) -> Result<String> {
     let function = run.function.as_str();
-    scf.update_code(function, &package.zip).await?;
+    let config = request.config.as_ref();
+    if let Some(config) = config.filter(|_| configure.iter().any(|d| d.key != "Handler")) {
+        scf.update_configuration(function, config, &differences_text(configure))
+            .await?;
+        scf.wait_active(function).await?;
+    }
+    let handler = config.and_then(|c| c.handler.as_deref());
+    scf.update_code(function, &package.zip, handler).await?;
     let uploaded = scf.wait_active(function).await?;
     let version = scf
         .publish(
