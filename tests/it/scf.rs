@@ -748,3 +748,21 @@ fn a_release_file_configures_each_version_and_a_change_of_it_alone_is_a_release(
     );
     assert_eq!(scf.requests().len(), before);
 }
+
+#[test]
+fn an_update_in_progress_is_waited_for_before_the_upload() {
+    let scf = ScfDouble::start(&[F]);
+    let v1 = source_dir("def main_handler(event, context):\n    return 1\n");
+    deploy(&scf, v1.path(), &[]).assert_ok();
+    // Someone's configuration change is still being applied when the run starts.
+    scf.call(
+        "UpdateFunctionConfiguration",
+        json!({"FunctionName": F, "Timeout": 20}),
+    );
+    assert_eq!(scf.function(F)["versions"]["$LATEST"]["Status"], "Updating");
+    let v2 = source_dir("def main_handler(event, context):\n    return 2\n");
+    let waited = deploy(&scf, v2.path(), &[]);
+    waited.assert_ok();
+    assert_eq!(waited.json()["version"], "2");
+    assert_eq!(scf.function(F)["versions"]["2"]["Timeout"], 20);
+}

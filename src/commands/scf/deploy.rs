@@ -306,6 +306,8 @@ async fn publish(
     configure: &[Difference],
 ) -> Result<String> {
     let function = run.function.as_str();
+    // An update already in progress (SCF takes no write until it ends).
+    scf.wait_active(function).await?;
     let config = request.config.as_ref();
     if let Some(config) = config.filter(|_| configure.iter().any(|d| d.key != "Handler")) {
         scf.update_configuration(function, config, &differences_text(configure))
