@@ -50,6 +50,8 @@ pub struct ScfDeploy {
     pub route: Option<CanaryRoute>,
     /// `--strategy`: a staged rollout, watched by the hooks.
     pub rollout: Option<RolloutSettings>,
+    /// `--allow-latest-triggers`: route a canary although a trigger runs `$LATEST`.
+    pub allow_latest_triggers: bool,
     /// `--function-config`: the keys of the release's configuration SCF
     /// has (`Runtime`, `Handler`, `MemorySize`, `Timeout`, `Environment`).
     pub config: Option<FunctionConfig>,
@@ -59,7 +61,8 @@ pub struct ScfDeploy {
 #[derive(Debug)]
 pub enum ScfCommand {
     Deploy(ScfRun, Box<ScfDeploy>),
-    Promote(ScfRun, PromoteTo),
+    /// The target, and `--allow-latest-triggers`.
+    Promote(ScfRun, PromoteTo, bool),
     Rollback(ScfRun, Option<String>),
     Status(ScfRun),
     Prune(ScfRun, Keep),
@@ -165,6 +168,7 @@ pub fn resolve(command: &Command, log: Log) -> Result<ScfCommand> {
                     route,
                     rollout: rollout_settings(&args.rollout)?,
                     config,
+                    allow_latest_triggers: args.allow_latest_triggers,
                 }),
             ))
         }
@@ -176,7 +180,7 @@ pub fn resolve(command: &Command, log: Log) -> Result<ScfCommand> {
                 (None, Some(source)) => PromoteTo::FromAlias(source.clone()),
                 (None, None) => PromoteTo::Canary(args.to.weight),
             };
-            Ok(ScfCommand::Promote(run, to))
+            Ok(ScfCommand::Promote(run, to, args.allow_latest_triggers))
         }
         Command::Rollback(RollbackArgs {
             target,
@@ -361,12 +365,6 @@ fn refuse_deploy_flags(args: &crate::cli::flags::DeployArgs) -> Result<()> {
             "run `lambda-rollout prune --platform scf` after the deploy",
         ));
     }
-    if args.allow_latest_triggers {
-        return Err(refused(
-            "--allow-latest-triggers",
-            "the tool does not read SCF triggers",
-        ));
-    }
     refuse_rollout_flags(&args.rollout)
 }
 
@@ -404,12 +402,6 @@ fn refuse_rollout_flags(rollout: &RolloutArgs) -> Result<()> {
 }
 
 fn refuse_promote_flags(args: &PromoteArgs, run: &ScfRun) -> Result<()> {
-    if args.allow_latest_triggers {
-        return Err(refused(
-            "--allow-latest-triggers",
-            "the tool does not read SCF triggers",
-        ));
-    }
     if args.to.from_alias.as_deref() == Some(run.alias.as_str()) {
         return Err(Error::usage(format!(
             "--from-alias {} is the alias being promoted: name the alias to copy from (such as staging)",

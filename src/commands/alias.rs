@@ -230,8 +230,21 @@ pub async fn refuse_bypassed(
             "{why}; an entry point that bypasses alias {alias} may go unseen"
         ));
     }
+    judge_bypasses(log, (function, alias), &points.found, allow)
+}
+
+/// Whether a canary on `alias` may be routed, given what invokes the
+/// function (`found`, on either platform): entry points on `$LATEST` refuse
+/// it unless `allow`; the `bypasses` lines of every entry point that does
+/// not go through the alias.
+pub fn judge_bypasses(
+    log: &Log,
+    (function, alias): (&str, &str),
+    found: &[entry::EntryPoint],
+    allow: bool,
+) -> Result<Vec<String>> {
     let mut bypasses = Vec::new();
-    for point in &points.found {
+    for point in found {
         let line = format!("{} {}: {}", point.kind, point.what, point.marked(alias));
         match point.verdict(alias) {
             Verdict::Pinned(_) | Verdict::ThroughOther(_) => {
@@ -242,7 +255,7 @@ pub async fn refuse_bypassed(
             Verdict::Through => {}
         }
     }
-    match entry::latest_refusal(function, alias, &points.found) {
+    match entry::latest_refusal(function, alias, found) {
         Some(refusal) if !allow => Err(Error::usage(refusal)),
         Some(refusal) => {
             log.warn(&format!("{refusal} (going ahead: --allow-latest-triggers)"));

@@ -20,6 +20,9 @@ pub enum Kind {
     Url,
     /// A resource-policy statement (API Gateway, S3, SNS, EventBridge, …).
     Permission,
+    /// An SCF trigger (timer, API Gateway, COS, CKafka, …), bound to an
+    /// alias, a version or `$LATEST`.
+    Trigger,
 }
 
 /// How an entry point reaches the function, by the qualifier it names.
@@ -83,6 +86,7 @@ impl fmt::Display for Kind {
             Kind::Mapping => "event source mapping",
             Kind::Url => "function URL",
             Kind::Permission => "permission",
+            Kind::Trigger => "trigger",
         })
     }
 }

@@ -9,6 +9,7 @@ use base64::Engine;
 use serde_json::{Value, json};
 
 use crate::core::config::{FunctionConfig, Variables};
+use crate::core::entry::{EntryPoint, Kind, Via};
 use crate::core::values::{HeaderMatch, HeaderRule};
 use crate::error::{Error, Result};
 use crate::log::Log;
@@ -353,6 +354,40 @@ impl Scf {
             error: failed.then(|| crate::secrets::redact(&text(result, "ErrMsg"))),
             returned: text(result, "RetMsg"),
         })
+    }
+
+    /// Every trigger of the function (`ListTriggers`, page by page), as an
+    /// entry point: bound to an alias (`$DEFAULT` included), a version, or
+    /// `$LATEST`.
+    pub async fn triggers(&self, function: &str) -> Result<Vec<EntryPoint>> {
+        const PAGE: usize = 100;
+        let mut all = Vec::new();
+        loop {
+            let answer = self
+                .call(
+                    "ListTriggers",
+                    json!({"FunctionName": function, "Offset": all.len(), "Limit": PAGE}),
+                )
+                .await
+                .map_err(|e| e.failed(&format!("list the triggers of {function}")))?;
+            let page = answer["Triggers"].as_array().cloned().unwrap_or_default();
+            all.extend(page.iter().map(|t| {
+                let qualifier = text(t, "Qualifier");
+                let via = match qualifier.as_str() {
+                    "" | "$LATEST" => Via::Latest,
+                    q if q.bytes().all(|b| b.is_ascii_digit()) => Via::Version(qualifier.clone()),
+                    _ => Via::Alias(qualifier.clone()),
+                };
+                EntryPoint {
+                    kind: Kind::Trigger,
+                    what: format!("{} {}", text(t, "Type"), text(t, "TriggerName")),
+                    via,
+                }
+            }));
+            if page.is_empty() || all.len() as u64 >= answer["TotalCount"].as_u64().unwrap_or(0) {
+                return Ok(all);
+            }
+        }
     }
 
     /// `DeleteFunction` of one published version (`Qualifier`).

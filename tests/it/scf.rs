@@ -766,3 +766,73 @@ fn an_update_in_progress_is_waited_for_before_the_upload() {
     assert_eq!(waited.json()["version"], "2");
     assert_eq!(scf.function(F)["versions"]["2"]["Timeout"], 20);
 }
+
+#[test]
+fn a_trigger_on_latest_refuses_a_canary_and_a_pinned_one_is_named_and_kept() {
+    let scf = ScfDouble::start(&[F]);
+    let v1 = source_dir("def main_handler(event, context):\n    return 1\n");
+    deploy(&scf, v1.path(), &[]).assert_ok();
+    scf.call(
+        "CreateTrigger",
+        json!({"FunctionName": F, "TriggerName": "nightly", "Type": "timer", "Qualifier": "$LATEST"}),
+    );
+    let v2 = source_dir("def main_handler(event, context):\n    return 2\n");
+    let before = scf.requests().len();
+    let refused = deploy(&scf, v2.path(), &["--canary-weight", "10%"]);
+    assert_eq!(refused.status, 2, "{}", refused.stdout);
+    assert!(
+        refused.stdout.contains("trigger timer nightly"),
+        "{}",
+        refused.stdout
+    );
+    assert!(
+        refused.stdout.contains("--allow-latest-triggers"),
+        "{}",
+        refused.stdout
+    );
+    let sent = &scf.requests()[before..];
+    assert!(
+        sent.iter().all(|a| a.starts_with("Get") || a.starts_with("List")),
+        "{sent:?}"
+    );
+    assert_eq!(scf.versions(F), ["1"]);
+
+    let allowed = deploy(
+        &scf,
+        v2.path(),
+        &["--canary-weight", "10%", "--allow-latest-triggers"],
+    );
+    allowed.assert_ok();
+    assert_eq!(
+        allowed.json()["bypasses"],
+        json!(["trigger timer nightly: bypasses live: runs $LATEST"])
+    );
+
+    // A trigger pinned to version 1 shows in status, and prune keeps its version.
+    scf.call(
+        "CreateTrigger",
+        json!({"FunctionName": F, "TriggerName": "api", "Type": "apigw", "Qualifier": "1"}),
+    );
+    let status = scf.run(&["status", "--function-name", F, "--alias", A]);
+    status.assert_ok();
+    assert!(
+        status
+            .stdout
+            .contains("trigger apigw api: bypasses live: pinned to version 1"),
+        "{}",
+        status.stdout
+    );
+    scf.run(&on_alias("promote", &[])).assert_ok();
+    let v3 = source_dir("def main_handler(event, context):\n    return 3\n");
+    deploy(&scf, v3.path(), &["--canary-weight", "100%"]).assert_ok();
+    // 3 serves, 2 is recorded, 1 is pinned by the trigger: nothing goes.
+    let pruned = scf.run(&["prune", "--function-name", F, "--keep", "0", "--output", "json"]);
+    pruned.assert_ok();
+    assert_eq!(pruned.json()["pruned"], json!([]));
+    let protected = pruned.json()["protected"].to_string();
+    assert!(
+        protected.contains("trigger apigw api is bound to it"),
+        "{protected}"
+    );
+    assert_eq!(scf.versions(F), ["1", "2", "3"]);
+}

@@ -1,7 +1,8 @@
 """Conformance of the SCF contract double (tests/scf/double.py) with
 Tencent's official Python SDK: the SDK drives the double through the flow
-lambda-rollout uses (create, read, upload, publish, invoke a version, list
-versions, aliases by weight and by rule, delete a version) and through the errors the tool
+lambda-rollout uses (create, read, configure, upload, publish, invoke a
+version, list versions and triggers, aliases by weight and by rule, delete
+a version) and through the errors the tool
 handles. The double must accept every request the official client sends and
 answer what the client parses: a field the SDK's models do not know is a
 warning, turned into a failure here.
@@ -144,6 +145,14 @@ def flow(port):
         assert (match.Version, match.Key, match.Method, match.Expression) == ("2", "invoke.headers.x-canary", method, expression), alias.to_json_string()
         assert alias.RoutingConfig.AdditionalVersionWeights == [] and alias.Description == "by rule", alias.to_json_string()
         print(f"ok UpdateAlias by rule ({method})")
+    call(scf, "CreateTrigger", dict(ns, FunctionName="orders", TriggerName="nightly", Type="timer", TriggerDesc="0 0 2 * * * *", Qualifier="$LATEST", Enable="OPEN"))
+    call(scf, "CreateTrigger", dict(ns, FunctionName="orders", TriggerName="api", Type="apigw", Qualifier="live"))
+    refused(scf, "CreateTrigger", dict(ns, FunctionName="orders", TriggerName="api", Type="apigw", Qualifier="live"), "ResourceInUse.Trigger")
+    triggers = call(scf, "ListTriggers", dict(ns, FunctionName="orders", Offset=0, Limit=1))
+    assert triggers.TotalCount == 2 and [(t.TriggerName, t.Type, t.Qualifier) for t in triggers.Triggers] == [("nightly", "timer", "$LATEST")], triggers.to_json_string()
+    triggers = call(scf, "ListTriggers", dict(ns, FunctionName="orders", Offset=1, Limit=1))
+    assert [(t.TriggerName, t.Qualifier, t.Enable) for t in triggers.Triggers] == [("api", "live", 1)], triggers.to_json_string()
+    print("ok CreateTrigger, ListTriggers in pages")
     listed = call(scf, "ListAliases", dict(ns, FunctionName="orders"))
     assert [a.Name for a in listed.Aliases] == ["live"], listed.to_json_string()
     print("ok ListAliases")

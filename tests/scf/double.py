@@ -58,6 +58,8 @@ ACTIONS = {
     "ListAliases": (["FunctionName"], ["Namespace", "FunctionVersion", "Offset", "Limit"]),
     "DeleteFunction": (["FunctionName"], ["Namespace", "Qualifier"]),
     "UpdateFunctionConfiguration": (["FunctionName"], ["Description", "MemorySize", "Timeout", "Runtime", "Environment", "Namespace", "VpcConfig", "Role", "InstallDependency", "ClsLogsetId", "ClsTopicId", "Publish", "L5Enable", "Layers", "DeadLetterConfig", "PublicNetConfig", "CfsConfig", "InitTimeout", "ProtocolParams", "InstanceConcurrencyConfig", "DnsCache", "IntranetConfig", "IgnoreSysLog"]),
+    "CreateTrigger": (["FunctionName", "TriggerName", "Type"], ["TriggerDesc", "Namespace", "Qualifier", "Enable", "CustomArgument", "Description"]),
+    "ListTriggers": (["FunctionName"], ["Namespace", "Offset", "Limit", "OrderBy", "Order", "Filters"]),
     "InvokeFunction": (["FunctionName"], ["Qualifier", "Event", "LogType", "Namespace", "RoutingKey"]),
 }
 
@@ -111,7 +113,7 @@ class Scf:
             "MemorySize": 128, "Timeout": 3, "Environment": {"Variables": []}, "Status": "Active",
             "AddTime": now_text(), "ModTime": now_text(), "Reads": 0,
         }
-        self.functions[(namespace, name)] = {"latest": latest, "versions": {}, "next": 1, "aliases": {}}
+        self.functions[(namespace, name)] = {"latest": latest, "versions": {}, "next": 1, "aliases": {}, "triggers": []}
 
     # --- actions -------------------------------------------------------
     def CreateFunction(self, p):
@@ -295,6 +297,29 @@ class Scf:
                 raise ApiError("ResourceInUse.Alias", f"version {qualifier} is used by alias {name}")
         del f["versions"][qualifier]
         return {}
+
+    def CreateTrigger(self, p):
+        f = self.function(p)
+        qualifier = p.get("Qualifier") or "$DEFAULT"
+        if qualifier not in ("$DEFAULT", "$LATEST") and qualifier not in f["aliases"]:
+            self.version(f, qualifier)
+        if any(t["TriggerName"] == p["TriggerName"] and t["Type"] == p["Type"] for t in f["triggers"]):
+            raise ApiError("ResourceInUse.Trigger", f"trigger {p['TriggerName']} already exists")
+        trigger = {
+            "Enable": 1 if p.get("Enable", "OPEN") == "OPEN" else 0, "Qualifier": qualifier, "TriggerName": p["TriggerName"],
+            "Type": p["Type"], "TriggerDesc": p.get("TriggerDesc", ""), "AvailableStatus": "Available", "CustomArgument": p.get("CustomArgument", ""),
+            "AddTime": now_text(), "ModTime": now_text(), "ResourceId": "", "BindStatus": "", "TriggerAttribute": "", "Description": p.get("Description", ""),
+        }
+        f["triggers"].append(trigger)
+        return {"TriggerInfo": dict(trigger)}
+
+    def ListTriggers(self, p):
+        f = self.function(p)
+        offset, limit = p.get("Offset", 0), p.get("Limit", 20)
+        if not isinstance(offset, int) or not isinstance(limit, int) or offset < 0 or not 0 < limit <= 100:
+            raise ApiError("InvalidParameterValue.Limit", "Offset must be at least 0 and Limit between 1 and 100")
+        page = f["triggers"][offset:offset + limit]
+        return {"Triggers": [dict(t, BoundResources="") for t in page], "TotalCount": len(f["triggers"])}
 
     def InvokeFunction(self, p):
         f = self.function(p)

@@ -7,8 +7,9 @@ use std::collections::HashMap;
 
 use crate::cli::scf::ScfRun;
 use crate::cli::settings::PromoteTo;
+use crate::commands::alias::judge_bypasses;
 use crate::commands::scf::guard::{about, alias_text, connect, guarded_write, rule_text};
-use crate::core::observed::{AliasState, VersionDetails};
+use crate::core::observed::VersionDetails;
 use crate::core::plan::{self, AliasChange, Outcome, Promotion};
 use crate::core::record::Record;
 use crate::error::{Error, Result};
@@ -36,7 +37,7 @@ fn missing_alias(run: &ScfRun) -> Error {
     ))
 }
 
-pub async fn promote(run: &ScfRun, to: &PromoteTo) -> Result<()> {
+pub async fn promote(run: &ScfRun, to: &PromoteTo, allow_latest_triggers: bool) -> Result<()> {
     let scf = connect(run)?;
     let look = look(&scf, run).await?;
     let mut hashes = HashMap::new();
@@ -49,7 +50,7 @@ pub async fn promote(run: &ScfRun, to: &PromoteTo) -> Result<()> {
         let state = scf.named_version(&run.function, version).await?;
         hashes.insert(version.clone(), recorded_hash(&state.description));
     }
-    let (Some(before), Some(now)) = (&look.observed.alias, &look.alias) else {
+    let (Some(before), Some(_)) = (&look.observed.alias, &look.alias) else {
         let Some(version) = target else {
             return Err(missing_alias(run));
         };
@@ -61,7 +62,18 @@ pub async fn promote(run: &ScfRun, to: &PromoteTo) -> Result<()> {
         (None, _) => Promotion::Canary,
     };
     let change = plan::promote(before, &promotion).map_err(Error::usage)?;
-    apply(&scf, run, &look, before, now, &change, hashes).await
+    let mut bypasses = Vec::new();
+    if change.outcome == Outcome::Reweighted {
+        // A share only governs what goes through the alias.
+        let triggers = scf.triggers(&run.function).await?;
+        bypasses = judge_bypasses(
+            &run.log,
+            (&run.function, &run.alias),
+            &triggers,
+            allow_latest_triggers,
+        )?;
+    }
+    apply(&scf, run, &look, &change, hashes, bypasses).await
 }
 
 /// The version `--from-alias` serves (its main version).
@@ -117,7 +129,7 @@ async fn create_on(
 pub async fn rollback(run: &ScfRun, to_version: Option<&str>) -> Result<()> {
     let scf = connect(run)?;
     let look = look(&scf, run).await?;
-    let (Some(before), Some(now)) = (&look.observed.alias, &look.alias) else {
+    let (Some(before), Some(_)) = (&look.observed.alias, &look.alias) else {
         return Err(missing_alias(run));
     };
     let mut hashes = HashMap::new();
@@ -126,7 +138,7 @@ pub async fn rollback(run: &ScfRun, to_version: Option<&str>) -> Result<()> {
         hashes.insert(version.to_string(), recorded_hash(&state.description));
     }
     let change = plan::rollback(before, to_version).map_err(Error::usage)?;
-    apply(&scf, run, &look, before, now, &change, hashes).await
+    apply(&scf, run, &look, &change, hashes, Vec::new()).await
 }
 
 /// Write `change` to the alias (unless it changes nothing, or in a dry run)
@@ -135,11 +147,13 @@ async fn apply(
     scf: &Scf,
     run: &ScfRun,
     look: &Look,
-    before: &AliasState,
-    now: &AliasNow,
     change: &AliasChange,
     mut hashes: HashMap<String, String>,
+    bypasses: Vec<String>,
 ) -> Result<()> {
+    let (Some(before), Some(now)) = (&look.observed.alias, &look.alias) else {
+        return Err(missing_alias(run));
+    };
     hashes.insert(before.primary.version.clone(), before.primary.code_sha256.clone());
     if let Some(canary) = &before.canary {
         hashes.insert(canary.version.version.clone(), canary.version.code_sha256.clone());
@@ -167,6 +181,7 @@ async fn apply(
         report.canary_rule = rule_text(now);
     }
     report.region = run.region.clone();
+    report.bypasses = bypasses;
     report::emit(&report, run.json)
 }
 
@@ -183,7 +198,9 @@ pub async fn status(run: &ScfRun) -> Result<()> {
         )),
         None => None,
     };
-    let mut report = StatusReport::new(about(run), &look.observed, state, details(&primary), canary);
+    let triggers = scf.triggers(&run.function).await?;
+    let mut report = StatusReport::new(about(run), &look.observed, state, details(&primary), canary)
+        .with_entry_points(&run.alias, triggers, Vec::new());
     report.outputs.canary_rule = rule_text(now);
     report.outputs.region = run.region.clone();
     report::emit(&report, run.json)

@@ -5,6 +5,7 @@ use sha2::{Digest, Sha256};
 
 use crate::cli::manifest::Code;
 use crate::cli::scf::{CanaryRoute, ScfDeploy, ScfRun};
+use crate::commands::alias::judge_bypasses;
 use crate::commands::scf::guard::{about, alias_text, connect, guarded_write};
 use crate::commands::scf::rollout;
 use crate::core::config::{Difference, differences_text};
@@ -73,6 +74,18 @@ pub async fn run(run: &ScfRun, request: &ScfDeploy) -> Result<()> {
     for note in &plan.notes {
         run.log.warn(note);
     }
+    let staged = request.rollout.is_some() && plan::rollout_target(&look.observed, &plan).is_some();
+    let bypasses = if plan.code != CodeStep::None && (plan.routing.canary.is_some() || staged) {
+        let triggers = scf.triggers(&run.function).await?;
+        judge_bypasses(
+            &run.log,
+            (&run.function, &run.alias),
+            &triggers,
+            request.allow_latest_triggers,
+        )?
+    } else {
+        Vec::new()
+    };
     if let (Some(rollout), Some(target), Some(before)) = (
         &request.rollout,
         plan::rollout_target(&look.observed, &plan),
@@ -82,7 +95,8 @@ pub async fn run(run: &ScfRun, request: &ScfDeploy) -> Result<()> {
             RolloutTarget::New => plan.outcome,
             RolloutTarget::Resume { .. } => Outcome::Promoted,
         };
-        let report = report_for(run, &look, &code_sha256, &plan, None, outcome);
+        let mut report = report_for(run, &look, &code_sha256, &plan, None, outcome);
+        report.bypasses = bypasses;
         let new = match (&target, run.dry_run) {
             (_, true) => String::new(),
             (RolloutTarget::New, false) => {
@@ -112,6 +126,7 @@ pub async fn run(run: &ScfRun, request: &ScfDeploy) -> Result<()> {
         rule.as_ref(),
     )
     .await?;
+    report.bypasses = bypasses;
     report.canary_rule = match (&rule, report.canary_weight < 1.0) {
         (Some(rule), true) => rule.to_string(),
         _ => String::new(),

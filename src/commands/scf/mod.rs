@@ -19,7 +19,7 @@ use crate::error::Result;
 pub async fn run(command: ScfCommand) -> Result<()> {
     match command {
         ScfCommand::Deploy(run, request) => deploy::run(&run, &request).await,
-        ScfCommand::Promote(run, to) => alias::promote(&run, &to).await,
+        ScfCommand::Promote(run, to, allow) => alias::promote(&run, &to, allow).await,
         ScfCommand::Rollback(run, to_version) => alias::rollback(&run, to_version.as_deref()).await,
         ScfCommand::Status(run) => alias::status(&run).await,
         ScfCommand::Prune(run, keep) => prune::run(&run, keep).await,

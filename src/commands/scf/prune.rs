@@ -6,6 +6,7 @@ use std::time::SystemTime;
 
 use crate::cli::scf::ScfRun;
 use crate::commands::scf::guard::connect;
+use crate::core::entry::Via;
 use crate::core::prune::{self, AliasRoutes, Keep, Published, Verdict};
 use crate::error::{Error, Result};
 use crate::report::{self, PruneReport};
@@ -32,7 +33,13 @@ pub async fn run(run: &ScfRun, keep: Keep) -> Result<()> {
             version: v.version,
         })
         .collect();
-    let protected = prune::alias_protections(&routes(&scf, function).await?);
+    let mut protected = prune::alias_protections(&routes(&scf, function).await?);
+    for trigger in scf.triggers(function).await? {
+        if let Via::Version(version) = &trigger.via {
+            let reason = format!("{} {} is bound to it", trigger.kind, trigger.what);
+            protected.entry(version.clone()).or_default().push(reason);
+        }
+    }
     let plan = prune::plan(&versions, &protected, keep, SystemTime::now());
     for verdict in &plan.protected {
         run.log
