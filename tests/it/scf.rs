@@ -37,6 +37,20 @@ fn on_alias<'a>(command: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     args
 }
 
+/// A source directory whose handler returns `value`: each value is a release.
+fn release(value: &str) -> tempfile::TempDir {
+    source_dir(&format!(
+        "def main_handler(event, context):\n    return {value}\n"
+    ))
+}
+
+/// A double holding orders, whose alias live serves version 1 alone.
+fn live_on_version_1() -> ScfDouble {
+    let scf = ScfDouble::start(&[F]);
+    deploy(&scf, release("1").path(), &[]).assert_ok();
+    scf
+}
+
 /// The SHA-256 (hex) the double computed of a version's code.
 fn code_of(scf: &ScfDouble, version: &str) -> String {
     scf.function(F)["versions"][version]["CodeSha256"]
@@ -63,7 +77,7 @@ fn the_double_conforms_to_the_official_sdk() {
 #[test]
 fn a_release_is_published_with_its_hash_and_shipped_as_a_weighted_canary() {
     let scf = ScfDouble::start(&[F]);
-    let v1 = source_dir("def main_handler(event, context):\n    return 1\n");
+    let v1 = release("1");
     let first = deploy(&scf, v1.path(), &[]);
     first.assert_ok();
     assert_eq!(first.json()["result"], "published");
@@ -76,7 +90,7 @@ fn a_release_is_published_with_its_hash_and_shipped_as_a_weighted_canary() {
     assert_eq!(description, format!("deployed by lambda-rollout sha256:{hash}"));
     assert_eq!(first.json()["code-sha256"], hash.as_str());
 
-    let v2 = source_dir("def main_handler(event, context):\n    return 2\n");
+    let v2 = release("2");
     let second = deploy(
         &scf,
         v2.path(),
@@ -117,10 +131,8 @@ fn a_release_is_published_with_its_hash_and_shipped_as_a_weighted_canary() {
 
 #[test]
 fn a_canary_routed_by_header_shows_its_rule_and_promote_and_rollback_clear_it() {
-    let scf = ScfDouble::start(&[F]);
-    let v1 = source_dir("def main_handler(event, context):\n    return 1\n");
-    deploy(&scf, v1.path(), &[]).assert_ok();
-    let v2 = source_dir("def main_handler(event, context):\n    return 2\n");
+    let scf = live_on_version_1();
+    let v2 = release("2");
     let out = tempfile::tempdir().unwrap();
     let github = out.path().join("output");
     std::fs::write(&github, "").unwrap();
@@ -203,7 +215,7 @@ fn a_canary_routed_by_header_shows_its_rule_and_promote_and_rollback_clear_it() 
 fn rollback_drops_a_canary_and_promote_takes_a_version_or_a_weight() {
     let scf = ScfDouble::start(&[F]);
     for body in ["1", "2", "3"] {
-        let dir = source_dir(&format!("def main_handler(event, context):\n    return {body}\n"));
+        let dir = release(body);
         deploy(&scf, dir.path(), &["--canary-weight", "10%"]).assert_ok();
     }
     // 1 alone, then 2 at 10%, then 3 replaced 2 as the canary.
@@ -249,16 +261,14 @@ fn rollback_drops_a_canary_and_promote_takes_a_version_or_a_weight() {
 
 #[test]
 fn another_writer_during_the_run_stops_it_and_keeps_their_change() {
-    let scf = ScfDouble::start(&[F]);
-    let v1 = source_dir("def main_handler(event, context):\n    return 1\n");
-    deploy(&scf, v1.path(), &[]).assert_ok();
+    let scf = live_on_version_1();
     // Right after this run publishes, someone points the alias elsewhere.
     scf.after(
         "PublishVersion",
         "UpdateAlias",
         json!({"FunctionName": F, "Name": A, "FunctionVersion": "1", "Description": "pinned by hand"}),
     );
-    let v2 = source_dir("def main_handler(event, context):\n    return 2\n");
+    let v2 = release("2");
     let stopped = deploy(&scf, v2.path(), &[]);
     assert_eq!(stopped.status, 1, "{}\n{}", stopped.stdout, stopped.stderr);
     assert!(
@@ -283,7 +293,7 @@ fn another_writer_during_the_run_stops_it_and_keeps_their_change() {
         "UpdateFunctionCode",
         json!({"FunctionName": F, "ZipFile": base64_zip()}),
     );
-    let v3 = source_dir("def main_handler(event, context):\n    return 3\n");
+    let v3 = release("3");
     let raced = deploy(&scf, v3.path(), &[]);
     assert_eq!(raced.status, 1, "{}\n{}", raced.stdout, raced.stderr);
     assert!(
@@ -309,7 +319,7 @@ fn base64_zip() -> String {
 #[test]
 fn bad_input_exits_2_and_sends_nothing() {
     let scf = ScfDouble::start(&[F]);
-    let dir = source_dir("def main_handler(event, context):\n    return 1\n");
+    let dir = release("1");
     let source = dir.path().to_str().unwrap();
     let deploy_args = |extra: &[&'static str]| {
         let mut args: Vec<String> = ["deploy", "--function-name", F, "--alias", A, "--source", source]
@@ -410,7 +420,7 @@ fn bad_input_exits_2_and_sends_nothing() {
 #[test]
 fn a_function_that_does_not_exist_is_named_and_nothing_is_written() {
     let scf = ScfDouble::start(&["other"]);
-    let dir = source_dir("def main_handler(event, context):\n    return 1\n");
+    let dir = release("1");
     let result = deploy(&scf, dir.path(), &[]);
     assert_eq!(result.status, 2, "{}", result.stderr);
     assert!(
@@ -426,7 +436,7 @@ fn a_function_that_does_not_exist_is_named_and_nothing_is_written() {
 #[test]
 fn what_scf_answers_is_shown_without_the_secrets_it_quotes() {
     let scf = ScfDouble::start(&[F]);
-    let dir = source_dir("def main_handler(event, context):\n    return 1\n");
+    let dir = release("1");
     scf.fail(
         "UpdateFunctionCode",
         "InvalidParameterValue.Code",
@@ -452,10 +462,10 @@ fn what_scf_answers_is_shown_without_the_secrets_it_quotes() {
 fn prune_keeps_what_aliases_route_and_record() {
     let scf = ScfDouble::start(&[F]);
     for body in ["1", "2", "3", "4"] {
-        let dir = source_dir(&format!("def main_handler(event, context):\n    return {body}\n"));
+        let dir = release(body);
         deploy(&scf, dir.path(), &["--canary-weight", "100%"]).assert_ok();
     }
-    let dir = source_dir("def main_handler(event, context):\n    return 5\n");
+    let dir = release("5");
     deploy(&scf, dir.path(), &["--canary-weight", "10%"]).assert_ok();
     // live: 4 with canary 5; its description records 3 (live before 4).
     let dry = scf.run(&[
@@ -479,15 +489,13 @@ fn prune_keeps_what_aliases_route_and_record() {
 
 #[test]
 fn a_staged_rollout_steps_the_weight_and_runs_the_hooks() {
-    let scf = ScfDouble::start(&[F]);
-    let v1 = source_dir("def main_handler(event, context):\n    return 1\n");
-    deploy(&scf, v1.path(), &[]).assert_ok();
+    let scf = live_on_version_1();
     let seen = tempfile::tempdir().unwrap();
     let hook_file = seen.path().join("pre");
     let hook = format!("env | grep ^ROLLOUT_ | sort > {}", hook_file.display());
     let smoke = seen.path().join("event.json");
     std::fs::write(&smoke, r#"{"n": 1}"#).unwrap();
-    let v2 = source_dir("def main_handler(event, context):\n    return 2\n");
+    let v2 = release("2");
     let before = scf.requests().len();
     let rolled = deploy(
         &scf,
@@ -537,10 +545,8 @@ fn a_staged_rollout_steps_the_weight_and_runs_the_hooks() {
 
 #[test]
 fn a_failing_post_traffic_hook_rolls_the_rollout_back() {
-    let scf = ScfDouble::start(&[F]);
-    let v1 = source_dir("def main_handler(event, context):\n    return 1\n");
-    deploy(&scf, v1.path(), &[]).assert_ok();
-    let v2 = source_dir("def main_handler(event, context):\n    return 2\n");
+    let scf = live_on_version_1();
+    let v2 = release("2");
     let failed = deploy(
         &scf,
         v2.path(),
@@ -575,7 +581,7 @@ fn a_failing_post_traffic_hook_rolls_the_rollout_back() {
 fn a_rule_the_tool_does_not_write_is_shown_and_only_replaced_when_asked() {
     let scf = ScfDouble::start(&[F]);
     for body in ["1", "2"] {
-        let dir = source_dir(&format!("def main_handler(event, context):\n    return {body}\n"));
+        let dir = release(body);
         deploy(&scf, dir.path(), &[]).assert_ok();
     }
     // Someone routes version 2 by an open range, which the tool does not write.
@@ -592,7 +598,7 @@ fn a_rule_the_tool_does_not_write_is_shown_and_only_replaced_when_asked() {
         status.json()["canary-rule"],
         "rule invoke.headers.x-user range (0,9)"
     );
-    let v3 = source_dir("def main_handler(event, context):\n    return 3\n");
+    let v3 = release("3");
     let refused = deploy(&scf, v3.path(), &[]);
     assert_eq!(refused.status, 2, "{}", refused.stdout);
     assert!(
@@ -615,9 +621,7 @@ fn a_rule_the_tool_does_not_write_is_shown_and_only_replaced_when_asked() {
 
 #[test]
 fn a_failing_smoke_invoke_moves_no_traffic() {
-    let scf = ScfDouble::start(&[F]);
-    let v1 = source_dir("def main_handler(event, context):\n    return 1\n");
-    deploy(&scf, v1.path(), &[]).assert_ok();
+    let scf = live_on_version_1();
     let v2 = source_dir("def main_handler(event, context):\n    raise RuntimeError('broken release')\n");
     let event = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(event.path(), r#"{"path": "/health"}"#).unwrap();
@@ -659,7 +663,7 @@ fn a_failing_smoke_invoke_moves_no_traffic() {
 #[test]
 fn a_release_file_configures_each_version_and_a_change_of_it_alone_is_a_release() {
     let scf = ScfDouble::start(&[F]);
-    let dir = source_dir("def main_handler(event, context):\n    return 1\n");
+    let dir = release("1");
     let files = tempfile::tempdir().unwrap();
     let write_config = |memory: u32| {
         let path = files.path().join(format!("function-{memory}.json"));
@@ -751,16 +755,14 @@ fn a_release_file_configures_each_version_and_a_change_of_it_alone_is_a_release(
 
 #[test]
 fn an_update_in_progress_is_waited_for_before_the_upload() {
-    let scf = ScfDouble::start(&[F]);
-    let v1 = source_dir("def main_handler(event, context):\n    return 1\n");
-    deploy(&scf, v1.path(), &[]).assert_ok();
+    let scf = live_on_version_1();
     // Someone's configuration change is still being applied when the run starts.
     scf.call(
         "UpdateFunctionConfiguration",
         json!({"FunctionName": F, "Timeout": 20}),
     );
     assert_eq!(scf.function(F)["versions"]["$LATEST"]["Status"], "Updating");
-    let v2 = source_dir("def main_handler(event, context):\n    return 2\n");
+    let v2 = release("2");
     let waited = deploy(&scf, v2.path(), &[]);
     waited.assert_ok();
     assert_eq!(waited.json()["version"], "2");
@@ -769,14 +771,12 @@ fn an_update_in_progress_is_waited_for_before_the_upload() {
 
 #[test]
 fn a_trigger_on_latest_refuses_a_canary_and_a_pinned_one_is_named_and_kept() {
-    let scf = ScfDouble::start(&[F]);
-    let v1 = source_dir("def main_handler(event, context):\n    return 1\n");
-    deploy(&scf, v1.path(), &[]).assert_ok();
+    let scf = live_on_version_1();
     scf.call(
         "CreateTrigger",
         json!({"FunctionName": F, "TriggerName": "nightly", "Type": "timer", "Qualifier": "$LATEST"}),
     );
-    let v2 = source_dir("def main_handler(event, context):\n    return 2\n");
+    let v2 = release("2");
     let before = scf.requests().len();
     let refused = deploy(&scf, v2.path(), &["--canary-weight", "10%"]);
     assert_eq!(refused.status, 2, "{}", refused.stdout);
@@ -823,7 +823,7 @@ fn a_trigger_on_latest_refuses_a_canary_and_a_pinned_one_is_named_and_kept() {
         status.stdout
     );
     scf.run(&on_alias("promote", &[])).assert_ok();
-    let v3 = source_dir("def main_handler(event, context):\n    return 3\n");
+    let v3 = release("3");
     deploy(&scf, v3.path(), &["--canary-weight", "100%"]).assert_ok();
     // 3 serves, 2 is recorded, 1 is pinned by the trigger: nothing goes.
     let pruned = scf.run(&["prune", "--function-name", F, "--keep", "0", "--output", "json"]);
