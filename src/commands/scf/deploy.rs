@@ -74,8 +74,13 @@ pub async fn run(run: &ScfRun, request: &ScfDeploy) -> Result<()> {
     for note in &plan.notes {
         run.log.warn(note);
     }
-    let staged = request.rollout.is_some() && plan::rollout_target(&look.observed, &plan).is_some();
-    let bypasses = if plan.code != CodeStep::None && (plan.routing.canary.is_some() || staged) {
+    // A staged rollout: the schedule, where it starts, and the alias as read.
+    let staged = request
+        .rollout
+        .as_ref()
+        .zip(plan::rollout_target(&look.observed, &plan))
+        .zip(look.alias.as_ref());
+    let bypasses = if plan.code != CodeStep::None && (plan.routing.canary.is_some() || staged.is_some()) {
         let triggers = scf.triggers(&run.function).await?;
         judge_bypasses(
             &run.log,
@@ -86,11 +91,7 @@ pub async fn run(run: &ScfRun, request: &ScfDeploy) -> Result<()> {
     } else {
         Vec::new()
     };
-    if let (Some(rollout), Some(target), Some(before)) = (
-        &request.rollout,
-        plan::rollout_target(&look.observed, &plan),
-        look.alias.as_ref(),
-    ) {
+    if let Some(((rollout, target), before)) = staged {
         let outcome = match target {
             RolloutTarget::New => plan.outcome,
             RolloutTarget::Resume { .. } => Outcome::Promoted,
@@ -189,7 +190,7 @@ fn package_checked(request: &ScfDeploy) -> Result<Package> {
 
 /// The zip's SHA-256 in hex, as recorded in each version's description.
 pub fn hex_sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(bytes))
 }
 
 /// What the alias should be after the run, in SCF's terms.
