@@ -223,9 +223,9 @@ fn scf_config(path: &std::path::Path, log: &Log) -> Result<FunctionConfig> {
             SCF_KEYS.join(", ")
         )));
     }
-    // SCF's limits: memory 64 MB, or 128 to 3072 MB in steps of 128 (the
-    // shared parser has already refused what no platform takes, 64 among
-    // them); a timeout of 1 to 900 s.
+    // SCF's limits: memory 128 to 3072 MB in steps of 128 (SCF also takes
+    // 64, but the shared parser's check, Lambda's floor of 128, has
+    // already refused it); a timeout of 1 to 900 s.
     if let Some(memory) = config
         .memory_size
         .filter(|m| !(128..=3072).contains(m) || m % 128 != 0)

@@ -11,6 +11,7 @@ use crate::commands::deploy::gates::{Hook, Shift};
 use crate::commands::deploy::inline::cancelled;
 use crate::commands::scf::guard::alias_text;
 use crate::core::controller::{self, GateFailed, GateResult, Gates, Reading, SystemClock, Traffic};
+use crate::core::gates::GateConfig;
 use crate::core::plan::RolloutTarget;
 use crate::core::record::Record;
 use crate::core::strategy;
@@ -67,12 +68,9 @@ pub async fn run(
     };
     let mut gates = HookGates {
         scf,
-        smoke: rollout.gates.smoke_payload.clone(),
+        config: &rollout.gates,
         log: run.log,
         shift,
-        pre: rollout.gates.pre_traffic_hook.clone(),
-        post: rollout.gates.post_traffic_hook.clone(),
-        timeout: rollout.gates.hook_timeout,
         weight: 0.0,
     };
     let result = controller::drive(
@@ -163,13 +161,11 @@ impl Traffic for AliasTraffic<'_> {
 /// them each step waits its time; there is no metric to read.
 struct HookGates<'a> {
     scf: &'a Scf,
-    /// `--smoke-payload`: the event the new version is invoked with first.
-    smoke: Option<Vec<u8>>,
+    /// The smoke payload, the hooks and their time limit (SCF's rollouts
+    /// take no other gate).
+    config: &'a GateConfig,
     log: Log,
     shift: Shift,
-    pre: Option<String>,
-    post: Option<String>,
-    timeout: Duration,
     weight: f64,
 }
 
@@ -193,14 +189,14 @@ impl HookGates<'_> {
         }
     }
 
-    async fn hook(&self, phase: &str, command: &Option<String>) -> GateResult {
+    async fn hook(&self, phase: &str, command: Option<&str>) -> GateResult {
         let Some(command) = command else {
             return Ok(());
         };
         let hook = Hook {
             shift: &self.shift,
             weight: self.weight,
-            timeout: self.timeout,
+            timeout: self.config.hook_timeout,
         };
         hook.run(&self.log, phase, command).await.map_err(GateFailed)
     }
@@ -208,10 +204,11 @@ impl HookGates<'_> {
 
 impl Gates for HookGates<'_> {
     async fn before_traffic(&mut self) -> GateResult {
-        if let Some(payload) = &self.smoke {
+        if let Some(payload) = &self.config.smoke_payload {
             self.smoke(payload).await?;
         }
-        self.hook("pre-traffic", &self.pre.clone()).await
+        self.hook("pre-traffic", self.config.pre_traffic_hook.as_deref())
+            .await
     }
 
     async fn check(&mut self, weight: f64, _since: Duration) -> Reading {
@@ -221,6 +218,7 @@ impl Gates for HookGates<'_> {
 
     async fn after_traffic(&mut self) -> GateResult {
         self.weight = 1.0;
-        self.hook("post-traffic", &self.post.clone()).await
+        self.hook("post-traffic", self.config.post_traffic_hook.as_deref())
+            .await
     }
 }
