@@ -67,6 +67,9 @@ pub fn config_of(state: &FunctionState) -> FunctionConfig {
 pub struct Look {
     pub observed: Observed,
     pub alias: Option<AliasNow>,
+    /// The versions the alias routes to, as read: its primary, then its
+    /// canary when it has one (empty without an alias).
+    pub routed: Vec<FunctionState>,
 }
 
 /// The function's identifier in reports: `qcs::scf:REGION::namespace/NS/function/NAME`.
@@ -78,8 +81,8 @@ pub fn function_id(scf: &Scf, function: &str) -> String {
     )
 }
 
-/// Read `$LATEST` (with `latest`) and the alias, then the versions the alias
-/// routes to.
+/// Read `$LATEST` (`latest`: into the core's view too) and the alias, then
+/// the versions the alias routes to.
 pub async fn look(scf: &Scf, function: &str, alias: &str, latest: bool) -> Result<Look> {
     let (state, now) = try_join(scf.function(function, None), scf.alias(function, alias)).await?;
     let function_arn = function_id(scf, function);
@@ -92,11 +95,15 @@ pub async fn look(scf: &Scf, function: &str, alias: &str, latest: bool) -> Resul
                 function_missing: true,
             },
             alias: None,
+            routed: Vec::new(),
         });
     };
-    let alias_state = match &now {
-        Some(now) => Some(alias_state(scf, function, alias, &function_arn, now).await?),
-        None => None,
+    let (alias_state, routed) = match &now {
+        Some(now) => {
+            let (state, routed) = alias_state(scf, function, alias, &function_arn, now).await?;
+            (Some(state), routed)
+        }
+        None => (None, Vec::new()),
     };
     Ok(Look {
         observed: Observed {
@@ -114,6 +121,7 @@ pub async fn look(scf: &Scf, function: &str, alias: &str, latest: bool) -> Resul
             function_arn,
         },
         alias: now,
+        routed,
     })
 }
 
@@ -123,7 +131,7 @@ async fn alias_state(
     alias: &str,
     function_arn: &str,
     now: &AliasNow,
-) -> Result<AliasState> {
+) -> Result<(AliasState, Vec<FunctionState>)> {
     let primary = scf.version(function, &now.primary);
     let canary = async {
         match &now.extra {
@@ -132,20 +140,24 @@ async fn alias_state(
         }
     };
     let (primary, canary) = try_join(primary, canary).await?;
-    Ok(AliasState {
+    let state = AliasState {
         arn: format!("{function_arn}:{alias}"),
         revision_id: None,
         description: now.description.clone(),
         primary: version_state(&primary),
-        canary: canary.zip(now.extra.as_ref()).map(|(state, extra)| Canary {
-            version: version_state(&state),
-            // A canary routed by rule takes no share of the other requests.
-            weight: match &extra.route {
-                ExtraRoute::Weight(weight) => *weight,
-                ExtraRoute::Rule(_) | ExtraRoute::Other(_) => 0.0,
-            },
-        }),
-    })
+        canary: canary
+            .as_ref()
+            .zip(now.extra.as_ref())
+            .map(|(state, extra)| Canary {
+                version: version_state(state),
+                // A canary routed by rule takes no share of the other requests.
+                weight: match &extra.route {
+                    ExtraRoute::Weight(weight) => *weight,
+                    ExtraRoute::Rule(_) | ExtraRoute::Other(_) => 0.0,
+                },
+            }),
+    };
+    Ok((state, [Some(primary), canary].into_iter().flatten().collect()))
 }
 
 #[cfg(test)]

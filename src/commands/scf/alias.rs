@@ -191,16 +191,16 @@ pub async fn status(run: &ScfRun) -> Result<()> {
     let (Some(state), Some(now)) = (&look.observed.alias, &look.alias) else {
         return Err(missing_alias(run));
     };
-    let primary = scf.version(&run.function, &state.primary.version).await?;
-    let canary = match &state.canary {
-        Some(canary) => Some(details(
-            &scf.version(&run.function, &canary.version.version).await?,
-        )),
-        None => None,
-    };
+    // The versions the alias routes to were read by the look: primary first.
+    let mut routed = look.routed.iter().map(details);
+    let primary = routed.next().ok_or_else(|| missing_alias(run))?;
+    let canary = routed.next();
     let triggers = scf.triggers(&run.function).await?;
-    let mut report = StatusReport::new(about(run), &look.observed, state, details(&primary), canary)
-        .with_entry_points(&run.alias, triggers, Vec::new());
+    let mut report = StatusReport::new(about(run), &look.observed, state, primary, canary).with_entry_points(
+        &run.alias,
+        triggers,
+        Vec::new(),
+    );
     report.outputs.canary_rule = rule_text(now);
     report.outputs.region = run.region.clone();
     report::emit(&report, run.json)
