@@ -8,7 +8,7 @@ use crate::cli::scf::{CanaryRoute, ScfDeploy, ScfRun};
 use crate::commands::alias::judge_bypasses;
 use crate::commands::scf::guard::{about, alias_text, connect, guarded_write};
 use crate::commands::scf::rollout;
-use crate::core::config::{Difference, differences_text};
+use crate::core::config::differences_text;
 use crate::core::plan::{
     self, AliasStep, CodeStep, Outcome, Plan, Request, RolloutTarget, Version, configure_text,
 };
@@ -100,9 +100,7 @@ pub async fn run(run: &ScfRun, request: &ScfDeploy) -> Result<()> {
         report.bypasses = bypasses;
         let new = match (&target, run.dry_run) {
             (_, true) => String::new(),
-            (RolloutTarget::New, false) => {
-                publish(&scf, run, request, &package, &code_sha256, &plan.configure).await?
-            }
+            (RolloutTarget::New, false) => publish(&scf, run, request, &package, &code_sha256, &plan).await?,
             (RolloutTarget::Resume { version, .. }, false) => version.clone(),
         };
         let start = rollout::Start {
@@ -273,7 +271,7 @@ async fn apply(
     let published = match plan.code {
         CodeStep::None => None,
         CodeStep::UploadAndPublish | CodeStep::PublishLatest => {
-            Some(publish(scf, run, request, package, code_sha256, &plan.configure).await?)
+            Some(publish(scf, run, request, package, code_sha256, plan).await?)
         }
         CodeStep::Create => unreachable!("a missing function is refused before the plan is applied"),
     };
@@ -309,7 +307,8 @@ fn report_for(
     report
 }
 
-/// Write the release's configuration when it differs (`configure`), upload
+/// Wait for an update in progress, write the release's configuration when
+/// it differs (`plan.configure`), upload
 /// the zip to `$LATEST`, wait for SCF to take it, publish it with its hash
 /// in the description, and check that nobody changed `$LATEST` in between
 /// (SCF has no revision to guard the publish with).
@@ -319,11 +318,14 @@ async fn publish(
     request: &ScfDeploy,
     package: &Package,
     code_sha256: &str,
-    configure: &[Difference],
+    plan: &Plan,
 ) -> Result<String> {
     let function = run.function.as_str();
-    // An update already in progress (SCF takes no write until it ends).
-    scf.wait_active(function).await?;
+    let configure = plan.configure.as_slice();
+    if plan.wait_for_update {
+        // Someone's update is still being applied: SCF takes no write until it ends.
+        scf.wait_active(function).await?;
+    }
     let config = request.config.as_ref();
     if let Some(config) = config.filter(|_| configure.iter().any(|d| d.key != "Handler")) {
         scf.update_configuration(function, config, &differences_text(configure))
