@@ -20,7 +20,7 @@ use crate::aws::config::{is_image, reported, with_config};
 use crate::aws::error::{AwsError, Kind, classify, wait_failed};
 use crate::core::config::FunctionConfig;
 use crate::core::observed::{
-    AliasNow, AliasState, Canary, Latest, Observed, Provisioned, VersionDetails, VersionState,
+    AliasNow, AliasState, Canary, Latest, Moved, Observed, Provisioned, VersionDetails, VersionState,
 };
 use crate::core::prune::{AliasRoutes, Published, parse_last_modified};
 use crate::error::{Error, Result};
@@ -42,6 +42,9 @@ pub struct Lambda {
     /// Pacing of `GetPolicy` reads: AWS gives them their own quota (15 per
     /// second per account and region), apart from the control plane's.
     policy_pacer: Option<std::sync::Arc<governor::DefaultDirectRateLimiter>>,
+    /// Every alias this client wrote in the run: what it found, what it
+    /// last sent (see [`Lambda::moved`]).
+    moved: std::sync::Arc<std::sync::Mutex<HashMap<(String, String), Moved>>>,
 }
 
 /// `GetFunction` reads per second at most in a paced run: AWS allows 100,
@@ -60,7 +63,16 @@ impl Lambda {
             pacer: None,
             read_pacer: None,
             policy_pacer: None,
+            moved: Default::default(),
         }
+    }
+
+    /// What this run did to `function:alias`, if it wrote it: the routing
+    /// found before the first write and the last one sent. A fleet's wave
+    /// rollback and a cancelled run restore what was found.
+    pub fn moved(&self, function: &str, alias: &str) -> Option<Moved> {
+        let moved = self.moved.lock().unwrap_or_else(|e| e.into_inner());
+        moved.get(&(function.to_string(), alias.to_string())).cloned()
     }
 
     /// Keep this client's control-plane calls (GetAlias, the listings and
@@ -477,7 +489,8 @@ impl Lambda {
     }
 
     /// Point the alias at `primary`, plus `canary` at a weight (or no canary),
-    /// guarded by the `RevisionId` the change was planned from.
+    /// guarded by the `RevisionId` of `found`, the alias as the change was
+    /// planned from it. The write is recorded before it is sent.
     pub async fn update_alias(
         &self,
         function: &str,
@@ -485,8 +498,25 @@ impl Lambda {
         primary: &str,
         canary: Option<(&str, f64)>,
         description: Option<&str>,
-        revision_id: Option<&str>,
+        found: &AliasNow,
     ) -> Result<Option<String>> {
+        let revision_id = found.revision_id.as_deref();
+        {
+            let sent = AliasNow {
+                primary: primary.to_string(),
+                canary: canary.map(|(v, w)| (v.to_string(), w)),
+                revision_id: None,
+                description: description.unwrap_or(&found.description).to_string(),
+            };
+            let mut moved = self.moved.lock().unwrap_or_else(|e| e.into_inner());
+            moved
+                .entry((function.to_string(), alias.to_string()))
+                .and_modify(|m| m.sent = sent.clone())
+                .or_insert_with(|| Moved {
+                    found: found.clone(),
+                    sent,
+                });
+        }
         self.pace().await;
         self.log
             .detail(&format!("UpdateAlias {function}:{alias} → {primary} {canary:?}"));

@@ -373,6 +373,28 @@ fn check(
             .or(defaults.alias.as_ref())
             .ok_or("alias is missing (here or in [defaults])")?,
     )?;
+    // An empty path would name the manifest's own folder (with its `.env`
+    // and everything else beside it): never what was meant.
+    let blank = |path: &Option<PathBuf>| {
+        path.as_ref()
+            .is_some_and(|p| p.to_string_lossy().trim().is_empty())
+    };
+    for (key, empty) in [
+        ("source", blank(&entry.source)),
+        ("zip-file", blank(&entry.zip_file)),
+        (
+            "image-uri",
+            entry.image_uri.as_ref().is_some_and(|u| u.trim().is_empty()),
+        ),
+        ("function-config", blank(&entry.function_config)),
+        ("function-url", blank(&entry.function_url)),
+    ] {
+        if empty {
+            return Err(format!(
+                "{key} is empty: give a path relative to the manifest (such as fns/orders), or leave {key} out"
+            ));
+        }
+    }
     let code = match (&entry.source, &entry.zip_file, &entry.image_uri) {
         (Some(source), None, None) => Some(Code::Source(base.join(source))),
         (None, Some(zip), None) => Some(Code::Zip(base.join(zip))),
@@ -383,13 +405,19 @@ fn check(
         (None, None, None) => None,
         _ => return Err("give one of source, zip-file and image-uri".into()),
     };
+    // What a release ships is read only by a command that ships one: a
+    // rollback, promote, status or prune never needs the deploy's secrets
+    // (`FromEnvironment`), so an emergency rollback job or a read-only
+    // status job runs without them.
     let config = match &entry.function_config {
-        Some(path) => Some(function_config::load(&base.join(path), None).map_err(|e| e.to_string())?),
-        None => None,
+        Some(path) if needs_code => {
+            Some(function_config::load(&base.join(path), None).map_err(|e| e.to_string())?)
+        }
+        _ => None,
     };
     let function_url = match entry.function_url.as_ref().or(defaults.function_url.as_ref()) {
-        Some(path) => Some(function_url::load(&base.join(path)).map_err(|e| e.to_string())?),
-        None => None,
+        Some(path) if needs_code => Some(function_url::load(&base.join(path)).map_err(|e| e.to_string())?),
+        _ => None,
     };
     match &code {
         Some(Code::Source(dir)) if !dir.is_dir() => {

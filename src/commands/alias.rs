@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use crate::aws::Lambda;
 use crate::commands::replan::replan_once;
 use crate::core::entry::{self, Verdict};
-use crate::core::observed::{AliasState, Observed, Route, weighted_route_refused};
+use crate::core::observed::{AliasNow, AliasState, Observed, Route, weighted_route_refused};
 use crate::core::plan::AliasChange;
 use crate::core::record::Record;
 use crate::error::{Error, Result};
@@ -35,7 +35,7 @@ pub async fn update(
             route.primary,
             route.canary,
             description.as_deref(),
-            before.revision_id.as_deref(),
+            &AliasNow::of(before),
         )
         .await;
     if let Err(Error::Failed(message)) = written {

@@ -9,6 +9,7 @@ use crate::aws::Lambda;
 use crate::cli::settings::{PromoteSettings, PromoteTo, Target};
 use crate::commands::alias;
 use crate::commands::runner::{Named, per_function};
+use crate::core::fleet::Intent;
 use crate::core::observed::{AliasState, Observed};
 use crate::core::plan::{self, AliasChange, Outcome, Promotion};
 use crate::error::{Error, Result};
@@ -23,7 +24,7 @@ pub async fn run(settings: PromoteSettings) -> Result<()> {
         to,
         allow_latest_triggers,
     } = &settings;
-    per_function(run, targets, async |clients, target| {
+    per_function(run, targets, Intent::Promote, async |clients, target| {
         let log = &clients.log;
         let (lambda, (function, alias)) = (&clients.lambda, target.names());
         if !matches!(to, PromoteTo::Canary(_)) {

@@ -55,7 +55,9 @@ pub async fn run(settings: PruneSettings) -> Result<()> {
         results,
         run.json,
         |report: &mut PruneReport, name| report.function = name,
-        Some(|r: &PruneReport| (r.function.clone(), r.pruned.clone())),
+        Some(("pruned", |r: &PruneReport| {
+            (r.function.clone(), serde_json::json!(r.pruned))
+        })),
     )
 }
 

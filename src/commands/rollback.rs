@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use crate::aws::Lambda;
 use crate::cli::settings::RollbackSettings;
 use crate::commands::runner;
+use crate::core::fleet::Intent;
 use crate::core::observed::AliasState;
 use crate::core::plan::{self, AliasChange};
 use crate::core::record::Record;
@@ -24,6 +25,7 @@ pub async fn run(settings: RollbackSettings) -> Result<()> {
     runner::each_alias(
         run,
         targets,
+        Intent::Rollback,
         *dry_run,
         async |lambda, function, before, hashes| decide(lambda, function, to_version, before, hashes).await,
     )

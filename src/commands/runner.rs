@@ -12,10 +12,11 @@ use crate::aws::Lambda;
 use crate::aws::{Calls, Clients};
 use crate::cli::manifest::WaveOf;
 use crate::cli::settings::{DeployJob, Fleet, Run, Target};
-use crate::core::fleet::{Place, target_name};
-use crate::core::observed::{AliasState, Serving};
+use crate::core::fleet::{Ending, Intent, Place, target_name};
+use crate::core::observed::{AliasState, Standing};
 use crate::core::plan::AliasChange;
 use crate::core::plan::Outcome;
+use crate::core::waves::Tolerance;
 use crate::error::{Error, Result};
 use crate::log::Log;
 use crate::report::{self, AliasReport, FunctionResult};
@@ -234,13 +235,13 @@ impl TargetName for Target {
 }
 
 /// Report what [`across_places`] gave: each report named for its target
-/// (`name_into`), the ones that worked printed (with `pruned` gathered into
-/// its output when given), then the ones that failed named in one error.
+/// (`name_into`), the ones that worked printed (with one output `gathered`
+/// from each when given), then the ones that failed named in one error.
 pub fn report_across<R: report::Report>(
     results: Vec<(String, Result<R>)>,
     json: bool,
     name_into: impl Fn(&mut R, String),
-    pruned: Option<impl Fn(&R) -> (String, Vec<String>)>,
+    gathered: Option<(&str, impl Fn(&R) -> (String, serde_json::Value))>,
 ) -> Result<()> {
     let named = results
         .into_iter()
@@ -253,7 +254,7 @@ pub fn report_across<R: report::Report>(
         })
         .collect();
     let (reports, failed) = split_failures(named);
-    report::output::emit_many(&reports, json, pruned)?;
+    report::output::emit_many(&reports, json, gathered)?;
     match failed {
         Some(err) => Err(Error::Reported(Box::new(err))),
         None => Ok(()),
@@ -367,11 +368,14 @@ async fn preflight<J: Named>(
 }
 
 /// Connect once, then run `job` for the one function (and report it), or for
-/// every function of a manifest (and report them all). Returns the one
-/// function's report, for a command that maps it to its exit status.
+/// every target of a manifest (and report them all) as `intent` says: a
+/// release wave by wave, a promotion or rollback every target at once.
+/// Returns the one function's report, for a command that maps it to its
+/// exit status.
 pub async fn per_function<J: Named>(
     run: &Run,
     jobs: &[J],
+    intent: Intent,
     job: impl AsyncFn(&Clients, &J) -> Result<AliasReport>,
 ) -> Result<Option<AliasReport>> {
     let calls = match run.fleet {
@@ -392,28 +396,61 @@ pub async fn per_function<J: Named>(
                 .expect("every place is connected")
                 .1
         };
-        let (mut results, stopped) = in_waves(
-            jobs,
-            &run.log,
-            &naming,
-            async |wave| {
-                run_all(wave, fleet, &naming, async |j: &&J| {
-                    let clients = clients_of(j);
-                    let mut report = job(clients, j).await?;
-                    (report.account, report.region) = naming.account_region(*j, Some(clients));
-                    report.target = naming.target(*j);
-                    report.wave = j.wave().name.clone();
-                    Ok(report)
-                })
-                .await
-            },
-            async |wave, bake| watch_the_bake(wave, bake, &clients_of, &run.log).await,
-        )
-        .await;
-        if let Some(why) = stopped.filter(|_| fleet.rollback_on_wave_failure) {
-            roll_back_moved(jobs, &mut results, &clients_of, &run.log, &why).await;
+        let cancel = Cancel::listen();
+        let run_targets = async |targets: &[&J]| {
+            run_all(targets, fleet, &naming, &cancel, async |j: &&J| {
+                let clients = clients_of(j);
+                let mut report = job(clients, j).await?;
+                // A rollout the run's signal put back was interrupted: say so.
+                if report.result == Outcome::RolledBack
+                    && cancel.reason().is_some_and(|why| why == report.rollback_reason)
+                {
+                    report.result = Outcome::Cancelled;
+                }
+                (report.account, report.region) = naming.account_region(*j, Some(clients));
+                report.target = naming.target(*j);
+                report.wave = j.wave().name.clone();
+                Ok(report)
+            })
+            .await
+        };
+        let (mut results, stopped) = if intent.in_waves() {
+            in_waves(
+                jobs,
+                &run.log,
+                &naming,
+                Gating {
+                    intent,
+                    rollback_on_failure: fleet.rollback_on_wave_failure,
+                    cancel: &cancel,
+                },
+                &run_targets,
+                async |wave, bake| watch_the_bake(wave, bake, &clients_of, &cancel, &run.log).await,
+            )
+            .await
+        } else {
+            // The operator's decision or the emergency path: every target at
+            // once within its account-region's pace, no bake, no wave gate.
+            let all: Vec<&J> = jobs.iter().collect();
+            (run_targets(&all).await, cancel.reason())
+        };
+        if let Some(why) = stopped
+            .as_deref()
+            .filter(|_| fleet.rollback_on_wave_failure && intent.in_waves())
+        {
+            restore_moved(jobs, &mut results, &clients_of, &run.log, why).await;
         }
-        report::emit_fleet(&results, run.json)?;
+        let results = match intent {
+            // The last wave first: the order the fleet rolls back in.
+            Intent::Rollback => {
+                let mut ordered: Vec<(usize, FunctionResult)> =
+                    jobs.iter().map(|j| j.wave().index).zip(results).collect();
+                ordered.sort_by_key(|(wave, _)| std::cmp::Reverse(*wave));
+                ordered.into_iter().map(|(_, r)| r).collect()
+            }
+            _ => results,
+        };
+        report::emit_fleet(&results, run.json, intent, stopped.as_deref())?;
         return Ok(None);
     }
     let clients = Clients::connect(run.region.as_deref(), calls, run.log).await?;
@@ -429,15 +466,84 @@ pub async fn per_function<J: Named>(
     Ok(Some(report))
 }
 
+/// A fleet run's SIGTERM/SIGINT (a cancelled workflow run): the first stops
+/// the run from starting targets and ends any bake, while each running
+/// target finishes its own cancellation (a staged rollout puts the stable
+/// version back); a second ends the process at once.
+struct Cancel {
+    reason: tokio::sync::watch::Receiver<Option<String>>,
+}
+
+impl Cancel {
+    fn listen() -> Cancel {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (tell, reason) = tokio::sync::watch::channel(None);
+        if let (Ok(mut term), Ok(mut int)) =
+            (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+        {
+            tokio::spawn(async move {
+                let why = tokio::select! {
+                    _ = term.recv() => "the run was cancelled (SIGTERM)",
+                    _ = int.recv() => "the run was cancelled (SIGINT)",
+                };
+                crate::commands::deploy::inline::cancel_all(why);
+                let _ = tell.send(Some(why.to_string()));
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+                eprintln!("lambda-rollout: a second signal: ending at once");
+                std::process::exit(crate::error::EXIT_FAILED.into());
+            });
+        }
+        Cancel { reason }
+    }
+
+    /// A run no signal reaches (for tests).
+    #[cfg(test)]
+    fn never() -> Cancel {
+        Cancel {
+            reason: tokio::sync::watch::channel(None).1,
+        }
+    }
+
+    /// Why the run was cancelled, once it was.
+    fn reason(&self) -> Option<String> {
+        self.reason.borrow().clone()
+    }
+
+    /// Completes when the run is cancelled, with the reason.
+    async fn cancelled(&self) -> String {
+        let mut reason = self.reason.clone();
+        match reason.wait_for(Option::is_some).await {
+            Ok(why) => why.clone().unwrap_or_default(),
+            Err(_) => std::future::pending().await,
+        }
+    }
+}
+
+/// How [`in_waves`] decides that a wave failed.
+struct Gating<'c> {
+    intent: Intent,
+    /// `--on-wave-failure rollback`: without `[[waves]]`, all targets are
+    /// one wave that tolerates no failure.
+    rollback_on_failure: bool,
+    cancel: &'c Cancel,
+}
+
 /// Run the targets wave by wave (`run_wave` runs one wave's targets
-/// together) and give the results in the manifest's order. A wave that
-/// failed beyond its tolerance starts no later wave (their targets are
-/// reported as not started); a wave that succeeded bakes before the next.
+/// together) and give the results in the manifest's order. A wave fails when
+/// more of its targets than it tolerates did not end where the run meant
+/// ([`Ending`]), or when an alarm it watches is in ALARM — read once its
+/// traffic has moved, all along its bake, and after the last wave too. A
+/// failed wave (or a signal) starts no later wave: their targets are
+/// reported as not started. Also returns why the run stopped, if it did.
 async fn in_waves<'j, J: Named>(
     jobs: &'j [J],
     log: &Log,
     naming: &Naming,
-    run_wave: impl AsyncFn(&[&'j J]) -> Vec<FunctionResult>,
+    gating: Gating<'_>,
+    run_wave: &impl AsyncFn(&[&'j J]) -> Vec<FunctionResult>,
     bake: impl AsyncFn(&[&'j J], Duration) -> Option<String>,
 ) -> (Vec<FunctionResult>, Option<String>) {
     let mut results: Vec<Option<FunctionResult>> = jobs.iter().map(|_| None).collect();
@@ -449,6 +555,9 @@ async fn in_waves<'j, J: Named>(
             .collect();
         let Some(first) = members.first() else { continue };
         let wave = jobs[*first].wave();
+        if stopped.is_none() {
+            stopped = gating.cancel.reason();
+        }
         if let Some(why) = &stopped {
             for i in &members {
                 results[*i] = Some(not_started(&jobs[*i], naming, why));
@@ -467,27 +576,47 @@ async fn in_waves<'j, J: Named>(
         let outcome = run_wave(&wave_jobs).await;
         let failed = outcome
             .iter()
-            .filter(|r| matches!(r, FunctionResult::Failed { .. }))
+            .filter(|r| r.ending(gating.intent) != Ending::Succeeded)
             .count();
         for (i, result) in members.iter().zip(outcome) {
             results[*i] = Some(result);
         }
-        if !wave.tolerance.allows(failed, members.len()) {
+        let tolerance = if wave.name.is_empty() && gating.rollback_on_failure {
+            Tolerance::Count(0)
+        } else {
+            wave.tolerance
+        };
+        let called = if wave.name.is_empty() {
+            "the run".to_string()
+        } else {
+            format!("wave {}", wave.name)
+        };
+        if let Some(why) = gating.cancel.reason() {
+            stopped = Some(why);
+        } else if !tolerance.allows(failed, members.len()) {
             let why = format!(
-                "wave {} failed beyond its tolerance ({failed} of {} targets failed)",
-                wave.name,
+                "{called} failed beyond its tolerance ({failed} of {} targets failed)",
                 members.len()
             );
             log.warn(&format!("{why}: no later wave is started"));
             stopped = Some(why);
-        } else if index < last && !wave.bake.is_zero() {
-            log.step(&format!(
-                "wave {} succeeded: baking for {} before the next wave",
-                wave.name,
-                humantime::format_duration(wave.bake)
-            ));
-            if let Some(alarm) = bake(&wave_jobs, wave.bake).await {
-                let why = format!("wave {} failed while baking: {alarm}", wave.name);
+        } else {
+            let wait = if index < last { wave.bake } else { Duration::ZERO };
+            let watched = wave_jobs.iter().any(|j| !j.bake_alarms().is_empty());
+            if !wait.is_zero() {
+                log.step(&format!(
+                    "{called} succeeded: baking for {} before the next wave",
+                    humantime::format_duration(wait)
+                ));
+            }
+            if (!wait.is_zero() || watched)
+                && let Some(alarm) = bake(&wave_jobs, wait).await
+            {
+                let why = match gating.cancel.reason() {
+                    Some(cancelled) => cancelled,
+                    None if wait.is_zero() => format!("{called} failed: {alarm}"),
+                    None => format!("{called} failed while baking: {alarm}"),
+                };
                 log.warn(&format!("{why}: no later wave is started"));
                 stopped = Some(why);
             }
@@ -498,12 +627,15 @@ async fn in_waves<'j, J: Named>(
 
 /// A wave's bake: wait `bake`, reading the alarms its targets name (the
 /// wave's `alarms`, and their rollouts' gate alarms) in each of their
-/// account-regions all along. The first alarm in ALARM (or alarms that can
-/// no longer be read) ends the bake early and fails the wave: the reason.
+/// account-regions all along, and at least once (a wave without a bake, or
+/// the last). The first alarm in ALARM (or alarms that can no longer be
+/// read) ends the bake early and fails the wave: the reason. A signal ends
+/// it too.
 async fn watch_the_bake<'c, J: Named>(
     wave: &[&J],
     bake: Duration,
     clients_of: &impl Fn(&J) -> &'c Clients,
+    cancel: &Cancel,
     log: &Log,
 ) -> Option<String> {
     let mut watched: Vec<(&Clients, Vec<String>)> = Vec::new();
@@ -524,19 +656,23 @@ async fn watch_the_bake<'c, J: Named>(
         }
     }
     if watched.is_empty() {
-        tokio::time::sleep(bake).await;
-        return None;
+        return tokio::select! {
+            _ = tokio::time::sleep(bake) => None,
+            why = cancel.cancelled() => Some(why),
+        };
     }
+    let alarms = watched.iter().map(|(_, a)| a.len()).sum::<usize>();
     log.step(&format!(
-        "watching {} alarm{} in {} account-region{} while the wave bakes",
-        watched.iter().map(|(_, a)| a.len()).sum::<usize>(),
-        if watched.iter().map(|(_, a)| a.len()).sum::<usize>() == 1 {
-            ""
-        } else {
-            "s"
-        },
+        "{} {alarms} alarm{} in {} account-region{}{}",
+        if bake.is_zero() { "reading" } else { "watching" },
+        if alarms == 1 { "" } else { "s" },
         watched.len(),
-        if watched.len() == 1 { "" } else { "s" }
+        if watched.len() == 1 { "" } else { "s" },
+        if bake.is_zero() {
+            " now that the wave's traffic has moved"
+        } else {
+            " while the wave bakes"
+        }
     ));
     let end = tokio::time::Instant::now() + bake;
     let poll = BAKE_POLL.min(bake);
@@ -556,19 +692,23 @@ async fn watch_the_bake<'c, J: Named>(
         if now >= end {
             return None;
         }
-        tokio::time::sleep(poll.min(end - now)).await;
+        tokio::select! {
+            _ = tokio::time::sleep(poll.min(end - now)) => {}
+            why = cancel.cancelled() => return Some(why),
+        }
     }
 }
 
 /// How often a bake reads its alarms.
 const BAKE_POLL: Duration = Duration::from_secs(10);
 
-/// `--on-wave-failure rollback`: every target this run moved goes back to
-/// what it served before — the canary dropped, or the promotion undone — as
-/// `rollback` does it, and only while the alias still serves exactly what
-/// this run left: a target someone else changed since is left alone, and
-/// says so.
-async fn roll_back_moved<'c, J: Named>(
+/// `--on-wave-failure rollback`: every target whose alias this run wrote —
+/// whatever happened to it after — goes back to exactly the routing and
+/// rollback record it found before its first write (an older canary at its
+/// weight included), guarded like every write: only while the alias still
+/// serves what this run last sent. A target someone else changed since is
+/// left alone, and says so; a target that never wrote is not touched.
+async fn restore_moved<'c, J: Named>(
     jobs: &[J],
     results: &mut [FunctionResult],
     clients_of: &impl Fn(&J) -> &'c Clients,
@@ -576,62 +716,73 @@ async fn roll_back_moved<'c, J: Named>(
     why: &str,
 ) {
     for (job, result) in jobs.iter().zip(results.iter_mut()) {
-        let FunctionResult::Done(report) = result else {
-            continue;
-        };
-        if !matches!(
-            report.result,
-            Outcome::Published | Outcome::Reused | Outcome::Reweighted | Outcome::Promoted
-        ) {
-            continue;
-        }
         let (function, alias) = job.names();
         let lambda = &clients_of(job).lambda;
-        let left = Serving {
-            primary: if report.canary_weight >= 1.0 {
-                report.version.clone()
-            } else {
-                report.previous_version.clone()
-            },
-            canary: (report.canary_weight < 1.0).then(|| (report.version.clone(), report.canary_weight)),
+        let Some(moved) = lambda.moved(function, alias) else {
+            continue;
         };
-        let target = report.target.clone();
-        let rolled = match lambda.alias_now(function, alias).await {
-            Ok(now) if now.serving() == left => {
-                log.step(&format!("rolling back {target}: {why}"));
-                crate::commands::alias::observe_decide_apply(
-                    lambda,
-                    log,
-                    (function, alias),
-                    false,
-                    async |before, _| crate::core::plan::rollback(before, None).map_err(Error::usage),
-                )
-                .await
+        let target = result.target().to_string();
+        let restored = async {
+            let now = lambda.alias_now(function, alias).await?;
+            match moved.standing(&now) {
+                Standing::AsFound => Ok(None),
+                Standing::ChangedSince => Err(Error::Interfered(format!(
+                    "not rolled back: {target} was changed since this run wrote it (it serves {} now)",
+                    now.route().text()
+                ))),
+                Standing::AsSent => {
+                    let found = &moved.found;
+                    log.step(&format!(
+                        "rolling back {target} to what it served before this run ({}): {why}",
+                        found.route().text()
+                    ));
+                    lambda
+                        .update_alias(
+                            function,
+                            alias,
+                            &found.primary,
+                            found.route().canary,
+                            Some(&found.description),
+                            &now,
+                        )
+                        .await?;
+                    Ok(Some(found.clone()))
+                }
             }
-            Ok(now) => Err(Error::Interfered(format!(
-                "not rolled back: {target} was changed since this run moved it (it serves {} now)",
-                now.route().text()
-            ))),
-            Err(err) => Err(err),
-        };
-        match rolled {
-            Ok(mut back) => {
-                back.account = report.account.clone();
-                back.region = report.region.clone();
-                back.wave = report.wave.clone();
-                back.target = target;
-                back.rollback_reason = why.to_string();
-                **report = back;
+        }
+        .await;
+        match (result, restored) {
+            (FunctionResult::Done(report), Ok(Some(found))) => {
+                let routed = std::mem::take(&mut report.version);
+                (report.version, report.previous_version, report.canary_weight) = match found.canary {
+                    Some((canary, weight)) => (canary, found.primary, weight),
+                    None => (found.primary, routed, 1.0),
+                };
+                report.result = Outcome::RolledBack;
+                report.skipped = false;
+                report.timeline = None;
+                report.rollback_reason = why.to_string();
             }
-            Err(err) => {
+            (FunctionResult::Failed { error, .. }, Ok(Some(found))) => {
+                error.push_str(&format!(
+                    "; rolled back to what it served before this run ({}): {why}",
+                    found.route().text()
+                ));
+            }
+            (_, Ok(None)) => {}
+            (FunctionResult::Done(report), Err(err)) => {
                 log.warn(&format!("{target}: {err}"));
                 report.rollback_reason = format!("rollback after the failed wave did not happen: {err}");
+            }
+            (FunctionResult::Failed { error, .. }, Err(err)) => {
+                log.warn(&format!("{target}: {err}"));
+                error.push_str(&format!("; rollback after the failed wave did not happen: {err}"));
             }
         }
     }
 }
 
-/// A target of a wave that never started.
+/// A target the run never got to.
 fn not_started<J: Named>(job: &J, naming: &Naming, why: &str) -> FunctionResult {
     let (function, alias) = job.names();
     let (account, region) = naming.account_region(job, None);
@@ -644,6 +795,7 @@ fn not_started<J: Named>(job: &J, naming: &Naming, why: &str) -> FunctionResult 
         region,
         wave: job.wave().name.clone(),
         target: naming.target(job),
+        not_started: true,
     }
 }
 
@@ -656,18 +808,21 @@ async fn run_all<J: Named>(
     jobs: &[J],
     fleet: Fleet,
     naming: &Naming,
+    cancel: &Cancel,
     job: impl AsyncFn(&J) -> Result<AliasReport>,
 ) -> Vec<FunctionResult> {
     let stop = AtomicBool::new(false);
     let run_one = async |index: usize, each: &J| {
-        let outcome = if stop.load(Ordering::SeqCst) {
-            Err(Error::failed(
-                "not started: an earlier function failed (--fail-fast)",
-            ))
-        } else {
-            job(each).await
-        };
-        let result = match outcome {
+        if let Some(why) = cancel.reason() {
+            return (index, not_started(each, naming, &why));
+        }
+        if stop.load(Ordering::SeqCst) {
+            return (
+                index,
+                not_started(each, naming, "an earlier function failed (--fail-fast)"),
+            );
+        }
+        let result = match job(each).await {
             Ok(report) => FunctionResult::Done(Box::new(report)),
             Err(err) => {
                 if fleet.fail_fast {
@@ -684,6 +839,7 @@ async fn run_all<J: Named>(
                     region,
                     wave: each.wave().name.clone(),
                     target: naming.target(each),
+                    not_started: false,
                 }
             }
         };
@@ -722,10 +878,11 @@ async fn run_all<J: Named>(
 pub async fn each_alias(
     run: &Run,
     targets: &[Target],
+    intent: Intent,
     dry_run: bool,
     decide: impl AsyncFn(&Lambda, &str, &AliasState, &mut HashMap<String, String>) -> Result<AliasChange>,
 ) -> Result<()> {
-    per_function(run, targets, async |clients, target| {
+    per_function(run, targets, intent, async |clients, target| {
         let lambda = &clients.lambda;
         crate::commands::alias::observe_decide_apply(
             lambda,
@@ -817,15 +974,21 @@ mod tests {
             rollback_on_wave_failure: false,
         };
         let naming = Naming { several_places: true };
-        let all = run_all(&targets, fleet, &naming, async |target: &Target| {
-            let here = &in_flight[target.place.region.as_deref().unwrap()];
-            most_one_region.fetch_max(here.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
-            most_total.fetch_max(total.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            here.fetch_sub(1, Ordering::SeqCst);
-            total.fetch_sub(1, Ordering::SeqCst);
-            Ok(dummy_report(&target.function))
-        })
+        let all = run_all(
+            &targets,
+            fleet,
+            &naming,
+            &Cancel::never(),
+            async |target: &Target| {
+                let here = &in_flight[target.place.region.as_deref().unwrap()];
+                most_one_region.fetch_max(here.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                most_total.fetch_max(total.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                here.fetch_sub(1, Ordering::SeqCst);
+                total.fetch_sub(1, Ordering::SeqCst);
+                Ok(dummy_report(&target.function))
+            },
+        )
         .await;
         let names: Vec<String> = all.iter().map(name_of).collect();
         assert_eq!(names, ["f0", "f1", "f2", "f3"]);
@@ -881,6 +1044,7 @@ mod tests {
             &Naming {
                 several_places: false,
             },
+            &Cancel::never(),
             job,
         )
         .await;
@@ -898,6 +1062,7 @@ mod tests {
             &Naming {
                 several_places: false,
             },
+            &Cancel::never(),
             job,
         )
         .await;

@@ -40,7 +40,18 @@ pub async fn run(settings: StatusSettings) -> Result<()> {
         results,
         run.json,
         |report: &mut StatusReport, name| report.outputs.target = name,
-        None::<fn(&StatusReport) -> (String, Vec<String>)>,
+        Some(("serving", |r: &StatusReport| {
+            let mut shares = serde_json::Map::new();
+            let canary = r.canary.as_ref().map_or(0.0, |c| c.weight);
+            shares.insert(
+                r.primary.version.clone(),
+                serde_json::json!(((1.0 - canary) * 1e6).round() / 1e6),
+            );
+            if let Some(c) = &r.canary {
+                shares.insert(c.version.version.clone(), serde_json::json!(c.weight));
+            }
+            (r.outputs.target.clone(), serde_json::Value::Object(shares))
+        })),
     )
 }
 

@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use crate::core::plan::Outcome;
+
 /// A role to assume for a target's account (`role-arn`, `external-id`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Role {
@@ -98,9 +100,108 @@ pub fn session_name(run_id: Option<&str>, attempt: Option<&str>, unix_seconds: u
     name.chars().take(64).collect()
 }
 
+/// What a fleet command means to do to every target's alias. It decides how
+/// the waves run and which endings are successes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intent {
+    /// `deploy`: wave after wave, each gated by its tolerance and alarms and
+    /// baked before the next.
+    Release,
+    /// `promote`: the operator's decision, so no bake and no wave gate:
+    /// every target at once, within its account-region's pace.
+    Promote,
+    /// `rollback`: the emergency path, the same as `promote`: no bake, no
+    /// wave gate, no alarm read.
+    Rollback,
+    /// `status`, `prune`: reads, or deletes nothing routed.
+    Read,
+}
+
+impl Intent {
+    /// Whether the targets run wave by wave, gated and baked.
+    pub fn in_waves(self) -> bool {
+        self == Intent::Release
+    }
+}
+
+/// How one target of a fleet run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Its alias ends where the run meant it to.
+    Succeeded,
+    /// It did not: an error, a rollout rolled back or stopped, a signal.
+    Failed,
+    /// The run never got to it (an earlier wave failed, --fail-fast, a signal).
+    NotStarted,
+}
+
+/// The one rule for a target that ran: it succeeded only when its alias ends
+/// where the run meant it to. A rollout rolled back by its gates, by a failed
+/// wave or by a signal, one stopped by someone else's change, and any error
+/// after its alias was written (`later_error`: tags, URL, prune) fail it;
+/// a rollback succeeds by rolling back.
+pub fn ending(intent: Intent, outcome: Outcome, later_error: bool) -> Ending {
+    if later_error {
+        return Ending::Failed;
+    }
+    match outcome {
+        Outcome::Stopped | Outcome::Cancelled => Ending::Failed,
+        Outcome::RolledBack if intent != Intent::Rollback => Ending::Failed,
+        _ => Ending::Succeeded,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_target_succeeds_only_where_the_run_meant_its_alias_to_end() {
+        for outcome in [
+            Outcome::Published,
+            Outcome::Reused,
+            Outcome::Reweighted,
+            Outcome::Promoted,
+            Outcome::Skipped,
+            Outcome::CanaryDropped,
+            Outcome::Created,
+            Outcome::HandedOff,
+        ] {
+            assert_eq!(
+                ending(Intent::Release, outcome, false),
+                Ending::Succeeded,
+                "{outcome:?}"
+            );
+            assert_eq!(
+                ending(Intent::Release, outcome, true),
+                Ending::Failed,
+                "{outcome:?}"
+            );
+        }
+        for outcome in [Outcome::RolledBack, Outcome::Stopped, Outcome::Cancelled] {
+            assert_eq!(
+                ending(Intent::Release, outcome, false),
+                Ending::Failed,
+                "{outcome:?}"
+            );
+            assert_eq!(
+                ending(Intent::Promote, outcome, false),
+                Ending::Failed,
+                "{outcome:?}"
+            );
+        }
+        assert_eq!(
+            ending(Intent::Rollback, Outcome::RolledBack, false),
+            Ending::Succeeded
+        );
+        assert_eq!(
+            ending(Intent::Rollback, Outcome::Skipped, false),
+            Ending::Succeeded
+        );
+        assert_eq!(ending(Intent::Rollback, Outcome::Stopped, false), Ending::Failed);
+        assert!(Intent::Release.in_waves());
+        assert!(!Intent::Rollback.in_waves() && !Intent::Promote.in_waves());
+    }
 
     #[test]
     fn a_role_arn_names_its_account() {

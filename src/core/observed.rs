@@ -182,6 +182,57 @@ impl AliasNow {
     }
 }
 
+impl AliasNow {
+    /// What `state` held when it was observed.
+    pub fn of(state: &AliasState) -> AliasNow {
+        AliasNow {
+            primary: state.primary.version.clone(),
+            canary: state
+                .canary
+                .as_ref()
+                .map(|c| (c.version.version.clone(), c.weight)),
+            revision_id: state.revision_id.clone(),
+            description: state.description.clone(),
+        }
+    }
+}
+
+/// What a run did to one alias: the routing and description it found before
+/// its first write, and the last ones it sent (recorded before sending, so
+/// a write whose answer was lost or interrupted is still known as its own).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Moved {
+    pub found: AliasNow,
+    pub sent: AliasNow,
+}
+
+impl Moved {
+    /// Where the alias stands against this run's writes, from a fresh read.
+    pub fn standing(&self, now: &AliasNow) -> Standing {
+        let same = |a: &AliasNow, b: &AliasNow| {
+            a.lands_on(b.route(), None) && (b.description.is_empty() || a.description == b.description)
+        };
+        if same(now, &self.found) {
+            Standing::AsFound
+        } else if now.lands_on(self.sent.route(), None) {
+            Standing::AsSent
+        } else {
+            Standing::ChangedSince
+        }
+    }
+}
+
+/// [`Moved::standing`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// It serves what the run found: nothing of this run's is left.
+    AsFound,
+    /// It serves what the run last sent.
+    AsSent,
+    /// Someone else changed it since.
+    ChangedSince,
+}
+
 /// Provisioned concurrency configured on an alias, as Lambda reports it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -111,6 +111,9 @@ pub enum Outcome {
     /// Someone else changed the alias during the run: it stopped without
     /// writing, leaving their change in place. Not a success.
     Stopped,
+    /// A signal (a cancelled workflow run) interrupted it; the alias serves
+    /// what the report says. Not a success.
+    Cancelled,
 }
 
 impl Outcome {
@@ -125,6 +128,7 @@ impl Outcome {
             Outcome::RolledBack => "rolled-back",
             Outcome::HandedOff => "handed-off",
             Outcome::Stopped => "stopped",
+            Outcome::Cancelled => "cancelled",
             Outcome::Created => "created",
             Outcome::Status => "status",
         }

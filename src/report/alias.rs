@@ -307,6 +307,10 @@ impl AliasReport {
             ),
             Outcome::Reweighted => format!("{}: canary {version} {would}{set_to}{rest}", self.target),
             Outcome::Promoted => format!("{}: {version} {would}promoted to 100%{was}", self.target),
+            Outcome::Cancelled => format!(
+                "{}: cancelled ({}); {version} serves {share}{rest}",
+                self.target, self.rollback_reason
+            ),
             Outcome::HandedOff => format!(
                 "{}: new code {would}published as {version}; CodeDeploy deployment {} shifts the traffic from version {}",
                 self.target,

@@ -110,12 +110,15 @@ impl Report for PackageReport {
     }
 }
 
-/// `results` and `failed` as a manifest run sets them, for one function.
+/// `results`, `failed`, `not-started` and `serving` as a manifest run sets
+/// them, for one function (`serving` belongs to `status --manifest`).
 pub fn one_function_results(report: &impl Serialize) -> Vec<(String, String)> {
     let results = serde_json::to_string(&[report]).unwrap_or_default();
     vec![
         ("results".to_string(), results),
         ("failed".to_string(), String::new()),
+        ("not-started".to_string(), String::new()),
+        ("serving".to_string(), String::new()),
     ]
 }
 
@@ -144,11 +147,13 @@ pub const ALIAS_OUTPUTS: [&str; 18] = [
 
 /// Print several reports of one kind (a manifest run without per-alias
 /// results): a JSON array, or each as text; GitHub outputs `results` and,
-/// when `pruned` gives each report's, `pruned` (function → versions).
+/// when `gathered` names an output, that output as one JSON object of each
+/// report's entry (`pruned`: function → versions deleted; `serving`:
+/// target → version → share).
 pub fn emit_many<R: Report>(
     reports: &[R],
     json: bool,
-    pruned: Option<impl Fn(&R) -> (String, Vec<String>)>,
+    gathered: Option<(&str, impl Fn(&R) -> (String, serde_json::Value))>,
 ) -> Result<()> {
     if json {
         let text = serde_json::to_string_pretty(reports).map_err(|e| Error::failed(e.to_string()))?;
@@ -164,19 +169,11 @@ pub fn emit_many<R: Report>(
             serde_json::to_string(reports).unwrap_or_default(),
         ),
         ("failed".to_string(), String::new()),
+        ("not-started".to_string(), String::new()),
     ];
-    if let Some(key) = pruned {
-        let gathered: serde_json::Map<String, serde_json::Value> = reports
-            .iter()
-            .map(|r| {
-                let (name, values) = key(r);
-                (name, serde_json::json!(values))
-            })
-            .collect();
-        fields.push((
-            "pruned".to_string(),
-            serde_json::Value::Object(gathered).to_string(),
-        ));
+    if let Some((output, of)) = gathered {
+        let each: serde_json::Map<String, serde_json::Value> = reports.iter().map(of).collect();
+        fields.push((output.to_string(), serde_json::Value::Object(each).to_string()));
     }
     let summary: String = reports.iter().map(markdown).collect();
     // Printed already: a failure to write the files is a line on stderr and

@@ -140,9 +140,10 @@ fn every_input_reaches_the_binary_through_env_never_through_run() {
     // Every output the binary writes is an output of the action, read from
     // the run step.
     let outputs = action["outputs"].as_object().unwrap();
-    let written = lambda_rollout::report::output::ALIAS_OUTPUTS
-        .into_iter()
-        .chain(["results", "failed"]);
+    let written =
+        lambda_rollout::report::output::ALIAS_OUTPUTS
+            .into_iter()
+            .chain(["results", "failed", "not-started"]);
     for key in written {
         let value = outputs.get(key).map(|o| o["value"].as_str().unwrap_or_default());
         assert_eq!(

@@ -847,7 +847,7 @@ async fn an_alarm_during_the_bake_stops_the_waves_and_rolls_back() {
     }
     assert!(
         alarmed.stderr.contains(
-            "2 of 3 functions failed: default/eu-west-1/orders:live, default/ap-southeast-2/orders:live"
+            "1 of 3 targets failed, 2 not started (wave first failed while baking: alarm orders-errors is in ALARM in default/us-east-1 (errors after the deploy)); failed: default/us-east-1/orders:live; not started: default/eu-west-1/orders:live, default/ap-southeast-2/orders:live"
         ),
         "not-started targets are named with their place: {}",
         alarmed.stderr
@@ -913,5 +913,444 @@ function-config = "function.yaml"
     assert!(!refused.stderr.contains("fleet-SECRET") && !refused.stdout.contains("fleet-SECRET"));
     for (region, lambda) in &clients[..2] {
         assert_eq!(serving(lambda).await, None, "{region}: nothing written");
+    }
+}
+
+/// orders in every region in two waves, `first` (us-east-1, with
+/// `first_wave` lines) and `rest`, with `defaults` lines in `[defaults]` and
+/// `entry` lines in the one entry. Returns the manifest's path.
+fn waves_manifest(
+    repo: &std::path::Path,
+    defaults: &str,
+    entry: &str,
+    first_wave: &str,
+) -> std::path::PathBuf {
+    let path = fleet_repo(repo);
+    let text = format!(
+        "[defaults]\nalias = \"live\"\nregions = {REGIONS:?}\n{defaults}\n\n[[functions]]\nname = \"orders\"\nsource = \"fns/orders\"\n{entry}\n\n[[waves]]\nname = \"first\"\nregions = [\"us-east-1\"]\n{first_wave}\n\n[[waves]]\nname = \"rest\"\n"
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `command --output json --manifest PATH extra…` with `body` as the code.
+fn fleet_command(
+    aws: &Emulator,
+    repo: &std::path::Path,
+    path: &std::path::Path,
+    command: &str,
+    body: &str,
+    extra: &[&str],
+) -> Run {
+    std::fs::write(repo.join("fns/orders/index.py"), body).unwrap();
+    let mut binary = binary(Some(aws));
+    run(binary
+        .args([command, "--output", "json", "--manifest"])
+        .arg(path)
+        .args(extra))
+}
+
+/// A target whose staged rollout its post-traffic hook rolled back did not
+/// end where the run meant: it fails its wave (tolerance 0), no later wave
+/// starts, and the run exits 1, counting it failed and the rest not started.
+#[tokio::test(flavor = "current_thread")]
+async fn a_rolled_back_target_fails_its_wave() {
+    let aws = Emulator::start();
+    let clients = orders_in_three_regions(&aws).await;
+    let repo = tempfile::tempdir().unwrap();
+    let plain = waves_manifest(repo.path(), "canary-weight = \"100%\"", "", "");
+    fleet_command(
+        &aws,
+        repo.path(),
+        &plain,
+        "deploy",
+        "def handler(e, c): return 1\n",
+        &[],
+    )
+    .assert_ok();
+
+    let staged = waves_manifest(repo.path(), "strategy = \"AllAtOnce\"", "", "");
+    let failed = fleet_command(
+        &aws,
+        repo.path(),
+        &staged,
+        "deploy",
+        "def handler(e, c): return 2\n",
+        &["--post-traffic-hook", "exit 3"],
+    );
+    assert_eq!(failed.status, 1, "{}", failed.stderr);
+    let results = failed.json();
+    assert_eq!(results[0]["result"], "rolled-back", "{results}");
+    for later in &results.as_array().unwrap()[1..] {
+        assert!(
+            later["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("not started: wave first failed beyond its tolerance (1 of 1 targets failed)"),
+            "{later}"
+        );
+    }
+    assert!(
+        failed.stderr.contains(
+            "1 of 3 targets failed, 2 not started (wave first failed beyond its tolerance (1 of 1 targets failed)); failed: default/us-east-1/orders:live; not started: default/eu-west-1/orders:live, default/ap-southeast-2/orders:live"
+        ),
+        "{}",
+        failed.stderr
+    );
+    for (region, lambda) in &clients {
+        assert_eq!(serving(lambda).await.as_deref(), Some("1"), "{region}");
+    }
+}
+
+/// A wave's alarms are read once its traffic has moved even without a bake,
+/// and after the last wave: an alarm in ALARM fails the run (exit 1).
+/// `--on-wave-failure rollback` without `[[waves]]` treats the targets as
+/// one wave: a failure rolls every moved target back.
+#[tokio::test(flavor = "current_thread")]
+async fn wave_alarms_are_read_without_a_bake_and_on_the_last_wave() {
+    use aws_sdk_cloudwatch::types::StateValue;
+    let aws = Emulator::start();
+    let clients = orders_in_three_regions(&aws).await;
+    aws.create_alarm("orders-errors").await;
+    let repo = tempfile::tempdir().unwrap();
+    let path = waves_manifest(repo.path(), "canary-weight = \"100%\"", "", "");
+    fleet_command(
+        &aws,
+        repo.path(),
+        &path,
+        "deploy",
+        "def handler(e, c): return 1\n",
+        &[],
+    )
+    .assert_ok();
+
+    // The alarm lives in us-east-1 and is watched by the last wave only:
+    // a single wave of the one region.
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "[[waves]]\nname = \"rest\"\n",
+        "[[waves]]\nname = \"rest\"\nalarms = [\"orders-errors\"]\n",
+    );
+    let only_east = text
+        .replace(
+            &format!("regions = {REGIONS:?}"),
+            "regions = [\"us-east-1\", \"eu-west-1\"]",
+        )
+        .replace("regions = [\"us-east-1\"]\n", "regions = [\"eu-west-1\"]\n");
+    std::fs::write(&path, only_east).unwrap();
+    aws.set_alarm("orders-errors", StateValue::Alarm, "errors after the deploy")
+        .await;
+    let alarmed = fleet_command(
+        &aws,
+        repo.path(),
+        &path,
+        "deploy",
+        "def handler(e, c): return 2\n",
+        &[],
+    );
+    assert_eq!(alarmed.status, 1, "{}", alarmed.stderr);
+    assert!(
+        alarmed.stderr.contains(
+            "wave rest failed: alarm orders-errors is in ALARM in default/us-east-1 (errors after the deploy)"
+        ),
+        "{}",
+        alarmed.stderr
+    );
+
+    // No [[waves]]: with --on-wave-failure rollback, ap-southeast-2's
+    // failure (its alias serves $LATEST, which a deploy refuses) rolls the
+    // two regions that moved back to exactly what they served.
+    let no_waves = repo.path().join("flat.toml");
+    std::fs::write(
+        &no_waves,
+        format!("[defaults]\nalias = \"live\"\nregions = {REGIONS:?}\ncanary-weight = \"10%\"\n\n[[functions]]\nname = \"orders\"\nsource = \"fns/orders\"\n"),
+    )
+    .unwrap();
+    let (_, south) = &clients[2];
+    south
+        .update_alias()
+        .function_name("orders")
+        .name("live")
+        .function_version("$LATEST")
+        .send()
+        .await
+        .unwrap();
+    let before: Vec<_> = futures_util::future::join_all(clients[..2].iter().map(|(_, l)| routing(l))).await;
+    let failed = fleet_command(
+        &aws,
+        repo.path(),
+        &no_waves,
+        "deploy",
+        "def handler(e, c): return 3\n",
+        &["--on-wave-failure", "rollback"],
+    );
+    assert_eq!(failed.status, 1, "{}", failed.stderr);
+    let results = failed.json();
+    for index in [0, 1] {
+        assert_eq!(results[index]["result"], "rolled-back", "{results}");
+    }
+    for ((region, lambda), before) in clients[..2].iter().zip(before) {
+        assert_eq!(
+            routing(lambda).await,
+            before,
+            "{region}: back to exactly what it served"
+        );
+    }
+}
+
+/// The alias's primary version, canary and description.
+async fn routing(lambda: &aws_sdk_lambda::Client) -> (String, Option<(String, f64)>, String) {
+    let alias = lambda
+        .get_alias()
+        .function_name("orders")
+        .name("live")
+        .send()
+        .await
+        .unwrap();
+    let canary = alias
+        .routing_config()
+        .and_then(|r| r.additional_version_weights())
+        .and_then(|w| w.iter().next().map(|(v, w)| (v.clone(), *w)));
+    (
+        alias.function_version().unwrap_or_default().to_string(),
+        canary,
+        alias.description().unwrap_or_default().to_string(),
+    )
+}
+
+/// `--on-wave-failure rollback` gives a target this run only re-weighted
+/// exactly the canary it served before the run (version 2 at 20 %, and its
+/// rollback record), not the stable version alone.
+#[tokio::test(flavor = "current_thread")]
+async fn a_wave_rollback_restores_an_older_canary_exactly() {
+    let aws = Emulator::start();
+    let clients = orders_in_three_regions(&aws).await;
+    let repo = tempfile::tempdir().unwrap();
+    let path = waves_manifest(repo.path(), "canary-weight = \"100%\"", "", "");
+    fleet_command(
+        &aws,
+        repo.path(),
+        &path,
+        "deploy",
+        "def handler(e, c): return 1\n",
+        &[],
+    )
+    .assert_ok();
+    let twenty = waves_manifest(repo.path(), "canary-weight = \"20%\"", "", "");
+    fleet_command(
+        &aws,
+        repo.path(),
+        &twenty,
+        "deploy",
+        "def handler(e, c): return 2\n",
+        &[],
+    )
+    .assert_ok();
+    let (_, east) = &clients[0];
+    let before = routing(east).await;
+    assert_eq!(before.1, Some(("2".to_string(), 0.2)));
+
+    // The same code at 50 %: us-east-1 is only re-weighted; then wave rest
+    // fails (ap-southeast-2 serves $LATEST).
+    let (_, south) = &clients[2];
+    south
+        .update_alias()
+        .function_name("orders")
+        .name("live")
+        .function_version("$LATEST")
+        .send()
+        .await
+        .unwrap();
+    let fifty = waves_manifest(repo.path(), "canary-weight = \"50%\"", "", "");
+    let failed = fleet_command(
+        &aws,
+        repo.path(),
+        &fifty,
+        "deploy",
+        "def handler(e, c): return 2\n",
+        &["--on-wave-failure", "rollback"],
+    );
+    assert_eq!(failed.status, 1, "{}", failed.stderr);
+    let results = failed.json();
+    assert_eq!(results[0]["result"], "rolled-back", "{results}");
+    assert_eq!(results[0]["version"], "2", "{results}");
+    assert_eq!(results[0]["canary-weight"], 0.2, "{results}");
+    assert_eq!(
+        routing(east).await,
+        before,
+        "us-east-1 serves its older canary again"
+    );
+}
+
+/// `rollback --manifest` is the emergency path: with the first wave baking
+/// an hour and its alarm in ALARM — the very reason to roll back — every
+/// target goes back at once within seconds, the last wave first in the
+/// results, and the deploy's secrets (`FromEnvironment`) need not be set.
+#[tokio::test(flavor = "current_thread")]
+async fn a_fleet_rollback_is_an_emergency_path() {
+    use aws_sdk_cloudwatch::types::StateValue;
+    let aws = Emulator::start();
+    let clients = orders_in_three_regions(&aws).await;
+    aws.create_alarm("orders-errors").await;
+    let repo = tempfile::tempdir().unwrap();
+    let plain = waves_manifest(repo.path(), "", "", "");
+    fleet_command(
+        &aws,
+        repo.path(),
+        &plain,
+        "deploy",
+        "def handler(e, c): return 1\n",
+        &[],
+    )
+    .assert_ok();
+    fleet_command(
+        &aws,
+        repo.path(),
+        &plain,
+        "deploy",
+        "def handler(e, c): return 2\n",
+        &[],
+    )
+    .assert_ok();
+    for (region, lambda) in &clients {
+        assert_eq!(
+            routing(lambda).await.1.map(|c| c.0),
+            Some("2".to_string()),
+            "{region}"
+        );
+    }
+    std::fs::write(
+        repo.path().join("config.json"),
+        r#"{"Environment": {"Variables": {"ORDERS_KEY": {"FromEnvironment": "ORDERS_KEY_NOT_SET"}}}}"#,
+    )
+    .unwrap();
+    let baking = waves_manifest(
+        repo.path(),
+        "",
+        "function-config = \"config.json\"",
+        "bake = \"1h\"\nalarms = [\"orders-errors\"]",
+    );
+    aws.set_alarm("orders-errors", StateValue::Alarm, "errors after the deploy")
+        .await;
+    let started = std::time::Instant::now();
+    let back = fleet_command(
+        &aws,
+        repo.path(),
+        &baking,
+        "rollback",
+        "def handler(e, c): return 2\n",
+        &[],
+    );
+    back.assert_ok();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(120),
+        "no bake: {:?}",
+        started.elapsed()
+    );
+    let results = back.json();
+    let waves: Vec<&str> = results
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["wave"].as_str().unwrap())
+        .collect();
+    assert_eq!(waves, ["rest", "rest", "first"], "the last wave first");
+    for result in results.as_array().unwrap() {
+        assert_eq!(result["result"], "rolled-back", "{result}");
+    }
+    for (region, lambda) in &clients {
+        let (primary, canary, _) = routing(lambda).await;
+        assert_eq!((primary.as_str(), canary), ("1", None), "{region}");
+    }
+
+    // A read-only status job needs no deploy secret either, and writes
+    // `serving`: each target's versions and shares.
+    let output = tempfile::NamedTempFile::new().unwrap();
+    let mut status = binary(Some(&aws));
+    status
+        .args(["status", "--manifest"])
+        .arg(&baking)
+        .env("GITHUB_OUTPUT", output.path());
+    run(&mut status).assert_ok();
+    let serving: serde_json::Value = serde_json::from_str(
+        &parse_github_output(&std::fs::read_to_string(output.path()).unwrap())["serving"],
+    )
+    .unwrap();
+    for region in REGIONS {
+        assert_eq!(
+            serving[format!("default/{region}/orders:live")],
+            serde_json::json!({"1": 1.0}),
+            "{serving}"
+        );
+    }
+}
+
+/// SIGTERM while the first wave bakes (a cancelled GitHub job): the bake
+/// ends, the later wave is not started, `--on-wave-failure rollback` puts
+/// the first wave back, and the report and step outputs are written before
+/// the run exits 1.
+#[tokio::test(flavor = "current_thread")]
+async fn a_signal_during_a_bake_rolls_back_and_reports() {
+    let aws = Emulator::start();
+    let clients = orders_in_three_regions(&aws).await;
+    let repo = tempfile::tempdir().unwrap();
+    let plain = waves_manifest(repo.path(), "", "", "");
+    fleet_command(
+        &aws,
+        repo.path(),
+        &plain,
+        "deploy",
+        "def handler(e, c): return 1\n",
+        &[],
+    )
+    .assert_ok();
+    let baking = waves_manifest(repo.path(), "", "", "bake = \"1h\"");
+    std::fs::write(
+        repo.path().join("fns/orders/index.py"),
+        "def handler(e, c): return 2\n",
+    )
+    .unwrap();
+    let output = tempfile::NamedTempFile::new().unwrap();
+    let mut command = binary(Some(&aws));
+    command
+        .args([
+            "deploy",
+            "--output",
+            "json",
+            "--on-wave-failure",
+            "rollback",
+            "--manifest",
+        ])
+        .arg(&baking)
+        .env("GITHUB_OUTPUT", output.path());
+    let child = rollout_in_background(&aws, &mut command).await;
+    // Give the run a moment to enter its bake.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let cancelled = wait_for(child);
+    assert_eq!(cancelled.status, 1, "{}", cancelled.stderr);
+    let results = cancelled.json();
+    assert_eq!(results[0]["result"], "rolled-back", "{results}");
+    assert_eq!(
+        results[0]["rollback-reason"], "the run was cancelled (SIGTERM)",
+        "{results}"
+    );
+    for later in &results.as_array().unwrap()[1..] {
+        assert_eq!(
+            later["error"], "not started: the run was cancelled (SIGTERM)",
+            "{later}"
+        );
+    }
+    let outputs = parse_github_output(&std::fs::read_to_string(output.path()).unwrap());
+    assert_eq!(outputs["failed"], "default/us-east-1/orders:live");
+    assert_eq!(
+        outputs["not-started"],
+        "default/eu-west-1/orders:live default/ap-southeast-2/orders:live"
+    );
+    for (region, lambda) in &clients {
+        let (primary, canary, _) = routing(lambda).await;
+        assert_eq!((primary.as_str(), canary), ("1", None), "{region}");
     }
 }

@@ -185,7 +185,9 @@ async fn one_failure_does_not_stop_the_others_unless_fail_fast() {
     );
     assert_eq!(results[2]["result"], "published", "billing still deployed");
     assert!(
-        result.stderr.contains("1 of 3 functions failed: users:live"),
+        result
+            .stderr
+            .contains("1 of 3 targets failed; failed: users:live"),
         "{}",
         result.stderr
     );

@@ -69,7 +69,8 @@ pub async fn run(handover: Handover<'_>, rollout: &RolloutSettings) -> Result<Al
     Ok(report.after_rollout(&stable, &new, result))
 }
 
-/// SIGINT or SIGTERM (a cancelled workflow run). Once listened for, further
+/// SIGINT or SIGTERM (a cancelled workflow run), or a fleet run cancelled
+/// before this rollout listened ([`cancel_all`]). Once listened for, further
 /// signals are caught too, so a second one cannot cut the rollback short.
 pub async fn cancelled() -> String {
     use tokio::signal::unix::{SignalKind, signal};
@@ -77,10 +78,28 @@ pub async fn cancelled() -> String {
     else {
         return std::future::pending().await;
     };
+    let run_cancelled = async {
+        loop {
+            if let Some(why) = CANCELLED.get() {
+                return why.to_string();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    };
     tokio::select! {
         _ = term.recv() => "the run was cancelled (SIGTERM)".to_string(),
         _ = int.recv() => "the run was cancelled (SIGINT)".to_string(),
+        why = run_cancelled => why,
     }
+}
+
+/// Why the whole run was cancelled, once a fleet's listener heard a signal.
+static CANCELLED: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// Cancel every rollout of the run, including one that starts listening
+/// only after the signal came (a target still publishing when it came).
+pub fn cancel_all(why: &'static str) {
+    let _ = CANCELLED.set(why);
 }
 
 /// Moves the alias with `UpdateAlias`. Before each write it reads the alias
@@ -129,7 +148,7 @@ impl AliasTraffic<'_> {
                 route.primary,
                 route.canary,
                 description.as_deref(),
-                now.revision_id.as_deref(),
+                &now,
             )
             .await
             .map_err(|err| match err {

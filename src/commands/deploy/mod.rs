@@ -23,6 +23,7 @@ use crate::commands::prune::prune_function;
 use crate::commands::replan::replan_once;
 use crate::commands::runner::per_function;
 use crate::core::config::{missing_for_create, wrong_for_package};
+use crate::core::fleet::Intent;
 use crate::core::observed::{Observed, Route, weighted_route_refused};
 use crate::core::plan::{self, AliasStep, CodeStep, Outcome, Plan, Version, configure_text};
 use crate::core::prune::Keep;
@@ -48,7 +49,7 @@ pub async fn run(settings: DeploySettings) -> Result<()> {
     // A source or zip several targets share (one function in several
     // regions or accounts) is packaged once: every target gets the same bytes.
     let packaged = Packaged::default();
-    let report = per_function(run, jobs, async |clients, job| {
+    let report = per_function(run, jobs, Intent::Release, async |clients, job| {
         // In a run over several account-regions, its lines name the target's.
         let log = clients.log;
         let report = match &single {
