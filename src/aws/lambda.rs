@@ -856,6 +856,19 @@ impl Lambda {
         self.alias_read(function, alias, AwsError::reading_named).await
     }
 
+    /// The version the alias's primary serves (`$LATEST` included), or
+    /// `None` when the alias does not exist. Read with `GetFunction` on the
+    /// alias, so a fleet's preflight spends none of the 15/s control-plane
+    /// quota its writes need.
+    pub async fn alias_primary(&self, function: &str, alias: &str) -> Result<Option<String>> {
+        self.log.detail(&format!("GetFunction {function}:{alias}"));
+        match self.configuration(function, Some(alias)).await {
+            Ok(read) => Ok(Some(read.config.version().unwrap_or_default().to_string())),
+            Err(e) if classify(&e).kind == Kind::NotFound => Ok(None),
+            Err(e) => Err(classify(&e).reading(&format!("alias {function}:{alias}"))),
+        }
+    }
+
     async fn alias_read(
         &self,
         function: &str,
@@ -872,15 +885,20 @@ impl Lambda {
             .send()
             .await
             .map_err(|e| failed(classify(&e), &format!("alias {function}:{alias}")))?;
-        Ok(AliasNow {
-            primary: found.function_version().unwrap_or_default().to_string(),
-            canary: found
-                .routing_config()
-                .and_then(|r| r.additional_version_weights())
-                .and_then(|w| w.iter().next().map(|(v, w)| (v.clone(), *w))),
-            revision_id: found.revision_id().map(str::to_string),
-            description: found.description().unwrap_or_default().to_string(),
-        })
+        Ok(alias_now_of(&found))
+    }
+}
+
+/// An alias as `GetAlias` answers it.
+fn alias_now_of(found: &aws_sdk_lambda::operation::get_alias::GetAliasOutput) -> AliasNow {
+    AliasNow {
+        primary: found.function_version().unwrap_or_default().to_string(),
+        canary: found
+            .routing_config()
+            .and_then(|r| r.additional_version_weights())
+            .and_then(|w| w.iter().next().map(|(v, w)| (v.clone(), *w))),
+        revision_id: found.revision_id().map(str::to_string),
+        description: found.description().unwrap_or_default().to_string(),
     }
 }
 

@@ -15,7 +15,7 @@ use crate::cli::settings::{DeployJob, Fleet, Run, Target};
 use crate::core::fleet::{Ending, Intent, Place, target_name};
 use crate::core::observed::{AliasState, Standing};
 use crate::core::plan::AliasChange;
-use crate::core::plan::Outcome;
+use crate::core::plan::{Outcome, serving_latest_refused};
 use crate::core::waves::Tolerance;
 use crate::error::{Error, Result};
 use crate::log::Log;
@@ -39,6 +39,11 @@ pub trait Named {
     /// The Parameter Store names its release reads (`FromParameter`).
     fn parameters(&self) -> Vec<String> {
         Vec::new()
+    }
+    /// Whether its command refuses an alias that serves `$LATEST` (a
+    /// deploy): preflight reads the alias of every such target.
+    fn refuses_latest_alias(&self) -> bool {
+        false
     }
 }
 
@@ -73,6 +78,9 @@ impl<T: Named> Named for &T {
     fn parameters(&self) -> Vec<String> {
         (**self).parameters()
     }
+    fn refuses_latest_alias(&self) -> bool {
+        (**self).refuses_latest_alias()
+    }
 }
 
 impl Named for DeployJob {
@@ -104,6 +112,9 @@ impl Named for DeployJob {
             .flat_map(|c| &c.environment)
             .flat_map(|e| e.parameters.values().cloned())
             .collect()
+    }
+    fn refuses_latest_alias(&self) -> bool {
+        true
     }
 }
 
@@ -314,13 +325,21 @@ async fn preflight<J: Named>(
                     .expect("every place is connected")
                     .1;
                 async move {
-                    let function = job.names().0;
+                    let (function, alias) = job.names();
                     clients.refuse_other_region(function)?;
                     match clients.lambda.latest_if_exists(function).await? {
                         None if !job.may_be_missing() => Err(Error::failed(format!(
                             "function {function} does not exist (a deploy creates it only from a --function-config naming its Role)"
                         ))),
-                        _ => Ok(()),
+                        None => Ok(()),
+                        Some(_) if job.refuses_latest_alias() => {
+                            let primary = clients.lambda.alias_primary(function, alias).await?;
+                            match primary.and_then(|p| serving_latest_refused(function, alias, &p)) {
+                                Some(refused) => Err(Error::usage(refused)),
+                                None => Ok(()),
+                            }
+                        }
+                        Some(_) => Ok(()),
                     }
                 }
             })

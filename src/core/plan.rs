@@ -472,7 +472,13 @@ pub fn rollout_target(observed: &Observed, plan: &Plan) -> Option<RolloutTarget>
 /// pointed at a published version.
 pub fn latest_alias_refused(function: &str, alias_name: &str, observed: &Observed) -> Option<String> {
     let alias = observed.alias.as_ref()?;
-    (alias.primary.version == "$LATEST").then(|| {
+    serving_latest_refused(function, alias_name, &alias.primary.version)
+}
+
+/// [`latest_alias_refused`], from the alias's primary version alone (what a
+/// fleet's preflight reads of every target before the first write).
+pub fn serving_latest_refused(function: &str, alias_name: &str, primary: &str) -> Option<String> {
+    (primary == "$LATEST").then(|| {
         format!(
             "alias {function}:{alias_name} serves $LATEST, so uploading the release would move all of its traffic at once, before any version is published or any canary weight applies: point the alias at a published version first (`lambda-rollout promote --function-name {function} --alias {alias_name} --version N`, N from `aws lambda list-versions-by-function`), then deploy"
         )

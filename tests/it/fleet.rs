@@ -6,6 +6,7 @@
 use aws_config::Region;
 use aws_sdk_lambda::config::ProvideCredentials;
 
+use crate::common::proxy::FaultProxy;
 use crate::common::*;
 
 const OTHER_ACCOUNT: &str = "111111111111";
@@ -438,9 +439,8 @@ async fn bad_fleet_input_is_refused_before_any_request() {
 }
 
 /// `[[waves]]`: us-east-1 first, baking before the rest. When the first wave
-/// fails beyond its tolerance (its alias serves `$LATEST`, which a deploy
-/// refuses), the later wave is never started and its targets keep serving
-/// what they served.
+/// fails beyond its tolerance (its alias write is denied), the later wave is
+/// never started and its targets keep serving what they served.
 #[tokio::test(flavor = "current_thread")]
 async fn a_failed_first_wave_starts_no_later_wave() {
     let aws = Emulator::start();
@@ -468,17 +468,24 @@ async fn a_failed_first_wave_starts_no_later_wave() {
         first.stderr
     );
 
-    // us-east-1's alias now serves $LATEST: its deploy is refused, so the
-    // first wave fails and the rest never starts.
-    let (_, east) = &clients[0];
-    east.update_alias()
-        .function_name("orders")
-        .name("live")
-        .function_version("$LATEST")
-        .send()
-        .await
-        .unwrap();
-    let second = deploy_fleet("def handler(e, c): return 2\n");
+    // us-east-1's alias write is denied: the first wave fails and the rest
+    // never starts.
+    let proxy = FaultProxy::start(&aws.endpoint);
+    proxy.deny_in(
+        "us-east-1",
+        "PUT",
+        "/functions/orders/aliases/live",
+        "lambda:UpdateAlias",
+    );
+    let second = fleet_command_at(
+        &aws,
+        Some(&proxy.endpoint),
+        repo.path(),
+        &repo.path().join("lambda-rollout.toml"),
+        "deploy",
+        "def handler(e, c): return 2\n",
+        &[],
+    );
     assert_ne!(second.status, 0, "{}", second.stderr);
     assert!(
         second.stderr.contains(
@@ -573,7 +580,7 @@ async fn one_wave_per_job_never_runs_ahead_and_converges() {
 }
 
 /// `--on-wave-failure rollback`: the second wave fails beyond its tolerance
-/// (one of its aliases serves `$LATEST`), and every target this run moved —
+/// (one of its alias writes is denied), and every target this run moved —
 /// in the first wave and the part of the second that succeeded — goes back
 /// to what it served before.
 #[tokio::test(flavor = "current_thread")]
@@ -597,17 +604,20 @@ async fn a_failed_wave_with_rollback_returns_the_earlier_waves() {
     };
     deploy_fleet("def handler(e, c): return 1\n", &[]).assert_ok();
 
-    // ap-southeast-2's alias now serves $LATEST: its deploy is refused.
-    let (_, south) = &clients[2];
-    south
-        .update_alias()
-        .function_name("orders")
-        .name("live")
-        .function_version("$LATEST")
-        .send()
-        .await
-        .unwrap();
-    let failed = deploy_fleet(
+    // ap-southeast-2's alias write is denied.
+    let proxy = FaultProxy::start(&aws.endpoint);
+    proxy.deny_in(
+        "ap-southeast-2",
+        "PUT",
+        "/functions/orders/aliases/live",
+        "lambda:UpdateAlias",
+    );
+    let failed = fleet_command_at(
+        &aws,
+        Some(&proxy.endpoint),
+        repo.path(),
+        &path,
+        "deploy",
         "def handler(e, c): return 2\n",
         &["--on-wave-failure", "rollback"],
     );
@@ -942,8 +952,24 @@ fn fleet_command(
     body: &str,
     extra: &[&str],
 ) -> Run {
+    fleet_command_at(aws, None, repo, path, command, body, extra)
+}
+
+/// [`fleet_command`], through `endpoint` (a fault proxy) when given.
+fn fleet_command_at(
+    aws: &Emulator,
+    endpoint: Option<&str>,
+    repo: &std::path::Path,
+    path: &std::path::Path,
+    command: &str,
+    body: &str,
+    extra: &[&str],
+) -> Run {
     std::fs::write(repo.join("fns/orders/index.py"), body).unwrap();
     let mut binary = binary(Some(aws));
+    if let Some(endpoint) = endpoint {
+        binary.env("AWS_ENDPOINT_URL", endpoint);
+    }
     run(binary
         .args([command, "--output", "json", "--manifest"])
         .arg(path)
@@ -1057,7 +1083,7 @@ async fn wave_alarms_are_read_without_a_bake_and_on_the_last_wave() {
     );
 
     // No [[waves]]: with --on-wave-failure rollback, ap-southeast-2's
-    // failure (its alias serves $LATEST, which a deploy refuses) rolls the
+    // failure (its alias write is denied) rolls the
     // two regions that moved back to exactly what they served.
     let no_waves = repo.path().join("flat.toml");
     std::fs::write(
@@ -1065,18 +1091,17 @@ async fn wave_alarms_are_read_without_a_bake_and_on_the_last_wave() {
         format!("[defaults]\nalias = \"live\"\nregions = {REGIONS:?}\ncanary-weight = \"10%\"\n\n[[functions]]\nname = \"orders\"\nsource = \"fns/orders\"\n"),
     )
     .unwrap();
-    let (_, south) = &clients[2];
-    south
-        .update_alias()
-        .function_name("orders")
-        .name("live")
-        .function_version("$LATEST")
-        .send()
-        .await
-        .unwrap();
+    let proxy = FaultProxy::start(&aws.endpoint);
+    proxy.deny_in(
+        "ap-southeast-2",
+        "PUT",
+        "/functions/orders/aliases/live",
+        "lambda:UpdateAlias",
+    );
     let before: Vec<_> = futures_util::future::join_all(clients[..2].iter().map(|(_, l)| routing(l))).await;
-    let failed = fleet_command(
+    let failed = fleet_command_at(
         &aws,
+        Some(&proxy.endpoint),
         repo.path(),
         &no_waves,
         "deploy",
@@ -1150,19 +1175,18 @@ async fn a_wave_rollback_restores_an_older_canary_exactly() {
     assert_eq!(before.1, Some(("2".to_string(), 0.2)));
 
     // The same code at 50 %: us-east-1 is only re-weighted; then wave rest
-    // fails (ap-southeast-2 serves $LATEST).
-    let (_, south) = &clients[2];
-    south
-        .update_alias()
-        .function_name("orders")
-        .name("live")
-        .function_version("$LATEST")
-        .send()
-        .await
-        .unwrap();
+    // fails (ap-southeast-2's alias write is denied).
+    let proxy = FaultProxy::start(&aws.endpoint);
+    proxy.deny_in(
+        "ap-southeast-2",
+        "PUT",
+        "/functions/orders/aliases/live",
+        "lambda:UpdateAlias",
+    );
     let fifty = waves_manifest(repo.path(), "canary-weight = \"50%\"", "", "");
-    let failed = fleet_command(
+    let failed = fleet_command_at(
         &aws,
+        Some(&proxy.endpoint),
         repo.path(),
         &fifty,
         "deploy",
@@ -1353,4 +1377,114 @@ async fn a_signal_during_a_bake_rolls_back_and_reports() {
         let (primary, canary, _) = routing(lambda).await;
         assert_eq!((primary.as_str(), canary), ("1", None), "{region}");
     }
+}
+
+/// Preflight is complete: a wave-2 target whose source links out of its
+/// tree, or whose alias serves `$LATEST`, stops the run (exit 2) before wave
+/// 1 is written; an empty `source` is refused rather than shipping the
+/// manifest's own folder.
+#[tokio::test(flavor = "current_thread")]
+async fn a_later_waves_bad_input_stops_the_run_before_any_write() {
+    let aws = Emulator::start();
+    let clients = orders_in_three_regions(&aws).await;
+    let repo = tempfile::tempdir().unwrap();
+    let path = waves_manifest(repo.path(), "canary-weight = \"100%\"", "", "");
+    fleet_command(
+        &aws,
+        repo.path(),
+        &path,
+        "deploy",
+        "def handler(e, c): return 1\n",
+        &[],
+    )
+    .assert_ok();
+
+    // eu-west-1 ships its own source, which links out of its tree.
+    std::fs::create_dir_all(repo.path().join("fns/linked")).unwrap();
+    std::fs::write(
+        repo.path().join("fns/linked/index.py"),
+        "def handler(e, c): return 2\n",
+    )
+    .unwrap();
+    std::fs::write(repo.path().join("secret.txt"), "not for shipping").unwrap();
+    std::os::unix::fs::symlink(
+        repo.path().join("secret.txt"),
+        repo.path().join("fns/linked/secret.txt"),
+    )
+    .unwrap();
+    let split = repo.path().join("split.toml");
+    let write_split = |east_source: &str| {
+        std::fs::write(
+            &split,
+            format!(
+                "[defaults]\nalias = \"live\"\ncanary-weight = \"100%\"\n\n[[functions]]\nname = \"orders\"\nregion = \"us-east-1\"\nsource = \"{east_source}\"\n\n[[functions]]\nname = \"orders\"\nregion = \"eu-west-1\"\nsource = \"fns/linked\"\n\n[[waves]]\nname = \"first\"\nregions = [\"us-east-1\"]\n\n[[waves]]\nname = \"rest\"\n"
+            ),
+        )
+        .unwrap();
+    };
+    write_split("fns/orders");
+    let linked = fleet_command(
+        &aws,
+        repo.path(),
+        &split,
+        "deploy",
+        "def handler(e, c): return 2\n",
+        &[],
+    );
+    assert_eq!(linked.status, 2, "{}", linked.stderr);
+    assert!(
+        linked
+            .stderr
+            .contains("preflight found 1 problem before any write"),
+        "{}",
+        linked.stderr
+    );
+    assert!(
+        linked.stderr.contains("orders:live in default/eu-west-1"),
+        "{}",
+        linked.stderr
+    );
+    for (region, lambda) in &clients {
+        assert_eq!(routing(lambda).await.0, "1", "{region}: nothing written");
+    }
+
+    // The link gone, eu-west-1's alias serves $LATEST: refused in preflight.
+    std::fs::remove_file(repo.path().join("fns/linked/secret.txt")).unwrap();
+    let (_, west) = &clients[1];
+    west.update_alias()
+        .function_name("orders")
+        .name("live")
+        .function_version("$LATEST")
+        .send()
+        .await
+        .unwrap();
+    let latest = fleet_command(
+        &aws,
+        repo.path(),
+        &split,
+        "deploy",
+        "def handler(e, c): return 2\n",
+        &[],
+    );
+    assert_eq!(latest.status, 2, "{}", latest.stderr);
+    assert!(
+        latest.stderr.contains("alias orders:live serves $LATEST"),
+        "{}",
+        latest.stderr
+    );
+    assert_eq!(routing(&clients[0].1).await.0, "1", "us-east-1: nothing written");
+
+    // `source = ""` would ship the manifest's own folder: refused.
+    write_split("");
+    let empty = fleet_command(
+        &aws,
+        repo.path(),
+        &split,
+        "deploy",
+        "def handler(e, c): return 2\n",
+        &[],
+    );
+    assert_eq!(empty.status, 2, "{}", empty.stderr);
+    assert!(empty.stderr.contains("source is empty"), "{}", empty.stderr);
+    assert_eq!(routing(&clients[0].1).await.0, "1", "us-east-1: nothing written");
 }

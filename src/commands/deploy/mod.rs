@@ -49,6 +49,9 @@ pub async fn run(settings: DeploySettings) -> Result<()> {
     // A source or zip several targets share (one function in several
     // regions or accounts) is packaged once: every target gets the same bytes.
     let packaged = Packaged::default();
+    if run.fleet.is_some() {
+        packaged.build_all(jobs, &log)?;
+    }
     let report = per_function(run, jobs, Intent::Release, async |clients, job| {
         // In a run over several account-regions, its lines name the target's.
         let log = clients.log;
@@ -364,13 +367,77 @@ struct Packaged {
 }
 
 impl Packaged {
+    /// Every target's package, built (once per source or zip) before the
+    /// first request of a manifest run: a source with a link out of its
+    /// tree, a corrupt zip or one too large without a bucket stops the run
+    /// (exit 2) naming every target that ships it, before anything is
+    /// written anywhere.
+    fn build_all(&self, jobs: &[DeployJob], log: &Log) -> Result<()> {
+        let mut problems = Vec::new();
+        for job in jobs
+            .iter()
+            .filter(|j| !matches!(j.code, manifest::Code::Image(_)))
+        {
+            let key = Self::key(job);
+            let known = self
+                .built
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&key)
+                .cloned();
+            let built = match known {
+                Some(cell) => cell
+                    .get()
+                    .cloned()
+                    .unwrap_or_else(|| Err(Error::failed("not built"))),
+                None => {
+                    let built = package_checked(&job.code, &job.excludes, job.request.s3.is_some(), None);
+                    if let Ok(package) = &built {
+                        log.step(&format!(
+                            "package {}: {}, {} zipped, CodeSha256 {} (once, for every target that ships it)",
+                            job.code,
+                            plural(package.files, "file"),
+                            package::human_bytes(package.zip.len() as u64),
+                            package.code_sha256
+                        ));
+                    }
+                    let cell = Arc::new(tokio::sync::OnceCell::new_with(Some(built.clone())));
+                    self.built
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(key, cell);
+                    built
+                }
+            };
+            if let Err(err) = built {
+                problems.push(format!(
+                    "{}:{} in {}: {err}",
+                    job.request.function, job.request.alias, job.place
+                ));
+            }
+        }
+        if problems.is_empty() {
+            return Ok(());
+        }
+        Err(Error::usage(format!(
+            "preflight found {} problem{} before any write, so nothing was written anywhere:\n  - {}",
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" },
+            problems.join("\n  - ")
+        )))
+    }
+
+    fn key(job: &DeployJob) -> String {
+        format!("{:?}|{:?}|{}", job.code, job.excludes, job.request.s3.is_some())
+    }
+
     /// The job's code, packaged once for every job that names the same
     /// source or zip with the same excludes (images are resolved per region).
     async fn code_of(&self, clients: &Clients, job: &DeployJob, log: &Log) -> Result<Code> {
         if matches!(job.code, manifest::Code::Image(_)) {
             return code_of(clients, job).await;
         }
-        let key = format!("{:?}|{:?}|{}", job.code, job.excludes, job.request.s3.is_some());
+        let key = Self::key(job);
         let cell = Arc::clone(
             self.built
                 .lock()

@@ -182,6 +182,15 @@ impl FaultProxy {
             .push((format!("{method} {path_end}"), action.to_string()));
     }
 
+    /// [`FaultProxy::deny`], only for requests signed for `region`.
+    pub fn deny_in(&self, region: &str, method: &str, path_end: &str, action: &str) {
+        self.shared
+            .denied
+            .lock()
+            .unwrap()
+            .push((format!("{method} {path_end} {region}"), action.to_string()));
+    }
+
     /// Enforce Lambda's control-plane quota from now on: at most
     /// `per_second` calls in any one second per account-region, with no
     /// burst; a call over it is answered 429 `TooManyRequestsException` with
@@ -349,8 +358,10 @@ fn serve(client: TcpStream, shared: &Shared) {
         );
     }
     let denied = shared.denied.lock().unwrap().iter().find_map(|(rule, action)| {
-        let (method, end) = rule.split_once(' ').unwrap();
-        (request.method == method && path.ends_with(end)).then(|| action.clone())
+        let mut words = rule.split(' ');
+        let (method, end, region) = (words.next()?, words.next()?, words.next());
+        (request.method == method && path.ends_with(end) && region.is_none_or(|r| scope(&request).1 == r))
+            .then(|| action.clone())
     });
     if let Some(action) = denied {
         let message = format!(
