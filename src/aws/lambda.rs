@@ -96,6 +96,17 @@ impl Lambda {
         }
     }
 
+    /// This client, paced by `other`'s pacers: two places (spellings,
+    /// roles) that land in one account-region share its quota.
+    pub fn paced_like(self, other: &Lambda) -> Lambda {
+        Lambda {
+            pacer: other.pacer.clone(),
+            read_pacer: other.read_pacer.clone(),
+            policy_pacer: other.policy_pacer.clone(),
+            ..self
+        }
+    }
+
     pub(super) async fn pace(&self) {
         if let Some(pacer) = &self.pacer {
             pacer.until_ready().await;

@@ -112,15 +112,15 @@ impl Clients {
 
     /// The account these clients act in. `sts:GetCallerIdentity` needs no
     /// permission.
-    async fn account(&self) -> Result<String> {
+    pub async fn account(&self) -> Result<String> {
         self.account
             .get_or_try_init(|| async {
                 let sts = aws_sdk_sts::Client::new(&self.config);
                 self.log
-                    .detail("GetCallerIdentity (the account, for {account} in --s3-bucket)");
+                    .detail("GetCallerIdentity (the account the credentials act in)");
                 let identity = sts.get_caller_identity().send().await.map_err(|e| {
                     Error::failed(format!(
-                        "cannot read the account for {{account}} in --s3-bucket: {}",
+                        "cannot read the account the credentials act in (sts:GetCallerIdentity): {}",
                         error::chain(&e)
                     ))
                 })?;

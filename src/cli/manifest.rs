@@ -18,6 +18,7 @@
 //! Every entry is checked here, before any request; `settings` turns the
 //! entries into the same checked settings a single function gets.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -156,6 +157,13 @@ pub struct Function {
 
 /// Read and check the manifest. `needs_code`: deploy needs a source or zip per function.
 pub fn load(path: &Path, needs_code: bool) -> Result<Vec<Function>> {
+    load_at(path, needs_code, None)
+}
+
+/// [`load`], with the run's `--region`: a wave's `regions` selector sees an
+/// entry without `region` in the run's region (`--region`, else `AWS_REGION`
+/// or `AWS_DEFAULT_REGION`).
+pub fn load_at(path: &Path, needs_code: bool, run_region: Option<&str>) -> Result<Vec<Function>> {
     let shown = path.display();
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::usage(format!("--manifest '{shown}' cannot be read: {e}")))?;
@@ -181,7 +189,10 @@ pub fn load(path: &Path, needs_code: bool) -> Result<Vec<Function>> {
         )));
     }
     let base = path.parent().unwrap_or(Path::new("."));
-    let mut functions = Vec::new();
+    let mut functions: Vec<Function> = Vec::new();
+    // Each (function name, alias, place) seen, with the targets that have it:
+    // a duplicate is found in one look-up, so checking stays linear.
+    let mut seen: HashMap<(String, String, Place), Vec<usize>> = HashMap::new();
     for (index, entry) in raw.functions.iter().enumerate() {
         let label = format!(
             "--manifest '{shown}', functions[{index}]{}",
@@ -202,9 +213,16 @@ pub fn load(path: &Path, needs_code: bool) -> Result<Vec<Function>> {
             };
             // By the function named, not the text: `f1` and its ARN are one
             // function; and the same name in another account or region is another.
-            if functions.iter().any(|f: &Function| {
-                same_function(&f.name, &target.name) && f.alias == target.alias && f.place == target.place
-            }) {
+            let key = (
+                function_name_of(&target.name).to_string(),
+                target.alias.clone(),
+                target.place.clone(),
+            );
+            let same_key = seen.entry(key).or_default();
+            if same_key
+                .iter()
+                .any(|f| same_function(&functions[*f].name, &target.name))
+            {
                 return Err(Error::usage(format!(
                     "{label}: {}:{} appears twice{}",
                     target.name,
@@ -216,16 +234,26 @@ pub fn load(path: &Path, needs_code: bool) -> Result<Vec<Function>> {
                     }
                 )));
             }
+            same_key.push(functions.len());
             functions.push(target);
         }
     }
-    assign_waves(&raw.waves, &mut functions)
+    let run_region = run_region
+        .map(str::to_string)
+        .or_else(|| std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty()))
+        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok().filter(|r| !r.is_empty()))
+        .unwrap_or_default();
+    assign_waves(&raw.waves, &mut functions, &run_region)
         .map_err(|why| Error::usage(format!("--manifest '{shown}': {why}")))?;
     Ok(functions)
 }
 
 /// Check `[[waves]]` and put each target in its wave.
-fn assign_waves(raw: &[RawWave], functions: &mut [Function]) -> std::result::Result<(), String> {
+fn assign_waves(
+    raw: &[RawWave],
+    functions: &mut [Function],
+    run_region: &str,
+) -> std::result::Result<(), String> {
     if raw.is_empty() {
         return Ok(());
     }
@@ -277,7 +305,7 @@ fn assign_waves(raw: &[RawWave], functions: &mut [Function]) -> std::result::Res
     let keys: Vec<TargetKey> = functions
         .iter()
         .map(|f| TargetKey {
-            region: f.place.region.clone().unwrap_or_default(),
+            region: f.place.region.clone().unwrap_or_else(|| run_region.to_string()),
             account: f.place.account().unwrap_or("default").to_string(),
             function: function_name_of(&f.name).to_string(),
         })
@@ -447,7 +475,15 @@ fn check(
         .map(|i| parse_interval(i))
         .transpose()?;
     let steps = match strategy {
-        Some(strategy) => Some(parse_strategy(strategy)?.schedule(interval)?),
+        // The schedule's values live in the manifest: say so where the
+        // refusal would name a flag.
+        Some(strategy) => Some(parse_strategy(strategy)?.schedule(interval).map_err(|e| {
+            e.replace(
+                "--step-interval is required",
+                "step-interval is required (in the entry or in [defaults])",
+            )
+            .replace("(such as --step-interval 2m)", "(such as step-interval = \"2m\")")
+        })?),
         None => None,
     };
     let excludes = defaults.exclude.iter().chain(&entry.exclude).cloned().collect();
@@ -586,6 +622,14 @@ mod tests {
             (
                 "[[functions]]\nname = \"orders\"\nalias = \"live\"\nsource = \"fns/orders\"\nstrategy = \"5%,1%\"",
                 "steps must increase",
+            ),
+            (
+                "[[functions]]\nname = \"orders\"\nalias = \"live\"\nsource = \"fns/orders\"\nstrategy = \"5%,100%\"",
+                "step-interval is required (in the entry or in [defaults]) with explicit steps (such as step-interval = \"2m\")",
+            ),
+            (
+                "[[functions]]\nname = \"orders\"\nalias = \"live\"\nsource = \"\"",
+                "source is empty",
             ),
             (
                 "[[functions]]\nname = \"orders\"\nalias = \"live\"\nsource = \"fns/orders\"\ncolour = \"red\"",

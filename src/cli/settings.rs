@@ -134,7 +134,7 @@ fn run_of(target: &TargetArgs, common: &CommonArgs, log: Log, dry_run: bool) -> 
 /// The functions of the manifest, or the one the flags name.
 fn targets_of(target: &TargetArgs) -> Result<Vec<Target>> {
     match &target.manifest {
-        Some(path) => Ok(manifest::load(path, false)?
+        Some(path) => Ok(manifest::load_at(path, false, target.region.as_deref())?
             .into_iter()
             .map(|f| Target {
                 function: f.name,
@@ -266,13 +266,18 @@ fn one_bucket_region(bucket: &str, jobs: &[DeployJob], run_region: Option<&str>)
 
 /// `deploy --manifest`: the manifest's functions, and the flags that belong in it refused.
 fn manifest_for_deploy(args: &DeployArgs, path: &Path) -> Result<Vec<manifest::Function>> {
-    let functions = manifest::load(path, true)?;
+    let functions = manifest::load_at(path, true, args.target.region.as_deref())?;
+    // One rule: what schedules a target's traffic (canary-weight, strategy,
+    // step-interval) is the target's, in the manifest; the health gates
+    // (alarms, thresholds, hooks, polling) are the run's, on the command line,
+    // and watch every target that has a strategy.
     if args.canary_weight.is_some()
         || args.rollout.strategy.is_some()
+        || args.rollout.step_interval.is_some()
         || args.rollout.engine != Engine::Inline
     {
         return Err(Error::usage(
-            "with --manifest, canary-weight and strategy go in the manifest (per function or in [defaults]); --engine codedeploy takes one function",
+            "with --manifest, canary-weight, strategy and step-interval go in the manifest (per function or in [defaults]); --engine codedeploy takes one function",
         ));
     }
     if !args.excludes.globs.is_empty() {
@@ -285,9 +290,9 @@ fn manifest_for_deploy(args: &DeployArgs, path: &Path) -> Result<Vec<manifest::F
         None => functions,
     };
     let gates = gate_config(&args.rollout)?;
-    if (gates.any() || args.rollout.step_interval.is_some()) && functions.iter().all(|f| f.steps.is_none()) {
+    if gates.any() && functions.iter().all(|f| f.steps.is_none()) {
         return Err(Error::usage(
-            "health gates need a strategy: set one in the manifest",
+            "health gates need a strategy: set strategy in the manifest (per function or in [defaults])",
         ));
     }
     Ok(functions)
@@ -630,7 +635,7 @@ pub fn prune(args: &PruneArgs, log: Log) -> Result<PruneSettings> {
         Some(path) => {
             // A function with several aliases is pruned once in each place.
             let mut functions: Vec<PruneTarget> = Vec::new();
-            for f in manifest::load(path, false)? {
+            for f in manifest::load_at(path, false, args.region.as_deref())? {
                 let function = PruneTarget {
                     function: f.name,
                     place: f.place,

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use crate::aws::{Calls, Clients, Lambda};
 use crate::cli::settings::{PruneOptions, PruneSettings, PruneTarget};
 use crate::commands::runner::{TargetName, across_places, report_across};
-use crate::core::fleet::Place;
+use crate::core::fleet::AccountRegion;
 use crate::core::prune::{self, Keep, Verdict};
 use crate::error::{Error, Result};
 use crate::log::Log;
@@ -65,9 +65,9 @@ impl TargetName for PruneTarget {
     fn function(&self) -> &str {
         &self.function
     }
-    fn name_at(&self, place: &Place, several_places: bool) -> String {
+    fn name_at(&self, lands: &AccountRegion, several_places: bool) -> String {
         if several_places {
-            format!("{place}/{}", self.function)
+            format!("{lands}/{}", self.function)
         } else {
             self.function.clone()
         }

@@ -12,7 +12,7 @@ use crate::aws::Lambda;
 use crate::aws::{Calls, Clients};
 use crate::cli::manifest::WaveOf;
 use crate::cli::settings::{DeployJob, Fleet, Run, Target};
-use crate::core::fleet::{Ending, Intent, Place, target_name};
+use crate::core::fleet::{AccountRegion, Ending, Intent, Place, Resolved, refused_targets, target_name};
 use crate::core::observed::{AliasState, Standing};
 use crate::core::plan::AliasChange;
 use crate::core::plan::{Outcome, serving_latest_refused};
@@ -119,60 +119,131 @@ impl Named for DeployJob {
 }
 
 /// How a fleet's reports name one target, and the account and region they
-/// show for it (empty when the run has one place).
+/// show for it (empty when the run has one account-region).
 struct Naming {
     several_places: bool,
+    /// Each place's account-region, as preflight resolved it.
+    lands: Vec<(Place, AccountRegion)>,
 }
 
 impl Naming {
-    fn target<J: Named>(&self, job: &J) -> String {
-        let (function, alias) = job.names();
-        target_name(job.place(), function, alias, self.several_places)
+    fn of(connected: &[(Place, Clients, AccountRegion)]) -> Naming {
+        let lands: Vec<(Place, AccountRegion)> =
+            connected.iter().map(|(p, _, l)| (p.clone(), l.clone())).collect();
+        let several_places = lands.iter().any(|(_, l)| *l != lands[0].1);
+        Naming {
+            several_places,
+            lands,
+        }
     }
 
-    fn account_region<J: Named>(&self, job: &J, clients: Option<&Clients>) -> (String, String) {
-        if !self.several_places {
-            return (String::new(), String::new());
+    fn lands<J: Named>(&self, job: &J) -> Option<&AccountRegion> {
+        self.lands
+            .iter()
+            .find(|(place, _)| place == job.place())
+            .map(|(_, lands)| lands)
+    }
+
+    fn target<J: Named>(&self, job: &J) -> String {
+        let (function, alias) = job.names();
+        match self.lands(job).filter(|_| self.several_places) {
+            Some(lands) => format!("{lands}/{function}:{alias}"),
+            None => target_name(job.place(), function, alias, self.several_places),
         }
-        let place = job.place();
-        let region = clients.map_or_else(|| place.region.clone().unwrap_or_default(), |c| c.region.clone());
-        (place.account().unwrap_or("default").to_string(), region)
+    }
+
+    fn account_region<J: Named>(&self, job: &J) -> (String, String) {
+        match self.lands(job).filter(|_| self.several_places) {
+            Some(lands) => (lands.account.clone(), lands.region.clone()),
+            None => (String::new(), String::new()),
+        }
+    }
+
+    /// The quota bucket a job's calls count against (its account-region;
+    /// its place before preflight resolved it).
+    fn bucket<J: Named>(&self, job: &J) -> String {
+        match self.lands(job) {
+            Some(lands) => lands.to_string(),
+            None => job.place().to_string(),
+        }
     }
 }
 
-/// Each place once, connected (its role assumed), and the places that could
-/// not be, named.
+/// Each place once, connected (its role assumed) and resolved to the
+/// account-region its calls land in, and the places that could not be,
+/// named. The run's own credentials' account is read once
+/// (`sts:GetCallerIdentity`, which needs no permission) when a place has no
+/// role. Places that land in one account-region (spelled differently, or
+/// two roles of one account) share one pacer: Lambda's quota is the
+/// account-region's, however many roles reach it.
 async fn connect_places<'p>(
     run: &Run,
     of_targets: impl Iterator<Item = &'p Place>,
     calls: Calls,
-) -> (Vec<(Place, Clients)>, Vec<String>) {
+) -> (Vec<(Place, Clients, AccountRegion)>, Vec<String>) {
     let mut places: Vec<&Place> = Vec::new();
     for place in of_targets {
         if !places.contains(&place) {
             places.push(place);
         }
     }
-    let mut connected = Vec::new();
     let mut problems = Vec::new();
-    let several = places.len() > 1;
+    // The run's own account and default region, for places that do not name them.
+    let (mut own_account, mut own_region) = (None, run.region.clone());
+    if places.iter().any(|p| p.role.is_none() || p.region.is_none()) {
+        match Clients::connect(run.region.as_deref(), Calls::One, run.log).await {
+            Ok(own) => {
+                own_region = Some(own.region.clone());
+                if places.iter().any(|p| p.role.is_none()) {
+                    match own.account().await {
+                        Ok(account) => own_account = Some(account),
+                        Err(err) => problems.push(err.to_string()),
+                    }
+                }
+            }
+            Err(err) => problems.push(err.to_string()),
+        }
+    }
+    if !problems.is_empty() {
+        return (Vec::new(), problems);
+    }
+    let lands_of = |place: &Place| AccountRegion {
+        account: place
+            .account()
+            .map(str::to_string)
+            .or_else(|| own_account.clone())
+            .unwrap_or_default(),
+        region: place
+            .region
+            .clone()
+            .or_else(|| own_region.clone())
+            .unwrap_or_default(),
+    };
+    let mut buckets: Vec<AccountRegion> = places.iter().map(|p| lands_of(p)).collect();
+    buckets.sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
+    buckets.dedup();
+    let several = buckets.len() > 1;
+    let mut connected: Vec<(Place, Clients, AccountRegion)> = Vec::new();
     for place in places {
+        let lands = lands_of(place);
         // Several account-regions: each line of narration names its own.
         let log = if several {
-            run.log.at(format!(
-                "{}/{}",
-                place.account().unwrap_or("default"),
-                place
-                    .region
-                    .as_deref()
-                    .or(run.region.as_deref())
-                    .unwrap_or("default")
-            ))
+            run.log.at(lands.to_string())
         } else {
             run.log
         };
         match Clients::connect_at(place, run.region.as_deref(), calls, log).await {
-            Ok(clients) => connected.push((place.clone(), clients)),
+            Ok(mut clients) => {
+                if let Some(account) = &own_account
+                    && place.role.is_none()
+                {
+                    let _ = clients.account.set(account.clone());
+                }
+                if let Some((_, first, _)) = connected.iter().find(|(_, _, l)| *l == lands) {
+                    clients.lambda = clients.lambda.paced_like(&first.lambda);
+                }
+                connected.push((place.clone(), clients, lands));
+            }
             Err(err) => problems.push(format!("{place}: {err}")),
         }
     }
@@ -203,8 +274,8 @@ where
             problems.join("\n  - ")
         )));
     }
-    let several_places = connected.len() > 1;
-    let per_place = connected.iter().map(|(place, clients)| {
+    let several_places = connected.iter().any(|(_, _, l)| *l != connected[0].2);
+    let per_place = connected.iter().map(|(place, clients, lands)| {
         let (job, place_of) = (&job, &place_of);
         async move {
             let mut done = Vec::new();
@@ -212,7 +283,7 @@ where
                 clients.refuse_other_region(target.function())?;
                 done.push((
                     index,
-                    target.name_at(place, several_places),
+                    target.name_at(lands, several_places),
                     job(clients, target).await,
                 ));
             }
@@ -233,15 +304,20 @@ where
 /// How [`across_places`] names a target in reports.
 pub trait TargetName {
     fn function(&self) -> &str;
-    fn name_at(&self, place: &Place, several_places: bool) -> String;
+    /// Its name, with the account-region it lands in when the run spans several.
+    fn name_at(&self, lands: &AccountRegion, several_places: bool) -> String;
 }
 
 impl TargetName for Target {
     fn function(&self) -> &str {
         &self.function
     }
-    fn name_at(&self, place: &Place, several_places: bool) -> String {
-        target_name(place, &self.function, &self.alias, several_places)
+    fn name_at(&self, lands: &AccountRegion, several_places: bool) -> String {
+        if several_places {
+            format!("{lands}/{}:{}", self.function, self.alias)
+        } else {
+            format!("{}:{}", self.function, self.alias)
+        }
     }
 }
 
@@ -313,15 +389,30 @@ async fn preflight<J: Named>(
     run: &Run,
     jobs: &[J],
     calls: Calls,
-    naming: &Naming,
-) -> Result<Vec<(Place, Clients)>> {
+) -> Result<(Vec<(Place, Clients, AccountRegion)>, Naming)> {
     let (connected, mut problems) = connect_places(run, jobs.iter().map(Named::place), calls).await;
+    let naming = Naming::of(&connected);
+    if problems.is_empty() {
+        let resolved: Vec<Resolved> = jobs
+            .iter()
+            .filter_map(|job| {
+                let (function, alias) = job.names();
+                Some(Resolved {
+                    function,
+                    alias,
+                    spelled: job.place(),
+                    lands: naming.lands(job)?,
+                })
+            })
+            .collect();
+        problems.extend(refused_targets(&resolved));
+    }
     if problems.is_empty() {
         let reads = futures_util::stream::iter(jobs)
             .map(|job| {
                 let clients = &connected
                     .iter()
-                    .find(|(place, _)| place == job.place())
+                    .find(|(place, _, _)| place == job.place())
                     .expect("every place is connected")
                     .1;
                 async move {
@@ -355,7 +446,7 @@ async fn preflight<J: Named>(
         // targets use, once, so that one missing anywhere stops the run
         // before any place writes. (Each deploy reads them again, for the
         // values it ships.)
-        for (place, clients) in &connected {
+        for (place, clients, lands) in &connected {
             let mut names: Vec<String> = jobs
                 .iter()
                 .filter(|job| job.place() == place)
@@ -368,7 +459,7 @@ async fn preflight<J: Named>(
             }
             if let Err(err) = clients.ssm.values(&names).await {
                 problems.push(if naming.several_places {
-                    format!("{place}: {err}")
+                    format!("{lands}: {err}")
                 } else {
                     err.to_string()
                 });
@@ -376,7 +467,7 @@ async fn preflight<J: Named>(
         }
     }
     if problems.is_empty() {
-        return Ok(connected);
+        return Ok((connected, naming));
     }
     Err(Error::usage(format!(
         "preflight found {} problem{} before any write, so nothing was written anywhere:\n  - {}",
@@ -404,14 +495,11 @@ pub async fn per_function<J: Named>(
         None => Calls::One,
     };
     if let Some(fleet) = run.fleet {
-        let naming = Naming {
-            several_places: jobs.iter().any(|j| j.place() != jobs[0].place()),
-        };
-        let connected = preflight(run, jobs, calls, &naming).await?;
+        let (connected, naming) = preflight(run, jobs, calls).await?;
         let clients_of = |j: &J| {
             &connected
                 .iter()
-                .find(|(place, _)| place == j.place())
+                .find(|(place, _, _)| place == j.place())
                 .expect("every place is connected")
                 .1
         };
@@ -426,7 +514,7 @@ pub async fn per_function<J: Named>(
                 {
                     report.result = Outcome::Cancelled;
                 }
-                (report.account, report.region) = naming.account_region(*j, Some(clients));
+                (report.account, report.region) = naming.account_region(*j);
                 report.target = naming.target(*j);
                 report.wave = j.wave().name.clone();
                 Ok(report)
@@ -804,7 +892,7 @@ async fn restore_moved<'c, J: Named>(
 /// A target the run never got to.
 fn not_started<J: Named>(job: &J, naming: &Naming, why: &str) -> FunctionResult {
     let (function, alias) = job.names();
-    let (account, region) = naming.account_region(job, None);
+    let (account, region) = naming.account_region(job);
     FunctionResult::Failed {
         function_name: function.to_string(),
         alias: alias.to_string(),
@@ -848,7 +936,7 @@ async fn run_all<J: Named>(
                     stop.store(true, Ordering::SeqCst);
                 }
                 let (function, alias) = each.names();
-                let (account, region) = naming.account_region(each, None);
+                let (account, region) = naming.account_region(each);
                 FunctionResult::Failed {
                     function_name: function.to_string(),
                     alias: alias.to_string(),
@@ -864,18 +952,20 @@ async fn run_all<J: Named>(
         };
         (index, result)
     };
-    let mut places: Vec<&Place> = Vec::new();
+    // One concurrency limit per account-region, however its targets spell it.
+    let mut buckets: Vec<String> = Vec::new();
     for each in jobs {
-        if !places.contains(&each.place()) {
-            places.push(each.place());
+        let bucket = naming.bucket(each);
+        if !buckets.contains(&bucket) {
+            buckets.push(bucket);
         }
     }
-    let per_place = places.into_iter().map(|place| {
+    let per_place = buckets.into_iter().map(|bucket| {
         let run_one = &run_one;
         futures_util::stream::iter(
             jobs.iter()
                 .enumerate()
-                .filter(move |(_, each)| each.place() == place),
+                .filter(move |(_, each)| naming.bucket(*each) == bucket),
         )
         .map(move |(index, each)| run_one(index, each))
         .buffer_unordered(fleet.concurrency.max(1))
@@ -992,7 +1082,10 @@ mod tests {
             fail_fast: false,
             rollback_on_wave_failure: false,
         };
-        let naming = Naming { several_places: true };
+        let naming = Naming {
+            several_places: true,
+            lands: Vec::new(),
+        };
         let all = run_all(
             &targets,
             fleet,
@@ -1062,6 +1155,7 @@ mod tests {
             fleet(2, false),
             &Naming {
                 several_places: false,
+                lands: Vec::new(),
             },
             &Cancel::never(),
             job,
@@ -1080,6 +1174,7 @@ mod tests {
             fleet(1, true),
             &Naming {
                 several_places: false,
+                lands: Vec::new(),
             },
             &Cancel::never(),
             job,

@@ -29,7 +29,7 @@ pub async fn run(settings: StatusSettings) -> Result<()> {
         async |clients, target| {
             let mut report = status_of(clients, target).await?;
             if several_places {
-                report.outputs.account = target.place.account().unwrap_or("default").to_string();
+                report.outputs.account = clients.account.get().cloned().unwrap_or_default();
                 report.outputs.region = clients.region.clone();
             }
             Ok(report)

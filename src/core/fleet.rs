@@ -6,7 +6,10 @@
 
 use std::fmt;
 
+use std::collections::HashMap;
+
 use crate::core::plan::Outcome;
+use crate::core::values::{account_of_arn, function_name_of};
 
 /// A role to assume for a target's account (`role-arn`, `external-id`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -66,6 +69,91 @@ impl fmt::Display for Place {
             self.region.as_deref().unwrap_or("default")
         )
     }
+}
+
+/// Where a target's calls land once its place is connected: the account its
+/// credentials act in and the region. It is Lambda's quota bucket, and with
+/// the function and alias it is what makes two targets one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AccountRegion {
+    pub account: String,
+    pub region: String,
+}
+
+impl fmt::Display for AccountRegion {
+    /// `ACCOUNT/REGION`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.account, self.region)
+    }
+}
+
+/// One target as preflight resolved it: how the manifest spelled it (its
+/// function as written, its place) and where it lands.
+#[derive(Debug, Clone)]
+pub struct Resolved<'a> {
+    pub function: &'a str,
+    pub alias: &'a str,
+    pub spelled: &'a Place,
+    pub lands: &'a AccountRegion,
+}
+
+/// What preflight refuses of the resolved targets (exit 2, before any
+/// write): two spellings of one function:alias in one account-region (an
+/// entry without `region` and one naming the run's region, the run's
+/// credentials and a role of the same account, two roles of one account, a
+/// name and an ARN), each pair named; and a function ARN of another account
+/// than the one the target's credentials act in. Linear in the targets.
+pub fn refused_targets(targets: &[Resolved<'_>]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut first: HashMap<(&str, &str, &AccountRegion), usize> = HashMap::new();
+    for (index, target) in targets.iter().enumerate() {
+        let name = function_name_of(target.function);
+        if let Some(account) = account_of_arn(target.function)
+            && account != target.lands.account
+        {
+            problems.push(format!(
+                "{} is in account {account}, but its credentials act in account {} ({}): give the role of account {account} (role-arn), or the function's name",
+                target.function,
+                target.lands.account,
+                target.spelled
+            ));
+            continue;
+        }
+        match first.get(&(name, target.alias, target.lands)) {
+            Some(earlier) => {
+                let earlier = &targets[*earlier];
+                problems.push(format!(
+                    "{name}:{} in {} is listed twice: as {}:{} in {} and as {}:{} in {}: a target is one function:alias in one account-region",
+                    target.alias,
+                    target.lands,
+                    earlier.function,
+                    earlier.alias,
+                    spelling(earlier.spelled),
+                    target.function,
+                    target.alias,
+                    spelling(target.spelled)
+                ));
+            }
+            None => {
+                first.insert((name, target.alias, target.lands), index);
+            }
+        }
+    }
+    problems
+}
+
+/// How an entry spelled its place, for a refusal: `region us-east-1, role
+/// ARN`, or "the run's region and credentials".
+fn spelling(place: &Place) -> String {
+    let region = place
+        .region
+        .as_deref()
+        .map_or("the run's region".to_string(), |r| format!("region {r}"));
+    let role = place
+        .role
+        .as_ref()
+        .map_or("the run's credentials".to_string(), |r| format!("role {}", r.arn));
+    format!("{region} with {role}")
 }
 
 /// How a target is named in reports: `function:alias`, or
@@ -239,6 +327,55 @@ mod tests {
             target_name(&Place::default(), "orders", "live", true),
             "default/default/orders:live"
         );
+    }
+
+    #[test]
+    fn one_function_alias_in_one_account_region_is_one_target_however_spelled() {
+        let east = AccountRegion {
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+        };
+        let other = AccountRegion {
+            account: "111111111111".into(),
+            region: "us-east-1".into(),
+        };
+        let no_region = Place::default();
+        let named_region = Place {
+            region: Some("us-east-1".into()),
+            role: None,
+        };
+        let target = |function, spelled, lands| Resolved {
+            function,
+            alias: "live",
+            spelled,
+            lands,
+        };
+        let arn = "arn:aws:lambda:us-east-1:123456789012:function:orders";
+        let problems = refused_targets(&[
+            target("orders", &no_region, &east),
+            target("orders", &named_region, &east),
+            target(arn, &named_region, &east),
+            target("orders", &no_region, &other),
+        ]);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(
+            problems[0].starts_with("orders:live in 123456789012/us-east-1 is listed twice: as orders:live in the run's region with the run's credentials and as orders:live in region us-east-1 with the run's credentials"),
+            "{problems:?}"
+        );
+        assert!(
+            problems[1].contains(&format!("as {arn}:live in region us-east-1")),
+            "{problems:?}"
+        );
+        let foreign = refused_targets(&[target(arn, &no_region, &other)]);
+        assert!(
+            foreign[0]
+                .contains("is in account 123456789012, but its credentials act in account 111111111111"),
+            "{foreign:?}"
+        );
+        // Linear: 60,000 targets are checked at once.
+        let many: Vec<String> = (0..60_000).map(|n| format!("f{n}")).collect();
+        let all: Vec<Resolved> = many.iter().map(|f| target(f, &no_region, &east)).collect();
+        assert!(refused_targets(&all).is_empty());
     }
 
     #[test]

@@ -198,7 +198,7 @@ async fn a_manifest_deploys_across_accounts_and_regions_after_a_preflight() {
     let results = result.json();
     let mut places = pairs(&results, "account", "region");
     places.sort();
-    let mut expected: Vec<(String, String)> = ["default", OTHER_ACCOUNT]
+    let mut expected: Vec<(String, String)> = ["123456789012", OTHER_ACCOUNT]
         .iter()
         .flat_map(|a| REGIONS.iter().map(move |r| (a.to_string(), r.to_string())))
         .collect();
@@ -323,7 +323,7 @@ async fn status_and_prune_act_in_every_account_and_region() {
         })
         .collect();
     served.sort();
-    let mut expected: Vec<(String, String)> = ["default", OTHER_ACCOUNT]
+    let mut expected: Vec<(String, String)> = ["123456789012", OTHER_ACCOUNT]
         .iter()
         .flat_map(|a| REGIONS.iter().map(move |r| (format!("{a}/{r}"), "3".to_string())))
         .collect();
@@ -831,7 +831,7 @@ async fn an_alarm_during_the_bake_stops_the_waves_and_rolls_back() {
     assert_eq!(alarmed.status, 1, "{}", alarmed.stderr);
     assert!(
         alarmed.stderr.contains(
-            "wave first failed while baking: alarm orders-errors is in ALARM in default/us-east-1 (errors after the deploy): no later wave is started"
+            "wave first failed while baking: alarm orders-errors is in ALARM in 123456789012/us-east-1 (errors after the deploy): no later wave is started"
         ),
         "{}",
         alarmed.stderr
@@ -853,11 +853,11 @@ async fn an_alarm_during_the_bake_stops_the_waves_and_rolls_back() {
                 .starts_with("not started: wave first failed while baking"),
             "{later}"
         );
-        assert_eq!(later["account"], "default", "{later}");
+        assert_eq!(later["account"], "123456789012", "{later}");
     }
     assert!(
         alarmed.stderr.contains(
-            "1 of 3 targets failed, 2 not started (wave first failed while baking: alarm orders-errors is in ALARM in default/us-east-1 (errors after the deploy)); failed: default/us-east-1/orders:live; not started: default/eu-west-1/orders:live, default/ap-southeast-2/orders:live"
+            "1 of 3 targets failed, 2 not started (wave first failed while baking: alarm orders-errors is in ALARM in 123456789012/us-east-1 (errors after the deploy)); failed: 123456789012/us-east-1/orders:live; not started: 123456789012/eu-west-1/orders:live, 123456789012/ap-southeast-2/orders:live"
         ),
         "not-started targets are named with their place: {}",
         alarmed.stderr
@@ -916,7 +916,7 @@ function-config = "function.yaml"
         refused.stderr.contains("preflight found 1 problem")
             && refused
                 .stderr
-                .contains("default/eu-west-1: Parameter Store has no parameter /orders/db-url"),
+                .contains("123456789012/eu-west-1: Parameter Store has no parameter /orders/db-url"),
         "{}",
         refused.stderr
     );
@@ -1018,7 +1018,7 @@ async fn a_rolled_back_target_fails_its_wave() {
     }
     assert!(
         failed.stderr.contains(
-            "1 of 3 targets failed, 2 not started (wave first failed beyond its tolerance (1 of 1 targets failed)); failed: default/us-east-1/orders:live; not started: default/eu-west-1/orders:live, default/ap-southeast-2/orders:live"
+            "1 of 3 targets failed, 2 not started (wave first failed beyond its tolerance (1 of 1 targets failed)); failed: 123456789012/us-east-1/orders:live; not started: 123456789012/eu-west-1/orders:live, 123456789012/ap-southeast-2/orders:live"
         ),
         "{}",
         failed.stderr
@@ -1076,7 +1076,7 @@ async fn wave_alarms_are_read_without_a_bake_and_on_the_last_wave() {
     assert_eq!(alarmed.status, 1, "{}", alarmed.stderr);
     assert!(
         alarmed.stderr.contains(
-            "wave rest failed: alarm orders-errors is in ALARM in default/us-east-1 (errors after the deploy)"
+            "wave rest failed: alarm orders-errors is in ALARM in 123456789012/us-east-1 (errors after the deploy)"
         ),
         "{}",
         alarmed.stderr
@@ -1301,7 +1301,7 @@ async fn a_fleet_rollback_is_an_emergency_path() {
     .unwrap();
     for region in REGIONS {
         assert_eq!(
-            serving[format!("default/{region}/orders:live")],
+            serving[format!("123456789012/{region}/orders:live")],
             serde_json::json!({"1": 1.0}),
             "{serving}"
         );
@@ -1368,10 +1368,10 @@ async fn a_signal_during_a_bake_rolls_back_and_reports() {
         );
     }
     let outputs = parse_github_output(&std::fs::read_to_string(output.path()).unwrap());
-    assert_eq!(outputs["failed"], "default/us-east-1/orders:live");
+    assert_eq!(outputs["failed"], "123456789012/us-east-1/orders:live");
     assert_eq!(
         outputs["not-started"],
-        "default/eu-west-1/orders:live default/ap-southeast-2/orders:live"
+        "123456789012/eu-west-1/orders:live 123456789012/ap-southeast-2/orders:live"
     );
     for (region, lambda) in &clients {
         let (primary, canary, _) = routing(lambda).await;
@@ -1487,4 +1487,129 @@ async fn a_later_waves_bad_input_stops_the_run_before_any_write() {
     assert_eq!(empty.status, 2, "{}", empty.stderr);
     assert!(empty.stderr.contains("source is empty"), "{}", empty.stderr);
     assert_eq!(routing(&clients[0].1).await.0, "1", "us-east-1: nothing written");
+}
+
+/// One function:alias in one account-region is one target however the
+/// manifest spells it: without `region` and with the run's region, with the
+/// run's credentials and a role of the same account, with two roles of one
+/// account, by name and by ARN — each refused (exit 2) naming both entries,
+/// before any write. A function ARN of another account than its
+/// credentials' is refused too.
+#[tokio::test(flavor = "current_thread")]
+async fn one_target_spelled_twice_is_refused() {
+    let aws = Emulator::start();
+    let clients = orders_in_three_regions(&aws).await;
+    let repo = tempfile::tempdir().unwrap();
+    let path = fleet_repo(repo.path());
+    let own_role = "arn:aws:iam::123456789012:role/deployer";
+    let other_role = "arn:aws:iam::111111111111:role/other";
+    let arn = "arn:aws:lambda:us-east-1:123456789012:function:orders";
+    let entry = |lines: &str| {
+        format!("\n[[functions]]\nname = \"orders\"\nalias = \"live\"\nsource = \"fns/orders\"\n{lines}\n")
+    };
+    let cases = [
+        (
+            entry("") + &entry("region = \"us-east-1\""),
+            "the run's region with the run's credentials",
+        ),
+        (
+            entry("") + &entry(&format!("role-arn = \"{own_role}\"")),
+            "with role arn:aws:iam::123456789012:role/deployer",
+        ),
+        (
+            entry(&format!("role-arn = \"{ROLE}\"")) + &entry(&format!("role-arn = \"{other_role}\"")),
+            "111111111111/us-east-1 is listed twice",
+        ),
+        (
+            entry("") + &entry("").replace("name = \"orders\"", &format!("name = \"{arn}\"")),
+            "arn:aws:lambda:us-east-1:123456789012:function:orders:live appears twice",
+        ),
+        (
+            entry("").replace(
+                "name = \"orders\"",
+                "name = \"arn:aws:lambda:us-east-1:111111111111:function:orders\"",
+            ),
+            "is in account 111111111111, but its credentials act in account 123456789012",
+        ),
+    ];
+    aws.start_recording();
+    for (text, expected) in cases {
+        std::fs::write(&path, &text).unwrap();
+        let refused = fleet_command(
+            &aws,
+            repo.path(),
+            &path,
+            "deploy",
+            "def handler(e, c): return 2\n",
+            &[],
+        );
+        assert_eq!(refused.status, 2, "{text}\n{}", refused.stderr);
+        assert!(refused.stderr.contains(expected), "{text}\n{}", refused.stderr);
+    }
+    // STS calls (POST /) only: nothing written to Lambda.
+    let written: Vec<(String, String)> = aws
+        .mutating()
+        .into_iter()
+        .filter(|(_, path)| path != "/")
+        .collect();
+    assert_eq!(written, Vec::<(String, String)>::new(), "nothing written");
+    assert_eq!(serving(&clients[0].1).await, None, "no alias was created");
+}
+
+/// Two roles of one account reach one account-region: its targets share one
+/// pacer, so the account-region stays under `--max-requests-per-second` in
+/// every second (measured by the fault proxy per account-region).
+#[tokio::test(flavor = "current_thread")]
+async fn two_roles_of_one_account_share_its_pace() {
+    let aws = Emulator::start();
+    let repo = tempfile::tempdir().unwrap();
+    let mut text = String::from("[defaults]\nalias = \"live\"\nregion = \"us-east-1\"\n");
+    let other = lambda_in(&aws, true, "us-east-1").await;
+    for n in 0..12 {
+        let name = format!("fn{n:02}");
+        create_function_with(&other, &name, "arn:aws:iam::111111111111:role/orders-role").await;
+        std::fs::create_dir_all(repo.path().join(format!("fns/{name}"))).unwrap();
+        std::fs::write(
+            repo.path().join(format!("fns/{name}/index.py")),
+            format!("def handler(e, c): return {n}\n"),
+        )
+        .unwrap();
+        let role = if n % 2 == 0 {
+            ROLE.to_string()
+        } else {
+            ROLE.replace("deployer", "deployer-b")
+        };
+        text.push_str(&format!(
+            "\n[[functions]]\nname = \"{name}\"\nsource = \"fns/{name}\"\nrole-arn = \"{role}\"\n"
+        ));
+    }
+    let path = repo.path().join("lambda-rollout.toml");
+    std::fs::write(&path, text).unwrap();
+    let proxy = FaultProxy::start(&aws.endpoint);
+    proxy.enforce_quota(15);
+    let mut command = binary(Some(&aws));
+    command
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+        .args([
+            "deploy",
+            "--output",
+            "json",
+            "--concurrency",
+            "12",
+            "--max-requests-per-second",
+            "5",
+            "--manifest",
+        ])
+        .arg(&path);
+    let paced = run(&mut command);
+    paced.assert_ok();
+    let (throttled, busiest) = proxy.quota_seen();
+    assert_eq!(throttled, 0, "{}", paced.stderr);
+    assert!(
+        busiest <= 6,
+        "{busiest} calls of one account-region within one second at 5/s"
+    );
+    for result in paced.json().as_array().unwrap() {
+        assert_eq!(result["result"], "published", "{result}");
+    }
 }

@@ -79,6 +79,10 @@ struct Shared {
     quota: Mutex<Option<Quota>>,
     /// One region throttled until another has made progress.
     hold: Mutex<Option<Hold>>,
+    /// The account of each assumed role's access key, learnt from the
+    /// `sts:AssumeRole` calls that went through: the quota is the
+    /// account-region's, however many roles (keys) reach it.
+    accounts: Mutex<HashMap<String, String>>,
 }
 
 /// [`FaultProxy::throttle_region_until`]'s state.
@@ -131,6 +135,7 @@ impl FaultProxy {
             stopped: AtomicBool::new(false),
             refuse_quoting: Mutex::new(None),
             denied: Mutex::new(Vec::new()),
+            accounts: Mutex::new(HashMap::new()),
             quota: Mutex::new(None),
             hold: Mutex::new(None),
         });
@@ -423,6 +428,7 @@ fn serve(client: TcpStream, shared: &Shared) {
         _ => {}
     }
     let response = forward(shared, &request);
+    learn_account(shared, &request, &response);
     if mutating && path.contains("/aliases") {
         let region = scope(&request).1;
         if let Some(hold) = shared
@@ -451,6 +457,30 @@ fn serve(client: TcpStream, shared: &Shared) {
     }
     let _ = client.write_all(&response);
     let _ = client.shutdown(Shutdown::Both);
+}
+
+/// An `sts:AssumeRole` answer: remember the account its access key acts in
+/// (the role ARN's).
+fn learn_account(shared: &Shared, request: &Request, response: &[u8]) {
+    let body = String::from_utf8_lossy(&request.body);
+    if !body.contains("Action=AssumeRole") {
+        return;
+    }
+    let Some(account) = body
+        .split("iam%3A%3A")
+        .nth(1)
+        .map(|rest| rest.chars().take(12).collect::<String>())
+    else {
+        return;
+    };
+    let answer = String::from_utf8_lossy(response);
+    if let Some(key) = answer
+        .split("<AccessKeyId>")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+    {
+        shared.accounts.lock().unwrap().insert(key.to_string(), account);
+    }
 }
 
 /// The credential's access key and the region of a request's SigV4 scope
@@ -523,7 +553,8 @@ fn over_quota(shared: &Shared, request: &Request, path: &str) -> bool {
         return false;
     };
     let (key, region) = scope(request);
-    let bucket = format!("{key}/{region}/{kind}");
+    let account = shared.accounts.lock().unwrap().get(&key).cloned().unwrap_or(key);
+    let bucket = format!("{account}/{region}/{kind}");
     let now = std::time::Instant::now();
     let times = quota.passed.entry(bucket).or_default();
     let in_last_second = times
