@@ -55,8 +55,9 @@ impl Monitor {
             .filter(|n| !states.iter().any(|(found, ..)| *found == Some(n.as_str())))
             .collect();
         if !missing.is_empty() {
-            return Err(Error::failed(format!(
-                "--alarm names alarms that do not exist: {missing:?}"
+            // Bad input, found by a read before the first write.
+            return Err(Error::usage(format!(
+                "alarms that do not exist are named (--alarm, or a wave's alarms): {missing:?}: a gate on nothing guards nothing"
             )));
         }
         Ok(states

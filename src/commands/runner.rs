@@ -389,6 +389,7 @@ async fn preflight<J: Named>(
     run: &Run,
     jobs: &[J],
     calls: Calls,
+    intent: Intent,
 ) -> Result<(Vec<(Place, Clients, AccountRegion)>, Naming)> {
     let (connected, mut problems) = connect_places(run, jobs.iter().map(Named::place), calls).await;
     let naming = Naming::of(&connected);
@@ -440,6 +441,28 @@ async fn preflight<J: Named>(
         for (job, read) in jobs.iter().zip(reads) {
             if let Err(err) = read {
                 problems.push(format!("{}: {err}", naming.target(job)));
+            }
+        }
+        // The alarms a release's waves and gates watch: each place reads
+        // the ones its targets name, once, so that a name that exists
+        // nowhere stops the run before any write (a gate on nothing guards
+        // nothing). A promotion or rollback reads no alarm.
+        if intent.in_waves() {
+            for (_, clients, lands) in &connected {
+                let mut names: Vec<String> = jobs
+                    .iter()
+                    .filter(|job| naming.lands(*job) == Some(lands))
+                    .flat_map(Named::bake_alarms)
+                    .collect();
+                names.sort();
+                names.dedup();
+                if let Err(err) = clients.cloudwatch.alarms_firing(&names).await {
+                    problems.push(if naming.several_places {
+                        format!("{lands}: {err}")
+                    } else {
+                        err.to_string()
+                    });
+                }
             }
         }
         // Values from Parameter Store: each place reads the names its
@@ -495,7 +518,7 @@ pub async fn per_function<J: Named>(
         None => Calls::One,
     };
     if let Some(fleet) = run.fleet {
-        let (connected, naming) = preflight(run, jobs, calls).await?;
+        let (connected, naming) = preflight(run, jobs, calls, intent).await?;
         let clients_of = |j: &J| {
             &connected
                 .iter()

@@ -135,8 +135,11 @@ enum StepsEnd {
     Failed(String),
 }
 
-/// Run the schedule. `cancelled` completes (with a reason) on SIGINT/SIGTERM;
-/// the rollback that follows is not itself cancellable.
+/// Run the schedule. `cancelled` completes (with a reason) on SIGINT/SIGTERM.
+/// A signal ends a wait (a hook, a step's watch), never a traffic write in
+/// flight: a write that was sent is let finish, so the run knows what it
+/// did, and the rollback that follows starts from there. The rollback is
+/// not itself cancellable.
 pub async fn drive(
     steps: &[Step],
     watch: Watch,
@@ -147,15 +150,21 @@ pub async fn drive(
     log: &Log,
 ) -> Result<RolloutResult> {
     let mut records = Vec::new();
-    let ended = {
-        let run = run_steps(steps, watch, clock, traffic, gates, &mut records, log);
-        tokio::pin!(run);
-        tokio::pin!(cancelled);
-        tokio::select! {
-            ended = &mut run => ended,
-            reason = &mut cancelled => Ok(StepsEnd::Failed(reason)),
-        }
-    };
+    let mut touched = false;
+    tokio::pin!(cancelled);
+    let ended = run_steps(
+        steps,
+        Watching {
+            watch,
+            clock,
+            gates,
+            log,
+        },
+        traffic,
+        (&mut records, &mut touched),
+        cancelled,
+    )
+    .await;
     let mut interfered = None;
     let rollback_reason = match ended {
         Ok(StepsEnd::Completed) => None,
@@ -172,8 +181,10 @@ pub async fn drive(
         last.ended = clock.now();
         last.verdict = reason.clone();
     }
-    // Before the first shift the alias was never touched: nothing to restore.
-    if let Some(reason) = rollback_reason.as_ref().filter(|_| !records.is_empty()) {
+    // Before the first write was sent the alias was never touched: nothing
+    // to restore. A write that failed may still have landed (its answer
+    // lost): the restore reads the alias and recognises it.
+    if let Some(reason) = rollback_reason.as_ref().filter(|_| touched) {
         log.warn(&format!("rolling back: {reason}"));
         match traffic.restore(reason).await {
             Err(Error::Interfered(what)) => interfered = Some(what),
@@ -188,22 +199,63 @@ pub async fn drive(
     })
 }
 
-async fn run_steps(
-    steps: &[Step],
+/// What watches the steps: the gates, on the clock, narrated.
+struct Watching<'w, C, G> {
     watch: Watch,
-    clock: &impl Clock,
+    clock: &'w C,
+    gates: &'w mut G,
+    log: &'w Log,
+}
+
+/// `wait`, unless the run is cancelled first (then the reason).
+async fn unless_cancelled<T>(
+    wait: impl Future<Output = T>,
+    cancelled: &mut std::pin::Pin<&mut impl Future<Output = String>>,
+) -> std::result::Result<T, String> {
+    tokio::select! {
+        done = wait => Ok(done),
+        reason = cancelled.as_mut() => Err(reason),
+    }
+}
+
+async fn run_steps<C: Clock, G: Gates>(
+    steps: &[Step],
+    watching: Watching<'_, C, G>,
     traffic: &mut impl Traffic,
-    gates: &mut impl Gates,
-    records: &mut Vec<StepRecord>,
-    log: &Log,
+    (records, touched): (&mut Vec<StepRecord>, &mut bool),
+    mut cancelled: std::pin::Pin<&mut impl Future<Output = String>>,
 ) -> Result<StepsEnd> {
-    if let Err(why) = gates.before_traffic().await {
-        return Ok(StepsEnd::Failed(format!("pre-traffic check failed: {why}")));
+    let Watching {
+        watch,
+        clock,
+        gates,
+        log,
+    } = watching;
+    match unless_cancelled(gates.before_traffic(), &mut cancelled).await {
+        Err(reason) => return Ok(StepsEnd::Failed(reason)),
+        Ok(Err(why)) => return Ok(StepsEnd::Failed(format!("pre-traffic check failed: {why}"))),
+        Ok(Ok(())) => {}
     }
     let total = steps.len();
     for (index, step) in steps.iter().enumerate() {
         let label = format!("step {}/{total}", index + 1);
-        traffic.shift(step.weight).await?;
+        // Not raced against the signal: the write finishes (or fails), so
+        // what the alias serves is known before anything else is done.
+        *touched = true;
+        let shifted = traffic.shift(step.weight).await;
+        if let Some(reason) = futures_util::FutureExt::now_or_never(cancelled.as_mut()) {
+            if shifted.is_ok() {
+                let started = clock.now();
+                records.push(StepRecord {
+                    weight: step.weight,
+                    started,
+                    ended: started,
+                    verdict: "passed".into(),
+                });
+            }
+            return Ok(StepsEnd::Failed(reason));
+        }
+        shifted?;
         let started = clock.now();
         records.push(StepRecord {
             weight: step.weight,
@@ -216,17 +268,20 @@ async fn run_steps(
             percent(step.weight),
             humantime::format_duration(step.wait)
         ));
-        if let Some(failure) = watch_step(step, watch, clock, gates, &label, log).await {
-            return Ok(StepsEnd::Failed(failure));
+        match unless_cancelled(watch_step(step, watch, clock, gates, &label, log), &mut cancelled).await {
+            Err(reason) => return Ok(StepsEnd::Failed(reason)),
+            Ok(Some(failure)) => return Ok(StepsEnd::Failed(failure)),
+            Ok(None) => {}
         }
         if let Some(record) = records.last_mut() {
             record.ended = clock.now();
         }
     }
-    if let Err(why) = gates.after_traffic().await {
-        return Ok(StepsEnd::Failed(format!("post-traffic check failed: {why}")));
+    match unless_cancelled(gates.after_traffic(), &mut cancelled).await {
+        Err(reason) => Ok(StepsEnd::Failed(reason)),
+        Ok(Err(why)) => Ok(StepsEnd::Failed(format!("post-traffic check failed: {why}"))),
+        Ok(Ok(())) => Ok(StepsEnd::Completed),
     }
-    Ok(StepsEnd::Completed)
 }
 
 /// Read the gates every `poll` until the step's time is up. Returns why the

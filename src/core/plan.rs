@@ -631,10 +631,11 @@ pub fn rollback(alias: &AliasState, to_version: Option<&str>) -> Result<AliasCha
         (target, _, Some(removed)) => Ok(AliasChange::unchanged(
             alias,
             format!(
-                "nothing to roll back: a rollback already removed canary version {removed} and version {primary} serves alone{}",
+                "nothing to roll back: the failed release, canary version {removed}, was already taken out (by a rollback, or by its own rollout rolling back), and version {primary}, the release before it, serves alone{}",
                 target
                     .as_deref()
-                    .map(|t| format!("; {}", hint(t)))
+                    .filter(|t| *t != primary)
+                    .map(|t| format!("; to go back further, {}", hint(t)))
                     .unwrap_or_default()
             ),
         )),

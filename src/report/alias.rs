@@ -7,7 +7,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::core::controller::RolloutResult;
-use crate::core::observed::{AliasState, Observed};
+use crate::core::observed::{AliasState, Observed, Serving};
 use crate::core::plan::{AliasChange, CodeStep, Outcome, Plan, Version};
 use crate::core::values::percent;
 use crate::report::output::{Report, markdown_text, one_function_results, write_fields};
@@ -206,29 +206,39 @@ impl AliasReport {
         }
     }
 
-    /// The report after a staged rollout: the new version's share, or the
-    /// stable version alone when the rollout rolled back.
-    pub fn after_rollout(mut self, stable: &str, new: &str, result: RolloutResult) -> AliasReport {
+    /// The report after a staged rollout, however it ended (done, rolled
+    /// back, stopped by someone else's change, cancelled): `version`,
+    /// `previous-version` and `canary-weight` describe `serving`, the alias
+    /// as the run last read or wrote it — as it is when the run exits — and
+    /// the note says what the run meant where that differs.
+    pub fn after_rollout(
+        mut self,
+        stable: &str,
+        new: &str,
+        result: RolloutResult,
+        serving: &Serving,
+    ) -> AliasReport {
+        (self.version, self.previous_version, self.canary_weight) = match &serving.canary {
+            Some((canary, weight)) => (canary.clone(), serving.primary.clone(), *weight),
+            None if serving.primary == new => (new.to_string(), stable.to_string(), 1.0),
+            None => (serving.primary.clone(), new.to_string(), 1.0),
+        };
         match (&result.interfered, &result.rollback_reason) {
             (Some(change), _) => {
                 self.result = Outcome::Stopped;
-                self.version = new.to_string();
-                self.previous_version = stable.to_string();
-                self.canary_weight = result.steps.last().map_or(0.0, |s| s.weight);
                 self.rollback_reason = change.clone();
             }
             (None, Some(reason)) => {
                 self.result = Outcome::RolledBack;
-                self.version = stable.to_string();
-                self.previous_version = new.to_string();
-                self.canary_weight = 1.0;
                 self.rollback_reason = reason.clone();
+                if result.steps.is_empty() && serving.primary != new {
+                    self.note = Some(format!(
+                        "the rollout failed before it moved any traffic: the alias serves what it served before this run ({}), and version {new} takes no traffic",
+                        serving.route().text()
+                    ));
+                }
             }
-            (None, None) => {
-                self.version = new.to_string();
-                self.previous_version = stable.to_string();
-                self.canary_weight = result.steps.last().map_or(1.0, |s| s.weight);
-            }
+            (None, None) => {}
         }
         self.timeline = Some(result);
         self
@@ -280,8 +290,27 @@ impl AliasReport {
             ),
             Outcome::Created => format!("{}: alias {would}created, {version} serves 100%", self.target),
             Outcome::Stopped => format!(
-                "{}: stopped, the alias was left as someone else set it ({})",
+                "{}: stopped, the alias was left as someone else set it ({}); {version} serves {share}{rest}",
                 self.target, self.rollback_reason
+            ),
+            Outcome::RolledBack if self.note.is_some() => format!(
+                "{}: {} ({})",
+                self.target,
+                self.note.as_deref().unwrap_or_default(),
+                self.rollback_reason
+            ),
+            Outcome::RolledBack if self.canary_weight < 1.0 => format!(
+                "{}: {would}rolled back{}; version {} serves {} and canary version {} {}",
+                self.target,
+                if self.rollback_reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", self.rollback_reason)
+                },
+                self.previous_version,
+                percent(1.0 - self.canary_weight),
+                self.version,
+                percent(self.canary_weight)
             ),
             Outcome::RolledBack => format!(
                 "{}: {would}rolled back{}, {version} serves 100%{}",

@@ -235,10 +235,19 @@ impl fmt::Display for StatusReport {
             )?;
         }
         match self.rollback_to.as_str() {
-            "" if !self.canary_removed.is_empty() && !self.recorded_rollback_to.is_empty() => writeln!(
+            "" if !self.canary_removed.is_empty() => writeln!(
                 f,
-                "  rollback: a rollback already removed canary version {}; version {} was live before the last promotion (--to-version {} returns to it)",
-                self.canary_removed, self.recorded_rollback_to, self.recorded_rollback_to
+                "  rollback: nothing to roll back: the failed release, canary version {}, was already taken out (by a rollback, or by its own rollout rolling back), and version {}, the release before it, serves alone{}",
+                self.canary_removed,
+                self.primary.version,
+                if self.recorded_rollback_to.is_empty() || self.recorded_rollback_to == self.primary.version {
+                    String::new()
+                } else {
+                    format!(
+                        "; --to-version {} goes back further, to the version live before the last promotion",
+                        self.recorded_rollback_to
+                    )
+                }
             ),
             "" => writeln!(f, "  rollback: nothing recorded (use --to-version)"),
             target if self.canary.is_some() => {

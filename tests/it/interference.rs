@@ -50,6 +50,19 @@ async fn assert_stopped(aws: &Emulator, child: Child, change: &str, left: (Strin
         left,
         "the alias is as they left it"
     );
+    // The outputs describe the alias as they left it, not the rollout's last step.
+    let (primary, canary) = &left;
+    match canary {
+        Some((version, weight)) => {
+            assert_eq!(report["version"], version.as_str(), "{report}");
+            assert_eq!(report["previous-version"], primary.as_str(), "{report}");
+            assert_eq!(report["canary-weight"], *weight, "{report}");
+        }
+        None => {
+            assert_eq!(report["version"], primary.as_str(), "{report}");
+            assert_eq!(report["canary-weight"], 1.0, "{report}");
+        }
+    }
 }
 
 fn operator(aws: &Emulator, command: &str) -> Run {

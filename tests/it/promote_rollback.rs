@@ -508,7 +508,7 @@ async fn an_undone_rollout_keeps_the_record_and_a_later_canary_clears_its_mark()
     assert!(
         text.assert_ok()
             .stdout
-            .contains("version 1 was live before the last promotion (--to-version 1 returns to it)"),
+            .contains("the failed release, canary version 3, was already taken out (by a rollback, or by its own rollout rolling back), and version 2, the release before it, serves alone; --to-version 1 goes back further, to the version live before the last promotion"),
         "{}",
         text.stdout
     );

@@ -10,6 +10,7 @@ use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StateValue};
 
 const V1: &str = "def handler(event, context):\n    return 1\n";
 const V2: &str = "def handler(event, context):\n    return 2\n";
+const V3: &str = "def handler(event, context):\n    return 3\n";
 
 fn cloudwatch(aws: &Emulator) -> aws_sdk_cloudwatch::Client {
     aws_sdk_cloudwatch::Client::new(&aws.sdk_config())
@@ -159,6 +160,22 @@ async fn an_unhealthy_canary_is_rolled_back_at_the_first_step() {
         again.assert_ok().stdout.contains("nothing to roll back"),
         "{}",
         again.stdout
+    );
+    // It says plainly why, and so does status.
+    assert!(
+        again.stdout.contains(
+            "the failed release, canary version 2, was already taken out (by a rollback, or by its own rollout rolling back), and version 1, the release before it, serves alone"
+        ),
+        "{}",
+        again.stdout
+    );
+    let status = run(binary(Some(&aws)).for_alias("status", "orders", "live"));
+    assert!(
+        status.assert_ok().stdout.contains(
+            "rollback: nothing to roll back: the failed release, canary version 2, was already taken out"
+        ),
+        "{}",
+        status.stdout
     );
 }
 
@@ -678,4 +695,165 @@ async fn a_rollout_killed_mid_step_watches_that_step_again_in_full_on_rerun() {
         .collect();
     assert_eq!(updates.len(), 1, "only the move to 100 % is written: {updates:?}");
     assert_eq!(alias_state(&aws, "orders", "live").await, ("2".into(), None));
+}
+
+/// SIGTERM while an alias write of a staged rollout is in flight (the
+/// proxy holds it two seconds): the write lands, the run knows it as its
+/// own, puts the stable version back, and says so — at the first step and
+/// at a later one.
+#[tokio::test(flavor = "current_thread")]
+async fn a_signal_during_an_alias_write_ends_on_the_stable_version() {
+    use crate::common::proxy::FaultProxy;
+    for nth in [1, 2] {
+        let aws = Emulator::start();
+        stable_alias(&aws).await;
+        let proxy = FaultProxy::start(&aws.endpoint);
+        proxy.delay(
+            "PUT",
+            "/functions/orders/aliases/live",
+            nth,
+            Duration::from_secs(2),
+        );
+        let code = source_dir(V2);
+        let mut command = binary(Some(&aws));
+        command
+            .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+            .for_alias("deploy", "orders", "live")
+            .args(["--output", "json", "--strategy", "10%,50%,100%"])
+            .args(["--step-interval", "2s", "--poll-interval", "1s", "--source"])
+            .arg(code.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let child = command.spawn().unwrap();
+        let began = std::time::Instant::now();
+        while proxy.delays_begun() == 0 && began.elapsed() < Duration::from_secs(60) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(proxy.delays_begun(), 1, "write {nth} was never sent");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let cancelled = wait_for(child);
+        assert_eq!(cancelled.status, 1, "write {nth}: {}", cancelled.stderr);
+        let out = cancelled.json();
+        assert_eq!(out["result"], "rolled-back", "write {nth}: {out}");
+        assert_eq!(out["rollback-reason"], "the run was cancelled (SIGTERM)", "{out}");
+        assert_eq!(out["version"], "1", "write {nth}: {out}");
+        assert_eq!(out["canary-weight"], 1.0, "write {nth}: {out}");
+        assert_eq!(
+            alias_state(&aws, "orders", "live").await,
+            ("1".into(), None),
+            "write {nth}: the stable version serves alone"
+        );
+    }
+}
+
+/// Over an older canary (version 2 at 20 %), a staged deploy of version 3
+/// whose pre-traffic check fails never writes the alias: the outputs say the
+/// alias still serves 1 and 2 at 20 %, not "version 1 serves 100 %".
+#[tokio::test(flavor = "current_thread")]
+async fn a_rollout_that_fails_before_traffic_reports_the_older_canary() {
+    let aws = Emulator::start();
+    stable_alias(&aws).await;
+    deploy(
+        &aws,
+        "orders",
+        "live",
+        source_dir(V2).path(),
+        &["--canary-weight", "20%"],
+    )
+    .assert_ok();
+    let v3 = source_dir(V3);
+    let failed = deploy(
+        &aws,
+        "orders",
+        "live",
+        v3.path(),
+        &["--strategy", "canary:10%:1h", "--pre-traffic-hook", "exit 1"],
+    );
+    assert_eq!(failed.status, 1, "{}", failed.stderr);
+    let out = failed.json();
+    assert_eq!(out["result"], "rolled-back", "{out}");
+    assert_eq!(out["version"], "2", "{out}");
+    assert_eq!(out["previous-version"], "1", "{out}");
+    assert_eq!(out["canary-weight"], 0.2, "{out}");
+    // The text says what happened, in words.
+    let mut again = binary(Some(&aws));
+    again
+        .for_alias("deploy", "orders", "live")
+        .args([
+            "--strategy",
+            "canary:10%:1h",
+            "--pre-traffic-hook",
+            "exit 1",
+            "--source",
+        ])
+        .arg(v3.path());
+    let text = run(&mut again);
+    assert_eq!(text.status, 1, "{}", text.stderr);
+    assert!(
+        text.stdout.contains(
+            "the rollout failed before it moved any traffic: the alias serves what it served before this run (1 (80%) + 2 (20%))"
+        ),
+        "{}",
+        text.stdout
+    );
+    assert_eq!(
+        alias_state(&aws, "orders", "live").await,
+        ("1".into(), Some(("2".into(), 0.2)))
+    );
+}
+
+/// `--alarm` naming an alarm that does not exist is bad input found before
+/// the first write: exit 2, no upload, no version, the alias untouched. In
+/// a fleet, a wave's alarm that exists nowhere is refused the same way.
+#[tokio::test(flavor = "current_thread")]
+async fn a_missing_alarm_is_refused_before_anything_is_sent() {
+    let aws = Emulator::start();
+    stable_alias(&aws).await;
+    let before = hash_of(&aws, "orders", "$LATEST").await;
+    aws.start_recording();
+    let refused = deploy(
+        &aws,
+        "orders",
+        "live",
+        source_dir(V2).path(),
+        &["--strategy", "canary:10%:1h", "--alarm", "no-such-alarm"],
+    );
+    assert_eq!(refused.status, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("no-such-alarm"), "{}", refused.stderr);
+    // CloudWatch's DescribeAlarms is a POST to /; nothing else was sent.
+    assert!(
+        aws.mutating().iter().all(|(_, path)| path == "/"),
+        "nothing written: {:?}",
+        aws.mutating()
+    );
+    assert_eq!(versions(&aws, "orders").await, ["1"]);
+    assert_eq!(
+        hash_of(&aws, "orders", "$LATEST").await,
+        before,
+        "nothing uploaded"
+    );
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("1".into(), None));
+
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(repo.path().join("fns/orders")).unwrap();
+    std::fs::write(repo.path().join("fns/orders/index.py"), V2).unwrap();
+    let path = repo.path().join("lambda-rollout.toml");
+    std::fs::write(
+        &path,
+        "[defaults]\nalias = \"live\"\n\n[[functions]]\nname = \"orders\"\nsource = \"fns/orders\"\n\n[[waves]]\nname = \"all\"\nalarms = [\"no-such-alarm\"]\n",
+    )
+    .unwrap();
+    let fleet = run(binary(Some(&aws)).args(["deploy", "--manifest"]).arg(&path));
+    assert_eq!(fleet.status, 2, "{}", fleet.stderr);
+    assert!(
+        fleet.stderr.contains("preflight found 1 problem"),
+        "{}",
+        fleet.stderr
+    );
+    assert!(fleet.stderr.contains("no-such-alarm"), "{}", fleet.stderr);
+    assert_eq!(versions(&aws, "orders").await, ["1"]);
 }

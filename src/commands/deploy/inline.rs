@@ -36,11 +36,13 @@ pub async fn run(handover: Handover<'_>, rollout: &RolloutSettings) -> Result<Al
         report.canary_weight = steps.last().map_or(from, |s| s.weight);
         return Ok(report);
     }
+    // The gates' alarms are read before anything is uploaded or published:
+    // one that does not exist is bad input (exit 2, nothing sent).
+    let ignored_alarms = alarms_at_start(&clients.cloudwatch, &rollout.gates, log).await?;
     let new = handover.new_version().await?;
     log.step(&format!(
         "rolling out version {new} over version {stable}: {schedule}"
     ));
-    let ignored_alarms = alarms_at_start(&clients.cloudwatch, &rollout.gates, log).await?;
     let shift = Shift {
         function: request.function.clone(),
         alias: request.alias.clone(),
@@ -54,6 +56,7 @@ pub async fn run(handover: Handover<'_>, rollout: &RolloutSettings) -> Result<Al
         expected: handover.serving_before(),
         recorded_before: handover.recorded_before(),
         provisioned: handover.provisioned,
+        sent: None,
     };
     let mut gates = LiveGates::new(clients, *log, shift, &rollout.gates, ignored_alarms);
     let result = controller::drive(
@@ -66,30 +69,37 @@ pub async fn run(handover: Handover<'_>, rollout: &RolloutSettings) -> Result<Al
         log,
     )
     .await?;
-    Ok(report.after_rollout(&stable, &new, result))
+    // The alias as this run last read or wrote it: what the report describes.
+    let serving = traffic.expected.clone();
+    Ok(report.after_rollout(&stable, &new, result, &serving))
 }
 
 /// SIGINT or SIGTERM (a cancelled workflow run), or a fleet run cancelled
-/// before this rollout listened ([`cancel_all`]). Once listened for, further
-/// signals are caught too, so a second one cannot cut the rollback short.
-pub async fn cancelled() -> String {
+/// before this rollout listened ([`cancel_all`]). The signals are listened
+/// for from the moment this is called (not first polled), so a signal that
+/// comes while the first alias write is in flight is caught too; once
+/// listened for, further signals are caught as well, so a second one cannot
+/// cut the rollback short.
+pub fn cancelled() -> impl std::future::Future<Output = String> {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
-    else {
-        return std::future::pending().await;
-    };
-    let run_cancelled = async {
-        loop {
-            if let Some(why) = CANCELLED.get() {
-                return why.to_string();
+    let listening = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()));
+    async move {
+        let (Ok(mut term), Ok(mut int)) = listening else {
+            return std::future::pending().await;
+        };
+        let run_cancelled = async {
+            loop {
+                if let Some(why) = CANCELLED.get() {
+                    return why.to_string();
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             }
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        };
+        tokio::select! {
+            _ = term.recv() => "the run was cancelled (SIGTERM)".to_string(),
+            _ = int.recv() => "the run was cancelled (SIGINT)".to_string(),
+            why = run_cancelled => why,
         }
-    };
-    tokio::select! {
-        _ = term.recv() => "the run was cancelled (SIGTERM)".to_string(),
-        _ = int.recv() => "the run was cancelled (SIGINT)".to_string(),
-        why = run_cancelled => why,
     }
 }
 
@@ -119,6 +129,9 @@ struct AliasTraffic<'a> {
     /// The alias has provisioned concurrency: the switch to 100 % is done
     /// only once Lambda has it ready on the new version.
     provisioned: bool,
+    /// A write sent whose answer never came (lost, or failed after its
+    /// retries): the next read recognises it as this run's own if it landed.
+    sent: Option<Serving>,
 }
 
 impl AliasTraffic<'_> {
@@ -128,7 +141,17 @@ impl AliasTraffic<'_> {
     async fn write(&mut self, route: Route<'_>, record: impl FnOnce(Record) -> Option<Record>) -> Result<()> {
         let Shift { function, alias, .. } = &self.shift;
         let now = self.lambda.alias_now(function, alias).await?;
+        if let Some(sent) = self.sent.take()
+            && now.serving() == sent
+        {
+            self.log.warn(&format!(
+                "alias {alias} serves what this run last sent ({}): its earlier write landed",
+                now.route().text()
+            ));
+            self.expected = sent;
+        }
         if let Some(change) = self.expected.changed_to(&now.serving()) {
+            self.expected = now.serving();
             return Err(Error::Interfered(format!(
                 "alias {function}:{alias} was changed by someone else during the rollout: {change} (it serves {} now); stopping without writing, so as not to undo it",
                 now.route().text()
@@ -141,7 +164,9 @@ impl AliasTraffic<'_> {
         let change = record(Record::parse(&now.description));
         let canary = route.canary.map(|(version, _)| version);
         let description = Record::description_for(&now.description, change.as_ref(), canary);
-        self.lambda
+        self.sent = Some(route.serving());
+        let written = self
+            .lambda
             .update_alias(
                 function,
                 alias,
@@ -150,14 +175,26 @@ impl AliasTraffic<'_> {
                 description.as_deref(),
                 &now,
             )
-            .await
-            .map_err(|err| match err {
-                // Written between our read and our write: someone acted.
-                Error::Conflict(why) => Error::Interfered(format!(
+            .await;
+        match written {
+            Ok(_) => {}
+            // Written between our read and our write: someone acted.
+            Err(Error::Conflict(why)) => {
+                self.sent = None;
+                return Err(Error::Interfered(format!(
                     "alias {function}:{alias} was changed by someone else just before this write ({why}); stopping without writing, so as not to undo it"
+                )));
+            }
+            // The answer may be lost while the write landed: one read tells.
+            Err(Error::Failed(why)) => match self.lambda.alias_now(function, alias).await {
+                Ok(back) if back.lands_on(route, description.as_deref()) => self.log.warn(&format!(
+                    "the answer to the alias update was lost ({why}), but alias {alias} reads back as intended"
                 )),
-                other => other,
-            })?;
+                _ => return Err(Error::Failed(why)),
+            },
+            Err(other) => return Err(other),
+        }
+        self.sent = None;
         self.log.step(&format!(
             "alias {alias}: {} → {}",
             now.route().text(),

@@ -12,6 +12,7 @@ use crate::commands::deploy::inline::cancelled;
 use crate::commands::scf::guard::alias_text;
 use crate::core::controller::{self, GateFailed, GateResult, Gates, Reading, SystemClock, Traffic};
 use crate::core::gates::GateConfig;
+use crate::core::observed::Serving;
 use crate::core::plan::RolloutTarget;
 use crate::core::record::Record;
 use crate::core::strategy;
@@ -83,7 +84,16 @@ pub async fn run(
         &run.log,
     )
     .await?;
-    Ok(report.after_rollout(&stable, &new, result))
+    // The alias as this run last read or wrote it (a rule routes no share:
+    // its version is shown at 0 %).
+    let serving = Serving {
+        primary: traffic.expected.primary.clone(),
+        canary: traffic.expected.extra.as_ref().map(|extra| match &extra.route {
+            ExtraRoute::Weight(weight) => (extra.version.clone(), *weight),
+            _ => (extra.version.clone(), 0.0),
+        }),
+    };
+    Ok(report.after_rollout(&stable, &new, result, &serving))
 }
 
 /// Moves the alias's weight. SCF's alias writes carry no revision, so each

@@ -83,6 +83,13 @@ struct Shared {
     /// `sts:AssumeRole` calls that went through: the quota is the
     /// account-region's, however many roles (keys) reach it.
     accounts: Mutex<HashMap<String, String>>,
+    /// `METHOD path-end` → (which occurrence to hold, how long): that
+    /// request reaches the emulator only after the delay, and its answer
+    /// comes after that (a write in flight).
+    delays: Mutex<HashMap<String, (usize, Duration)>>,
+    /// Occurrences of each delayed rule so far, and how many delays began.
+    delay_seen: Mutex<HashMap<String, usize>>,
+    delays_begun: AtomicUsize,
 }
 
 /// [`FaultProxy::throttle_region_until`]'s state.
@@ -136,6 +143,9 @@ impl FaultProxy {
             refuse_quoting: Mutex::new(None),
             denied: Mutex::new(Vec::new()),
             accounts: Mutex::new(HashMap::new()),
+            delays: Mutex::new(HashMap::new()),
+            delay_seen: Mutex::new(HashMap::new()),
+            delays_begun: AtomicUsize::new(0),
             quota: Mutex::new(None),
             hold: Mutex::new(None),
         });
@@ -185,6 +195,22 @@ impl FaultProxy {
             .lock()
             .unwrap()
             .push((format!("{method} {path_end}"), action.to_string()));
+    }
+
+    /// Hold the `nth` (1-based) `method` request whose path ends with
+    /// `path_end` for `delay` before it reaches the emulator: a write in
+    /// flight that long.
+    pub fn delay(&self, method: &str, path_end: &str, nth: usize, delay: Duration) {
+        self.shared
+            .delays
+            .lock()
+            .unwrap()
+            .insert(format!("{method} {path_end}"), (nth, delay));
+    }
+
+    /// How many delayed requests have begun their delay.
+    pub fn delays_begun(&self) -> usize {
+        self.shared.delays_begun.load(Ordering::SeqCst)
     }
 
     /// [`FaultProxy::deny`], only for requests signed for `region`.
@@ -427,6 +453,7 @@ fn serve(client: TcpStream, shared: &Shared) {
         Some(Fault::Slow) => std::thread::sleep(Duration::from_millis(300 + request.body.len() as u64 % 700)),
         _ => {}
     }
+    hold_if_delayed(shared, &request, path);
     let response = forward(shared, &request);
     learn_account(shared, &request, &response);
     if mutating && path.contains("/aliases") {
@@ -457,6 +484,27 @@ fn serve(client: TcpStream, shared: &Shared) {
     }
     let _ = client.write_all(&response);
     let _ = client.shutdown(Shutdown::Both);
+}
+
+/// Sleep before forwarding when `request` is the occurrence a delay rule holds.
+fn hold_if_delayed(shared: &Shared, request: &Request, path: &str) {
+    let rule = shared.delays.lock().unwrap().iter().find_map(|(rule, hold)| {
+        let (method, end) = rule.split_once(' ')?;
+        (request.method == method && path.ends_with(end)).then(|| (rule.clone(), *hold))
+    });
+    let Some((rule, (nth, delay))) = rule else {
+        return;
+    };
+    let occurrence = {
+        let mut seen = shared.delay_seen.lock().unwrap();
+        let count = seen.entry(rule).or_insert(0);
+        *count += 1;
+        *count
+    };
+    if occurrence == nth {
+        shared.delays_begun.fetch_add(1, Ordering::SeqCst);
+        std::thread::sleep(delay);
+    }
 }
 
 /// An `sts:AssumeRole` answer: remember the account its access key acts in
