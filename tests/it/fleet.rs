@@ -1613,3 +1613,50 @@ async fn two_roles_of_one_account_share_its_pace() {
         assert_eq!(result["result"], "published", "{result}");
     }
 }
+
+/// `--on-wave-failure rollback` returns every target whose alias this run
+/// wrote, whatever happened after: eu-west-1's tags write is denied after
+/// its alias moved (it fails, and its wave with it), and both it and the
+/// first wave go back to exactly what they served.
+#[tokio::test(flavor = "current_thread")]
+async fn a_target_that_failed_after_its_alias_moved_is_rolled_back() {
+    let aws = Emulator::start();
+    let clients = orders_in_three_regions(&aws).await;
+    let repo = tempfile::tempdir().unwrap();
+    let path = waves_manifest(repo.path(), "", "", "");
+    fleet_command(
+        &aws,
+        repo.path(),
+        &path,
+        "deploy",
+        "def handler(e, c): return 1\n",
+        &[],
+    )
+    .assert_ok();
+    let before: Vec<_> = futures_util::future::join_all(clients.iter().map(|(_, l)| routing(l))).await;
+    std::fs::write(repo.path().join("config.json"), r#"{"Tags": {"team": "orders"}}"#).unwrap();
+    let tagged = waves_manifest(repo.path(), "", "function-config = \"config.json\"", "");
+    let proxy = FaultProxy::start(&aws.endpoint);
+    proxy.deny_in("eu-west-1", "POST", "function%3Aorders", "lambda:TagResource");
+    let failed = fleet_command_at(
+        &aws,
+        Some(&proxy.endpoint),
+        repo.path(),
+        &tagged,
+        "deploy",
+        "def handler(e, c): return 2\n",
+        &["--on-wave-failure", "rollback"],
+    );
+    assert_eq!(failed.status, 1, "{}", failed.stderr);
+    let results = failed.json();
+    assert_eq!(results[0]["result"], "rolled-back", "{results}");
+    let west = results[1]["error"].as_str().unwrap();
+    assert!(west.contains("lambda:TagResource"), "{west}");
+    assert!(
+        west.contains("; rolled back to what it served before this run"),
+        "{west}"
+    );
+    for ((region, lambda), before) in clients.iter().zip(before) {
+        assert_eq!(routing(lambda).await, before, "{region}: exactly what it served");
+    }
+}
