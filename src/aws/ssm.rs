@@ -32,10 +32,16 @@ impl Parameters {
     /// The value of each parameter named, decrypted. A parameter that does
     /// not exist, or that this caller may not read, is an error naming it
     /// (never a value), exit 2.
+    ///
+    /// `GetParameters` answers `/p:1` and `/p:blue` under the plain name
+    /// `/p` (with the selector in a field of its own, which not every
+    /// implementation fills in), so no call asks for one parameter twice:
+    /// each answer is matched to the one name of its call it can be, and
+    /// `/p`, `/p:1` and a label each get their own value.
     pub async fn values(&self, names: &[String]) -> Result<BTreeMap<String, String>> {
-        let mut found = BTreeMap::new();
+        let mut values = BTreeMap::new();
         let mut missing = Vec::new();
-        for (n, batch) in names.chunks(BATCH).enumerate() {
+        for (n, batch) in batches(names).iter().enumerate() {
             if n > 0 {
                 tokio::time::sleep(PACE).await;
             }
@@ -60,6 +66,7 @@ impl Parameters {
                         Error::failed(text)
                     }
                 })?;
+            let mut found = BTreeMap::new();
             for parameter in read.parameters() {
                 if let (Some(name), Some(value)) = (parameter.name(), parameter.value()) {
                     crate::secrets::hold(value);
@@ -67,18 +74,16 @@ impl Parameters {
                 }
             }
             missing.extend(read.invalid_parameters().iter().cloned());
-        }
-        // Asked by ARN or with a version (`name:3`), a parameter comes back
-        // under its plain name: match what was asked to what came back.
-        let mut values = BTreeMap::new();
-        for name in names {
-            let plain = plain_name(name);
-            match found.get(name).or_else(|| found.get(&plain)) {
-                Some(value) => {
-                    values.insert(name.clone(), value.clone());
+            // Asked by ARN or with a selector (`name:3`), a parameter comes
+            // back under its plain name: within one call, that is one ask.
+            for name in batch {
+                match found.get(name).or_else(|| found.get(&plain_name(name))) {
+                    Some(value) => {
+                        values.insert(name.clone(), value.clone());
+                    }
+                    None if !missing.contains(name) => missing.push(name.clone()),
+                    None => {}
                 }
-                None if !missing.contains(name) => missing.push(name.clone()),
-                None => {}
             }
         }
         if !missing.is_empty() {
@@ -91,6 +96,23 @@ impl Parameters {
         }
         Ok(values)
     }
+}
+
+/// The calls to make: at most [`BATCH`] names each, and never one parameter
+/// twice in a call (`/p` and `/p:1` go in different calls).
+fn batches(names: &[String]) -> Vec<Vec<String>> {
+    let mut batches: Vec<Vec<String>> = Vec::new();
+    for name in names {
+        let plain = plain_name(name);
+        match batches
+            .iter_mut()
+            .find(|b| b.len() < BATCH && !b.iter().any(|other| plain_name(other) == plain))
+        {
+            Some(batch) => batch.push(name.clone()),
+            None => batches.push(vec![name.clone()]),
+        }
+    }
+    batches
 }
 
 /// A parameter's name as `GetParameters` returns it: without an ARN's
@@ -106,6 +128,18 @@ fn plain_name(asked: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_parameter_is_never_asked_twice_in_one_call() {
+        let names: Vec<String> = ["/p", "/p:1", "/p:blue", "/q"]
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        assert_eq!(batches(&names), [vec!["/p", "/q"], vec!["/p:1"], vec!["/p:blue"]]);
+        let many: Vec<String> = (0..25).map(|n| format!("/n{n}")).collect();
+        let sizes: Vec<usize> = batches(&many).iter().map(Vec::len).collect();
+        assert_eq!(sizes, [10, 10, 5]);
+    }
 
     #[test]
     fn asked_names_are_matched_to_the_names_returned() {

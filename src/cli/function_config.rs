@@ -847,6 +847,18 @@ mod values_as_written {
     }
 
     #[test]
+    fn what_lambda_accepts_is_accepted_tz_among_them() {
+        for name in ["TZ", "LANG", "PATH", "LD_LIBRARY_PATH", "NODE_PATH", "PYTHONPATH"] {
+            let text = format!(r#"{{"Environment": {{"Variables": {{"{name}": "Asia/Tokyo"}}}}}}"#);
+            assert_eq!(
+                variables("f.json", &text, &[]).unwrap()[name],
+                "Asia/Tokyo",
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
     fn what_lambda_refuses_is_refused_by_name_never_by_value() {
         for (name, said) in [
             ("1BAD", "the name `1BAD`"),

@@ -64,8 +64,15 @@ pub struct Environment {
 #[derive(Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct Variables(pub BTreeMap<String, String>);
 
-/// Names Lambda reserves for the runtime: a function may not set them.
-const RESERVED_VARIABLES: [&str; 19] = [
+/// Names Lambda reserves for the runtime: the keys its API refuses in a
+/// function's configuration ("reserved keys that are currently not
+/// supported for modification"), as the Lambda developer guide lists them
+/// under "Reserved environment variables". `TZ` is not among them: the API
+/// accepts it, and the guide has listed it among the unreserved variables
+/// that a function may set (with `LANG`, `PATH`, `LD_LIBRARY_PATH`,
+/// `NODE_PATH`, `PYTHONPATH`) since late 2022. Refuse only what the API
+/// refuses.
+const RESERVED_VARIABLES: [&str; 18] = [
     "_HANDLER",
     "_X_AMZN_TRACE_ID",
     "AWS_DEFAULT_REGION",
@@ -84,7 +91,6 @@ const RESERVED_VARIABLES: [&str; 19] = [
     "AWS_LAMBDA_RUNTIME_API",
     "LAMBDA_TASK_ROOT",
     "LAMBDA_RUNTIME_DIR",
-    "TZ",
 ];
 
 /// Lambda's limit on a function's variables: their JSON text, in bytes.

@@ -211,6 +211,14 @@ pub fn parse_header_exact(input: &str) -> Result<HeaderRule, String> {
             "{flag} '{input}': the value must be 1 to 256 characters, without control characters"
         ));
     }
+    // HTTP trims the whitespace around a header's value, so no request could
+    // ever carry this one: the canary would get no traffic.
+    if value.trim() != value {
+        return Err(format!(
+            "{flag} '{input}': the value '{value}' starts or ends with whitespace, which HTTP trims from every header's value, so no request could reach the canary: give it without (such as {name}={})",
+            value.trim()
+        ));
+    }
     Ok(HeaderRule {
         header: header_name(name, flag, input)?,
         matcher: HeaderMatch::Exact(value.to_string()),
@@ -707,7 +715,16 @@ mod tests {
             parse_header_range("x-user-bucket=0-9").unwrap().to_string(),
             "header x-user-bucket in 0-9"
         );
-        for bad in ["x-canary", "=tester", "x canary=1", "x-canary="] {
+        let err = parse_header_exact("x-canary= tester ").unwrap_err();
+        assert!(err.contains("starts or ends with whitespace"), "{err}");
+        assert!(err.contains("such as x-canary=tester"), "{err}");
+        for bad in [
+            "x-canary",
+            "=tester",
+            "x canary=1",
+            "x-canary=",
+            "x-canary=\ttester",
+        ] {
             let err = parse_header_exact(bad).unwrap_err();
             assert!(err.starts_with("--canary-header '"), "{err}");
         }

@@ -934,3 +934,65 @@ async fn values_from_parameter_store_are_deployed_and_never_shown() {
         .unwrap();
     assert_eq!(latest.memory_size(), Some(128), "nothing was written");
 }
+
+/// One parameter by version and by label beside its current value, as
+/// during a key rotation: `/orders/key` (current, version 2),
+/// `/orders/key:1` and `/orders/key:blue` (a label on version 1) each
+/// deploy their own value.
+#[tokio::test(flavor = "current_thread")]
+async fn a_parameter_by_version_and_label_gets_its_own_value() {
+    use aws_sdk_ssm::types::ParameterType;
+    let aws = Emulator::start();
+    create_function(&aws, "orders").await;
+    let ssm = aws_sdk_ssm::Client::new(&aws.sdk_config());
+    for value in ["key-SECRET-one", "key-SECRET-two"] {
+        ssm.put_parameter()
+            .name("/orders/key")
+            .value(value)
+            .r#type(ParameterType::SecureString)
+            .overwrite(true)
+            .send()
+            .await
+            .unwrap();
+    }
+    ssm.label_parameter_version()
+        .name("/orders/key")
+        .parameter_version(1)
+        .labels("blue")
+        .send()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let source = source_dir(V1);
+    let config = write(
+        dir.path(),
+        "function.yaml",
+        "Environment:\n  Variables:\n    KEY_CURRENT: {FromParameter: /orders/key}\n    KEY_PREVIOUS: {FromParameter: '/orders/key:1'}\n    KEY_BLUE: {FromParameter: '/orders/key:blue'}\n",
+    );
+    let (first, result, _) = deploy_config(
+        &aws,
+        "orders",
+        source.path(),
+        &config,
+        &["--canary-weight", "100%"],
+    );
+    first.assert_ok();
+    assert_eq!(result, "published");
+    let version = aws
+        .lambda()
+        .get_function_configuration()
+        .function_name("orders")
+        .qualifier("1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        variables(&version),
+        [
+            ("KEY_BLUE", "key-SECRET-one"),
+            ("KEY_CURRENT", "key-SECRET-two"),
+            ("KEY_PREVIOUS", "key-SECRET-one")
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+    );
+}
