@@ -535,6 +535,11 @@ pub struct InitArgs {
     #[arg(long, value_name = "DIR")]
     pub download: Option<PathBuf>,
 
+    /// Also save the version's zip here exactly as Lambda holds it (a new file): `deploy --zip-file FILE`
+    /// with the release file then changes nothing, whatever tool built the zip.
+    #[arg(long, value_name = "FILE")]
+    pub download_zip: Option<PathBuf>,
+
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -13,6 +13,7 @@ use crate::cli::flags::{InitArgs, OutputFormat};
 use crate::core::init::{Live, ReleaseFile, release_file};
 use crate::error::{Error, Result};
 use crate::log::Log;
+use crate::package;
 use crate::report::{self, InitReport};
 
 /// The largest zip `--download` takes: Lambda's limit for a function's
@@ -24,8 +25,10 @@ pub async fn run(args: &InitArgs, log: Log) -> Result<()> {
     let json = args.common.output == OutputFormat::Json;
     // Checked before any request: nothing is written over, nothing unpacked
     // into a directory that holds something.
-    if let Some(out) = args.out.as_ref().filter(|out| out.exists()) {
-        return Err(exists(out));
+    for (flag, path) in [("--out", &args.out), ("--download-zip", &args.download_zip)] {
+        if let Some(path) = path.as_ref().filter(|path| path.exists()) {
+            return Err(exists(flag, path));
+        }
     }
     if let Some(dir) = &args.download {
         refuse_non_empty(dir)?;
@@ -61,26 +64,29 @@ pub async fn init(clients: &Clients, args: &InitArgs, log: &Log) -> Result<InitR
         tags: &snapshot.tags,
     });
     let text = render(&file, args.out.as_deref())?;
+    // The code first, the release file last: a failed download leaves no
+    // file behind to refuse the re-run, and a file that cannot be written
+    // takes back what was downloaded — both or neither.
+    let (downloaded, downloaded_zip, round_trip) = if args.download.is_some() || args.download_zip.is_some() {
+        get_code(&snapshot, args, log).await?
+    } else {
+        (String::new(), String::new(), String::new())
+    };
     let written = match &args.out {
-        Some(out) => {
-            // Created here, never opened over a file made since the check.
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(out)
-                .map_err(|e| match e.kind() {
-                    std::io::ErrorKind::AlreadyExists => exists(out),
-                    _ => Error::failed(format!("--out '{}' cannot be written: {e}", out.display())),
-                })?;
-            std::io::Write::write_all(&mut file, text.as_bytes())
-                .map_err(|e| Error::failed(format!("--out '{}' cannot be written: {e}", out.display())))?;
-            log.step(&format!(
-                "wrote {} from version {} of {function}",
-                out.display(),
-                snapshot.version
-            ));
-            out.display().to_string()
-        }
+        Some(out) => match write_new(out, &text) {
+            Ok(()) => {
+                log.step(&format!(
+                    "wrote {} from version {} of {function}",
+                    out.display(),
+                    snapshot.version
+                ));
+                out.display().to_string()
+            }
+            Err(err) => {
+                take_back(args);
+                return Err(err);
+            }
+        },
         None => {
             print!("{text}");
             String::new()
@@ -92,13 +98,6 @@ pub async fn init(clients: &Clients, args: &InitArgs, log: &Log) -> Result<InitR
             file.secrets.join(", ")
         ));
     }
-    let downloaded = match &args.download {
-        Some(dir) => {
-            download(&snapshot, dir, log).await?;
-            dir.display().to_string()
-        }
-        None => String::new(),
-    };
     Ok(InitReport {
         function_arn: snapshot.function_arn,
         version: snapshot.version,
@@ -106,6 +105,130 @@ pub async fn init(clients: &Clients, args: &InitArgs, log: &Log) -> Result<InitR
         release_file: written,
         secrets: file.secrets,
         downloaded,
+        downloaded_zip,
+        round_trip,
+    })
+}
+
+/// Write `text` to `out`, a file created here (never opened over one made
+/// since the check).
+fn write_new(out: &Path, text: &str) -> Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(out)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => exists("--out", out),
+            _ => Error::failed(format!("--out '{}' cannot be written: {e}", out.display())),
+        })?;
+    std::io::Write::write_all(&mut file, text.as_bytes())
+        .map_err(|e| Error::failed(format!("--out '{}' cannot be written: {e}", out.display())))
+}
+
+/// Remove what `get_code` wrote (the release file could not be written).
+fn take_back(args: &InitArgs) {
+    if let Some(zip) = &args.download_zip {
+        let _ = std::fs::remove_file(zip);
+    }
+    if let Some(dir) = &args.download {
+        // It was new or empty before: empty it again.
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let _ = if path.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+            }
+        }
+    }
+}
+
+/// Fetch the version's zip, check it is the version's (its CodeSha256),
+/// save it as it is (`--download-zip`) and unpack it (`--download`), then
+/// say which of the two a deploy can use without changing anything: a zip
+/// another tool built (its own timestamps and order) re-packs to another
+/// CodeSha256, and a `.lambdaignore` inside it leaves out files the
+/// running function has.
+async fn get_code(snapshot: &Snapshot, args: &InitArgs, log: &Log) -> Result<(String, String, String)> {
+    let zip = download(snapshot, log).await?;
+    let got = package::code_sha256(&zip);
+    if got != snapshot.code_sha256 {
+        return Err(Error::failed(format!(
+            "the downloaded code has CodeSha256 {got}, not version {}'s {}: download again",
+            snapshot.version, snapshot.code_sha256
+        )));
+    }
+    let mut saved_zip = String::new();
+    if let Some(path) = &args.download_zip {
+        write_zip(path, &zip)?;
+        log.step(&format!(
+            "saved the zip of version {} as Lambda holds it to {}",
+            snapshot.version,
+            path.display()
+        ));
+        saved_zip = path.display().to_string();
+    }
+    let Some(dir) = &args.download else {
+        return Ok((String::new(), saved_zip, "zip".into()));
+    };
+    if let Err(err) = unpack(&zip, dir, log) {
+        take_back(args);
+        return Err(err);
+    }
+    let repacked = package::build(dir, &[]).map(|p| p.code_sha256);
+    let ignored = dir.join(package::IGNORE_FILE).is_file();
+    let round_trip = match (&repacked, saved_zip.is_empty()) {
+        (Ok(hash), _) if *hash == snapshot.code_sha256 => "source",
+        (_, false) => "zip",
+        (_, true) => "neither",
+    };
+    if round_trip != "source" {
+        let why = match (&repacked, ignored) {
+            (Err(err), _) => format!("it cannot be packaged as it is ({err})"),
+            (Ok(_), true) => format!(
+                "it holds a {} that leaves out files the running function has, and",
+                package::IGNORE_FILE
+            ),
+            (Ok(_), false) => {
+                "the live zip was not built by lambda-rollout (its own timestamps and order), so".into()
+            }
+        };
+        let hash = repacked.as_ref().map(String::as_str).unwrap_or("?");
+        let advice = if saved_zip.is_empty() {
+            "to adopt the function without a change, run init again with --download-zip FILE and deploy that zip with --zip-file FILE; the first deploy of the unpacked tree publishes a new version".to_string()
+        } else {
+            format!(
+                "deploy the saved zip with --zip-file {saved_zip} for a deploy that changes nothing; deploying the unpacked tree publishes a new version"
+            )
+        };
+        log.warn(&format!(
+            "{}: {why} the tree re-packs to CodeSha256 {hash}, not the live {}: {advice}",
+            dir.display(),
+            snapshot.code_sha256
+        ));
+    }
+    Ok((dir.display().to_string(), saved_zip, round_trip.into()))
+}
+
+fn write_zip(path: &Path, zip: &[u8]) -> Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => exists("--download-zip", path),
+            _ => Error::failed(format!(
+                "--download-zip '{}' cannot be written: {e}",
+                path.display()
+            )),
+        })?;
+    std::io::Write::write_all(&mut file, zip).map_err(|e| {
+        Error::failed(format!(
+            "--download-zip '{}' cannot be written: {e}",
+            path.display()
+        ))
     })
 }
 
@@ -124,10 +247,10 @@ fn render(file: &ReleaseFile, out: Option<&Path>) -> Result<String> {
     }
 }
 
-fn exists(out: &Path) -> Error {
+fn exists(flag: &str, path: &Path) -> Error {
     Error::usage(format!(
-        "--out '{}' exists: init never writes over a file; remove it or choose another",
-        out.display()
+        "{flag} '{}' exists: init never writes over a file; remove it or choose another",
+        path.display()
     ))
 }
 
@@ -147,9 +270,8 @@ fn refuse_non_empty(dir: &Path) -> Result<()> {
 }
 
 /// Fetch the version's zip from the pre-signed URL Lambda gave (valid for
-/// ten minutes) and unpack it into `dir`. An entry that would land outside
-/// `dir` is refused.
-async fn download(snapshot: &Snapshot, dir: &Path, log: &Log) -> Result<()> {
+/// ten minutes).
+async fn download(snapshot: &Snapshot, log: &Log) -> Result<Vec<u8>> {
     if snapshot.image || snapshot.code_location.is_empty() {
         return Err(Error::usage(
             "--download: this function runs a container image; pull the image instead",
@@ -157,9 +279,13 @@ async fn download(snapshot: &Snapshot, dir: &Path, log: &Log) -> Result<()> {
     }
     log.step(&format!("downloading the code of version {}", snapshot.version));
     let url = snapshot.code_location.clone();
-    let zip = tokio::task::spawn_blocking(move || fetch(&url))
+    tokio::task::spawn_blocking(move || fetch(&url))
         .await
-        .map_err(|e| Error::failed(format!("the download stopped: {e}")))??;
+        .map_err(|e| Error::failed(format!("the download stopped: {e}")))?
+}
+
+/// Unpack `zip` into `dir`. An entry that would land outside `dir` is refused.
+fn unpack(zip: &[u8], dir: &Path, log: &Log) -> Result<()> {
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::failed(format!("--download '{}' cannot be created: {e}", dir.display())))?;
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip))

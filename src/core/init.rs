@@ -43,17 +43,32 @@ pub fn release_file(live: &Live) -> ReleaseFile {
     put("Role", c.role.clone().map(Value::from));
     put("MemorySize", c.memory_size.filter(|m| *m != 128).map(Value::from));
     put("Timeout", c.timeout.filter(|t| *t != 3).map(Value::from));
-    let names: Vec<String> = c
+    // Names, and whether the live value is empty (a deploy refuses an
+    // empty FromEnvironment value unless the file says it is meant).
+    let names: Vec<(String, bool)> = c
         .environment
         .as_ref()
-        .map(|e| e.variables.0.keys().cloned().collect())
+        .map(|e| {
+            e.variables
+                .0
+                .iter()
+                .map(|(k, v)| (k.clone(), v.is_empty()))
+                .collect()
+        })
         .unwrap_or_default();
     put(
         "Environment",
         (!names.is_empty()).then(|| {
             let variables: Map<String, Value> = names
                 .iter()
-                .map(|name| (name.clone(), json!({ "FromEnvironment": name })))
+                .map(|(name, empty)| {
+                    let from = if *empty {
+                        json!({ "FromEnvironment": name, "AllowEmpty": true })
+                    } else {
+                        json!({ "FromEnvironment": name })
+                    };
+                    (name.clone(), from)
+                })
                 .collect();
             json!({ "Variables": variables })
         }),
@@ -158,7 +173,7 @@ pub fn release_file(live: &Live) -> ReleaseFile {
     put("Tags", (!tags.is_empty()).then_some(Value::Object(tags)));
     ReleaseFile {
         content: Value::Object(file),
-        secrets: names,
+        secrets: names.into_iter().map(|(name, _)| name).collect(),
     }
 }
 
@@ -199,7 +214,7 @@ mod tests {
             timeout: Some(15),
             environment: Some(Environment {
                 variables: Variables(
-                    [("STAGE", "prod"), ("DB_PASSWORD", "hunter2")]
+                    [("STAGE", "prod"), ("DB_PASSWORD", "hunter2"), ("EMPTY", "")]
                         .map(|(k, v)| (k.to_string(), v.to_string()))
                         .into(),
                 ),
@@ -230,9 +245,9 @@ mod tests {
         let text = serde_json::to_string(&file.content).unwrap();
         assert_eq!(
             text,
-            r#"{"Runtime":"python3.12","Handler":"app.handler","Role":"arn:aws:iam::123456789012:role/orders","Timeout":15,"Environment":{"Variables":{"DB_PASSWORD":{"FromEnvironment":"DB_PASSWORD"},"STAGE":{"FromEnvironment":"STAGE"}}},"Layers":["arn:aws:lambda:us-east-1:1:layer:deps:3"],"Architectures":["arm64"],"Tags":{"team":"orders"}}"#
+            r#"{"Runtime":"python3.12","Handler":"app.handler","Role":"arn:aws:iam::123456789012:role/orders","Timeout":15,"Environment":{"Variables":{"DB_PASSWORD":{"FromEnvironment":"DB_PASSWORD"},"EMPTY":{"FromEnvironment":"EMPTY","AllowEmpty":true},"STAGE":{"FromEnvironment":"STAGE"}}},"Layers":["arn:aws:lambda:us-east-1:1:layer:deps:3"],"Architectures":["arm64"],"Tags":{"team":"orders"}}"#
         );
         assert!(!text.contains("hunter2") && !text.contains("prod\""), "{text}");
-        assert_eq!(file.secrets, ["DB_PASSWORD", "STAGE"]);
+        assert_eq!(file.secrets, ["DB_PASSWORD", "EMPTY", "STAGE"]);
     }
 }

@@ -21,6 +21,14 @@ pub struct InitReport {
     pub secrets: Vec<String>,
     /// Where the code was unpacked (`--download`), if anywhere.
     pub downloaded: String,
+    /// Where the version's zip was saved as Lambda holds it (`--download-zip`).
+    pub downloaded_zip: String,
+    /// What deploys this version again with the file and changes nothing:
+    /// `source` (the unpacked tree re-packs to the live CodeSha256), `zip`
+    /// (it does not, and the saved zip does), `neither` (it does not, and
+    /// no zip was saved: run again with --download-zip); empty without a
+    /// download.
+    pub round_trip: String,
 }
 
 impl InitReport {

@@ -144,7 +144,9 @@ async fn init_download_unpacks_the_code_the_alias_serves() {
     use lambda_rollout::cli::flags::{CommonArgs, InitArgs, OutputFormat};
     use lambda_rollout::log::Log;
 
-    let url = serve_once(zip_of("served = 7"));
+    let served = zip_of("served = 7");
+    let hash = lambda_rollout::package::code_sha256(&served);
+    let url = serve_once(served);
     let rules = [mock!(Client::get_function)
         .match_requests(|r| r.qualifier() == Some("live"))
         .then_output(move || {
@@ -154,6 +156,7 @@ async fn init_download_unpacks_the_code_the_alias_serves() {
                         .function_arn("arn:aws:lambda:us-east-1:123456789012:function:orders:3")
                         .version("3")
                         .handler("index.handler")
+                        .code_sha256(hash.clone())
                         .build(),
                 )
                 .code(FunctionCodeLocation::builder().location(url.clone()).build())
@@ -176,6 +179,7 @@ async fn init_download_unpacks_the_code_the_alias_serves() {
         region: None,
         out: Some(dir.path().join("release.json")),
         download: Some(code.clone()),
+        download_zip: None,
         common: CommonArgs {
             output: OutputFormat::Json,
             verbose: false,
@@ -195,4 +199,140 @@ async fn init_download_unpacks_the_code_the_alias_serves() {
     );
     let file = std::fs::read_to_string(dir.path().join("release.json")).unwrap();
     assert!(file.contains("\"Handler\": \"index.handler\""), "{file}");
+}
+
+/// A zip another tool built (its own timestamp), as a team adopting the
+/// tool has it.
+fn zip_by_another_tool(body: &str) -> Vec<u8> {
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .last_modified_time(zip::DateTime::from_date_and_time(2024, 5, 1, 12, 30, 0).unwrap())
+        .unix_permissions(0o600);
+    writer.start_file("index.py", options).unwrap();
+    writer.write_all(body.as_bytes()).unwrap();
+    writer.finish().unwrap().into_inner()
+}
+
+/// `init` as a team adopting the tool runs it, with SDK mocks serving the
+/// live version (the emulator's code location cannot be fetched): a zip
+/// another tool built re-packs to another CodeSha256, so init says so and
+/// saves the live zip as it is (`--download-zip`), which a deploy then
+/// finds unchanged on the emulator: skipped, no version, no write. A
+/// download that fails leaves no release file behind.
+#[tokio::test]
+async fn init_keeps_a_zip_another_tool_built_and_its_deploy_changes_nothing() {
+    use lambda_rollout::aws::{Clients, Lambda};
+    use lambda_rollout::cli::flags::{CommonArgs, InitArgs, OutputFormat};
+    use lambda_rollout::log::Log;
+
+    let theirs = zip_by_another_tool(V1);
+    let hash = lambda_rollout::package::code_sha256(&theirs);
+    let url = serve_once(theirs.clone());
+    let snapshot_of = |location: String| {
+        let hash = hash.clone();
+        move || {
+            GetFunctionOutput::builder()
+                .configuration(
+                    FunctionConfiguration::builder()
+                        .function_arn("arn:aws:lambda:us-east-1:123456789012:function:orders:1")
+                        .version("1")
+                        .handler("index.handler")
+                        .runtime(aws_sdk_lambda::types::Runtime::Python312)
+                        .code_sha256(hash.clone())
+                        .build(),
+                )
+                .code(FunctionCodeLocation::builder().location(location.clone()).build())
+                .build()
+        }
+    };
+    let rules = [mock!(Client::get_function).then_output(snapshot_of(url))];
+    let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &rules);
+    let offline = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .build();
+    let clients = Clients {
+        lambda: Lambda::new(client, Log::default()),
+        ..Clients::new(&offline, Log::default())
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let args = |name: &str| InitArgs {
+        function_name: "orders".into(),
+        alias: Some("live".into()),
+        region: None,
+        out: Some(dir.path().join(format!("{name}.json"))),
+        download: Some(dir.path().join(format!("{name}-code"))),
+        download_zip: Some(dir.path().join(format!("{name}.zip"))),
+        common: CommonArgs {
+            output: OutputFormat::Json,
+            verbose: false,
+        },
+    };
+    let adopt = args("adopt");
+    let report = lambda_rollout::commands::init::init(&clients, &adopt, &Log::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        report.round_trip, "zip",
+        "the unpacked tree re-packs to another hash"
+    );
+    let saved = std::fs::read(dir.path().join("adopt.zip")).unwrap();
+    assert_eq!(saved, theirs, "the live zip, byte for byte");
+    assert!(dir.path().join("adopt.json").is_file());
+
+    // The served URL answered once: a second init's download fails, and
+    // leaves neither a release file nor a zip behind.
+    let failed = args("again");
+    let err = lambda_rollout::commands::init::init(&clients, &failed, &Log::default())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("cannot download the code"), "{err}");
+    assert!(!dir.path().join("again.json").exists(), "no release file");
+    assert!(!dir.path().join("again.zip").exists(), "no zip");
+
+    // On the emulator, the function runs that zip: deploying the saved zip
+    // with the written file changes nothing.
+    let aws = Emulator::start();
+    let role = aws.create_role("orders-role");
+    let lambda = aws.lambda();
+    lambda
+        .create_function()
+        .function_name("orders")
+        .runtime(aws_sdk_lambda::types::Runtime::Python312)
+        .role(role)
+        .handler("index.handler")
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(aws_sdk_lambda::primitives::Blob::new(theirs.clone()))
+                .build(),
+        )
+        .publish(true)
+        .send()
+        .await
+        .unwrap();
+    lambda
+        .create_alias()
+        .function_name("orders")
+        .name("live")
+        .function_version("1")
+        .send()
+        .await
+        .unwrap();
+    aws.start_recording();
+    let mut deploy = binary(Some(&aws));
+    deploy
+        .for_alias("deploy", "orders", "live")
+        .args(["--output", "json", "--zip-file"])
+        .arg(dir.path().join("adopt.zip"))
+        .arg("--function-config")
+        .arg(dir.path().join("adopt.json"));
+    let deployed = run(&mut deploy);
+    deployed.assert_ok();
+    assert_eq!(deployed.json()["result"], "skipped", "{}", deployed.stderr);
+    let writes: Vec<(String, String)> = aws
+        .recorded()
+        .into_iter()
+        .filter(|(method, _)| method != "GET" && method != "HEAD")
+        .collect();
+    assert_eq!(writes, [], "the adopted function's first deploy writes nothing");
 }
