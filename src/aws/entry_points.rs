@@ -426,4 +426,49 @@ impl Lambda {
         }
         Ok(added)
     }
+
+    /// The URL is no longer public (`AuthType` `AWS_IAM`): remove the public
+    /// permissions this tool added for it (by their statement ids), and
+    /// never a statement someone else added. Returns those removed.
+    pub async fn remove_public_url_permissions(
+        &self,
+        function: &str,
+        alias: &str,
+    ) -> Result<Vec<&'static str>> {
+        let present: Vec<String> = self
+            .read_policy(function, Some(alias))
+            .await
+            .map_err(|e| e.reading(&format!("the resource policy of {function}:{alias}")))?
+            .iter()
+            .filter_map(|s| s["Sid"].as_str().map(str::to_string))
+            .collect();
+        let mut removed = Vec::new();
+        for sid in PUBLIC_URL_STATEMENTS {
+            if !present.iter().any(|p| p == sid) {
+                continue;
+            }
+            self.pace().await;
+            self.log
+                .detail(&format!("RemovePermission {function}:{alias} {sid}"));
+            match self
+                .client
+                .remove_permission()
+                .function_name(function)
+                .qualifier(alias)
+                .statement_id(sid)
+                .send()
+                .await
+            {
+                Ok(_) => removed.push(sid),
+                // Removed meanwhile (another run): it is gone.
+                Err(e) if classify(&e).kind == Kind::NotFound => {}
+                Err(e) => {
+                    return Err(classify(&e).failed(&format!(
+                        "remove the public permission {sid} from {function}:{alias}"
+                    )));
+                }
+            }
+        }
+        Ok(removed)
+    }
 }

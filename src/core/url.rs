@@ -37,7 +37,53 @@ pub struct Cors {
     pub max_age: Option<i32>,
 }
 
+/// The HTTP methods a function URL's `AllowMethods` takes.
+const METHODS: [&str; 7] = ["GET", "PUT", "HEAD", "POST", "PATCH", "DELETE", "*"];
+
 impl Cors {
+    /// Lambda's limits: at most 100 headers (each up to 1,024 characters),
+    /// 100 origins (1 to 253), 6 methods (GET, PUT, HEAD, POST, PATCH,
+    /// DELETE or *), and a `MaxAge` from 0 to 86,400 seconds.
+    fn check(&self) -> Result<(), String> {
+        let list = |key: &str, items: &Option<Vec<String>>, most: usize, shortest: usize, longest: usize| {
+            let items = items.as_deref().unwrap_or_default();
+            if items.len() > most {
+                return Err(format!(
+                    "Cors.{key}: {} entries, over Lambda's limit of {most}",
+                    items.len()
+                ));
+            }
+            match items
+                .iter()
+                .find(|item| item.chars().count() < shortest || item.chars().count() > longest)
+            {
+                Some(bad) => Err(format!(
+                    "Cors.{key}: '{bad}' is {} characters; Lambda takes {shortest} to {longest}",
+                    bad.chars().count()
+                )),
+                None => Ok(()),
+            }
+        };
+        list("AllowHeaders", &self.allow_headers, 100, 0, 1024)?;
+        list("ExposeHeaders", &self.expose_headers, 100, 0, 1024)?;
+        list("AllowOrigins", &self.allow_origins, 100, 1, 253)?;
+        list("AllowMethods", &self.allow_methods, 6, 0, 6)?;
+        if let Some(bad) = self
+            .allow_methods
+            .iter()
+            .flatten()
+            .find(|m| !METHODS.contains(&m.as_str()))
+        {
+            return Err(format!(
+                "Cors.AllowMethods: '{bad}': expected GET, PUT, HEAD, POST, PATCH, DELETE or *"
+            ));
+        }
+        if let Some(age) = self.max_age.filter(|age| !(0..=86_400).contains(age)) {
+            return Err(format!("Cors.MaxAge: {age}: expected 0 to 86400 seconds"));
+        }
+        Ok(())
+    }
+
     /// Lists sorted, so that order never reads as a change.
     fn normalised(&self) -> Cors {
         let sorted = |list: &Option<Vec<String>>| {
@@ -58,10 +104,15 @@ impl Cors {
 }
 
 impl UrlConfig {
-    /// Checked: the values Lambda accepts.
+    /// Checked: the values Lambda accepts (its API reference's limits for
+    /// `Cors`), so that nothing it would refuse is sent after a release was
+    /// routed.
     pub fn check(&self) -> Result<(), String> {
         if !matches!(self.auth_type.as_str(), "NONE" | "AWS_IAM") {
             return Err(format!("AuthType '{}': expected NONE or AWS_IAM", self.auth_type));
+        }
+        if let Some(cors) = &self.cors {
+            cors.check()?;
         }
         if let Some(mode) = self
             .invoke_mode
@@ -140,5 +191,85 @@ mod tests {
         );
         assert!(url("NONE", &[], Some("STREAM")).check().is_err());
         assert!(url("AWS_IAM", &[], Some("RESPONSE_STREAM")).check().is_ok());
+        let with = |cors: Cors| UrlConfig {
+            cors: Some(cors),
+            ..url("NONE", &[], None)
+        };
+        let many = |n: usize, each: &str| Some(vec![each.to_string(); n]);
+        for (cors, said) in [
+            (
+                Cors {
+                    max_age: Some(86_401),
+                    ..Cors::default()
+                },
+                "Cors.MaxAge: 86401",
+            ),
+            (
+                Cors {
+                    max_age: Some(-1),
+                    ..Cors::default()
+                },
+                "Cors.MaxAge: -1",
+            ),
+            (
+                Cors {
+                    allow_origins: many(101, "https://a.example"),
+                    ..Cors::default()
+                },
+                "101 entries",
+            ),
+            (
+                Cors {
+                    allow_origins: many(1, &"o".repeat(254)),
+                    ..Cors::default()
+                },
+                "254 characters",
+            ),
+            (
+                Cors {
+                    allow_origins: many(1, ""),
+                    ..Cors::default()
+                },
+                "Lambda takes 1 to 253",
+            ),
+            (
+                Cors {
+                    allow_headers: many(101, "x-h"),
+                    ..Cors::default()
+                },
+                "Cors.AllowHeaders: 101 entries",
+            ),
+            (
+                Cors {
+                    expose_headers: many(1, &"h".repeat(1025)),
+                    ..Cors::default()
+                },
+                "Cors.ExposeHeaders",
+            ),
+            (
+                Cors {
+                    allow_methods: many(7, "GET"),
+                    ..Cors::default()
+                },
+                "Cors.AllowMethods: 7 entries",
+            ),
+            (
+                Cors {
+                    allow_methods: many(1, "FETCH"),
+                    ..Cors::default()
+                },
+                "'FETCH'",
+            ),
+        ] {
+            let err = with(cors).check().unwrap_err();
+            assert!(err.contains(said), "{said}: {err}");
+        }
+        let fine = Cors {
+            allow_origins: many(100, "https://a.example"),
+            allow_methods: Some(vec!["GET".into(), "*".into()]),
+            max_age: Some(86_400),
+            ..Cors::default()
+        };
+        assert!(with(fine).check().is_ok());
     }
 }

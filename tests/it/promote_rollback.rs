@@ -959,6 +959,17 @@ async fn the_function_url_is_kept_on_the_alias() {
         "nothing written, no permission added twice"
     );
 
+    // Someone else's statement on the alias, which no change of the URL touches.
+    lambda
+        .add_permission()
+        .function_name("orders")
+        .qualifier("live")
+        .statement_id("team-invoke")
+        .action("lambda:InvokeFunction")
+        .principal("events.amazonaws.com")
+        .send()
+        .await
+        .unwrap();
     std::fs::write(&url_file, r#"{"AuthType": "AWS_IAM"}"#).unwrap();
     let changed = deploy(
         &aws,
@@ -983,6 +994,23 @@ async fn the_function_url_is_kept_on_the_alias() {
         .await
         .unwrap();
     assert_eq!(on_alias.auth_type().as_str(), "AWS_IAM");
+    // No longer public: the public statements this tool added are gone,
+    // the other one stays.
+    let policy = lambda
+        .get_policy()
+        .function_name("orders")
+        .qualifier("live")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(statements(policy.policy().unwrap().to_string()), ["team-invoke"]);
+    assert!(
+        changed
+            .stderr
+            .contains("removed the public permissions this tool had added"),
+        "{}",
+        changed.stderr
+    );
 
     let status = command(&aws, "status", "live", &[]);
     let marks: Vec<String> = status.assert_ok().json()["entry-points"]

@@ -239,6 +239,7 @@ async fn url_after(
     }
     let (lambda, function, alias) = (&clients.lambda, request.function.as_str(), request.alias.as_str());
     let current = lambda.alias_url(function, alias).await?;
+    let was_public = current.as_ref().is_some_and(|(_, now)| now.is_public());
     let changed = current.as_ref().map(|(_, now)| wanted.differences(now));
     if request.dry_run {
         log.step(&match &changed {
@@ -281,6 +282,14 @@ async fn url_after(
             log.step(&format!(
                 "added the public permissions a URL with AuthType NONE needs on alias {alias}: {}",
                 added.join(", ")
+            ));
+        }
+    } else if was_public {
+        let removed = lambda.remove_public_url_permissions(function, alias).await?;
+        if !removed.is_empty() {
+            log.step(&format!(
+                "the URL of alias {alias} is no longer public: removed the public permissions this tool had added: {}",
+                removed.join(", ")
             ));
         }
     }
