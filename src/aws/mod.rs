@@ -54,7 +54,7 @@ impl Clients {
     /// Load the configuration (checking region and credentials), then build
     /// the clients. A `Fleet` run paces its Lambda calls at `per_second`.
     pub async fn connect(region: Option<&str>, calls: Calls, log: Log) -> Result<Clients> {
-        Clients::connect_at(&Place::default(), region, calls, log).await
+        Clients::connect_at(&Place::default(), region, calls, log, None).await
     }
 
     /// [`Clients::connect`] for one place of a fleet: its region (else
@@ -62,10 +62,27 @@ impl Clients {
     /// role once with the run's own (refreshed by the SDK before they
     /// expire). The role is assumed here, so a role that cannot be assumed
     /// fails before any target is read.
-    pub async fn connect_at(place: &Place, region: Option<&str>, calls: Calls, log: Log) -> Result<Clients> {
+    /// `assumed`: the place's role, assumed once for the run and shared by
+    /// every region it reaches (see [`assume_once`]); a place with a role
+    /// and none given assumes it here.
+    pub async fn connect_at(
+        place: &Place,
+        region: Option<&str>,
+        calls: Calls,
+        log: Log,
+        assumed: Option<&Assumed>,
+    ) -> Result<Clients> {
         let mut config = load_config(place.region.as_deref().or(region), calls, log).await?;
         if let Some(role) = &place.role {
-            config = assume(&config, role, log).await?;
+            let own;
+            let assumed = match assumed {
+                Some(assumed) => assumed,
+                None => {
+                    own = assume_once(&config, role, log).await?;
+                    &own
+                }
+            };
+            config = assumed.configure(&config);
         }
         let clients = Clients::new(&config, log);
         if let Some(role) = &place.role {
@@ -144,10 +161,33 @@ impl Clients {
     }
 }
 
-/// `config` with credentials from assuming `role` (its session named after
-/// the run, so CloudTrail shows which run did what). Nothing about the
-/// credentials is ever printed.
-async fn assume(config: &SdkConfig, role: &Role, log: Log) -> Result<SdkConfig> {
+/// A role assumed once for the run: its credentials provider and one
+/// credentials cache that every client of every region using the role
+/// shares, so the role is assumed once however many regions and services
+/// its targets reach (the SDK refreshes it before it expires).
+#[derive(Clone)]
+pub struct Assumed {
+    credentials: aws_sdk_lambda::config::SharedCredentialsProvider,
+    cache: aws_sdk_lambda::config::SharedIdentityCache,
+}
+
+impl Assumed {
+    /// `config` acting as the role.
+    fn configure(&self, config: &SdkConfig) -> SdkConfig {
+        config
+            .to_builder()
+            .credentials_provider(self.credentials.clone())
+            .identity_cache(self.cache.clone())
+            .build()
+    }
+}
+
+/// Assume `role` with `config`'s credentials (its session named after the
+/// run, so CloudTrail shows which run did what), now — through the shared
+/// cache, with one `sts:GetCallerIdentity` — so that a role that cannot be
+/// assumed fails before any target is read. Nothing about the credentials
+/// is ever printed.
+pub async fn assume_once(config: &SdkConfig, role: &Role, log: Log) -> Result<Assumed> {
     let unix_seconds = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -163,18 +203,22 @@ async fn assume(config: &SdkConfig, role: &Role, log: Log) -> Result<SdkConfig> 
     if let Some(id) = &role.external_id {
         builder = builder.external_id(id.clone());
     }
-    let provider = builder.build().await;
-    provider.provide_credentials().await.map_err(|e| {
-        Error::failed(format!(
-            "cannot assume role {} (sts:AssumeRole, and the role's trust policy must allow this caller): {}",
-            role.arn,
-            error::chain(&e)
-        ))
-    })?;
-    Ok(config
-        .to_builder()
-        .credentials_provider(aws_sdk_lambda::config::SharedCredentialsProvider::new(provider))
-        .build())
+    let assumed = Assumed {
+        credentials: aws_sdk_lambda::config::SharedCredentialsProvider::new(builder.build().await),
+        cache: aws_config::identity::IdentityCache::lazy().build(),
+    };
+    aws_sdk_sts::Client::new(&assumed.configure(config))
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| {
+            Error::failed(format!(
+                "cannot assume role {} (sts:AssumeRole, and the role's trust policy must allow this caller): {}",
+                role.arn,
+                error::chain(&e)
+            ))
+        })?;
+    Ok(assumed)
 }
 
 /// Load the standard AWS configuration (env, profile, web identity, instance

@@ -9,10 +9,12 @@ use std::time::Duration;
 use futures_util::StreamExt;
 
 use crate::aws::Lambda;
-use crate::aws::{Calls, Clients};
+use crate::aws::{Calls, Clients, assume_once, load_config};
 use crate::cli::manifest::WaveOf;
 use crate::cli::settings::{DeployJob, Fleet, Run, Target};
-use crate::core::fleet::{AccountRegion, Ending, Intent, Place, Resolved, refused_targets, target_name};
+use crate::core::fleet::{
+    AccountRegion, Ending, Intent, Place, Resolved, Role, refused_targets, target_name,
+};
 use crate::core::observed::{AliasState, Standing};
 use crate::core::plan::AliasChange;
 use crate::core::plan::{Outcome, serving_latest_refused};
@@ -223,6 +225,24 @@ async fn connect_places<'p>(
     buckets.sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
     buckets.dedup();
     let several = buckets.len() > 1;
+    // Each role assumed once, however many regions its targets are in.
+    let mut roles: Vec<(&Role, crate::aws::Assumed)> = Vec::new();
+    for role in places.iter().filter_map(|p| p.role.as_ref()) {
+        if roles.iter().any(|(known, _)| *known == role) {
+            continue;
+        }
+        let assumed = async {
+            let base = load_config(run.region.as_deref(), Calls::One, run.log).await?;
+            assume_once(&base, role, run.log).await
+        };
+        match assumed.await {
+            Ok(assumed) => roles.push((role, assumed)),
+            Err(err) => problems.push(err.to_string()),
+        }
+    }
+    if !problems.is_empty() {
+        return (Vec::new(), problems);
+    }
     let mut connected: Vec<(Place, Clients, AccountRegion)> = Vec::new();
     for place in places {
         let lands = lands_of(place);
@@ -232,7 +252,12 @@ async fn connect_places<'p>(
         } else {
             run.log
         };
-        match Clients::connect_at(place, run.region.as_deref(), calls, log).await {
+        let assumed = place
+            .role
+            .as_ref()
+            .and_then(|role| roles.iter().find(|(known, _)| *known == role))
+            .map(|(_, assumed)| assumed);
+        match Clients::connect_at(place, run.region.as_deref(), calls, log, assumed).await {
             Ok(mut clients) => {
                 if let Some(account) = &own_account
                     && place.role.is_none()

@@ -1660,3 +1660,36 @@ async fn a_target_that_failed_after_its_alias_moved_is_rolled_back() {
         assert_eq!(routing(lambda).await, before, "{region}: exactly what it served");
     }
 }
+
+/// A role is assumed once per run, however many regions (and services) its
+/// targets reach: one `sts:AssumeRole` for three regions.
+#[tokio::test(flavor = "current_thread")]
+async fn each_role_is_assumed_once_per_run() {
+    let aws = Emulator::start();
+    aws.create_role("orders-role");
+    for region in REGIONS {
+        let other = lambda_in(&aws, true, region).await;
+        create_orders(&other, OTHER_ACCOUNT).await;
+    }
+    let repo = tempfile::tempdir().unwrap();
+    let path = fleet_repo(repo.path());
+    std::fs::write(
+        &path,
+        format!(
+            "[defaults]\nalias = \"live\"\nregions = {REGIONS:?}\nrole-arn = \"{ROLE}\"\n\n[[functions]]\nname = \"orders\"\nsource = \"fns/orders\"\n"
+        ),
+    )
+    .unwrap();
+    let proxy = FaultProxy::start(&aws.endpoint);
+    let deployed = fleet_command_at(
+        &aws,
+        Some(&proxy.endpoint),
+        repo.path(),
+        &path,
+        "deploy",
+        "def handler(e, c): return 1\n",
+        &[],
+    );
+    deployed.assert_ok();
+    assert_eq!(proxy.assume_role_calls(), 1, "{}", deployed.stderr);
+}

@@ -101,7 +101,9 @@ fn lambda_action(method: &str, url: &str) -> Option<(String, String)> {
         ("POST", [_, "functions", f, "url"]) => (action("CreateFunctionUrlConfig"), qualified(f, &qualifier)),
         ("PUT", [_, "functions", f, "url"]) => (action("UpdateFunctionUrlConfig"), qualified(f, &qualifier)),
         ("POST", [_, "functions", f, "policy"]) => (action("AddPermission"), qualified(f, &qualifier)),
-        ("DELETE", [_, "functions", f, "policy", _]) => (action("RemovePermission"), qualified(f, &qualifier)),
+        ("DELETE", [_, "functions", f, "policy", _]) => {
+            (action("RemovePermission"), qualified(f, &qualifier))
+        }
         ("POST", [_, "functions", f, "invocations"]) => (action("InvokeFunction"), qualified(f, &qualifier)),
         ("GET", [_, "functions", f, "provisioned-concurrency"]) if query.contains("List=ALL") => {
             (action("ListProvisionedConcurrencyConfigs"), function_arn(f))

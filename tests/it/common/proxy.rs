@@ -90,6 +90,8 @@ struct Shared {
     /// Occurrences of each delayed rule so far, and how many delays began.
     delay_seen: Mutex<HashMap<String, usize>>,
     delays_begun: AtomicUsize,
+    /// `sts:AssumeRole` calls that went through.
+    assume_role_calls: AtomicUsize,
 }
 
 /// [`FaultProxy::throttle_region_until`]'s state.
@@ -146,6 +148,7 @@ impl FaultProxy {
             delays: Mutex::new(HashMap::new()),
             delay_seen: Mutex::new(HashMap::new()),
             delays_begun: AtomicUsize::new(0),
+            assume_role_calls: AtomicUsize::new(0),
             quota: Mutex::new(None),
             hold: Mutex::new(None),
         });
@@ -206,6 +209,11 @@ impl FaultProxy {
             .lock()
             .unwrap()
             .insert(format!("{method} {path_end}"), (nth, delay));
+    }
+
+    /// How many `sts:AssumeRole` calls went through.
+    pub fn assume_role_calls(&self) -> usize {
+        self.shared.assume_role_calls.load(Ordering::SeqCst)
     }
 
     /// How many delayed requests have begun their delay.
@@ -514,6 +522,7 @@ fn learn_account(shared: &Shared, request: &Request, response: &[u8]) {
     if !body.contains("Action=AssumeRole") {
         return;
     }
+    shared.assume_role_calls.fetch_add(1, Ordering::SeqCst);
     let Some(account) = body
         .split("iam%3A%3A")
         .nth(1)
