@@ -381,6 +381,7 @@ fn the_docs_show_the_policy_files_as_they_are() {
         "status.json",
         "prune.json",
         "staged-rollout.json",
+        "release-file-keys.json",
     ] {
         assert!(
             blocks.contains(&file(name)),
