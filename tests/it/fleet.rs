@@ -1693,3 +1693,60 @@ async fn each_role_is_assumed_once_per_run() {
     deployed.assert_ok();
     assert_eq!(proxy.assume_role_calls(), 1, "{}", deployed.stderr);
 }
+
+/// SIGTERM while a target's staged rollout holds its canary: the rollout
+/// puts its stable version back and reports `cancelled`, the targets not
+/// started say so, and the run exits 1 with its report.
+#[tokio::test(flavor = "current_thread")]
+async fn a_signal_during_a_fleet_rollout_cancels_it() {
+    let aws = Emulator::start();
+    let clients = orders_in_three_regions(&aws).await;
+    let repo = tempfile::tempdir().unwrap();
+    let plain = waves_manifest(repo.path(), "", "", "");
+    fleet_command(
+        &aws,
+        repo.path(),
+        &plain,
+        "deploy",
+        "def handler(e, c): return 1\n",
+        &[],
+    )
+    .assert_ok();
+    let staged = waves_manifest(repo.path(), "strategy = \"canary:10%:1h\"", "", "");
+    std::fs::write(
+        repo.path().join("fns/orders/index.py"),
+        "def handler(e, c): return 2\n",
+    )
+    .unwrap();
+    let mut command = binary(Some(&aws));
+    command
+        .args([
+            "deploy",
+            "--output",
+            "json",
+            "--poll-interval",
+            "1s",
+            "--manifest",
+        ])
+        .arg(&staged);
+    let child = rollout_in_background(&aws, &mut command).await;
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let cancelled = wait_for(child);
+    assert_eq!(cancelled.status, 1, "{}", cancelled.stderr);
+    let results = cancelled.json();
+    assert_eq!(results[0]["result"], "cancelled", "{results}");
+    assert_eq!(results[0]["version"], "1", "{results}");
+    for later in &results.as_array().unwrap()[1..] {
+        assert_eq!(
+            later["error"], "not started: the run was cancelled (SIGTERM)",
+            "{later}"
+        );
+    }
+    for (region, lambda) in &clients {
+        let (primary, canary, _) = routing(lambda).await;
+        assert_eq!((primary.as_str(), canary), ("1", None), "{region}");
+    }
+}
