@@ -375,6 +375,17 @@ impl Lambda {
         Ok(url)
     }
 
+    /// The statement ids of the alias's resource policy.
+    async fn alias_statement_ids(&self, function: &str, alias: &str) -> Result<Vec<String>> {
+        Ok(self
+            .read_policy(function, Some(alias))
+            .await
+            .map_err(|e| e.reading(&format!("the resource policy of {function}:{alias}")))?
+            .iter()
+            .filter_map(|s| s["Sid"].as_str().map(str::to_string))
+            .collect())
+    }
+
     /// The public permissions a URL with `AuthType` `NONE` needs on the
     /// alias, each added once (by statement id). Returns those added.
     pub async fn ensure_public_url_permissions(
@@ -383,13 +394,7 @@ impl Lambda {
         alias: &str,
     ) -> Result<Vec<&'static str>> {
         use aws_sdk_lambda::types::FunctionUrlAuthType;
-        let present: Vec<String> = self
-            .read_policy(function, Some(alias))
-            .await
-            .map_err(|e| e.reading(&format!("the resource policy of {function}:{alias}")))?
-            .iter()
-            .filter_map(|s| s["Sid"].as_str().map(str::to_string))
-            .collect();
+        let present = self.alias_statement_ids(function, alias).await?;
         let mut added = Vec::new();
         for sid in PUBLIC_URL_STATEMENTS {
             if present.iter().any(|p| p == sid) {
@@ -435,13 +440,7 @@ impl Lambda {
         function: &str,
         alias: &str,
     ) -> Result<Vec<&'static str>> {
-        let present: Vec<String> = self
-            .read_policy(function, Some(alias))
-            .await
-            .map_err(|e| e.reading(&format!("the resource policy of {function}:{alias}")))?
-            .iter()
-            .filter_map(|s| s["Sid"].as_str().map(str::to_string))
-            .collect();
+        let present = self.alias_statement_ids(function, alias).await?;
         let mut removed = Vec::new();
         for sid in PUBLIC_URL_STATEMENTS {
             if !present.iter().any(|p| p == sid) {

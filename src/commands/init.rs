@@ -73,7 +73,7 @@ pub async fn init(clients: &Clients, args: &InitArgs, log: &Log) -> Result<InitR
         (String::new(), String::new(), String::new())
     };
     let written = match &args.out {
-        Some(out) => match write_new(out, &text) {
+        Some(out) => match write_new("--out", out, text.as_bytes()) {
             Ok(()) => {
                 log.step(&format!(
                     "wrote {} from version {} of {function}",
@@ -110,19 +110,20 @@ pub async fn init(clients: &Clients, args: &InitArgs, log: &Log) -> Result<InitR
     })
 }
 
-/// Write `text` to `out`, a file created here (never opened over one made
-/// since the check).
-fn write_new(out: &Path, text: &str) -> Result<()> {
+/// Write `bytes` to `path` (what `flag` names), a file created here (never
+/// opened over one made since the check).
+fn write_new(flag: &str, path: &Path, bytes: &[u8]) -> Result<()> {
+    let cannot =
+        |e: std::io::Error| Error::failed(format!("{flag} '{}' cannot be written: {e}", path.display()));
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
-        .open(out)
+        .open(path)
         .map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => exists("--out", out),
-            _ => Error::failed(format!("--out '{}' cannot be written: {e}", out.display())),
+            std::io::ErrorKind::AlreadyExists => exists(flag, path),
+            _ => cannot(e),
         })?;
-    std::io::Write::write_all(&mut file, text.as_bytes())
-        .map_err(|e| Error::failed(format!("--out '{}' cannot be written: {e}", out.display())))
+    std::io::Write::write_all(&mut file, bytes).map_err(cannot)
 }
 
 /// Remove what `get_code` wrote (the release file could not be written).
@@ -162,7 +163,7 @@ async fn get_code(snapshot: &Snapshot, args: &InitArgs, log: &Log) -> Result<(St
     }
     let mut saved_zip = String::new();
     if let Some(path) = &args.download_zip {
-        write_zip(path, &zip)?;
+        write_new("--download-zip", path, &zip)?;
         log.step(&format!(
             "saved the zip of version {} as Lambda holds it to {}",
             snapshot.version,
@@ -210,26 +211,6 @@ async fn get_code(snapshot: &Snapshot, args: &InitArgs, log: &Log) -> Result<(St
         ));
     }
     Ok((dir.display().to_string(), saved_zip, round_trip.into()))
-}
-
-fn write_zip(path: &Path, zip: &[u8]) -> Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => exists("--download-zip", path),
-            _ => Error::failed(format!(
-                "--download-zip '{}' cannot be written: {e}",
-                path.display()
-            )),
-        })?;
-    std::io::Write::write_all(&mut file, zip).map_err(|e| {
-        Error::failed(format!(
-            "--download-zip '{}' cannot be written: {e}",
-            path.display()
-        ))
-    })
 }
 
 /// The file's text: YAML when `out` is named `*.yaml` or `*.yml`, else JSON.

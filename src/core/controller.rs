@@ -243,26 +243,19 @@ async fn run_steps<C: Clock, G: Gates>(
         // what the alias serves is known before anything else is done.
         *touched = true;
         let shifted = traffic.shift(step.weight).await;
+        let started = clock.now();
+        if shifted.is_ok() {
+            records.push(StepRecord {
+                weight: step.weight,
+                started,
+                ended: started,
+                verdict: "passed".into(),
+            });
+        }
         if let Some(reason) = futures_util::FutureExt::now_or_never(cancelled.as_mut()) {
-            if shifted.is_ok() {
-                let started = clock.now();
-                records.push(StepRecord {
-                    weight: step.weight,
-                    started,
-                    ended: started,
-                    verdict: "passed".into(),
-                });
-            }
             return Ok(StepsEnd::Failed(reason));
         }
         shifted?;
-        let started = clock.now();
-        records.push(StepRecord {
-            weight: step.weight,
-            started,
-            ended: started,
-            verdict: "passed".into(),
-        });
         log.step(&format!(
             "{label}: new version at {}, watching for {}",
             percent(step.weight),

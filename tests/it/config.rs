@@ -978,16 +978,8 @@ async fn a_parameter_by_version_and_label_gets_its_own_value() {
     );
     first.assert_ok();
     assert_eq!(result, "published");
-    let version = aws
-        .lambda()
-        .get_function_configuration()
-        .function_name("orders")
-        .qualifier("1")
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        variables(&version),
+        variables(&configuration(&aws, "orders", "1").await),
         [
             ("KEY_BLUE", "key-SECRET-one"),
             ("KEY_CURRENT", "key-SECRET-two"),

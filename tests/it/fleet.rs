@@ -982,18 +982,8 @@ fn fleet_command_at(
 #[tokio::test(flavor = "current_thread")]
 async fn a_rolled_back_target_fails_its_wave() {
     let aws = Emulator::start();
-    let clients = orders_in_three_regions(&aws).await;
     let repo = tempfile::tempdir().unwrap();
-    let plain = waves_manifest(repo.path(), "canary-weight = \"100%\"", "", "");
-    fleet_command(
-        &aws,
-        repo.path(),
-        &plain,
-        "deploy",
-        "def handler(e, c): return 1\n",
-        &[],
-    )
-    .assert_ok();
+    let clients = on_version_1(&aws, repo.path()).await;
 
     let staged = waves_manifest(repo.path(), "strategy = \"AllAtOnce\"", "", "");
     let failed = fleet_command(
@@ -1036,19 +1026,10 @@ async fn a_rolled_back_target_fails_its_wave() {
 async fn wave_alarms_are_read_without_a_bake_and_on_the_last_wave() {
     use aws_sdk_cloudwatch::types::StateValue;
     let aws = Emulator::start();
-    let clients = orders_in_three_regions(&aws).await;
     aws.create_alarm("orders-errors").await;
     let repo = tempfile::tempdir().unwrap();
+    let clients = on_version_1(&aws, repo.path()).await;
     let path = waves_manifest(repo.path(), "canary-weight = \"100%\"", "", "");
-    fleet_command(
-        &aws,
-        repo.path(),
-        &path,
-        "deploy",
-        "def handler(e, c): return 1\n",
-        &[],
-    )
-    .assert_ok();
 
     // The alarm lives in us-east-1 and is watched by the last wave only:
     // a single wave of the one region.
@@ -1148,18 +1129,8 @@ async fn routing(lambda: &aws_sdk_lambda::Client) -> (String, Option<(String, f6
 #[tokio::test(flavor = "current_thread")]
 async fn a_wave_rollback_restores_an_older_canary_exactly() {
     let aws = Emulator::start();
-    let clients = orders_in_three_regions(&aws).await;
     let repo = tempfile::tempdir().unwrap();
-    let path = waves_manifest(repo.path(), "canary-weight = \"100%\"", "", "");
-    fleet_command(
-        &aws,
-        repo.path(),
-        &path,
-        "deploy",
-        "def handler(e, c): return 1\n",
-        &[],
-    )
-    .assert_ok();
+    let clients = on_version_1(&aws, repo.path()).await;
     let twenty = waves_manifest(repo.path(), "canary-weight = \"20%\"", "", "");
     fleet_command(
         &aws,
@@ -1213,19 +1184,10 @@ async fn a_wave_rollback_restores_an_older_canary_exactly() {
 async fn a_fleet_rollback_is_an_emergency_path() {
     use aws_sdk_cloudwatch::types::StateValue;
     let aws = Emulator::start();
-    let clients = orders_in_three_regions(&aws).await;
     aws.create_alarm("orders-errors").await;
     let repo = tempfile::tempdir().unwrap();
+    let clients = on_version_1(&aws, repo.path()).await;
     let plain = waves_manifest(repo.path(), "", "", "");
-    fleet_command(
-        &aws,
-        repo.path(),
-        &plain,
-        "deploy",
-        "def handler(e, c): return 1\n",
-        &[],
-    )
-    .assert_ok();
     fleet_command(
         &aws,
         repo.path(),
@@ -1315,18 +1277,8 @@ async fn a_fleet_rollback_is_an_emergency_path() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_signal_during_a_bake_rolls_back_and_reports() {
     let aws = Emulator::start();
-    let clients = orders_in_three_regions(&aws).await;
     let repo = tempfile::tempdir().unwrap();
-    let plain = waves_manifest(repo.path(), "", "", "");
-    fleet_command(
-        &aws,
-        repo.path(),
-        &plain,
-        "deploy",
-        "def handler(e, c): return 1\n",
-        &[],
-    )
-    .assert_ok();
+    let clients = on_version_1(&aws, repo.path()).await;
     let baking = waves_manifest(repo.path(), "", "", "bake = \"1h\"");
     std::fs::write(
         repo.path().join("fns/orders/index.py"),
@@ -1386,18 +1338,8 @@ async fn a_signal_during_a_bake_rolls_back_and_reports() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_later_waves_bad_input_stops_the_run_before_any_write() {
     let aws = Emulator::start();
-    let clients = orders_in_three_regions(&aws).await;
     let repo = tempfile::tempdir().unwrap();
-    let path = waves_manifest(repo.path(), "canary-weight = \"100%\"", "", "");
-    fleet_command(
-        &aws,
-        repo.path(),
-        &path,
-        "deploy",
-        "def handler(e, c): return 1\n",
-        &[],
-    )
-    .assert_ok();
+    let clients = on_version_1(&aws, repo.path()).await;
 
     // eu-west-1 ships its own source, which links out of its tree.
     std::fs::create_dir_all(repo.path().join("fns/linked")).unwrap();
@@ -1621,18 +1563,8 @@ async fn two_roles_of_one_account_share_its_pace() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_target_that_failed_after_its_alias_moved_is_rolled_back() {
     let aws = Emulator::start();
-    let clients = orders_in_three_regions(&aws).await;
     let repo = tempfile::tempdir().unwrap();
-    let path = waves_manifest(repo.path(), "", "", "");
-    fleet_command(
-        &aws,
-        repo.path(),
-        &path,
-        "deploy",
-        "def handler(e, c): return 1\n",
-        &[],
-    )
-    .assert_ok();
+    let clients = on_version_1(&aws, repo.path()).await;
     let before: Vec<_> = futures_util::future::join_all(clients.iter().map(|(_, l)| routing(l))).await;
     std::fs::write(repo.path().join("config.json"), r#"{"Tags": {"team": "orders"}}"#).unwrap();
     let tagged = waves_manifest(repo.path(), "", "function-config = \"config.json\"", "");
@@ -1700,18 +1632,8 @@ async fn each_role_is_assumed_once_per_run() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_signal_during_a_fleet_rollout_cancels_it() {
     let aws = Emulator::start();
-    let clients = orders_in_three_regions(&aws).await;
     let repo = tempfile::tempdir().unwrap();
-    let plain = waves_manifest(repo.path(), "", "", "");
-    fleet_command(
-        &aws,
-        repo.path(),
-        &plain,
-        "deploy",
-        "def handler(e, c): return 1\n",
-        &[],
-    )
-    .assert_ok();
+    let clients = on_version_1(&aws, repo.path()).await;
     let staged = waves_manifest(repo.path(), "strategy = \"canary:10%:1h\"", "", "");
     std::fs::write(
         repo.path().join("fns/orders/index.py"),
@@ -1749,4 +1671,13 @@ async fn a_signal_during_a_fleet_rollout_cancels_it() {
         let (primary, canary, _) = routing(lambda).await;
         assert_eq!((primary.as_str(), canary), ("1", None), "{region}");
     }
+}
+
+/// orders in [`REGIONS`], each alias on version 1 (deployed by a two-wave
+/// manifest); a client for each region.
+async fn on_version_1(aws: &Emulator, repo: &std::path::Path) -> Vec<(&'static str, aws_sdk_lambda::Client)> {
+    let clients = orders_in_three_regions(aws).await;
+    let path = waves_manifest(repo, "", "", "");
+    fleet_command(aws, repo, &path, "deploy", "def handler(e, c): return 1\n", &[]).assert_ok();
+    clients
 }

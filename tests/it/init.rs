@@ -140,7 +140,6 @@ fn serve_once(body: Vec<u8>) -> String {
 
 #[tokio::test]
 async fn init_download_unpacks_the_code_the_alias_serves() {
-    use lambda_rollout::aws::{Clients, Lambda};
     use lambda_rollout::cli::flags::{CommonArgs, InitArgs, OutputFormat};
     use lambda_rollout::log::Log;
 
@@ -162,15 +161,7 @@ async fn init_download_unpacks_the_code_the_alias_serves() {
                 .code(FunctionCodeLocation::builder().location(url.clone()).build())
                 .build()
         })];
-    let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &rules);
-    let offline = aws_config::SdkConfig::builder()
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .build();
-    let clients = Clients {
-        lambda: Lambda::new(client, Log::default()),
-        ..Clients::new(&offline, Log::default())
-    };
+    let clients = offline_clients(mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &rules));
     let dir = tempfile::tempdir().unwrap();
     let code = dir.path().join("code");
     let args = InitArgs {
@@ -221,7 +212,6 @@ fn zip_by_another_tool(body: &str) -> Vec<u8> {
 /// download that fails leaves no release file behind.
 #[tokio::test]
 async fn init_keeps_a_zip_another_tool_built_and_its_deploy_changes_nothing() {
-    use lambda_rollout::aws::{Clients, Lambda};
     use lambda_rollout::cli::flags::{CommonArgs, InitArgs, OutputFormat};
     use lambda_rollout::log::Log;
 
@@ -246,15 +236,7 @@ async fn init_keeps_a_zip_another_tool_built_and_its_deploy_changes_nothing() {
         }
     };
     let rules = [mock!(Client::get_function).then_output(snapshot_of(url))];
-    let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &rules);
-    let offline = aws_config::SdkConfig::builder()
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .build();
-    let clients = Clients {
-        lambda: Lambda::new(client, Log::default()),
-        ..Clients::new(&offline, Log::default())
-    };
+    let clients = offline_clients(mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &rules));
     let dir = tempfile::tempdir().unwrap();
     let args = |name: &str| InitArgs {
         function_name: "orders".into(),
@@ -335,4 +317,19 @@ async fn init_keeps_a_zip_another_tool_built_and_its_deploy_changes_nothing() {
         .filter(|(method, _)| method != "GET" && method != "HEAD")
         .collect();
     assert_eq!(writes, [], "the adopted function's first deploy writes nothing");
+}
+
+/// Clients whose Lambda calls `client` answers (SDK mocks), the others
+/// never sent.
+fn offline_clients(client: Client) -> lambda_rollout::aws::Clients {
+    use lambda_rollout::aws::{Clients, Lambda};
+    use lambda_rollout::log::Log;
+    let offline = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .build();
+    Clients {
+        lambda: Lambda::new(client, Log::default()),
+        ..Clients::new(&offline, Log::default())
+    }
 }

@@ -931,15 +931,18 @@ async fn the_function_url_is_kept_on_the_alias() {
             .map(|s| s["Sid"].as_str().unwrap().to_string())
             .collect()
     };
-    let policy = lambda
-        .get_policy()
-        .function_name("orders")
-        .qualifier("live")
-        .send()
-        .await
-        .unwrap();
+    let alias_policy = async || {
+        let policy = lambda
+            .get_policy()
+            .function_name("orders")
+            .qualifier("live")
+            .send()
+            .await
+            .unwrap();
+        statements(policy.policy().unwrap().to_string())
+    };
     assert_eq!(
-        statements(policy.policy().unwrap().to_string()),
+        alias_policy().await,
         ["lambda-rollout-url-public", "lambda-rollout-url-invoke"]
     );
 
@@ -996,14 +999,7 @@ async fn the_function_url_is_kept_on_the_alias() {
     assert_eq!(on_alias.auth_type().as_str(), "AWS_IAM");
     // No longer public: the public statements this tool added are gone,
     // the other one stays.
-    let policy = lambda
-        .get_policy()
-        .function_name("orders")
-        .qualifier("live")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(statements(policy.policy().unwrap().to_string()), ["team-invoke"]);
+    assert_eq!(alias_policy().await, ["team-invoke"]);
     assert!(
         changed
             .stderr

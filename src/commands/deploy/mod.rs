@@ -402,13 +402,7 @@ impl Packaged {
                 None => {
                     let built = package_checked(&job.code, &job.excludes, job.request.s3.is_some(), None);
                     if let Ok(package) = &built {
-                        log.step(&format!(
-                            "package {}: {}, {} zipped, CodeSha256 {} (once, for every target that ships it)",
-                            job.code,
-                            plural(package.files, "file"),
-                            package::human_bytes(package.zip.len() as u64),
-                            package.code_sha256
-                        ));
+                        narrate_shared(job, package, log);
                     }
                     let cell = Arc::new(tokio::sync::OnceCell::new_with(Some(built.clone())));
                     self.built
@@ -458,13 +452,7 @@ impl Packaged {
             .get_or_init(|| async {
                 match code_of(clients, job).await {
                     Ok(Code::Zip(package)) => {
-                        log.step(&format!(
-                            "package {}: {}, {} zipped, CodeSha256 {} (once, for every target that ships it)",
-                            job.code,
-                            plural(package.files, "file"),
-                            package::human_bytes(package.zip.len() as u64),
-                            package.code_sha256
-                        ));
+                        narrate_shared(job, &package, log);
                         Ok(package)
                     }
                     Ok(Code::Image { .. }) => Err(Error::failed("an image is not packaged")),
@@ -474,6 +462,17 @@ impl Packaged {
             .await;
         package.clone().map(Code::Zip)
     }
+}
+
+/// The package a manifest's targets share, built.
+fn narrate_shared(job: &DeployJob, package: &Package, log: &Log) {
+    log.step(&format!(
+        "package {}: {}, {} zipped, CodeSha256 {} (once, for every target that ships it)",
+        job.code,
+        plural(package.files, "file"),
+        package::human_bytes(package.zip.len() as u64),
+        package.code_sha256
+    ));
 }
 
 /// An image release: the image as ECR names it now, by digest.
