@@ -561,6 +561,7 @@ pub fn promote(args: &PromoteArgs, log: Log) -> Result<PromoteSettings> {
         (None, Some(source)) => PromoteTo::FromAlias(source.clone()),
         (None, None) => PromoteTo::Canary(args.to.weight),
     };
+    all_at_once("promote", &args.target)?;
     Ok(PromoteSettings {
         run: run_of(&args.target, &args.common, log, dry_run),
         targets,
@@ -568,6 +569,17 @@ pub fn promote(args: &PromoteArgs, log: Log) -> Result<PromoteSettings> {
         to,
         allow_latest_triggers: args.allow_latest_triggers,
     })
+}
+
+/// `promote` and `rollback` act on every target of a manifest at once (no
+/// wave gates them), so a wave failure has nothing to roll back.
+fn all_at_once(command: &str, target: &TargetArgs) -> Result<()> {
+    if target.on_wave_failure == OnWaveFailure::Rollback {
+        return Err(Error::usage(format!(
+            "--on-wave-failure rollback applies to deploy: {command} --manifest acts on every target at once, with no wave to fail (a target that fails is named, the others still go ahead)"
+        )));
+    }
+    Ok(())
 }
 
 /// `rollback`, checked.
@@ -582,6 +594,7 @@ pub struct RollbackSettings {
 /// Check `rollback`'s flags (and manifest).
 pub fn rollback(args: &RollbackArgs, log: Log) -> Result<RollbackSettings> {
     let dry_run = args.dry_run.dry_run;
+    all_at_once("rollback", &args.target)?;
     Ok(RollbackSettings {
         run: run_of(&args.target, &args.common, log, dry_run),
         targets: targets_of(&args.target)?,

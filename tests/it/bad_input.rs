@@ -554,6 +554,20 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
             "a similar subcommand exists: 'deploy'",
         ),
         case(
+            "a wave failure to roll back on a rollback",
+            [
+                "rollback",
+                "--function-name",
+                "orders",
+                "--alias",
+                "live",
+                "--on-wave-failure",
+                "rollback",
+            ],
+            2,
+            "--on-wave-failure rollback applies to deploy: rollback --manifest acts on every target at once",
+        ),
+        case(
             "a flag where a value belongs",
             ["deploy", "--function-name", "orders", "--alias", "--source", good.as_str()],
             2,
