@@ -12,18 +12,16 @@ use crate::core::entry::{self, EntryPoint, Via};
 use crate::core::url::{Cors, UrlConfig};
 use crate::error::Result;
 
-/// The entry points read, and what could not be read (one line each).
-#[derive(Debug, Default)]
-pub struct EntryPoints {
-    pub found: Vec<EntryPoint>,
-    pub unreadable: Vec<String>,
-}
+pub use crate::core::entry::EntryPoints;
 
 impl Lambda {
     /// Every entry point of the function (`function_arn`, unqualified) that
     /// reaches it unqualified, through a version, or through `alias`; and
     /// those through other aliases that its mappings and policy name.
     pub async fn entry_points(&self, function: &str, function_arn: &str, alias: &str) -> Result<EntryPoints> {
+        if let Some(kept) = self.kept_entry_points(function, alias) {
+            return Ok(kept);
+        }
         let mut points = EntryPoints::default();
         match self.mappings_of(function_arn).await {
             Ok(found) => points.found.extend(found),

@@ -19,6 +19,7 @@ use aws_sdk_lambda::types::{
 use crate::aws::config::{is_image, reported, with_config};
 use crate::aws::error::{AwsError, Kind, classify, wait_failed};
 use crate::core::config::FunctionConfig;
+use crate::core::entry::EntryPoints;
 use crate::core::observed::{
     AliasNow, AliasState, Canary, Latest, Moved, Observed, Provisioned, VersionDetails, VersionState,
 };
@@ -45,6 +46,26 @@ pub struct Lambda {
     /// Every alias this client wrote in the run: what it found, what it
     /// last sent (see [`Lambda::moved`]).
     moved: std::sync::Arc<std::sync::Mutex<HashMap<(String, String), Moved>>>,
+    /// Preflight's reads of what invokes each function, kept for its deploy.
+    kept_entry_points: KeptEntryPoints,
+}
+
+type KeptEntryPoints =
+    std::sync::Arc<std::sync::Mutex<HashMap<(String, String), (std::time::Instant, EntryPoints)>>>;
+
+/// How long preflight's read of what invokes a function stands for its
+/// deploy: the first wave's targets use it; a target that runs later (after
+/// a bake) reads again, so a trigger added meanwhile is seen.
+const ENTRY_POINTS_FRESH: Duration = Duration::from_secs(120);
+
+/// What an alias's primary serves, read with `GetFunction` on the alias.
+#[derive(Debug, Clone)]
+pub struct AliasPrimary {
+    pub version: String,
+    /// The code's identity (a zip's CodeSha256, an image's digest).
+    pub code_sha256: String,
+    /// The function's unqualified ARN.
+    pub function_arn: String,
 }
 
 /// `GetFunction` reads per second at most in a paced run: AWS allows 100,
@@ -64,7 +85,27 @@ impl Lambda {
             read_pacer: None,
             policy_pacer: None,
             moved: Default::default(),
+            kept_entry_points: Default::default(),
         }
+    }
+
+    /// Keep a read of what invokes `function` (preflight's) for the deploy
+    /// of `function:alias` that follows it soon: used once, and only while
+    /// [`ENTRY_POINTS_FRESH`]; a deploy later than that reads again.
+    pub fn keep_entry_points(&self, function: &str, alias: &str, points: EntryPoints) {
+        let mut kept = self.kept_entry_points.lock().unwrap_or_else(|e| e.into_inner());
+        kept.insert(
+            (function.to_string(), alias.to_string()),
+            (std::time::Instant::now(), points),
+        );
+    }
+
+    /// The read kept by [`Lambda::keep_entry_points`], if still fresh.
+    pub(crate) fn kept_entry_points(&self, function: &str, alias: &str) -> Option<EntryPoints> {
+        let mut kept = self.kept_entry_points.lock().unwrap_or_else(|e| e.into_inner());
+        kept.remove(&(function.to_string(), alias.to_string()))
+            .filter(|(at, _)| at.elapsed() < ENTRY_POINTS_FRESH)
+            .map(|(_, points)| points)
     }
 
     /// What this run did to `function:alias`, if it wrote it: the routing
@@ -871,10 +912,19 @@ impl Lambda {
     /// `None` when the alias does not exist. Read with `GetFunction` on the
     /// alias, so a fleet's preflight spends none of the 15/s control-plane
     /// quota its writes need.
-    pub async fn alias_primary(&self, function: &str, alias: &str) -> Result<Option<String>> {
+    pub async fn alias_primary(&self, function: &str, alias: &str) -> Result<Option<AliasPrimary>> {
         self.log.detail(&format!("GetFunction {function}:{alias}"));
         match self.configuration(function, Some(alias)).await {
-            Ok(read) => Ok(Some(read.config.version().unwrap_or_default().to_string())),
+            Ok(read) => {
+                let arn = read.config.function_arn().unwrap_or_default();
+                // `arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`
+                let function_arn = arn.splitn(8, ':').take(7).collect::<Vec<_>>().join(":");
+                Ok(Some(AliasPrimary {
+                    version: read.config.version().unwrap_or_default().to_string(),
+                    code_sha256: read.identity(),
+                    function_arn,
+                }))
+            }
             Err(e) if classify(&e).kind == Kind::NotFound => Ok(None),
             Err(e) => Err(classify(&e).reading(&format!("alias {function}:{alias}"))),
         }

@@ -100,6 +100,20 @@ pub struct WaveOf {
     pub alarms: Vec<String>,
 }
 
+impl WaveOf {
+    /// Wave `index` of `waves`, as a target carries it.
+    pub fn of(waves: &[Wave], index: usize) -> WaveOf {
+        let wave = &waves[index];
+        WaveOf {
+            index,
+            name: wave.name.clone(),
+            bake: wave.bake,
+            tolerance: wave.tolerance,
+            alarms: wave.alarms.clone(),
+        }
+    }
+}
+
 impl Default for WaveOf {
     fn default() -> Self {
         WaveOf {
@@ -164,6 +178,16 @@ pub fn load(path: &Path, needs_code: bool) -> Result<Vec<Function>> {
 /// entry without `region` in the run's region (`--region`, else `AWS_REGION`
 /// or `AWS_DEFAULT_REGION`).
 pub fn load_at(path: &Path, needs_code: bool, run_region: Option<&str>) -> Result<Vec<Function>> {
+    load_with_waves(path, needs_code, run_region).map(|(functions, _)| functions)
+}
+
+/// [`load_at`], and the manifest's `[[waves]]` as checked (for a run that
+/// assigns them again once every target's account and region is known).
+pub fn load_with_waves(
+    path: &Path,
+    needs_code: bool,
+    run_region: Option<&str>,
+) -> Result<(Vec<Function>, Vec<Wave>)> {
     let shown = path.display();
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::usage(format!("--manifest '{shown}' cannot be read: {e}")))?;
@@ -243,9 +267,9 @@ pub fn load_at(path: &Path, needs_code: bool, run_region: Option<&str>) -> Resul
         .or_else(|| std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty()))
         .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok().filter(|r| !r.is_empty()))
         .unwrap_or_default();
-    assign_waves(&raw.waves, &mut functions, &run_region)
+    let waves = assign_waves(&raw.waves, &mut functions, &run_region)
         .map_err(|why| Error::usage(format!("--manifest '{shown}': {why}")))?;
-    Ok(functions)
+    Ok((functions, waves))
 }
 
 /// Check `[[waves]]` and put each target in its wave.
@@ -253,9 +277,9 @@ fn assign_waves(
     raw: &[RawWave],
     functions: &mut [Function],
     run_region: &str,
-) -> std::result::Result<(), String> {
+) -> std::result::Result<Vec<Wave>, String> {
     if raw.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let mut waves = Vec::new();
     for wave in raw {
@@ -308,20 +332,21 @@ fn assign_waves(
             region: f.place.region.clone().unwrap_or_else(|| run_region.to_string()),
             account: f.place.account().unwrap_or("default").to_string(),
             function: function_name_of(&f.name).to_string(),
+            own_credentials: f.place.role.is_none(),
         })
         .collect();
-    let assigned = assign(&waves, &keys)?;
+    // The run's own account is known only once it connects: waves that
+    // select accounts over targets without a role are assigned then (a
+    // deploy's run assigns every wave again with what it resolved).
+    let deferred = waves.iter().any(|w| !w.accounts.is_empty()) && keys.iter().any(|k| k.own_credentials);
+    let assigned = match assign(&waves, &keys) {
+        Err(_) if deferred => return Ok(waves),
+        other => other?,
+    };
     for (function, index) in functions.iter_mut().zip(assigned) {
-        let wave = &waves[index];
-        function.wave = WaveOf {
-            index,
-            name: wave.name.clone(),
-            bake: wave.bake,
-            tolerance: wave.tolerance,
-            alarms: wave.alarms.clone(),
-        };
+        function.wave = WaveOf::of(&waves, index);
     }
-    Ok(())
+    Ok(waves)
 }
 
 /// The places an entry deploys to: one per region (`region` or `regions`,

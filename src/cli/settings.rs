@@ -21,6 +21,7 @@ use crate::core::prune::Keep;
 use crate::core::strategy::Step;
 use crate::core::url::UrlConfig;
 use crate::core::values::{S3Target, Weight};
+use crate::core::waves::Wave;
 use crate::error::{Error, Result};
 use crate::log::Log;
 
@@ -36,6 +37,9 @@ pub struct Run {
     pub log: Log,
     /// With `--manifest`: how the functions share the run. `None` for one function.
     pub fleet: Option<Fleet>,
+    /// A deploy's `[[waves]]` (without `--wave`): assigned again once every
+    /// target's account and region is resolved. Empty otherwise.
+    pub waves: Vec<Wave>,
 }
 
 /// `--manifest`: functions at once, control-plane requests per second, and
@@ -128,6 +132,7 @@ fn run_of(target: &TargetArgs, common: &CommonArgs, log: Log, dry_run: bool) -> 
             fail_fast: target.fail_fast,
             rollback_on_wave_failure: target.on_wave_failure == OnWaveFailure::Rollback,
         }),
+        waves: Vec::new(),
     }
 }
 
@@ -204,7 +209,8 @@ pub fn deploy(args: &DeployArgs, log: Log) -> Result<DeploySettings> {
         };
         return Ok(DeploySettings { run, jobs: vec![job] });
     };
-    let functions = manifest_for_deploy(args, path)?;
+    let (functions, waves) = manifest_for_deploy(args, path)?;
+    let run = Run { waves, ..run };
     let gates = gate_config(&args.rollout)?;
     let jobs = functions
         .into_iter()
@@ -265,8 +271,8 @@ fn one_bucket_region(bucket: &str, jobs: &[DeployJob], run_region: Option<&str>)
 }
 
 /// `deploy --manifest`: the manifest's functions, and the flags that belong in it refused.
-fn manifest_for_deploy(args: &DeployArgs, path: &Path) -> Result<Vec<manifest::Function>> {
-    let functions = manifest::load_at(path, true, args.target.region.as_deref())?;
+fn manifest_for_deploy(args: &DeployArgs, path: &Path) -> Result<(Vec<manifest::Function>, Vec<Wave>)> {
+    let (functions, waves) = manifest::load_with_waves(path, true, args.target.region.as_deref())?;
     // One rule: what schedules a target's traffic (canary-weight, strategy,
     // step-interval) is the target's, in the manifest; the health gates
     // (alarms, thresholds, hooks, polling) are the run's, on the command line,
@@ -285,9 +291,16 @@ fn manifest_for_deploy(args: &DeployArgs, path: &Path) -> Result<Vec<manifest::F
             "with --manifest, exclude goes in the manifest (per function or in [defaults])",
         ));
     }
-    let functions = match &args.wave {
-        Some(name) => one_wave(functions, name)?,
-        None => functions,
+    // `--wave NAME` keeps the waves as the manifest assigns them (the
+    // targets of later waves are left out of the run already).
+    let (functions, waves) = match &args.wave {
+        Some(name) if !waves.is_empty() && functions.iter().all(|f| f.wave.name.is_empty()) => {
+            return Err(Error::usage(format!(
+                "--wave {name}: the waves select by account, and entries without role-arn act in the run's own account, which is known only once a run connects: give those entries a role-arn (or select them by region or function) to run one wave per job"
+            )));
+        }
+        Some(name) => (one_wave(functions, name)?, Vec::new()),
+        None => (functions, waves),
     };
     let gates = gate_config(&args.rollout)?;
     if gates.any() && functions.iter().all(|f| f.steps.is_none()) {
@@ -295,7 +308,7 @@ fn manifest_for_deploy(args: &DeployArgs, path: &Path) -> Result<Vec<manifest::F
             "health gates need a strategy: set strategy in the manifest (per function or in [defaults])",
         ));
     }
-    Ok(functions)
+    Ok((functions, waves))
 }
 
 /// `--wave NAME`: the targets of that wave, and those of every earlier wave
@@ -676,6 +689,7 @@ pub fn prune(args: &PruneArgs, log: Log) -> Result<PruneSettings> {
                 fail_fast: false,
                 rollback_on_wave_failure: false,
             }),
+            waves: Vec::new(),
         },
         functions,
         options: PruneOptions {

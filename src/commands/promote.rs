@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use crate::aws::Lambda;
 use crate::cli::settings::{PromoteSettings, PromoteTo, Target};
 use crate::commands::alias;
-use crate::commands::runner::{Named, per_function};
+use crate::commands::runner::{Named, nothing_more, per_function};
 use crate::core::fleet::Intent;
 use crate::core::observed::{AliasState, Observed};
 use crate::core::plan::{self, AliasChange, Outcome, Promotion};
@@ -24,39 +24,44 @@ pub async fn run(settings: PromoteSettings) -> Result<()> {
         to,
         allow_latest_triggers,
     } = &settings;
-    per_function(run, targets, Intent::Promote, async |clients, target| {
-        let log = &clients.log;
-        let (lambda, (function, alias)) = (&clients.lambda, target.names());
-        if !matches!(to, PromoteTo::Canary(_)) {
-            let observed = lambda.observe(function, alias).await?;
-            if observed.alias.is_none() {
-                return create(lambda, log, &observed, target, to, *dry_run).await;
-            }
-        }
-        alias::observe_decide_apply(
-            lambda,
-            log,
-            (function, alias),
-            *dry_run,
-            async |before, hashes| {
-                let change = decide(lambda, log, function, to, before, hashes).await?;
-                // A canary share below 100 % is weighted on the alias only.
-                if change.outcome == Outcome::Reweighted {
-                    let function_arn = before.arn.strip_suffix(&format!(":{alias}")).unwrap_or(function);
-                    alias::refuse_bypassed(
-                        lambda,
-                        log,
-                        (function, alias),
-                        function_arn,
-                        *allow_latest_triggers,
-                    )
-                    .await?;
+    per_function(
+        run,
+        targets,
+        (Intent::Promote, nothing_more),
+        async |clients, target| {
+            let log = &clients.log;
+            let (lambda, (function, alias)) = (&clients.lambda, target.names());
+            if !matches!(to, PromoteTo::Canary(_)) {
+                let observed = lambda.observe(function, alias).await?;
+                if observed.alias.is_none() {
+                    return create(lambda, log, &observed, target, to, *dry_run).await;
                 }
-                Ok(change)
-            },
-        )
-        .await
-    })
+            }
+            alias::observe_decide_apply(
+                lambda,
+                log,
+                (function, alias),
+                *dry_run,
+                async |before, hashes| {
+                    let change = decide(lambda, log, function, to, before, hashes).await?;
+                    // A canary share below 100 % is weighted on the alias only.
+                    if change.outcome == Outcome::Reweighted {
+                        let function_arn = before.arn.strip_suffix(&format!(":{alias}")).unwrap_or(function);
+                        alias::refuse_bypassed(
+                            lambda,
+                            log,
+                            (function, alias),
+                            function_arn,
+                            *allow_latest_triggers,
+                        )
+                        .await?;
+                    }
+                    Ok(change)
+                },
+            )
+            .await
+        },
+    )
     .await?;
     Ok(())
 }

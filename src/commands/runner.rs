@@ -17,8 +17,9 @@ use crate::core::fleet::{
 };
 use crate::core::observed::{AliasState, Standing};
 use crate::core::plan::AliasChange;
-use crate::core::plan::{Outcome, serving_latest_refused};
-use crate::core::waves::Tolerance;
+use crate::core::plan::Outcome;
+use crate::core::values::function_name_of;
+use crate::core::waves::{TargetKey, Tolerance, assign};
 use crate::error::{Error, Result};
 use crate::log::Log;
 use crate::report::{self, AliasReport, FunctionResult};
@@ -33,19 +34,24 @@ pub trait Named {
     fn may_be_missing(&self) -> bool {
         false
     }
-    /// The alarms watched in its account-region while its wave bakes: the
-    /// wave's, and its own rollout's gate alarms.
+    /// The alarms its own rollout's gates watch.
+    fn gate_alarms(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// The alarms watched in its account-region after its wave's traffic
+    /// moved and while it bakes: the wave's, and its rollout's gate alarms.
     fn bake_alarms(&self) -> Vec<String> {
-        self.wave().alarms.clone()
+        let mut alarms = self.wave().alarms.clone();
+        for alarm in self.gate_alarms() {
+            if !alarms.contains(&alarm) {
+                alarms.push(alarm);
+            }
+        }
+        alarms
     }
     /// The Parameter Store names its release reads (`FromParameter`).
     fn parameters(&self) -> Vec<String> {
         Vec::new()
-    }
-    /// Whether its command refuses an alias that serves `$LATEST` (a
-    /// deploy): preflight reads the alias of every such target.
-    fn refuses_latest_alias(&self) -> bool {
-        false
     }
 }
 
@@ -74,14 +80,11 @@ impl<T: Named> Named for &T {
     fn may_be_missing(&self) -> bool {
         (**self).may_be_missing()
     }
-    fn bake_alarms(&self) -> Vec<String> {
-        (**self).bake_alarms()
+    fn gate_alarms(&self) -> Vec<String> {
+        (**self).gate_alarms()
     }
     fn parameters(&self) -> Vec<String> {
         (**self).parameters()
-    }
-    fn refuses_latest_alias(&self) -> bool {
-        (**self).refuses_latest_alias()
     }
 }
 
@@ -98,14 +101,12 @@ impl Named for DeployJob {
     fn may_be_missing(&self) -> bool {
         self.request.config.as_ref().is_some_and(|c| c.role.is_some())
     }
-    fn bake_alarms(&self) -> Vec<String> {
-        let mut alarms = self.wave.alarms.clone();
-        for alarm in self.request.rollout.iter().flat_map(|r| &r.gates.alarms) {
-            if !alarms.contains(alarm) {
-                alarms.push(alarm.clone());
-            }
-        }
-        alarms
+    fn gate_alarms(&self) -> Vec<String> {
+        self.request
+            .rollout
+            .iter()
+            .flat_map(|r| r.gates.alarms.clone())
+            .collect()
     }
     fn parameters(&self) -> Vec<String> {
         self.request
@@ -115,9 +116,75 @@ impl Named for DeployJob {
             .flat_map(|e| e.parameters.values().cloned())
             .collect()
     }
-    fn refuses_latest_alias(&self) -> bool {
-        true
+}
+
+/// A job in the wave it runs in: the manifest's `[[waves]]` assigned again
+/// once preflight knows every target's account and region (a wave's
+/// `accounts` selector sees the account the run's own credentials act in,
+/// its `regions` the region an entry without one lands in).
+struct InWave<'j, J> {
+    job: &'j J,
+    wave: WaveOf,
+}
+
+impl<J: Named> Named for InWave<'_, J> {
+    fn names(&self) -> (&str, &str) {
+        self.job.names()
     }
+    fn place(&self) -> &Place {
+        self.job.place()
+    }
+    fn wave(&self) -> &WaveOf {
+        &self.wave
+    }
+    fn may_be_missing(&self) -> bool {
+        self.job.may_be_missing()
+    }
+    fn gate_alarms(&self) -> Vec<String> {
+        self.job.gate_alarms()
+    }
+    fn parameters(&self) -> Vec<String> {
+        self.job.parameters()
+    }
+}
+
+/// Each job in its wave: `run.waves` (a deploy's `[[waves]]`) assigned over
+/// the resolved targets; without them, the wave each job already has.
+fn in_resolved_waves<'j, J: Named>(run: &Run, jobs: &'j [J], naming: &Naming) -> Result<Vec<InWave<'j, J>>> {
+    if run.waves.is_empty() {
+        return Ok(jobs
+            .iter()
+            .map(|job| InWave {
+                job,
+                wave: job.wave().clone(),
+            })
+            .collect());
+    }
+    let keys: Vec<TargetKey> = jobs
+        .iter()
+        .map(|job| {
+            let lands = naming.lands(job);
+            TargetKey {
+                region: lands.map(|l| l.region.clone()).unwrap_or_default(),
+                account: lands.map(|l| l.account.clone()).unwrap_or_default(),
+                function: function_name_of(job.names().0).to_string(),
+                own_credentials: job.place().role.is_none(),
+            }
+        })
+        .collect();
+    let assigned = assign(&run.waves, &keys).map_err(|why| {
+        Error::usage(format!(
+            "--manifest: {why} (the waves are assigned by each target's account and region, as the run resolved them), so nothing was written"
+        ))
+    })?;
+    Ok(jobs
+        .iter()
+        .zip(assigned)
+        .map(|(job, index)| InWave {
+            job,
+            wave: WaveOf::of(&run.waves, index),
+        })
+        .collect())
 }
 
 /// How a fleet's reports name one target, and the account and region they
@@ -409,12 +476,14 @@ fn split_failures<R>(results: Vec<(String, Result<R>)>) -> (Vec<R>, Option<Error
 }
 
 /// Every place of the fleet connected (roles assumed), then every target
-/// read, before the first write anywhere. Problems are all named at once.
+/// read — and `check`ed, the command's own reads — before the first write
+/// anywhere. Problems are all named at once.
 async fn preflight<J: Named>(
     run: &Run,
     jobs: &[J],
     calls: Calls,
     intent: Intent,
+    check: &impl AsyncFn(&Clients, &J) -> Result<()>,
 ) -> Result<(Vec<(Place, Clients, AccountRegion)>, Naming)> {
     let (connected, mut problems) = connect_places(run, jobs.iter().map(Named::place), calls).await;
     let naming = Naming::of(&connected);
@@ -442,21 +511,14 @@ async fn preflight<J: Named>(
                     .expect("every place is connected")
                     .1;
                 async move {
-                    let (function, alias) = job.names();
+                    let function = job.names().0;
                     clients.refuse_other_region(function)?;
                     match clients.lambda.latest_if_exists(function).await? {
                         None if !job.may_be_missing() => Err(Error::failed(format!(
                             "function {function} does not exist (a deploy creates it only from a --function-config naming its Role)"
                         ))),
                         None => Ok(()),
-                        Some(_) if job.refuses_latest_alias() => {
-                            let primary = clients.lambda.alias_primary(function, alias).await?;
-                            match primary.and_then(|p| serving_latest_refused(function, alias, &p)) {
-                                Some(refused) => Err(Error::usage(refused)),
-                                None => Ok(()),
-                            }
-                        }
-                        Some(_) => Ok(()),
+                        Some(_) => check(clients, job).await,
                     }
                 }
             })
@@ -533,7 +595,7 @@ async fn preflight<J: Named>(
 pub async fn per_function<J: Named>(
     run: &Run,
     jobs: &[J],
-    intent: Intent,
+    (intent, check): (Intent, impl AsyncFn(&Clients, &J) -> Result<()>),
     job: impl AsyncFn(&Clients, &J) -> Result<AliasReport>,
 ) -> Result<Option<AliasReport>> {
     let calls = match run.fleet {
@@ -543,8 +605,10 @@ pub async fn per_function<J: Named>(
         None => Calls::One,
     };
     if let Some(fleet) = run.fleet {
-        let (connected, naming) = preflight(run, jobs, calls, intent).await?;
-        let clients_of = |j: &J| {
+        let (connected, naming) = preflight(run, jobs, calls, intent, &check).await?;
+        let jobs = in_resolved_waves(run, jobs, &naming)?;
+        let jobs = jobs.as_slice();
+        let clients_of = |j: &InWave<J>| {
             &connected
                 .iter()
                 .find(|(place, _, _)| place == j.place())
@@ -552,10 +616,10 @@ pub async fn per_function<J: Named>(
                 .1
         };
         let cancel = Cancel::listen();
-        let run_targets = async |targets: &[&J]| {
-            run_all(targets, fleet, &naming, &cancel, async |j: &&J| {
+        let run_targets = async |targets: &[&InWave<J>]| {
+            run_all(targets, fleet, &naming, &cancel, async |j: &&InWave<J>| {
                 let clients = clients_of(j);
-                let mut report = job(clients, j).await?;
+                let mut report = job(clients, j.job).await?;
                 // A rollout the run's signal put back was interrupted: say so.
                 if report.result == Outcome::RolledBack
                     && cancel.reason().is_some_and(|why| why == report.rollback_reason)
@@ -586,7 +650,7 @@ pub async fn per_function<J: Named>(
         } else {
             // The operator's decision or the emergency path: every target at
             // once within its account-region's pace, no bake, no wave gate.
-            let all: Vec<&J> = jobs.iter().collect();
+            let all: Vec<&InWave<J>> = jobs.iter().collect();
             (run_targets(&all).await, cancel.reason())
         };
         if let Some(why) = stopped
@@ -1028,6 +1092,12 @@ async fn run_all<J: Named>(
     results.into_iter().map(|(_, result)| result).collect()
 }
 
+/// The preflight check of a command that reads nothing more than every
+/// command does.
+pub async fn nothing_more<J>(_: &Clients, _: &J) -> Result<()> {
+    Ok(())
+}
+
 /// Promote's and rollback's run: for the one alias, or every alias of the
 /// manifest, observe it and apply the change `decide` makes of it.
 /// `decide` gets the client, the function, the alias as observed, and the
@@ -1039,7 +1109,7 @@ pub async fn each_alias(
     dry_run: bool,
     decide: impl AsyncFn(&Lambda, &str, &AliasState, &mut HashMap<String, String>) -> Result<AliasChange>,
 ) -> Result<()> {
-    per_function(run, targets, intent, async |clients, target| {
+    per_function(run, targets, (intent, nothing_more), async |clients, target| {
         let lambda = &clients.lambda;
         crate::commands::alias::observe_decide_apply(
             lambda,

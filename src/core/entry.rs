@@ -114,6 +114,13 @@ pub fn via_of(function_arn: &str, arn: &str) -> Option<Via> {
     }
 }
 
+/// The entry points read, and what could not be read (one line each).
+#[derive(Debug, Clone, Default)]
+pub struct EntryPoints {
+    pub found: Vec<EntryPoint>,
+    pub unreadable: Vec<String>,
+}
+
 /// Why a deploy that would route new code as a canary on `alias` is
 /// refused: entry points that run `$LATEST` would run the new code at
 /// 100 % the moment it is uploaded. `None` when there are none.

@@ -69,6 +69,9 @@ pub struct TargetKey {
     pub region: String,
     pub account: String,
     pub function: String,
+    /// Reached with the run's own credentials (no role): an `accounts`
+    /// selector `default` takes it too, whatever its account id.
+    pub own_credentials: bool,
 }
 
 fn matchers(globs: &[String], what: &str, wave: &str) -> Result<Vec<GlobMatcher>, String> {
@@ -100,9 +103,10 @@ pub fn assign(waves: &[Wave], targets: &[TargetKey]) -> Result<Vec<usize>, Strin
         let [regions, accounts, functions] = &compiled[index];
         let any =
             |set: &Vec<GlobMatcher>, value: &str| set.is_empty() || set.iter().any(|m| m.is_match(value));
+        let own = target.own_credentials && accounts.iter().any(|m| m.is_match("default"));
         waves[index].selects_anything()
             && any(regions, &target.region)
-            && any(accounts, &target.account)
+            && (own || any(accounts, &target.account))
             && any(functions, &target.function)
     };
     let mut assigned = Vec::with_capacity(targets.len());
@@ -155,6 +159,7 @@ mod tests {
             region: region.into(),
             account: "default".into(),
             function: function.into(),
+            own_credentials: true,
         }
     }
 
@@ -180,6 +185,27 @@ mod tests {
         let empty = [wave("a", &["us-east-1"]), wave("b", &["ap-*"]), wave("rest", &[])];
         let err = assign(&empty, &[target("us-east-1", "f")]).unwrap_err();
         assert!(err.contains("wave b takes no target"), "{err}");
+    }
+
+    #[test]
+    fn accounts_select_the_resolved_account_and_default_the_runs_own() {
+        let by_account = |accounts: &[&str]| Wave {
+            accounts: accounts.iter().map(|a| a.to_string()).collect(),
+            ..wave("own", &[])
+        };
+        let own = TargetKey {
+            account: "123456789012".into(),
+            ..target("us-east-1", "orders")
+        };
+        let other = TargetKey {
+            account: "111111111111".into(),
+            own_credentials: false,
+            ..target("us-east-1", "orders")
+        };
+        let waves = [by_account(&["123456789012"]), wave("rest", &[])];
+        assert_eq!(assign(&waves, &[own.clone(), other.clone()]).unwrap(), [0, 1]);
+        let waves = [by_account(&["default"]), wave("rest", &[])];
+        assert_eq!(assign(&waves, &[own, other]).unwrap(), [0, 1]);
     }
 
     #[test]

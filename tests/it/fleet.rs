@@ -1416,6 +1416,54 @@ async fn a_later_waves_bad_input_stops_the_run_before_any_write() {
     );
     assert_eq!(routing(&clients[0].1).await.0, "1", "us-east-1: nothing written");
 
+    // An S3 trigger on eu-west-1's unqualified function runs `$LATEST`: a
+    // canary there is refused in preflight, before us-east-1 is written.
+    west.update_alias()
+        .function_name("orders")
+        .name("live")
+        .function_version("1")
+        .send()
+        .await
+        .unwrap();
+    west.add_permission()
+        .function_name("orders")
+        .statement_id("uploads")
+        .action("lambda:InvokeFunction")
+        .principal("s3.amazonaws.com")
+        .source_arn("arn:aws:s3:::orders-uploads")
+        .send()
+        .await
+        .unwrap();
+    std::fs::write(
+        &split,
+        std::fs::read_to_string(&split)
+            .unwrap()
+            .replace("canary-weight = \"100%\"", "canary-weight = \"10%\""),
+    )
+    .unwrap();
+    let triggered = fleet_command(
+        &aws,
+        repo.path(),
+        &split,
+        "deploy",
+        "def handler(e, c): return 2\n",
+        &[],
+    );
+    assert_eq!(triggered.status, 2, "{}", triggered.stderr);
+    assert!(
+        triggered
+            .stderr
+            .contains("preflight found 1 problem before any write"),
+        "{}",
+        triggered.stderr
+    );
+    assert!(
+        triggered.stderr.contains("permission s3.amazonaws.com") || triggered.stderr.contains("uploads"),
+        "the trigger is named: {}",
+        triggered.stderr
+    );
+    assert_eq!(routing(&clients[0].1).await.0, "1", "us-east-1: nothing written");
+
     // `source = ""` would ship the manifest's own folder: refused.
     write_split("");
     let empty = fleet_command(
@@ -1680,4 +1728,61 @@ async fn on_version_1(aws: &Emulator, repo: &std::path::Path) -> Vec<(&'static s
     let path = waves_manifest(repo, "", "", "");
     fleet_command(aws, repo, &path, "deploy", "def handler(e, c): return 1\n", &[]).assert_ok();
     clients
+}
+
+/// A wave's `accounts` selector sees the account the run's own credentials
+/// act in (resolved with `sts:GetCallerIdentity`), and its `regions` the
+/// region an entry without one lands in: the first wave takes the run's own
+/// account in us-east-1 (one entry names no region), the rest everything else.
+#[tokio::test(flavor = "current_thread")]
+async fn wave_selectors_see_the_resolved_account_and_region() {
+    let aws = Emulator::start();
+    aws.create_role("orders-role");
+    for other in [false, true] {
+        for region in REGIONS {
+            let lambda = lambda_in(&aws, other, region).await;
+            create_orders(&lambda, if other { OTHER_ACCOUNT } else { "123456789012" }).await;
+        }
+    }
+    let repo = tempfile::tempdir().unwrap();
+    let path = fleet_repo(repo.path());
+    std::fs::write(
+        &path,
+        format!(
+            "[defaults]\nalias = \"live\"\n\n[[functions]]\nname = \"orders\"\nsource = \"fns/orders\"\n\n[[functions]]\nname = \"orders\"\nsource = \"fns/orders\"\nregions = [\"eu-west-1\"]\n\n[[functions]]\nname = \"orders\"\nsource = \"fns/orders\"\nregions = {REGIONS:?}\nrole-arn = \"{ROLE}\"\n\n[[waves]]\nname = \"own-east\"\naccounts = [\"123456789012\"]\nregions = [\"us-east-1\"]\n\n[[waves]]\nname = \"rest\"\n"
+        ),
+    )
+    .unwrap();
+    let deployed = fleet_command(
+        &aws,
+        repo.path(),
+        &path,
+        "deploy",
+        "def handler(e, c): return 1\n",
+        &[],
+    );
+    deployed.assert_ok();
+    let mut waves: Vec<(String, String)> = deployed
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["target"].as_str().unwrap_or_default().to_string()
+                    + r["account"].as_str().unwrap()
+                    + "/"
+                    + r["region"].as_str().unwrap(),
+                r["wave"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    waves.sort();
+    let own_east = waves
+        .iter()
+        .filter(|(_, w)| w == "own-east")
+        .map(|(t, _)| t.clone())
+        .collect::<Vec<_>>();
+    assert_eq!(own_east, ["123456789012/us-east-1"], "{waves:?}");
+    assert_eq!(waves.iter().filter(|(_, w)| w == "rest").count(), 4, "{waves:?}");
 }

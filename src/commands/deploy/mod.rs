@@ -23,6 +23,7 @@ use crate::commands::prune::prune_function;
 use crate::commands::replan::replan_once;
 use crate::commands::runner::per_function;
 use crate::core::config::{missing_for_create, wrong_for_package};
+use crate::core::entry;
 use crate::core::fleet::Intent;
 use crate::core::observed::{Observed, Route, weighted_route_refused};
 use crate::core::plan::{self, AliasStep, CodeStep, Outcome, Plan, Version, configure_text};
@@ -52,7 +53,8 @@ pub async fn run(settings: DeploySettings) -> Result<()> {
     if run.fleet.is_some() {
         packaged.build_all(jobs, &log)?;
     }
-    let report = per_function(run, jobs, Intent::Release, async |clients, job| {
+    let check = async |clients: &Clients, job: &DeployJob| preflight_check(clients, job, &packaged).await;
+    let report = per_function(run, jobs, (Intent::Release, check), async |clients, job| {
         // In a run over several account-regions, its lines name the target's.
         let log = clients.log;
         let report = match &single {
@@ -86,6 +88,44 @@ pub async fn run(settings: DeploySettings) -> Result<()> {
         }
         _ => Ok(()),
     }
+}
+
+/// A manifest target's deploy-only reads in preflight, before the first
+/// write anywhere: its alias must not serve `$LATEST`, and a canary of new
+/// code must not leave an entry point on `$LATEST` (unless
+/// `--allow-latest-triggers`). The read of what invokes the function is
+/// kept for the deploy that follows soon, so a first wave reads it once. A
+/// target whose code is unchanged is left to its own plan (it may route no
+/// canary at all).
+async fn preflight_check(clients: &Clients, job: &DeployJob, packaged: &Packaged) -> Result<()> {
+    let request = &job.request;
+    let (function, alias) = (request.function.as_str(), request.alias.as_str());
+    let Some(primary) = clients.lambda.alias_primary(function, alias).await? else {
+        return Ok(());
+    };
+    if let Some(refused) = plan::serving_latest_refused(function, alias, &primary.version) {
+        return Err(Error::usage(refused));
+    }
+    let canary = match (&request.rollout, &request.handoff) {
+        (Some(rollout), _) => rollout.steps.iter().any(|s| s.weight < 1.0 - 1e-9),
+        (None, Some(handoff)) => !handoff.config_name.contains("AllAtOnce"),
+        (None, None) => request.weight.is_none_or(|w| w.fraction() < 1.0 - 1e-9),
+    };
+    let unchanged = packaged
+        .identity(job)
+        .is_some_and(|hash| hash == primary.code_sha256);
+    if job.check_only || request.allow_latest_triggers || !canary || unchanged {
+        return Ok(());
+    }
+    let points = clients
+        .lambda
+        .entry_points(function, &primary.function_arn, alias)
+        .await?;
+    if let Some(refusal) = entry::latest_refusal(function, alias, &points.found) {
+        return Err(Error::usage(refusal));
+    }
+    clients.lambda.keep_entry_points(function, alias, points);
+    Ok(())
 }
 
 /// `deploy --wave`: a target of an earlier wave must already serve this
@@ -428,6 +468,13 @@ impl Packaged {
             if problems.len() == 1 { "" } else { "s" },
             problems.join("\n  - ")
         )))
+    }
+
+    /// The CodeSha256 of the job's package, once built (zips only).
+    fn identity(&self, job: &DeployJob) -> Option<String> {
+        let built = self.built.lock().unwrap_or_else(|p| p.into_inner());
+        let cell = built.get(&Self::key(job))?;
+        cell.get()?.as_ref().ok().map(|p| p.code_sha256.clone())
     }
 
     fn key(job: &DeployJob) -> String {
