@@ -1786,3 +1786,55 @@ async fn wave_selectors_see_the_resolved_account_and_region() {
     assert_eq!(own_east, ["123456789012/us-east-1"], "{waves:?}");
     assert_eq!(waves.iter().filter(|(_, w)| w == "rest").count(), 4, "{waves:?}");
 }
+
+/// A target stopped because someone else changed its alias mid-rollout (an
+/// operator's rollback) did not end where the run meant: it fails its wave,
+/// the later wave never starts, and the run exits 1 — leaving the alias as
+/// the operator left it.
+#[tokio::test(flavor = "current_thread")]
+async fn a_stopped_target_fails_its_wave() {
+    let aws = Emulator::start();
+    let repo = tempfile::tempdir().unwrap();
+    let clients = on_version_1(&aws, repo.path()).await;
+    let staged = waves_manifest(
+        repo.path(),
+        "strategy = \"10%,50%,100%\"\nstep-interval = \"4s\"",
+        "",
+        "",
+    );
+    std::fs::write(
+        repo.path().join("fns/orders/index.py"),
+        "def handler(e, c): return 2\n",
+    )
+    .unwrap();
+    let mut command = binary(Some(&aws));
+    command
+        .args([
+            "deploy",
+            "--output",
+            "json",
+            "--poll-interval",
+            "1s",
+            "--manifest",
+        ])
+        .arg(&staged);
+    let child = rollout_in_background(&aws, &mut command).await;
+    run(binary(Some(&aws)).for_alias("rollback", "orders", "live")).assert_ok();
+    let stopped = wait_for(child);
+    assert_eq!(stopped.status, 1, "{}", stopped.stderr);
+    let results = stopped.json();
+    assert_eq!(results[0]["result"], "stopped", "{results}");
+    for later in &results.as_array().unwrap()[1..] {
+        assert!(
+            later["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("not started: wave first failed beyond its tolerance"),
+            "{later}"
+        );
+    }
+    for (region, lambda) in &clients {
+        let (primary, canary, _) = routing(lambda).await;
+        assert_eq!((primary.as_str(), canary), ("1", None), "{region}");
+    }
+}
