@@ -1681,25 +1681,8 @@ async fn each_role_is_assumed_once_per_run() {
 async fn a_signal_during_a_fleet_rollout_cancels_it() {
     let aws = Emulator::start();
     let repo = tempfile::tempdir().unwrap();
-    let clients = on_version_1(&aws, repo.path()).await;
-    let staged = waves_manifest(repo.path(), "strategy = \"canary:10%:1h\"", "", "");
-    std::fs::write(
-        repo.path().join("fns/orders/index.py"),
-        "def handler(e, c): return 2\n",
-    )
-    .unwrap();
-    let mut command = binary(Some(&aws));
-    command
-        .args([
-            "deploy",
-            "--output",
-            "json",
-            "--poll-interval",
-            "1s",
-            "--manifest",
-        ])
-        .arg(&staged);
-    let child = rollout_in_background(&aws, &mut command).await;
+    let (clients, child) =
+        staged_fleet_in_background(&aws, repo.path(), "strategy = \"canary:10%:1h\"").await;
     std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -1795,30 +1778,12 @@ async fn wave_selectors_see_the_resolved_account_and_region() {
 async fn a_stopped_target_fails_its_wave() {
     let aws = Emulator::start();
     let repo = tempfile::tempdir().unwrap();
-    let clients = on_version_1(&aws, repo.path()).await;
-    let staged = waves_manifest(
+    let (clients, child) = staged_fleet_in_background(
+        &aws,
         repo.path(),
         "strategy = \"10%,50%,100%\"\nstep-interval = \"4s\"",
-        "",
-        "",
-    );
-    std::fs::write(
-        repo.path().join("fns/orders/index.py"),
-        "def handler(e, c): return 2\n",
     )
-    .unwrap();
-    let mut command = binary(Some(&aws));
-    command
-        .args([
-            "deploy",
-            "--output",
-            "json",
-            "--poll-interval",
-            "1s",
-            "--manifest",
-        ])
-        .arg(&staged);
-    let child = rollout_in_background(&aws, &mut command).await;
+    .await;
     run(binary(Some(&aws)).for_alias("rollback", "orders", "live")).assert_ok();
     let stopped = wait_for(child);
     assert_eq!(stopped.status, 1, "{}", stopped.stderr);
@@ -1837,4 +1802,29 @@ async fn a_stopped_target_fails_its_wave() {
         let (primary, canary, _) = routing(lambda).await;
         assert_eq!((primary.as_str(), canary), ("1", None), "{region}");
     }
+}
+
+/// orders on version 1 in every region, then a staged deploy of version 2
+/// (`defaults`: its strategy) running in the background; returns once the
+/// first wave's alias (us-east-1) carries the canary.
+async fn staged_fleet_in_background(
+    aws: &Emulator,
+    repo: &std::path::Path,
+    defaults: &str,
+) -> (Vec<(&'static str, aws_sdk_lambda::Client)>, std::process::Child) {
+    let clients = on_version_1(aws, repo).await;
+    let staged = waves_manifest(repo, defaults, "", "");
+    std::fs::write(repo.join("fns/orders/index.py"), "def handler(e, c): return 2\n").unwrap();
+    let mut command = binary(Some(aws));
+    command
+        .args([
+            "deploy",
+            "--output",
+            "json",
+            "--poll-interval",
+            "1s",
+            "--manifest",
+        ])
+        .arg(&staged);
+    (clients, rollout_in_background(aws, &mut command).await)
 }
