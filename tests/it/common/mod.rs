@@ -374,7 +374,19 @@ impl Run {
 }
 
 pub fn run(command: &mut Command) -> Run {
-    finished(command.output().expect("cannot run lambda-rollout"))
+    // A program a test has just written (a script, an installed binary) can
+    // be "busy" for a moment: another test thread's fork may still hold it
+    // open for writing (Linux's ETXTBSY). Trying again is the usual cure.
+    let mut tries = 0;
+    loop {
+        match command.output() {
+            Err(err) if err.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 50 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            output => return finished(output.expect("cannot run lambda-rollout")),
+        }
+    }
 }
 
 fn finished(output: Output) -> Run {
