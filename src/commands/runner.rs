@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 
 use crate::aws::Lambda;
-use crate::aws::{Calls, Clients, assume_once, load_config};
+use crate::aws::{Calls, Clients, assume_once};
 use crate::cli::manifest::WaveOf;
 use crate::cli::settings::{DeployJob, Fleet, Run, Target};
 use crate::core::fleet::{
@@ -257,24 +257,19 @@ async fn connect_places<'p>(
         }
     }
     let mut problems = Vec::new();
-    // The run's own account and default region, for places that do not name them.
-    let (mut own_account, mut own_region) = (None, run.region.clone());
-    if places.iter().any(|p| p.role.is_none() || p.region.is_none()) {
-        match Clients::connect(run.region.as_deref(), Calls::One, run.log).await {
-            Ok(own) => {
-                own_region = Some(own.region.clone());
-                if places.iter().any(|p| p.role.is_none()) {
-                    match own.account().await {
-                        Ok(account) => own_account = Some(account),
-                        Err(err) => problems.push(err.to_string()),
-                    }
-                }
-            }
-            Err(err) => problems.push(err.to_string()),
+    // The run's own configuration, loaded once: its default region and, for
+    // places without a role, its account; the base every role is assumed from.
+    let own = match Clients::connect(run.region.as_deref(), Calls::One, run.log).await {
+        Ok(own) => own,
+        Err(err) => return (Vec::new(), vec![err.to_string()]),
+    };
+    let own_region = own.region.clone();
+    let mut own_account = None;
+    if places.iter().any(|p| p.role.is_none()) {
+        match own.account().await {
+            Ok(account) => own_account = Some(account),
+            Err(err) => return (Vec::new(), vec![err.to_string()]),
         }
-    }
-    if !problems.is_empty() {
-        return (Vec::new(), problems);
     }
     let lands_of = |place: &Place| AccountRegion {
         account: place
@@ -282,11 +277,7 @@ async fn connect_places<'p>(
             .map(str::to_string)
             .or_else(|| own_account.clone())
             .unwrap_or_default(),
-        region: place
-            .region
-            .clone()
-            .or_else(|| own_region.clone())
-            .unwrap_or_default(),
+        region: place.region.clone().unwrap_or_else(|| own_region.clone()),
     };
     let mut buckets: Vec<AccountRegion> = places.iter().map(|p| lands_of(p)).collect();
     buckets.sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
@@ -298,11 +289,7 @@ async fn connect_places<'p>(
         if roles.iter().any(|(known, _)| *known == role) {
             continue;
         }
-        let assumed = async {
-            let base = load_config(run.region.as_deref(), Calls::One, run.log).await?;
-            assume_once(&base, role, run.log).await
-        };
-        match assumed.await {
+        match assume_once(&own.config, role, run.log).await {
             Ok(assumed) => roles.push((role, assumed)),
             Err(err) => problems.push(err.to_string()),
         }
@@ -535,7 +522,13 @@ async fn preflight<J: Named>(
         // nowhere stops the run before any write (a gate on nothing guards
         // nothing). A promotion or rollback reads no alarm.
         if intent.in_waves() {
+            let mut read: Vec<&AccountRegion> = Vec::new();
             for (_, clients, lands) in &connected {
+                // Two roles (or spellings) of one account-region: read once.
+                if read.contains(&lands) {
+                    continue;
+                }
+                read.push(lands);
                 let mut names: Vec<String> = jobs
                     .iter()
                     .filter(|job| naming.lands(*job) == Some(lands))

@@ -1691,6 +1691,11 @@ async fn a_signal_during_a_fleet_rollout_cancels_it() {
     assert_eq!(cancelled.status, 1, "{}", cancelled.stderr);
     let results = cancelled.json();
     assert_eq!(results[0]["result"], "cancelled", "{results}");
+    assert!(
+        cancelled.stderr.contains("1 of 3 targets failed, 2 not started"),
+        "the cancelled target counts as failed: {}",
+        cancelled.stderr
+    );
     assert_eq!(results[0]["version"], "1", "{results}");
     for later in &results.as_array().unwrap()[1..] {
         assert_eq!(
@@ -1789,6 +1794,11 @@ async fn a_stopped_target_fails_its_wave() {
     assert_eq!(stopped.status, 1, "{}", stopped.stderr);
     let results = stopped.json();
     assert_eq!(results[0]["result"], "stopped", "{results}");
+    assert!(
+        stopped.stderr.contains("1 of 3 targets failed, 2 not started"),
+        "the stopped target counts as failed: {}",
+        stopped.stderr
+    );
     for later in &results.as_array().unwrap()[1..] {
         assert!(
             later["error"]

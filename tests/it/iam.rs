@@ -269,6 +269,26 @@ async fn every_request_each_command_sends_is_allowed_by_its_policy() {
         &path(&two),
     ];
     check("deploy of a canary", command(&aws, &canary), &deploy);
+    // The URL no longer public: the tool's public statements are removed.
+    std::fs::write(&url_file, r#"{"AuthType": "AWS_IAM"}"#).unwrap();
+    check("deploy making the URL AWS_IAM", command(&aws, &with_url), &deploy);
+    // A fleet: preflight's reads (the alias's primary, what invokes the
+    // function), the deploy, and the emergency rollback.
+    let manifest = files.path().join("fleet.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "[defaults]\nalias = \"live\"\n\n[[functions]]\nname = \"orders\"\nsource = \"{}\"\n",
+            path(&three)
+        ),
+    )
+    .unwrap();
+    let manifest = manifest.display().to_string();
+    check(
+        "deploy --manifest",
+        command(&aws, &["deploy", "--manifest", &manifest]),
+        &deploy,
+    );
     for (what, args) in [
         (
             "promote --weight",
@@ -329,6 +349,11 @@ async fn every_request_each_command_sends_is_allowed_by_its_policy() {
     ] {
         check(what, command(&aws, args), &promote_rollback);
     }
+    check(
+        "rollback --manifest",
+        command(&aws, &["rollback", "--manifest", &manifest]),
+        &promote_rollback,
+    );
     check(
         "status",
         command(&aws, &["status", "--function-name", "orders", "--alias", "live"]),

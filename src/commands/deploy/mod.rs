@@ -106,11 +106,8 @@ async fn preflight_check(clients: &Clients, job: &DeployJob, packaged: &Packaged
     if let Some(refused) = plan::serving_latest_refused(function, alias, &primary.version) {
         return Err(Error::usage(refused));
     }
-    let canary = match (&request.rollout, &request.handoff) {
-        (Some(rollout), _) => rollout.steps.iter().any(|s| s.weight < 1.0 - 1e-9),
-        (None, Some(handoff)) => !handoff.config_name.contains("AllAtOnce"),
-        (None, None) => request.weight.is_none_or(|w| w.fraction() < 1.0 - 1e-9),
-    };
+    let canary = staged_routes_weighted(request)
+        .unwrap_or_else(|| request.weight.is_none_or(|w| w.fraction() < 1.0 - 1e-9));
     let unchanged = packaged
         .identity(job)
         .is_some_and(|hash| hash == primary.code_sha256);
@@ -643,12 +640,17 @@ fn routes_weighted(request: &DeployRequest, observed: &Observed, plan: &Plan) ->
     if plan::rollout_target(observed, plan).is_none() {
         return plan.routing.canary.is_some();
     }
-    if let Some(handoff) = &request.handoff {
-        return !handoff.config_name.contains("AllAtOnce");
-    }
-    match &request.rollout {
-        Some(rollout) => rollout.steps.iter().any(|s| s.weight < 1.0 - 1e-9),
-        None => plan.routing.canary.is_some(),
+    staged_routes_weighted(request).unwrap_or_else(|| plan.routing.canary.is_some())
+}
+
+/// Whether the engine the request hands the new version to routes it at a
+/// weight: a CodeDeploy hand-off that is not all at once, or a staged
+/// rollout with a step below 100 %. `None` without either (one weight).
+fn staged_routes_weighted(request: &DeployRequest) -> Option<bool> {
+    match (&request.handoff, &request.rollout) {
+        (Some(handoff), _) => Some(!handoff.config_name.contains("AllAtOnce")),
+        (None, Some(rollout)) => Some(rollout.steps.iter().any(|s| s.weight < 1.0 - 1e-9)),
+        (None, None) => None,
     }
 }
 
