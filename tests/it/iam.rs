@@ -120,12 +120,97 @@ fn lambda_action(method: &str, url: &str) -> Option<(String, String)> {
     Some(found)
 }
 
-/// Every Lambda request recorded since `start_recording` that `policies`
-/// do not allow, as "action on resource".
-fn denied(aws: &Emulator, policies: &[serde_json::Value]) -> Vec<String> {
-    aws.recorded()
+/// What AWS checks against the caller's own permissions when a function's
+/// configuration is written (CreateFunction, UpdateFunctionConfiguration),
+/// by the keys of the request's body: each layer version it names, the VPC's
+/// subnets and security groups, a customer managed key, file systems.
+fn configuration_checks(body: &str) -> Vec<(String, String)> {
+    let Ok(body) = serde_json::from_str::<serde_json::Value>(body) else {
+        return Vec::new();
+    };
+    let mut checks: Vec<(String, String)> = as_list(&body["Layers"])
+        .into_iter()
+        .map(|layer| ("lambda:GetLayerVersion".to_string(), layer.to_string()))
+        .collect();
+    let vpc = &body["VpcConfig"];
+    if !as_list(&vpc["SubnetIds"]).is_empty() || !as_list(&vpc["SecurityGroupIds"]).is_empty() {
+        for action in [
+            "ec2:DescribeSecurityGroups",
+            "ec2:DescribeSubnets",
+            "ec2:DescribeVpcs",
+        ] {
+            checks.push((action.to_string(), "*".to_string()));
+        }
+    }
+    if let Some(key) = body["KMSKeyArn"].as_str().filter(|k| !k.is_empty()) {
+        for action in ["kms:Encrypt", "kms:Decrypt", "kms:CreateGrant"] {
+            checks.push((action.to_string(), key.to_string()));
+        }
+    }
+    for mount in body["FileSystemConfigs"].as_array().into_iter().flatten() {
+        // An access point's ARN; AWS checks its file system's mount targets.
+        let arn = mount["Arn"].as_str().unwrap_or_default();
+        let file_systems = arn
+            .split_once(":access-point/")
+            .map_or(arn.to_string(), |(head, _)| format!("{head}:file-system/*"));
+        checks.push(("elasticfilesystem:DescribeMountTargets".to_string(), file_systems));
+    }
+    checks
+}
+
+/// CloudWatch's `DescribeAlarms` (a query-protocol POST): one check per
+/// alarm it names, against the alarm's ARN.
+fn cloudwatch_actions(body: &str) -> Vec<(String, String)> {
+    let form: Vec<(String, String)> = body
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| {
+            let decode = |t: &str| {
+                percent_encoding::percent_decode_str(&t.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .to_string()
+            };
+            (decode(k), decode(v))
+        })
+        .collect();
+    if !form.iter().any(|(k, v)| k == "Action" && v == "DescribeAlarms") {
+        return Vec::new();
+    }
+    let alarm = |name: &str| format!("arn:aws:cloudwatch:{REGION}:123456789012:alarm:{name}");
+    let names: Vec<String> = form
         .iter()
-        .filter_map(|(method, url)| lambda_action(method, url))
+        .filter(|(k, _)| k.starts_with("AlarmNames.member."))
+        .map(|(_, name)| alarm(name))
+        .collect();
+    let resources = if names.is_empty() { vec![alarm("*")] } else { names };
+    resources
+        .into_iter()
+        .map(|resource| ("cloudwatch:DescribeAlarms".to_string(), resource))
+        .collect()
+}
+
+/// Every IAM check one recorded request meets: its Lambda action, what its
+/// configuration keys need besides, CloudWatch's alarm reads.
+fn checks(method: &str, url: &str, body: &str) -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = lambda_action(method, url).into_iter().collect();
+    let writes_configuration = found.iter().any(|(action, _)| {
+        action == "lambda:CreateFunction" || action == "lambda:UpdateFunctionConfiguration"
+    });
+    if writes_configuration {
+        found.extend(configuration_checks(body));
+    }
+    if method == "POST" && url == "/" {
+        found.extend(cloudwatch_actions(body));
+    }
+    found
+}
+
+/// Every request recorded since `start_recording` that `policies` do not
+/// allow, as "action on resource".
+fn denied(aws: &Emulator, policies: &[serde_json::Value]) -> Vec<String> {
+    aws.recorded_with_bodies()
+        .iter()
+        .flat_map(|(method, url, body)| checks(method, url, body))
         .filter(|(action, resource)| !allows(policies, action, resource))
         .map(|(action, resource)| format!("{action} on {resource}"))
         .collect()
@@ -382,6 +467,118 @@ async fn every_request_each_command_sends_is_allowed_by_its_policy() {
         &prune,
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The release-file keys Lambda checks against the caller's own permissions
+/// (Layers, VpcConfig, KMSKeyArn, FileSystemConfigs) and the alarms a
+/// manifest's waves watch need the statements of release-file-keys.json on
+/// top of the deploy policy, and nothing more.
+#[tokio::test(flavor = "current_thread")]
+async fn release_file_keys_and_wave_alarms_need_their_own_statements() {
+    let aws = Emulator::start();
+    let role = aws.create_role("orders");
+    let layer = aws
+        .lambda()
+        .publish_layer_version()
+        .layer_name("deps")
+        .content(
+            aws_sdk_lambda::types::LayerVersionContentInput::builder()
+                .zip_file(aws_sdk_lambda::primitives::Blob::new(zip_of("x = 1\n")))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .layer_version_arn
+        .unwrap();
+    aws.create_alarm("orders-errors").await;
+    let files = tempfile::tempdir().unwrap();
+    let release_file = files.path().join("function.json");
+    std::fs::write(
+        &release_file,
+        serde_json::json!({
+            "Role": role,
+            "Runtime": "python3.12",
+            "Handler": "index.handler",
+            "Layers": [layer],
+            "VpcConfig": {"SubnetIds": ["subnet-0a1b"], "SecurityGroupIds": ["sg-0a1b"]},
+            "KMSKeyArn": format!("arn:aws:kms:{REGION}:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+            "FileSystemConfigs": [{
+                "Arn": format!("arn:aws:elasticfilesystem:{REGION}:123456789012:access-point/fsap-0a1b"),
+                "LocalMountPath": "/mnt/data"
+            }]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let (one, two) = (code(1), code(2));
+    let manifest = files.path().join("fleet.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "[defaults]\nalias = \"live\"\n\n[[waves]]\nname = \"all\"\nalarms = [\"orders-errors\"]\n\n[[functions]]\nname = \"orders\"\nsource = \"{}\"\nfunction-config = \"{}\"\n",
+            two.path().display(),
+            release_file.display()
+        ),
+    )
+    .unwrap();
+    let deploy_only = [policy("deploy.json"), policy("prune.json")];
+    let with_keys = [
+        policy("deploy.json"),
+        policy("prune.json"),
+        policy("release-file-keys.json"),
+    ];
+    for (what, args) in [
+        (
+            "deploy creating the function",
+            vec![
+                "deploy".to_string(),
+                "--function-name".into(),
+                "orders".into(),
+                "--alias".into(),
+                "live".into(),
+                "--source".into(),
+                one.path().display().to_string(),
+                "--function-config".into(),
+                release_file.display().to_string(),
+            ],
+        ),
+        (
+            "deploy --manifest with wave alarms",
+            vec![
+                "deploy".to_string(),
+                "--manifest".into(),
+                manifest.display().to_string(),
+            ],
+        ),
+    ] {
+        aws.start_recording();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = command(&aws, &args);
+        assert_eq!(run.status, 0, "{what}: {}", run.stderr);
+        assert_eq!(denied(&aws, &with_keys), Vec::<String>::new(), "{what}");
+        let without = denied(&aws, &deploy_only);
+        assert!(
+            !without.is_empty(),
+            "{what}: the deploy policy alone allowed everything"
+        );
+        let needed: &[&str] = if what.contains("manifest") {
+            &["cloudwatch:DescribeAlarms"]
+        } else {
+            &[
+                "lambda:GetLayerVersion",
+                "ec2:DescribeSubnets",
+                "kms:CreateGrant",
+                "elasticfilesystem:DescribeMountTargets",
+            ]
+        };
+        for action in needed {
+            assert!(
+                without.iter().any(|d| d.starts_with(action)),
+                "{what}: {action} not needed? {without:?}"
+            );
+        }
+    }
 }
 
 /// docs/iam.md shows each policy file as it is.

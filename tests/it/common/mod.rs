@@ -216,6 +216,16 @@ impl Emulator {
 
     /// `(method, path)` of every request since [`Emulator::start_recording`].
     pub fn recorded(&self) -> Vec<(String, String)> {
+        self.recorded_with_bodies()
+            .into_iter()
+            .map(|(method, path, _)| (method, path))
+            .collect()
+    }
+
+    /// `(method, path, body)` of every request since
+    /// [`Emulator::start_recording`], the body as text.
+    pub fn recorded_with_bodies(&self) -> Vec<(String, String, String)> {
+        use base64::Engine as _;
         self.post("/moto-api/recorder/stop-recording", "");
         let text = ureq::get(&format!("{}/moto-api/recorder/download-recording", self.endpoint))
             .call()
@@ -236,12 +246,22 @@ impl Emulator {
                     .as_str()
                     .map(|t| format!("#{t}"))
                     .unwrap_or_default();
+                let raw = entry["body"].as_str().unwrap_or_default();
+                let body = if entry["body_encoded"] == true {
+                    let bytes = base64::engine::general_purpose::STANDARD
+                        .decode(raw)
+                        .unwrap_or_default();
+                    String::from_utf8_lossy(&bytes).into_owned()
+                } else {
+                    raw.to_string()
+                };
                 (
                     entry["method"].as_str().unwrap_or_default().to_string(),
                     format!("/{path}{target}"),
+                    body,
                 )
             })
-            .filter(|(_, path)| !path.starts_with("/moto-api"))
+            .filter(|(_, path, _)| !path.starts_with("/moto-api"))
             .collect()
     }
 
