@@ -21,7 +21,7 @@ use crate::aws::error::{AwsError, Kind, classify, wait_failed};
 use crate::core::config::FunctionConfig;
 use crate::core::entry::EntryPoints;
 use crate::core::observed::{
-    AliasNow, AliasState, Canary, Latest, Moved, Observed, Provisioned, VersionDetails, VersionState,
+    AliasNow, AliasState, Canary, Latest, Moved, Observed, Provisioned, Split, VersionDetails, VersionState,
 };
 use crate::core::prune::{AliasRoutes, Published, parse_last_modified};
 use crate::error::{Error, Result};
@@ -556,7 +556,7 @@ impl Lambda {
         {
             let sent = AliasNow {
                 primary: primary.to_string(),
-                canary: canary.map(|(v, w)| (v.to_string(), w)),
+                canary: canary.map(|(v, w)| (v.to_string(), Split::Weight(w))),
                 revision_id: None,
                 description: description.unwrap_or(&found.description).to_string(),
             };
@@ -957,7 +957,7 @@ fn alias_now_of(found: &aws_sdk_lambda::operation::get_alias::GetAliasOutput) ->
         canary: found
             .routing_config()
             .and_then(|r| r.additional_version_weights())
-            .and_then(|w| w.iter().next().map(|(v, w)| (v.clone(), *w))),
+            .and_then(|w| w.iter().next().map(|(v, w)| (v.clone(), Split::Weight(*w)))),
         revision_id: found.revision_id().map(str::to_string),
         description: found.description().unwrap_or_default().to_string(),
     }

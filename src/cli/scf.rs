@@ -11,7 +11,7 @@ use crate::cli::settings::{PromoteTo, RolloutSettings, description, rollout_sett
 use crate::cli::{Command, function_config, manifest::Code};
 use crate::core::config::FunctionConfig;
 use crate::core::prune::Keep;
-use crate::core::values::{HeaderRule, Weight, parse_region};
+use crate::core::values::parse_region;
 use crate::error::{Error, Result};
 use crate::log::Log;
 
@@ -31,14 +31,7 @@ pub struct ScfRun {
     pub log: Log,
 }
 
-/// What a deploy on SCF routes to its new version.
-#[derive(Debug, Clone, PartialEq)]
-pub enum CanaryRoute {
-    /// This share of all requests (`AdditionalVersionWeights`).
-    Weight(Weight),
-    /// The requests whose header matches (`AddtionVersionMatchs`).
-    Rule(HeaderRule),
-}
+pub use crate::core::route::CanaryRoute;
 
 #[derive(Debug)]
 pub struct ScfDeploy {

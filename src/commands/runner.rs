@@ -967,7 +967,7 @@ async fn restore_moved<'c, J: Named>(
             (FunctionResult::Done(report), Ok(Some(found))) => {
                 let routed = std::mem::take(&mut report.version);
                 (report.version, report.previous_version, report.canary_weight) = match found.canary {
-                    Some((canary, weight)) => (canary, found.primary, weight),
+                    Some((canary, split)) => (canary, found.primary, split.weight()),
                     None => (found.primary, routed, 1.0),
                 };
                 report.result = Outcome::RolledBack;

@@ -12,6 +12,7 @@
 //! - [`gates`]: the health verdict of a metric comparison, and the gate settings.
 //! - [`controller`]: the staged rollout, generic over clock, traffic and gates.
 //! - [`prune`]: which old versions may be deleted, and why the others stay.
+//! - [`route`]: a canary routed by weight or by header rule.
 //! - [`record`]: the rollback record kept in an alias's description.
 //! - [`tags`]: how a function's tags become the release file's.
 //! - [`appspec`]: the CodeDeploy hand-off's settings and its Lambda AppSpec.
@@ -30,6 +31,7 @@ pub mod observed;
 pub mod plan;
 pub mod prune;
 pub mod record;
+pub mod route;
 pub mod strategy;
 pub mod tags;
 pub mod url;

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::core::config::FunctionConfig;
-use crate::core::values::percent;
+use crate::core::values::{HeaderRule, percent};
 
 /// What the function and alias look like before the run.
 #[derive(Debug, Clone, PartialEq)]
@@ -146,11 +146,51 @@ impl Serving {
     }
 }
 
-/// An alias read just before writing it.
+/// How an alias sends requests to its canary version.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Split {
+    /// This share of all requests (Lambda's and SCF's routing weights).
+    Weight(f64),
+    /// The requests whose header matches (an SCF routing rule).
+    Header(HeaderRule),
+    /// A rule this tool does not write (on SCF: a key outside
+    /// `invoke.headers.`, an open range, another method), as the platform
+    /// holds it: shown, compared, never written back.
+    Foreign(String),
+}
+
+impl Split {
+    /// The share of all requests it takes: a rule takes none of the others.
+    pub fn weight(&self) -> f64 {
+        match self {
+            Split::Weight(weight) => *weight,
+            Split::Header(_) | Split::Foreign(_) => 0.0,
+        }
+    }
+
+    /// The rule in words (`""` for a weight): `x-canary = tester`, `rule …`.
+    pub fn rule_text(&self) -> String {
+        match self {
+            Split::Weight(_) => String::new(),
+            Split::Header(rule) => rule.to_string(),
+            Split::Foreign(rule) => format!("rule {rule}"),
+        }
+    }
+
+    fn same_as(&self, other: &Split) -> bool {
+        match (self, other) {
+            (Split::Weight(a), Split::Weight(b)) => (a - b).abs() < 1e-9,
+            (a, b) => a == b,
+        }
+    }
+}
+
+/// An alias read just before writing it: its routing, the revision that
+/// guards a write where the platform has one, and its description.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AliasNow {
     pub primary: String,
-    pub canary: Option<(String, f64)>,
+    pub canary: Option<(String, Split)>,
     pub revision_id: Option<String>,
     pub description: String,
 }
@@ -160,10 +200,14 @@ impl AliasNow {
         self.route().serving()
     }
 
+    /// Its routing by weight (a canary routed by rule at weight 0).
     pub fn route(&self) -> Route<'_> {
         Route {
             primary: &self.primary,
-            canary: self.canary.as_ref().map(|(v, w)| (v.as_str(), *w)),
+            canary: self
+                .canary
+                .as_ref()
+                .map(|(v, split)| (v.as_str(), split.weight())),
         }
     }
 
@@ -171,18 +215,48 @@ impl AliasNow {
     pub fn lands_on(&self, route: Route<'_>, description: Option<&str>) -> bool {
         let canary_matches = match (&self.canary, route.canary) {
             (None, None) => true,
-            (Some((version, weight)), Some((wanted, wanted_weight))) => {
+            (Some((version, Split::Weight(weight))), Some((wanted, wanted_weight))) => {
                 version == wanted && (weight - wanted_weight).abs() < 1e-9
             }
+            (Some(_), Some(_)) => false,
             // A weight of 0 on no version is the same as no canary.
-            (Some((_, weight)), None) => *weight == 0.0,
+            (Some((_, split)), None) => *split == Split::Weight(0.0),
             (None, Some(_)) => false,
         };
         self.primary == route.primary && canary_matches && description.is_none_or(|d| d == self.description)
     }
-}
 
-impl AliasNow {
+    /// The same versions, split the same way, with the same description
+    /// (the revision aside): what a guard by re-reading compares.
+    pub fn same_as(&self, other: &AliasNow) -> bool {
+        let canaries = match (&self.canary, &other.canary) {
+            (None, None) => true,
+            (Some((a, x)), Some((b, y))) => a == b && x.same_as(y),
+            _ => false,
+        };
+        self.primary == other.primary && canaries && self.description == other.description
+    }
+
+    /// The alias in words: `version 3`, `version 3, version 4 at 10%`,
+    /// `version 3, version 4 for x-canary = tester`.
+    pub fn text(&self) -> String {
+        let canary = match &self.canary {
+            None => String::new(),
+            Some((version, Split::Weight(weight))) => format!(", version {version} at {}", percent(*weight)),
+            Some((version, Split::Header(rule))) => format!(", version {version} for {rule}"),
+            Some((version, Split::Foreign(rule))) => format!(", version {version} for rule {rule}"),
+        };
+        format!("version {}{canary}", self.primary)
+    }
+
+    /// The rule of an alias routed by rule, in words (`""` otherwise).
+    pub fn rule_text(&self) -> String {
+        self.canary
+            .as_ref()
+            .map(|(_, split)| split.rule_text())
+            .unwrap_or_default()
+    }
+
     /// What `state` held when it was observed.
     pub fn of(state: &AliasState) -> AliasNow {
         AliasNow {
@@ -190,7 +264,7 @@ impl AliasNow {
             canary: state
                 .canary
                 .as_ref()
-                .map(|c| (c.version.version.clone(), c.weight)),
+                .map(|c| (c.version.version.clone(), Split::Weight(c.weight))),
             revision_id: state.revision_id.clone(),
             description: state.description.clone(),
         }
@@ -280,6 +354,58 @@ mod tests {
 
     fn serving(primary: &str, canary: Option<(&str, f64)>) -> Serving {
         Route { primary, canary }.serving()
+    }
+
+    fn alias(canary: Option<Split>) -> AliasNow {
+        AliasNow {
+            primary: "3".into(),
+            canary: canary.map(|split| ("4".to_string(), split)),
+            revision_id: Some("r1".into()),
+            description: "d".into(),
+        }
+    }
+
+    #[test]
+    fn an_alias_in_words_and_compared_by_its_routing() {
+        let rule = HeaderRule {
+            header: "x-canary".into(),
+            matcher: crate::core::values::HeaderMatch::Exact("tester".into()),
+        };
+        assert_eq!(alias(None).text(), "version 3");
+        assert_eq!(
+            alias(Some(Split::Weight(0.1))).text(),
+            "version 3, version 4 at 10%"
+        );
+        let ruled = alias(Some(Split::Header(rule.clone())));
+        assert_eq!(ruled.text(), format!("version 3, version 4 for {rule}"));
+        assert_eq!(ruled.rule_text(), rule.to_string());
+        assert_eq!(
+            alias(Some(Split::Foreign("k exact v".into()))).rule_text(),
+            "rule k exact v"
+        );
+        assert_eq!(alias(Some(Split::Weight(0.1))).rule_text(), "");
+        // The revision aside; weights within rounding; a rule is not a weight.
+        let mut other = alias(Some(Split::Weight(0.1 + 1e-12)));
+        other.revision_id = None;
+        assert!(alias(Some(Split::Weight(0.1))).same_as(&other));
+        assert!(!ruled.same_as(&alias(Some(Split::Weight(0.0)))));
+        other.description = "e".into();
+        assert!(!alias(Some(Split::Weight(0.1))).same_as(&other));
+        // A rule lands on no weighted route.
+        assert!(!ruled.lands_on(
+            Route {
+                primary: "3",
+                canary: Some(("4", 0.0))
+            },
+            None
+        ));
+        assert!(alias(Some(Split::Weight(0.0))).lands_on(
+            Route {
+                primary: "3",
+                canary: None
+            },
+            None
+        ));
     }
 
     #[test]

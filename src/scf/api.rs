@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::core::config::{FunctionConfig, Variables};
 use crate::core::entry::{EntryPoint, Kind, Via};
+use crate::core::observed::{AliasNow, Split};
 use crate::core::values::{HeaderMatch, HeaderRule};
 use crate::error::{Error, Result};
 use crate::log::Log;
@@ -51,33 +52,6 @@ pub struct Invoked {
     pub error: Option<String>,
     /// What it returned (`RetMsg`).
     pub returned: String,
-}
-
-/// An alias as SCF holds it: a main version, at most one additional
-/// version (by weight or by rule), and its description.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AliasNow {
-    pub primary: String,
-    pub extra: Option<Extra>,
-    pub description: String,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Extra {
-    pub version: String,
-    pub route: ExtraRoute,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum ExtraRoute {
-    /// `AdditionalVersionWeights`: this share of all requests.
-    Weight(f64),
-    /// `AddtionVersionMatchs`: the requests whose header matches.
-    Rule(HeaderRule),
-    /// A rule this tool does not write (a key outside `invoke.headers.`,
-    /// an open range, another method), as SCF holds it: shown, compared,
-    /// never written back.
-    Other(String),
 }
 
 /// The SCF API of one region and namespace.
@@ -291,16 +265,12 @@ impl Scf {
 
     /// `CreateAlias` or `UpdateAlias` (`create`) to exactly `to`.
     pub async fn write_alias(&self, function: &str, alias: &str, to: &AliasNow, create: bool) -> Result<()> {
-        let (weights, matchs) = match &to.extra {
+        let (weights, matchs) = match &to.canary {
             None => (vec![], vec![]),
-            Some(Extra {
-                version,
-                route: ExtraRoute::Weight(weight),
-            }) => (vec![json!({"Version": version, "Weight": weight})], vec![]),
-            Some(Extra {
-                version,
-                route: ExtraRoute::Rule(rule),
-            }) => {
+            Some((version, Split::Weight(weight))) => {
+                (vec![json!({"Version": version, "Weight": weight})], vec![])
+            }
+            Some((version, Split::Header(rule))) => {
                 let (method, expression) = match &rule.matcher {
                     HeaderMatch::Exact(value) => ("exact", value.clone()),
                     HeaderMatch::Range(low, high) => ("range", format!("[{low},{high}]")),
@@ -310,10 +280,7 @@ impl Scf {
                     json!({"Version": version, "Key": key, "Method": method, "Expression": expression});
                 (vec![], vec![matched])
             }
-            Some(Extra {
-                route: ExtraRoute::Other(rule),
-                ..
-            }) => {
+            Some((_, Split::Foreign(rule))) => {
                 return Err(Error::failed(format!(
                     "alias {function}:{alias}: the rule {rule} is not one this tool writes"
                 )));
@@ -448,9 +415,11 @@ fn alias_now(answer: &Value) -> AliasNow {
     let weight = routing["AdditionalVersionWeights"]
         .as_array()
         .and_then(|w| w.first())
-        .map(|w| Extra {
-            version: text(w, "Version"),
-            route: ExtraRoute::Weight(w["Weight"].as_f64().unwrap_or(0.0)),
+        .map(|w| {
+            (
+                text(w, "Version"),
+                Split::Weight(w["Weight"].as_f64().unwrap_or(0.0)),
+            )
         });
     let rule = routing["AddtionVersionMatchs"]
         .as_array()
@@ -465,24 +434,22 @@ fn alias_now(answer: &Value) -> AliasNow {
                 .and_then(|e| e.split_once(','))
                 .and_then(|(l, h)| Some((l.trim().parse().ok()?, h.trim().parse().ok()?)));
             let route = match (text(m, "Method").as_str(), range) {
-                ("range", Some((low, high))) if key != header => ExtraRoute::Rule(HeaderRule {
+                ("range", Some((low, high))) if key != header => Split::Header(HeaderRule {
                     header,
                     matcher: HeaderMatch::Range(low, high),
                 }),
-                ("exact", _) if key != header => ExtraRoute::Rule(HeaderRule {
+                ("exact", _) if key != header => Split::Header(HeaderRule {
                     header,
                     matcher: HeaderMatch::Exact(expression),
                 }),
-                (method, _) => ExtraRoute::Other(format!("{key} {method} {expression}")),
+                (method, _) => Split::Foreign(format!("{key} {method} {expression}")),
             };
-            Extra {
-                version: text(m, "Version"),
-                route,
-            }
+            (text(m, "Version"), route)
         });
     AliasNow {
         primary: text(answer, "FunctionVersion"),
-        extra: rule.or(weight),
+        canary: rule.or(weight),
+        revision_id: None,
         description: text(answer, "Description"),
     }
 }
@@ -497,24 +464,14 @@ mod tests {
             "FunctionVersion": "3", "Description": "d",
             "RoutingConfig": {"AdditionalVersionWeights": [{"Version": "4", "Weight": 0.1}], "AddtionVersionMatchs": []}
         }));
-        assert_eq!(
-            weighted.extra,
-            Some(Extra {
-                version: "4".into(),
-                route: ExtraRoute::Weight(0.1)
-            })
-        );
+        assert_eq!(weighted.canary, Some(("4".into(), Split::Weight(0.1))));
         let ruled = alias_now(&json!({
             "FunctionVersion": "3",
             "RoutingConfig": {"AdditionalVersionWeights": [], "AddtionVersionMatchs": [
                 {"Version": "4", "Key": "invoke.headers.x-bucket", "Method": "range", "Expression": "[0,9]"}
             ]}
         }));
-        let Some(Extra {
-            route: ExtraRoute::Rule(rule),
-            ..
-        }) = ruled.extra
-        else {
+        let Some((_, Split::Header(rule))) = ruled.canary else {
             panic!("{ruled:?}")
         };
         assert_eq!(rule.to_string(), "header x-bucket in 0-9");
@@ -525,10 +482,10 @@ mod tests {
             ]}
         }));
         assert_eq!(
-            foreign.extra.map(|e| e.route),
-            Some(ExtraRoute::Other("invoke.query.user range (0,9)".into()))
+            foreign.canary.map(|(_, split)| split),
+            Some(Split::Foreign("invoke.query.user range (0,9)".into()))
         );
         let alone = alias_now(&json!({"FunctionVersion": "3"}));
-        assert_eq!(alone.extra, None);
+        assert_eq!(alone.canary, None);
     }
 }

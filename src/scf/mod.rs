@@ -13,4 +13,4 @@ pub mod client;
 pub mod observe;
 pub mod sign;
 
-pub use api::{AliasNow, Extra, ExtraRoute, Scf};
+pub use api::Scf;

@@ -10,9 +10,9 @@
 use futures_util::future::try_join;
 
 use crate::core::config::{Environment, FunctionConfig};
-use crate::core::observed::{AliasState, Canary, Latest, Observed, VersionState};
+use crate::core::observed::{AliasNow, AliasState, Canary, Latest, Observed, VersionState};
 use crate::error::Result;
-use crate::scf::api::{AliasNow, ExtraRoute, FunctionState, Scf};
+use crate::scf::api::{FunctionState, Scf};
 
 const HASH_MARK: &str = "sha256:";
 
@@ -134,8 +134,8 @@ async fn alias_state(
 ) -> Result<(AliasState, Vec<FunctionState>)> {
     let primary = scf.version(function, &now.primary);
     let canary = async {
-        match &now.extra {
-            Some(extra) => scf.version(function, &extra.version).await.map(Some),
+        match &now.canary {
+            Some((version, _)) => scf.version(function, version).await.map(Some),
             None => Ok(None),
         }
     };
@@ -147,14 +147,11 @@ async fn alias_state(
         primary: version_state(&primary),
         canary: canary
             .as_ref()
-            .zip(now.extra.as_ref())
-            .map(|(state, extra)| Canary {
+            .zip(now.canary.as_ref())
+            .map(|(state, (_, split))| Canary {
                 version: version_state(state),
                 // A canary routed by rule takes no share of the other requests.
-                weight: match &extra.route {
-                    ExtraRoute::Weight(weight) => *weight,
-                    ExtraRoute::Rule(_) | ExtraRoute::Other(_) => 0.0,
-                },
+                weight: split.weight(),
             }),
     };
     Ok((state, [Some(primary), canary].into_iter().flatten().collect()))

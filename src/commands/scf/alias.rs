@@ -8,15 +8,16 @@ use std::collections::HashMap;
 use crate::cli::scf::ScfRun;
 use crate::cli::settings::PromoteTo;
 use crate::commands::alias::judge_bypasses;
-use crate::commands::scf::guard::{about, alias_text, connect, guarded_write, rule_text};
+use crate::commands::scf::guard::{about, connect, guarded_write};
 use crate::core::observed::VersionDetails;
+use crate::core::observed::{AliasNow, Split};
 use crate::core::plan::{self, AliasChange, Outcome, Promotion};
 use crate::core::record::Record;
 use crate::error::{Error, Result};
 use crate::report::{self, AliasReport, StatusReport};
+use crate::scf::Scf;
 use crate::scf::api::FunctionState;
 use crate::scf::observe::{self, Look, recorded_hash};
-use crate::scf::{AliasNow, Extra, ExtraRoute, Scf};
 
 /// Look at the function and alias; a missing function is named.
 async fn look(scf: &Scf, run: &ScfRun) -> Result<Look> {
@@ -90,10 +91,10 @@ async fn source_version(scf: &Scf, run: &ScfRun, source: &str) -> Result<String>
             run.function
         )));
     }
-    if let Some(extra) = &now.extra {
+    if let Some((version, _)) = &now.canary {
         run.log.warn(&format!(
-            "alias {source} also routes requests to version {}: promoting its main version {} only",
-            extra.version, now.primary
+            "alias {source} also routes requests to version {version}: promoting its main version {} only",
+            now.primary
         ));
     }
     Ok(now.primary)
@@ -111,7 +112,8 @@ async fn create_on(
     let mut report = AliasReport::new(about(run), &look.observed, &code, Outcome::Created);
     let to = AliasNow {
         primary: version.to_string(),
-        extra: None,
+        canary: None,
+        revision_id: None,
         description: String::new(),
     };
     if run.dry_run {
@@ -161,24 +163,25 @@ async fn apply(
     let canary = change.canary.as_ref().map(|(version, _)| version.as_str());
     let to = AliasNow {
         primary: change.primary.clone(),
-        extra: change.canary.as_ref().map(|(version, weight)| Extra {
-            version: version.clone(),
-            route: ExtraRoute::Weight(*weight),
-        }),
+        canary: change
+            .canary
+            .as_ref()
+            .map(|(version, weight)| (version.clone(), Split::Weight(*weight))),
+        revision_id: None,
         description: Record::description_for(&before.description, change.record.as_ref(), canary)
             .unwrap_or_else(|| before.description.clone()),
     };
     if change.changes_anything() {
         if run.dry_run {
             run.log
-                .step(&format!("would set alias {}: {}", run.alias, alias_text(&to)));
+                .step(&format!("would set alias {}: {}", run.alias, &to.text()));
         } else {
             guarded_write(scf, run, Some(now), &to).await?;
         }
     }
     let mut report = AliasReport::for_change(about(run), &look.observed, before, change, &hashes);
     if !change.changes_anything() {
-        report.canary_rule = rule_text(now);
+        report.canary_rule = now.rule_text();
     }
     report.region = run.region.clone();
     report.bypasses = bypasses;
@@ -201,7 +204,7 @@ pub async fn status(run: &ScfRun) -> Result<()> {
         triggers,
         Vec::new(),
     );
-    report.outputs.canary_rule = rule_text(now);
+    report.outputs.canary_rule = now.rule_text();
     report.outputs.region = run.region.clone();
     report::emit(&report, run.json)
 }

@@ -4,21 +4,23 @@
 use sha2::{Digest, Sha256};
 
 use crate::cli::manifest::Code;
-use crate::cli::scf::{CanaryRoute, ScfDeploy, ScfRun};
+use crate::cli::scf::{ScfDeploy, ScfRun};
 use crate::commands::alias::judge_bypasses;
-use crate::commands::scf::guard::{about, alias_text, connect, guarded_write};
+use crate::commands::scf::guard::{about, connect, guarded_write};
 use crate::commands::scf::rollout;
 use crate::core::config::differences_text;
+use crate::core::observed::AliasNow;
 use crate::core::plan::{
     self, AliasStep, CodeStep, Outcome, Plan, Request, RolloutTarget, Version, configure_text,
 };
 use crate::core::record::Record;
-use crate::core::values::{HeaderRule, Weight};
+use crate::core::route;
+use crate::core::values::HeaderRule;
 use crate::error::{Error, Result};
 use crate::package::{self, Package};
 use crate::report::{self, AliasReport};
+use crate::scf::Scf;
 use crate::scf::observe::{self, Look, version_description};
-use crate::scf::{AliasNow, Extra, ExtraRoute, Scf};
 
 /// Largest zip SCF takes in the request itself (`ZipFile`).
 pub const ZIP_FILE_LIMIT: usize = 20 * 1024 * 1024;
@@ -44,25 +46,14 @@ pub async fn run(run: &ScfRun, request: &ScfDeploy) -> Result<()> {
             run.function, run.alias
         )));
     }
-    if let (
-        None,
-        Some(Extra {
-            version,
-            route: ExtraRoute::Other(rule),
-        }),
-    ) = (&request.route, look.alias.as_ref().and_then(|a| a.extra.as_ref()))
-    {
-        return Err(Error::usage(format!(
-            "alias {}:{} routes version {version} by a rule this tool does not write ({rule}): pass --canary-weight, --canary-header or --canary-header-range to replace it",
-            run.function, run.alias
-        )));
+    if let Some(refusal) = route::foreign_rule_refusal(
+        request.route.as_ref(),
+        look.alias.as_ref(),
+        (&run.function, &run.alias),
+    ) {
+        return Err(Error::usage(refusal));
     }
-    let weight = match &request.route {
-        Some(CanaryRoute::Weight(weight)) => Some(*weight),
-        // A canary routed by rule takes no share of the other requests.
-        Some(CanaryRoute::Rule(_)) => Weight::new(0.0),
-        None => None,
-    };
+    let weight = route::planned_weight(request.route.as_ref());
     let plan = plan::deploy(
         &look.observed,
         &Request {
@@ -113,7 +104,7 @@ pub async fn run(run: &ScfRun, request: &ScfDeploy) -> Result<()> {
             .map_err(Error::settled)?;
         return finish(report, run.json);
     }
-    let rule = wanted_rule(request, &look);
+    let rule = route::wanted_rule(request.route.as_ref(), look.alias.as_ref());
     let mut report = apply(
         &scf,
         run,
@@ -146,22 +137,6 @@ fn finish(report: AliasReport, json: bool) -> Result<()> {
             report.rollback_reason,
         )))),
         _ => Ok(()),
-    }
-}
-
-/// The rule the new canary is routed by: the one asked for, or, when no
-/// route was asked for, the one the alias's canary has now.
-fn wanted_rule(request: &ScfDeploy, look: &Look) -> Option<HeaderRule> {
-    match &request.route {
-        Some(CanaryRoute::Rule(rule)) => Some(rule.clone()),
-        Some(CanaryRoute::Weight(_)) => None,
-        None => match look.alias.as_ref().and_then(|a| a.extra.as_ref()) {
-            Some(Extra {
-                route: ExtraRoute::Rule(rule),
-                ..
-            }) => Some(rule.clone()),
-            _ => None,
-        },
     }
 }
 
@@ -201,13 +176,12 @@ fn target_alias(
     let resolve = |v: &Version| v.resolve(published).unwrap_or_else(|| "(new)".to_string());
     AliasNow {
         primary: resolve(&plan.routing.primary),
-        extra: plan.routing.canary.as_ref().map(|(version, weight)| Extra {
-            version: resolve(version),
-            route: match rule {
-                Some(rule) => ExtraRoute::Rule(rule.clone()),
-                None => ExtraRoute::Weight(*weight),
-            },
-        }),
+        canary: plan
+            .routing
+            .canary
+            .as_ref()
+            .map(|(version, weight)| (resolve(version), route::split_of(rule, *weight))),
+        revision_id: None,
         description,
     }
 }
@@ -242,10 +216,10 @@ async fn apply(
     };
     let planned = target_alias(plan, None, rule, describe(None));
     // The core compares weights; a rule that changes is a change too.
-    let rule_changes = look.alias.as_ref().is_some_and(|now| {
-        plan.code == CodeStep::None
-            && now.extra.as_ref().map(|e| &e.route) != planned.extra.as_ref().map(|e| &e.route)
-    });
+    let rule_changes = look
+        .alias
+        .as_ref()
+        .is_some_and(|now| plan.code == CodeStep::None && route::rule_changes(now, &planned));
     let mut outcome = plan.outcome;
     if rule_changes && outcome == Outcome::Skipped {
         outcome = Outcome::Reweighted;
@@ -260,11 +234,8 @@ async fn apply(
                 .step(&format!("would upload the code to {function} and publish it"));
         }
         if writes_alias {
-            run.log.step(&format!(
-                "would set alias {}: {}",
-                run.alias,
-                alias_text(&planned)
-            ));
+            run.log
+                .step(&format!("would set alias {}: {}", run.alias, &planned.text()));
         }
         return Ok(report_for(run, look, code_sha256, plan, None, outcome));
     }
@@ -280,7 +251,7 @@ async fn apply(
         guarded_write(scf, run, look.alias.as_ref(), &to).await?;
     } else {
         run.log
-            .step(&format!("alias {} unchanged: {}", run.alias, alias_text(&to)));
+            .step(&format!("alias {} unchanged: {}", run.alias, &to.text()));
     }
     Ok(report_for(
         run,

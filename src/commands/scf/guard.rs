@@ -3,10 +3,11 @@
 //! writes carry no revision).
 
 use crate::cli::scf::ScfRun;
+use crate::core::observed::AliasNow;
 use crate::error::{Error, Result};
 use crate::report::About;
+use crate::scf::Scf;
 use crate::scf::client::Client;
-use crate::scf::{AliasNow, ExtraRoute, Scf};
 
 /// The API of the run's region and namespace (credentials checked here,
 /// before any request).
@@ -23,41 +24,19 @@ pub fn about(run: &ScfRun) -> About<'_> {
     }
 }
 
-/// An alias in words: `version 3`, `version 3, version 4 at 10%`,
-/// `version 3, version 4 for header x-canary = tester`.
-pub fn alias_text(alias: &AliasNow) -> String {
-    let extra = match &alias.extra {
-        None => String::new(),
-        Some(extra) => match &extra.route {
-            ExtraRoute::Weight(weight) => format!(
-                ", version {} at {}",
-                extra.version,
-                crate::core::values::percent(*weight)
-            ),
-            ExtraRoute::Rule(rule) => format!(", version {} for {rule}", extra.version),
-            ExtraRoute::Other(rule) => format!(", version {} for rule {rule}", extra.version),
-        },
-    };
-    format!("version {}{extra}", alias.primary)
-}
-
-/// The rule of an alias routed by rule, in words (`""` otherwise).
-pub fn rule_text(alias: &AliasNow) -> String {
-    match alias.extra.as_ref().map(|e| &e.route) {
-        Some(ExtraRoute::Rule(rule)) => rule.to_string(),
-        Some(ExtraRoute::Other(rule)) => format!("rule {rule}"),
-        _ => String::new(),
-    }
-}
-
 /// Write `to` on the alias, unless it changed since it read as `before`
 /// (`None`: it did not exist). SCF has no revision to send with the write,
 /// so the alias is read again just before it.
 pub async fn guarded_write(scf: &Scf, run: &ScfRun, before: Option<&AliasNow>, to: &AliasNow) -> Result<()> {
     let (function, name) = (run.function.as_str(), run.alias.as_str());
     let now = scf.alias(function, name).await?;
-    if now.as_ref() != before {
-        let said = |a: Option<&AliasNow>| a.map_or("no alias".to_string(), alias_text);
+    let unchanged = match (now.as_ref(), before) {
+        (None, None) => true,
+        (Some(now), Some(before)) => now.same_as(before),
+        _ => false,
+    };
+    if !unchanged {
+        let said = |a: Option<&AliasNow>| a.map_or("no alias".to_string(), AliasNow::text);
         return Err(Error::Interfered(format!(
             "alias {function}:{name} changed since this run read it ({} → {}); nothing was written, so the other change stays: read `lambda-rollout status --platform scf` and run again",
             said(before),
@@ -67,8 +46,8 @@ pub async fn guarded_write(scf: &Scf, run: &ScfRun, before: Option<&AliasNow>, t
     scf.write_alias(function, name, to, before.is_none()).await?;
     run.log.step(&format!(
         "alias {name}: {} → {}",
-        before.map_or("(none)".to_string(), alias_text),
-        alias_text(to)
+        before.map_or("(none)".to_string(), AliasNow::text),
+        to.text()
     ));
     Ok(())
 }

@@ -97,7 +97,7 @@ async fn routes(scf: &Scf, function: &str) -> Result<Vec<AliasRoutes>> {
         .map(|(name, alias)| AliasRoutes {
             name,
             primary: alias.primary,
-            canary: alias.extra.map(|e| e.version),
+            canary: alias.canary.map(|(version, _)| version),
             description: alias.description,
         })
         .collect())

@@ -9,17 +9,17 @@ use crate::cli::scf::ScfRun;
 use crate::cli::settings::RolloutSettings;
 use crate::commands::deploy::gates::{Hook, Shift};
 use crate::commands::deploy::inline::cancelled;
-use crate::commands::scf::guard::alias_text;
 use crate::core::controller::{self, GateFailed, GateResult, Gates, Reading, SystemClock, Traffic};
 use crate::core::gates::GateConfig;
 use crate::core::observed::Serving;
+use crate::core::observed::{AliasNow, Split};
 use crate::core::plan::RolloutTarget;
 use crate::core::record::Record;
 use crate::core::strategy;
 use crate::error::{Error, Result};
 use crate::log::Log;
 use crate::report::AliasReport;
-use crate::scf::{AliasNow, Extra, ExtraRoute, Scf};
+use crate::scf::Scf;
 
 /// What a rollout starts from: the alias as observed, and the version to
 /// move traffic to (published by the caller, or the canary resumed).
@@ -88,10 +88,11 @@ pub async fn run(
     // its version is shown at 0 %).
     let serving = Serving {
         primary: traffic.expected.primary.clone(),
-        canary: traffic.expected.extra.as_ref().map(|extra| match &extra.route {
-            ExtraRoute::Weight(weight) => (extra.version.clone(), *weight),
-            _ => (extra.version.clone(), 0.0),
-        }),
+        canary: traffic
+            .expected
+            .canary
+            .as_ref()
+            .map(|(version, split)| (version.clone(), split.weight())),
     };
     Ok(report.after_rollout(&stable, &new, result, &serving))
 }
@@ -122,29 +123,24 @@ impl AliasTraffic<'_> {
         if now != self.expected {
             return Err(Error::Interfered(format!(
                 "alias {function}:{alias} was changed by someone else during the rollout (it serves {} now, not {}); stopping without writing, so as not to undo it",
-                alias_text(&now),
-                alias_text(&self.expected)
+                &now.text(),
+                &self.expected.text()
             )));
         }
         let description = Record::description_for(&now.description, record.as_ref(), canary.map(|(v, _)| v))
             .unwrap_or_else(|| now.description.clone());
         let to = AliasNow {
             primary: primary.to_string(),
-            extra: canary.map(|(version, weight)| Extra {
-                version: version.to_string(),
-                route: ExtraRoute::Weight(weight),
-            }),
+            canary: canary.map(|(version, weight)| (version.to_string(), Split::Weight(weight))),
+            revision_id: None,
             description,
         };
         if to == now {
             return Ok(());
         }
         self.scf.write_alias(function, alias, &to, false).await?;
-        self.log.step(&format!(
-            "alias {alias}: {} → {}",
-            alias_text(&now),
-            alias_text(&to)
-        ));
+        self.log
+            .step(&format!("alias {alias}: {} → {}", &now.text(), &to.text()));
         self.expected = to;
         Ok(())
     }
