@@ -20,6 +20,7 @@ pub mod core;
 pub mod error;
 pub mod log;
 pub mod package;
+pub mod platform;
 pub mod report;
 pub mod scf;
 pub mod secrets;

@@ -902,6 +902,24 @@ impl Lambda {
         self.alias_read(function, alias, AwsError::reading).await
     }
 
+    /// The alias as it is now, or `None` when it does not exist.
+    pub async fn alias_if_exists(&self, function: &str, alias: &str) -> Result<Option<AliasNow>> {
+        self.pace().await;
+        self.log.detail(&format!("GetAlias {function}:{alias}"));
+        match self
+            .client
+            .get_alias()
+            .function_name(function)
+            .name(alias)
+            .send()
+            .await
+        {
+            Ok(found) => Ok(Some(alias_now_of(&found))),
+            Err(e) if classify(&e).kind == Kind::NotFound => Ok(None),
+            Err(e) => Err(classify(&e).reading(&format!("alias {function}:{alias}"))),
+        }
+    }
+
     /// An alias the user named (`--from-alias`): one that does not exist is
     /// bad input (exit 2).
     pub async fn named_alias(&self, function: &str, alias: &str) -> Result<AliasNow> {

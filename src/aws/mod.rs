@@ -9,6 +9,7 @@ pub mod ecr;
 pub mod entry_points;
 pub mod error;
 pub mod lambda;
+pub mod platform;
 pub mod s3;
 pub mod ssm;
 

@@ -6,13 +6,14 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use crate::aws::{Calls, Clients, Lambda};
+use crate::aws::{Calls, Clients};
 use crate::cli::settings::{PruneOptions, PruneSettings, PruneTarget};
 use crate::commands::runner::{TargetName, across_places, report_across};
 use crate::core::fleet::AccountRegion;
 use crate::core::prune::{self, Keep, Verdict};
 use crate::error::{Error, Result};
 use crate::log::Log;
+use crate::platform::Platform;
 use crate::report::{self, PruneReport};
 
 pub async fn run(settings: PruneSettings) -> Result<()> {
@@ -75,25 +76,21 @@ impl TargetName for PruneTarget {
 }
 
 /// Observe the function's versions and what protects them, decide, and
-/// delete (or, in a dry run, say what would go).
-pub async fn prune_function(
-    lambda: &Lambda,
+/// delete (or, in a dry run, say what would go). On every platform.
+pub async fn prune_function<P: Platform>(
+    platform: &P,
     log: &Log,
     function: &str,
     keep: Keep,
     dry_run: bool,
 ) -> Result<PruneReport> {
     log.step(&format!("listing the versions of {function} and what uses them"));
-    let (function_arn, _) = lambda.latest(function).await?;
-    let versions = lambda.list_versions(function).await?;
-    let aliases = lambda.list_aliases(function).await?;
+    let function_arn = platform.function_id(function).await?;
+    let versions = platform.list_versions(function).await?;
+    let aliases = platform.list_aliases(function).await?;
     let mut protected = prune::alias_protections(&aliases);
-    let mut protect = |version: String, reason: String| protected.entry(version).or_default().push(reason);
-    for version in lambda.provisioned_versions(function).await? {
-        protect(version, "it has provisioned concurrency".to_string());
-    }
-    for (version, mapping) in lambda.mapped_versions(&function_arn).await? {
-        protect(version, format!("event source mapping {mapping} names it"));
+    for (version, why) in platform.holds(function, &function_arn).await? {
+        protected.entry(version).or_default().push(why);
     }
     let plan = prune::plan(&versions, &protected, keep, SystemTime::now());
     for verdict in &plan.protected {
@@ -118,7 +115,7 @@ pub async fn prune_function(
             report.pruned.push(verdict.version.clone());
             continue;
         }
-        match delete_unless_protected(lambda, log, function, &verdict.version).await {
+        match delete_unless_protected(platform, log, function, &verdict.version).await {
             Ok(None) => report.pruned.push(verdict.version.clone()),
             Ok(Some(left)) => report.left.push(left),
             Err(err) => {
@@ -134,13 +131,14 @@ pub async fn prune_function(
 
 /// Delete `version` unless an alias has moved to it (or recorded it) since
 /// the plan was made. `Some` says why it was left.
-async fn delete_unless_protected(
-    lambda: &Lambda,
+async fn delete_unless_protected<P: Platform>(
+    platform: &P,
     log: &Log,
     function: &str,
     version: &str,
 ) -> Result<Option<Verdict>> {
-    let now: BTreeMap<String, Vec<String>> = prune::alias_protections(&lambda.list_aliases(function).await?);
+    let now: BTreeMap<String, Vec<String>> =
+        prune::alias_protections(&platform.list_aliases(function).await?);
     if let Some(reasons) = now.get(version) {
         let reason = format!("became protected before its delete: {}", reasons.join("; "));
         log.warn(&format!("version {version} of {function} {reason}: not deleted"));
@@ -149,7 +147,7 @@ async fn delete_unless_protected(
             reason,
         }));
     }
-    if lambda.delete_version(function, version).await? {
+    if platform.delete_version(function, version).await? {
         log.step(&format!("deleted version {version} of {function}"));
         Ok(None)
     } else {

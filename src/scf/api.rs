@@ -358,15 +358,19 @@ impl Scf {
     }
 
     /// `DeleteFunction` of one published version (`Qualifier`).
-    pub async fn delete_version(&self, function: &str, version: &str) -> Result<()> {
-        self.call(
-            "DeleteFunction",
-            json!({"FunctionName": function, "Qualifier": version}),
-        )
-        .await
-        .map_err(|e| e.failed(&format!("delete version {version} of {function}")))?;
-        self.log.step(&format!("deleted version {version}"));
-        Ok(())
+    pub async fn delete_version(&self, function: &str, version: &str) -> Result<bool> {
+        match self
+            .call(
+                "DeleteFunction",
+                json!({"FunctionName": function, "Qualifier": version}),
+            )
+            .await
+        {
+            Ok(_) => Ok(true),
+            // Someone else deleted it since the list: nothing left to do.
+            Err(e) if e.code == "ResourceNotFound.FunctionVersion" => Ok(false),
+            Err(e) => Err(e.failed(&format!("delete version {version} of {function}"))),
+        }
     }
 }
 

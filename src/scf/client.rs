@@ -87,12 +87,24 @@ impl Client {
             ));
         };
         let token = var("TENCENTCLOUD_SESSION_TOKEN");
+        let url = var("TENCENTCLOUD_ENDPOINT_URL").unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
+        Client::new(&url, region, (secret_id, secret_key, token), log)
+    }
+
+    /// A client of the endpoint `url` with these credentials (secret id,
+    /// secret key, session token); the key and the token are held as
+    /// secrets from here on.
+    pub fn new(
+        url: &str,
+        region: &str,
+        (secret_id, secret_key, token): (String, String, Option<String>),
+        log: Log,
+    ) -> Result<Client, Error> {
         secrets::hold(&secret_key);
         if let Some(token) = &token {
             secrets::hold(token);
         }
-        let url = var("TENCENTCLOUD_ENDPOINT_URL").unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
-        let host = endpoint_host(&url).ok_or_else(|| {
+        let host = endpoint_host(url).ok_or_else(|| {
             Error::usage(format!(
                 "TENCENTCLOUD_ENDPOINT_URL '{url}' is not an endpoint: expected http(s)://HOST[:PORT], such as {DEFAULT_ENDPOINT}"
             ))

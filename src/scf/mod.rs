@@ -11,6 +11,7 @@
 pub mod api;
 pub mod client;
 pub mod observe;
+pub mod platform;
 pub mod sign;
 
 pub use api::Scf;

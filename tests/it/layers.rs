@@ -1,7 +1,8 @@
 //! The layering ARCHITECTURE.md describes, checked on the source: a module
 //! may use its own layer and the layers below it, never one above; `core`
 //! uses neither clap nor the AWS SDK; only `aws` uses the AWS SDK; `aws` and
-//! `scf` (the two platforms' provider layers) do not use each other.
+//! `scf` (the two platforms' provider layers) do not use each other and sit
+//! above `platform`, the seam they implement.
 
 use std::path::{Path, PathBuf};
 
@@ -10,10 +11,12 @@ fn rank(module: &str) -> Option<u8> {
     match module {
         "log" | "error" | "secrets" | "package" => Some(0),
         "core" => Some(1),
+        // The seam every command is written over; the providers implement it.
+        "platform" => Some(2),
         // The two providers, side by side: neither uses the other.
-        "aws" | "scf" => Some(2),
-        "cli" | "report" => Some(3),
-        "commands" => Some(4),
+        "aws" | "scf" => Some(3),
+        "cli" | "report" => Some(4),
+        "commands" => Some(5),
         _ => None,
     }
 }

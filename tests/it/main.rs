@@ -9,6 +9,7 @@ mod common;
 mod action;
 mod bad_input;
 mod config;
+mod conformance;
 mod demo;
 mod deploy;
 mod faults;

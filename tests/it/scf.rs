@@ -487,6 +487,35 @@ fn prune_keeps_what_aliases_route_and_record() {
     assert_eq!(scf.versions(F), ["3", "4", "5"]);
 }
 
+/// A version someone else deletes between the list and the delete is
+/// passed over as already gone, and the prune goes on.
+#[test]
+fn prune_passes_over_a_version_already_gone() {
+    let scf = ScfDouble::start(&[F]);
+    for body in ["1", "2", "3"] {
+        let dir = release(body);
+        deploy(&scf, dir.path(), &["--canary-weight", "100%"]).assert_ok();
+    }
+    // live: 3, recording 2. Right after the prune reads the triggers, the
+    // other writer deletes version 1.
+    scf.after(
+        "ListTriggers",
+        "DeleteFunction",
+        json!({"FunctionName": F, "Qualifier": "1"}),
+    );
+    let pruned = scf.run(&["prune", "--function-name", F, "--keep", "0", "--output", "json"]);
+    pruned.assert_ok();
+    assert_eq!(pruned.json()["pruned"], json!([]));
+    assert_eq!(pruned.json()["left"][0]["version"], "1");
+    assert_eq!(pruned.json()["left"][0]["reason"], "already gone");
+    assert!(
+        pruned.stderr.contains("version 1 of orders was already gone"),
+        "{}",
+        pruned.stderr
+    );
+    assert_eq!(scf.versions(F), ["2", "3"]);
+}
+
 #[test]
 fn a_staged_rollout_steps_the_weight_and_runs_the_hooks() {
     let scf = live_on_version_1();

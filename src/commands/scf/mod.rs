@@ -10,7 +10,6 @@
 mod alias;
 mod deploy;
 mod guard;
-mod prune;
 mod rollout;
 
 use crate::cli::scf::ScfCommand;
@@ -22,6 +21,12 @@ pub async fn run(command: ScfCommand) -> Result<()> {
         ScfCommand::Promote(run, to, allow) => alias::promote(&run, &to, allow).await,
         ScfCommand::Rollback(run, to_version) => alias::rollback(&run, to_version.as_deref()).await,
         ScfCommand::Status(run) => alias::status(&run).await,
-        ScfCommand::Prune(run, keep) => prune::run(&run, keep).await,
+        ScfCommand::Prune(run, keep) => {
+            let scf = guard::connect(&run)?;
+            let report =
+                crate::commands::prune::prune_function(&scf, &run.log, &run.function, keep, run.dry_run)
+                    .await?;
+            crate::report::emit(&report, run.json)
+        }
     }
 }

@@ -1,0 +1,70 @@
+//! Lambda behind the platform seam: each step is one of `Lambda`'s own
+//! requests (paced, classified, recorded as before).
+
+use crate::aws::Lambda;
+use crate::core::observed::{AliasNow, Split};
+use crate::core::prune::{AliasRoutes, Published};
+use crate::error::{Error, Result};
+use crate::platform::{AliasGuard, Capabilities, Platform};
+
+pub const LAMBDA: Capabilities = Capabilities {
+    name: "Lambda",
+    alias_guard: AliasGuard::Revision,
+    header_routing: false,
+    provisioned_concurrency: true,
+};
+
+impl Platform for Lambda {
+    fn capabilities(&self) -> &'static Capabilities {
+        &LAMBDA
+    }
+
+    async fn function_id(&self, function: &str) -> Result<String> {
+        Ok(self.latest(function).await?.0)
+    }
+
+    async fn alias_now(&self, function: &str, alias: &str) -> Result<Option<AliasNow>> {
+        self.alias_if_exists(function, alias).await
+    }
+
+    async fn update_alias(&self, function: &str, alias: &str, to: &AliasNow, found: &AliasNow) -> Result<()> {
+        let canary = match &to.canary {
+            None => None,
+            Some((version, Split::Weight(weight))) => Some((version.as_str(), *weight)),
+            Some((_, split)) => {
+                return Err(Error::usage(format!(
+                    "alias {function}:{alias}: Lambda aliases route by weight only, not by {}",
+                    split.rule_text()
+                )));
+            }
+        };
+        let description = (to.description != found.description).then_some(to.description.as_str());
+        Lambda::update_alias(self, function, alias, &to.primary, canary, description, found).await?;
+        Ok(())
+    }
+
+    async fn list_aliases(&self, function: &str) -> Result<Vec<AliasRoutes>> {
+        Lambda::list_aliases(self, function).await
+    }
+
+    async fn list_versions(&self, function: &str) -> Result<Vec<Published>> {
+        Lambda::list_versions(self, function).await
+    }
+
+    async fn holds(&self, function: &str, function_id: &str) -> Result<Vec<(String, String)>> {
+        let mut holds: Vec<(String, String)> = self
+            .provisioned_versions(function)
+            .await?
+            .into_iter()
+            .map(|version| (version, "it has provisioned concurrency".to_string()))
+            .collect();
+        for (version, mapping) in self.mapped_versions(function_id).await? {
+            holds.push((version, format!("event source mapping {mapping} names it")));
+        }
+        Ok(holds)
+    }
+
+    async fn delete_version(&self, function: &str, version: &str) -> Result<bool> {
+        Lambda::delete_version(self, function, version).await
+    }
+}

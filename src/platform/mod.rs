@@ -1,0 +1,76 @@
+//! The platform seam: the single API steps every command is written over,
+//! one trait a provider (`aws`, `scf`) implements, and what each platform
+//! can do, as data. Orchestration (observe → plan → apply, prune's
+//! re-checks, reports) lives above it and is written once; a provider adds
+//! its requests, its error classifier and its words, nothing more.
+//!
+//! Each method has one contract on every platform:
+//! - a read of something that does not exist answers `None` (or `false`),
+//!   not an error, where the caller can go on without it;
+//! - a guarded write takes the state it was planned from and sends nothing
+//!   when the platform says (or a fresh read shows) that it changed since:
+//!   `Error::Conflict` (a revision was stale) or `Error::Interfered`
+//!   (someone else's change, read back);
+//! - every error names the function and what was being done, with the
+//!   provider's own text masked against the secrets the run holds.
+
+use crate::core::observed::AliasNow;
+use crate::core::prune::{AliasRoutes, Published};
+use crate::error::Result;
+
+/// How a platform keeps an alias write from landing on someone else's change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AliasGuard {
+    /// The write carries the revision it was planned from; the platform
+    /// refuses a stale one (Lambda's `RevisionId`).
+    Revision,
+    /// The platform has no revision: the alias is read again just before
+    /// the write and compared with what the plan was made from (SCF).
+    ReRead,
+}
+
+/// What a platform can do, as data: commands and `cli` read it instead of
+/// asking which platform they are on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Capabilities {
+    /// The platform's name in messages (`Lambda`, `SCF`).
+    pub name: &'static str,
+    pub alias_guard: AliasGuard,
+    /// Aliases route a canary by a header rule as well as by weight.
+    pub header_routing: bool,
+    /// Published versions are held by provisioned concurrency.
+    pub provisioned_concurrency: bool,
+}
+
+/// One platform's API steps on functions, aliases and versions, in the
+/// core's types. Static dispatch: commands are generic over it.
+#[allow(async_fn_in_trait)]
+pub trait Platform {
+    /// What this platform can do.
+    fn capabilities(&self) -> &'static Capabilities;
+
+    /// The function's identifier in reports (Lambda's ARN, SCF's
+    /// `qcs::scf:…`); an error naming it when it does not exist.
+    async fn function_id(&self, function: &str) -> Result<String>;
+
+    /// The alias as it is now; `None` when it does not exist.
+    async fn alias_now(&self, function: &str, alias: &str) -> Result<Option<AliasNow>>;
+
+    /// Write `to` on the existing alias, guarded by `found` (what the plan
+    /// was made from): nothing is sent once it changed since.
+    async fn update_alias(&self, function: &str, alias: &str, to: &AliasNow, found: &AliasNow) -> Result<()>;
+
+    /// Every alias of the function, as `core::prune` reads them.
+    async fn list_aliases(&self, function: &str) -> Result<Vec<AliasRoutes>>;
+
+    /// Every published version (`$LATEST` left out), oldest first.
+    async fn list_versions(&self, function: &str) -> Result<Vec<Published>>;
+
+    /// What else holds a published version so that it must not be deleted
+    /// (provisioned concurrency, an event source mapping, a trigger bound
+    /// to it): `(version, why)`.
+    async fn holds(&self, function: &str, function_id: &str) -> Result<Vec<(String, String)>>;
+
+    /// Delete one published version: `false` when it was already gone.
+    async fn delete_version(&self, function: &str, version: &str) -> Result<bool>;
+}

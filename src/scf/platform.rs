@@ -1,0 +1,116 @@
+//! SCF behind the platform seam. SCF's alias writes carry no revision, so
+//! the guarded write reads the alias again just before it and compares.
+
+use std::time::SystemTime;
+
+use crate::core::entry::Via;
+use crate::core::observed::AliasNow;
+use crate::core::prune::{AliasRoutes, Published};
+use crate::error::{Error, Result};
+use crate::platform::{AliasGuard, Capabilities, Platform};
+use crate::scf::Scf;
+use crate::scf::observe::function_id;
+
+pub const SCF: Capabilities = Capabilities {
+    name: "SCF",
+    alias_guard: AliasGuard::ReRead,
+    header_routing: true,
+    provisioned_concurrency: false,
+};
+
+impl Platform for Scf {
+    fn capabilities(&self) -> &'static Capabilities {
+        &SCF
+    }
+
+    async fn function_id(&self, function: &str) -> Result<String> {
+        if self.function(function, None).await?.is_none() {
+            return Err(Error::usage(format!(
+                "SCF function {function} does not exist in namespace {} of {}",
+                self.namespace,
+                self.region()
+            )));
+        }
+        Ok(function_id(self, function))
+    }
+
+    async fn alias_now(&self, function: &str, alias: &str) -> Result<Option<AliasNow>> {
+        self.alias(function, alias).await
+    }
+
+    async fn update_alias(&self, function: &str, alias: &str, to: &AliasNow, found: &AliasNow) -> Result<()> {
+        let now = self.alias(function, alias).await?;
+        if !now.as_ref().is_some_and(|now| now.same_as(found)) {
+            let said = now.as_ref().map_or("no alias".to_string(), AliasNow::text);
+            return Err(Error::Interfered(format!(
+                "alias {function}:{alias} changed since this run read it ({} → {said}); nothing was written, so the other change stays: read `lambda-rollout status --platform scf` and run again",
+                found.text()
+            )));
+        }
+        self.write_alias(function, alias, to, false).await
+    }
+
+    async fn list_aliases(&self, function: &str) -> Result<Vec<AliasRoutes>> {
+        Ok(self
+            .aliases(function)
+            .await?
+            .into_iter()
+            .map(|(name, alias)| AliasRoutes {
+                name,
+                primary: alias.primary,
+                canary: alias.canary.map(|(version, _)| version),
+                description: alias.description,
+            })
+            .collect())
+    }
+
+    async fn list_versions(&self, function: &str) -> Result<Vec<Published>> {
+        Ok(self
+            .versions(function)
+            .await?
+            .into_iter()
+            .map(|v| Published {
+                published: added_at(&v.add_time),
+                version: v.version,
+            })
+            .collect())
+    }
+
+    async fn holds(&self, function: &str, _function_id: &str) -> Result<Vec<(String, String)>> {
+        Ok(self
+            .triggers(function)
+            .await?
+            .into_iter()
+            .filter_map(|trigger| match &trigger.via {
+                Via::Version(version) => Some((
+                    version.clone(),
+                    format!("{} {} is bound to it", trigger.kind, trigger.what),
+                )),
+                _ => None,
+            })
+            .collect())
+    }
+
+    async fn delete_version(&self, function: &str, version: &str) -> Result<bool> {
+        Scf::delete_version(self, function, version).await
+    }
+}
+
+/// SCF's `AddTime` (`2026-11-24 20:07:01`, China Standard Time, UTC+8);
+/// `None` when it does not read (then `--older-than` spares the version).
+fn added_at(text: &str) -> Option<SystemTime> {
+    let utc8 = humantime::parse_rfc3339(&format!("{}Z", text.get(..19)?.replace(' ', "T"))).ok()?;
+    utc8.checked_sub(std::time::Duration::from_secs(8 * 3600))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn add_time_is_read_as_china_standard_time() {
+        let at = added_at("2026-11-24 20:07:01").unwrap();
+        assert_eq!(humantime::format_rfc3339(at).to_string(), "2026-11-24T12:07:01Z");
+        assert_eq!(added_at("yesterday"), None);
+    }
+}

@@ -1,0 +1,272 @@
+//! One provider conformance suite: the same scenarios on every platform's
+//! implementation of `platform::Platform`, Lambda's against the emulator
+//! and SCF's against its contract double. A platform passes when it keeps
+//! each method's contract (docs in `src/platform/mod.rs`): a missing thing
+//! reads as `None`/`false`, a guarded write sends nothing over someone
+//! else's change, and what the platform lists is what it holds.
+
+use lambda_rollout::aws::Lambda;
+use lambda_rollout::core::observed::{AliasNow, Split};
+use lambda_rollout::error::Error;
+use lambda_rollout::log::Log;
+use lambda_rollout::platform::{AliasGuard, Platform};
+use lambda_rollout::scf::Scf;
+use lambda_rollout::scf::client::Client;
+use serde_json::json;
+
+use crate::common::scf_double::{self, ScfDouble};
+use crate::common::*;
+
+/// What the scenarios need done around a platform: the setup, and another
+/// writer's change, through the platform's own API (not through the seam).
+trait Rig {
+    type P: Platform;
+    fn platform(&self) -> &Self::P;
+    /// A function `name` with published versions 1 to `versions`.
+    async fn function_with_versions(&self, name: &str, versions: u32);
+    /// Alias `alias` created on `version`.
+    async fn alias_on(&self, function: &str, alias: &str, version: &str);
+    /// Someone else points `alias` at `version`.
+    async fn someone_points(&self, function: &str, alias: &str, version: &str);
+}
+
+struct LambdaRig {
+    aws: Emulator,
+    lambda: Lambda,
+}
+
+impl LambdaRig {
+    fn start() -> LambdaRig {
+        let aws = Emulator::start();
+        let lambda = Lambda::new(aws.lambda(), Log::default());
+        LambdaRig { aws, lambda }
+    }
+}
+
+impl Rig for LambdaRig {
+    type P = Lambda;
+    fn platform(&self) -> &Lambda {
+        &self.lambda
+    }
+    async fn function_with_versions(&self, name: &str, versions: u32) {
+        create_function(&self.aws, name).await;
+        let client = self.aws.lambda();
+        for n in 1..=versions {
+            client
+                .update_function_code()
+                .function_name(name)
+                .zip_file(aws_sdk_lambda::primitives::Blob::new(zip_of(&format!("n = {n}"))))
+                .send()
+                .await
+                .unwrap();
+            client.publish_version().function_name(name).send().await.unwrap();
+        }
+    }
+    async fn alias_on(&self, function: &str, alias: &str, version: &str) {
+        self.aws
+            .lambda()
+            .create_alias()
+            .function_name(function)
+            .name(alias)
+            .function_version(version)
+            .send()
+            .await
+            .unwrap();
+    }
+    async fn someone_points(&self, function: &str, alias: &str, version: &str) {
+        self.aws
+            .lambda()
+            .update_alias()
+            .function_name(function)
+            .name(alias)
+            .function_version(version)
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+struct ScfRig {
+    double: ScfDouble,
+    scf: Scf,
+}
+
+impl ScfRig {
+    fn start(function: &str) -> ScfRig {
+        let double = ScfDouble::start(&[function]);
+        let credentials = (
+            scf_double::SECRET_ID.to_string(),
+            scf_double::SECRET_KEY.to_string(),
+            Some(scf_double::TOKEN.to_string()),
+        );
+        let client = Client::new(&double.endpoint, scf_double::REGION, credentials, Log::default()).unwrap();
+        let scf = Scf::new(client, "default", Log::default());
+        ScfRig { double, scf }
+    }
+}
+
+impl Rig for ScfRig {
+    type P = Scf;
+    fn platform(&self) -> &Scf {
+        &self.scf
+    }
+    async fn function_with_versions(&self, name: &str, versions: u32) {
+        for _ in 0..versions {
+            self.double.call("PublishVersion", json!({"FunctionName": name}));
+        }
+    }
+    async fn alias_on(&self, function: &str, alias: &str, version: &str) {
+        self.double.call(
+            "CreateAlias",
+            json!({"FunctionName": function, "Name": alias, "FunctionVersion": version}),
+        );
+    }
+    async fn someone_points(&self, function: &str, alias: &str, version: &str) {
+        self.double.call(
+            "UpdateAlias",
+            json!({"FunctionName": function, "Name": alias, "FunctionVersion": version}),
+        );
+    }
+}
+
+/// Versions are listed oldest first; a delete says whether it deleted, and
+/// a version already gone is `false`, not an error; nothing holds a version
+/// of a bare function.
+async fn versions_list_and_delete(rig: &impl Rig) {
+    rig.function_with_versions("orders", 3).await;
+    let p = rig.platform();
+    let listed = |all: Vec<lambda_rollout::core::prune::Published>| {
+        all.into_iter().map(|v| v.version).collect::<Vec<_>>()
+    };
+    assert_eq!(listed(p.list_versions("orders").await.unwrap()), ["1", "2", "3"]);
+    assert!(p.delete_version("orders", "1").await.unwrap());
+    assert!(!p.delete_version("orders", "1").await.unwrap(), "already gone");
+    assert_eq!(listed(p.list_versions("orders").await.unwrap()), ["2", "3"]);
+    let id = p.function_id("orders").await.unwrap();
+    assert!(id.contains("orders"), "{id}");
+    assert_eq!(p.holds("orders", &id).await.unwrap(), Vec::new());
+    let missing = p.function_id("nothing-here").await.unwrap_err();
+    assert!(missing.to_string().contains("nothing-here"), "{missing}");
+}
+
+/// A missing alias reads as `None`; an alias reads and lists as it is; a
+/// write planned from what was read lands, weight and description included.
+async fn aliases_read_list_and_write(rig: &impl Rig) {
+    rig.function_with_versions("orders", 3).await;
+    let p = rig.platform();
+    assert_eq!(p.alias_now("orders", "live").await.unwrap(), None);
+    rig.alias_on("orders", "live", "2").await;
+    let found = p.alias_now("orders", "live").await.unwrap().unwrap();
+    assert_eq!((found.primary.as_str(), &found.canary), ("2", &None));
+    let to = AliasNow {
+        primary: "2".into(),
+        canary: Some(("3".into(), Split::Weight(0.1))),
+        revision_id: None,
+        description: "canary 3".into(),
+    };
+    p.update_alias("orders", "live", &to, &found).await.unwrap();
+    let now = p.alias_now("orders", "live").await.unwrap().unwrap();
+    assert!(now.same_as(&to), "{now:?}");
+    let listed = p.list_aliases("orders").await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (
+            listed[0].name.as_str(),
+            listed[0].primary.as_str(),
+            listed[0].canary.as_deref()
+        ),
+        ("live", "2", Some("3"))
+    );
+}
+
+/// A guarded write planned from a read that someone else's change has made
+/// stale. Returns what the write answered, the read it was planned from and
+/// what the alias serves after.
+async fn write_over_another_writer(rig: &impl Rig) -> (Result<(), Error>, AliasNow, AliasNow) {
+    rig.function_with_versions("orders", 3).await;
+    rig.alias_on("orders", "live", "1").await;
+    let p = rig.platform();
+    let found = p.alias_now("orders", "live").await.unwrap().unwrap();
+    rig.someone_points("orders", "live", "2").await;
+    let to = AliasNow {
+        primary: "3".into(),
+        ..found.clone()
+    };
+    let written = p.update_alias("orders", "live", &to, &found).await;
+    (
+        written,
+        found,
+        p.alias_now("orders", "live").await.unwrap().unwrap(),
+    )
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn lambda_lists_and_deletes_versions() {
+    versions_list_and_delete(&LambdaRig::start()).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn scf_lists_and_deletes_versions() {
+    versions_list_and_delete(&ScfRig::start("orders")).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn lambda_reads_lists_and_writes_aliases() {
+    aliases_read_list_and_write(&LambdaRig::start()).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn scf_reads_lists_and_writes_aliases() {
+    aliases_read_list_and_write(&ScfRig::start("orders")).await;
+}
+
+/// SCF guards by reading again: the stale write is refused before it is
+/// sent, and the other writer's version stays.
+#[tokio::test(flavor = "current_thread")]
+async fn scf_sends_nothing_over_another_writers_change() {
+    let rig = ScfRig::start("orders");
+    assert_eq!(rig.scf.capabilities().alias_guard, AliasGuard::ReRead);
+    let (written, _, after) = write_over_another_writer(&rig).await;
+    assert!(matches!(written, Err(Error::Interfered(_))), "{written:?}");
+    assert_eq!(after.primary, "2");
+    assert_eq!(
+        rig.double
+            .requests()
+            .iter()
+            .filter(|r| *r == "UpdateAlias")
+            .count(),
+        0,
+        "the guarded write sent no UpdateAlias (the other writer's is not an API request of ours)"
+    );
+}
+
+/// Lambda guards by revision: the write carries the `RevisionId` it was
+/// planned from, which AWS refuses once stale (`PreconditionFailedException`,
+/// a conflict: `sdk_mocks` shows that answer's handling). The emulator does
+/// not enforce `RevisionId` (ARCHITECTURE.md), so here the suite checks what
+/// it can: the stale revision is what was sent.
+#[tokio::test(flavor = "current_thread")]
+async fn lambda_sends_the_revision_it_planned_from() {
+    let rig = LambdaRig::start();
+    assert_eq!(rig.lambda.capabilities().alias_guard, AliasGuard::Revision);
+    rig.aws.start_recording();
+    let (written, found, _) = write_over_another_writer(&rig).await;
+    written.unwrap();
+    let updates: Vec<String> = rig
+        .aws
+        .recorded_with_bodies()
+        .into_iter()
+        .filter(|(method, path, _)| method == "PUT" && path.contains("/aliases/live"))
+        .map(|(_, _, body)| body)
+        .collect();
+    assert_eq!(updates.len(), 2, "the other writer's and ours");
+    let ours: serde_json::Value = serde_json::from_str(&updates[1]).unwrap();
+    let theirs_before: serde_json::Value = serde_json::from_str(&updates[0]).unwrap();
+    assert!(theirs_before.get("RevisionId").is_none());
+    assert_eq!(
+        ours["RevisionId"].as_str(),
+        found.revision_id.as_deref(),
+        "{ours}"
+    );
+    assert!(found.revision_id.is_some());
+}
