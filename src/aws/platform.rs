@@ -2,10 +2,11 @@
 //! requests (paced, classified, recorded as before).
 
 use crate::aws::Lambda;
-use crate::core::observed::{AliasNow, Split};
+use crate::core::entry::EntryPoints;
+use crate::core::observed::{AliasNow, Provisioned, Split, VersionDetails};
 use crate::core::prune::{AliasRoutes, Published};
 use crate::error::{Error, Result};
-use crate::platform::{AliasGuard, Capabilities, Platform};
+use crate::platform::{AliasGuard, Capabilities, Look, Platform};
 
 pub const LAMBDA: Capabilities = Capabilities {
     name: "Lambda",
@@ -21,6 +22,46 @@ impl Platform for Lambda {
 
     async fn function_id(&self, function: &str) -> Result<String> {
         Ok(self.latest(function).await?.0)
+    }
+
+    async fn look(&self, function: &str, alias: &str) -> Result<Look> {
+        let observed = self.observe(function, alias).await?;
+        let alias = observed.alias.as_ref().map(AliasNow::of);
+        Ok(Look { observed, alias })
+    }
+
+    async fn version(&self, function: &str, version: &str) -> Result<VersionDetails> {
+        Lambda::version(self, function, version).await
+    }
+
+    async fn named_version(&self, function: &str, version: &str) -> Result<VersionDetails> {
+        Lambda::named_version(self, function, version).await
+    }
+
+    async fn named_alias(&self, function: &str, alias: &str) -> Result<AliasNow> {
+        Lambda::named_alias(self, function, alias).await
+    }
+
+    fn missing_alias(&self, function: &str, alias: &str) -> Error {
+        Error::failed(format!(
+            "alias {function}:{alias} does not exist, so there is nothing to act on yet: `deploy` creates it on the first deploy, and `promote --version N` or `promote --from-alias OTHER` creates it on a published version"
+        ))
+    }
+
+    async fn create_alias(&self, function: &str, alias: &str, version: &str) -> Result<String> {
+        Lambda::create_alias(self, function, alias, version).await
+    }
+
+    async fn entry_points(&self, function: &str, function_id: &str, alias: &str) -> Result<EntryPoints> {
+        Lambda::entry_points(self, function, function_id, alias).await
+    }
+
+    async fn alias_provisioned(&self, function: &str, alias: &str) -> Result<Option<Provisioned>> {
+        Lambda::alias_provisioned(self, function, alias).await
+    }
+
+    async fn wait_provisioned(&self, function: &str, alias: &str) -> Result<()> {
+        Lambda::wait_provisioned(self, function, alias).await
     }
 
     async fn alias_now(&self, function: &str, alias: &str) -> Result<Option<AliasNow>> {

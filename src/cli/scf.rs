@@ -48,6 +48,8 @@ pub struct ScfDeploy {
     /// `--function-config`: the keys of the release's configuration SCF
     /// has (`Runtime`, `Handler`, `MemorySize`, `Timeout`, `Environment`).
     pub config: Option<FunctionConfig>,
+    /// `--keep-versions`: prune after a successful deploy, keeping this many.
+    pub keep_versions: Option<usize>,
 }
 
 /// One SCF command, checked.
@@ -162,6 +164,7 @@ pub fn resolve(command: &Command, log: Log) -> Result<ScfCommand> {
                     rollout: rollout_settings(&args.rollout)?,
                     config,
                     allow_latest_triggers: args.allow_latest_triggers,
+                    keep_versions: args.keep_versions,
                 }),
             ))
         }
@@ -351,12 +354,6 @@ fn refuse_deploy_flags(args: &crate::cli::flags::DeployArgs) -> Result<()> {
     }
     if args.function_url.is_some() {
         return Err(refused("--function-url", "function URLs are Lambda's"));
-    }
-    if args.keep_versions.is_some() {
-        return Err(refused(
-            "--keep-versions",
-            "run `lambda-rollout prune --platform scf` after the deploy",
-        ));
     }
     refuse_rollout_flags(&args.rollout)
 }

@@ -1,48 +1,46 @@
-//! Steps on an alias that several commands share: the guarded write (one
-//! `UpdateAlias` carrying the `RevisionId` it was planned from, and the
-//! rollback record when the primary changes), and promote's and rollback's
-//! observe → decide → apply.
+//! Steps on an alias that several commands share, on every platform: the
+//! guarded write (planned from what was read, the rollback record replaced
+//! when the primary changes, a lost answer read back), and promote's and
+//! rollback's observe → decide → apply.
 
 use std::collections::HashMap;
 
-use crate::aws::Lambda;
 use crate::commands::replan::replan_once;
 use crate::core::entry::{self, Verdict};
-use crate::core::observed::{AliasNow, AliasState, Observed, Route, weighted_route_refused};
+use crate::core::observed::{AliasNow, AliasState, Observed, Route, Split, weighted_route_refused};
 use crate::core::plan::AliasChange;
 use crate::core::record::Record;
 use crate::error::{Error, Result};
 use crate::log::Log;
+use crate::platform::Platform;
 use crate::report::{About, AliasReport};
 
 /// Point the existing alias `before` at `route`, replacing the rollback record
-/// in its description when `record` is given.
-pub async fn update(
-    lambda: &Lambda,
+/// in its description when `record` is given. `found` is the alias as the
+/// platform held it when `before` was observed: the write's guard.
+pub async fn update<P: Platform>(
+    platform: &P,
     log: &Log,
     function: &str,
-    before: &AliasState,
+    (before, found): (&AliasState, &AliasNow),
     route: Route<'_>,
     record: Option<&Record>,
 ) -> Result<()> {
     let name = before.arn.rsplit(':').next().unwrap_or_default();
     let canary = route.canary.map(|(version, _)| version);
     let description = Record::description_for(&before.description, record, canary);
-    let written = lambda
-        .update_alias(
-            function,
-            name,
-            route.primary,
-            route.canary,
-            description.as_deref(),
-            &AliasNow::of(before),
-        )
-        .await;
+    let to = AliasNow {
+        primary: route.primary.to_string(),
+        canary: route.canary.map(|(v, w)| (v.to_string(), Split::Weight(w))),
+        revision_id: None,
+        description: description.clone().unwrap_or_else(|| before.description.clone()),
+    };
+    let written = platform.update_alias(function, name, &to, found).await;
     if let Err(Error::Failed(message)) = written {
         // The write may have landed and only its answer been lost (a dropped
         // connection after the retries ran out): one read tells.
-        match lambda.alias_now(function, name).await {
-            Ok(now) if now.lands_on(route, description.as_deref()) => log.warn(&format!(
+        match platform.alias_now(function, name).await {
+            Ok(Some(now)) if now.lands_on(route, description.as_deref()) => log.warn(&format!(
                 "the answer to the alias update was lost ({message}), but alias {name} reads back as intended"
             )),
             _ => return Err(Error::Failed(message)),
@@ -52,7 +50,7 @@ pub async fn update(
     }
     log.step(&format!(
         "alias {name}: {} → {}",
-        Route::of(before).text(),
+        found.route().text(),
         route.text()
     ));
     Ok(())
@@ -62,21 +60,21 @@ pub async fn update(
 /// Lambda says it exists already, it is read: if it serves exactly that
 /// version, it is this run's own write whose answer was lost and retried,
 /// and the run goes on; otherwise another run created it (a conflict).
-pub async fn create(
-    lambda: &Lambda,
+pub async fn create<P: Platform>(
+    platform: &P,
     log: &Log,
     function: &str,
     alias: &str,
     version: &str,
 ) -> Result<String> {
-    match lambda.create_alias(function, alias, version).await {
+    match platform.create_alias(function, alias, version).await {
         Err(Error::Conflict(message)) => {
-            let now = lambda.alias_now(function, alias).await?;
+            let now = platform.alias_now(function, alias).await?;
             let intended = Route {
                 primary: version,
                 canary: None,
             };
-            if now.lands_on(intended, None) {
+            if now.is_some_and(|now| now.lands_on(intended, None)) {
                 log.warn(&format!(
                     "alias {alias} already serves version {version} alone ({message}): an earlier attempt of this request landed"
                 ));
@@ -89,18 +87,17 @@ pub async fn create(
     }
 }
 
-/// Observe an alias that must already exist (promote, rollback, status).
-pub async fn observe_existing(
-    lambda: &Lambda,
+/// Observe an alias that must already exist (promote, rollback, status):
+/// the core's view, its state, and the alias as the platform holds it.
+pub async fn observe_existing<P: Platform>(
+    platform: &P,
     function: &str,
     alias: &str,
-) -> Result<(Observed, AliasState)> {
-    let observed = lambda.observe(function, alias).await?;
-    match observed.alias.clone() {
-        Some(state) => Ok((observed, state)),
-        None => Err(Error::failed(format!(
-            "alias {function}:{alias} does not exist, so there is nothing to act on yet: `deploy` creates it on the first deploy, and `promote --version N` or `promote --from-alias OTHER` creates it on a published version"
-        ))),
+) -> Result<(Observed, AliasState, AliasNow)> {
+    let look = platform.look(function, alias).await?;
+    match (look.observed.alias.clone(), look.alias) {
+        (Some(state), Some(now)) => Ok((look.observed, state, now)),
+        _ => Err(platform.missing_alias(function, alias)),
     }
 }
 
@@ -114,11 +111,11 @@ pub fn known_hashes(alias: &AliasState) -> HashMap<String, String> {
 
 /// Apply a promote or rollback decision (or, in a dry run, say what it would
 /// do) and describe the result with the same fields as `deploy`.
-pub async fn apply_change(
-    lambda: &Lambda,
+pub async fn apply_change<P: Platform>(
+    platform: &P,
     log: &Log,
     observed: &Observed,
-    before: &AliasState,
+    (before, found): (&AliasState, &AliasNow),
     change: &AliasChange,
     context: &ChangeContext<'_>,
 ) -> Result<AliasReport> {
@@ -130,7 +127,9 @@ pub async fn apply_change(
             primary: &change.primary,
             canary: change.canary.as_ref().map(|(v, w)| (v.as_str(), *w)),
         };
-        let provisioned = lambda.alias_provisioned(context.function, context.alias).await?;
+        let provisioned = platform
+            .alias_provisioned(context.function, context.alias)
+            .await?;
         if let (Some(provisioned), Some(_)) = (&provisioned, &change.canary) {
             return Err(Error::usage(weighted_route_refused(
                 context.function,
@@ -147,16 +146,16 @@ pub async fn apply_change(
             ));
         } else {
             update(
-                lambda,
+                platform,
                 log,
                 context.function,
-                before,
+                (before, found),
                 route,
                 change.record.as_ref(),
             )
             .await?;
             if provisioned.is_some() && change.primary != before.primary.version {
-                lambda.wait_provisioned(context.function, context.alias).await?;
+                platform.wait_provisioned(context.function, context.alias).await?;
             }
         }
     }
@@ -185,8 +184,8 @@ pub struct ChangeContext<'a> {
 
 /// Observe the alias, decide the change with `decide`, apply it; a concurrent
 /// change makes it observe and decide once more (see `runner::replan_once`).
-pub async fn observe_decide_apply(
-    lambda: &Lambda,
+pub async fn observe_decide_apply<P: Platform>(
+    platform: &P,
     log: &Log,
     target: (&str, &str),
     dry_run: bool,
@@ -195,7 +194,7 @@ pub async fn observe_decide_apply(
     let (function, alias) = target;
     replan_once(log, target, "changing it", async |look| {
         log.step(&format!("observing {function}:{alias}"));
-        let (observed, before) = observe_existing(lambda, function, alias).await?;
+        let (observed, before, now) = observe_existing(platform, function, alias).await?;
         look.check(target, Some(&before))?;
         let mut hashes = known_hashes(&before);
         let change = decide(&before, &mut hashes).await?;
@@ -205,7 +204,12 @@ pub async fn observe_decide_apply(
             dry_run,
             hashes: &hashes,
         };
-        apply_change(lambda, log, &observed, &before, &change, &context).await
+        let mut report = apply_change(platform, log, &observed, (&before, &now), &change, &context).await?;
+        if !change.changes_anything() {
+            // Nothing written: a rule the canary is routed by still stands.
+            report.canary_rule = now.rule_text();
+        }
+        Ok(report)
     })
     .await
 }
@@ -217,14 +221,14 @@ pub async fn observe_decide_apply(
 /// about any read the caller may not make. Reads only. Returns the entry
 /// points that do not go through the alias, one line each (the `bypasses`
 /// output).
-pub async fn refuse_bypassed(
-    lambda: &Lambda,
+pub async fn refuse_bypassed<P: Platform>(
+    platform: &P,
     log: &Log,
     (function, alias): (&str, &str),
     function_arn: &str,
     allow: bool,
 ) -> Result<Vec<String>> {
-    let points = lambda.entry_points(function, function_arn, alias).await?;
+    let points = platform.entry_points(function, function_arn, alias).await?;
     for why in &points.unreadable {
         log.warn(&format!(
             "{why}; an entry point that bypasses alias {alias} may go unseen"

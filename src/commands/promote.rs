@@ -3,10 +3,10 @@
 //! created on it, the first time a release reaches that stage. With
 //! `--manifest`, every function of the manifest.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
-use crate::aws::Lambda;
-use crate::cli::settings::{PromoteSettings, PromoteTo, Target};
+use crate::cli::settings::{PromoteSettings, PromoteTo};
 use crate::commands::alias;
 use crate::commands::runner::{Named, nothing_more, per_function};
 use crate::core::fleet::Intent;
@@ -14,6 +14,7 @@ use crate::core::observed::{AliasState, Observed};
 use crate::core::plan::{self, AliasChange, Outcome, Promotion};
 use crate::error::{Error, Result};
 use crate::log::Log;
+use crate::platform::Platform;
 use crate::report::{About, AliasReport};
 
 pub async fn run(settings: PromoteSettings) -> Result<()> {
@@ -29,58 +30,70 @@ pub async fn run(settings: PromoteSettings) -> Result<()> {
         targets,
         (Intent::Promote, nothing_more),
         async |clients, target| {
-            let log = &clients.log;
-            let (lambda, (function, alias)) = (&clients.lambda, target.names());
-            if !matches!(to, PromoteTo::Canary(_)) {
-                let observed = lambda.observe(function, alias).await?;
-                if observed.alias.is_none() {
-                    return create(lambda, log, &observed, target, to, *dry_run).await;
-                }
-            }
-            alias::observe_decide_apply(
-                lambda,
-                log,
-                (function, alias),
-                *dry_run,
-                async |before, hashes| {
-                    let change = decide(lambda, log, function, to, before, hashes).await?;
-                    // A canary share below 100 % is weighted on the alias only.
-                    if change.outcome == Outcome::Reweighted {
-                        let function_arn = before.arn.strip_suffix(&format!(":{alias}")).unwrap_or(function);
-                        alias::refuse_bypassed(
-                            lambda,
-                            log,
-                            (function, alias),
-                            function_arn,
-                            *allow_latest_triggers,
-                        )
-                        .await?;
-                    }
-                    Ok(change)
-                },
-            )
-            .await
+            let options = (to, *dry_run, *allow_latest_triggers);
+            promote_one(&clients.lambda, &clients.log, target.names(), options).await
         },
     )
     .await?;
     Ok(())
 }
 
+/// Promote one alias, on any platform. `options`: where to, `--dry-run`,
+/// `--allow-latest-triggers`.
+pub async fn promote_one<P: Platform>(
+    platform: &P,
+    log: &Log,
+    (function, alias): (&str, &str),
+    (to, dry_run, allow_latest_triggers): (&PromoteTo, bool, bool),
+) -> Result<AliasReport> {
+    if !matches!(to, PromoteTo::Canary(_)) {
+        let look = platform.look(function, alias).await?;
+        if look.observed.alias.is_none() {
+            return create(platform, log, &look.observed, (function, alias), to, dry_run).await;
+        }
+    }
+    let bypasses = RefCell::new(Vec::new());
+    let mut report = alias::observe_decide_apply(
+        platform,
+        log,
+        (function, alias),
+        dry_run,
+        async |before, hashes| {
+            let change = decide(platform, log, function, to, before, hashes).await?;
+            // A canary share below 100 % is weighted on the alias only.
+            if change.outcome == Outcome::Reweighted {
+                let function_arn = before.arn.strip_suffix(&format!(":{alias}")).unwrap_or(function);
+                *bypasses.borrow_mut() = alias::refuse_bypassed(
+                    platform,
+                    log,
+                    (function, alias),
+                    function_arn,
+                    allow_latest_triggers,
+                )
+                .await?;
+            }
+            Ok(change)
+        },
+    )
+    .await?;
+    report.bypasses = bypasses.into_inner();
+    Ok(report)
+}
+
 /// The first promotion into a stage: the alias does not exist yet, so create
 /// it on the version `--version` names or `--from-alias` serves.
-async fn create(
-    lambda: &Lambda,
+async fn create<P: Platform>(
+    platform: &P,
     log: &Log,
     observed: &Observed,
-    target: &Target,
+    (function, alias): (&str, &str),
     to: &PromoteTo,
     dry_run: bool,
 ) -> Result<AliasReport> {
-    let (function, alias) = target.names();
-    let version = target_version(lambda, log, function, to)
+    let version = target_version(platform, log, function, to)
         .await?
         .unwrap_or_default();
-    let details = lambda.named_version(function, &version).await?;
+    let details = platform.named_version(function, &version).await?;
     let about = About {
         function,
         alias,
@@ -90,7 +103,7 @@ async fn create(
     if dry_run {
         log.step(&format!("would create alias {alias} on version {version} (100%)"));
     } else {
-        let arn = alias::create(lambda, log, function, alias, &version).await?;
+        let arn = alias::create(platform, log, function, alias, &version).await?;
         if !arn.is_empty() {
             report.alias_arn = arn;
         }
@@ -103,17 +116,17 @@ async fn create(
 
 /// The change `to` asks of the alias `before`; the code hash of a version
 /// read on the way goes into `hashes`.
-async fn decide(
-    lambda: &Lambda,
+async fn decide<P: Platform>(
+    platform: &P,
     log: &Log,
     function: &str,
     to: &PromoteTo,
     before: &AliasState,
     hashes: &mut HashMap<String, String>,
 ) -> Result<AliasChange> {
-    let promotion = match target_version(lambda, log, function, to).await? {
+    let promotion = match target_version(platform, log, function, to).await? {
         Some(version) => {
-            let details = lambda.named_version(function, &version).await?;
+            let details = platform.named_version(function, &version).await?;
             hashes.insert(details.version, details.code_sha256);
             Promotion::Version(version)
         }
@@ -126,8 +139,8 @@ async fn decide(
 }
 
 /// The version `--version` names, or the one `--from-alias` serves.
-async fn target_version(
-    lambda: &Lambda,
+async fn target_version<P: Platform>(
+    platform: &P,
     log: &Log,
     function: &str,
     to: &PromoteTo,
@@ -137,7 +150,7 @@ async fn target_version(
         PromoteTo::FromAlias(source) => source,
         PromoteTo::Canary(_) => return Ok(None),
     };
-    let now = lambda.named_alias(function, source).await?;
+    let now = platform.named_alias(function, source).await?;
     let (version, canary) = (now.primary, now.canary.map(|(version, _)| version));
     if version == "$LATEST" {
         return Err(Error::usage(format!(

@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 
-use crate::aws::Lambda;
 use crate::cli::settings::RollbackSettings;
 use crate::commands::runner;
 use crate::core::fleet::Intent;
@@ -13,6 +12,7 @@ use crate::core::observed::AliasState;
 use crate::core::plan::{self, AliasChange};
 use crate::core::record::Record;
 use crate::error::{Error, Result};
+use crate::platform::Platform;
 
 pub async fn run(settings: RollbackSettings) -> Result<()> {
     let RollbackSettings {
@@ -35,8 +35,8 @@ pub async fn run(settings: RollbackSettings) -> Result<()> {
 /// The rollback of the alias `before`. A target that is neither its primary
 /// nor its canary is read first (versions can be deleted), and its code hash
 /// goes into `hashes`.
-async fn decide(
-    lambda: &Lambda,
+pub async fn decide<P: Platform>(
+    platform: &P,
     function: &str,
     to_version: Option<&str>,
     before: &AliasState,
@@ -44,7 +44,7 @@ async fn decide(
 ) -> Result<AliasChange> {
     let change = plan::rollback(before, to_version).map_err(Error::usage)?;
     if change.changes_anything() && !hashes.contains_key(&change.primary) {
-        let details = lambda.named_version(function, &change.primary).await.map_err(|err| {
+        let details = platform.named_version(function, &change.primary).await.map_err(|err| {
             match (to_version, Record::parse(&before.description).rollback_to) {
                 (None, Some(target)) => Error::failed(format!(
                     "version {target}, recorded as the version live before the last promotion, cannot be read ({err}): pass --to-version to choose another"

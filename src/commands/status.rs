@@ -3,10 +3,11 @@
 //! With a manifest, every target's, each account-region at its own pace.
 
 use crate::aws::{Calls, Clients};
-use crate::cli::settings::{StatusSettings, Target};
+use crate::cli::settings::StatusSettings;
 use crate::commands::alias;
-use crate::commands::runner::{across_places, report_across};
+use crate::commands::runner::{Named, across_places, report_across};
 use crate::error::{Error, Result};
+use crate::platform::Platform;
 use crate::report::{self, About, StatusReport};
 
 pub async fn run(settings: StatusSettings) -> Result<()> {
@@ -15,7 +16,7 @@ pub async fn run(settings: StatusSettings) -> Result<()> {
         let clients = Clients::connect(run.region.as_deref(), Calls::One, run.log).await?;
         let target = targets.first().ok_or_else(|| Error::usage("no alias to read"))?;
         clients.refuse_other_region(&target.function)?;
-        return report::emit(&status_of(&clients, target).await?, run.json);
+        return report::emit(&status_of(&clients.lambda, target.names()).await?, run.json);
     };
     let calls = Calls::Fleet {
         per_second: fleet.per_second,
@@ -27,7 +28,7 @@ pub async fn run(settings: StatusSettings) -> Result<()> {
         |t| &t.place,
         calls,
         async |clients, target| {
-            let mut report = status_of(clients, target).await?;
+            let mut report = status_of(&clients.lambda, target.names()).await?;
             if several_places {
                 report.outputs.account = clients.account.get().cloned().unwrap_or_default();
                 report.outputs.region = clients.region.clone();
@@ -55,22 +56,20 @@ pub async fn run(settings: StatusSettings) -> Result<()> {
     )
 }
 
-/// One alias's status: what it serves, each version's details, its
-/// provisioned concurrency and its entry points.
-async fn status_of(clients: &Clients, target: &Target) -> Result<StatusReport> {
-    let (function, alias) = (target.function.as_str(), target.alias.as_str());
-    let lambda = &clients.lambda;
-    let (observed, state) = alias::observe_existing(lambda, function, alias).await?;
+/// One alias's status, on any platform: what it serves, each version's
+/// details, its provisioned concurrency and its entry points.
+pub async fn status_of<P: Platform>(platform: &P, (function, alias): (&str, &str)) -> Result<StatusReport> {
+    let (observed, state, now) = alias::observe_existing(platform, function, alias).await?;
     let (primary, canary, provisioned, entry_points) = tokio::join!(
-        lambda.version(function, &state.primary.version),
+        platform.version(function, &state.primary.version),
         async {
             match &state.canary {
-                Some(canary) => Some(lambda.version(function, &canary.version.version).await),
+                Some(canary) => Some(platform.version(function, &canary.version.version).await),
                 None => None,
             }
         },
-        lambda.alias_provisioned(function, alias),
-        lambda.entry_points(function, &observed.function_arn, alias)
+        platform.alias_provisioned(function, alias),
+        platform.entry_points(function, &observed.function_arn, alias)
     );
     let about = About {
         function,
@@ -81,5 +80,6 @@ async fn status_of(clients: &Clients, target: &Target) -> Result<StatusReport> {
     let mut report = StatusReport::new(about, &observed, &state, primary?, canary.transpose()?)
         .with_entry_points(alias, entry_points.found, entry_points.unreadable);
     report.provisioned_concurrency = provisioned?;
+    report.outputs.canary_rule = now.rule_text();
     Ok(report)
 }

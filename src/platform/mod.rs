@@ -14,9 +14,10 @@
 //! - every error names the function and what was being done, with the
 //!   provider's own text masked against the secrets the run holds.
 
-use crate::core::observed::AliasNow;
+use crate::core::entry::EntryPoints;
+use crate::core::observed::{AliasNow, Observed, Provisioned, VersionDetails};
 use crate::core::prune::{AliasRoutes, Published};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// How a platform keeps an alias write from landing on someone else's change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +43,15 @@ pub struct Capabilities {
     pub provisioned_concurrency: bool,
 }
 
+/// One look at a function and its alias: the core's view (what the
+/// decisions read) and the alias as the platform holds it (its split, the
+/// revision that guards a write). `alias` is `None` when it does not exist.
+#[derive(Debug, Clone)]
+pub struct Look {
+    pub observed: Observed,
+    pub alias: Option<AliasNow>,
+}
+
 /// One platform's API steps on functions, aliases and versions, in the
 /// core's types. Static dispatch: commands are generic over it.
 #[allow(async_fn_in_trait)]
@@ -52,6 +62,40 @@ pub trait Platform {
     /// The function's identifier in reports (Lambda's ARN, SCF's
     /// `qcs::scf:…`); an error naming it when it does not exist.
     async fn function_id(&self, function: &str) -> Result<String>;
+
+    /// The function and the alias (not `$LATEST`). A function that does
+    /// not exist is refused by name.
+    async fn look(&self, function: &str, alias: &str) -> Result<Look>;
+
+    /// One published version's details (status); a missing one is an error.
+    async fn version(&self, function: &str, version: &str) -> Result<VersionDetails>;
+
+    /// A version the user named (`--version`, `--to-version`, a recorded
+    /// one): missing is bad input (exit 2), named.
+    async fn named_version(&self, function: &str, version: &str) -> Result<VersionDetails>;
+
+    /// An alias the user named (`--from-alias`): missing is bad input.
+    async fn named_alias(&self, function: &str, alias: &str) -> Result<AliasNow>;
+
+    /// Why an alias a command must act on does not exist, and what creates it.
+    fn missing_alias(&self, function: &str, alias: &str) -> Error;
+
+    /// Create `alias` on `version` (all of its traffic); its identifier, or
+    /// `""`. An alias that exists already is `Error::Conflict`.
+    async fn create_alias(&self, function: &str, alias: &str, version: &str) -> Result<String>;
+
+    /// What invokes the function, and whether through the alias.
+    async fn entry_points(&self, function: &str, function_id: &str, alias: &str) -> Result<EntryPoints>;
+
+    /// Provisioned concurrency on the alias, where the platform has it.
+    async fn alias_provisioned(&self, _function: &str, _alias: &str) -> Result<Option<Provisioned>> {
+        Ok(None)
+    }
+
+    /// Wait until the alias's provisioned concurrency is ready again.
+    async fn wait_provisioned(&self, _function: &str, _alias: &str) -> Result<()> {
+        Ok(())
+    }
 
     /// The alias as it is now; `None` when it does not exist.
     async fn alias_now(&self, function: &str, alias: &str) -> Result<Option<AliasNow>>;

@@ -300,6 +300,10 @@ impl Scf {
         .await
         .map_err(|e| {
             let verb = if create { "create" } else { "update" };
+            if create && e.code == "ResourceInUse.Alias" {
+                // Another writer (or a lost answer of ours) created it.
+                return Error::Conflict(format!("failed to create alias {function}:{alias}: {e}"));
+            }
             e.failed(&format!("{verb} alias {function}:{alias}"))
         })?;
         Ok(())

@@ -3,13 +3,14 @@
 
 use std::time::SystemTime;
 
-use crate::core::entry::Via;
-use crate::core::observed::AliasNow;
+use crate::core::entry::{EntryPoints, Via};
+use crate::core::observed::{AliasNow, VersionDetails};
 use crate::core::prune::{AliasRoutes, Published};
 use crate::error::{Error, Result};
-use crate::platform::{AliasGuard, Capabilities, Platform};
+use crate::platform::{AliasGuard, Capabilities, Look, Platform};
 use crate::scf::Scf;
-use crate::scf::observe::function_id;
+use crate::scf::api::FunctionState;
+use crate::scf::observe::{self, function_id, recorded_hash};
 
 pub const SCF: Capabilities = Capabilities {
     name: "SCF",
@@ -25,13 +26,62 @@ impl Platform for Scf {
 
     async fn function_id(&self, function: &str) -> Result<String> {
         if self.function(function, None).await?.is_none() {
-            return Err(Error::usage(format!(
-                "SCF function {function} does not exist in namespace {} of {}",
-                self.namespace,
-                self.region()
-            )));
+            return Err(missing_function(self, function));
         }
         Ok(function_id(self, function))
+    }
+
+    async fn look(&self, function: &str, alias: &str) -> Result<Look> {
+        let look = observe::look(self, function, alias, false).await?;
+        if look.observed.function_missing {
+            return Err(missing_function(self, function));
+        }
+        Ok(Look {
+            observed: look.observed,
+            alias: look.alias,
+        })
+    }
+
+    async fn version(&self, function: &str, version: &str) -> Result<VersionDetails> {
+        Ok(details(&Scf::version(self, function, version).await?))
+    }
+
+    async fn named_version(&self, function: &str, version: &str) -> Result<VersionDetails> {
+        Ok(details(&Scf::named_version(self, function, version).await?))
+    }
+
+    async fn named_alias(&self, function: &str, alias: &str) -> Result<AliasNow> {
+        self.alias(function, alias).await?.ok_or_else(|| {
+            Error::usage(format!(
+                "--from-alias {alias}: alias {function}:{alias} does not exist (namespace {})",
+                self.namespace
+            ))
+        })
+    }
+
+    fn missing_alias(&self, function: &str, alias: &str) -> Error {
+        Error::usage(format!(
+            "alias {function}:{alias} does not exist (namespace {}): deploy creates it, or promote --version N",
+            self.namespace
+        ))
+    }
+
+    async fn create_alias(&self, function: &str, alias: &str, version: &str) -> Result<String> {
+        let to = AliasNow {
+            primary: version.to_string(),
+            canary: None,
+            revision_id: None,
+            description: String::new(),
+        };
+        self.write_alias(function, alias, &to, true).await?;
+        Ok(String::new())
+    }
+
+    async fn entry_points(&self, function: &str, _function_id: &str, _alias: &str) -> Result<EntryPoints> {
+        Ok(EntryPoints {
+            found: self.triggers(function).await?,
+            unreadable: Vec::new(),
+        })
     }
 
     async fn alias_now(&self, function: &str, alias: &str) -> Result<Option<AliasNow>> {
@@ -96,6 +146,42 @@ impl Platform for Scf {
     }
 }
 
+fn missing_function(scf: &Scf, function: &str) -> Error {
+    Error::usage(format!(
+        "SCF function {function} does not exist in namespace {} of {}",
+        scf.namespace,
+        scf.region()
+    ))
+}
+
+/// What `status` shows of a version: SCF has no architecture field to read
+/// here, and the code hash is the one recorded in the description.
+fn details(state: &FunctionState) -> VersionDetails {
+    VersionDetails {
+        version: state.version.clone(),
+        code_sha256: recorded_hash(&state.description),
+        description: state.description.clone(),
+        last_modified: china_time(&state.mod_time),
+        runtime: state.runtime.clone(),
+        memory_size: state.memory_size,
+        timeout: state.timeout,
+        architecture: String::new(),
+        environment_keys: state.environment.0.keys().cloned().collect(),
+        image_uri: String::new(),
+    }
+}
+
+/// SCF's `2026-11-24 20:07:01` (China Standard Time, no zone written) as
+/// `2026-11-24T20:07:01+08:00`; anything else as it is.
+fn china_time(text: &str) -> String {
+    let shaped = text.len() == 19 && text.as_bytes()[10] == b' ';
+    if shaped {
+        format!("{}+08:00", text.replacen(' ', "T", 1))
+    } else {
+        text.to_string()
+    }
+}
+
 /// SCF's `AddTime` (`2026-11-24 20:07:01`, China Standard Time, UTC+8);
 /// `None` when it does not read (then `--older-than` spares the version).
 fn added_at(text: &str) -> Option<SystemTime> {
@@ -106,6 +192,12 @@ fn added_at(text: &str) -> Option<SystemTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scf_times_get_their_zone() {
+        assert_eq!(china_time("2026-11-24 20:07:01"), "2026-11-24T20:07:01+08:00");
+        assert_eq!(china_time(""), "");
+    }
 
     #[test]
     fn add_time_is_read_as_china_standard_time() {

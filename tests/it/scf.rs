@@ -259,6 +259,25 @@ fn rollback_drops_a_canary_and_promote_takes_a_version_or_a_weight() {
     assert_eq!(scf.alias(F, A)["FunctionVersion"], "2");
 }
 
+/// A rollback to the version the alias records reports that version's code
+/// hash (read from its description), as on Lambda.
+#[test]
+fn rollback_to_the_recorded_version_reports_its_code_hash() {
+    let scf = ScfDouble::start(&[F]);
+    for body in ["1", "2"] {
+        let dir = release(body);
+        deploy(&scf, dir.path(), &["--canary-weight", "100%"]).assert_ok();
+    }
+    // live: 2, recording 1.
+    let rolled = scf.run(&on_alias("rollback", &[]));
+    rolled.assert_ok();
+    assert_eq!(rolled.json()["result"], "rolled-back");
+    assert_eq!(scf.alias(F, A)["FunctionVersion"], "1");
+    assert_eq!(rolled.json()["version"], "1");
+    assert_eq!(rolled.json()["code-sha256"], code_of(&scf, "1"));
+    assert!(!code_of(&scf, "1").is_empty());
+}
+
 #[test]
 fn another_writer_during_the_run_stops_it_and_keeps_their_change() {
     let scf = live_on_version_1();
@@ -514,6 +533,27 @@ fn prune_passes_over_a_version_already_gone() {
         pruned.stderr
     );
     assert_eq!(scf.versions(F), ["2", "3"]);
+}
+
+/// `deploy --keep-versions N` prunes after a deploy that succeeded, with
+/// prune's protections: what the alias routes and records stays.
+#[test]
+fn deploy_keep_versions_prunes_after_the_release() {
+    let scf = ScfDouble::start(&[F]);
+    for body in ["1", "2", "3"] {
+        let dir = release(body);
+        deploy(&scf, dir.path(), &["--canary-weight", "100%"]).assert_ok();
+    }
+    let dir = release("4");
+    let kept = deploy(
+        &scf,
+        dir.path(),
+        &["--canary-weight", "10%", "--keep-versions", "0"],
+    );
+    kept.assert_ok();
+    // live: 3 with canary 4, recording 2; version 1 goes.
+    assert_eq!(kept.json()["pruned"], json!(["1"]));
+    assert_eq!(scf.versions(F), ["2", "3", "4"]);
 }
 
 #[test]

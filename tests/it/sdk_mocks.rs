@@ -477,7 +477,7 @@ async fn promote_writes_carry_the_alias_revision_and_the_rollback_record() {
         &Lambda::new(client, Log::default()),
         &Log::default(),
         &observed,
-        &before,
+        (&before, &lambda_rollout::core::observed::AliasNow::of(&before)),
         &change,
         &context,
     )

@@ -25,13 +25,14 @@ use crate::commands::runner::per_function;
 use crate::core::config::{missing_for_create, wrong_for_package};
 use crate::core::entry;
 use crate::core::fleet::Intent;
-use crate::core::observed::{Observed, Route, weighted_route_refused};
+use crate::core::observed::{AliasNow, Observed, Route, weighted_route_refused};
 use crate::core::plan::{self, AliasStep, CodeStep, Outcome, Plan, Version, configure_text};
 use crate::core::prune::Keep;
 use crate::core::values::ImageRef;
 use crate::error::{Error, Result};
 use crate::log::Log;
 use crate::package::{self, Package};
+use crate::platform::Platform;
 use crate::report::AliasReport;
 use crate::report::output::plural;
 
@@ -69,7 +70,9 @@ pub async fn run(settings: DeploySettings) -> Result<()> {
         };
         let report = url_after(clients, &job.request, report, &log).await?;
         let report = tags_after(clients, &job.request, report, &log).await?;
-        prune_after(clients, &job.request, report, &log).await
+        let request = &job.request;
+        let keep = (request.function.as_str(), request.keep_versions, request.dry_run);
+        prune_after(&clients.lambda, keep, report, &log).await
     })
     .await?;
     match report {
@@ -336,13 +339,14 @@ async fn url_after(
 
 /// `--keep-versions N`: after a successful deploy (never after a rollback or
 /// a stop), delete old versions but the N newest besides the protected ones.
-async fn prune_after(
-    clients: &Clients,
-    request: &DeployRequest,
+/// On every platform; `keep`: the function, N, `--dry-run`.
+pub async fn prune_after<P: Platform>(
+    platform: &P,
+    (function, keep_versions, dry_run): (&str, Option<usize>, bool),
     mut report: AliasReport,
     log: &Log,
 ) -> Result<AliasReport> {
-    let Some(newest) = request.keep_versions else {
+    let Some(newest) = keep_versions else {
         return Ok(report);
     };
     if matches!(report.result, Outcome::RolledBack | Outcome::Stopped) {
@@ -355,7 +359,7 @@ async fn prune_after(
     };
     // The deploy stands whatever the prune does: its failure is reported
     // with the deploy, not instead of it.
-    match prune_function(&clients.lambda, log, &request.function, keep, request.dry_run).await {
+    match prune_function(platform, log, function, keep, dry_run).await {
         Ok(pruned) => report.pruned = pruned.pruned,
         Err(err) => report.prune_error = err.to_string(),
     }
@@ -833,7 +837,8 @@ async fn apply(
         }
         (AliasStep::Update { .. }, Some(before)) => {
             let record = plan::promotion_record(before, &primary);
-            alias::update(lambda, log, function, before, route, record.as_ref()).await?;
+            let found = AliasNow::of(before);
+            alias::update(lambda, log, function, (before, &found), route, record.as_ref()).await?;
         }
         _ => log.step(&format!("alias {} unchanged: {}", request.alias, route.text())),
     }

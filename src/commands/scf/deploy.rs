@@ -26,6 +26,14 @@ use crate::scf::observe::{self, Look, version_description};
 pub const ZIP_FILE_LIMIT: usize = 20 * 1024 * 1024;
 
 pub async fn run(run: &ScfRun, request: &ScfDeploy) -> Result<()> {
+    let (scf, report) = release(run, request).await?;
+    let keep = (run.function.as_str(), request.keep_versions, run.dry_run);
+    let report = crate::commands::deploy::prune_after(&scf, keep, report, &run.log).await?;
+    finish(report, run.json)
+}
+
+/// The release, up to its report (printed by `run`, after `--keep-versions`).
+async fn release(run: &ScfRun, request: &ScfDeploy) -> Result<(Scf, AliasReport)> {
     let package = package_checked(request)?;
     let code_sha256 = hex_sha256(&package.zip);
     run.log.step(&format!(
@@ -102,7 +110,7 @@ pub async fn run(run: &ScfRun, request: &ScfDeploy) -> Result<()> {
         let report = rollout::run(&scf, run, rollout, start, report)
             .await
             .map_err(Error::settled)?;
-        return finish(report, run.json);
+        return Ok((scf, report));
     }
     let rule = route::wanted_rule(request.route.as_ref(), look.alias.as_ref());
     let mut report = apply(
@@ -121,7 +129,7 @@ pub async fn run(run: &ScfRun, request: &ScfDeploy) -> Result<()> {
         (Some(rule), true) => rule.to_string(),
         _ => String::new(),
     };
-    finish(report, run.json)
+    Ok((scf, report))
 }
 
 /// Print the report; a rollout that rolled back or stopped is a failure
