@@ -12,6 +12,11 @@ use std::fmt;
 
 use serde::Deserialize;
 
+mod variables;
+mod words;
+pub use variables::*;
+use words::*;
+
 /// Lambda's writable configuration keys; `None` is a key the file does not
 /// name (left as it is). A version's observed configuration has every key
 /// Lambda reported.
@@ -58,106 +63,6 @@ pub struct Environment {
     /// deploy plans, and then added to `variables`.
     #[serde(default, rename = "FromParameters")]
     pub parameters: BTreeMap<String, String>,
-}
-
-/// Environment variables. Values are secrets: `Debug` shows the keys only.
-#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
-pub struct Variables(pub BTreeMap<String, String>);
-
-/// Names Lambda reserves for the runtime: the keys its API refuses in a
-/// function's configuration ("reserved keys that are currently not
-/// supported for modification"), as the Lambda developer guide lists them
-/// under "Reserved environment variables". `TZ` is not among them: the API
-/// accepts it, and the guide has listed it among the unreserved variables
-/// that a function may set (with `LANG`, `PATH`, `LD_LIBRARY_PATH`,
-/// `NODE_PATH`, `PYTHONPATH`) since late 2022. Refuse only what the API
-/// refuses.
-const RESERVED_VARIABLES: [&str; 18] = [
-    "_HANDLER",
-    "_X_AMZN_TRACE_ID",
-    "AWS_DEFAULT_REGION",
-    "AWS_REGION",
-    "AWS_EXECUTION_ENV",
-    "AWS_LAMBDA_FUNCTION_NAME",
-    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-    "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_INITIALIZATION_TYPE",
-    "AWS_LAMBDA_LOG_GROUP_NAME",
-    "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_ACCESS_KEY",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_LAMBDA_RUNTIME_API",
-    "LAMBDA_TASK_ROOT",
-    "LAMBDA_RUNTIME_DIR",
-];
-
-/// Lambda's limit on a function's variables: their JSON text, in bytes.
-pub const VARIABLES_LIMIT: usize = 4096;
-
-impl Variables {
-    /// What Lambda would refuse, in words that name variables, never values:
-    /// a name outside `[a-zA-Z][a-zA-Z0-9_]+`, a reserved name, or more than
-    /// 4 KB in all (measured as Lambda measures it: the variables as JSON).
-    pub fn check(&self) -> Result<(), String> {
-        let badly_named: Vec<&str> = self
-            .0
-            .keys()
-            .filter(|name| !valid_variable_name(name))
-            .map(String::as_str)
-            .collect();
-        if !badly_named.is_empty() {
-            return Err(format!(
-                "Environment.Variables: Lambda refuses the name {}: a name is a letter followed by at least one letter, digit or '_'",
-                quoted_list(&badly_named)
-            ));
-        }
-        let reserved: Vec<&str> = self
-            .0
-            .keys()
-            .map(String::as_str)
-            .filter(|name| RESERVED_VARIABLES.contains(name))
-            .collect();
-        if !reserved.is_empty() {
-            return Err(format!(
-                "Environment.Variables: {} reserved by Lambda's runtime and cannot be set",
-                match reserved.as_slice() {
-                    [one] => format!("`{one}` is"),
-                    many => format!("{} are", quoted_list(many)),
-                }
-            ));
-        }
-        let size = serde_json::to_string(&self.0).map_or(0, |json| json.len());
-        if size > VARIABLES_LIMIT {
-            return Err(format!(
-                "Environment.Variables: {size} bytes in all (as JSON, the way Lambda measures them), over Lambda's limit of {VARIABLES_LIMIT} bytes"
-            ));
-        }
-        Ok(())
-    }
-}
-
-fn valid_variable_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    bytes.next().is_some_and(|first| first.is_ascii_alphabetic())
-        && name.len() >= 2
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
-}
-
-/// "`A`, `B`" ("``" for an empty name).
-fn quoted_list(names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|name| format!("`{name}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-impl fmt::Debug for Variables {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.0.keys()).finish()
-    }
 }
 
 /// A layer: its ARN as a string (what `update-function-configuration`
@@ -525,116 +430,6 @@ impl FunctionConfig {
             )),
         }
     }
-}
-
-fn text(value: &Option<String>) -> String {
-    value.clone().unwrap_or_default()
-}
-
-fn number(value: Option<i32>) -> Option<String> {
-    value.map(|n| n.to_string())
-}
-
-fn shown(value: &str) -> &str {
-    if value.is_empty() { "none" } else { value }
-}
-
-fn layer_list(layers: &[Layer]) -> String {
-    layers.iter().map(Layer::arn).collect::<Vec<_>>().join(", ")
-}
-
-fn sorted(list: &[String]) -> String {
-    let mut list = list.to_vec();
-    list.sort();
-    list.join(", ")
-}
-
-/// Subnets and security groups in any order; the IPv6 flag when the file names it.
-fn vpc_text(vpc: &VpcConfig, with_ipv6: bool) -> String {
-    let mut text = format!(
-        "subnets [{}], security groups [{}]",
-        sorted(&vpc.subnet_ids),
-        sorted(&vpc.security_group_ids)
-    );
-    if with_ipv6 {
-        text.push_str(&format!(
-            ", IPv6 {}",
-            vpc.ipv6_allowed_for_dual_stack.unwrap_or(false)
-        ));
-    }
-    text
-}
-
-/// The logging settings `named` names, as `config` has them.
-fn logging_text(config: &LoggingConfig, named: &LoggingConfig) -> String {
-    let fields = [
-        ("LogFormat", &config.log_format, named.log_format.is_some()),
-        (
-            "ApplicationLogLevel",
-            &config.application_log_level,
-            named.application_log_level.is_some(),
-        ),
-        (
-            "SystemLogLevel",
-            &config.system_log_level,
-            named.system_log_level.is_some(),
-        ),
-        ("LogGroup", &config.log_group, named.log_group.is_some()),
-    ];
-    fields
-        .iter()
-        .filter(|(_, _, named)| *named)
-        .map(|(key, value, _)| format!("{key} {}", shown(&text(value))))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn image_text(config: &ImageConfig, named: &ImageConfig) -> String {
-    let list = |l: &Option<Vec<String>>| format!("[{}]", l.clone().unwrap_or_default().join(" "));
-    let mut parts = Vec::new();
-    if named.entry_point.is_some() {
-        parts.push(format!("EntryPoint {}", list(&config.entry_point)));
-    }
-    if named.command.is_some() {
-        parts.push(format!("Command {}", list(&config.command)));
-    }
-    if named.working_directory.is_some() {
-        parts.push(format!(
-            "WorkingDirectory {}",
-            shown(&text(&config.working_directory))
-        ));
-    }
-    parts.join(", ")
-}
-
-fn mounts_text(mounts: &[FileSystemConfig]) -> String {
-    let mut mounts = mounts.to_vec();
-    mounts.sort();
-    mounts
-        .iter()
-        .map(|m| format!("{} at {}", m.arn, m.local_mount_path))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Which variables `wanted` adds, removes and changes against `had`: keys
-/// only, never a value. `None` when they are the same.
-fn variables_change(had: &Variables, wanted: &Variables) -> Option<String> {
-    let names = |pick: &dyn Fn(&String) -> bool, from: &Variables| {
-        from.0.keys().filter(|k| pick(k)).cloned().collect::<Vec<_>>()
-    };
-    let added = names(&|k| !had.0.contains_key(k), wanted);
-    let removed = names(&|k| !wanted.0.contains_key(k), had);
-    let changed = names(
-        &|k| had.0.get(k).is_some_and(|v| Some(v) != wanted.0.get(k)),
-        wanted,
-    );
-    let parts: Vec<String> = [("added", added), ("removed", removed), ("changed", changed)]
-        .into_iter()
-        .filter(|(_, keys)| !keys.is_empty())
-        .map(|(what, keys)| format!("{what} {}", keys.join(", ")))
-        .collect();
-    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 /// The keys creating a function needs that `config` does not name: `Role`,
