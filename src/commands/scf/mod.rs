@@ -12,7 +12,10 @@ mod guard;
 mod rollout;
 
 use crate::cli::scf::{ScfCommand, ScfRun};
-use crate::commands::{alias, promote, rollback, status};
+use crate::commands::alias;
+use crate::commands::promote;
+use crate::commands::rollback;
+use crate::commands::status;
 use crate::error::Result;
 use crate::report::{self, AliasReport};
 
