@@ -89,15 +89,7 @@ impl Platform for Scf {
     }
 
     async fn update_alias(&self, function: &str, alias: &str, to: &AliasNow, found: &AliasNow) -> Result<()> {
-        let now = self.alias(function, alias).await?;
-        if !now.as_ref().is_some_and(|now| now.same_as(found)) {
-            let said = now.as_ref().map_or("no alias".to_string(), AliasNow::text);
-            return Err(Error::Interfered(format!(
-                "alias {function}:{alias} changed since this run read it ({} → {said}); nothing was written, so the other change stays: read `lambda-rollout status --platform scf` and run again",
-                found.text()
-            )));
-        }
-        self.write_alias(function, alias, to, false).await
+        self.guarded_write(function, alias, Some(found), to).await
     }
 
     async fn list_aliases(&self, function: &str) -> Result<Vec<AliasRoutes>> {
@@ -143,6 +135,35 @@ impl Platform for Scf {
 
     async fn delete_version(&self, function: &str, version: &str) -> Result<bool> {
         Scf::delete_version(self, function, version).await
+    }
+}
+
+impl Scf {
+    /// Write `to` on the alias, unless it changed since it read as `before`
+    /// (`None`: it did not exist, and is created). SCF has no revision to
+    /// send with the write, so the alias is read again just before it.
+    pub async fn guarded_write(
+        &self,
+        function: &str,
+        alias: &str,
+        before: Option<&AliasNow>,
+        to: &AliasNow,
+    ) -> Result<()> {
+        let now = self.alias(function, alias).await?;
+        let unchanged = match (now.as_ref(), before) {
+            (None, None) => true,
+            (Some(now), Some(before)) => now.same_as(before),
+            _ => false,
+        };
+        if !unchanged {
+            let said = |a: Option<&AliasNow>| a.map_or("no alias".to_string(), AliasNow::text);
+            return Err(Error::Interfered(format!(
+                "alias {function}:{alias} changed since this run read it ({} → {}); nothing was written, so the other change stays: read `lambda-rollout status --platform scf` and run again",
+                said(before),
+                said(now.as_ref())
+            )));
+        }
+        self.write_alias(function, alias, to, before.is_none()).await
     }
 }
 

@@ -278,6 +278,29 @@ fn rollback_to_the_recorded_version_reports_its_code_hash() {
     assert!(!code_of(&scf, "1").is_empty());
 }
 
+/// An alias write whose answer is lost every time (it landed; the retries
+/// ran out) is read back: it serves what was sent, so the run goes on.
+#[test]
+fn a_lost_answer_to_an_alias_write_is_read_back() {
+    let scf = ScfDouble::start(&[F]);
+    for body in ["1", "2"] {
+        let dir = release(body);
+        deploy(&scf, dir.path(), &["--canary-weight", "10%"]).assert_ok();
+    }
+    scf.lose("UpdateAlias", "InternalError", 5);
+    let promoted = scf.run(&on_alias("promote", &[]));
+    promoted.assert_ok();
+    assert_eq!(promoted.json()["result"], "promoted");
+    assert_eq!(scf.alias(F, A)["FunctionVersion"], "2");
+    assert!(
+        promoted
+            .stderr
+            .contains("the answer to the alias update was lost"),
+        "{}",
+        promoted.stderr
+    );
+}
+
 #[test]
 fn another_writer_during_the_run_stops_it_and_keeps_their_change() {
     let scf = live_on_version_1();

@@ -351,6 +351,9 @@ class Scf:
             failure = self.failures.get(action)
             if failure and failure["times"] > 0:
                 failure["times"] -= 1
+                if failure.get("lose"):
+                    # The request lands; only its answer is lost.
+                    getattr(self, action)(params)
                 raise ApiError(failure["code"], failure["message"])
             answer = getattr(self, action)(params)
             then = self.after.pop(action, None)
@@ -427,7 +430,7 @@ class Handler(BaseHTTPRequestHandler):
             rule = json.loads(body)
             with self.scf.lock:
                 message = rule.get("message", "injected by the test")
-                self.scf.failures[rule["action"]] = {"code": rule["code"], "times": rule["times"], "message": message}
+                self.scf.failures[rule["action"]] = {"code": rule["code"], "times": rule["times"], "message": message, "lose": rule.get("lose", False)}
             return self.reply({})
         request_id = str(uuid.uuid4())
         with self.scf.lock:

@@ -86,18 +86,28 @@ impl Lambda {
         self.alias_read(function, alias, AwsError::reading).await
     }
 
-    /// The alias as it is now, or `None` when it does not exist.
-    pub async fn alias_if_exists(&self, function: &str, alias: &str) -> Result<Option<AliasNow>> {
+    /// One paced, narrated `GetAlias`, its error as the SDK gave it.
+    async fn get_alias(
+        &self,
+        function: &str,
+        alias: &str,
+    ) -> std::result::Result<
+        aws_sdk_lambda::operation::get_alias::GetAliasOutput,
+        SdkError<aws_sdk_lambda::operation::get_alias::GetAliasError, HttpResponse>,
+    > {
         self.pace().await;
         self.log.detail(&format!("GetAlias {function}:{alias}"));
-        match self
-            .client
+        self.client
             .get_alias()
             .function_name(function)
             .name(alias)
             .send()
             .await
-        {
+    }
+
+    /// The alias as it is now, or `None` when it does not exist.
+    pub async fn alias_if_exists(&self, function: &str, alias: &str) -> Result<Option<AliasNow>> {
+        match self.get_alias(function, alias).await {
             Ok(found) => Ok(Some(alias_now_of(&found))),
             Err(e) if classify(&e).kind == Kind::NotFound => Ok(None),
             Err(e) => Err(classify(&e).reading(&format!("alias {function}:{alias}"))),
@@ -138,14 +148,8 @@ impl Lambda {
         alias: &str,
         failed: fn(AwsError, &str) -> Error,
     ) -> Result<AliasNow> {
-        self.pace().await;
-        self.log.detail(&format!("GetAlias {function}:{alias}"));
         let found = self
-            .client
-            .get_alias()
-            .function_name(function)
-            .name(alias)
-            .send()
+            .get_alias(function, alias)
             .await
             .map_err(|e| failed(classify(&e), &format!("alias {function}:{alias}")))?;
         Ok(alias_now_of(&found))

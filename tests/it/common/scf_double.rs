@@ -147,6 +147,15 @@ impl ScfDouble {
         );
     }
 
+    /// Apply the next `times` requests of `action`, then answer each with
+    /// error `code`: the request lands, its answer is lost.
+    pub fn lose(&self, action: &str, code: &str, times: u32) {
+        self.post(
+            "/__test/fail",
+            json!({"action": action, "code": code, "message": "the answer was lost", "times": times, "lose": true}),
+        );
+    }
+
     /// The binary with Tencent credentials and this double as the endpoint.
     pub fn command(&self) -> Command {
         let mut command = binary(None);
