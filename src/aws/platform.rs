@@ -6,10 +6,16 @@ use crate::core::entry::EntryPoints;
 use crate::core::observed::{AliasNow, Provisioned, Split, VersionDetails};
 use crate::core::prune::{AliasRoutes, Published};
 use crate::error::{Error, Result};
-use crate::platform::{AliasGuard, Capabilities, Look, Platform};
+use crate::platform::{AliasGuard, Capabilities, Look, Platform, Service};
 
 pub const LAMBDA: Capabilities = Capabilities {
     name: "Lambda",
+    flag: "lambda",
+    images: Service::Supported,
+    staging_uploads: Service::Supported,
+    function_urls: Service::Supported,
+    metrics: Service::Supported,
+    handoff: Service::Supported,
     alias_guard: AliasGuard::Revision,
     header_routing: false,
     provisioned_concurrency: true,

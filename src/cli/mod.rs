@@ -3,6 +3,7 @@
 //! that turns both, with the environment, into checked settings before any
 //! request is sent.
 
+pub mod capabilities;
 pub mod flags;
 pub mod function_config;
 pub mod function_url;

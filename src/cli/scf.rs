@@ -4,8 +4,7 @@
 //! only SCF has are refused the same way.
 
 use crate::cli::flags::{
-    CommonArgs, Engine, OutputFormat, Platform, PlatformArgs, PromoteArgs, PruneArgs, RollbackArgs,
-    RolloutArgs, TargetArgs,
+    CommonArgs, OutputFormat, Platform, PlatformArgs, PromoteArgs, PruneArgs, RollbackArgs, TargetArgs,
 };
 use crate::cli::settings::{PromoteTo, RolloutSettings, description, rollout_settings};
 use crate::cli::{Command, function_config, manifest::Code};
@@ -123,7 +122,7 @@ pub fn resolve(command: &Command, log: Log) -> Result<ScfCommand> {
     match command {
         Command::Deploy(args) => {
             let run = run_of(&args.target, &args.common, args.dry_run.dry_run, log)?;
-            refuse_deploy_flags(args)?;
+            crate::cli::capabilities::refuse_unsupported(&crate::scf::platform::SCF, args)?;
             let code = match (&args.code.source, &args.code.zip_file) {
                 (Some(source), _) => Code::Source(source.clone()),
                 (None, Some(_)) if !args.excludes.globs.is_empty() => {
@@ -340,57 +339,6 @@ fn check_function_name(name: &str) -> Result<()> {
 }
 
 /// A flag SCF has no counterpart for, by name, and why.
-fn refused(flag: &str, why: &str) -> Error {
-    Error::usage(format!("{flag} is not supported with --platform scf: {why}"))
-}
-
-fn refuse_deploy_flags(args: &crate::cli::flags::DeployArgs) -> Result<()> {
-    let zip_only = "SCF functions take a zip from --source or --zip-file here";
-    if args.code.image_uri.is_some() {
-        return Err(refused("--image-uri", zip_only));
-    }
-    if args.s3.s3_bucket.is_some() {
-        return Err(refused("--s3-bucket", zip_only));
-    }
-    if args.function_url.is_some() {
-        return Err(refused("--function-url", "function URLs are Lambda's"));
-    }
-    refuse_rollout_flags(&args.rollout)
-}
-
-/// A staged rollout on SCF is watched by the smoke invoke and the hooks:
-/// the gates that read CloudWatch (alarms, error rates) are Lambda's.
-fn refuse_rollout_flags(rollout: &RolloutArgs) -> Result<()> {
-    let metrics = "SCF's metrics are not read; gate an SCF rollout with --smoke-payload, --pre-traffic-hook and --post-traffic-hook (a hook can query Tencent Cloud Observability)";
-    let named: [(&str, bool); 4] = [
-        ("--alarm", !rollout.alarms.is_empty()),
-        ("--max-error-rate", rollout.max_error_rate.is_some()),
-        (
-            "--max-error-rate-increase",
-            rollout.max_error_rate_increase.is_some(),
-        ),
-        (
-            "--ignore-alarms-already-firing",
-            rollout.ignore_alarms_already_firing,
-        ),
-    ];
-    if let Some((flag, _)) = named.iter().find(|(_, given)| *given) {
-        return Err(refused(flag, metrics));
-    }
-    let codedeploy = rollout.codedeploy_application.is_some()
-        || rollout.codedeploy_deployment_group.is_some()
-        || rollout.codedeploy_before_allow_traffic.is_some()
-        || rollout.codedeploy_after_allow_traffic.is_some()
-        || rollout.codedeploy_wait.is_some();
-    if rollout.engine != Engine::Inline || codedeploy {
-        return Err(refused(
-            "--engine codedeploy (and --codedeploy-*)",
-            "CodeDeploy shifts Lambda aliases only; SCF rollouts run inline",
-        ));
-    }
-    Ok(())
-}
-
 fn refuse_promote_flags(args: &PromoteArgs, run: &ScfRun) -> Result<()> {
     if args.to.from_alias.as_deref() == Some(run.alias.as_str()) {
         return Err(Error::usage(format!(

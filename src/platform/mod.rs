@@ -30,12 +30,32 @@ pub enum AliasGuard {
     ReRead,
 }
 
+/// Whether a platform has an optional service; without it, why a flag that
+/// needs it is refused (said after the flag, before any request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Supported,
+    Unsupported(&'static str),
+}
+
 /// What a platform can do, as data: commands and `cli` read it instead of
 /// asking which platform they are on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Capabilities {
     /// The platform's name in messages (`Lambda`, `SCF`).
     pub name: &'static str,
+    /// Its `--platform` value.
+    pub flag: &'static str,
+    /// Container images (`--image-uri`).
+    pub images: Service,
+    /// A zip staged in object storage (`--s3-bucket`).
+    pub staging_uploads: Service,
+    /// A function URL kept on the alias (`--function-url`).
+    pub function_urls: Service,
+    /// Metrics and alarms the rollout's gates read.
+    pub metrics: Service,
+    /// A hand-off of the traffic shift to a deployment service.
+    pub handoff: Service,
     pub alias_guard: AliasGuard,
     /// Aliases route a canary by a header rule as well as by weight.
     pub header_routing: bool,

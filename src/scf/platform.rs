@@ -7,13 +7,23 @@ use crate::core::entry::{EntryPoints, Via};
 use crate::core::observed::{AliasNow, VersionDetails};
 use crate::core::prune::{AliasRoutes, Published};
 use crate::error::{Error, Result};
-use crate::platform::{AliasGuard, Capabilities, Look, Platform};
+use crate::platform::{AliasGuard, Capabilities, Look, Platform, Service};
 use crate::scf::Scf;
 use crate::scf::api::FunctionState;
 use crate::scf::observe::{self, function_id, recorded_hash};
 
+const ZIP_ONLY: &str = "SCF functions take a zip from --source or --zip-file here";
+
 pub const SCF: Capabilities = Capabilities {
     name: "SCF",
+    flag: "scf",
+    images: Service::Unsupported(ZIP_ONLY),
+    staging_uploads: Service::Unsupported(ZIP_ONLY),
+    function_urls: Service::Unsupported("function URLs are Lambda's"),
+    metrics: Service::Unsupported(
+        "SCF's metrics are not read; gate an SCF rollout with --smoke-payload, --pre-traffic-hook and --post-traffic-hook (a hook can query Tencent Cloud Observability)",
+    ),
+    handoff: Service::Unsupported("CodeDeploy shifts Lambda aliases only; SCF rollouts run inline"),
     alias_guard: AliasGuard::ReRead,
     header_routing: true,
     provisioned_concurrency: false,
