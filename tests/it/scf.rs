@@ -635,6 +635,49 @@ fn a_staged_rollout_steps_the_weight_and_runs_the_hooks() {
     assert_eq!(scf.alias(F, A)["FunctionVersion"], "1");
 }
 
+/// During a staged rollout the run guards the alias's routing, as on
+/// Lambda: someone editing only its description does not stop it, and the
+/// edit is kept.
+#[test]
+fn a_description_edited_during_a_rollout_is_kept_and_the_rollout_goes_on() {
+    let scf = live_on_version_1();
+    // Right after the first step (version 2 at 10%), someone rewrites the
+    // description and leaves the routing as it is.
+    scf.after(
+        "UpdateAlias",
+        "UpdateAlias",
+        json!({
+            "FunctionName": F, "Name": A, "FunctionVersion": "1",
+            "RoutingConfig": {"AdditionalVersionWeights": [{"Version": "2", "Weight": 0.1}]},
+            "Description": "reviewed by hand"
+        }),
+    );
+    let v2 = release("2");
+    let rolled = deploy(
+        &scf,
+        v2.path(),
+        &[
+            "--strategy",
+            "10%,50%,100%",
+            "--step-interval",
+            "1s",
+            "--poll-interval",
+            "1s",
+        ],
+    );
+    rolled.assert_ok();
+    assert_eq!(rolled.json()["result"], "published");
+    let alias = scf.alias(F, A);
+    assert_eq!(alias["FunctionVersion"], "2");
+    assert!(
+        alias["Description"]
+            .as_str()
+            .unwrap()
+            .contains("reviewed by hand"),
+        "{alias}"
+    );
+}
+
 #[test]
 fn a_failing_post_traffic_hook_rolls_the_rollout_back() {
     let scf = live_on_version_1();

@@ -3,17 +3,17 @@
 //! health gates, and put it back on the stable version on a failed gate or a
 //! signal.
 
-use crate::aws::Lambda;
 use crate::cli::settings::RolloutSettings;
 use crate::commands::deploy::gates::{LiveGates, Shift, alarms_at_start};
 use crate::commands::deploy::publish::Handover;
 use crate::core::controller::{self, SystemClock, Traffic};
-use crate::core::observed::{Route, Serving};
+use crate::core::observed::{AliasNow, Route, Serving, Split};
 use crate::core::plan::{Outcome, RolloutTarget};
 use crate::core::record::Record;
 use crate::core::strategy;
 use crate::error::{Error, Result};
 use crate::log::Log;
+use crate::platform::Platform;
 use crate::report::AliasReport;
 
 /// Publish (for new code), then run the rollout and describe what happened.
@@ -50,7 +50,7 @@ pub async fn run(handover: Handover<'_>, rollout: &RolloutSettings) -> Result<Al
         new: new.clone(),
     };
     let mut traffic = AliasTraffic {
-        lambda: &clients.lambda,
+        platform: &clients.lambda,
         log: *log,
         shift: shift.clone(),
         expected: handover.serving_before(),
@@ -112,35 +112,38 @@ pub fn cancel_all(why: &'static str) {
     let _ = CANCELLED.set(why);
 }
 
-/// Moves the alias with `UpdateAlias`. Before each write it reads the alias
-/// and compares all of it (primary, canary, weight) with what this run last
-/// saw or wrote: any difference means someone else acted (a rollback, a
-/// promote, another rollout, a hand edit), and the run stops without writing.
-struct AliasTraffic<'a> {
-    lambda: &'a Lambda,
-    log: Log,
-    shift: Shift,
+/// Moves the alias's weight, on any platform. Before each write it reads
+/// the alias and compares its routing (primary, canary, weight) with what
+/// this run last saw or wrote: any difference means someone else acted (a
+/// rollback, a promote, another rollout, a hand edit), and the run stops
+/// without writing. The write itself is the platform's guarded one.
+pub struct AliasTraffic<'a, P: Platform> {
+    pub platform: &'a P,
+    pub log: Log,
+    pub shift: Shift,
     /// What the alias serves as far as this run knows.
-    expected: Serving,
+    pub expected: Serving,
     /// The rollback record when the run began: what a rollout that is
     /// undone leaves behind (with its canary marked removed), even after
     /// its last step recorded a promotion.
-    recorded_before: Record,
+    pub recorded_before: Record,
     /// The alias has provisioned concurrency: the switch to 100 % is done
-    /// only once Lambda has it ready on the new version.
-    provisioned: bool,
+    /// only once it is ready on the new version.
+    pub provisioned: bool,
     /// A write sent whose answer never came (lost, or failed after its
     /// retries): the next read recognises it as this run's own if it landed.
-    sent: Option<Serving>,
+    pub sent: Option<Serving>,
 }
 
-impl AliasTraffic<'_> {
+impl<P: Platform> AliasTraffic<'_, P> {
     /// Write `route`; `record` makes the rollback record to write of the
     /// one the description holds now (`None` leaves the description, but for
     /// a stale `canary-removed` mark once a canary is routed again).
     async fn write(&mut self, route: Route<'_>, record: impl FnOnce(Record) -> Option<Record>) -> Result<()> {
         let Shift { function, alias, .. } = &self.shift;
-        let now = self.lambda.alias_now(function, alias).await?;
+        let now = self.platform.alias_now(function, alias).await?.ok_or_else(|| {
+            Error::Interfered(format!("alias {function}:{alias} was deleted during the rollout"))
+        })?;
         if let Some(sent) = self.sent.take()
             && now.serving() == sent
         {
@@ -165,17 +168,13 @@ impl AliasTraffic<'_> {
         let canary = route.canary.map(|(version, _)| version);
         let description = Record::description_for(&now.description, change.as_ref(), canary);
         self.sent = Some(route.serving());
-        let written = self
-            .lambda
-            .update_alias(
-                function,
-                alias,
-                route.primary,
-                route.canary,
-                description.as_deref(),
-                &now,
-            )
-            .await;
+        let to = AliasNow {
+            primary: route.primary.to_string(),
+            canary: route.canary.map(|(v, w)| (v.to_string(), Split::Weight(w))),
+            revision_id: None,
+            description: description.clone().unwrap_or_else(|| now.description.clone()),
+        };
+        let written = self.platform.update_alias(function, alias, &to, &now).await;
         match written {
             Ok(_) => {}
             // Written between our read and our write: someone acted.
@@ -186,8 +185,8 @@ impl AliasTraffic<'_> {
                 )));
             }
             // The answer may be lost while the write landed: one read tells.
-            Err(Error::Failed(why)) => match self.lambda.alias_now(function, alias).await {
-                Ok(back) if back.lands_on(route, description.as_deref()) => self.log.warn(&format!(
+            Err(Error::Failed(why)) => match self.platform.alias_now(function, alias).await {
+                Ok(Some(back)) if back.lands_on(route, description.as_deref()) => self.log.warn(&format!(
                     "the answer to the alias update was lost ({why}), but alias {alias} reads back as intended"
                 )),
                 _ => return Err(Error::Failed(why)),
@@ -205,7 +204,7 @@ impl AliasTraffic<'_> {
     }
 }
 
-impl Traffic for AliasTraffic<'_> {
+impl<P: Platform> Traffic for AliasTraffic<'_, P> {
     async fn shift(&mut self, weight: f64) -> Result<()> {
         let Shift { stable, new, .. } = self.shift.clone();
         if weight >= 1.0 {
@@ -216,7 +215,7 @@ impl Traffic for AliasTraffic<'_> {
             self.write(route, |_| Record::promotion(&stable, &new)).await?;
             if self.provisioned {
                 let Shift { function, alias, .. } = &self.shift;
-                self.lambda.wait_provisioned(function, alias).await?;
+                self.platform.wait_provisioned(function, alias).await?;
             }
             Ok(())
         } else {

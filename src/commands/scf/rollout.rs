@@ -8,15 +8,14 @@ use std::time::Duration;
 use crate::cli::scf::ScfRun;
 use crate::cli::settings::RolloutSettings;
 use crate::commands::deploy::gates::{Hook, Shift};
-use crate::commands::deploy::inline::cancelled;
-use crate::core::controller::{self, GateFailed, GateResult, Gates, Reading, SystemClock, Traffic};
+use crate::commands::deploy::inline::{AliasTraffic, cancelled};
+use crate::core::controller::{self, GateFailed, GateResult, Gates, Reading, SystemClock};
 use crate::core::gates::GateConfig;
-use crate::core::observed::Serving;
-use crate::core::observed::{AliasNow, Split};
+use crate::core::observed::AliasNow;
 use crate::core::plan::RolloutTarget;
 use crate::core::record::Record;
 use crate::core::strategy;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::log::Log;
 use crate::report::AliasReport;
 use crate::scf::Scf;
@@ -61,11 +60,13 @@ pub async fn run(
         new: new.clone(),
     };
     let mut traffic = AliasTraffic {
-        scf,
+        platform: scf,
         log: run.log,
         shift: shift.clone(),
-        expected: start.before.clone(),
+        expected: start.before.serving(),
         recorded_before: Record::parse(&start.before.description),
+        provisioned: false,
+        sent: None,
     };
     let mut gates = HookGates {
         scf,
@@ -86,81 +87,8 @@ pub async fn run(
     .await?;
     // The alias as this run last read or wrote it (a rule routes no share:
     // its version is shown at 0 %).
-    let serving = Serving {
-        primary: traffic.expected.primary.clone(),
-        canary: traffic
-            .expected
-            .canary
-            .as_ref()
-            .map(|(version, split)| (version.clone(), split.weight())),
-    };
+    let serving = traffic.expected.clone();
     Ok(report.after_rollout(&stable, &new, result, &serving))
-}
-
-/// Moves the alias's weight. SCF's alias writes carry no revision, so each
-/// write is preceded by a read compared with what this run last saw or
-/// wrote: any difference means someone else acted, and the run stops
-/// without writing.
-struct AliasTraffic<'a> {
-    scf: &'a Scf,
-    log: Log,
-    shift: Shift,
-    expected: AliasNow,
-    recorded_before: Record,
-}
-
-impl AliasTraffic<'_> {
-    async fn write(
-        &mut self,
-        primary: &str,
-        canary: Option<(&str, f64)>,
-        record: Option<Record>,
-    ) -> Result<()> {
-        let Shift { function, alias, .. } = &self.shift;
-        let now = self.scf.alias(function, alias).await?.ok_or_else(|| {
-            Error::Interfered(format!("alias {function}:{alias} was deleted during the rollout"))
-        })?;
-        if now != self.expected {
-            return Err(Error::Interfered(format!(
-                "alias {function}:{alias} was changed by someone else during the rollout (it serves {} now, not {}); stopping without writing, so as not to undo it",
-                &now.text(),
-                &self.expected.text()
-            )));
-        }
-        let description = Record::description_for(&now.description, record.as_ref(), canary.map(|(v, _)| v))
-            .unwrap_or_else(|| now.description.clone());
-        let to = AliasNow {
-            primary: primary.to_string(),
-            canary: canary.map(|(version, weight)| (version.to_string(), Split::Weight(weight))),
-            revision_id: None,
-            description,
-        };
-        if to == now {
-            return Ok(());
-        }
-        self.scf.write_alias(function, alias, &to, false).await?;
-        self.log
-            .step(&format!("alias {alias}: {} → {}", &now.text(), &to.text()));
-        self.expected = to;
-        Ok(())
-    }
-}
-
-impl Traffic for AliasTraffic<'_> {
-    async fn shift(&mut self, weight: f64) -> Result<()> {
-        let Shift { stable, new, .. } = self.shift.clone();
-        if weight >= 1.0 {
-            self.write(&new, None, Record::promotion(&stable, &new)).await
-        } else {
-            self.write(&stable, Some((&new, weight)), None).await
-        }
-    }
-
-    async fn restore(&mut self, _reason: &str) -> Result<()> {
-        let Shift { stable, new, .. } = self.shift.clone();
-        let restored = self.recorded_before.clone().with_canary_removed(&new);
-        self.write(&stable, None, Some(restored)).await
-    }
 }
 
 /// The gates of an SCF rollout: the smoke invoke and the hooks. Between
