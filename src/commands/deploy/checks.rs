@@ -35,26 +35,21 @@ pub(super) async fn provisioned_in_the_way(
     Ok(true)
 }
 
-/// Whether the plan puts the new release beside another version at a
-/// weight: a canary below 100 % (the default weight included), a staged
-/// rollout with a step below 100 %, or a CodeDeploy hand-off that is not
-/// all at once.
+/// [`plan::routes_weighted`] of this request's engine.
 pub(super) fn routes_weighted(request: &DeployRequest, observed: &Observed, plan: &Plan) -> bool {
-    if plan::rollout_target(observed, plan).is_none() {
-        return plan.routing.canary.is_some();
-    }
-    staged_routes_weighted(request).unwrap_or_else(|| plan.routing.canary.is_some())
+    plan::routes_weighted(staged_routes_weighted(request), observed, plan)
 }
 
-/// Whether the engine the request hands the new version to routes it at a
-/// weight: a CodeDeploy hand-off that is not all at once, or a staged
-/// rollout with a step below 100 %. `None` without either (one weight).
+/// [`plan::staged_routes_weighted`] of this request's engine.
 pub(super) fn staged_routes_weighted(request: &DeployRequest) -> Option<bool> {
-    match (&request.handoff, &request.rollout) {
-        (Some(handoff), _) => Some(!handoff.config_name.contains("AllAtOnce")),
-        (None, Some(rollout)) => Some(rollout.steps.iter().any(|s| s.weight < 1.0 - 1e-9)),
-        (None, None) => None,
-    }
+    let weights: Option<Vec<f64>> = request
+        .rollout
+        .as_ref()
+        .map(|rollout| rollout.steps.iter().map(|s| s.weight).collect());
+    plan::staged_routes_weighted(
+        request.handoff.as_ref().map(|h| h.config_name.as_str()),
+        weights.as_deref(),
+    )
 }
 
 /// A release that changes the role or the dead-letter target cannot share
@@ -103,60 +98,16 @@ pub(super) async fn refuse_bypassed_canary(
     .await
 }
 
-/// A zip for an image function (or an image for a zip function) is refused,
-/// as is creating a function without the keys creating needs.
+/// [`plan::fits_the_function`], as the command's error.
 pub(super) fn fits_the_function(request: &DeployRequest, code: &Code, observed: &Observed) -> Result<()> {
-    let function = &request.function;
-    let kind = if code.is_image() {
-        "a container image"
-    } else {
-        "a zip"
-    };
-    let wrong = request
-        .config
-        .as_ref()
-        .map(|config| wrong_for_package(config, code.is_image()))
-        .unwrap_or_default();
-    if !wrong.is_empty() {
-        return Err(Error::usage(format!(
-            "--function-config names {} for {function}, whose code is {kind}: {}",
-            wrong.join(", "),
-            if code.is_image() {
-                "an image brings its own runtime, handler and dependencies; remove those keys"
-            } else {
-                "ImageConfig is for image functions; remove it"
-            }
-        )));
-    }
-    if observed.function_missing {
-        let (needs, missing) = match &request.config {
-            None => (None, Vec::new()),
-            Some(config) => (Some(config), missing_for_create(config, code.is_image())),
-        };
-        let keys = if code.is_image() {
-            "Role"
-        } else {
-            "Role, Runtime and Handler"
-        };
-        let absent = format!("function {function} does not exist (or is in another region or account)");
-        return match needs {
-            None => Err(Error::failed(format!(
-                "{absent}: create it first, or give --function-config naming its {keys} so that deploy creates it"
-            ))),
-            Some(_) if !missing.is_empty() => Err(Error::usage(format!(
-                "{absent}: to create it, --function-config must name {keys} (missing: {})",
-                missing.join(", ")
-            ))),
-            Some(_) => Ok(()),
-        };
-    }
-    match observed.latest.as_ref().map(|l| l.image) {
-        Some(true) if !code.is_image() => Err(Error::usage(format!(
-            "function {function} runs a container image (package type Image): deploy it with --image-uri, not a zip"
-        ))),
-        Some(false) if code.is_image() => Err(Error::usage(format!(
-            "function {function} runs a zip (package type Zip): --image-uri is for image functions; deploy it with --source or --zip-file"
-        ))),
-        _ => Ok(()),
-    }
+    plan::fits_the_function(
+        &request.function,
+        code.is_image(),
+        request.config.as_ref(),
+        observed,
+    )
+    .map_err(|unfit| match unfit {
+        plan::Unfit::Usage(why) => Error::usage(why),
+        plan::Unfit::Missing(why) => Error::failed(why),
+    })
 }

@@ -22,7 +22,6 @@ use crate::commands::alias;
 use crate::commands::prune::prune_function;
 use crate::commands::replan::replan_once;
 use crate::commands::runner::per_function;
-use crate::core::config::{missing_for_create, wrong_for_package};
 use crate::core::entry;
 use crate::core::fleet::Intent;
 use crate::core::observed::{AliasNow, Observed, Route, weighted_route_refused};

@@ -458,6 +458,58 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_plan_routes_at_a_weight_by_its_canary_or_by_its_staged_engine() {
+        // A new release as a 10 % canary over version 3.
+        let over_3 = observed(OLD, alias(version("3", OLD), None));
+        let canary = deploy(&over_3, &request(NEW, Some(0.1)));
+        assert!(routes_weighted(None, &over_3, &canary));
+        let all = deploy(&over_3, &request(NEW, Some(1.0)));
+        assert!(!routes_weighted(None, &over_3, &all));
+        // Handed to a staged engine, the engine says.
+        assert!(!routes_weighted(Some(false), &over_3, &canary));
+        assert!(routes_weighted(Some(true), &over_3, &all));
+        assert_eq!(
+            staged_routes_weighted(Some("CodeDeployDefault.LambdaAllAtOnce"), None),
+            Some(false)
+        );
+        assert_eq!(
+            staged_routes_weighted(Some("LambdaCanary10Percent5Minutes"), None),
+            Some(true)
+        );
+        assert_eq!(staged_routes_weighted(None, Some(&[0.1, 1.0])), Some(true));
+        assert_eq!(staged_routes_weighted(None, Some(&[1.0])), Some(false));
+        assert_eq!(staged_routes_weighted(None, None), None);
+    }
+
+    #[test]
+    fn a_release_fits_its_function_or_says_why_not() {
+        let zip_function = observed(OLD, None);
+        assert_eq!(fits_the_function("f", false, None, &zip_function), Ok(()));
+        let Err(Unfit::Usage(why)) = fits_the_function("f", true, None, &zip_function) else {
+            panic!("an image for a zip function fits")
+        };
+        assert!(why.contains("runs a zip (package type Zip)"), "{why}");
+        let missing = Observed {
+            function_missing: true,
+            latest: None,
+            ..zip_function.clone()
+        };
+        let Err(Unfit::Missing(why)) = fits_the_function("f", false, None, &missing) else {
+            panic!("a missing function with nothing to create it fits")
+        };
+        assert!(why.contains("create it first"), "{why}");
+        let partial = FunctionConfig {
+            role: Some("arn:aws:iam::123456789012:role/r".into()),
+            ..FunctionConfig::default()
+        };
+        let Err(Unfit::Usage(why)) = fits_the_function("f", false, Some(&partial), &missing) else {
+            panic!("creating without Runtime and Handler fits")
+        };
+        assert!(why.contains("missing: Runtime, Handler"), "{why}");
+        assert_eq!(fits_the_function("f", true, Some(&partial), &missing), Ok(()));
+    }
+
     fn existing(v: &str) -> Version {
         Version::Existing(v.into())
     }
