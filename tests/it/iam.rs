@@ -1,8 +1,11 @@
 //! The least-privilege IAM policies in `docs/iam/` (the README shows them)
 //! are enough: every Lambda request each command sends in these runs maps
-//! to an action and the resource ARN AWS authorises it against, and the
-//! command's policy must allow that action on that resource. A request the
-//! map does not know fails the test, so a new call cannot go undocumented.
+//! to an action and the resource ARN AWS authorises it against (and, for a
+//! configuration write, to what its keys make AWS check against the
+//! caller's own permissions; for CloudWatch, to the alarms it reads), and
+//! the command's policy must allow that action on that resource. A Lambda
+//! request the map does not know fails the test, so a new call cannot go
+//! undocumented.
 //! The runs are recorded by the emulator; moto does not enforce IAM on its
 //! own (ARCHITECTURE.md), so the policy is evaluated here: `Allow`
 //! statements, actions by name, resources as ARN globs.
