@@ -40,24 +40,14 @@ pub async fn run(handover: Handover<'_>, rollout: &RolloutSettings) -> Result<Al
     // one that does not exist is bad input (exit 2, nothing sent).
     let ignored_alarms = alarms_at_start(&clients.cloudwatch, &rollout.gates, log).await?;
     let new = handover.new_version().await?;
-    log.step(&format!(
-        "rolling out version {new} over version {stable}: {schedule}"
-    ));
-    let shift = Shift {
-        function: request.function.clone(),
-        alias: request.alias.clone(),
-        stable: stable.clone(),
-        new: new.clone(),
-    };
-    let mut traffic = AliasTraffic {
-        platform: &clients.lambda,
-        log: *log,
-        shift: shift.clone(),
-        expected: handover.serving_before(),
-        recorded_before: handover.recorded_before(),
-        provisioned: handover.provisioned,
-        sent: None,
-    };
+    let (shift, mut traffic) = AliasTraffic::begin(
+        &clients.lambda,
+        *log,
+        (&request.function, &request.alias, &stable, &new),
+        &schedule,
+        (handover.serving_before(), handover.recorded_before()),
+        handover.provisioned,
+    );
     let mut gates = LiveGates::new(clients, *log, shift, &rollout.gates, ignored_alarms);
     let result = controller::drive(
         &steps,
@@ -135,7 +125,39 @@ pub struct AliasTraffic<'a, P: Platform> {
     pub sent: Option<Serving>,
 }
 
-impl<P: Platform> AliasTraffic<'_, P> {
+impl<'a, P: Platform> AliasTraffic<'a, P> {
+    /// Say that the rollout of `new` over `stable` begins, and the shift and
+    /// the mover of its alias, which serves `expected` with the rollback
+    /// record `recorded_before`.
+    pub fn begin(
+        platform: &'a P,
+        log: Log,
+        (function, alias, stable, new): (&str, &str, &str, &str),
+        schedule: &str,
+        (expected, recorded_before): (Serving, Record),
+        provisioned: bool,
+    ) -> (Shift, AliasTraffic<'a, P>) {
+        log.step(&format!(
+            "rolling out version {new} over version {stable}: {schedule}"
+        ));
+        let shift = Shift {
+            function: function.to_string(),
+            alias: alias.to_string(),
+            stable: stable.to_string(),
+            new: new.to_string(),
+        };
+        let traffic = AliasTraffic {
+            platform,
+            log,
+            shift: shift.clone(),
+            expected,
+            recorded_before,
+            provisioned,
+            sent: None,
+        };
+        (shift, traffic)
+    }
+
     /// Write `route`; `record` makes the rollback record to write of the
     /// one the description holds now (`None` leaves the description, but for
     /// a stale `canary-removed` mark once a canary is routed again).

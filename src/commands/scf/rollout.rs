@@ -50,24 +50,14 @@ pub async fn run(
         return Ok(report);
     }
     let new = start.new;
-    run.log.step(&format!(
-        "rolling out version {new} over version {stable}: {schedule}"
-    ));
-    let shift = Shift {
-        function: run.function.clone(),
-        alias: run.alias.clone(),
-        stable: stable.clone(),
-        new: new.clone(),
-    };
-    let mut traffic = AliasTraffic {
-        platform: scf,
-        log: run.log,
-        shift: shift.clone(),
-        expected: start.before.serving(),
-        recorded_before: Record::parse(&start.before.description),
-        provisioned: false,
-        sent: None,
-    };
+    let (shift, mut traffic) = AliasTraffic::begin(
+        scf,
+        run.log,
+        (&run.function, &run.alias, &stable, &new),
+        &schedule,
+        (start.before.serving(), Record::parse(&start.before.description)),
+        false,
+    );
     let mut gates = HookGates {
         scf,
         config: &rollout.gates,
