@@ -816,6 +816,14 @@ async fn entry_points_that_bypass_the_alias_are_shown_and_refuse_a_canary() {
         &["--weight", "50%", "--allow-latest-triggers"],
     );
     assert_eq!(allowed.assert_ok().json()["result"], "reweighted");
+    assert_eq!(
+        allowed.json()["bypasses"],
+        serde_json::json!([
+            format!("event source mapping {latest_queue}: bypasses live: runs $LATEST"),
+            format!("event source mapping {pinned_queue}: bypasses live: pinned to version 1"),
+        ]),
+        "promote --weight writes the bypasses output, as a canary deploy does"
+    );
 
     let at_once = deploy(
         &aws,
