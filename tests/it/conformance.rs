@@ -179,6 +179,39 @@ async fn aliases_read_list_and_write(rig: &impl Rig) {
     );
 }
 
+/// One look reads the function and its alias: the core's view (the versions
+/// the alias serves, each with its code hash) and the alias as the platform
+/// holds it; a function that does not exist is named; a bare function has
+/// no entry point.
+async fn look_at_a_function_and_its_alias(rig: &impl Rig) {
+    rig.function_with_versions("orders", 2).await;
+    rig.alias_on("orders", "live", "2").await;
+    let p = rig.platform();
+    let look = p.look("orders", "live").await.unwrap();
+    let state = look.observed.alias.as_ref().expect("the alias is observed");
+    assert_eq!(state.primary.version, "2");
+    assert_eq!(state.canary, None);
+    assert_eq!(look.alias.as_ref().map(|a| a.primary.as_str()), Some("2"));
+    assert!(!look.observed.function_missing);
+    let details = p.version("orders", "2").await.unwrap();
+    assert_eq!(details.version, "2");
+    let unaliased = p.look("orders", "staging").await.unwrap();
+    assert!(unaliased.observed.alias.is_none() && unaliased.alias.is_none());
+    let missing = p.look("nothing-here", "live").await.unwrap_err();
+    assert!(missing.to_string().contains("nothing-here"), "{missing}");
+    let named = p.named_version("orders", "9").await.unwrap_err();
+    assert_eq!(
+        named.exit_code(),
+        2,
+        "a version the user named is bad input: {named}"
+    );
+    let points = p
+        .entry_points("orders", &look.observed.function_arn, "live")
+        .await
+        .unwrap();
+    assert!(points.found.is_empty(), "{:?}", points.found);
+}
+
 /// A guarded write planned from a read that someone else's change has made
 /// stale. Returns what the write answered, the read it was planned from and
 /// what the alias serves after.
@@ -198,6 +231,16 @@ async fn write_over_another_writer(rig: &impl Rig) -> (Result<(), Error>, AliasN
         found,
         p.alias_now("orders", "live").await.unwrap().unwrap(),
     )
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn lambda_looks_at_a_function_and_its_alias() {
+    look_at_a_function_and_its_alias(&LambdaRig::start()).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn scf_looks_at_a_function_and_its_alias() {
+    look_at_a_function_and_its_alias(&ScfRig::start("orders")).await;
 }
 
 #[tokio::test(flavor = "current_thread")]
