@@ -1,12 +1,14 @@
 //! Lambda behind the platform seam: each step is one of `Lambda`'s own
 //! requests (paced, classified, recorded as before).
 
+use crate::aws::Clients;
 use crate::aws::Lambda;
 use crate::core::entry::EntryPoints;
-use crate::core::observed::{AliasNow, Provisioned, Split, VersionDetails};
+use crate::core::observed::{AliasNow, Moved, Provisioned, Split, VersionDetails};
 use crate::core::prune::{AliasRoutes, Published};
 use crate::error::{Error, Result};
-use crate::platform::{AliasGuard, Capabilities, Look, Platform, Service};
+use crate::log::Log;
+use crate::platform::{AliasGuard, Capabilities, Connection, Look, Platform, Service};
 
 pub const LAMBDA: Capabilities = Capabilities {
     name: "Lambda",
@@ -113,5 +115,26 @@ impl Platform for Lambda {
 
     async fn delete_version(&self, function: &str, version: &str) -> Result<bool> {
         Lambda::delete_version(self, function, version).await
+    }
+
+    fn moved(&self, function: &str, alias: &str) -> Option<Moved> {
+        Lambda::moved(self, function, alias)
+    }
+}
+
+/// Lambda at one account-region: its client set, alarms read in CloudWatch.
+impl Connection for Clients {
+    type P = Lambda;
+
+    fn platform(&self) -> &Lambda {
+        &self.lambda
+    }
+
+    fn log(&self) -> &Log {
+        &self.log
+    }
+
+    async fn alarms_firing(&self, names: &[String]) -> Result<Vec<(String, String)>> {
+        self.cloudwatch.alarms_firing(names).await
     }
 }

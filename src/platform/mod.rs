@@ -15,9 +15,10 @@
 //!   provider's own text masked against the secrets the run holds.
 
 use crate::core::entry::EntryPoints;
-use crate::core::observed::{AliasNow, Observed, Provisioned, VersionDetails};
+use crate::core::observed::{AliasNow, Moved, Observed, Provisioned, VersionDetails};
 use crate::core::prune::{AliasRoutes, Published};
 use crate::error::{Error, Result};
+use crate::log::Log;
 
 /// How a platform keeps an alias write from landing on someone else's change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,4 +138,28 @@ pub trait Platform {
 
     /// Delete one published version: `false` when it was already gone.
     async fn delete_version(&self, function: &str, version: &str) -> Result<bool>;
+
+    /// What this run's guarded writes did to the alias (recorded before each
+    /// was sent): the routing found before the first, the last one sent.
+    /// `None`: this run has not written it (or the platform keeps no record).
+    fn moved(&self, _function: &str, _alias: &str) -> Option<Moved> {
+        None
+    }
+}
+
+/// A platform's connection at one place of a run: its API, the narrator of
+/// that place, and the optional services a fleet's waves read there.
+#[allow(async_fn_in_trait)]
+pub trait Connection {
+    type P: Platform;
+
+    fn platform(&self) -> &Self::P;
+
+    fn log(&self) -> &Log;
+
+    /// The alarms among `names` in ALARM, with their reasons. A platform
+    /// without metrics has none (`cli` refuses alarms on it beforehand).
+    async fn alarms_firing(&self, _names: &[String]) -> Result<Vec<(String, String)>> {
+        Ok(Vec::new())
+    }
 }

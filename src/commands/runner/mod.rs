@@ -22,6 +22,7 @@ use crate::core::values::function_name_of;
 use crate::core::waves::{TargetKey, Tolerance, assign};
 use crate::error::{Error, Result};
 use crate::log::Log;
+use crate::platform::{Connection, Platform};
 use crate::report::{self, AliasReport, FunctionResult};
 
 mod naming;

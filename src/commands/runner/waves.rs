@@ -168,14 +168,14 @@ pub(super) async fn in_waves<'j, J: Named>(
 /// the last). The first alarm in ALARM (or alarms that can no longer be
 /// read) ends the bake early and fails the wave: the reason. A signal ends
 /// it too.
-pub(super) async fn watch_the_bake<'c, J: Named>(
+pub(super) async fn watch_the_bake<'c, J: Named, C: Connection + 'c>(
     wave: &[&J],
     bake: Duration,
-    clients_of: &impl Fn(&J) -> &'c Clients,
+    clients_of: &impl Fn(&J) -> &'c C,
     cancel: &Cancel,
     log: &Log,
 ) -> Option<String> {
-    let mut watched: Vec<(&Clients, Vec<String>)> = Vec::new();
+    let mut watched: Vec<(&C, Vec<String>)> = Vec::new();
     for job in wave {
         let alarms = job.bake_alarms();
         if alarms.is_empty() {
@@ -215,8 +215,12 @@ pub(super) async fn watch_the_bake<'c, J: Named>(
     let poll = BAKE_POLL.min(bake);
     loop {
         for (clients, alarms) in &watched {
-            let place = clients.log.place.map(|p| format!(" in {p}")).unwrap_or_default();
-            match clients.cloudwatch.alarms_firing(alarms).await {
+            let place = clients
+                .log()
+                .place
+                .map(|p| format!(" in {p}"))
+                .unwrap_or_default();
+            match clients.alarms_firing(alarms).await {
                 Ok(firing) => {
                     if let Some((name, reason)) = firing.first() {
                         return Some(format!("alarm {name} is in ALARM{place} ({reason})"));
@@ -245,22 +249,26 @@ pub(super) const BAKE_POLL: Duration = Duration::from_secs(10);
 /// weight included), guarded like every write: only while the alias still
 /// serves what this run last sent. A target someone else changed since is
 /// left alone, and says so; a target that never wrote is not touched.
-pub(super) async fn restore_moved<'c, J: Named>(
+pub(super) async fn restore_moved<'c, J: Named, C: Connection + 'c>(
     jobs: &[J],
     results: &mut [FunctionResult],
-    clients_of: &impl Fn(&J) -> &'c Clients,
+    clients_of: &impl Fn(&J) -> &'c C,
     log: &Log,
     why: &str,
 ) {
     for (job, result) in jobs.iter().zip(results.iter_mut()) {
         let (function, alias) = job.names();
-        let lambda = &clients_of(job).lambda;
-        let Some(moved) = lambda.moved(function, alias) else {
+        let platform = clients_of(job).platform();
+        let Some(moved) = platform.moved(function, alias) else {
             continue;
         };
         let target = result.target().to_string();
         let restored = async {
-            let now = lambda.alias_now(function, alias).await?;
+            let now = platform.alias_now(function, alias).await?.ok_or_else(|| {
+                Error::Interfered(format!(
+                    "not rolled back: {target} was deleted since this run wrote it"
+                ))
+            })?;
             match moved.standing(&now) {
                 Standing::AsFound => Ok(None),
                 Standing::ChangedSince => Err(Error::Interfered(format!(
@@ -273,16 +281,7 @@ pub(super) async fn restore_moved<'c, J: Named>(
                         "rolling back {target} to what it served before this run ({}): {why}",
                         found.route().text()
                     ));
-                    lambda
-                        .update_alias(
-                            function,
-                            alias,
-                            &found.primary,
-                            found.route().canary,
-                            Some(&found.description),
-                            &now,
-                        )
-                        .await?;
+                    platform.update_alias(function, alias, found, &now).await?;
                     Ok(Some(found.clone()))
                 }
             }
