@@ -6,6 +6,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use crate::aws::Clients;
 use crate::cli::settings::{PromoteSettings, PromoteTo};
 use crate::commands::alias;
 use crate::commands::runner::{Named, nothing_more, per_function};
@@ -29,7 +30,7 @@ pub async fn run(settings: PromoteSettings) -> Result<()> {
         run,
         targets,
         (Intent::Promote, nothing_more),
-        async |clients, target| {
+        async |clients: &Clients, target| {
             let options = (to, *dry_run, *allow_latest_triggers);
             promote_one(&clients.lambda, &clients.log, target.names(), options).await
         },

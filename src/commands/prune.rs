@@ -47,7 +47,7 @@ pub async fn run(settings: PruneSettings) -> Result<()> {
         &functions,
         |f| &f.place,
         Calls::Fleet { per_second },
-        async |clients, target| {
+        async |clients: &Clients, target| {
             prune_function(&clients.lambda, &clients.log, &target.function, keep, dry_run).await
         },
     )

@@ -27,7 +27,7 @@ pub async fn run(settings: StatusSettings) -> Result<()> {
         &targets,
         |t| &t.place,
         calls,
-        async |clients, target| {
+        async |clients: &Clients, target| {
             let mut report = status_of(&clients.lambda, target.names()).await?;
             if several_places {
                 report.outputs.account = clients.account.get().cloned().unwrap_or_default();

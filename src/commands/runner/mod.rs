@@ -38,14 +38,20 @@ use waves::*;
 /// Every place of the fleet connected (roles assumed), then every target
 /// read — and `check`ed, the command's own reads — before the first write
 /// anywhere. Problems are all named at once.
-async fn preflight<J: Named>(
+async fn preflight<J: Named, C: Connect>(
     run: &Run,
     jobs: &[J],
     calls: Calls,
     intent: Intent,
-    check: &impl AsyncFn(&Clients, &J) -> Result<()>,
-) -> Result<(Vec<(Place, Clients, AccountRegion)>, Naming)> {
-    let (connected, mut problems) = connect_places(run, jobs.iter().map(Named::place), calls).await;
+    check: &impl AsyncFn(&C, &J) -> Result<()>,
+) -> Result<(Vec<(Place, C, AccountRegion)>, Naming)> {
+    let mut places: Vec<&Place> = Vec::new();
+    for place in jobs.iter().map(Named::place) {
+        if !places.contains(&place) {
+            places.push(place);
+        }
+    }
+    let (connected, mut problems) = C::connect_places(run, places, calls).await;
     let naming = Naming::of(&connected);
     if problems.is_empty() {
         let resolved: Vec<Resolved> = jobs
@@ -72,13 +78,13 @@ async fn preflight<J: Named>(
                     .1;
                 async move {
                     let function = job.names().0;
-                    clients.refuse_other_region(function)?;
-                    match clients.lambda.latest_if_exists(function).await? {
-                        None if !job.may_be_missing() => Err(Error::failed(format!(
+                    clients.refuse_target(function)?;
+                    match clients.exists(function).await? {
+                        false if !job.may_be_missing() => Err(Error::failed(format!(
                             "function {function} does not exist (a deploy creates it only from a --function-config naming its Role)"
                         ))),
-                        None => Ok(()),
-                        Some(_) => check(clients, job).await,
+                        false => Ok(()),
+                        true => check(clients, job).await,
                     }
                 }
             })
@@ -109,7 +115,7 @@ async fn preflight<J: Named>(
                     .collect();
                 names.sort();
                 names.dedup();
-                if let Err(err) = clients.cloudwatch.alarms_firing(&names).await {
+                if let Err(err) = clients.alarms_firing(&names).await {
                     problems.push(if naming.several_places {
                         format!("{lands}: {err}")
                     } else {
@@ -133,7 +139,7 @@ async fn preflight<J: Named>(
             if names.is_empty() {
                 continue;
             }
-            if let Err(err) = clients.ssm.values(&names).await {
+            if let Err(err) = clients.read_parameters(&names).await {
                 problems.push(if naming.several_places {
                     format!("{lands}: {err}")
                 } else {
@@ -158,11 +164,11 @@ async fn preflight<J: Named>(
 /// release wave by wave, a promotion or rollback every target at once.
 /// Returns the one function's report, for a command that maps it to its
 /// exit status.
-pub async fn per_function<J: Named>(
+pub async fn per_function<J: Named, C: Connect>(
     run: &Run,
     jobs: &[J],
-    (intent, check): (Intent, impl AsyncFn(&Clients, &J) -> Result<()>),
-    job: impl AsyncFn(&Clients, &J) -> Result<AliasReport>,
+    (intent, check): (Intent, impl AsyncFn(&C, &J) -> Result<()>),
+    job: impl AsyncFn(&C, &J) -> Result<AliasReport>,
 ) -> Result<Option<AliasReport>> {
     let calls = match run.fleet {
         Some(fleet) => Calls::Fleet {
@@ -238,9 +244,9 @@ pub async fn per_function<J: Named>(
         report::emit_fleet(&results, run.json, intent, stopped.as_deref())?;
         return Ok(None);
     }
-    let clients = Clients::connect(run.region.as_deref(), calls, run.log).await?;
+    let clients = C::connect_one(run, calls).await?;
     for job in jobs {
-        clients.refuse_other_region(job.names().0)?;
+        clients.refuse_target(job.names().0)?;
     }
     // Without a manifest the settings hold exactly one function.
     let one = jobs
@@ -253,7 +259,7 @@ pub async fn per_function<J: Named>(
 
 /// The preflight check of a command that reads nothing more than every
 /// command does.
-pub async fn nothing_more<J>(_: &Clients, _: &J) -> Result<()> {
+pub async fn nothing_more<C, J>(_: &C, _: &J) -> Result<()> {
     Ok(())
 }
 
@@ -268,17 +274,22 @@ pub async fn each_alias(
     dry_run: bool,
     decide: impl AsyncFn(&Lambda, &str, &AliasState, &mut HashMap<String, String>) -> Result<AliasChange>,
 ) -> Result<()> {
-    per_function(run, targets, (intent, nothing_more), async |clients, target| {
-        let lambda = &clients.lambda;
-        crate::commands::alias::observe_decide_apply(
-            lambda,
-            &clients.log,
-            target.names(),
-            dry_run,
-            async |before, hashes| decide(lambda, target.names().0, before, hashes).await,
-        )
-        .await
-    })
+    per_function(
+        run,
+        targets,
+        (intent, nothing_more),
+        async |clients: &Clients, target| {
+            let lambda = &clients.lambda;
+            crate::commands::alias::observe_decide_apply(
+                lambda,
+                &clients.log,
+                target.names(),
+                dry_run,
+                async |before, hashes| decide(lambda, target.names().0, before, hashes).await,
+            )
+            .await
+        },
+    )
     .await?;
     Ok(())
 }

@@ -179,7 +179,7 @@ pub(super) struct Naming {
 }
 
 impl Naming {
-    pub(super) fn of(connected: &[(Place, Clients, AccountRegion)]) -> Naming {
+    pub(super) fn of<C>(connected: &[(Place, C, AccountRegion)]) -> Naming {
         let lands: Vec<(Place, AccountRegion)> =
             connected.iter().map(|(p, _, l)| (p.clone(), l.clone())).collect();
         let several_places = lands.iter().any(|(_, l)| *l != lands[0].1);

@@ -3,6 +3,63 @@
 
 use super::*;
 
+/// How a platform's runs connect: the run's one place, or every place of a
+/// fleet once (each resolved to where its calls land, its quota's bucket),
+/// and the reads every run makes of each target before its first write.
+#[allow(async_fn_in_trait)]
+pub trait Connect: Connection + Sized {
+    /// The run's one place (no manifest).
+    async fn connect_one(run: &Run, calls: Calls) -> Result<Self>;
+
+    /// Every place once, connected and resolved; the places that could not
+    /// be, named.
+    async fn connect_places(
+        run: &Run,
+        places: Vec<&Place>,
+        calls: Calls,
+    ) -> (Vec<(Place, Self, AccountRegion)>, Vec<String>);
+
+    /// A target this place cannot act on, refused by name.
+    fn refuse_target(&self, _function: &str) -> Result<()> {
+        Ok(())
+    }
+
+    /// Whether the function exists here.
+    async fn exists(&self, function: &str) -> Result<bool>;
+
+    /// The Parameter Store values a fleet's targets read, read once here
+    /// (a platform without them: nothing to read).
+    async fn read_parameters(&self, _names: &[String]) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl Connect for Clients {
+    async fn connect_one(run: &Run, calls: Calls) -> Result<Clients> {
+        Clients::connect(run.region.as_deref(), calls, run.log).await
+    }
+
+    async fn connect_places(
+        run: &Run,
+        places: Vec<&Place>,
+        calls: Calls,
+    ) -> (Vec<(Place, Clients, AccountRegion)>, Vec<String>) {
+        connect_lambda_places(run, places.into_iter(), calls).await
+    }
+
+    fn refuse_target(&self, function: &str) -> Result<()> {
+        self.refuse_other_region(function)
+    }
+
+    async fn exists(&self, function: &str) -> Result<bool> {
+        Ok(self.lambda.latest_if_exists(function).await?.is_some())
+    }
+
+    async fn read_parameters(&self, names: &[String]) -> Result<()> {
+        self.ssm.values(names).await.map(|_| ())
+    }
+}
+
 /// Each place once, connected (its role assumed) and resolved to the
 /// account-region its calls land in, and the places that could not be,
 /// named. The run's own credentials' account is read once
@@ -10,7 +67,7 @@ use super::*;
 /// role. Places that land in one account-region (spelled differently, or
 /// two roles of one account) share one pacer: Lambda's quota is the
 /// account-region's, however many roles reach it.
-pub(super) async fn connect_places<'p>(
+async fn connect_lambda_places<'p>(
     run: &Run,
     of_targets: impl Iterator<Item = &'p Place>,
     calls: Calls,
@@ -101,17 +158,17 @@ pub(super) async fn connect_places<'p>(
 /// each, at each place's own pace. The results keep the manifest's order,
 /// each with the target's name (`ACCOUNT/REGION/function` when the run
 /// spans several places).
-pub async fn across_places<T, R>(
+pub async fn across_places<T, R, C: Connect>(
     run: &Run,
     targets: &[T],
     place_of: impl Fn(&T) -> &Place,
     calls: Calls,
-    job: impl AsyncFn(&Clients, &T) -> Result<R>,
+    job: impl AsyncFn(&C, &T) -> Result<R>,
 ) -> Result<Vec<(String, Result<R>)>>
 where
     T: TargetName,
 {
-    let (connected, problems) = connect_places(run, targets.iter().map(&place_of), calls).await;
+    let (connected, problems) = C::connect_places(run, targets.iter().map(&place_of).collect(), calls).await;
     if !problems.is_empty() {
         return Err(Error::usage(format!(
             "could not connect, so nothing was read or written:\n  - {}",
@@ -124,7 +181,7 @@ where
         async move {
             let mut done = Vec::new();
             for (index, target) in targets.iter().enumerate().filter(|(_, t)| place_of(t) == place) {
-                clients.refuse_other_region(target.function())?;
+                clients.refuse_target(target.function())?;
                 done.push((
                     index,
                     target.name_at(lands, several_places),
