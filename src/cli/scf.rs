@@ -3,10 +3,8 @@
 //! refused by name, so nothing is silently ignored; and on Lambda, the flags
 //! only SCF has are refused the same way.
 
-use crate::cli::flags::{
-    CommonArgs, OutputFormat, Platform, PlatformArgs, PromoteArgs, PruneArgs, RollbackArgs, TargetArgs,
-};
-use crate::cli::settings::{PromoteTo, RolloutSettings, description, rollout_settings};
+use crate::cli::flags::{CommonArgs, OutputFormat, Platform, PlatformArgs, PruneArgs, TargetArgs};
+use crate::cli::settings::{RolloutSettings, description, rollout_settings};
 use crate::cli::{Command, function_config, manifest::Code};
 use crate::core::config::FunctionConfig;
 use crate::core::prune::Keep;
@@ -55,10 +53,6 @@ pub struct ScfDeploy {
 #[derive(Debug)]
 pub enum ScfCommand {
     Deploy(ScfRun, Box<ScfDeploy>),
-    /// The target, and `--allow-latest-triggers`.
-    Promote(ScfRun, PromoteTo, bool),
-    Rollback(ScfRun, Option<String>),
-    Status(ScfRun),
     Prune(ScfRun, Keep),
 }
 
@@ -117,6 +111,23 @@ pub fn check_lambda(command: &Command) -> Result<()> {
     Ok(())
 }
 
+/// What `promote`, `rollback` and `status` need on SCF besides the shared
+/// settings: one function (no manifest) with an SCF function name. The
+/// region and the credentials are checked when the run connects, before
+/// any request.
+pub fn check_alias_command(command: &Command) -> Result<()> {
+    let target = match command {
+        Command::Promote(args) => &args.target,
+        Command::Rollback(args) => &args.target,
+        Command::Status(args) => &args.target,
+        _ => return Ok(()),
+    };
+    if target.manifest.is_some() {
+        return Err(manifest_refused());
+    }
+    check_function_name(target.single().0)
+}
+
 /// Check an SCF command's flags.
 pub fn resolve(command: &Command, log: Log) -> Result<ScfCommand> {
     match command {
@@ -167,31 +178,9 @@ pub fn resolve(command: &Command, log: Log) -> Result<ScfCommand> {
                 }),
             ))
         }
-        Command::Promote(args) => {
-            let run = run_of(&args.target, &args.common, args.dry_run.dry_run, log)?;
-            refuse_promote_flags(args, &run)?;
-            let to = match (&args.to.version, &args.to.from_alias) {
-                (Some(version), _) => PromoteTo::Version(version.clone()),
-                (None, Some(source)) => PromoteTo::FromAlias(source.clone()),
-                (None, None) => PromoteTo::Canary(args.to.weight),
-            };
-            Ok(ScfCommand::Promote(run, to, args.allow_latest_triggers))
-        }
-        Command::Rollback(RollbackArgs {
-            target,
-            to_version,
-            dry_run,
-            common,
-        }) => Ok(ScfCommand::Rollback(
-            run_of(target, common, dry_run.dry_run, log)?,
-            to_version.clone(),
+        Command::Promote(_) | Command::Rollback(_) | Command::Status(_) => Err(Error::usage(
+            "promote, rollback and status take the shared settings on SCF (checked by check_alias_command)",
         )),
-        Command::Status(args) => Ok(ScfCommand::Status(run_of(
-            &args.target,
-            &args.common,
-            false,
-            log,
-        )?)),
         Command::Prune(args) => prune(args, log),
         Command::Init(_) | Command::Package(_) => Err(Error::usage("this command has no --platform")),
     }
@@ -293,7 +282,7 @@ fn run_of(target: &TargetArgs, common: &CommonArgs, dry_run: bool, log: Log) -> 
     })
 }
 
-fn manifest_refused() -> Error {
+pub fn manifest_refused() -> Error {
     Error::usage(
         "--manifest is not supported with --platform scf: run one command per function (--function-name and --alias)",
     )
@@ -307,7 +296,7 @@ fn namespace(platform: &PlatformArgs) -> String {
 }
 
 /// `--region`, or `TENCENTCLOUD_REGION` as Tencent's tools read it.
-fn region(given: Option<&str>) -> Result<String> {
+pub fn region(given: Option<&str>) -> Result<String> {
     let from_env = std::env::var("TENCENTCLOUD_REGION")
         .ok()
         .filter(|r| !r.is_empty());
@@ -336,15 +325,4 @@ fn check_function_name(name: &str) -> Result<()> {
             "--function-name '{name}' is not an SCF function name: expected 2 to 60 letters, digits, - or _, starting with a letter and ending with a letter or digit"
         )))
     }
-}
-
-/// A flag SCF has no counterpart for, by name, and why.
-fn refuse_promote_flags(args: &PromoteArgs, run: &ScfRun) -> Result<()> {
-    if args.to.from_alias.as_deref() == Some(run.alias.as_str()) {
-        return Err(Error::usage(format!(
-            "--from-alias {} is the alias being promoted: name the alias to copy from (such as staging)",
-            run.alias
-        )));
-    }
-    Ok(())
 }

@@ -17,22 +17,30 @@ pub mod runner;
 pub mod scf;
 pub mod status;
 
+use crate::aws::Clients;
 use crate::cli::settings;
 use crate::cli::{self, Command};
+use crate::commands::scf::ScfPlace;
 use crate::error::{Error, Result};
 use crate::log::Log;
 
 /// Run one command to completion. `package` needs no AWS and no async runtime.
 pub fn run(command: Command, log: Log) -> Result<()> {
     if cli::scf::is_scf(&command) {
-        return block_on(scf::run(cli::scf::resolve(&command, log)?));
+        cli::scf::check_alias_command(&command)?;
+        return match command {
+            Command::Promote(args) => block_on(promote::run::<ScfPlace>(settings::promote(&args, log)?)),
+            Command::Rollback(args) => block_on(rollback::run::<ScfPlace>(settings::rollback(&args, log)?)),
+            Command::Status(args) => block_on(status::run::<ScfPlace>(settings::status(&args, log)?)),
+            other => block_on(scf::run(cli::scf::resolve(&other, log)?)),
+        };
     }
     cli::scf::check_lambda(&command)?;
     match command {
         Command::Deploy(args) => block_on(deploy::run(settings::deploy(&args, log)?)),
-        Command::Promote(args) => block_on(promote::run(settings::promote(&args, log)?)),
-        Command::Rollback(args) => block_on(rollback::run(settings::rollback(&args, log)?)),
-        Command::Status(args) => block_on(status::run(settings::status(&args, log)?)),
+        Command::Promote(args) => block_on(promote::run::<Clients>(settings::promote(&args, log)?)),
+        Command::Rollback(args) => block_on(rollback::run::<Clients>(settings::rollback(&args, log)?)),
+        Command::Status(args) => block_on(status::run::<Clients>(settings::status(&args, log)?)),
         Command::Prune(args) => block_on(prune::run(settings::prune(&args, log)?)),
         Command::Package(args) => package::run(&args, log),
         Command::Init(args) => block_on(init::run(&args, log)),

@@ -6,10 +6,9 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use crate::aws::Clients;
 use crate::cli::settings::{PromoteSettings, PromoteTo};
 use crate::commands::alias;
-use crate::commands::runner::{Named, nothing_more, per_function};
+use crate::commands::runner::{Connect, Named, nothing_more, per_function};
 use crate::core::fleet::Intent;
 use crate::core::observed::{AliasState, Observed};
 use crate::core::plan::{self, AliasChange, Outcome, Promotion};
@@ -18,7 +17,7 @@ use crate::log::Log;
 use crate::platform::Platform;
 use crate::report::{About, AliasReport};
 
-pub async fn run(settings: PromoteSettings) -> Result<()> {
+pub async fn run<C: Connect>(settings: PromoteSettings) -> Result<()> {
     let PromoteSettings {
         run,
         targets,
@@ -30,9 +29,9 @@ pub async fn run(settings: PromoteSettings) -> Result<()> {
         run,
         targets,
         (Intent::Promote, nothing_more),
-        async |clients: &Clients, target| {
+        async |place: &C, target| {
             let options = (to, *dry_run, *allow_latest_triggers);
-            promote_one(&clients.lambda, &clients.log, target.names(), options).await
+            promote_one(place.platform(), place.log(), target.names(), options).await
         },
     )
     .await?;

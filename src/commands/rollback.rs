@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use crate::cli::settings::RollbackSettings;
-use crate::commands::runner;
+use crate::commands::runner::{self, Connect};
 use crate::core::fleet::Intent;
 use crate::core::observed::AliasState;
 use crate::core::plan::{self, AliasChange};
@@ -14,7 +14,7 @@ use crate::core::record::Record;
 use crate::error::{Error, Result};
 use crate::platform::Platform;
 
-pub async fn run(settings: RollbackSettings) -> Result<()> {
+pub async fn run<C: Connect>(settings: RollbackSettings) -> Result<()> {
     let RollbackSettings {
         run,
         targets,
@@ -22,7 +22,7 @@ pub async fn run(settings: RollbackSettings) -> Result<()> {
         to_version,
     } = &settings;
     let to_version = to_version.as_deref();
-    runner::each_alias(
+    runner::each_alias::<C>(
         run,
         targets,
         Intent::Rollback,

@@ -2,21 +2,25 @@
 //! descriptions, last changes, and the recorded rollback target. Read-only.
 //! With a manifest, every target's, each account-region at its own pace.
 
-use crate::aws::{Calls, Clients};
+use crate::aws::Calls;
 use crate::cli::settings::StatusSettings;
 use crate::commands::alias;
-use crate::commands::runner::{Named, across_places, report_across};
+use crate::commands::runner::{Connect, Named, across_places, report_across};
 use crate::error::{Error, Result};
 use crate::platform::Platform;
 use crate::report::{self, About, StatusReport};
 
-pub async fn run(settings: StatusSettings) -> Result<()> {
+pub async fn run<C: Connect>(settings: StatusSettings) -> Result<()> {
     let StatusSettings { run, targets } = settings;
     let Some(fleet) = run.fleet else {
-        let clients = Clients::connect(run.region.as_deref(), Calls::One, run.log).await?;
+        let place = C::connect_one(&run, Calls::One).await?;
         let target = targets.first().ok_or_else(|| Error::usage("no alias to read"))?;
-        clients.refuse_other_region(&target.function)?;
-        return report::emit(&status_of(&clients.lambda, target.names()).await?, run.json);
+        place.refuse_target(&target.function)?;
+        let mut report = status_of(place.platform(), target.names()).await?;
+        if let Some(region) = place.region_shown() {
+            report.outputs.region = region.to_string();
+        }
+        return report::emit(&report, run.json);
     };
     let calls = Calls::Fleet {
         per_second: fleet.per_second,
@@ -27,11 +31,10 @@ pub async fn run(settings: StatusSettings) -> Result<()> {
         &targets,
         |t| &t.place,
         calls,
-        async |clients: &Clients, target| {
-            let mut report = status_of(&clients.lambda, target.names()).await?;
+        async |place: &C, target| {
+            let mut report = status_of(place.platform(), target.names()).await?;
             if several_places {
-                report.outputs.account = clients.account.get().cloned().unwrap_or_default();
-                report.outputs.region = clients.region.clone();
+                (report.outputs.account, report.outputs.region) = place.place_shown().await;
             }
             Ok(report)
         },

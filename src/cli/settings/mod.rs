@@ -39,6 +39,8 @@ const DESCRIPTION_LIMIT: usize = 256;
 #[derive(Debug, Clone)]
 pub struct Run {
     pub region: Option<String>,
+    /// `--namespace` (SCF's; Lambda refuses it).
+    pub namespace: Option<String>,
     /// `--output json`.
     pub json: bool,
     pub log: Log,
@@ -123,6 +125,7 @@ pub struct DeployRequest {
 fn run_of(target: &TargetArgs, common: &CommonArgs, log: Log, dry_run: bool) -> Run {
     Run {
         region: target.region.clone(),
+        namespace: target.platform.namespace.clone(),
         json: common.output == OutputFormat::Json,
         log: log.with(common.verbose, dry_run),
         fleet: target.manifest.as_ref().map(|_| Fleet {

@@ -52,6 +52,7 @@ pub fn prune(args: &PruneArgs, log: Log) -> Result<PruneSettings> {
     Ok(PruneSettings {
         run: Run {
             region: args.region.clone(),
+            namespace: args.platform.namespace.clone(),
             json: args.common.output == OutputFormat::Json,
             log: log.with(args.common.verbose, dry_run),
             fleet: args.manifest.as_ref().map(|_| Fleet {

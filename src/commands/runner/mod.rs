@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 
-use crate::aws::Lambda;
 use crate::aws::{Calls, Clients, assume_once};
 use crate::cli::manifest::WaveOf;
 use crate::cli::settings::{DeployJob, Fleet, Run, Target};
@@ -252,7 +251,10 @@ pub async fn per_function<J: Named, C: Connect>(
     let one = jobs
         .first()
         .ok_or_else(|| Error::usage("no function to act on"))?;
-    let report = job(&clients, one).await?;
+    let mut report = job(&clients, one).await?;
+    if let Some(region) = clients.region_shown() {
+        report.region = region.to_string();
+    }
     report::emit(&report, run.json)?;
     Ok(Some(report))
 }
@@ -267,29 +269,24 @@ pub async fn nothing_more<C, J>(_: &C, _: &J) -> Result<()> {
 /// manifest, observe it and apply the change `decide` makes of it.
 /// `decide` gets the client, the function, the alias as observed, and the
 /// code hashes known so far (to add any version it reads).
-pub async fn each_alias(
+pub async fn each_alias<C: Connect>(
     run: &Run,
     targets: &[Target],
     intent: Intent,
     dry_run: bool,
-    decide: impl AsyncFn(&Lambda, &str, &AliasState, &mut HashMap<String, String>) -> Result<AliasChange>,
+    decide: impl AsyncFn(&C::P, &str, &AliasState, &mut HashMap<String, String>) -> Result<AliasChange>,
 ) -> Result<()> {
-    per_function(
-        run,
-        targets,
-        (intent, nothing_more),
-        async |clients: &Clients, target| {
-            let lambda = &clients.lambda;
-            crate::commands::alias::observe_decide_apply(
-                lambda,
-                &clients.log,
-                target.names(),
-                dry_run,
-                async |before, hashes| decide(lambda, target.names().0, before, hashes).await,
-            )
-            .await
-        },
-    )
+    per_function(run, targets, (intent, nothing_more), async |place: &C, target| {
+        let platform = place.platform();
+        crate::commands::alias::observe_decide_apply(
+            platform,
+            place.log(),
+            target.names(),
+            dry_run,
+            async |before, hashes| decide(platform, target.names().0, before, hashes).await,
+        )
+        .await
+    })
     .await?;
     Ok(())
 }

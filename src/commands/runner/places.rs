@@ -27,6 +27,16 @@ pub trait Connect: Connection + Sized {
     /// Whether the function exists here.
     async fn exists(&self, function: &str) -> Result<bool>;
 
+    /// The region a one-function report names (SCF's reports say where
+    /// they acted; Lambda's single-function reports do not).
+    fn region_shown(&self) -> Option<&str> {
+        None
+    }
+
+    /// The account (or scope) and region a fleet's report names for a
+    /// target of this place.
+    async fn place_shown(&self) -> (String, String);
+
     /// The Parameter Store values a fleet's targets read, read once here
     /// (a platform without them: nothing to read).
     async fn read_parameters(&self, _names: &[String]) -> Result<()> {
@@ -53,6 +63,13 @@ impl Connect for Clients {
 
     async fn exists(&self, function: &str) -> Result<bool> {
         Ok(self.lambda.latest_if_exists(function).await?.is_some())
+    }
+
+    async fn place_shown(&self) -> (String, String) {
+        (
+            self.account.get().cloned().unwrap_or_default(),
+            self.region.clone(),
+        )
     }
 
     async fn read_parameters(&self, names: &[String]) -> Result<()> {
