@@ -59,6 +59,10 @@ struct RawEntry {
     /// A role to assume: it names the target's account.
     role_arn: Option<String>,
     external_id: Option<String>,
+    /// `lambda` (the default) or `scf`.
+    platform: Option<String>,
+    /// SCF's namespace (`default` when none is named).
+    namespace: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -167,6 +171,8 @@ pub struct Function {
     pub wave: WaveOf,
     /// `deploy --wave`: a target of an earlier wave, checked but not written.
     pub check_only: bool,
+    /// `platform = "scf"`: a Tencent Cloud SCF function.
+    pub scf: bool,
 }
 
 /// Read and check the manifest. `needs_code`: deploy needs a source or zip per function.
@@ -228,7 +234,7 @@ pub fn load_with_waves(
         );
         let function = check(&raw.defaults, entry, base, needs_code)
             .map_err(|why| Error::usage(format!("{label}: {why}")))?;
-        let places = places(&raw.defaults, entry, &function.name)
+        let places = places(&raw.defaults, entry, &function.name, function.scf)
             .map_err(|why| Error::usage(format!("{label}: {why}")))?;
         for place in places {
             let target = Function {
@@ -352,21 +358,43 @@ fn assign_waves(
 /// The places an entry deploys to: one per region (`region` or `regions`,
 /// the entry's own or the defaults'), with its `role-arn`. A function ARN
 /// names its own region and account: one that contradicts them is refused.
-fn places(defaults: &RawEntry, entry: &RawEntry, function: &str) -> std::result::Result<Vec<Place>, String> {
+fn places(
+    defaults: &RawEntry,
+    entry: &RawEntry,
+    function: &str,
+    scf: bool,
+) -> std::result::Result<Vec<Place>, String> {
     let own = entry.region.is_some() || entry.regions.is_some();
     let from = if own { entry } else { defaults };
+    // SCF's regions are Tencent Cloud's (`ap-guangzhou`).
+    let region_of = |r: &str| {
+        if scf {
+            crate::core::values::parse_any_region(r)
+        } else {
+            parse_region(r)
+        }
+    };
     let regions: Vec<Option<String>> = match (&from.region, &from.regions) {
         (Some(_), Some(_)) => return Err("give region or regions, not both".into()),
-        (Some(region), None) => vec![Some(parse_region(region)?)],
+        (Some(region), None) => vec![Some(region_of(region)?)],
         (None, Some(regions)) if regions.is_empty() => {
             return Err("regions is empty: list at least one region, or leave it out".into());
         }
         (None, Some(regions)) => regions
             .iter()
-            .map(|r| parse_region(r).map(Some))
+            .map(|r| region_of(r).map(Some))
             .collect::<std::result::Result<_, _>>()?,
         (None, None) => vec![None],
     };
+    let namespace = entry.namespace.clone().or(defaults.namespace.clone());
+    if scf && (entry.role_arn.is_some() || defaults.role_arn.is_some()) {
+        return Err(
+            "role-arn is Lambda's: an SCF run acts with one set of credentials (TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY), so an SCF entry names no role".into(),
+        );
+    }
+    if !scf && namespace.is_some() {
+        return Err("namespace is SCF's: it needs platform = \"scf\"".into());
+    }
     let role = match entry.role_arn.as_ref().or(defaults.role_arn.as_ref()) {
         Some(arn) => Some(Role {
             arn: parse_role_arn(arn)?,
@@ -398,6 +426,7 @@ fn places(defaults: &RawEntry, entry: &RawEntry, function: &str) -> std::result:
         .map(|region| Place {
             region,
             role: role.clone(),
+            namespace: namespace.clone(),
         })
         .collect())
 }
@@ -512,7 +541,21 @@ fn check(
         None => None,
     };
     let excludes = defaults.exclude.iter().chain(&entry.exclude).cloned().collect();
+    let scf = match entry.platform.as_deref().or(defaults.platform.as_deref()) {
+        None | Some("lambda") => false,
+        Some("scf") => true,
+        Some(other) => {
+            return Err(format!(
+                "platform '{other}' is not one lambda-rollout acts on: lambda (the default) or scf"
+            ));
+        }
+    };
+    if scf {
+        crate::core::values::check_scf_function_name(&name)
+            .map_err(|e| e.replacen("--function-name", "name", 1))?;
+    }
     Ok(Function {
+        scf,
         name,
         alias,
         code,
@@ -539,6 +582,39 @@ mod tests {
         let path = dir.path().join("lambda-rollout.toml");
         std::fs::write(&path, text).unwrap();
         (dir, path)
+    }
+
+    #[test]
+    fn an_scf_entry_has_a_namespace_and_its_region_and_no_role() {
+        let (_dir, path) = manifest(
+            "[defaults]\nplatform = \"scf\"\nalias = \"live\"\n\n[[functions]]\nname = \"orders\"\nregion = \"ap-guangzhou\"\nnamespace = \"shop\"\n",
+        );
+        let functions = load(&path, false).unwrap();
+        assert!(functions[0].scf);
+        assert_eq!(functions[0].place.namespace.as_deref(), Some("shop"));
+        assert_eq!(functions[0].place.to_string(), "shop/ap-guangzhou");
+        for (text, refusal) in [
+            (
+                "[[functions]]\nname = \"orders\"\nalias = \"live\"\nplatform = \"azure\"\n",
+                "platform 'azure' is not one lambda-rollout acts on",
+            ),
+            (
+                "[[functions]]\nname = \"orders\"\nalias = \"live\"\nnamespace = \"shop\"\n",
+                "namespace is SCF's",
+            ),
+            (
+                "[[functions]]\nname = \"orders\"\nalias = \"live\"\nplatform = \"scf\"\nrole-arn = \"arn:aws:iam::123456789012:role/d\"\n",
+                "role-arn is Lambda's",
+            ),
+            (
+                "[[functions]]\nname = \"arn:aws:lambda:us-east-1:123456789012:function:orders\"\nalias = \"live\"\nplatform = \"scf\"\n",
+                "is not an SCF function name",
+            ),
+        ] {
+            let (_dir, path) = manifest(text);
+            let err = load(&path, false).unwrap_err().to_string();
+            assert!(err.contains(refusal), "{text}: {err}");
+        }
     }
 
     #[test]

@@ -112,9 +112,9 @@ pub fn check_lambda(command: &Command) -> Result<()> {
 }
 
 /// What `promote`, `rollback` and `status` need on SCF besides the shared
-/// settings: one function (no manifest) with an SCF function name. The
-/// region and the credentials are checked when the run connects, before
-/// any request.
+/// settings: an SCF function name (a manifest's entries are checked as it
+/// is read). The region and the credentials are checked when the run
+/// connects, before any request.
 pub fn check_alias_command(command: &Command) -> Result<()> {
     let target = match command {
         Command::Promote(args) => &args.target,
@@ -123,7 +123,7 @@ pub fn check_alias_command(command: &Command) -> Result<()> {
         _ => return Ok(()),
     };
     if target.manifest.is_some() {
-        return Err(manifest_refused());
+        return Ok(());
     }
     check_function_name(target.single().0)
 }
@@ -284,7 +284,7 @@ fn run_of(target: &TargetArgs, common: &CommonArgs, dry_run: bool, log: Log) -> 
 
 pub fn manifest_refused() -> Error {
     Error::usage(
-        "--manifest is not supported with --platform scf: run one command per function (--function-name and --alias)",
+        "--manifest is not supported with --platform scf for deploy and prune: run one command per function (--function-name and --alias); promote, rollback and status take a manifest",
     )
 }
 
@@ -309,20 +309,7 @@ pub fn region(given: Option<&str>) -> Result<String> {
         .map_err(|e| Error::usage(format!("TENCENTCLOUD_REGION {e}")))
 }
 
-/// An SCF function name: 2 to 60 letters, digits, `-` and `_`, starting with
-/// a letter and ending with a letter or digit. An ARN is Lambda's.
-fn check_function_name(name: &str) -> Result<()> {
-    let valid = (2..=60).contains(&name.len())
-        && name.starts_with(|c: char| c.is_ascii_alphabetic())
-        && name.ends_with(|c: char| c.is_ascii_alphanumeric())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if valid {
-        Ok(())
-    } else {
-        Err(Error::usage(format!(
-            "--function-name '{name}' is not an SCF function name: expected 2 to 60 letters, digits, - or _, starting with a letter and ending with a letter or digit"
-        )))
-    }
+/// An SCF function name ([`crate::core::values::check_scf_function_name`]).
+pub fn check_function_name(name: &str) -> Result<()> {
+    crate::core::values::check_scf_function_name(name).map_err(Error::usage)
 }

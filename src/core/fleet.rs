@@ -44,12 +44,15 @@ pub fn parse_role_arn(input: &str) -> Result<String, String> {
     }
 }
 
-/// Where a target's calls go: its region (`None`: the run's) and the role
-/// that names its account (`None`: the run's own credentials).
+/// Where a target's calls go: its region (`None`: the run's), the role
+/// that names its account (`None`: the run's own credentials), and, where
+/// the platform has one, the scope within the region (SCF's namespace;
+/// `None`: the run's).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Place {
     pub region: Option<String>,
     pub role: Option<Role>,
+    pub namespace: Option<String>,
 }
 
 impl Place {
@@ -60,12 +63,13 @@ impl Place {
 }
 
 impl fmt::Display for Place {
-    /// `ACCOUNT/REGION`, with `default` for what the run's own settings give.
+    /// `ACCOUNT/REGION` (`NAMESPACE/REGION` on SCF), with `default` for
+    /// what the run's own settings give.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "{}/{}",
-            self.account().unwrap_or("default"),
+            self.namespace.as_deref().or(self.account()).unwrap_or("default"),
             self.region.as_deref().unwrap_or("default")
         )
     }
@@ -317,6 +321,7 @@ mod tests {
                 arn: "arn:aws:iam::111111111111:role/deployer".into(),
                 external_id: None,
             }),
+            namespace: None,
         };
         assert_eq!(
             target_name(&place, "orders", "live", true),
@@ -342,7 +347,7 @@ mod tests {
         let no_region = Place::default();
         let named_region = Place {
             region: Some("us-east-1".into()),
-            role: None,
+            ..Place::default()
         };
         let target = |function, spelled, lands| Resolved {
             function,

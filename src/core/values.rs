@@ -514,6 +514,24 @@ pub fn parse_version(input: &str) -> Result<String, String> {
     }
 }
 
+/// An SCF function name: 2 to 60 letters, digits, `-` and `_`, starting with
+/// a letter and ending with a letter or digit. An ARN is Lambda's.
+pub fn check_scf_function_name(name: &str) -> Result<(), String> {
+    let valid = (2..=60).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "--function-name '{name}' is not an SCF function name: expected 2 to 60 letters, digits, - or _, starting with a letter and ending with a letter or digit"
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

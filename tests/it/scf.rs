@@ -398,8 +398,16 @@ fn bad_input_exits_2_and_sends_nothing() {
             "not an SCF namespace",
         ),
         (deploy_args(&["--region", "Guangzhou"]), "not a region"),
+        // A manifest's deploy and prune are one function per run on SCF
+        // (promote, rollback and status take a manifest: see below).
         (
-            vec!["status".into(), "--manifest".into(), "fleet.toml".into()],
+            vec![
+                "prune".into(),
+                "--manifest".into(),
+                "fleet.toml".into(),
+                "--keep".into(),
+                "1".into(),
+            ],
             "--manifest is not supported with --platform scf",
         ),
         (
@@ -577,6 +585,100 @@ fn deploy_keep_versions_prunes_after_the_release() {
     // live: 3 with canary 4, recording 2; version 1 goes.
     assert_eq!(kept.json()["pruned"], json!(["1"]));
     assert_eq!(scf.versions(F), ["2", "3", "4"]);
+}
+
+/// A manifest on SCF (`platform = "scf"`; a place is a region and a
+/// namespace): every target's status, then a promotion and a rollback of
+/// every target at once, each namespace named in the results.
+#[test]
+fn a_manifest_promotes_and_rolls_back_every_namespace_at_once() {
+    let scf = ScfDouble::start(&[F, "shop/orders"]);
+    for namespace in ["default", "shop"] {
+        for body in ["1", "2"] {
+            let dir = release(body);
+            deploy(&scf, dir.path(), &["--namespace", namespace]).assert_ok();
+        }
+    }
+    // In each namespace, live serves version 1 with version 2 at 10%.
+    let files = tempfile::tempdir().unwrap();
+    let manifest = files.path().join("fleet.toml");
+    std::fs::write(
+        &manifest,
+        "[defaults]\nplatform = \"scf\"\nalias = \"live\"\n\n[[functions]]\nname = \"orders\"\n\n[[functions]]\nname = \"orders\"\nnamespace = \"shop\"\n",
+    )
+    .unwrap();
+    let manifest = manifest.to_str().unwrap();
+    let output = tempfile::NamedTempFile::new().unwrap();
+    let mut status = scf.command();
+    status
+        .args(["status", "--platform", "scf", "--manifest", manifest])
+        .env("GITHUB_OUTPUT", output.path());
+    crate::common::run(&mut status).assert_ok();
+    let serving: serde_json::Value = serde_json::from_str(
+        &crate::common::parse_github_output(&std::fs::read_to_string(output.path()).unwrap())["serving"],
+    )
+    .unwrap();
+    for namespace in ["default", "shop"] {
+        assert_eq!(
+            serving[format!("{namespace}/{}/orders:live", scf_double::REGION)],
+            json!({"1": 0.9, "2": 0.1}),
+            "{serving}"
+        );
+    }
+
+    let promoted = scf.run(&["promote", "--manifest", manifest, "--output", "json"]);
+    promoted.assert_ok();
+    let results = promoted.json();
+    let results = results.as_array().unwrap();
+    assert_eq!(results.len(), 2, "{results:?}");
+    for result in results {
+        assert_eq!(result["result"], "promoted", "{result}");
+        assert_eq!(result["version"], "2", "{result}");
+    }
+    let state = scf.get_state();
+    for namespace in ["default", "shop"] {
+        assert_eq!(
+            state[format!("{namespace}/orders")]["aliases"][A]["FunctionVersion"],
+            "2"
+        );
+    }
+
+    let back = scf.run(&["rollback", "--manifest", manifest, "--output", "json"]);
+    back.assert_ok();
+    let state = scf.get_state();
+    for namespace in ["default", "shop"] {
+        assert_eq!(
+            state[format!("{namespace}/orders")]["aliases"][A]["FunctionVersion"],
+            "1"
+        );
+    }
+
+    // What SCF has no counterpart for, refused by name before any request.
+    std::fs::write(
+        files.path().join("roles.toml"),
+        "[defaults]\nplatform = \"scf\"\nalias = \"live\"\nrole-arn = \"arn:aws:iam::123456789012:role/deployer\"\n\n[[functions]]\nname = \"orders\"\n",
+    )
+    .unwrap();
+    let roles = files.path().join("roles.toml");
+    let before = scf.requests().len();
+    let refused = scf.run(&["status", "--manifest", roles.to_str().unwrap()]);
+    assert_eq!(refused.status, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("role-arn is Lambda's"),
+        "{}",
+        refused.stderr
+    );
+    // An SCF manifest run without --platform scf says how to run it.
+    let mut lambda = scf.command();
+    lambda.args(["status", "--manifest", manifest]);
+    let wrong = crate::common::run(&mut lambda);
+    assert_eq!(wrong.status, 2, "{}", wrong.stderr);
+    assert!(
+        wrong.stderr.contains("run the manifest with --platform scf"),
+        "{}",
+        wrong.stderr
+    );
+    assert_eq!(scf.requests().len(), before);
 }
 
 #[test]

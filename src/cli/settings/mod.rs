@@ -141,16 +141,42 @@ fn run_of(target: &TargetArgs, common: &CommonArgs, log: Log, dry_run: bool) -> 
 /// The functions of the manifest, or the one the flags name.
 fn targets_of(target: &TargetArgs) -> Result<Vec<Target>> {
     match &target.manifest {
-        Some(path) => Ok(manifest::load_at(path, false, target.region.as_deref())?
-            .into_iter()
-            .map(|f| Target {
-                function: f.name,
-                alias: f.alias,
-                place: f.place,
-                wave: f.wave,
-            })
-            .collect()),
+        Some(path) => Ok(on_platform(
+            manifest::load_at(path, false, target.region.as_deref())?,
+            target.platform.platform == crate::cli::flags::Platform::Scf,
+            path,
+        )?
+        .into_iter()
+        .map(|f| Target {
+            function: f.name,
+            alias: f.alias,
+            place: f.place,
+            wave: f.wave,
+        })
+        .collect()),
         None => Ok(vec![single(target)]),
+    }
+}
+
+/// A manifest's functions, all on the run's platform (`scf`: `--platform
+/// scf`); one on another platform is refused by name, and how to run it.
+pub(super) fn on_platform(
+    functions: Vec<manifest::Function>,
+    scf: bool,
+    path: &Path,
+) -> Result<Vec<manifest::Function>> {
+    match functions.iter().find(|f| f.scf != scf) {
+        None => Ok(functions),
+        Some(f) if f.scf => Err(Error::usage(format!(
+            "--manifest '{}': {} is an SCF function (platform = \"scf\"): run the manifest with --platform scf",
+            path.display(),
+            f.name
+        ))),
+        Some(f) => Err(Error::usage(format!(
+            "--manifest '{}': {} is a Lambda function, but the run is on SCF (--platform scf): one run acts on one platform",
+            path.display(),
+            f.name
+        ))),
     }
 }
 
@@ -275,6 +301,7 @@ fn one_bucket_region(bucket: &str, jobs: &[DeployJob], run_region: Option<&str>)
 /// `deploy --manifest`: the manifest's functions, and the flags that belong in it refused.
 fn manifest_for_deploy(args: &DeployArgs, path: &Path) -> Result<(Vec<manifest::Function>, Vec<Wave>)> {
     let (functions, waves) = manifest::load_with_waves(path, true, args.target.region.as_deref())?;
+    let functions = on_platform(functions, false, path)?;
     // One rule: what schedules a target's traffic (canary-weight, strategy,
     // step-interval) is the target's, in the manifest; the health gates
     // (alarms, thresholds, hooks, polling) are the run's, on the command line,

@@ -347,7 +347,7 @@ mod tests {
             .map(|(n, region)| Target {
                 place: Place {
                     region: Some(region.into()),
-                    role: None,
+                    ..Place::default()
                 },
                 wave: WaveOf::default(),
                 function: format!("f{n}"),

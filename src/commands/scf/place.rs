@@ -2,7 +2,7 @@
 //! place: one set of credentials (`TENCENTCLOUD_*`), no roles.
 
 use crate::aws::Calls;
-use crate::cli::scf::{DEFAULT_NAMESPACE, manifest_refused, region};
+use crate::cli::scf::{DEFAULT_NAMESPACE, region};
 use crate::cli::settings::Run;
 use crate::commands::runner::Connect;
 use crate::core::fleet::{AccountRegion, Place};
@@ -43,12 +43,52 @@ impl Connect for ScfPlace {
         })
     }
 
+    /// Each region and namespace once, with the run's one set of
+    /// credentials. Its account-region is the namespace and the region:
+    /// what a report names, and what a fleet's concurrency is counted in.
     async fn connect_places(
-        _run: &Run,
-        _places: Vec<&Place>,
+        run: &Run,
+        places: Vec<&Place>,
         _calls: Calls,
     ) -> (Vec<(Place, ScfPlace, AccountRegion)>, Vec<String>) {
-        (Vec::new(), vec![manifest_refused().to_string()])
+        let mut connected = Vec::new();
+        let mut problems = Vec::new();
+        for place in places {
+            let region = match place.region.clone() {
+                Some(region) => region,
+                None => match region(run.region.as_deref()) {
+                    Ok(region) => region,
+                    Err(err) => {
+                        problems.push(err.to_string());
+                        continue;
+                    }
+                },
+            };
+            let namespace = place
+                .namespace
+                .clone()
+                .or(run.namespace.clone())
+                .unwrap_or_else(|| DEFAULT_NAMESPACE.to_string());
+            let lands = AccountRegion {
+                account: namespace.clone(),
+                region: region.clone(),
+            };
+            let log = run.log.at(lands.to_string());
+            match Client::from_env(&region, log) {
+                Ok(client) => connected.push((
+                    place.clone(),
+                    ScfPlace {
+                        scf: Scf::new(client, &namespace, log),
+                        log,
+                        region,
+                    },
+                    lands,
+                )),
+                Err(err) => problems.push(err.to_string()),
+            }
+        }
+        problems.dedup();
+        (connected, problems)
     }
 
     async fn exists(&self, function: &str) -> Result<bool> {

@@ -92,6 +92,11 @@ impl ScfDouble {
         state[format!("default/{name}")].clone()
     }
 
+    /// Every function as the double holds it, by `NAMESPACE/NAME`.
+    pub fn get_state(&self) -> Value {
+        self.get("/__test/state")
+    }
+
     pub fn alias(&self, function: &str, alias: &str) -> Value {
         self.function(function)["aliases"][alias].clone()
     }
