@@ -3,11 +3,10 @@
 //! refused by name, so nothing is silently ignored; and on Lambda, the flags
 //! only SCF has are refused the same way.
 
-use crate::cli::flags::{CommonArgs, OutputFormat, Platform, PlatformArgs, PruneArgs, TargetArgs};
+use crate::cli::flags::{CommonArgs, OutputFormat, Platform, PlatformArgs, TargetArgs};
 use crate::cli::settings::{RolloutSettings, description, rollout_settings};
 use crate::cli::{Command, function_config, manifest::Code};
 use crate::core::config::FunctionConfig;
-use crate::core::prune::Keep;
 use crate::core::values::parse_region;
 use crate::error::{Error, Result};
 use crate::log::Log;
@@ -53,7 +52,6 @@ pub struct ScfDeploy {
 #[derive(Debug)]
 pub enum ScfCommand {
     Deploy(ScfRun, Box<ScfDeploy>),
-    Prune(ScfRun, Keep),
 }
 
 /// The command's platform flags, when it has any.
@@ -120,6 +118,9 @@ pub fn check_alias_command(command: &Command) -> Result<()> {
         Command::Promote(args) => &args.target,
         Command::Rollback(args) => &args.target,
         Command::Status(args) => &args.target,
+        Command::Prune(args) if args.manifest.is_none() => {
+            return check_function_name(args.function_name.as_deref().unwrap_or_default());
+        }
         _ => return Ok(()),
     };
     if target.manifest.is_some() {
@@ -181,7 +182,9 @@ pub fn resolve(command: &Command, log: Log) -> Result<ScfCommand> {
         Command::Promote(_) | Command::Rollback(_) | Command::Status(_) => Err(Error::usage(
             "promote, rollback and status take the shared settings on SCF (checked by check_alias_command)",
         )),
-        Command::Prune(args) => prune(args, log),
+        Command::Prune(_) => Err(Error::usage(
+            "prune takes the shared settings on SCF (checked by check_alias_command)",
+        )),
         Command::Init(_) | Command::Package(_) => Err(Error::usage("this command has no --platform")),
     }
 }
@@ -241,30 +244,6 @@ fn scf_config(path: &std::path::Path, log: &Log) -> Result<FunctionConfig> {
     Ok(config)
 }
 
-fn prune(args: &PruneArgs, log: Log) -> Result<ScfCommand> {
-    if args.manifest.is_some() {
-        return Err(manifest_refused());
-    }
-    let function = args.function_name.clone().unwrap_or_default();
-    check_function_name(&function)?;
-    let dry_run = args.dry_run.dry_run;
-    Ok(ScfCommand::Prune(
-        ScfRun {
-            region: region(args.region.as_deref())?,
-            namespace: namespace(&args.platform),
-            function,
-            alias: String::new(),
-            json: args.common.output == OutputFormat::Json,
-            dry_run,
-            log: log.with(args.common.verbose, dry_run),
-        },
-        Keep {
-            newest: args.keep,
-            younger_than: args.older_than,
-        },
-    ))
-}
-
 fn run_of(target: &TargetArgs, common: &CommonArgs, dry_run: bool, log: Log) -> Result<ScfRun> {
     if target.manifest.is_some() {
         return Err(manifest_refused());
@@ -284,7 +263,7 @@ fn run_of(target: &TargetArgs, common: &CommonArgs, dry_run: bool, log: Log) -> 
 
 pub fn manifest_refused() -> Error {
     Error::usage(
-        "--manifest is not supported with --platform scf for deploy and prune: run one command per function (--function-name and --alias); promote, rollback and status take a manifest",
+        "--manifest is not supported with --platform scf for deploy: run one deploy per function (--function-name and --alias); promote, rollback, status and prune take a manifest",
     )
 }
 

@@ -32,6 +32,7 @@ pub fn run(command: Command, log: Log) -> Result<()> {
             Command::Promote(args) => block_on(promote::run::<ScfPlace>(settings::promote(&args, log)?)),
             Command::Rollback(args) => block_on(rollback::run::<ScfPlace>(settings::rollback(&args, log)?)),
             Command::Status(args) => block_on(status::run::<ScfPlace>(settings::status(&args, log)?)),
+            Command::Prune(args) => block_on(prune::run::<ScfPlace>(settings::prune(&args, log)?)),
             other => block_on(scf::run(cli::scf::resolve(&other, log)?)),
         };
     }
@@ -41,7 +42,7 @@ pub fn run(command: Command, log: Log) -> Result<()> {
         Command::Promote(args) => block_on(promote::run::<Clients>(settings::promote(&args, log)?)),
         Command::Rollback(args) => block_on(rollback::run::<Clients>(settings::rollback(&args, log)?)),
         Command::Status(args) => block_on(status::run::<Clients>(settings::status(&args, log)?)),
-        Command::Prune(args) => block_on(prune::run(settings::prune(&args, log)?)),
+        Command::Prune(args) => block_on(prune::run::<Clients>(settings::prune(&args, log)?)),
         Command::Package(args) => package::run(&args, log),
         Command::Init(args) => block_on(init::run(&args, log)),
     }

@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use crate::aws::{Calls, Clients};
+use crate::aws::Calls;
 use crate::cli::settings::{PruneOptions, PruneSettings, PruneTarget};
-use crate::commands::runner::{TargetName, across_places, report_across};
+use crate::commands::runner::{Connect, TargetName, across_places, report_across};
 use crate::core::fleet::AccountRegion;
 use crate::core::prune::{self, Keep, Verdict};
 use crate::error::{Error, Result};
@@ -16,7 +16,7 @@ use crate::log::Log;
 use crate::platform::Platform;
 use crate::report::{self, PruneReport};
 
-pub async fn run(settings: PruneSettings) -> Result<()> {
+pub async fn run<C: Connect>(settings: PruneSettings) -> Result<()> {
     let PruneSettings {
         run,
         functions,
@@ -28,15 +28,15 @@ pub async fn run(settings: PruneSettings) -> Result<()> {
         per_second,
     } = options;
     if run.fleet.is_none() {
-        let clients = Clients::connect(run.region.as_deref(), Calls::One, run.log).await?;
+        let place = C::connect_one(&run, Calls::One).await?;
         let function = &functions
             .first()
             .ok_or_else(|| Error::usage("no function to prune"))?
             .function;
-        clients.refuse_other_region(function)?;
-        let lambda = clients.lambda.paced(per_second);
+        place.refuse_target(function)?;
+        let place = place.paced(per_second);
         return report::emit(
-            &prune_function(&lambda, &run.log, function, keep, dry_run).await?,
+            &prune_function(place.platform(), &run.log, function, keep, dry_run).await?,
             run.json,
         );
     }
@@ -47,8 +47,8 @@ pub async fn run(settings: PruneSettings) -> Result<()> {
         &functions,
         |f| &f.place,
         Calls::Fleet { per_second },
-        async |clients: &Clients, target| {
-            prune_function(&clients.lambda, &clients.log, &target.function, keep, dry_run).await
+        async |place: &C, target| {
+            prune_function(place.platform(), place.log(), &target.function, keep, dry_run).await
         },
     )
     .await?;

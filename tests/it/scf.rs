@@ -398,16 +398,10 @@ fn bad_input_exits_2_and_sends_nothing() {
             "not an SCF namespace",
         ),
         (deploy_args(&["--region", "Guangzhou"]), "not a region"),
-        // A manifest's deploy and prune are one function per run on SCF
-        // (promote, rollback and status take a manifest: see below).
+        // A manifest's deploy is one function per run on SCF (promote,
+        // rollback, status and prune take a manifest: see below).
         (
-            vec![
-                "prune".into(),
-                "--manifest".into(),
-                "fleet.toml".into(),
-                "--keep".into(),
-                "1".into(),
-            ],
+            vec!["deploy".into(), "--manifest".into(), "fleet.toml".into()],
             "--manifest is not supported with --platform scf",
         ),
         (
@@ -650,6 +644,44 @@ fn a_manifest_promotes_and_rolls_back_every_namespace_at_once() {
         assert_eq!(
             state[format!("{namespace}/orders")]["aliases"][A]["FunctionVersion"],
             "1"
+        );
+    }
+    // prune takes the manifest too: each function once in its namespace;
+    // live serves version 1 alone and the rollback recorded nothing to
+    // return to, so version 2 goes in each.
+    let output = tempfile::NamedTempFile::new().unwrap();
+    let mut prune = scf.command();
+    prune
+        .args([
+            "prune",
+            "--platform",
+            "scf",
+            "--manifest",
+            manifest,
+            "--keep",
+            "0",
+        ])
+        .env("GITHUB_OUTPUT", output.path());
+    crate::common::run(&mut prune).assert_ok();
+    let pruned: serde_json::Value = serde_json::from_str(
+        &crate::common::parse_github_output(&std::fs::read_to_string(output.path()).unwrap())["pruned"],
+    )
+    .unwrap();
+    for namespace in ["default", "shop"] {
+        assert_eq!(
+            pruned[format!("{namespace}/{}/orders", scf_double::REGION)],
+            json!(["2"]),
+            "{pruned}"
+        );
+    }
+    let state = scf.get_state();
+    for namespace in ["default", "shop"] {
+        let versions = state[format!("{namespace}/orders")]["versions"]
+            .as_object()
+            .unwrap();
+        assert!(
+            !versions.contains_key("2") && versions.contains_key("1"),
+            "{namespace}: {versions:?}"
         );
     }
 

@@ -32,11 +32,8 @@ pub fn prune(args: &PruneArgs, log: Log) -> Result<PruneSettings> {
         Some(path) => {
             // A function with several aliases is pruned once in each place.
             let mut functions: Vec<PruneTarget> = Vec::new();
-            for f in super::on_platform(
-                manifest::load_at(path, false, args.region.as_deref())?,
-                false,
-                path,
-            )? {
+            let scf = args.platform.platform == crate::cli::flags::Platform::Scf;
+            for f in super::on_platform(manifest::load_at(path, false, args.region.as_deref())?, scf, path)? {
                 let function = PruneTarget {
                     function: f.name,
                     place: f.place,

@@ -27,6 +27,12 @@ pub trait Connect: Connection + Sized {
     /// Whether the function exists here.
     async fn exists(&self, function: &str) -> Result<bool>;
 
+    /// This place with its control-plane requests kept under `per_second`
+    /// in every second, where the platform's quota asks for it.
+    fn paced(self, _per_second: u32) -> Self {
+        self
+    }
+
     /// The region a one-function report names (SCF's reports say where
     /// they acted; Lambda's single-function reports do not).
     fn region_shown(&self) -> Option<&str> {
@@ -59,6 +65,13 @@ impl Connect for Clients {
 
     fn refuse_target(&self, function: &str) -> Result<()> {
         self.refuse_other_region(function)
+    }
+
+    fn paced(self, per_second: u32) -> Clients {
+        Clients {
+            lambda: self.lambda.paced(per_second),
+            ..self
+        }
     }
 
     async fn exists(&self, function: &str) -> Result<bool> {

@@ -1,6 +1,6 @@
 //! `--platform scf`: SCF's connection to the shared runner (`place`), and
-//! its release path (`deploy`, `rollout`, `guard`) and prune's dispatch.
-//! promote, rollback and status run the shared commands over `ScfPlace`.
+//! its release path (`deploy`, `rollout`, `guard`). promote, rollback,
+//! status and prune run the shared commands over `ScfPlace`.
 //! The decisions are the core's (`core::plan`, `core::prune`), fed by
 //! `scf::observe`.
 //!
@@ -22,12 +22,5 @@ use crate::error::Result;
 pub async fn run(command: ScfCommand) -> Result<()> {
     match command {
         ScfCommand::Deploy(run, request) => deploy::run(&run, &request).await,
-        ScfCommand::Prune(run, keep) => {
-            let scf = guard::connect(&run)?;
-            let report =
-                crate::commands::prune::prune_function(&scf, &run.log, &run.function, keep, run.dry_run)
-                    .await?;
-            crate::report::emit(&report, run.json)
-        }
     }
 }
