@@ -424,11 +424,9 @@ pub fn timeline_markdown(timeline: &RolloutResult) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::report::output::{ALIAS_OUTPUTS, github_outputs, outputs};
-
-    fn report(result: Outcome, version: &str, previous: &str, weight: f64) -> AliasReport {
+impl AliasReport {
+    /// A report of `f:live` with these fields, for tests.
+    pub(crate) fn sample(result: Outcome, version: &str, previous: &str, weight: f64) -> AliasReport {
         AliasReport {
             function_arn: "arn:aws:lambda:us-east-1:123456789012:function:f".into(),
             alias_arn: "arn:aws:lambda:us-east-1:123456789012:function:f:live".into(),
@@ -457,6 +455,16 @@ mod tests {
             release: ("new code", "uploaded and published"),
             created_function: false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::output::{ALIAS_OUTPUTS, github_outputs, outputs};
+
+    fn report(result: Outcome, version: &str, previous: &str, weight: f64) -> AliasReport {
+        AliasReport::sample(result, version, previous, weight)
     }
 
     #[test]

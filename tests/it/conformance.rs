@@ -233,35 +233,33 @@ async fn write_over_another_writer(rig: &impl Rig) -> (Result<(), Error>, AliasN
     )
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn lambda_looks_at_a_function_and_its_alias() {
-    look_at_a_function_and_its_alias(&LambdaRig::start()).await;
+/// A scenario as two tests: Lambda on the emulator, SCF on its double.
+macro_rules! on_both_platforms {
+    ($($scenario:ident),* $(,)?) => {
+        mod lambda {
+            $(
+                #[tokio::test(flavor = "current_thread")]
+                async fn $scenario() {
+                    super::$scenario(&super::LambdaRig::start()).await;
+                }
+            )*
+        }
+        mod scf {
+            $(
+                #[tokio::test(flavor = "current_thread")]
+                async fn $scenario() {
+                    super::$scenario(&super::ScfRig::start("orders")).await;
+                }
+            )*
+        }
+    };
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn scf_looks_at_a_function_and_its_alias() {
-    look_at_a_function_and_its_alias(&ScfRig::start("orders")).await;
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn lambda_lists_and_deletes_versions() {
-    versions_list_and_delete(&LambdaRig::start()).await;
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn scf_lists_and_deletes_versions() {
-    versions_list_and_delete(&ScfRig::start("orders")).await;
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn lambda_reads_lists_and_writes_aliases() {
-    aliases_read_list_and_write(&LambdaRig::start()).await;
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn scf_reads_lists_and_writes_aliases() {
-    aliases_read_list_and_write(&ScfRig::start("orders")).await;
-}
+on_both_platforms!(
+    look_at_a_function_and_its_alias,
+    versions_list_and_delete,
+    aliases_read_list_and_write,
+);
 
 /// SCF guards by reading again: the stale write is refused before it is
 /// sent, and the other writer's version stays.

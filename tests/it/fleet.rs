@@ -1364,42 +1364,52 @@ async fn a_later_waves_bad_input_stops_the_run_before_any_write() {
         )
         .unwrap();
     };
+    // Each deploy of the split manifest is refused (exit 2) in preflight,
+    // naming the problem, and writes nothing in us-east-1 (the first wave).
+    let refused = async |what: &str, needles: &[&str]| {
+        let run = fleet_command(
+            &aws,
+            repo.path(),
+            &split,
+            "deploy",
+            "def handler(e, c): return 2\n",
+            &[],
+        );
+        assert_eq!(run.status, 2, "{what}: {}", run.stderr);
+        for needle in needles {
+            assert!(
+                run.stderr.contains(needle),
+                "{what}: {needle:?} not in {}",
+                run.stderr
+            );
+        }
+        for (region, lambda) in &clients {
+            assert_eq!(routing(lambda).await.0, "1", "{what}: {region}: nothing written");
+        }
+    };
     write_split("fns/orders");
-    let linked = fleet_command(
-        &aws,
-        repo.path(),
-        &split,
-        "deploy",
-        "def handler(e, c): return 2\n",
-        &[],
-    );
-    assert_eq!(linked.status, 2, "{}", linked.stderr);
-    assert!(
-        linked
-            .stderr
-            .contains("preflight found 1 problem before any write"),
-        "{}",
-        linked.stderr
-    );
-    assert!(
-        linked.stderr.contains("orders:live in default/eu-west-1"),
-        "{}",
-        linked.stderr
-    );
-    for (region, lambda) in &clients {
-        assert_eq!(routing(lambda).await.0, "1", "{region}: nothing written");
-    }
+    refused(
+        "a link out of the tree",
+        &[
+            "preflight found 1 problem before any write",
+            "orders:live in default/eu-west-1",
+        ],
+    )
+    .await;
 
     // The link gone, eu-west-1's alias serves $LATEST: refused in preflight.
     std::fs::remove_file(repo.path().join("fns/linked/secret.txt")).unwrap();
     let (_, west) = &clients[1];
-    west.update_alias()
-        .function_name("orders")
-        .name("live")
-        .function_version("$LATEST")
-        .send()
-        .await
-        .unwrap();
+    let point_west = async |version: &str| {
+        west.update_alias()
+            .function_name("orders")
+            .name("live")
+            .function_version(version)
+            .send()
+            .await
+            .unwrap();
+    };
+    point_west("$LATEST").await;
     let latest = fleet_command(
         &aws,
         repo.path(),
@@ -1418,13 +1428,7 @@ async fn a_later_waves_bad_input_stops_the_run_before_any_write() {
 
     // An S3 trigger on eu-west-1's unqualified function runs `$LATEST`: a
     // canary there is refused in preflight, before us-east-1 is written.
-    west.update_alias()
-        .function_name("orders")
-        .name("live")
-        .function_version("1")
-        .send()
-        .await
-        .unwrap();
+    point_west("1").await;
     west.add_permission()
         .function_name("orders")
         .statement_id("uploads")
@@ -1441,42 +1445,15 @@ async fn a_later_waves_bad_input_stops_the_run_before_any_write() {
             .replace("canary-weight = \"100%\"", "canary-weight = \"10%\""),
     )
     .unwrap();
-    let triggered = fleet_command(
-        &aws,
-        repo.path(),
-        &split,
-        "deploy",
-        "def handler(e, c): return 2\n",
-        &[],
-    );
-    assert_eq!(triggered.status, 2, "{}", triggered.stderr);
-    assert!(
-        triggered
-            .stderr
-            .contains("preflight found 1 problem before any write"),
-        "{}",
-        triggered.stderr
-    );
-    assert!(
-        triggered.stderr.contains("permission s3.amazonaws.com") || triggered.stderr.contains("uploads"),
-        "the trigger is named: {}",
-        triggered.stderr
-    );
-    assert_eq!(routing(&clients[0].1).await.0, "1", "us-east-1: nothing written");
+    refused(
+        "an S3 trigger on $LATEST",
+        &["preflight found 1 problem before any write", "uploads"],
+    )
+    .await;
 
     // `source = ""` would ship the manifest's own folder: refused.
     write_split("");
-    let empty = fleet_command(
-        &aws,
-        repo.path(),
-        &split,
-        "deploy",
-        "def handler(e, c): return 2\n",
-        &[],
-    );
-    assert_eq!(empty.status, 2, "{}", empty.stderr);
-    assert!(empty.stderr.contains("source is empty"), "{}", empty.stderr);
-    assert_eq!(routing(&clients[0].1).await.0, "1", "us-east-1: nothing written");
+    refused("an empty source", &["source is empty"]).await;
 }
 
 /// One function:alias in one account-region is one target however the

@@ -300,32 +300,8 @@ mod tests {
 
     fn dummy_report(name: &str) -> AliasReport {
         AliasReport {
-            function_arn: String::new(),
-            alias_arn: String::new(),
-            version: "1".into(),
-            previous_version: String::new(),
-            code_sha256: String::new(),
-            skipped: true,
-            canary_weight: 1.0,
-            result: Outcome::Skipped,
-            dry_run: false,
-            rollback_reason: String::new(),
-            deployment_id: String::new(),
-            pruned: Vec::new(),
-            prune_error: String::new(),
-            function_url: String::new(),
-            bypasses: Vec::new(),
-            configuration: Vec::new(),
-            tags: Vec::new(),
-            canary_rule: String::new(),
-            account: String::new(),
-            region: String::new(),
-            wave: String::new(),
             target: name.into(),
-            note: None,
-            timeline: None,
-            release: ("new code", "uploaded and published"),
-            created_function: false,
+            ..AliasReport::sample(Outcome::Skipped, "1", "", 1.0)
         }
     }
 
@@ -435,17 +411,11 @@ mod tests {
             fail_fast,
             rollback_on_wave_failure: false,
         };
-        let all = run_all(
-            &functions,
-            fleet(2, false),
-            &Naming {
-                several_places: false,
-                lands: Vec::new(),
-            },
-            &Cancel::never(),
-            job,
-        )
-        .await;
+        let one_place = Naming {
+            several_places: false,
+            lands: Vec::new(),
+        };
+        let all = run_all(&functions, fleet(2, false), &one_place, &Cancel::never(), job).await;
         let names: Vec<String> = all.iter().map(name_of).collect();
         assert_eq!(names, ["a", "b", "c", "d"]);
         assert!(matches!(&all[1], FunctionResult::Failed { error, .. } if error == "boom"));
@@ -454,17 +424,7 @@ mod tests {
             "one failure does not stop the others"
         );
 
-        let fast = run_all(
-            &functions,
-            fleet(1, true),
-            &Naming {
-                several_places: false,
-                lands: Vec::new(),
-            },
-            &Cancel::never(),
-            job,
-        )
-        .await;
+        let fast = run_all(&functions, fleet(1, true), &one_place, &Cancel::never(), job).await;
         assert!(matches!(&fast[0], FunctionResult::Done(_)));
         assert!(matches!(&fast[2], FunctionResult::Failed { error, .. } if error.contains("--fail-fast")));
     }
