@@ -3,7 +3,7 @@
 //! refused by name, so nothing is silently ignored; and on Lambda, the flags
 //! only SCF has are refused the same way.
 
-use crate::cli::flags::{CommonArgs, OutputFormat, Platform, PlatformArgs, TargetArgs};
+use crate::cli::flags::{CommonArgs, DeployArgs, OutputFormat, Platform, PlatformArgs, TargetArgs};
 use crate::cli::settings::{RolloutSettings, description, rollout_settings};
 use crate::cli::{Command, function_config, manifest::Code};
 use crate::core::config::FunctionConfig;
@@ -46,12 +46,6 @@ pub struct ScfDeploy {
     pub config: Option<FunctionConfig>,
     /// `--keep-versions`: prune after a successful deploy, keeping this many.
     pub keep_versions: Option<usize>,
-}
-
-/// One SCF command, checked.
-#[derive(Debug)]
-pub enum ScfCommand {
-    Deploy(ScfRun, Box<ScfDeploy>),
 }
 
 /// The command's platform flags, when it has any.
@@ -113,7 +107,7 @@ pub fn check_lambda(command: &Command) -> Result<()> {
 /// settings: an SCF function name (a manifest's entries are checked as it
 /// is read). The region and the credentials are checked when the run
 /// connects, before any request.
-pub fn check_alias_command(command: &Command) -> Result<()> {
+pub fn check_names(command: &Command) -> Result<()> {
     let target = match command {
         Command::Promote(args) => &args.target,
         Command::Rollback(args) => &args.target,
@@ -129,64 +123,53 @@ pub fn check_alias_command(command: &Command) -> Result<()> {
     check_function_name(target.single().0)
 }
 
-/// Check an SCF command's flags.
-pub fn resolve(command: &Command, log: Log) -> Result<ScfCommand> {
-    match command {
-        Command::Deploy(args) => {
-            let run = run_of(&args.target, &args.common, args.dry_run.dry_run, log)?;
-            crate::cli::capabilities::refuse_unsupported(&crate::scf::platform::SCF, args)?;
-            let code = match (&args.code.source, &args.code.zip_file) {
-                (Some(source), _) => Code::Source(source.clone()),
-                (None, Some(_)) if !args.excludes.globs.is_empty() => {
-                    return Err(Error::usage(
-                        "--exclude applies to --source only: a --zip-file is deployed byte for byte",
-                    ));
-                }
-                (None, Some(zip)) => Code::Zip(zip.clone()),
-                (None, None) => {
-                    return Err(Error::usage(
-                        "with --platform scf, give --source DIR or --zip-file FILE",
-                    ));
-                }
-            };
-            let route = match (
-                &args.canary_weight,
-                &args.canary_header,
-                &args.canary_header_range,
-            ) {
-                (Some(weight), ..) => Some(CanaryRoute::Weight(*weight)),
-                (None, Some(rule), _) | (None, None, Some(rule)) => Some(CanaryRoute::Rule(rule.clone())),
-                (None, None, None) => None,
-            };
-            let config = match &args.function_config {
-                Some(path) => Some(scf_config(path, &run.log)?),
-                None => None,
-            };
-            Ok(ScfCommand::Deploy(
-                run,
-                Box::new(ScfDeploy {
-                    code,
-                    excludes: args.excludes.globs.clone(),
-                    description: description(
-                        args.description.as_deref(),
-                        "with --platform scf, lambda-rollout takes",
-                    )?,
-                    route,
-                    rollout: rollout_settings(&args.rollout)?,
-                    config,
-                    allow_latest_triggers: args.allow_latest_triggers,
-                    keep_versions: args.keep_versions,
-                }),
-            ))
+/// Check `deploy --platform scf`'s flags.
+pub fn deploy(args: &DeployArgs, log: Log) -> Result<(ScfRun, ScfDeploy)> {
+    let run = run_of(&args.target, &args.common, args.dry_run.dry_run, log)?;
+    crate::cli::capabilities::refuse_unsupported(&crate::scf::platform::SCF, args)?;
+    let code = match (&args.code.source, &args.code.zip_file) {
+        (Some(source), _) => Code::Source(source.clone()),
+        (None, Some(_)) if !args.excludes.globs.is_empty() => {
+            return Err(Error::usage(
+                "--exclude applies to --source only: a --zip-file is deployed byte for byte",
+            ));
         }
-        Command::Promote(_) | Command::Rollback(_) | Command::Status(_) => Err(Error::usage(
-            "promote, rollback and status take the shared settings on SCF (checked by check_alias_command)",
-        )),
-        Command::Prune(_) => Err(Error::usage(
-            "prune takes the shared settings on SCF (checked by check_alias_command)",
-        )),
-        Command::Init(_) | Command::Package(_) => Err(Error::usage("this command has no --platform")),
-    }
+        (None, Some(zip)) => Code::Zip(zip.clone()),
+        (None, None) => {
+            return Err(Error::usage(
+                "with --platform scf, give --source DIR or --zip-file FILE",
+            ));
+        }
+    };
+    let route = match (
+        &args.canary_weight,
+        &args.canary_header,
+        &args.canary_header_range,
+    ) {
+        (Some(weight), ..) => Some(CanaryRoute::Weight(*weight)),
+        (None, Some(rule), _) | (None, None, Some(rule)) => Some(CanaryRoute::Rule(rule.clone())),
+        (None, None, None) => None,
+    };
+    let config = match &args.function_config {
+        Some(path) => Some(scf_config(path, &run.log)?),
+        None => None,
+    };
+    Ok((
+        run,
+        ScfDeploy {
+            code,
+            excludes: args.excludes.globs.clone(),
+            description: description(
+                args.description.as_deref(),
+                "with --platform scf, lambda-rollout takes",
+            )?,
+            route,
+            rollout: rollout_settings(&args.rollout)?,
+            config,
+            allow_latest_triggers: args.allow_latest_triggers,
+            keep_versions: args.keep_versions,
+        },
+    ))
 }
 
 /// The keys a version holds on SCF and a release file may set there.

@@ -26,18 +26,27 @@ use crate::log::Log;
 
 /// Run one command to completion. `package` needs no AWS and no async runtime.
 pub fn run(command: Command, log: Log) -> Result<()> {
-    if cli::scf::is_scf(&command) {
-        cli::scf::check_alias_command(&command)?;
-        return match command {
-            Command::Promote(args) => block_on(promote::run::<ScfPlace>(settings::promote(&args, log)?)),
-            Command::Rollback(args) => block_on(rollback::run::<ScfPlace>(settings::rollback(&args, log)?)),
-            Command::Status(args) => block_on(status::run::<ScfPlace>(settings::status(&args, log)?)),
-            Command::Prune(args) => block_on(prune::run::<ScfPlace>(settings::prune(&args, log)?)),
-            other => block_on(scf::run(cli::scf::resolve(&other, log)?)),
-        };
+    // The one place that names a platform: SCF's connection or Lambda's
+    // client set under the shared commands, and SCF's own release path.
+    let on_scf = cli::scf::is_scf(&command);
+    if on_scf {
+        cli::scf::check_names(&command)?;
+    } else {
+        cli::scf::check_lambda(&command)?;
     }
-    cli::scf::check_lambda(&command)?;
     match command {
+        Command::Deploy(args) if on_scf => {
+            let (run, request) = cli::scf::deploy(&args, log)?;
+            block_on(scf::deploy(&run, &request))
+        }
+        Command::Promote(args) if on_scf => {
+            block_on(promote::run::<ScfPlace>(settings::promote(&args, log)?))
+        }
+        Command::Rollback(args) if on_scf => {
+            block_on(rollback::run::<ScfPlace>(settings::rollback(&args, log)?))
+        }
+        Command::Status(args) if on_scf => block_on(status::run::<ScfPlace>(settings::status(&args, log)?)),
+        Command::Prune(args) if on_scf => block_on(prune::run::<ScfPlace>(settings::prune(&args, log)?)),
         Command::Deploy(args) => block_on(deploy::run(settings::deploy(&args, log)?)),
         Command::Promote(args) => block_on(promote::run::<Clients>(settings::promote(&args, log)?)),
         Command::Rollback(args) => block_on(rollback::run::<Clients>(settings::rollback(&args, log)?)),

@@ -16,11 +16,4 @@ mod rollout;
 
 pub use place::ScfPlace;
 
-use crate::cli::scf::ScfCommand;
-use crate::error::Result;
-
-pub async fn run(command: ScfCommand) -> Result<()> {
-    match command {
-        ScfCommand::Deploy(run, request) => deploy::run(&run, &request).await,
-    }
-}
+pub use deploy::run as deploy;
