@@ -20,7 +20,6 @@ pub const LAMBDA: Capabilities = Capabilities {
     handoff: Service::Supported,
     alias_guard: AliasGuard::Revision,
     header_routing: false,
-    provisioned_concurrency: true,
 };
 
 impl Platform for Lambda {

@@ -74,6 +74,7 @@ pub fn check_lambda(command: &Command) -> Result<()> {
         ));
     }
     if let Command::Deploy(args) = command
+        && !crate::aws::platform::LAMBDA.header_routing
         && (args.canary_header.is_some() || args.canary_header_range.is_some())
     {
         return Err(Error::usage(

@@ -34,7 +34,7 @@ pub async fn run<C: Connect>(settings: StatusSettings) -> Result<()> {
         async |place: &C, target| {
             let mut report = status_of(place.platform(), target.names()).await?;
             if several_places {
-                (report.outputs.account, report.outputs.region) = place.place_shown().await;
+                (report.outputs.account, report.outputs.region) = place.place_shown();
             }
             Ok(report)
         },

@@ -60,8 +60,6 @@ pub struct Capabilities {
     pub alias_guard: AliasGuard,
     /// Aliases route a canary by a header rule as well as by weight.
     pub header_routing: bool,
-    /// Published versions are held by provisioned concurrency.
-    pub provisioned_concurrency: bool,
 }
 
 /// One look at a function and its alias: the core's view (what the

@@ -26,7 +26,6 @@ pub const SCF: Capabilities = Capabilities {
     handoff: Service::Unsupported("CodeDeploy shifts Lambda aliases only; SCF rollouts run inline"),
     alias_guard: AliasGuard::ReRead,
     header_routing: true,
-    provisioned_concurrency: false,
 };
 
 impl Platform for Scf {

@@ -41,7 +41,7 @@ pub trait Connect: Connection + Sized {
 
     /// The account (or scope) and region a fleet's report names for a
     /// target of this place.
-    async fn place_shown(&self) -> (String, String);
+    fn place_shown(&self) -> (String, String);
 
     /// The Parameter Store values a fleet's targets read, read once here
     /// (a platform without them: nothing to read).
@@ -78,7 +78,7 @@ impl Connect for Clients {
         Ok(self.lambda.latest_if_exists(function).await?.is_some())
     }
 
-    async fn place_shown(&self) -> (String, String) {
+    fn place_shown(&self) -> (String, String) {
         (
             self.account.get().cloned().unwrap_or_default(),
             self.region.clone(),

@@ -99,7 +99,7 @@ impl Connect for ScfPlace {
         Some(&self.region)
     }
 
-    async fn place_shown(&self) -> (String, String) {
+    fn place_shown(&self) -> (String, String) {
         (self.scf.namespace.clone(), self.region.clone())
     }
 }
