@@ -44,6 +44,16 @@ fn release(value: &str) -> tempfile::TempDir {
     ))
 }
 
+/// A staged rollout in three one-second steps: 10 %, 50 %, 100 %.
+const STEPPED: &[&str] = &[
+    "--strategy",
+    "10%,50%,100%",
+    "--step-interval",
+    "1s",
+    "--poll-interval",
+    "1s",
+];
+
 /// A double holding orders, whose alias live serves version 1 alone.
 fn live_on_version_1() -> ScfDouble {
     let scf = ScfDouble::start(&[F]);
@@ -727,17 +737,15 @@ fn a_staged_rollout_steps_the_weight_and_runs_the_hooks() {
         &scf,
         v2.path(),
         &[
-            "--strategy",
-            "10%,50%,100%",
-            "--step-interval",
-            "1s",
-            "--poll-interval",
-            "1s",
-            "--pre-traffic-hook",
-            &hook,
-            "--smoke-payload",
-            smoke.to_str().unwrap(),
-        ],
+            STEPPED,
+            &[
+                "--pre-traffic-hook",
+                &hook,
+                "--smoke-payload",
+                smoke.to_str().unwrap(),
+            ],
+        ]
+        .concat(),
     );
     rolled.assert_ok();
     let report = rolled.json();
@@ -787,18 +795,7 @@ fn a_description_edited_during_a_rollout_is_kept_and_the_rollout_goes_on() {
         }),
     );
     let v2 = release("2");
-    let rolled = deploy(
-        &scf,
-        v2.path(),
-        &[
-            "--strategy",
-            "10%,50%,100%",
-            "--step-interval",
-            "1s",
-            "--poll-interval",
-            "1s",
-        ],
-    );
+    let rolled = deploy(&scf, v2.path(), STEPPED);
     rolled.assert_ok();
     assert_eq!(rolled.json()["result"], "published");
     let alias = scf.alias(F, A);
