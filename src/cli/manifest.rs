@@ -487,17 +487,41 @@ fn check(
         (None, None, None) => None,
         _ => return Err("give one of source, zip-file and image-uri".into()),
     };
+    let scf = match entry.platform.as_deref().or(defaults.platform.as_deref()) {
+        None | Some("lambda") => false,
+        Some("scf") => true,
+        Some(other) => {
+            return Err(format!(
+                "platform '{other}' is not one lambda-rollout acts on: lambda (the default) or scf"
+            ));
+        }
+    };
+    if scf {
+        crate::core::values::check_scf_function_name(&name)
+            .map_err(|e| e.replacen("--function-name", "name", 1))?;
+    }
+    if scf && matches!(code, Some(Code::Image(_))) {
+        return Err("image-uri is Lambda's: an SCF function ships a zip (give source or zip-file)".into());
+    }
     // What a release ships is read only by a command that ships one: a
     // rollback, promote, status or prune never needs the deploy's secrets
     // (`FromEnvironment`), so an emergency rollback job or a read-only
     // status job runs without them.
     let config = match &entry.function_config {
         Some(path) if needs_code => {
-            Some(function_config::load(&base.join(path), None).map_err(|e| e.to_string())?)
+            let path = base.join(path);
+            let config = function_config::load(&path, None).map_err(|e| e.to_string())?;
+            if scf {
+                crate::cli::scf::check_config(&config, &path).map_err(|e| e.to_string())?;
+            }
+            Some(config)
         }
         _ => None,
     };
     let function_url = match entry.function_url.as_ref().or(defaults.function_url.as_ref()) {
+        Some(_) if scf => {
+            return Err("function-url is Lambda's: SCF functions have no function URL here".into());
+        }
         Some(path) if needs_code => Some(function_url::load(&base.join(path)).map_err(|e| e.to_string())?),
         _ => None,
     };
@@ -541,19 +565,6 @@ fn check(
         None => None,
     };
     let excludes = defaults.exclude.iter().chain(&entry.exclude).cloned().collect();
-    let scf = match entry.platform.as_deref().or(defaults.platform.as_deref()) {
-        None | Some("lambda") => false,
-        Some("scf") => true,
-        Some(other) => {
-            return Err(format!(
-                "platform '{other}' is not one lambda-rollout acts on: lambda (the default) or scf"
-            ));
-        }
-    };
-    if scf {
-        crate::core::values::check_scf_function_name(&name)
-            .map_err(|e| e.replacen("--function-name", "name", 1))?;
-    }
     Ok(Function {
         scf,
         name,

@@ -3,50 +3,14 @@
 //! refused by name, so nothing is silently ignored; and on Lambda, the flags
 //! only SCF has are refused the same way.
 
-use crate::cli::flags::{CommonArgs, DeployArgs, OutputFormat, Platform, PlatformArgs, TargetArgs};
-use crate::cli::settings::{RolloutSettings, description, rollout_settings};
-use crate::cli::{Command, function_config, manifest::Code};
+use crate::cli::Command;
+use crate::cli::flags::{Platform, PlatformArgs};
 use crate::core::config::FunctionConfig;
 use crate::core::values::parse_region;
 use crate::error::{Error, Result};
-use crate::log::Log;
 
 /// The namespace SCF puts a function in when none is named.
 pub const DEFAULT_NAMESPACE: &str = "default";
-
-/// Where an SCF command acts and how it reports.
-#[derive(Debug, Clone)]
-pub struct ScfRun {
-    pub region: String,
-    pub namespace: String,
-    pub function: String,
-    /// Empty for `prune`, which acts on the function.
-    pub alias: String,
-    pub json: bool,
-    pub dry_run: bool,
-    pub log: Log,
-}
-
-pub use crate::core::route::CanaryRoute;
-
-#[derive(Debug)]
-pub struct ScfDeploy {
-    pub code: Code,
-    pub excludes: Vec<String>,
-    /// The user's part of each new version's description.
-    pub description: String,
-    /// `None`: an existing canary keeps its route; a new one gets the default weight.
-    pub route: Option<CanaryRoute>,
-    /// `--strategy`: a staged rollout, watched by the hooks.
-    pub rollout: Option<RolloutSettings>,
-    /// `--allow-latest-triggers`: route a canary although a trigger runs `$LATEST`.
-    pub allow_latest_triggers: bool,
-    /// `--function-config`: the keys of the release's configuration SCF
-    /// has (`Runtime`, `Handler`, `MemorySize`, `Timeout`, `Environment`).
-    pub config: Option<FunctionConfig>,
-    /// `--keep-versions`: prune after a successful deploy, keeping this many.
-    pub keep_versions: Option<usize>,
-}
 
 /// The command's platform flags, when it has any.
 fn platform_of(command: &Command) -> Option<&PlatformArgs> {
@@ -104,12 +68,17 @@ pub fn check_lambda(command: &Command) -> Result<()> {
     Ok(())
 }
 
-/// What `promote`, `rollback` and `status` need on SCF besides the shared
-/// settings: an SCF function name (a manifest's entries are checked as it
-/// is read). The region and the credentials are checked when the run
-/// connects, before any request.
+/// What a command needs on SCF besides the shared settings: an SCF
+/// function name (a manifest's entries are checked as it is read), and a
+/// deploy's region before its package is built. The credentials (and the
+/// other commands' region) are checked when the run connects, before any
+/// request.
 pub fn check_names(command: &Command) -> Result<()> {
     let target = match command {
+        Command::Deploy(args) if args.target.manifest.is_none() => {
+            check_function_name(args.target.single().0)?;
+            return region(args.target.region.as_deref()).map(|_| ());
+        }
         Command::Promote(args) => &args.target,
         Command::Rollback(args) => &args.target,
         Command::Status(args) => &args.target,
@@ -124,55 +93,6 @@ pub fn check_names(command: &Command) -> Result<()> {
     check_function_name(target.single().0)
 }
 
-/// Check `deploy --platform scf`'s flags.
-pub fn deploy(args: &DeployArgs, log: Log) -> Result<(ScfRun, ScfDeploy)> {
-    let run = run_of(&args.target, &args.common, args.dry_run.dry_run, log)?;
-    crate::cli::capabilities::refuse_unsupported(&crate::scf::platform::SCF, args)?;
-    let code = match (&args.code.source, &args.code.zip_file) {
-        (Some(source), _) => Code::Source(source.clone()),
-        (None, Some(_)) if !args.excludes.globs.is_empty() => {
-            return Err(Error::usage(
-                "--exclude applies to --source only: a --zip-file is deployed byte for byte",
-            ));
-        }
-        (None, Some(zip)) => Code::Zip(zip.clone()),
-        (None, None) => {
-            return Err(Error::usage(
-                "with --platform scf, give --source DIR or --zip-file FILE",
-            ));
-        }
-    };
-    let route = match (
-        &args.canary_weight,
-        &args.canary_header,
-        &args.canary_header_range,
-    ) {
-        (Some(weight), ..) => Some(CanaryRoute::Weight(*weight)),
-        (None, Some(rule), _) | (None, None, Some(rule)) => Some(CanaryRoute::Rule(rule.clone())),
-        (None, None, None) => None,
-    };
-    let config = match &args.function_config {
-        Some(path) => Some(scf_config(path, &run.log)?),
-        None => None,
-    };
-    Ok((
-        run,
-        ScfDeploy {
-            code,
-            excludes: args.excludes.globs.clone(),
-            description: description(
-                args.description.as_deref(),
-                "with --platform scf, lambda-rollout takes",
-            )?,
-            route,
-            rollout: rollout_settings(&args.rollout)?,
-            config,
-            allow_latest_triggers: args.allow_latest_triggers,
-            keep_versions: args.keep_versions,
-        },
-    ))
-}
-
 /// The keys a version holds on SCF and a release file may set there.
 const SCF_KEYS: [&str; 5] = [
     "Runtime",
@@ -182,11 +102,11 @@ const SCF_KEYS: [&str; 5] = [
     "Environment.Variables",
 ];
 
-/// `--function-config` for SCF: the file as Lambda's keys name it (the same
-/// parser: values exactly as written, held as secrets), limited to the keys
-/// an SCF version has; any other key is refused by name.
-fn scf_config(path: &std::path::Path, log: &Log) -> Result<FunctionConfig> {
-    let config = function_config::load(path, Some(log))?;
+/// `--function-config` for SCF (or a manifest entry's `function-config`):
+/// the file as Lambda's keys name it (the same parser: values exactly as
+/// written, held as secrets), limited to the keys an SCF version has; any
+/// other key is refused by name.
+pub fn check_config(config: &FunctionConfig, path: &std::path::Path) -> Result<()> {
     let file = path.display();
     if let Some(key) = config.named_keys().into_iter().find(|k| !SCF_KEYS.contains(k)) {
         return Err(Error::usage(format!(
@@ -225,37 +145,7 @@ fn scf_config(path: &std::path::Path, log: &Log) -> Result<FunctionConfig> {
             "--function-config '{file}': FromParameter reads AWS Parameter Store, which SCF runs do not use: give the value with FromEnvironment"
         )));
     }
-    Ok(config)
-}
-
-fn run_of(target: &TargetArgs, common: &CommonArgs, dry_run: bool, log: Log) -> Result<ScfRun> {
-    if target.manifest.is_some() {
-        return Err(manifest_refused());
-    }
-    let (function, alias) = target.single();
-    check_function_name(function)?;
-    Ok(ScfRun {
-        region: region(target.region.as_deref())?,
-        namespace: namespace(&target.platform),
-        function: function.to_string(),
-        alias: alias.to_string(),
-        json: common.output == OutputFormat::Json,
-        dry_run,
-        log: log.with(common.verbose, dry_run),
-    })
-}
-
-pub fn manifest_refused() -> Error {
-    Error::usage(
-        "--manifest is not supported with --platform scf for deploy: run one deploy per function (--function-name and --alias); promote, rollback, status and prune take a manifest",
-    )
-}
-
-fn namespace(platform: &PlatformArgs) -> String {
-    platform
-        .namespace
-        .clone()
-        .unwrap_or_else(|| DEFAULT_NAMESPACE.to_string())
+    Ok(())
 }
 
 /// `--region`, or `TENCENTCLOUD_REGION` as Tencent's tools read it.

@@ -35,10 +35,7 @@ pub fn run(command: Command, log: Log) -> Result<()> {
         cli::scf::check_lambda(&command)?;
     }
     match command {
-        Command::Deploy(args) if on_scf => {
-            let (run, request) = cli::scf::deploy(&args, log)?;
-            block_on(scf::deploy(&run, &request))
-        }
+        Command::Deploy(args) if on_scf => block_on(scf::deploy(settings::deploy(&args, log)?)),
         Command::Promote(args) if on_scf => {
             block_on(promote::run::<ScfPlace>(settings::promote(&args, log)?))
         }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::core::config::{FunctionConfig, Variables};
 use crate::core::entry::{EntryPoint, Kind, Via};
-use crate::core::observed::{AliasNow, Split};
+use crate::core::observed::{AliasNow, Moved, Split};
 use crate::core::values::{HeaderMatch, HeaderRule};
 use crate::error::{Error, Result};
 use crate::log::Log;
@@ -59,6 +59,9 @@ pub struct Scf {
     client: Client,
     pub namespace: String,
     log: Log,
+    /// Every alias this run wrote over one it found: what it found, and the
+    /// last routing it sent (recorded before sending; see `Scf::moved`).
+    pub(crate) moved: std::sync::Mutex<std::collections::HashMap<(String, String), Moved>>,
 }
 
 impl Scf {
@@ -67,7 +70,13 @@ impl Scf {
             client,
             namespace: namespace.to_string(),
             log,
+            moved: Default::default(),
         }
+    }
+
+    /// The client its requests go through (and are paced by).
+    pub fn client(&self) -> &Client {
+        &self.client
     }
 
     pub fn region(&self) -> &str {

@@ -69,7 +69,11 @@ pub struct Client {
     credentials: Credentials,
     agent: ureq::Agent,
     log: Log,
+    /// A fleet run's pace in this region (shared by its namespaces).
+    pacer: Option<Pacer>,
 }
+
+type Pacer = std::sync::Arc<governor::DefaultDirectRateLimiter>;
 
 impl Client {
     /// Credentials from `TENCENTCLOUD_SECRET_ID`, `TENCENTCLOUD_SECRET_KEY`
@@ -125,7 +129,29 @@ impl Client {
             },
             agent,
             log,
+            pacer: None,
         })
+    }
+
+    /// Keep this client's requests (each attempt) under `per_second` in
+    /// every second, spaced evenly with no burst, as a fleet run's
+    /// `--max-requests-per-second` asks in each region.
+    pub fn paced(self, per_second: u32) -> Client {
+        let period = Duration::from_secs(1) / per_second.max(1);
+        let pacer = governor::Quota::with_period(period).map(|q| {
+            std::sync::Arc::new(governor::RateLimiter::direct(
+                q.allow_burst(std::num::NonZeroU32::MIN),
+            ))
+        });
+        Client { pacer, ..self }
+    }
+
+    /// This client, sharing `other`'s pace (another namespace of its region).
+    pub fn paced_like(self, other: &Client) -> Client {
+        Client {
+            pacer: other.pacer.clone(),
+            ..self
+        }
     }
 
     /// Call `action` with `params`; the answer's `Response` without its
@@ -149,6 +175,9 @@ impl Client {
     }
 
     async fn send(&self, action: &str, body: &[u8]) -> Result<Value, ScfError> {
+        if let Some(pacer) = &self.pacer {
+            pacer.until_ready().await;
+        }
         let timestamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())

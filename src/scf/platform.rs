@@ -4,7 +4,7 @@
 use std::time::SystemTime;
 
 use crate::core::entry::{EntryPoints, Via};
-use crate::core::observed::{AliasNow, VersionDetails};
+use crate::core::observed::{AliasNow, Moved, VersionDetails};
 use crate::core::prune::{AliasRoutes, Published};
 use crate::error::{Error, Result};
 use crate::platform::{AliasGuard, Capabilities, Look, Platform, Service};
@@ -145,6 +145,11 @@ impl Platform for Scf {
     async fn delete_version(&self, function: &str, version: &str) -> Result<bool> {
         Scf::delete_version(self, function, version).await
     }
+
+    fn moved(&self, function: &str, alias: &str) -> Option<Moved> {
+        let moved = self.moved.lock().unwrap_or_else(|e| e.into_inner());
+        moved.get(&(function.to_string(), alias.to_string())).cloned()
+    }
 }
 
 impl Scf {
@@ -171,6 +176,17 @@ impl Scf {
                 said(before),
                 said(now.as_ref())
             )));
+        }
+        if let Some(found) = before {
+            self.moved
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry((function.to_string(), alias.to_string()))
+                .and_modify(|m| m.sent = to.clone())
+                .or_insert_with(|| Moved {
+                    found: found.clone(),
+                    sent: to.clone(),
+                });
         }
         self.write_alias(function, alias, to, before.is_none()).await
     }

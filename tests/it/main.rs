@@ -26,4 +26,5 @@ mod race;
 mod rollout;
 mod s3;
 mod scf;
+mod scf_fleet;
 mod sdk_mocks;

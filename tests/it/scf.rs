@@ -408,12 +408,6 @@ fn bad_input_exits_2_and_sends_nothing() {
             "not an SCF namespace",
         ),
         (deploy_args(&["--region", "Guangzhou"]), "not a region"),
-        // A manifest's deploy is one function per run on SCF (promote,
-        // rollback, status and prune take a manifest: see below).
-        (
-            vec!["deploy".into(), "--manifest".into(), "fleet.toml".into()],
-            "--manifest is not supported with --platform scf",
-        ),
         (
             vec![
                 "status".into(),

@@ -57,6 +57,7 @@ fn request() -> DeployRequest {
         config: None,
         allow_latest_triggers: false,
         function_url: None,
+        header_rule: None,
     }
 }
 

@@ -13,18 +13,23 @@ action or parameter, a missing one, a routing rule SCF would not take.
 it accepts what the real client sends and answers what the real client
 parses.
 
-Usage: double.py SECRET_ID SECRET_KEY [--token TOKEN] [--function NS/NAME ...]
+Usage: double.py SECRET_ID SECRET_KEY [--token TOKEN] [--function [REGION/]NS/NAME ...]
 Prints the port it listens on (127.0.0.1), then serves until killed.
 
 Besides the API, for tests: `GET /__test/state` returns everything it holds;
 `POST /__test/after` with `{"action": A, "then": {"action": B, "params": P}}`
 makes another writer's request B right after the next successful A;
 `POST /__test/call` with `{"action": A, "params": P}` is another writer's
-request A now (unsigned, unrecorded);
+request A now (unsigned, unrecorded; in `"region"`, if given);
 `POST /__test/fail` with `{"action": A, "code": C, "times": N}` answers the
-next N requests of A with error C (and `"message"`, if given); `GET
-/__test/requests` lists every API request received (action and region),
-including those it refused.
+next N requests of A with error C (and `"message"`, if given; only those
+in `"region"`, if given); `GET
+/__test/requests` lists every API request received (action, region and
+when, in seconds of a monotonic clock), including those it refused.
+
+Each region holds its own functions, as SCF's regions do: a request acts in
+the region its `X-TC-Region` names, `--function` and the test hooks in
+ap-guangzhou unless they name another.
 """
 
 import base64
@@ -43,6 +48,8 @@ import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 API_VERSION = "2018-04-16"
+# Where a test's functions and hooks are unless they name a region.
+DEFAULT_REGION = "ap-guangzhou"
 
 # Parameters each action takes (required ones first, then optional ones), as
 # the API reference lists them; anything else is `UnknownParameter`.
@@ -91,36 +98,39 @@ def now_text():
 
 
 class Scf:
-    """The state: functions by (namespace, name)."""
+    """The state: functions by (region, namespace, name). Each request acts
+    in the region its `X-TC-Region` names; a test hook in `DEFAULT_REGION`
+    unless it names one (`"region"`)."""
 
     def __init__(self):
         self.lock = threading.Lock()
+        self.region = DEFAULT_REGION
         self.functions = {}
         self.after = {}
         self.failures = {}
         self.requests = []
 
     def function(self, params):
-        key = (params.get("Namespace") or "default", params["FunctionName"])
+        key = (self.region, params.get("Namespace") or "default", params["FunctionName"])
         if key not in self.functions:
-            raise ApiError("ResourceNotFound.Function", f"function {key[1]} does not exist in namespace {key[0]}")
+            raise ApiError("ResourceNotFound.Function", f"function {key[2]} does not exist in namespace {key[1]}")
         return self.functions[key]
 
-    def create(self, namespace, name, zip_b64="", handler="index.main_handler", runtime="Python3.9", description=""):
+    def create(self, region, namespace, name, zip_b64="", handler="index.main_handler", runtime="Python3.9", description=""):
         code = base64.b64decode(zip_b64) if zip_b64 else b""
         latest = {
             "Version": "$LATEST", "Code": code, "Description": description, "Handler": handler, "Runtime": runtime,
             "MemorySize": 128, "Timeout": 3, "Environment": {"Variables": []}, "Status": "Active",
             "AddTime": now_text(), "ModTime": now_text(), "Reads": 0,
         }
-        self.functions[(namespace, name)] = {"latest": latest, "versions": {}, "next": 1, "aliases": {}, "triggers": []}
+        self.functions[(region, namespace, name)] = {"latest": latest, "versions": {}, "next": 1, "aliases": {}, "triggers": []}
 
     # --- actions -------------------------------------------------------
     def CreateFunction(self, p):
-        key = (p.get("Namespace") or "default", p["FunctionName"])
+        key = (self.region, p.get("Namespace") or "default", p["FunctionName"])
         if key in self.functions:
-            raise ApiError("ResourceInUse.FunctionName", f"function {key[1]} already exists")
-        self.create(key[0], key[1], p["Code"].get("ZipFile", ""), p.get("Handler", "index.main_handler"), p.get("Runtime", "Python3.9"), p.get("Description", ""))
+            raise ApiError("ResourceInUse.FunctionName", f"function {key[2]} already exists")
+        self.create(key[0], key[1], key[2], p["Code"].get("ZipFile", ""), p.get("Handler", "index.main_handler"), p.get("Runtime", "Python3.9"), p.get("Description", ""))
         return {}
 
     def GetFunction(self, p):
@@ -346,10 +356,11 @@ class Scf:
             "InvokeResult": -1 if failed else 0,
         }}
 
-    def call(self, action, params):
+    def call(self, action, params, region=DEFAULT_REGION):
         with self.lock:
+            self.region = region
             failure = self.failures.get(action)
-            if failure and failure["times"] > 0:
+            if failure and failure["times"] > 0 and failure.get("region", region) == region:
                 failure["times"] -= 1
                 if failure.get("lose"):
                     # The request lands; only its answer is lost.
@@ -369,7 +380,7 @@ class Scf:
     def state(self):
         with self.lock:
             out = {}
-            for (ns, name), f in self.functions.items():
+            for (region, ns, name), f in self.functions.items():
                 versions = {}
                 for v in [f["latest"]] + list(f["versions"].values()):
                     versions[v["Version"]] = {
@@ -378,7 +389,8 @@ class Scf:
                         "MemorySize": v["MemorySize"], "Timeout": v["Timeout"], "Runtime": v["Runtime"],
                         "Environment": v["Environment"],
                     }
-                out[f"{ns}/{name}"] = {"versions": versions, "aliases": {n: self.alias_view(n, a) for n, a in f["aliases"].items()}}
+                where = f"{ns}/{name}" if region == DEFAULT_REGION else f"{region}/{ns}/{name}"
+                out[where] = {"versions": versions, "aliases": {n: self.alias_view(n, a) for n, a in f["aliases"].items()}}
             return out
 
 
@@ -422,7 +434,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/__test/call":
             rule = json.loads(body)
             try:
-                answer = self.scf.call(rule["action"], rule["params"])
+                answer = self.scf.call(rule["action"], rule["params"], rule.get("region", DEFAULT_REGION))
             except ApiError as e:
                 answer = {"Error": {"Code": e.code, "Message": e.message}}
             return self.reply(answer)
@@ -431,13 +443,15 @@ class Handler(BaseHTTPRequestHandler):
             with self.scf.lock:
                 message = rule.get("message", "injected by the test")
                 self.scf.failures[rule["action"]] = {"code": rule["code"], "times": rule["times"], "message": message, "lose": rule.get("lose", False)}
+                if "region" in rule:
+                    self.scf.failures[rule["action"]]["region"] = rule["region"]
             return self.reply({})
         request_id = str(uuid.uuid4())
         with self.scf.lock:
-            self.scf.requests.append({"action": self.headers.get("X-TC-Action", ""), "region": self.headers.get("X-TC-Region", "")})
+            self.scf.requests.append({"action": self.headers.get("X-TC-Action", ""), "region": self.headers.get("X-TC-Region", ""), "at": time.monotonic()})
         try:
             action, params = self.check(body)
-            answer = self.scf.call(action, params)
+            answer = self.scf.call(action, params, self.headers.get("X-TC-Region"))
             answer["RequestId"] = request_id
             self.reply({"Response": answer})
         except ApiError as e:
@@ -518,8 +532,9 @@ def main(argv):
         if flag == "--token":
             Handler.token = value
         elif flag == "--function":
-            namespace, name = value.split("/", 1)
-            Handler.scf.create(namespace, name)
+            parts = value.split("/")
+            region = parts[0] if len(parts) == 3 else DEFAULT_REGION
+            Handler.scf.create(region, parts[-2], parts[-1])
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     print(server.server_address[1], flush=True)
     server.serve_forever()

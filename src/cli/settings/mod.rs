@@ -20,7 +20,7 @@ use crate::core::gates::{GateConfig, Thresholds};
 use crate::core::prune::Keep;
 use crate::core::strategy::Step;
 use crate::core::url::UrlConfig;
-use crate::core::values::{S3Target, Weight};
+use crate::core::values::{HeaderRule, S3Target, Weight};
 use crate::core::waves::Wave;
 use crate::error::{Error, Result};
 use crate::log::Log;
@@ -120,6 +120,10 @@ pub struct DeployRequest {
     pub allow_latest_triggers: bool,
     /// `--function-url`: the URL to keep on the alias.
     pub function_url: Option<UrlConfig>,
+    /// `--canary-header`/`--canary-header-range`: a new canary routed by
+    /// this rule instead of a weight (on a platform whose aliases route by
+    /// rule).
+    pub header_rule: Option<HeaderRule>,
 }
 
 fn run_of(target: &TargetArgs, common: &CommonArgs, log: Log, dry_run: bool) -> Run {
@@ -193,8 +197,16 @@ fn single(target: &TargetArgs) -> Target {
 /// Check `deploy`'s flags (and manifest) before any request.
 pub fn deploy(args: &DeployArgs, log: Log) -> Result<DeploySettings> {
     let dry_run = args.dry_run.dry_run;
+    let on_scf = args.target.platform.platform == crate::cli::flags::Platform::Scf;
+    if on_scf {
+        crate::cli::capabilities::refuse_unsupported(&crate::scf::platform::SCF, args)?;
+    }
     let run = run_of(&args.target, &args.common, log, dry_run);
-    let description = description(args.description.as_deref(), "Lambda accepts")?;
+    let accepts = match on_scf {
+        true => "with --platform scf, lambda-rollout takes",
+        false => "Lambda accepts",
+    };
+    let description = description(args.description.as_deref(), accepts)?;
     let s3 = args.s3.target();
     let function_url = args.function_url.as_deref().map(function_url::load).transpose()?;
     let request = |function: String, alias: String| DeployRequest {
@@ -210,6 +222,7 @@ pub fn deploy(args: &DeployArgs, log: Log) -> Result<DeploySettings> {
         config: None,
         allow_latest_triggers: args.allow_latest_triggers,
         function_url: function_url.clone(),
+        header_rule: args.canary_header.clone().or(args.canary_header_range.clone()),
     };
     let Some(path) = &args.target.manifest else {
         let target = single(&args.target);
@@ -219,7 +232,7 @@ pub fn deploy(args: &DeployArgs, log: Log) -> Result<DeploySettings> {
             None => rollout_settings(&args.rollout)?,
         };
         let job = DeployJob {
-            code: code_of(args)?,
+            code: code_of(args, on_scf)?,
             excludes: args.excludes.globs.clone(),
             place: Place::default(),
             wave: WaveOf::default(),
@@ -230,14 +243,14 @@ pub fn deploy(args: &DeployArgs, log: Log) -> Result<DeploySettings> {
                 config: args
                     .function_config
                     .as_deref()
-                    .map(|path| function_config::load(path, Some(&run.log)))
+                    .map(|path| release_file(path, &run.log, on_scf))
                     .transpose()?,
                 ..request(target.function, target.alias)
             },
         };
         return Ok(DeploySettings { run, jobs: vec![job] });
     };
-    let (functions, waves) = manifest_for_deploy(args, path)?;
+    let (functions, waves) = manifest_for_deploy(args, path, on_scf)?;
     let run = Run { waves, ..run };
     let gates = gate_config(&args.rollout)?;
     let jobs = functions
@@ -299,9 +312,24 @@ fn one_bucket_region(bucket: &str, jobs: &[DeployJob], run_region: Option<&str>)
 }
 
 /// `deploy --manifest`: the manifest's functions, and the flags that belong in it refused.
-fn manifest_for_deploy(args: &DeployArgs, path: &Path) -> Result<(Vec<manifest::Function>, Vec<Wave>)> {
+fn manifest_for_deploy(
+    args: &DeployArgs,
+    path: &Path,
+    on_scf: bool,
+) -> Result<(Vec<manifest::Function>, Vec<Wave>)> {
     let (functions, waves) = manifest::load_with_waves(path, true, args.target.region.as_deref())?;
-    let functions = on_platform(functions, false, path)?;
+    let functions = on_platform(functions, on_scf, path)?;
+    if let (true, Some(wave)) = (on_scf, waves.iter().find(|w| !w.alarms.is_empty())) {
+        let why = match crate::scf::platform::SCF.metrics {
+            crate::platform::Service::Unsupported(why) => why,
+            crate::platform::Service::Supported => "",
+        };
+        return Err(Error::usage(format!(
+            "--manifest '{}': wave {} watches alarms, which SCF runs do not read: {why}",
+            path.display(),
+            wave.name
+        )));
+    }
     // One rule: what schedules a target's traffic (canary-weight, strategy,
     // step-interval) is the target's, in the manifest; the health gates
     // (alarms, thresholds, hooks, polling) are the run's, on the command line,
@@ -380,8 +408,17 @@ fn one_wave(functions: Vec<manifest::Function>, name: &str) -> Result<Vec<manife
         .collect())
 }
 
+/// `--function-config`, read; on SCF, limited to the keys an SCF version has.
+fn release_file(path: &Path, log: &Log, on_scf: bool) -> Result<FunctionConfig> {
+    let config = function_config::load(path, Some(log))?;
+    if on_scf {
+        crate::cli::scf::check_config(&config, path)?;
+    }
+    Ok(config)
+}
+
 /// `--source` or `--zip-file` (`--exclude` applies to a source only).
-fn code_of(args: &DeployArgs) -> Result<Code> {
+fn code_of(args: &DeployArgs, on_scf: bool) -> Result<Code> {
     if let Some(image) = &args.code.image_uri {
         return Ok(Code::Image(image.clone()));
     }
@@ -391,6 +428,9 @@ fn code_of(args: &DeployArgs) -> Result<Code> {
             "--exclude applies to --source only: a --zip-file is deployed byte for byte",
         )),
         (None, Some(zip)) => Ok(Code::Zip(zip.clone())),
+        (None, None) if on_scf => Err(Error::usage(
+            "with --platform scf, give --source DIR or --zip-file FILE",
+        )),
         (None, None) => Err(Error::usage(
             "give --source DIR, --zip-file FILE or --image-uri URI (or --manifest FILE for several functions)",
         )),

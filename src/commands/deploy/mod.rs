@@ -86,6 +86,13 @@ pub async fn run(settings: DeploySettings) -> Result<()> {
         prune_after(&clients.lambda, keep, report, &log).await
     })
     .await?;
+    exit_status(report)
+}
+
+/// A one-function deploy's exit status, from the report it printed: a
+/// rollout that rolled back or was stopped fails, and so does a prune
+/// after it that failed. (A fleet's is its summary's.)
+pub fn exit_status(report: Option<AliasReport>) -> Result<()> {
     match report {
         Some(report) if report.result == Outcome::RolledBack => Err(Error::Reported(Box::new(
             Error::failed(format!("rolled back: {}", report.rollback_reason)),
@@ -102,6 +109,22 @@ pub async fn run(settings: DeploySettings) -> Result<()> {
         }
         _ => Ok(()),
     }
+}
+
+/// `--wave NAME`: a target of an earlier wave is only checked — it must
+/// serve this release already, whole (no canary, nothing to publish or
+/// route), or the run stops.
+pub fn serving_checked(observed: &Observed, plan: &Plan, job: &DeployJob) -> Result<()> {
+    let serves = observed.alias.as_ref().is_some_and(|a| a.canary.is_none())
+        && plan.code == CodeStep::None
+        && plan.alias == AliasStep::None;
+    if serves {
+        return Ok(());
+    }
+    Err(Error::failed(format!(
+        "{}:{} does not serve this release yet, and wave {} runs before this one: deploy that wave first",
+        job.request.function, job.request.alias, job.wave.name
+    )))
 }
 
 /// A manifest target's deploy-only reads in preflight, before the first
@@ -151,15 +174,7 @@ async fn serves_the_release(
     let with_values = with_parameters(clients, &job.request, log).await?;
     let request = with_values.as_ref().unwrap_or(&job.request);
     let (observed, plan) = observe_and_plan(clients, request, code, log).await?;
-    let serves = observed.alias.as_ref().is_some_and(|a| a.canary.is_none())
-        && plan.code == CodeStep::None
-        && plan.alias == AliasStep::None;
-    if !serves {
-        return Err(Error::failed(format!(
-            "{}:{} does not serve this release yet, and wave {} runs before this one: deploy that wave first",
-            request.function, request.alias, job.wave.name
-        )));
-    }
+    serving_checked(&observed, &plan, job)?;
     let deploy = Deploy {
         clients,
         request,

@@ -79,9 +79,9 @@ async fn preflight<J: Named, C: Connect>(
                     let function = job.names().0;
                     clients.refuse_target(function)?;
                     match clients.exists(function).await? {
-                        false if !job.may_be_missing() => Err(Error::failed(format!(
-                            "function {function} does not exist (a deploy creates it only from a --function-config naming its Role)"
-                        ))),
+                        false if !job.may_be_missing() => {
+                            Err(Error::failed(clients.missing_function(function)))
+                        }
                         false => Ok(()),
                         true => check(clients, job).await,
                     }

@@ -27,6 +27,13 @@ pub trait Connect: Connection + Sized {
     /// Whether the function exists here.
     async fn exists(&self, function: &str) -> Result<bool>;
 
+    /// Why a release cannot act on a function that does not exist here.
+    fn missing_function(&self, function: &str) -> String {
+        format!(
+            "function {function} does not exist (a deploy creates it only from a --function-config naming its Role)"
+        )
+    }
+
     /// This place with its control-plane requests kept under `per_second`
     /// in every second, where the platform's quota asks for it.
     fn paced(self, _per_second: u32) -> Self {

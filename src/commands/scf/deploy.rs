@@ -1,47 +1,162 @@
 //! `deploy --platform scf`: package, skip what the alias already serves,
-//! upload and publish, then route the new version by weight or by rule.
+//! upload and publish, then route the new version by weight or by rule —
+//! for one function, or every target of a manifest through the shared
+//! runner (waves, bake, tolerance, `--wave`, `--on-wave-failure`).
+
+use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
 use crate::cli::manifest::Code;
-use crate::cli::scf::{ScfDeploy, ScfRun};
+use crate::cli::settings::{DeployJob, DeploySettings};
 use crate::commands::alias::judge_bypasses;
-use crate::commands::scf::guard::{about, connect, guarded_write};
+use crate::commands::deploy::{exit_status, prune_after, serving_checked};
+use crate::commands::runner::per_function;
+use crate::commands::scf::guard::{about, guarded_write};
+use crate::commands::scf::place::ScfPlace;
 use crate::commands::scf::rollout;
+use crate::commands::scf::target::ScfRun;
 use crate::core::config::differences_text;
+use crate::core::fleet::Intent;
 use crate::core::observed::AliasNow;
 use crate::core::plan::{
     self, AliasStep, CodeStep, Outcome, Plan, Request, RolloutTarget, Version, configure_text,
 };
 use crate::core::record::Record;
-use crate::core::route;
+use crate::core::route::{self, CanaryRoute};
 use crate::core::values::HeaderRule;
 use crate::error::{Error, Result};
 use crate::package::{self, Package};
-use crate::report::{self, AliasReport};
+use crate::report::AliasReport;
 use crate::scf::Scf;
 use crate::scf::observe::{self, Look, version_description};
 
 /// Largest zip SCF takes in the request itself (`ZipFile`).
 pub const ZIP_FILE_LIMIT: usize = 20 * 1024 * 1024;
 
-pub async fn run(run: &ScfRun, request: &ScfDeploy) -> Result<()> {
-    let (scf, report) = release(run, request).await?;
-    let keep = (run.function.as_str(), request.keep_versions, run.dry_run);
-    let report = crate::commands::deploy::prune_after(&scf, keep, report, &run.log).await?;
-    finish(report, run.json)
+pub async fn run(settings: DeploySettings) -> Result<()> {
+    let DeploySettings { run, jobs } = &settings;
+    // Every target's package, built once per source or zip and checked
+    // against SCF's limit before any request.
+    let packages = Packages::build(jobs, run.fleet.is_none().then_some(&run.log))?;
+    let check = async |place: &ScfPlace, job: &DeployJob| {
+        let target = ScfRun::at(place, job);
+        decide(&place.scf, &target, job, packages.of(job))
+            .await
+            .map(|_| ())
+    };
+    let report = per_function(
+        run,
+        jobs,
+        (Intent::Release, check),
+        async |place: &ScfPlace, job| {
+            let target = ScfRun::at(place, job);
+            let package = packages.of(job);
+            if job.check_only {
+                let decided = decide(&place.scf, &target, job, package).await?;
+                serving_checked(&decided.look.observed, &decided.plan, job)?;
+                return Ok(report_for(
+                    &target,
+                    &decided.look,
+                    &package.1,
+                    &decided.plan,
+                    None,
+                    Outcome::Skipped,
+                ));
+            }
+            let report = release(&place.scf, &target, job, package).await?;
+            let keep = (
+                target.function.as_str(),
+                job.request.keep_versions,
+                target.dry_run,
+            );
+            prune_after(&place.scf, keep, report, &place.log).await
+        },
+    )
+    .await?;
+    exit_status(report)
 }
 
-/// The release, up to its report (printed by `run`, after `--keep-versions`).
-async fn release(run: &ScfRun, request: &ScfDeploy) -> Result<(Scf, AliasReport)> {
-    let package = package_checked(request)?;
-    let code_sha256 = hex_sha256(&package.zip);
-    run.log.step(&format!(
-        "package: {} zipped, SHA-256 {code_sha256}",
-        package::human_bytes(package.zip.len() as u64)
-    ));
-    let scf = connect(run)?;
-    let look = observe::look(&scf, &run.function, &run.alias, true).await?;
+/// The packages of a run, by what they were built from: the zip and its
+/// SHA-256 in hex (as each version's description records it).
+struct Packages(HashMap<String, (Package, String)>);
+
+impl Packages {
+    /// Every job's zip, once per source or zip file; a problem with any
+    /// stops the run naming every target that ships it. `log`: narrate
+    /// (one function).
+    fn build(jobs: &[DeployJob], log: Option<&crate::log::Log>) -> Result<Packages> {
+        let mut built: HashMap<String, (Package, String)> = HashMap::new();
+        let mut problems = Vec::new();
+        for job in jobs {
+            let key = Self::key(job);
+            if built.contains_key(&key) {
+                continue;
+            }
+            match package_checked(&job.code, &job.excludes) {
+                Ok(package) => {
+                    let hash = hex_sha256(&package.zip);
+                    if let Some(log) = log {
+                        log.step(&format!(
+                            "package: {} zipped, SHA-256 {hash}",
+                            package::human_bytes(package.zip.len() as u64)
+                        ));
+                    }
+                    built.insert(key, (package, hash));
+                }
+                Err(err) if log.is_some() => return Err(err),
+                Err(err) => problems.push(format!(
+                    "{}:{} in {}: {err}",
+                    job.request.function, job.request.alias, job.place
+                )),
+            }
+        }
+        if problems.is_empty() {
+            return Ok(Packages(built));
+        }
+        Err(Error::usage(format!(
+            "preflight found {} problem{} before any write, so nothing was written anywhere:\n  - {}",
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" },
+            problems.join("\n  - ")
+        )))
+    }
+
+    fn key(job: &DeployJob) -> String {
+        format!("{:?}|{:?}", job.code, job.excludes)
+    }
+
+    fn of(&self, job: &DeployJob) -> &(Package, String) {
+        &self.0[&Self::key(job)]
+    }
+}
+
+/// How the request routes a new canary: by header rule, or by weight.
+fn route_of(job: &DeployJob) -> Option<CanaryRoute> {
+    match (&job.request.header_rule, job.request.weight) {
+        (Some(rule), _) => Some(CanaryRoute::Rule(rule.clone())),
+        (None, Some(weight)) => Some(CanaryRoute::Weight(weight)),
+        (None, None) => None,
+    }
+}
+
+/// What a release decided from its reads, before any write: the function
+/// and alias as observed, the plan, and the entry points that bypass a
+/// canary (judged: one on `$LATEST` is refused unless allowed). A
+/// manifest's preflight runs it for every target before the first write.
+struct Decided {
+    look: Look,
+    plan: Plan,
+    bypasses: Vec<String>,
+}
+
+async fn decide(
+    scf: &Scf,
+    run: &ScfRun,
+    job: &DeployJob,
+    (_, code_sha256): &(Package, String),
+) -> Result<Decided> {
+    let look = observe::look(scf, &run.function, &run.alias, true).await?;
     if look.observed.function_missing {
         return Err(Error::usage(format!(
             "SCF function {} does not exist in namespace {} of {}: create it first (in the console, with tccli or the Serverless Framework); deploy then ships its code",
@@ -54,52 +169,66 @@ async fn release(run: &ScfRun, request: &ScfDeploy) -> Result<(Scf, AliasReport)
             run.function, run.alias
         )));
     }
-    if let Some(refusal) = route::foreign_rule_refusal(
-        request.route.as_ref(),
-        look.alias.as_ref(),
-        (&run.function, &run.alias),
-    ) {
+    let route = route_of(job);
+    if let Some(refusal) =
+        route::foreign_rule_refusal(route.as_ref(), look.alias.as_ref(), (&run.function, &run.alias))
+    {
         return Err(Error::usage(refusal));
     }
-    let weight = route::planned_weight(request.route.as_ref());
     let plan = plan::deploy(
         &look.observed,
         &Request {
             code_sha256: code_sha256.clone(),
-            config: request.config.clone(),
-            weight,
+            config: job.request.config.clone(),
+            weight: route::planned_weight(route.as_ref()),
         },
     );
-    for note in &plan.notes {
-        run.log.warn(note);
-    }
-    // A staged rollout: the schedule, where it starts, and the alias as read.
-    let staged = request
-        .rollout
-        .as_ref()
-        .zip(plan::rollout_target(&look.observed, &plan))
-        .zip(look.alias.as_ref());
-    let bypasses = if plan.code != CodeStep::None && (plan.routing.canary.is_some() || staged.is_some()) {
+    let staged = job.request.rollout.is_some()
+        && look.alias.is_some()
+        && plan::rollout_target(&look.observed, &plan).is_some();
+    let bypasses = if plan.code != CodeStep::None && (plan.routing.canary.is_some() || staged) {
         let triggers = scf.triggers(&run.function).await?;
         judge_bypasses(
             &run.log,
             (&run.function, &run.alias),
             &triggers,
-            request.allow_latest_triggers,
+            job.request.allow_latest_triggers,
         )?
     } else {
         Vec::new()
     };
+    Ok(Decided { look, plan, bypasses })
+}
+
+/// The release, up to its report.
+async fn release(
+    scf: &Scf,
+    run: &ScfRun,
+    job: &DeployJob,
+    package: &(Package, String),
+) -> Result<AliasReport> {
+    let Decided { look, plan, bypasses } = decide(scf, run, job, package).await?;
+    let code_sha256 = &package.1;
+    for note in &plan.notes {
+        run.log.warn(note);
+    }
+    // A staged rollout: the schedule, where it starts, and the alias as read.
+    let staged = job
+        .request
+        .rollout
+        .as_ref()
+        .zip(plan::rollout_target(&look.observed, &plan))
+        .zip(look.alias.as_ref());
     if let Some(((rollout, target), before)) = staged {
         let outcome = match target {
             RolloutTarget::New => plan.outcome,
             RolloutTarget::Resume { .. } => Outcome::Promoted,
         };
-        let mut report = report_for(run, &look, &code_sha256, &plan, None, outcome);
+        let mut report = report_for(run, &look, code_sha256, &plan, None, outcome);
         report.bypasses = bypasses;
         let new = match (&target, run.dry_run) {
             (_, true) => String::new(),
-            (RolloutTarget::New, false) => publish(&scf, run, request, &package, &code_sha256, &plan).await?,
+            (RolloutTarget::New, false) => publish(scf, run, job, package, &plan).await?,
             (RolloutTarget::Resume { version, .. }, false) => version.clone(),
         };
         let start = rollout::Start {
@@ -107,51 +236,24 @@ async fn release(run: &ScfRun, request: &ScfDeploy) -> Result<(Scf, AliasReport)
             target: &target,
             new,
         };
-        let report = rollout::run(&scf, run, rollout, start, report)
+        return rollout::run(scf, run, rollout, start, report)
             .await
-            .map_err(Error::settled)?;
-        return Ok((scf, report));
+            .map_err(Error::settled);
     }
-    let rule = route::wanted_rule(request.route.as_ref(), look.alias.as_ref());
-    let mut report = apply(
-        &scf,
-        run,
-        request,
-        &package,
-        &code_sha256,
-        &look,
-        &plan,
-        rule.as_ref(),
-    )
-    .await?;
+    let rule = route::wanted_rule(route_of(job).as_ref(), look.alias.as_ref());
+    let mut report = apply(scf, run, job, package, &look, &plan, rule.as_ref()).await?;
     report.bypasses = bypasses;
     report.canary_rule = match (&rule, report.canary_weight < 1.0) {
         (Some(rule), true) => rule.to_string(),
         _ => String::new(),
     };
-    Ok((scf, report))
-}
-
-/// Print the report; a rollout that rolled back or stopped is a failure
-/// the report already shows.
-fn finish(report: AliasReport, json: bool) -> Result<()> {
-    report::emit(&report, json)?;
-    match report.result {
-        Outcome::RolledBack => Err(Error::Reported(Box::new(Error::failed(format!(
-            "rolled back: {}",
-            report.rollback_reason
-        ))))),
-        Outcome::Stopped => Err(Error::Reported(Box::new(Error::Interfered(
-            report.rollback_reason,
-        )))),
-        _ => Ok(()),
-    }
+    Ok(report)
 }
 
 /// Build (or read) the zip, and refuse what SCF would refuse, before any request.
-fn package_checked(request: &ScfDeploy) -> Result<Package> {
-    let package = match &request.code {
-        Code::Source(dir) => package::build(dir, &request.excludes)?,
+fn package_checked(code: &Code, excludes: &[String]) -> Result<Package> {
+    let package = match code {
+        Code::Source(dir) => package::build(dir, excludes)?,
         Code::Zip(zip) => package::load_zip(zip)?,
         Code::Image(_) => {
             return Err(Error::usage(
@@ -194,17 +296,16 @@ fn target_alias(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn apply(
     scf: &Scf,
     run: &ScfRun,
-    request: &ScfDeploy,
-    package: &Package,
-    code_sha256: &str,
+    job: &DeployJob,
+    package: &(Package, String),
     look: &Look,
     plan: &Plan,
     rule: Option<&HeaderRule>,
 ) -> Result<AliasReport> {
+    let code_sha256 = package.1.as_str();
     let function = run.function.as_str();
     let describe = |published: Option<&str>| {
         let primary = plan.routing.primary.resolve(published).unwrap_or_default();
@@ -250,7 +351,7 @@ async fn apply(
     let published = match plan.code {
         CodeStep::None => None,
         CodeStep::UploadAndPublish | CodeStep::PublishLatest => {
-            Some(publish(scf, run, request, package, code_sha256, plan).await?)
+            Some(publish(scf, run, job, package, plan).await?)
         }
         CodeStep::Create => unreachable!("a missing function is refused before the plan is applied"),
     };
@@ -294,12 +395,12 @@ fn report_for(
 async fn publish(
     scf: &Scf,
     run: &ScfRun,
-    request: &ScfDeploy,
-    package: &Package,
-    code_sha256: &str,
+    job: &DeployJob,
+    (package, code_sha256): &(Package, String),
     plan: &Plan,
 ) -> Result<String> {
     let function = run.function.as_str();
+    let request = &job.request;
     let configure = plan.configure.as_slice();
     if plan.wait_for_update {
         // Someone's update is still being applied: SCF takes no write until it ends.

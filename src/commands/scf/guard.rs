@@ -1,19 +1,11 @@
-//! What SCF's release path shares: the connection, what a report is
-//! about, and the narrated guarded alias write.
+//! What SCF's release path shares: what a report is about, and the
+//! narrated guarded alias write.
 
-use crate::cli::scf::ScfRun;
+use crate::commands::scf::target::ScfRun;
 use crate::core::observed::AliasNow;
 use crate::error::Result;
 use crate::report::About;
 use crate::scf::Scf;
-use crate::scf::client::Client;
-
-/// The API of the run's region and namespace (credentials checked here,
-/// before any request).
-pub fn connect(run: &ScfRun) -> Result<Scf> {
-    let client = Client::from_env(&run.region, run.log)?;
-    Ok(Scf::new(client, &run.namespace, run.log))
-}
 
 pub fn about(run: &ScfRun) -> About<'_> {
     About {

@@ -1,6 +1,7 @@
 //! `--platform scf`: SCF's connection to the shared runner (`place`), and
-//! its release path (`deploy`, `rollout`, `guard`). promote, rollback,
-//! status and prune run the shared commands over `ScfPlace`.
+//! its release path (`deploy`, `rollout`, `guard`), which runs through the
+//! shared runner too. promote, rollback, status and prune run the shared
+//! commands over `ScfPlace`.
 //! The decisions are the core's (`core::plan`, `core::prune`), fed by
 //! `scf::observe`.
 //!
@@ -13,6 +14,7 @@ mod deploy;
 mod guard;
 mod place;
 mod rollout;
+mod target;
 
 pub use place::ScfPlace;
 

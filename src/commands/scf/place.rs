@@ -46,12 +46,14 @@ impl Connect for ScfPlace {
     /// Each region and namespace once, with the run's one set of
     /// credentials. Its account-region is the namespace and the region:
     /// what a report names, and what a fleet's concurrency is counted in.
+    /// A fleet's requests are paced per region (its namespaces share the
+    /// region's pace, as they share its request quota).
     async fn connect_places(
         run: &Run,
         places: Vec<&Place>,
-        _calls: Calls,
+        calls: Calls,
     ) -> (Vec<(Place, ScfPlace, AccountRegion)>, Vec<String>) {
-        let mut connected = Vec::new();
+        let mut connected: Vec<(Place, ScfPlace, AccountRegion)> = Vec::new();
         let mut problems = Vec::new();
         for place in places {
             let region = match place.region.clone() {
@@ -74,7 +76,15 @@ impl Connect for ScfPlace {
                 region: region.clone(),
             };
             let log = run.log.at(lands.to_string());
-            match Client::from_env(&region, log) {
+            let paced = |client: Client| {
+                let same_region = connected.iter().find(|(_, p, _)| p.region == region);
+                match (same_region, calls) {
+                    (Some((_, other, _)), _) => client.paced_like(other.scf.client()),
+                    (None, Calls::Fleet { per_second }) => client.paced(per_second),
+                    (None, Calls::One) => client,
+                }
+            };
+            match Client::from_env(&region, log).map(paced) {
                 Ok(client) => connected.push((
                     place.clone(),
                     ScfPlace {
@@ -89,6 +99,13 @@ impl Connect for ScfPlace {
         }
         problems.dedup();
         (connected, problems)
+    }
+
+    fn missing_function(&self, function: &str) -> String {
+        format!(
+            "SCF function {function} does not exist in namespace {} of {}: create it first (in the console, with tccli or the Serverless Framework); deploy then ships its code",
+            self.scf.namespace, self.region
+        )
     }
 
     async fn exists(&self, function: &str) -> Result<bool> {

@@ -5,10 +5,10 @@
 
 use std::time::Duration;
 
-use crate::cli::scf::ScfRun;
 use crate::cli::settings::RolloutSettings;
 use crate::commands::deploy::gates::{Hook, Shift};
 use crate::commands::deploy::inline::{AliasTraffic, cancelled};
+use crate::commands::scf::target::ScfRun;
 use crate::core::controller::{self, GateFailed, GateResult, Gates, Reading, SystemClock};
 use crate::core::gates::GateConfig;
 use crate::core::observed::AliasNow;

@@ -152,6 +152,30 @@ impl ScfDouble {
         );
     }
 
+    /// Answer the next `times` requests of `action` in `region` with error `code`.
+    pub fn fail_in(&self, region: &str, action: &str, code: &str, times: u32) {
+        self.post(
+            "/__test/fail",
+            json!({"action": action, "code": code, "message": "injected by the test", "times": times, "region": region}),
+        );
+    }
+
+    /// Every API request the double received: its region, and when (in
+    /// seconds of the double's monotonic clock).
+    pub fn requests_at(&self) -> Vec<(String, f64)> {
+        self.get("/__test/requests")
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["region"].as_str().unwrap().to_string(),
+                    r["at"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    }
+
     /// Apply the next `times` requests of `action`, then answer each with
     /// error `code`: the request lands, its answer is lost.
     pub fn lose(&self, action: &str, code: &str, times: u32) {
