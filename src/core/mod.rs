@@ -27,6 +27,7 @@ pub mod entry;
 pub mod fleet;
 pub mod gates;
 pub mod init;
+pub mod judge;
 pub mod observed;
 pub mod plan;
 pub mod prune;

@@ -1,0 +1,409 @@
+//! The canary judged like an experiment (`--confidence`): each reading
+//! compares the canary with the stable version over the same window — its
+//! error and throttle rates by a one-sided test read sequentially under an
+//! alpha-spending budget, its share of the traffic against the routed
+//! weight, its latency against limits — and says how much data a reliable
+//! verdict needs. Pure code: the readings come from the platform's metrics.
+//!
+//! The error budget: a rollout's false-rollback probability is at most
+//! 1 − confidence. It is split evenly between the steps that carry canary
+//! traffic (a step at 100 % has no stable traffic to compare with) and,
+//! within a step, between the error and the throttle test; each test spends
+//! its share over the step's readings with Lan and DeMets' Pocock-like
+//! function of the information gathered (the canary's invocations against
+//! the sample size the test needs): the levels of all readings add up to
+//! the share, so reading often costs nothing, a blatant failure is caught
+//! at the first readings, and a subtle one once the data can show it.
+
+pub mod stats;
+
+use std::fmt::Write as _;
+
+use crate::core::gates::Counts;
+use crate::core::values::percent;
+use stats::{Method, Rate};
+
+/// The power the sample size is planned for.
+pub const POWER: f64 = 0.8;
+
+/// A latency statistic: a percentile (`p50` … `p99.9`) or the average.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statistic(pub String);
+
+impl Statistic {
+    /// `p50`, `p90`, `p95`, `p99`, `p99.9` or `avg`.
+    pub fn parse(text: &str) -> Option<Statistic> {
+        match text {
+            "p50" | "p90" | "p95" | "p99" | "p99.9" | "avg" => Some(Statistic(text.to_string())),
+            _ => None,
+        }
+    }
+
+    /// The statistic CloudWatch computes (`p99`, `Average`).
+    pub fn cloudwatch(&self) -> &str {
+        match self.0.as_str() {
+            "avg" => "Average",
+            other => other,
+        }
+    }
+}
+
+/// A latency limit: the canary's statistic at most `increase` above the
+/// stable version's (a fraction), or at most `ceiling_ms`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LatencyLimit {
+    Increase(Statistic, f64),
+    Ceiling(Statistic, f64),
+}
+
+impl LatencyLimit {
+    pub fn statistic(&self) -> &Statistic {
+        match self {
+            LatencyLimit::Increase(s, _) | LatencyLimit::Ceiling(s, _) => s,
+        }
+    }
+}
+
+/// What the judge was asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Design {
+    /// 0.95 for `--confidence 95%`.
+    pub confidence: f64,
+    /// The increase of the error (and throttle) rate worth detecting
+    /// (`--max-error-rate-increase`), in rate points.
+    pub max_increase: f64,
+    /// Steps of the rollout that carry canary traffic beside stable traffic.
+    pub judged_steps: usize,
+    /// `--check-traffic-share`.
+    pub check_share: bool,
+    pub latency: Vec<LatencyLimit>,
+    /// Invocations each version needs before its latency is compared.
+    pub min_count: f64,
+}
+
+impl Design {
+    /// The level of one test in one step.
+    pub fn alpha(&self) -> f64 {
+        (1.0 - self.confidence) / (2.0 * self.judged_steps.max(1) as f64)
+    }
+}
+
+/// A latency reading of one version: its statistics in milliseconds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Latency {
+    pub values: Vec<(String, f64)>,
+}
+
+impl Latency {
+    fn get(&self, statistic: &Statistic) -> Option<f64> {
+        self.values
+            .iter()
+            .find(|(s, _)| *s == statistic.0)
+            .map(|(_, v)| *v)
+    }
+}
+
+/// Both versions over one window: the counts and the latency statistics.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Window {
+    pub canary: Counts,
+    pub stable: Counts,
+    pub canary_latency: Latency,
+    pub stable_latency: Latency,
+}
+
+/// A reading's verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Judged {
+    /// The canary is worse: fail the step.
+    Worse(String),
+    /// Certain that it is not worse: the step may end now.
+    NotWorse(String),
+    /// Not certain yet: the detail says what it needs.
+    Undecided(String),
+    /// Nothing to compare (no stable traffic at this weight).
+    Nothing(String),
+}
+
+/// One test's sequential state within a step.
+#[derive(Debug, Clone, Copy, Default)]
+struct Sequence {
+    /// Information fraction at the previous reading.
+    information: f64,
+}
+
+/// The judge of one step: its readings share the step's error budget.
+#[derive(Debug, Clone)]
+pub struct StepJudge {
+    design: Design,
+    errors: Sequence,
+    throttles: Sequence,
+}
+
+/// A test's outcome at one reading.
+struct Look {
+    worse: bool,
+    not_worse: bool,
+    p: f64,
+    method: Method,
+    needs: f64,
+}
+
+impl StepJudge {
+    pub fn new(design: Design) -> StepJudge {
+        StepJudge {
+            design,
+            errors: Sequence::default(),
+            throttles: Sequence::default(),
+        }
+    }
+
+    /// Canary invocations the error test needs at `weight`, given the
+    /// stable version's rate in `window`.
+    pub fn needs(&self, window: &Window, weight: f64) -> f64 {
+        let ratio = ratio_of(window, weight);
+        stats::sample_size(
+            window.stable.error_rate(),
+            self.design.max_increase,
+            self.design.alpha(),
+            POWER,
+            ratio,
+        )
+    }
+
+    /// Judge one reading of the step, the window since the step began, at
+    /// the routed `weight`.
+    pub fn judge(&mut self, window: &Window, weight: f64) -> Judged {
+        let design = self.design.clone();
+        let confidence = percent(design.confidence);
+        if window.stable.invocations + window.stable.throttles <= 0.0 && weight >= 1.0 - 1e-9 {
+            return Judged::Nothing(
+                "the stable version serves no traffic at 100%: nothing to compare".into(),
+            );
+        }
+        let mut line = latency_text(window, &design);
+        if let Some(worse) = latency_worse(window, &design) {
+            return Judged::Worse(worse);
+        }
+        let ratio = ratio_of(window, weight);
+        let canary = Rate::new(window.canary.errors, window.canary.invocations);
+        let stable = Rate::new(window.stable.errors, window.stable.invocations);
+        let errors = look(&mut self.errors, canary, stable, ratio, &design);
+        let requests = |c: &Counts| c.invocations + c.throttles;
+        let canary_t = Rate::new(window.canary.throttles, requests(&window.canary));
+        let stable_t = Rate::new(window.stable.throttles, requests(&window.stable));
+        let throttles = look(&mut self.throttles, canary_t, stable_t, ratio, &design);
+        if !line.is_empty() {
+            line.push_str(" · ");
+        }
+        let _ = write!(
+            line,
+            "errors {} (n={}) vs {} (n={})",
+            rate_text(canary),
+            count(canary.trials as f64),
+            rate_text(stable),
+            count(stable.trials as f64)
+        );
+        if errors.worse {
+            return Judged::Worse(format!(
+                "{line}: higher at {confidence} confidence (p={}, {} test)",
+                p_text(errors.p),
+                errors.method.name()
+            ));
+        }
+        if throttles.worse {
+            return Judged::Worse(format!(
+                "{line} · throttles {} vs {}: higher at {confidence} confidence (p={}, {} test)",
+                rate_text(canary_t),
+                rate_text(stable_t),
+                p_text(throttles.p),
+                throttles.method.name()
+            ));
+        }
+        if design.check_share
+            && let Some(why) = share_implausible(window, weight, design.confidence)
+        {
+            return Judged::Worse(format!("{line} · {why}"));
+        }
+        let verdict = format!("no increase at {confidence} (p={})", p_text(errors.p));
+        if errors.not_worse && throttles.not_worse {
+            return Judged::NotWorse(format!(
+                "{line}: {verdict}; certain: not worse by {} or more",
+                percent(design.max_increase)
+            ));
+        }
+        let needed = errors.needs.max(throttles.needs);
+        Judged::Undecided(format!(
+            "{line}: {verdict}; needs ≈{} canary invocations for a verdict, has {}",
+            count(needed.ceil()),
+            count(canary.trials as f64)
+        ))
+    }
+}
+
+/// The stable version's trials per canary trial: observed, or as routed.
+fn ratio_of(window: &Window, weight: f64) -> f64 {
+    let (c, s) = (window.canary.invocations, window.stable.invocations);
+    if c > 0.0 && s > 0.0 {
+        s / c
+    } else {
+        ((1.0 - weight) / weight.max(1e-9)).max(1e-9)
+    }
+}
+
+/// One reading of one rate test: fail on evidence of an increase at the
+/// level this reading may spend; pass on evidence that the increase is
+/// below the margin, or once the planned sample is in without an increase.
+fn look(sequence: &mut Sequence, canary: Rate, stable: Rate, ratio: f64, design: &Design) -> Look {
+    let alpha = design.alpha();
+    let needs = stats::sample_size(stable.value(), design.max_increase, alpha, POWER, ratio);
+    let information = (canary.trials as f64 / needs).min(1.0);
+    let level = stats::alpha_spent(alpha, information) - stats::alpha_spent(alpha, sequence.information);
+    let (p, method) = stats::increase_p_value(canary, stable);
+    let spends = level > 0.0;
+    let worse = spends && p <= level;
+    let below = stats::below_margin_p_value(canary, stable, design.max_increase);
+    let not_worse = !worse && (information >= 1.0 || (spends && below.is_some_and(|q| q <= level)));
+    sequence.information = sequence.information.max(information);
+    Look {
+        worse,
+        not_worse,
+        p,
+        method,
+        needs,
+    }
+}
+
+/// The canary's share of the window's invocations, when it is implausible
+/// for the routed weight at `confidence`: its interval lies below half the
+/// weight, or leaves the stable version less than half of its share.
+fn share_implausible(window: &Window, weight: f64, confidence: f64) -> Option<String> {
+    let total = window.canary.invocations + window.stable.invocations;
+    if total < 20.0 || weight <= 0.0 {
+        return None;
+    }
+    let share = Rate::new(window.canary.invocations, total);
+    let (low, high) = stats::share_interval(share, confidence);
+    let implausible = high < weight / 2.0 || low > 1.0 - (1.0 - weight) / 2.0;
+    implausible.then(|| {
+        format!(
+            "the canary got {} of the invocations ({}–{} at {}, n={}) but is routed {}: the alias's weight is not being applied as written",
+            percent(share.value()),
+            percent(low),
+            percent(high),
+            percent(confidence),
+            count(total),
+            percent(weight)
+        )
+    })
+}
+
+fn latency_worse(window: &Window, design: &Design) -> Option<String> {
+    for limit in &design.latency {
+        let statistic = limit.statistic();
+        let (Some(canary), enough) = (
+            window.canary_latency.get(statistic),
+            window.canary.invocations >= design.min_count,
+        ) else {
+            continue;
+        };
+        if !enough {
+            continue;
+        }
+        match limit {
+            LatencyLimit::Ceiling(_, ceiling) if canary > *ceiling => {
+                return Some(format!(
+                    "canary {} {} exceeds --max-latency {}={} (n={})",
+                    statistic.0,
+                    ms(canary),
+                    statistic.0,
+                    ms(*ceiling),
+                    count(window.canary.invocations)
+                ));
+            }
+            LatencyLimit::Increase(_, increase) => {
+                let Some(stable) = window.stable_latency.get(statistic) else {
+                    continue;
+                };
+                if window.stable.invocations < design.min_count || stable <= 0.0 {
+                    continue;
+                }
+                let change = canary / stable - 1.0;
+                if change > *increase {
+                    return Some(format!(
+                        "canary {} {} vs stable {} (+{}, limit {}; n={} vs {})",
+                        statistic.0,
+                        ms(canary),
+                        ms(stable),
+                        percent(change),
+                        percent(*increase),
+                        count(window.canary.invocations),
+                        count(window.stable.invocations)
+                    ));
+                }
+            }
+            LatencyLimit::Ceiling(..) => {}
+        }
+    }
+    None
+}
+
+/// "p99 412 ms vs 398 ms (+3.5%, limit 15%)" for each statistic judged.
+fn latency_text(window: &Window, design: &Design) -> String {
+    let mut parts = Vec::new();
+    for limit in &design.latency {
+        let statistic = limit.statistic();
+        let (Some(canary), Some(stable)) = (
+            window.canary_latency.get(statistic),
+            window.stable_latency.get(statistic),
+        ) else {
+            continue;
+        };
+        let change = if stable > 0.0 { canary / stable - 1.0 } else { 0.0 };
+        let limit = match limit {
+            LatencyLimit::Increase(_, increase) => format!("limit {}", percent(*increase)),
+            LatencyLimit::Ceiling(_, ceiling) => format!("limit {}", ms(*ceiling)),
+        };
+        parts.push(format!(
+            "{} {} vs {} ({}{}, {limit})",
+            statistic.0,
+            ms(canary),
+            ms(stable),
+            if change >= 0.0 { "+" } else { "" },
+            percent(change)
+        ));
+    }
+    parts.join(" · ")
+}
+
+fn rate_text(rate: Rate) -> String {
+    percent(rate.value())
+}
+
+fn ms(value: f64) -> String {
+    format!("{} ms", (value * 10.0).round() / 10.0)
+}
+
+fn p_text(p: f64) -> String {
+    if p < 0.001 {
+        "<0.001".to_string()
+    } else {
+        format!("{:.2}", p)
+    }
+}
+
+/// 21700 as "21,700".
+pub fn count(value: f64) -> String {
+    let digits = format!("{}", value.max(0.0).round() as u64);
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,209 @@
+use super::*;
+
+fn design() -> Design {
+    Design {
+        confidence: 0.95,
+        max_increase: 0.01,
+        judged_steps: 1,
+        check_share: true,
+        latency: vec![
+            LatencyLimit::Increase(Statistic("p99".into()), 0.15),
+            LatencyLimit::Ceiling(Statistic("p99".into()), 800.0),
+        ],
+        min_count: 100.0,
+    }
+}
+
+fn counts(invocations: f64, errors: f64) -> Counts {
+    Counts {
+        invocations,
+        errors,
+        throttles: 0.0,
+    }
+}
+
+fn window(canary: Counts, stable: Counts) -> Window {
+    Window {
+        canary,
+        stable,
+        ..Window::default()
+    }
+}
+
+fn p99(value: f64) -> Latency {
+    Latency {
+        values: vec![("p99".into(), value)],
+    }
+}
+
+#[test]
+fn a_clear_regression_fails_at_the_first_reading() {
+    let mut judge = StepJudge::new(design());
+    // 6 % errors against 1 %, 2,000 canary invocations.
+    let verdict = judge.judge(&window(counts(2000.0, 120.0), counts(18000.0, 180.0)), 0.1);
+    let Judged::Worse(why) = verdict else {
+        panic!("{verdict:?}")
+    };
+    assert_eq!(
+        why,
+        "errors 6% (n=2,000) vs 1% (n=18,000): higher at 95% confidence (p=<0.001, normal test)"
+    );
+}
+
+#[test]
+fn equal_rates_with_the_planned_sample_are_certain_not_worse() {
+    let mut judge = StepJudge::new(design());
+    let equal = window(counts(3000.0, 30.0), counts(27000.0, 270.0));
+    assert!(judge.needs(&equal, 0.1) < 3000.0);
+    let verdict = judge.judge(&equal, 0.1);
+    assert!(
+        matches!(&verdict, Judged::NotWorse(why) if why.contains("no increase at 95%")),
+        "{verdict:?}"
+    );
+}
+
+#[test]
+fn too_little_traffic_says_what_it_needs() {
+    let mut judge = StepJudge::new(design());
+    let verdict = judge.judge(&window(counts(15.0, 0.0), counts(135.0, 1.0)), 0.1);
+    let Judged::Undecided(why) = verdict else {
+        panic!("{verdict:?}")
+    };
+    assert!(why.starts_with("errors 0% (n=15) vs 0.74% (n=135)"), "{why}");
+    assert!(why.contains("needs ≈"), "{why}");
+    assert!(why.ends_with("canary invocations for a verdict, has 15"), "{why}");
+}
+
+/// Two errors in 150 calls against a stable 0.4 % is noise, not a verdict
+/// (a threshold gate at 1 % would roll it back).
+#[test]
+fn a_few_errors_at_low_traffic_are_not_a_verdict() {
+    let mut judge = StepJudge::new(design());
+    let verdict = judge.judge(&window(counts(150.0, 2.0), counts(1350.0, 5.0)), 0.1);
+    assert!(
+        matches!(&verdict, Judged::Undecided(why) if why.contains("p=0.15")),
+        "{verdict:?}"
+    );
+}
+
+#[test]
+fn a_canary_that_gets_far_less_than_its_weight_is_not_being_tested() {
+    let mut judge = StepJudge::new(design());
+    let verdict = judge.judge(&window(counts(24.0, 0.0), counts(2376.0, 10.0)), 0.1);
+    let Judged::Worse(why) = verdict else {
+        panic!("{verdict:?}")
+    };
+    assert!(why.contains("the canary got 1% of the invocations"), "{why}");
+    assert!(why.contains("but is routed 10%"), "{why}");
+    // Routed 10 % and seen at 9 %: plausible.
+    let fine = judge.judge(&window(counts(216.0, 0.0), counts(2184.0, 10.0)), 0.1);
+    assert!(!matches!(fine, Judged::Worse(_)), "{fine:?}");
+}
+
+#[test]
+fn latency_is_compared_with_the_stable_version_and_with_a_ceiling() {
+    let mut judge = StepJudge::new(design());
+    let mut slow = window(counts(500.0, 0.0), counts(4500.0, 0.0));
+    slow.canary_latency = p99(480.0);
+    slow.stable_latency = p99(400.0);
+    let Judged::Worse(why) = judge.judge(&slow, 0.1) else {
+        panic!()
+    };
+    assert_eq!(
+        why,
+        "canary p99 480 ms vs stable 400 ms (+20%, limit 15%; n=500 vs 4,500)"
+    );
+    slow.canary_latency = p99(900.0);
+    slow.stable_latency = p99(880.0);
+    let Judged::Worse(why) = judge.judge(&slow, 0.1) else {
+        panic!()
+    };
+    assert_eq!(why, "canary p99 900 ms exceeds --max-latency p99=800 ms (n=500)");
+    // Too few invocations to compare: not judged on latency.
+    let mut few = window(counts(50.0, 0.0), counts(450.0, 0.0));
+    few.canary_latency = p99(2000.0);
+    few.stable_latency = p99(400.0);
+    let verdict = judge.judge(&few, 0.1);
+    assert!(!matches!(verdict, Judged::Worse(_)), "{verdict:?}");
+}
+
+#[test]
+fn a_reading_names_every_number_with_its_sample_size() {
+    let mut judge = StepJudge::new(design());
+    let mut w = window(counts(2410.0, 7.0), counts(21700.0, 61.0));
+    w.canary_latency = p99(412.0);
+    w.stable_latency = p99(398.0);
+    let verdict = judge.judge(&w, 0.1);
+    let (Judged::NotWorse(line) | Judged::Undecided(line)) = verdict else {
+        panic!("{verdict:?}")
+    };
+    assert!(
+        line.starts_with(
+            "p99 412 ms vs 398 ms (+3.52%, limit 15%) · p99 412 ms vs 398 ms (+3.52%, limit 800 ms) · errors 0.29% (n=2,410) vs 0.28% (n=21,700): no increase at 95% (p=0.47)"
+        ),
+        "{line}"
+    );
+}
+
+#[test]
+fn at_full_weight_there_is_nothing_to_compare() {
+    let mut judge = StepJudge::new(design());
+    let verdict = judge.judge(&window(counts(500.0, 50.0), Counts::default()), 1.0);
+    assert!(matches!(verdict, Judged::Nothing(_)), "{verdict:?}");
+}
+
+/// The verdict never improves when the canary's errors grow, everything
+/// else equal (Worse < Undecided < NotWorse), over a grid of traffic.
+#[test]
+fn more_canary_errors_never_improve_the_verdict() {
+    let rank = |j: &Judged| match j {
+        Judged::Worse(_) => 0,
+        Judged::Undecided(_) | Judged::Nothing(_) => 1,
+        Judged::NotWorse(_) => 2,
+    };
+    for (canary, stable, stable_errors) in [
+        (30.0, 270.0, 1.0),
+        (150.0, 1350.0, 5.0),
+        (2000.0, 18000.0, 50.0),
+        (20000.0, 180000.0, 500.0),
+    ] {
+        let mut last = 2;
+        let step = (canary / 100.0f64).max(1.0);
+        let mut errors = 0.0;
+        while errors <= canary / 4.0 {
+            let mut judge = StepJudge::new(design());
+            let verdict = judge.judge(
+                &window(counts(canary, errors), counts(stable, stable_errors)),
+                0.1,
+            );
+            let now = rank(&verdict);
+            assert!(now <= last, "{errors}/{canary}: {verdict:?}");
+            last = now;
+            errors += step;
+        }
+        assert_eq!(last, 0, "a canary failing a quarter of its calls is worse");
+    }
+}
+
+/// Reading often spends no more of the budget than reading once: the
+/// levels of a step's readings add up to at most the test's alpha.
+#[test]
+fn the_readings_of_a_step_share_one_error_budget() {
+    let design = design();
+    let alpha = design.alpha();
+    let mut spent = 0.0;
+    let mut before = 0.0;
+    for reading in 1..=40 {
+        let information = (reading as f64 / 20.0).min(1.0);
+        spent += stats::alpha_spent(alpha, information) - stats::alpha_spent(alpha, before);
+        before = information;
+    }
+    assert!(spent <= alpha + 1e-12, "{spent} > {alpha}");
+}
+
+#[test]
+fn counts_are_grouped_by_thousands() {
+    assert_eq!(count(21700.0), "21,700");
+    assert_eq!(count(1234567.0), "1,234,567");
+    assert_eq!(count(15.0), "15");
+}
