@@ -53,6 +53,9 @@ pub enum Reading {
     /// An alarm in ALARM: rolls back at once, unless `Watch::alarms_counted`.
     Alarm(String),
     NoData(String),
+    /// A verdict certain before the step's time is up (the statistical
+    /// judge's): the step ends now and the rollout goes on.
+    Done(String),
 }
 
 /// Why a gate failed, in words for the report (a hook's exit, a smoke
@@ -321,6 +324,12 @@ async fn watch_step(
                 ));
             }
             Reading::Alarm(_) => {}
+            Reading::Done(detail) => {
+                log.step(&format!(
+                    "{label}: {detail}; ending the step early ({left} were left)"
+                ));
+                return None;
+            }
             Reading::Pass(detail) => log.step(&format!("{label}: {detail}; {left} left")),
             Reading::NoData(detail) if now < deadline => log.step(&format!("{label}: {detail}; {left} left")),
             Reading::NoData(detail) => match watch.on_no_data {
@@ -510,6 +519,24 @@ mod tests {
         );
         let starts: Vec<Duration> = result.steps.iter().map(|s| s.started).collect();
         assert_eq!(starts, [Duration::ZERO, 2 * MINUTE, 4 * MINUTE]);
+    }
+
+    /// A certain verdict ends its step at once: the next step starts then.
+    #[tokio::test]
+    async fn a_certain_verdict_ends_the_step_early() {
+        let schedule = steps(&[0.1, 0.5, 1.0], 10 * MINUTE);
+        let certain = |_, minute| {
+            if minute >= 2 {
+                Reading::Done("no increase, certain".into())
+            } else {
+                Reading::NoData("needs more".into())
+            }
+        };
+        let (result, alias, checks) = rollout(&schedule, OnNoData::Fail, certain, Ok(())).await;
+        assert_eq!(alias.weights, [0.1, 0.5, 1.0]);
+        assert_eq!(result.rollback_reason, None);
+        assert_eq!(checks, [(0.1, 1), (0.1, 2), (0.5, 3)]);
+        assert_eq!(result.elapsed, 3 * MINUTE, "not the 20 minutes scheduled");
     }
 
     #[tokio::test]

@@ -67,6 +67,9 @@ pub struct GateConfig {
     pub post_traffic_hook: Option<String>,
     pub hook_timeout: Duration,
     pub smoke_payload: Option<Vec<u8>>,
+    /// `--confidence` (the statistical judge) and the latency limits:
+    /// `judged_steps` is filled in from the rollout's schedule.
+    pub judge: Option<crate::core::judge::Design>,
 }
 
 impl GateConfig {
@@ -77,6 +80,7 @@ impl GateConfig {
             || self.pre_traffic_hook.is_some()
             || self.post_traffic_hook.is_some()
             || self.smoke_payload.is_some()
+            || self.judge.is_some()
     }
 }
 

@@ -17,6 +17,7 @@ mod fleet;
 mod iam;
 mod init;
 mod interference;
+mod judge;
 mod layers;
 mod manifest;
 mod package;

@@ -9,7 +9,7 @@ use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StateValue};
 
 const V1: &str = "def handler(event, context):\n    return 1\n";
-const V2: &str = "def handler(event, context):\n    return 2\n";
+pub(crate) const V2: &str = "def handler(event, context):\n    return 2\n";
 const V3: &str = "def handler(event, context):\n    return 3\n";
 
 fn cloudwatch(aws: &Emulator) -> aws_sdk_cloudwatch::Client {
@@ -18,7 +18,7 @@ fn cloudwatch(aws: &Emulator) -> aws_sdk_cloudwatch::Client {
 
 /// Push `AWS/Lambda` sums for one executed version behind orders:live, as
 /// Lambda would (stamped a little ahead so they fall inside the step's window).
-async fn push_metrics(aws: &Emulator, version: &str, invocations: f64, errors: f64) {
+pub(crate) async fn push_metrics(aws: &Emulator, version: &str, invocations: f64, errors: f64) {
     let dimensions = vec![
         Dimension::builder().name("FunctionName").value("orders").build(),
         Dimension::builder().name("Resource").value("orders:live").build(),
@@ -53,7 +53,7 @@ async fn push_metrics(aws: &Emulator, version: &str, invocations: f64, errors: f
 }
 
 /// orders:live on version 1 (stable); the next deploy publishes version 2.
-async fn stable_alias(aws: &Emulator) {
+pub(crate) async fn stable_alias(aws: &Emulator) {
     create_function(aws, "orders").await;
     deploy(aws, "orders", "live", source_dir(V1).path(), &[]).assert_ok();
 }

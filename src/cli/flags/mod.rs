@@ -11,6 +11,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::core::gates::OnNoData;
+use crate::core::judge::LatencyLimit;
 use crate::core::strategy::{Strategy, parse_interval, parse_strategy};
 use crate::core::values::{
     HeaderRule, ImageRef, S3Target, Weight, parse_alias, parse_any_region, parse_bool, parse_bucket,

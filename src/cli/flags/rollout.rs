@@ -35,6 +35,28 @@ pub struct RolloutArgs {
     #[arg(long, value_parser = parse_weight, help_heading = "Health gates")]
     pub max_error_rate_increase: Option<Weight>,
 
+    /// Judge the canary like an experiment at this confidence (such as 95%): the error- and
+    /// throttle-rate comparison becomes a one-sided test read under an error budget, each step
+    /// says how many invocations a verdict needs and ends early once it is certain.
+    /// Needs --max-error-rate-increase (the smallest increase worth detecting).
+    #[arg(long, value_name = "PERCENT", value_parser = crate::core::judge::parse_confidence, help_heading = "Health gates")]
+    pub confidence: Option<f64>,
+
+    /// With --confidence: fail a step whose canary gets a share of the invocations implausible
+    /// for its routed weight (the weight is not being applied).
+    #[arg(long, value_name = "BOOL", default_value = "true", value_parser = parse_bool, action = ArgAction::Set, help_heading = "Health gates")]
+    pub check_traffic_share: bool,
+
+    /// Fail when the canary's latency statistic exceeds the stable version's by more than this:
+    /// STATISTIC=PERCENT, such as p99=15% (p50, p90, p95, p99, p99.9 or avg; repeatable).
+    #[arg(long, value_name = "STAT=PERCENT", value_parser = crate::core::judge::parse_latency_increase, action = ArgAction::Append, help_heading = "Health gates")]
+    pub max_latency_increase: Vec<LatencyLimit>,
+
+    /// Fail when the canary's latency statistic exceeds this: STATISTIC=DURATION, such as
+    /// p99=800ms (repeatable).
+    #[arg(long, value_name = "STAT=DURATION", value_parser = crate::core::judge::parse_latency_ceiling, action = ArgAction::Append, help_heading = "Health gates")]
+    pub max_latency: Vec<LatencyLimit>,
+
     /// Failing gate readings within one step that roll back (1: the first one does). A passing
     /// reading does not reset the count; each step starts again at 0.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100), help_heading = "Health gates")]
@@ -44,7 +66,8 @@ pub struct RolloutArgs {
     #[arg(long, value_name = "BOOL", default_value = "false", value_parser = parse_bool, action = ArgAction::Set, help_heading = "Health gates")]
     pub alarms_count_as_failed_checks: bool,
 
-    /// Invocations the canary needs before its error rate is judged.
+    /// Invocations the canary needs before its error rate is judged (and each version before its
+    /// latency is compared).
     #[arg(long, default_value_t = 100, help_heading = "Health gates")]
     pub min_invocations: u64,
 

@@ -269,10 +269,9 @@ pub fn deploy(args: &DeployArgs, log: Log) -> Result<DeploySettings> {
                     function_url: function.function_url.or_else(|| function_url.clone()),
                     weight: function.weight,
                     keep_versions: function.keep_versions.or(args.keep_versions),
-                    rollout: function.steps.map(|steps| RolloutSettings {
-                        watch: watch_for(&steps, &args.rollout),
-                        steps,
-                        gates: gates.clone(),
+                    rollout: function.steps.map(|steps| {
+                        let watch = watch_for(&steps, &args.rollout);
+                        RolloutSettings::new(steps, watch, gates.clone())
                     }),
                     ..request(function.name, function.alias)
                 },

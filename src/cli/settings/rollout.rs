@@ -2,6 +2,7 @@
 //! payload, or the CodeDeploy hand-off.
 
 use super::*;
+use crate::core::judge::{Design, LatencyLimit};
 
 /// A staged rollout as asked for: its schedule, how steps are watched, and the gates.
 #[derive(Debug, Clone)]
@@ -35,6 +36,9 @@ pub(super) fn codedeploy_settings(args: &RolloutArgs) -> Result<Option<HandoffSe
         ));
     };
     let inline_only = !args.alarms.is_empty()
+        || args.confidence.is_some()
+        || !args.max_latency_increase.is_empty()
+        || !args.max_latency.is_empty()
         || args.max_error_rate.is_some()
         || args.max_error_rate_increase.is_some()
         || args.pre_traffic_hook.is_some()
@@ -45,7 +49,7 @@ pub(super) fn codedeploy_settings(args: &RolloutArgs) -> Result<Option<HandoffSe
         || args.alarms_count_as_failed_checks;
     if inline_only {
         return Err(Error::usage(
-            "--engine codedeploy takes its gates from the deployment group (alarms) and --codedeploy-before/after-allow-traffic (hook functions): --alarm, --max-error-rate*, --max-failed-checks, the shell hooks, --smoke-payload and --step-interval belong to the inline engine",
+            "--engine codedeploy takes its gates from the deployment group (alarms) and --codedeploy-before/after-allow-traffic (hook functions): --alarm, --max-error-rate*, --confidence, --max-latency*, --max-failed-checks, the shell hooks, --smoke-payload and --step-interval belong to the inline engine",
         ));
     }
     let (Some(application), Some(deployment_group)) =
@@ -65,14 +69,39 @@ pub(super) fn codedeploy_settings(args: &RolloutArgs) -> Result<Option<HandoffSe
     }))
 }
 
-/// The health gates the flags ask for.
+/// The health gates the flags ask for. With `--confidence`, the increase
+/// of the error rate is the statistical judge's, not a threshold.
 pub(super) fn gate_config(args: &RolloutArgs) -> Result<GateConfig> {
-    let thresholds =
-        (args.max_error_rate.is_some() || args.max_error_rate_increase.is_some()).then(|| Thresholds {
-            max_error_rate: args.max_error_rate.map(Weight::fraction),
-            max_error_rate_increase: args.max_error_rate_increase.map(Weight::fraction),
-            min_invocations: args.min_invocations as f64,
-        });
+    let judged = args.confidence.is_some();
+    let increase = args.max_error_rate_increase.map(Weight::fraction);
+    let threshold_increase = increase.filter(|_| !judged);
+    let thresholds = (args.max_error_rate.is_some() || threshold_increase.is_some()).then(|| Thresholds {
+        max_error_rate: args.max_error_rate.map(Weight::fraction),
+        max_error_rate_increase: threshold_increase,
+        min_invocations: args.min_invocations as f64,
+    });
+    let latency: Vec<LatencyLimit> = args
+        .max_latency_increase
+        .iter()
+        .chain(&args.max_latency)
+        .cloned()
+        .collect();
+    let judge = match (args.confidence, increase) {
+        (Some(_), None) => {
+            return Err(Error::usage(
+                "--confidence needs --max-error-rate-increase: the smallest increase of the error rate worth detecting (such as 1%), which sets how many invocations a verdict needs",
+            ));
+        }
+        (None, _) if latency.is_empty() => None,
+        (confidence, increase) => Some(Design {
+            confidence: confidence.unwrap_or(0.0),
+            max_increase: increase.unwrap_or(0.0),
+            judged_steps: 1,
+            check_share: args.check_traffic_share && confidence.is_some(),
+            latency,
+            min_count: args.min_invocations as f64,
+        }),
+    };
     let smoke_payload = match &args.smoke_payload {
         None => None,
         Some(path) => Some(smoke_payload(path)?),
@@ -91,6 +120,7 @@ pub(super) fn gate_config(args: &RolloutArgs) -> Result<GateConfig> {
         post_traffic_hook: args.post_traffic_hook.clone(),
         hook_timeout: args.hook_timeout,
         smoke_payload,
+        judge,
     })
 }
 
@@ -122,7 +152,18 @@ pub fn rollout_settings(args: &RolloutArgs) -> Result<Option<RolloutSettings>> {
     };
     let steps = strategy.schedule(args.step_interval).map_err(Error::usage)?;
     let watch = watch_for(&steps, args);
-    Ok(Some(RolloutSettings { steps, watch, gates }))
+    Ok(Some(RolloutSettings::new(steps, watch, gates)))
+}
+
+impl RolloutSettings {
+    /// A schedule watched by `gates`; the statistical judge's error budget
+    /// is split between the steps that carry canary beside stable traffic.
+    pub fn new(steps: Vec<Step>, watch: Watch, mut gates: GateConfig) -> RolloutSettings {
+        if let Some(design) = gates.judge.as_mut() {
+            design.judged_steps = steps.iter().filter(|s| s.weight < 1.0 - 1e-9).count().max(1);
+        }
+        RolloutSettings { steps, watch, gates }
+    }
 }
 
 /// How the controller watches `steps`: late data may extend a step by at

@@ -8,6 +8,8 @@ use std::time::{Duration, SystemTime};
 use crate::aws::{Clients, Monitor};
 use crate::core::controller::{GateFailed, GateResult, Gates, Reading};
 use crate::core::gates::{GateConfig, Verdict, judge};
+use crate::core::judge::{Judged, Statistic, StepJudge, Window, count, latency_worse};
+use crate::core::values::percent;
 use crate::error::Result;
 use crate::log::Log;
 
@@ -33,6 +35,8 @@ pub struct LiveGates<'a> {
     ignored_alarms: Vec<String>,
     /// The new version's share now (for the hooks' `ROLLOUT_WEIGHT`).
     weight: f64,
+    /// The statistical judge of the step in progress (by its start).
+    step: Option<(Duration, StepJudge)>,
 }
 
 impl<'a> LiveGates<'a> {
@@ -52,6 +56,7 @@ impl<'a> LiveGates<'a> {
             origin: SystemTime::now(),
             ignored_alarms,
             weight: 0.0,
+            step: None,
         }
     }
 }
@@ -119,15 +124,17 @@ impl Gates for LiveGates<'_> {
             Ok(Some(firing)) => return Reading::Alarm(firing),
             Ok(None) => {}
         }
-        let Some(thresholds) = &self.config.thresholds else {
+        let design = self.config.judge.as_ref();
+        if self.config.thresholds.is_none() && design.is_none() {
             return Reading::Pass(if self.config.alarms.is_empty() {
                 "waiting".into()
             } else {
                 "no alarm firing".into()
             });
-        };
+        }
         let shift = &self.shift;
-        match self
+        let window_start = self.origin + since;
+        let (canary, stable) = match self
             .clients
             .cloudwatch
             .counts(
@@ -135,16 +142,101 @@ impl Gates for LiveGates<'_> {
                 &shift.alias,
                 &shift.new,
                 &shift.stable,
-                self.origin + since,
+                window_start,
             )
             .await
         {
-            Err(e) => Reading::Fail(e.to_string()),
-            Ok((canary, stable)) => match judge(canary, stable, thresholds) {
-                Verdict::Healthy(detail) => Reading::Pass(detail),
-                Verdict::Unhealthy(detail) => Reading::Fail(detail),
-                Verdict::NoData(detail) => Reading::NoData(detail),
-            },
+            Ok(counts) => counts,
+            Err(e) => return Reading::Fail(e.to_string()),
+        };
+        let threshold = self
+            .config
+            .thresholds
+            .as_ref()
+            .map(|thresholds| judge(canary, stable, thresholds));
+        if let Some(Verdict::Unhealthy(detail)) = &threshold {
+            return Reading::Fail(detail.clone());
+        }
+        let Some(design) = design else {
+            return match threshold {
+                Some(Verdict::NoData(detail)) => Reading::NoData(detail),
+                Some(Verdict::Healthy(detail)) => Reading::Pass(detail),
+                _ => Reading::Pass("waiting".into()),
+            };
+        };
+        let mut window = Window {
+            canary,
+            stable,
+            ..Window::default()
+        };
+        if !design.latency.is_empty() {
+            let statistics: Vec<Statistic> = design.latency.iter().map(|l| l.statistic().clone()).collect();
+            match self
+                .clients
+                .cloudwatch
+                .latency(
+                    (&shift.function, &shift.alias),
+                    (&shift.new, &shift.stable),
+                    window_start,
+                    &statistics,
+                )
+                .await
+            {
+                Ok((canary, stable)) => (window.canary_latency, window.stable_latency) = (canary, stable),
+                Err(e) => return Reading::Fail(e.to_string()),
+            }
+        }
+        if design.confidence <= 0.0 {
+            // Latency limits alone.
+            return match latency_worse(&window, design) {
+                Some(worse) => Reading::Fail(worse),
+                None => Reading::Pass(format!(
+                    "latency within its limits (n={} vs {})",
+                    count(canary.invocations),
+                    count(stable.invocations)
+                )),
+            };
+        }
+        let started = match &self.step {
+            Some((start, _)) => *start != since,
+            None => true,
+        };
+        if started {
+            let judge = StepJudge::new(design.clone());
+            let elapsed = SystemTime::now()
+                .duration_since(window_start)
+                .unwrap_or_default()
+                .as_secs_f64()
+                .max(1.0);
+            let per_minute = canary.invocations / elapsed * 60.0;
+            let needs = judge.needs(&window, weight);
+            let at = if per_minute >= 1.0 && needs.is_finite() {
+                format!(
+                    ": ≈{} at {}/min",
+                    humantime::format_duration(
+                        Duration::from_secs((needs / per_minute * 60.0).ceil() as u64)
+                    ),
+                    count(per_minute)
+                )
+            } else {
+                String::new()
+            };
+            self.log.step(&format!(
+                "the judge needs ≈{} canary invocations to detect an error-rate increase of {} at {} confidence with 80% power{at}",
+                count(needs.ceil()),
+                percent(design.max_increase),
+                percent(design.confidence)
+            ));
+            self.step = Some((since, judge));
+        }
+        let Some((_, judge)) = self.step.as_mut() else {
+            return Reading::Pass("waiting".into());
+        };
+        match judge.judge(&window, weight) {
+            Judged::Worse(why) => Reading::Fail(why),
+            Judged::NotWorse(why) => Reading::Done(why),
+            Judged::Undecided(why) => Reading::NoData(why),
+            Judged::Nothing(why) => Reading::Pass(why),
         }
     }
 

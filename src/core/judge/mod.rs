@@ -40,6 +40,7 @@ impl Statistic {
     }
 
     /// The statistic CloudWatch computes (`p99`, `Average`).
+    /// (`p99.9` is CloudWatch's spelling too.)
     pub fn cloudwatch(&self) -> &str {
         match self.0.as_str() {
             "avg" => "Average",
@@ -62,6 +63,53 @@ impl LatencyLimit {
             LatencyLimit::Increase(s, _) | LatencyLimit::Ceiling(s, _) => s,
         }
     }
+}
+
+const STATISTICS: &str = "p50, p90, p95, p99, p99.9 or avg";
+
+/// `--confidence`: such as 95% or 0.95, above 50% and below 100%.
+pub fn parse_confidence(input: &str) -> Result<f64, String> {
+    crate::core::values::parse_weight(input)
+        .ok()
+        .map(|w| w.fraction())
+        .filter(|c| *c > 0.5 && *c < 1.0)
+        .ok_or_else(|| format!("'{input}' is not a confidence: expected a share above 50% and below 100%, such as 95% or 0.99"))
+}
+
+fn statistic_and_value(input: &str, form: &str) -> Result<(Statistic, String), String> {
+    let (name, value) = input
+        .split_once('=')
+        .ok_or_else(|| format!("'{input}' is not a latency limit: expected {form}"))?;
+    let statistic = Statistic::parse(name.trim()).ok_or_else(|| {
+        format!(
+            "'{input}': {} is not a latency statistic: expected {STATISTICS}",
+            name.trim()
+        )
+    })?;
+    Ok((statistic, value.trim().to_string()))
+}
+
+/// `--max-latency-increase p99=15%`.
+pub fn parse_latency_increase(input: &str) -> Result<LatencyLimit, String> {
+    let form = "STATISTIC=PERCENT, such as p99=15%";
+    let (statistic, value) = statistic_and_value(input, form)?;
+    let increase = value
+        .strip_suffix('%')
+        .and_then(|n| n.trim().parse::<f64>().ok())
+        .filter(|n| n.is_finite() && *n >= 0.0)
+        .ok_or_else(|| format!("'{input}' is not a latency limit: expected {form}"))?;
+    Ok(LatencyLimit::Increase(statistic, increase / 100.0))
+}
+
+/// `--max-latency p99=800ms`.
+pub fn parse_latency_ceiling(input: &str) -> Result<LatencyLimit, String> {
+    let form = "STATISTIC=DURATION, such as p99=800ms";
+    let (statistic, value) = statistic_and_value(input, form)?;
+    let ceiling = humantime::parse_duration(&value)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("'{input}' is not a latency limit: expected {form}"))?;
+    Ok(LatencyLimit::Ceiling(statistic, ceiling.as_secs_f64() * 1000.0))
 }
 
 /// What the judge was asked for.
@@ -298,7 +346,10 @@ fn share_implausible(window: &Window, weight: f64, confidence: f64) -> Option<St
     })
 }
 
-fn latency_worse(window: &Window, design: &Design) -> Option<String> {
+/// The first latency limit the canary breaks in `window`, in words (a
+/// limit is judged only once each version it compares has the design's
+/// minimum count).
+pub fn latency_worse(window: &Window, design: &Design) -> Option<String> {
     for limit in &design.latency {
         let statistic = limit.statistic();
         let (Some(canary), enough) = (

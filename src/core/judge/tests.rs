@@ -207,3 +207,26 @@ fn counts_are_grouped_by_thousands() {
     assert_eq!(count(1234567.0), "1,234,567");
     assert_eq!(count(15.0), "15");
 }
+
+#[test]
+fn limits_parse_or_name_the_accepted_form() {
+    assert_eq!(
+        parse_latency_increase("p99=15%"),
+        Ok(LatencyLimit::Increase(Statistic("p99".into()), 0.15))
+    );
+    assert_eq!(
+        parse_latency_ceiling("p99.9=1.5s"),
+        Ok(LatencyLimit::Ceiling(Statistic("p99.9".into()), 1500.0))
+    );
+    assert_eq!(
+        parse_latency_increase("p42=15%").unwrap_err(),
+        "'p42=15%': p42 is not a latency statistic: expected p50, p90, p95, p99, p99.9 or avg"
+    );
+    assert_eq!(
+        parse_latency_ceiling("p99=fast").unwrap_err(),
+        "'p99=fast' is not a latency limit: expected STATISTIC=DURATION, such as p99=800ms"
+    );
+    assert_eq!(parse_confidence("95%"), Ok(0.95));
+    assert!(parse_confidence("100%").is_err());
+    assert!(parse_confidence("40%").is_err());
+}

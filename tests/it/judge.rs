@@ -1,0 +1,173 @@
+//! `deploy --strategy --confidence` against the local AWS emulator: the
+//! canary judged like an experiment from `AWS/Lambda` sums put per
+//! `ExecutedVersion` (moto answers `GetMetricData` for `Sum`; its
+//! percentiles answer HTTP 500, so latency statistics are tested at the SDK
+//! level in `sdk_mocks.rs`).
+
+use crate::common::*;
+use crate::rollout::{V2, push_metrics, stable_alias};
+
+/// One canary step at 10 %, then all traffic; the judge at 95 % looking
+/// for an error-rate increase of 1 point.
+fn judged(step: &str) -> Vec<String> {
+    [
+        "--strategy",
+        "10%,100%",
+        "--step-interval",
+        step,
+        "--poll-interval",
+        "1s",
+        "--confidence",
+        "95%",
+        "--max-error-rate-increase",
+        "1%",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn judged_deploy(aws: &Emulator, step: &str) -> Run {
+    let code = source_dir(V2);
+    let args = judged(step);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    deploy(aws, "orders", "live", code.path(), &args)
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_canary_whose_errors_rise_fails_its_step_and_rolls_back() {
+    let aws = Emulator::start();
+    stable_alias(&aws).await;
+    push_metrics(&aws, "2", 2000.0, 120.0).await;
+    push_metrics(&aws, "1", 18000.0, 180.0).await;
+    let result = judged_deploy(&aws, "10m");
+    assert_eq!(result.status, 1, "{}", result.stderr);
+    let out = result.json();
+    assert_eq!(out["result"], "rolled-back");
+    let reason = out["rollback-reason"].as_str().unwrap();
+    assert!(
+        reason.contains("errors 6% (n=2,000) vs 1% (n=18,000): higher at 95% confidence"),
+        "{reason}"
+    );
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("1".into(), None));
+}
+
+/// An equal canary with the data a verdict needs passes its step at the
+/// first reading instead of waiting out its ten minutes.
+#[tokio::test(flavor = "current_thread")]
+async fn an_equal_canary_with_enough_data_passes_its_step_early() {
+    let aws = Emulator::start();
+    stable_alias(&aws).await;
+    push_metrics(&aws, "2", 3000.0, 30.0).await;
+    push_metrics(&aws, "1", 27000.0, 270.0).await;
+    let started = std::time::Instant::now();
+    let result = judged_deploy(&aws, "10m");
+    result.assert_ok();
+    assert!(started.elapsed() < std::time::Duration::from_secs(300));
+    assert_eq!(result.json()["result"], "published");
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("2".into(), None));
+    assert!(
+        result.stderr.contains("the judge needs ≈")
+            && result.stderr.contains(
+                "canary invocations to detect an error-rate increase of 1% at 95% confidence with 80% power"
+            ),
+        "{}",
+        result.stderr
+    );
+    assert!(
+        result
+            .stderr
+            .contains("certain: not worse by 1% or more; ending the step early"),
+        "{}",
+        result.stderr
+    );
+}
+
+/// Too little traffic for a verdict: the step is extended, then fails
+/// (`--on-no-data extend`, the default), saying what a verdict needs.
+#[tokio::test(flavor = "current_thread")]
+async fn too_little_traffic_extends_the_step_then_fails() {
+    let aws = Emulator::start();
+    stable_alias(&aws).await;
+    push_metrics(&aws, "2", 10.0, 0.0).await;
+    push_metrics(&aws, "1", 90.0, 1.0).await;
+    let result = judged_deploy(&aws, "2s");
+    assert_eq!(result.status, 1, "{}", result.stderr);
+    let reason = result.json()["rollback-reason"].as_str().unwrap().to_string();
+    assert!(
+        reason.contains("canary invocations for a verdict, has 10")
+            && reason.contains("still after extending the step"),
+        "{reason}"
+    );
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("1".into(), None));
+}
+
+/// Routed 10 % but seeing 1 % of the invocations: the canary is not being
+/// tested, and the step fails saying so.
+#[tokio::test(flavor = "current_thread")]
+async fn a_canary_seeing_far_less_than_its_weight_fails() {
+    let aws = Emulator::start();
+    stable_alias(&aws).await;
+    push_metrics(&aws, "2", 24.0, 0.0).await;
+    push_metrics(&aws, "1", 2376.0, 10.0).await;
+    let result = judged_deploy(&aws, "10m");
+    assert_eq!(result.status, 1, "{}", result.stderr);
+    let reason = result.json()["rollback-reason"].as_str().unwrap().to_string();
+    assert!(
+        reason.contains("the canary got 1% of the invocations") && reason.contains("but is routed 10%"),
+        "{reason}"
+    );
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("1".into(), None));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_judges_flags_are_checked_before_anything_is_sent() {
+    let aws = Emulator::start();
+    stable_alias(&aws).await;
+    let code = source_dir(V2);
+    for (extra, says) in [
+        (
+            vec![
+                "--strategy",
+                "10%,100%",
+                "--step-interval",
+                "1m",
+                "--confidence",
+                "95%",
+            ],
+            "--confidence needs --max-error-rate-increase",
+        ),
+        (
+            vec![
+                "--strategy",
+                "10%,100%",
+                "--step-interval",
+                "1m",
+                "--max-latency-increase",
+                "p42=10%",
+            ],
+            "p42 is not a latency statistic: expected p50, p90, p95, p99, p99.9 or avg",
+        ),
+        (
+            vec![
+                "--strategy",
+                "10%,100%",
+                "--step-interval",
+                "1m",
+                "--confidence",
+                "100%",
+                "--max-error-rate-increase",
+                "1%",
+            ],
+            "is not a confidence",
+        ),
+        (
+            vec!["--confidence", "95%", "--max-error-rate-increase", "1%"],
+            "need --strategy",
+        ),
+    ] {
+        let result = deploy(&aws, "orders", "live", code.path(), &extra);
+        assert_eq!(result.status, 2, "{extra:?}: {}", result.stderr);
+        assert!(result.stderr.contains(says), "{extra:?}: {}", result.stderr);
+    }
+    assert_eq!(alias_state(&aws, "orders", "live").await, ("1".into(), None));
+}
