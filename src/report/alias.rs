@@ -7,6 +7,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::core::controller::RolloutResult;
+use crate::core::judge::Analysis;
 use crate::core::observed::{AliasState, Observed, Serving};
 use crate::core::plan::{AliasChange, CodeStep, Outcome, Plan, Version};
 use crate::core::values::percent;
@@ -71,6 +72,9 @@ pub struct AliasReport {
     /// The steps of a staged rollout, for the step summary.
     #[serde(skip)]
     pub timeline: Option<RolloutResult>,
+    /// The statistical judge's readings (`--confidence`, latency limits).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub analysis: Vec<Analysis>,
     /// What a deploy's new version brings against the alias's primary
     /// ("new code", "new configuration", "new code and configuration") and
     /// how it was made ("uploaded and published", "published", "published
@@ -121,6 +125,7 @@ impl AliasReport {
             target: format!("{}:{}", about.function, about.alias),
             note: None,
             timeline: None,
+            analysis: Vec::new(),
             release: ("new code", "uploaded and published"),
             created_function: false,
         }
@@ -382,7 +387,8 @@ impl Report for AliasReport {
         self.headline()
     }
     fn details(&self) -> String {
-        self.timeline.as_ref().map(timeline_markdown).unwrap_or_default()
+        let timeline = self.timeline.as_ref().map(timeline_markdown).unwrap_or_default();
+        timeline + &crate::report::analysis::markdown(&self.analysis)
     }
     fn extra_outputs(&self) -> Vec<(String, String)> {
         one_function_results(self)
@@ -452,6 +458,7 @@ impl AliasReport {
             target: "f:live".into(),
             note: None,
             timeline: None,
+            analysis: Vec::new(),
             release: ("new code", "uploaded and published"),
             created_function: false,
         }

@@ -5,6 +5,7 @@
 //! stderr is `crate::log`.)
 
 pub mod alias;
+pub mod analysis;
 pub mod fleet;
 pub mod init;
 pub mod output;

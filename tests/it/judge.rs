@@ -27,10 +27,22 @@ fn judged(step: &str) -> Vec<String> {
 }
 
 fn judged_deploy(aws: &Emulator, step: &str) -> Run {
+    judged_deploy_with_summary(aws, step).0
+}
+
+/// The deploy, and the step summary it wrote.
+fn judged_deploy_with_summary(aws: &Emulator, step: &str) -> (Run, String) {
     let code = source_dir(V2);
-    let args = judged(step);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    deploy(aws, "orders", "live", code.path(), &args)
+    let summary = tempfile::NamedTempFile::new().unwrap();
+    let mut command = binary(Some(aws));
+    command
+        .for_alias("deploy", "orders", "live")
+        .args(["--output", "json", "--source"])
+        .arg(code.path())
+        .args(judged(step))
+        .env("GITHUB_STEP_SUMMARY", summary.path());
+    let result = run(&mut command);
+    (result, std::fs::read_to_string(summary.path()).unwrap())
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -60,8 +72,21 @@ async fn an_equal_canary_with_enough_data_passes_its_step_early() {
     push_metrics(&aws, "2", 3000.0, 30.0).await;
     push_metrics(&aws, "1", 27000.0, 270.0).await;
     let started = std::time::Instant::now();
-    let result = judged_deploy(&aws, "10m");
+    let (result, summary) = judged_deploy_with_summary(&aws, "10m");
     result.assert_ok();
+    // The readings: in the JSON output, and tabled and charted in the summary.
+    let analysis = result.json()["analysis"].clone();
+    assert_eq!(analysis[0]["verdict"], "not-worse", "{analysis}");
+    assert_eq!(analysis[0]["canary"]["invocations"], 3000.0, "{analysis}");
+    assert_eq!(analysis[0]["stable"]["errors"], 270.0, "{analysis}");
+    assert!(
+        summary.contains("| 10% | 10% | 1% (n=3,000) | 1% (n=27,000) | not-worse:"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("title \"canary's share of invocations: routed, then observed\""),
+        "{summary}"
+    );
     assert!(started.elapsed() < std::time::Duration::from_secs(300));
     assert_eq!(result.json()["result"], "published");
     assert_eq!(alias_state(&aws, "orders", "live").await, ("2".into(), None));

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use crate::aws::{Clients, Monitor};
 use crate::core::controller::{GateFailed, GateResult, Gates, Reading};
 use crate::core::gates::{GateConfig, Verdict, judge};
-use crate::core::judge::{Judged, Statistic, StepJudge, Window, count, latency_worse};
+use crate::core::judge::{Analysis, Judged, Statistic, StepJudge, Window, count, latency_worse};
 use crate::core::values::percent;
 use crate::error::Result;
 use crate::log::Log;
@@ -37,6 +37,8 @@ pub struct LiveGates<'a> {
     weight: f64,
     /// The statistical judge of the step in progress (by its start).
     step: Option<(Duration, StepJudge)>,
+    /// Every judged reading, for the report's `analysis`.
+    pub analysis: Vec<Analysis>,
 }
 
 impl<'a> LiveGates<'a> {
@@ -57,6 +59,7 @@ impl<'a> LiveGates<'a> {
             ignored_alarms,
             weight: 0.0,
             step: None,
+            analysis: Vec::new(),
         }
     }
 }
@@ -232,7 +235,14 @@ impl Gates for LiveGates<'_> {
         let Some((_, judge)) = self.step.as_mut() else {
             return Reading::Pass("waiting".into());
         };
-        match judge.judge(&window, weight) {
+        let judged = judge.judge(&window, weight);
+        let minute = SystemTime::now()
+            .duration_since(self.origin)
+            .unwrap_or_default()
+            .as_secs_f64()
+            / 60.0;
+        self.analysis.push(Analysis::of(minute, weight, &window, &judged));
+        match judged {
             Judged::Worse(why) => Reading::Fail(why),
             Judged::NotWorse(why) => Reading::Done(why),
             Judged::Undecided(why) => Reading::NoData(why),

@@ -61,7 +61,9 @@ pub async fn run(handover: Handover<'_>, rollout: &RolloutSettings) -> Result<Al
     .await?;
     // The alias as this run last read or wrote it: what the report describes.
     let serving = traffic.expected.clone();
-    Ok(report.after_rollout(&stable, &new, result, &serving))
+    let mut report = report.after_rollout(&stable, &new, result, &serving);
+    report.analysis = std::mem::take(&mut gates.analysis);
+    Ok(report)
 }
 
 /// SIGINT or SIGTERM (a cancelled workflow run), or a fleet run cancelled

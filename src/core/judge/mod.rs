@@ -160,6 +160,71 @@ pub struct Window {
     pub stable_latency: Latency,
 }
 
+/// One judged reading, as the JSON output's `analysis` and the step
+/// summary show it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Analysis {
+    /// Minutes since the rollout began.
+    pub minute: f64,
+    /// The canary's routed weight.
+    pub weight: f64,
+    /// The canary's observed share of the window's invocations.
+    pub share: f64,
+    pub canary: VersionReading,
+    pub stable: VersionReading,
+    /// `worse`, `not-worse`, `undecided` or `nothing-to-compare`.
+    pub verdict: &'static str,
+    pub detail: String,
+}
+
+/// One version's numbers in a window.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct VersionReading {
+    pub invocations: f64,
+    pub errors: f64,
+    pub throttles: f64,
+    pub error_rate: f64,
+    /// Latency statistics in milliseconds (`p99`, `avg`, …).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub latency_ms: std::collections::BTreeMap<String, f64>,
+}
+
+impl Analysis {
+    /// The record of a reading of `window` at `weight`, `minute` into the
+    /// rollout, judged `judged`.
+    pub fn of(minute: f64, weight: f64, window: &Window, judged: &Judged) -> Analysis {
+        let version = |counts: &Counts, latency: &Latency| VersionReading {
+            invocations: counts.invocations,
+            errors: counts.errors,
+            throttles: counts.throttles,
+            error_rate: counts.error_rate(),
+            latency_ms: latency.values.iter().cloned().collect(),
+        };
+        let total = window.canary.invocations + window.stable.invocations;
+        let (verdict, detail) = match judged {
+            Judged::Worse(d) => ("worse", d),
+            Judged::NotWorse(d) => ("not-worse", d),
+            Judged::Undecided(d) => ("undecided", d),
+            Judged::Nothing(d) => ("nothing-to-compare", d),
+        };
+        Analysis {
+            minute,
+            weight,
+            share: if total > 0.0 {
+                window.canary.invocations / total
+            } else {
+                0.0
+            },
+            canary: version(&window.canary, &window.canary_latency),
+            stable: version(&window.stable, &window.stable_latency),
+            verdict,
+            detail: detail.clone(),
+        }
+    }
+}
+
 /// A reading's verdict.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Judged {
