@@ -9,7 +9,7 @@ use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, 
 
 use crate::aws::error::classify;
 use crate::core::gates::Counts;
-use crate::core::judge::{Latency, Statistic};
+use crate::core::judge::latency::{Query, Side};
 use crate::core::values::function_name_of;
 use crate::error::{Error, Result};
 use crate::log::Log;
@@ -149,81 +149,78 @@ impl Monitor {
         Ok((counts(sums[0]), counts(sums[1])))
     }
 
-    /// The `Duration` statistics (milliseconds) of `canary` and `stable`
-    /// through `function:alias` since `since`, each over the whole window
-    /// (one period from its first minute to now; one GetMetricData call).
+    /// The `Duration` statistics (milliseconds) `queries` name, of the
+    /// canary or the stable version through `function:alias` since
+    /// `since`, each over the whole window (one period from its first
+    /// minute to now; one GetMetricData call). A statistic CloudWatch has
+    /// no value for is left out.
     pub async fn latency(
         &self,
         (function, alias): (&str, &str),
         (canary, stable): (&str, &str),
         since: SystemTime,
-        statistics: &[Statistic],
-    ) -> Result<(Latency, Latency)> {
+        queries: &[Query],
+    ) -> Result<Vec<(Query, f64)>> {
         let name = function_name_of(function);
         let resource = format!("{name}:{alias}");
         let start = floor_to_minute(since);
         let end = floor_to_minute(SystemTime::now()) + Duration::from_secs(60);
         let period = end.duration_since(start).unwrap_or_default().as_secs().max(60);
-        let mut queries = Vec::new();
-        for (v, version) in [canary, stable].iter().enumerate() {
-            let dimensions: Vec<Dimension> = [
+        let dimensions = |version: &str| -> Vec<Dimension> {
+            [
                 ("FunctionName", name),
                 ("Resource", resource.as_str()),
                 ("ExecutedVersion", version),
             ]
             .into_iter()
             .map(|(k, value)| Dimension::builder().name(k).value(value).build())
-            .collect();
-            for (i, statistic) in statistics.iter().enumerate() {
+            .collect()
+        };
+        let requests: Vec<MetricDataQuery> = queries
+            .iter()
+            .enumerate()
+            .map(|(i, query)| {
+                let version = match query.side {
+                    Side::Canary => canary,
+                    Side::Stable => stable,
+                };
                 let stat = MetricStat::builder()
                     .metric(
                         Metric::builder()
                             .namespace("AWS/Lambda")
                             .metric_name("Duration")
-                            .set_dimensions(Some(dimensions.clone()))
+                            .set_dimensions(Some(dimensions(version)))
                             .build(),
                     )
                     .period(period as i32)
-                    .stat(statistic.cloudwatch())
+                    .stat(&query.statistic)
                     .build();
-                queries.push(
-                    MetricDataQuery::builder()
-                        .id(format!("l{v}_{i}"))
-                        .metric_stat(stat)
-                        .return_data(true)
-                        .build(),
-                );
-            }
-        }
+                MetricDataQuery::builder()
+                    .id(format!("l{i}"))
+                    .metric_stat(stat)
+                    .return_data(true)
+                    .build()
+            })
+            .collect();
         self.log.detail(&format!(
             "GetMetricData Duration {resource} versions {canary} and {stable}"
         ));
         let result = self
             .client
             .get_metric_data()
-            .set_metric_data_queries(Some(queries))
+            .set_metric_data_queries(Some(requests))
             .start_time(DateTime::from(start))
             .end_time(DateTime::from(end))
             .send()
             .await
             .map_err(|e| classify(&e).failed(&format!("read the Duration of {resource}")))?;
-        let mut read = [Latency::default(), Latency::default()];
-        for series in result.metric_data_results() {
-            let id = series.id().unwrap_or_default();
-            let Some((v, i)) = id
-                .strip_prefix('l')
-                .and_then(|rest| rest.split_once('_'))
-                .and_then(|(v, i)| Some((v.parse::<usize>().ok()?, i.parse::<usize>().ok()?)))
-            else {
-                continue;
-            };
-            if let (Some(latency), Some(statistic), Some(value)) =
-                (read.get_mut(v), statistics.get(i), series.values().first())
-            {
-                latency.values.push((statistic.0.clone(), *value));
-            }
-        }
-        let [canary, stable] = read;
-        Ok((canary, stable))
+        Ok(result
+            .metric_data_results()
+            .iter()
+            .filter_map(|series| {
+                let i = series.id()?.strip_prefix('l')?.parse::<usize>().ok()?;
+                Some((queries.get(i)?.clone(), *series.values().first()?))
+            })
+            .collect())
     }
 }

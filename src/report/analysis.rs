@@ -118,6 +118,7 @@ mod tests {
             stable_latency: Latency {
                 values: vec![("p99".into(), 398.0)],
             },
+            ..Window::default()
         };
         let reading = Analysis::of(1.5, 0.1, &window, &Judged::Undecided("needs more".into()));
         let text = markdown(&[reading]);

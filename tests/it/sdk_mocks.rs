@@ -1528,72 +1528,95 @@ async fn a_new_architecture_is_sent_with_the_code_and_canaried() {
     assert_eq!((publish.num_calls(), route.num_calls()), (1, 1));
 }
 
-/// The latency statistics of both versions in one `GetMetricData` call,
-/// each over the whole window: moto answers a percentile query (`p99`) with
-/// HTTP 500, so what CloudWatch answers is given here at the SDK level.
+/// The latency statistics a reading asks for, of both versions in one
+/// `GetMetricData` call, each over the whole window: moto answers a
+/// percentile query (`p99`) with HTTP 500, so what CloudWatch answers is
+/// given here at the SDK level.
 #[tokio::test(flavor = "current_thread")]
 async fn latency_percentiles_of_both_versions_are_read_in_one_call() {
     use aws_sdk_cloudwatch::Client as CloudWatch;
     use aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataOutput;
     use aws_sdk_cloudwatch::types::MetricDataResult;
     use lambda_rollout::aws::Monitor;
-    use lambda_rollout::core::judge::Statistic;
+    use lambda_rollout::core::judge::latency::{Query, Side};
 
+    let query = |side, statistic: &str, bound| Query {
+        side,
+        statistic: statistic.into(),
+        bound,
+    };
+    let queries = [
+        query(Side::Canary, "p99", false),
+        query(Side::Stable, "p99", false),
+        query(Side::Canary, "p98.26", true),
+        query(Side::Stable, "p99.25", true),
+    ];
     let asked = mock!(CloudWatch::get_metric_data)
         .match_requests(|request| {
-            let queries = request.metric_data_queries();
-            let stat = |q: &aws_sdk_cloudwatch::types::MetricDataQuery| {
-                let stat = q.metric_stat().unwrap();
-                let metric = stat.metric().unwrap();
-                let version = metric
-                    .dimensions()
-                    .iter()
-                    .find(|d| d.name() == Some("ExecutedVersion"))
-                    .and_then(|d| d.value())
-                    .unwrap_or_default()
-                    .to_string();
-                (
-                    metric.metric_name().unwrap_or_default().to_string(),
-                    stat.stat().unwrap_or_default().to_string(),
-                    version,
-                )
-            };
-            let asked: Vec<_> = queries.iter().map(stat).collect();
+            let asked: Vec<(String, String, String)> = request
+                .metric_data_queries()
+                .iter()
+                .map(|q| {
+                    let stat = q.metric_stat().unwrap();
+                    let metric = stat.metric().unwrap();
+                    let version = metric
+                        .dimensions()
+                        .iter()
+                        .find(|d| d.name() == Some("ExecutedVersion"))
+                        .and_then(|d| d.value())
+                        .unwrap_or_default()
+                        .to_string();
+                    (
+                        metric.metric_name().unwrap_or_default().to_string(),
+                        stat.stat().unwrap_or_default().to_string(),
+                        version,
+                    )
+                })
+                .collect();
+            let expect =
+                |stat: &str, version: &str| ("Duration".to_string(), stat.to_string(), version.to_string());
             asked
                 == [
-                    ("Duration".to_string(), "p99".to_string(), "2".to_string()),
-                    ("Duration".to_string(), "Average".to_string(), "2".to_string()),
-                    ("Duration".to_string(), "p99".to_string(), "1".to_string()),
-                    ("Duration".to_string(), "Average".to_string(), "1".to_string()),
+                    expect("p99", "2"),
+                    expect("p99", "1"),
+                    expect("p98.26", "2"),
+                    expect("p99.25", "1"),
                 ]
         })
         .then_output(|| {
             let result = |id: &str, value: f64| MetricDataResult::builder().id(id).values(value).build();
             GetMetricDataOutput::builder()
-                .metric_data_results(result("l0_0", 480.0))
-                .metric_data_results(result("l0_1", 120.0))
-                .metric_data_results(result("l1_0", 400.0))
-                .metric_data_results(result("l1_1", 110.0))
+                .metric_data_results(result("l0", 480.0))
+                .metric_data_results(result("l1", 400.0))
+                .metric_data_results(result("l2", 455.0))
+                .metric_data_results(result("l3", 410.0))
                 .build()
         });
     let client = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&asked]);
     let monitor = Monitor::new(client, Log::default());
-    let (canary, stable) = monitor
+    let read = monitor
         .latency(
             ("orders", "live"),
             ("2", "1"),
             std::time::SystemTime::now() - std::time::Duration::from_secs(300),
-            &[Statistic("p99".into()), Statistic("avg".into())],
+            &queries,
         )
         .await
         .unwrap();
     assert_eq!(asked.num_calls(), 1);
+    let values: Vec<(&str, bool, f64)> = read
+        .iter()
+        .map(|(q, v)| (q.statistic.as_str(), q.bound, *v))
+        .collect();
     assert_eq!(
-        canary.values,
-        [("p99".to_string(), 480.0), ("avg".to_string(), 120.0)]
+        values,
+        [
+            ("p99", false, 480.0),
+            ("p99", false, 400.0),
+            ("p98.26", true, 455.0),
+            ("p99.25", true, 410.0)
+        ]
     );
-    assert_eq!(
-        stable.values,
-        [("p99".to_string(), 400.0), ("avg".to_string(), 110.0)]
-    );
+    assert_eq!(read[0].0.side, Side::Canary);
+    assert_eq!(read[3].0.side, Side::Stable);
 }

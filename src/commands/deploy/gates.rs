@@ -8,7 +8,8 @@ use std::time::{Duration, SystemTime};
 use crate::aws::{Clients, Monitor};
 use crate::core::controller::{GateFailed, GateResult, Gates, Reading};
 use crate::core::gates::{GateConfig, Verdict, judge};
-use crate::core::judge::{Analysis, Judged, Statistic, StepJudge, Window, count, latency_worse};
+use crate::core::judge::latency::{self, Side};
+use crate::core::judge::{Analysis, Judged, StepJudge, Window, count};
 use crate::core::values::percent;
 use crate::error::Result;
 use crate::log::Log;
@@ -104,6 +105,38 @@ impl LiveGates<'_> {
     }
 }
 
+impl LiveGates<'_> {
+    /// At a step's first reading: how many canary invocations a verdict
+    /// needs, and how long that takes at the traffic seen so far.
+    fn narrate_needs(&self, judge: &StepJudge, window: &Window, weight: f64, start: SystemTime) {
+        let Some(design) = self.config.judge.as_ref() else {
+            return;
+        };
+        let elapsed = SystemTime::now()
+            .duration_since(start)
+            .unwrap_or_default()
+            .as_secs_f64()
+            .max(1.0);
+        let per_minute = window.canary.invocations / elapsed * 60.0;
+        let needs = judge.needs(window, weight);
+        let at = if per_minute >= 1.0 && needs.is_finite() {
+            format!(
+                ": ≈{} at {}/min",
+                humantime::format_duration(Duration::from_secs((needs / per_minute * 60.0).ceil() as u64)),
+                count(per_minute)
+            )
+        } else {
+            String::new()
+        };
+        self.log.step(&format!(
+            "the judge needs ≈{} canary invocations to detect an error-rate increase of {} at {} confidence with 80% power{at}",
+            count(needs.ceil()),
+            percent(design.max_increase),
+            percent(design.confidence)
+        ));
+    }
+}
+
 impl Gates for LiveGates<'_> {
     async fn before_traffic(&mut self) -> GateResult {
         if let Some(payload) = &self.config.smoke_payload {
@@ -172,8 +205,17 @@ impl Gates for LiveGates<'_> {
             stable,
             ..Window::default()
         };
+        let judging = design.confidence > 0.0;
+        if judging && self.step.as_ref().is_none_or(|(start, _)| *start != since) {
+            let judge = StepJudge::new(design.clone());
+            self.narrate_needs(&judge, &window, weight, window_start);
+            self.step = Some((since, judge));
+        }
         if !design.latency.is_empty() {
-            let statistics: Vec<Statistic> = design.latency.iter().map(|l| l.statistic().clone()).collect();
+            let queries = match self.step.as_ref().filter(|_| judging) {
+                Some((_, judge)) => judge.latency_queries(&window, weight),
+                None => latency::queries(design, None, canary.invocations, stable.invocations),
+            };
             match self
                 .clients
                 .cloudwatch
@@ -181,17 +223,27 @@ impl Gates for LiveGates<'_> {
                     (&shift.function, &shift.alias),
                     (&shift.new, &shift.stable),
                     window_start,
-                    &statistics,
+                    &queries,
                 )
                 .await
             {
-                Ok((canary, stable)) => (window.canary_latency, window.stable_latency) = (canary, stable),
+                Ok(read) => {
+                    for (query, value) in read {
+                        let into = match (query.side, query.bound) {
+                            (Side::Canary, false) => &mut window.canary_latency,
+                            (Side::Stable, false) => &mut window.stable_latency,
+                            (Side::Canary, true) => &mut window.canary_bounds,
+                            (Side::Stable, true) => &mut window.stable_bounds,
+                        };
+                        into.values.push((query.statistic, value));
+                    }
+                }
                 Err(e) => return Reading::Fail(e.to_string()),
             }
         }
-        if design.confidence <= 0.0 {
+        if !judging {
             // Latency limits alone.
-            return match latency_worse(&window, design) {
+            return match latency::worse(&window, design, None) {
                 Some(worse) => Reading::Fail(worse),
                 None => Reading::Pass(format!(
                     "latency within its limits (n={} vs {})",
@@ -199,38 +251,6 @@ impl Gates for LiveGates<'_> {
                     count(stable.invocations)
                 )),
             };
-        }
-        let started = match &self.step {
-            Some((start, _)) => *start != since,
-            None => true,
-        };
-        if started {
-            let judge = StepJudge::new(design.clone());
-            let elapsed = SystemTime::now()
-                .duration_since(window_start)
-                .unwrap_or_default()
-                .as_secs_f64()
-                .max(1.0);
-            let per_minute = canary.invocations / elapsed * 60.0;
-            let needs = judge.needs(&window, weight);
-            let at = if per_minute >= 1.0 && needs.is_finite() {
-                format!(
-                    ": ≈{} at {}/min",
-                    humantime::format_duration(
-                        Duration::from_secs((needs / per_minute * 60.0).ceil() as u64)
-                    ),
-                    count(per_minute)
-                )
-            } else {
-                String::new()
-            };
-            self.log.step(&format!(
-                "the judge needs ≈{} canary invocations to detect an error-rate increase of {} at {} confidence with 80% power{at}",
-                count(needs.ceil()),
-                percent(design.max_increase),
-                percent(design.confidence)
-            ));
-            self.step = Some((since, judge));
         }
         let Some((_, judge)) = self.step.as_mut() else {
             return Reading::Pass("waiting".into());

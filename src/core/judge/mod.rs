@@ -15,6 +15,7 @@
 //! the share, so reading often costs nothing, a blatant failure is caught
 //! at the first readings, and a subtle one once the data can show it.
 
+pub mod latency;
 pub mod stats;
 
 use std::fmt::Write as _;
@@ -130,9 +131,12 @@ pub struct Design {
 }
 
 impl Design {
-    /// The level of one test in one step.
+    /// The level of one test in one step: the budget split between the
+    /// judged steps, and within a step between the error test, the throttle
+    /// test and (with limits) the latency comparison.
     pub fn alpha(&self) -> f64 {
-        (1.0 - self.confidence) / (2.0 * self.judged_steps.max(1) as f64)
+        let tests = if self.latency.is_empty() { 2.0 } else { 3.0 };
+        (1.0 - self.confidence) / (tests * self.judged_steps.max(1) as f64)
     }
 }
 
@@ -143,11 +147,9 @@ pub struct Latency {
 }
 
 impl Latency {
-    fn get(&self, statistic: &Statistic) -> Option<f64> {
-        self.values
-            .iter()
-            .find(|(s, _)| *s == statistic.0)
-            .map(|(_, v)| *v)
+    /// The value of a statistic by CloudWatch's name (`p99`, `Average`, `p96.75`).
+    pub fn get(&self, name: &str) -> Option<f64> {
+        self.values.iter().find(|(s, _)| s == name).map(|(_, v)| *v)
     }
 }
 
@@ -158,6 +160,10 @@ pub struct Window {
     pub stable: Counts,
     pub canary_latency: Latency,
     pub stable_latency: Latency,
+    /// The confidence bounds the latency limits compare (see
+    /// [`latency::queries`]), by CloudWatch statistic.
+    pub canary_bounds: Latency,
+    pub stable_bounds: Latency,
 }
 
 /// One judged reading, as the JSON output's `analysis` and the step
@@ -251,6 +257,7 @@ pub struct StepJudge {
     design: Design,
     errors: Sequence,
     throttles: Sequence,
+    latency: Sequence,
 }
 
 /// A test's outcome at one reading.
@@ -268,7 +275,34 @@ impl StepJudge {
             design,
             errors: Sequence::default(),
             throttles: Sequence::default(),
+            latency: Sequence::default(),
         }
+    }
+
+    /// The information gathered by `window`: the canary's invocations
+    /// against what the error test needs (the one clock of the step's
+    /// tests).
+    fn information(&self, window: &Window, weight: f64) -> f64 {
+        (window.canary.invocations / self.needs(window, weight)).min(1.0)
+    }
+
+    /// The level the latency comparison may spend at a reading of
+    /// `window` (0: none yet).
+    pub fn latency_level(&self, window: &Window, weight: f64) -> f64 {
+        let alpha = self.design.alpha();
+        let t = self.information(window, weight);
+        (stats::alpha_spent(alpha, t) - stats::alpha_spent(alpha, self.latency.information)).max(0.0)
+    }
+
+    /// The latency statistics a reading of `window` needs from the platform.
+    pub fn latency_queries(&self, window: &Window, weight: f64) -> Vec<latency::Query> {
+        let level = self.latency_level(window, weight);
+        latency::queries(
+            &self.design,
+            Some(level),
+            window.canary.invocations,
+            window.stable.invocations,
+        )
     }
 
     /// Canary invocations the error test needs at `weight`, given the
@@ -294,8 +328,10 @@ impl StepJudge {
                 "the stable version serves no traffic at 100%: nothing to compare".into(),
             );
         }
-        let mut line = latency_text(window, &design);
-        if let Some(worse) = latency_worse(window, &design) {
+        let mut line = latency::text(window, &design);
+        let level = self.latency_level(window, weight);
+        self.latency.information = self.latency.information.max(self.information(window, weight));
+        if let Some(worse) = latency::worse(window, &design, Some(level)) {
             return Judged::Worse(worse);
         }
         let ratio = ratio_of(window, weight);
@@ -409,87 +445,6 @@ fn share_implausible(window: &Window, weight: f64, confidence: f64) -> Option<St
             percent(weight)
         )
     })
-}
-
-/// The first latency limit the canary breaks in `window`, in words (a
-/// limit is judged only once each version it compares has the design's
-/// minimum count).
-pub fn latency_worse(window: &Window, design: &Design) -> Option<String> {
-    for limit in &design.latency {
-        let statistic = limit.statistic();
-        let (Some(canary), enough) = (
-            window.canary_latency.get(statistic),
-            window.canary.invocations >= design.min_count,
-        ) else {
-            continue;
-        };
-        if !enough {
-            continue;
-        }
-        match limit {
-            LatencyLimit::Ceiling(_, ceiling) if canary > *ceiling => {
-                return Some(format!(
-                    "canary {} {} exceeds --max-latency {}={} (n={})",
-                    statistic.0,
-                    ms(canary),
-                    statistic.0,
-                    ms(*ceiling),
-                    count(window.canary.invocations)
-                ));
-            }
-            LatencyLimit::Increase(_, increase) => {
-                let Some(stable) = window.stable_latency.get(statistic) else {
-                    continue;
-                };
-                if window.stable.invocations < design.min_count || stable <= 0.0 {
-                    continue;
-                }
-                let change = canary / stable - 1.0;
-                if change > *increase {
-                    return Some(format!(
-                        "canary {} {} vs stable {} (+{}, limit {}; n={} vs {})",
-                        statistic.0,
-                        ms(canary),
-                        ms(stable),
-                        percent(change),
-                        percent(*increase),
-                        count(window.canary.invocations),
-                        count(window.stable.invocations)
-                    ));
-                }
-            }
-            LatencyLimit::Ceiling(..) => {}
-        }
-    }
-    None
-}
-
-/// "p99 412 ms vs 398 ms (+3.5%, limit 15%)" for each statistic judged.
-fn latency_text(window: &Window, design: &Design) -> String {
-    let mut parts = Vec::new();
-    for limit in &design.latency {
-        let statistic = limit.statistic();
-        let (Some(canary), Some(stable)) = (
-            window.canary_latency.get(statistic),
-            window.stable_latency.get(statistic),
-        ) else {
-            continue;
-        };
-        let change = if stable > 0.0 { canary / stable - 1.0 } else { 0.0 };
-        let limit = match limit {
-            LatencyLimit::Increase(_, increase) => format!("limit {}", percent(*increase)),
-            LatencyLimit::Ceiling(_, ceiling) => format!("limit {}", ms(*ceiling)),
-        };
-        parts.push(format!(
-            "{} {} vs {} ({}{}, {limit})",
-            statistic.0,
-            ms(canary),
-            ms(stable),
-            if change >= 0.0 { "+" } else { "" },
-            percent(change)
-        ));
-    }
-    parts.join(" · ")
 }
 
 fn rate_text(rate: Rate) -> String {

@@ -100,29 +100,60 @@ fn a_canary_that_gets_far_less_than_its_weight_is_not_being_tested() {
     assert!(!matches!(fine, Judged::Worse(_)), "{fine:?}");
 }
 
+/// Fill in what a reading asks the platform for: each statistic and
+/// bound at `canary` and `stable` (the percentile's own value, whatever
+/// bound is asked).
+fn read_latency(judge: &StepJudge, w: &mut Window, weight: f64, canary: f64, stable: f64) {
+    for query in judge.latency_queries(w, weight) {
+        let (value, into) = match (query.side, query.bound) {
+            (latency::Side::Canary, false) => (canary, &mut w.canary_latency),
+            (latency::Side::Stable, false) => (stable, &mut w.stable_latency),
+            (latency::Side::Canary, true) => (canary, &mut w.canary_bounds),
+            (latency::Side::Stable, true) => (stable, &mut w.stable_bounds),
+        };
+        into.values.push((query.statistic, value));
+    }
+}
+
 #[test]
-fn latency_is_compared_with_the_stable_version_and_with_a_ceiling() {
+fn latency_is_compared_by_its_confidence_bounds() {
     let mut judge = StepJudge::new(design());
-    let mut slow = window(counts(500.0, 0.0), counts(4500.0, 0.0));
-    slow.canary_latency = p99(480.0);
-    slow.stable_latency = p99(400.0);
+    // 3,000 canary durations: enough for a p99 (30 beyond it).
+    let mut slow = window(counts(3000.0, 30.0), counts(27000.0, 270.0));
+    let queries = judge.latency_queries(&slow, 0.1);
+    let bounds: Vec<(latency::Side, &str)> = queries
+        .iter()
+        .filter(|q| q.bound)
+        .map(|q| (q.side, q.statistic.as_str()))
+        .collect();
+    assert_eq!(
+        bounds.len(),
+        2,
+        "the canary's lower bound (shared by both p99 limits) and the stable's upper: {queries:?}"
+    );
+    assert!(bounds.iter().all(|(_, s)| s.starts_with("p9")), "{bounds:?}");
+    read_latency(&judge, &mut slow, 0.1, 480.0, 400.0);
     let Judged::Worse(why) = judge.judge(&slow, 0.1) else {
         panic!()
     };
     assert_eq!(
         why,
-        "canary p99 480 ms vs stable 400 ms (+20%, limit 15%; n=500 vs 4,500)"
+        "canary p99 at least 480 ms (p99 at 95% confidence) vs stable at most 400 ms (+20%, limit 15%; n=3,000 vs 27,000)"
     );
-    slow.canary_latency = p99(900.0);
-    slow.stable_latency = p99(880.0);
-    let Judged::Worse(why) = judge.judge(&slow, 0.1) else {
+    let mut judge = StepJudge::new(design());
+    let mut over = window(counts(3000.0, 30.0), counts(27000.0, 270.0));
+    read_latency(&judge, &mut over, 0.1, 900.0, 880.0);
+    let Judged::Worse(why) = judge.judge(&over, 0.1) else {
         panic!()
     };
-    assert_eq!(why, "canary p99 900 ms exceeds --max-latency p99=800 ms (n=500)");
-    // Too few invocations to compare: not judged on latency.
-    let mut few = window(counts(50.0, 0.0), counts(450.0, 0.0));
-    few.canary_latency = p99(2000.0);
-    few.stable_latency = p99(400.0);
+    assert_eq!(
+        why,
+        "canary p99 at least 900 ms (p99 at 95% confidence) exceeds --max-latency p99=800 ms (n=3,000)"
+    );
+    // 500 durations hold 5 beyond a p99: too few to read one.
+    let mut judge = StepJudge::new(design());
+    let mut few = window(counts(500.0, 5.0), counts(4500.0, 45.0));
+    read_latency(&judge, &mut few, 0.1, 2000.0, 400.0);
     let verdict = judge.judge(&few, 0.1);
     assert!(!matches!(verdict, Judged::Worse(_)), "{verdict:?}");
 }
@@ -139,7 +170,7 @@ fn a_reading_names_every_number_with_its_sample_size() {
     };
     assert!(
         line.starts_with(
-            "p99 412 ms vs 398 ms (+3.52%, limit 15%) · p99 412 ms vs 398 ms (+3.52%, limit 800 ms) · errors 0.29% (n=2,410) vs 0.28% (n=21,700): no increase at 95% (p=0.47)"
+            "p99 412 ms vs 398 ms (+3.52%, limit +15%) · p99 412 ms vs 398 ms (+3.52%, limit 800 ms) · errors 0.29% (n=2,410) vs 0.28% (n=21,700): no increase at 95% (p=0.47)"
         ),
         "{line}"
     );
