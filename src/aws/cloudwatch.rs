@@ -8,7 +8,7 @@ use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, StateValue};
 
 use crate::aws::error::classify;
-use crate::core::gates::Counts;
+use crate::core::judge::Counts;
 use crate::core::judge::latency::{Query, Side};
 use crate::core::values::function_name_of;
 use crate::error::{Error, Result};

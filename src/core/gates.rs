@@ -6,33 +6,7 @@ use std::time::Duration;
 
 use crate::core::values::percent;
 
-/// Sums of `AWS/Lambda` metrics for one `ExecutedVersion` over a window.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Counts {
-    pub invocations: f64,
-    pub errors: f64,
-    pub throttles: f64,
-}
-
-impl Counts {
-    pub fn error_rate(&self) -> f64 {
-        if self.invocations > 0.0 {
-            self.errors / self.invocations
-        } else {
-            0.0
-        }
-    }
-
-    /// Throttled requests are not counted as invocations.
-    pub fn throttle_rate(&self) -> f64 {
-        let requests = self.invocations + self.throttles;
-        if requests > 0.0 {
-            self.throttles / requests
-        } else {
-            0.0
-        }
-    }
-}
+pub use crate::core::judge::Counts;
 
 /// What to do when the canary has too few invocations to judge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

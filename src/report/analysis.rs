@@ -96,7 +96,7 @@ fn chart(title: &str, minutes: &[String], (axis, top): (&str, f64), lines: &[Str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::gates::Counts;
+    use crate::core::judge::Counts;
     use crate::core::judge::{Judged, Latency, Window};
 
     #[test]

@@ -45,32 +45,40 @@ fn judged_deploy_with_summary(aws: &Emulator, step: &str) -> (Run, String) {
     (result, std::fs::read_to_string(summary.path()).unwrap())
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn a_canary_whose_errors_rise_fails_its_step_and_rolls_back() {
+/// orders:live on version 1, and the emulator holding `(invocations,
+/// errors)` for the canary (version 2) and the stable version.
+async fn with_metrics(canary: (f64, f64), stable: (f64, f64)) -> Emulator {
     let aws = Emulator::start();
     stable_alias(&aws).await;
-    push_metrics(&aws, "2", 2000.0, 120.0).await;
-    push_metrics(&aws, "1", 18000.0, 180.0).await;
-    let result = judged_deploy(&aws, "10m");
+    push_metrics(&aws, "2", canary.0, canary.1).await;
+    push_metrics(&aws, "1", stable.0, stable.1).await;
+    aws
+}
+
+/// The run failed and put the alias back on version 1: its reason.
+async fn rolled_back(aws: &Emulator, result: &Run) -> String {
     assert_eq!(result.status, 1, "{}", result.stderr);
     let out = result.json();
-    assert_eq!(out["result"], "rolled-back");
-    let reason = out["rollback-reason"].as_str().unwrap();
+    assert_eq!(out["result"], "rolled-back", "{out}");
+    assert_eq!(alias_state(aws, "orders", "live").await, ("1".into(), None));
+    out["rollback-reason"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_canary_whose_errors_rise_fails_its_step_and_rolls_back() {
+    let aws = with_metrics((2000.0, 120.0), (18000.0, 180.0)).await;
+    let reason = rolled_back(&aws, &judged_deploy(&aws, "10m")).await;
     assert!(
         reason.contains("errors 6% (n=2,000) vs 1% (n=18,000): higher at 95% confidence"),
         "{reason}"
     );
-    assert_eq!(alias_state(&aws, "orders", "live").await, ("1".into(), None));
 }
 
 /// An equal canary with the data a verdict needs passes its step at the
 /// first reading instead of waiting out its ten minutes.
 #[tokio::test(flavor = "current_thread")]
 async fn an_equal_canary_with_enough_data_passes_its_step_early() {
-    let aws = Emulator::start();
-    stable_alias(&aws).await;
-    push_metrics(&aws, "2", 3000.0, 30.0).await;
-    push_metrics(&aws, "1", 27000.0, 270.0).await;
+    let aws = with_metrics((3000.0, 30.0), (27000.0, 270.0)).await;
     let started = std::time::Instant::now();
     let (result, summary) = judged_deploy_with_summary(&aws, "10m");
     result.assert_ok();
@@ -111,37 +119,25 @@ async fn an_equal_canary_with_enough_data_passes_its_step_early() {
 /// (`--on-no-data extend`, the default), saying what a verdict needs.
 #[tokio::test(flavor = "current_thread")]
 async fn too_little_traffic_extends_the_step_then_fails() {
-    let aws = Emulator::start();
-    stable_alias(&aws).await;
-    push_metrics(&aws, "2", 10.0, 0.0).await;
-    push_metrics(&aws, "1", 90.0, 1.0).await;
-    let result = judged_deploy(&aws, "2s");
-    assert_eq!(result.status, 1, "{}", result.stderr);
-    let reason = result.json()["rollback-reason"].as_str().unwrap().to_string();
+    let aws = with_metrics((10.0, 0.0), (90.0, 1.0)).await;
+    let reason = rolled_back(&aws, &judged_deploy(&aws, "2s")).await;
     assert!(
         reason.contains("canary invocations for a verdict, has 10")
             && reason.contains("still after extending the step"),
         "{reason}"
     );
-    assert_eq!(alias_state(&aws, "orders", "live").await, ("1".into(), None));
 }
 
 /// Routed 10 % but seeing 1 % of the invocations: the canary is not being
 /// tested, and the step fails saying so.
 #[tokio::test(flavor = "current_thread")]
 async fn a_canary_seeing_far_less_than_its_weight_fails() {
-    let aws = Emulator::start();
-    stable_alias(&aws).await;
-    push_metrics(&aws, "2", 24.0, 0.0).await;
-    push_metrics(&aws, "1", 2376.0, 10.0).await;
-    let result = judged_deploy(&aws, "10m");
-    assert_eq!(result.status, 1, "{}", result.stderr);
-    let reason = result.json()["rollback-reason"].as_str().unwrap().to_string();
+    let aws = with_metrics((24.0, 0.0), (2376.0, 10.0)).await;
+    let reason = rolled_back(&aws, &judged_deploy(&aws, "10m")).await;
     assert!(
         reason.contains("the canary got 1% of the invocations") && reason.contains("but is routed 10%"),
         "{reason}"
     );
-    assert_eq!(alias_state(&aws, "orders", "live").await, ("1".into(), None));
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -49,12 +49,12 @@ pub struct RolloutArgs {
 
     /// Fail when the canary's latency statistic exceeds the stable version's by more than this:
     /// STATISTIC=PERCENT, such as p99=15% (p50, p90, p95, p99, p99.9 or avg; repeatable).
-    #[arg(long, value_name = "STAT=PERCENT", value_parser = crate::core::judge::parse_latency_increase, action = ArgAction::Append, help_heading = "Health gates")]
+    #[arg(long, value_name = "STAT=PERCENT", value_parser = crate::core::judge::parse_latency_increase, value_delimiter = '\n', action = ArgAction::Append, help_heading = "Health gates")]
     pub max_latency_increase: Vec<LatencyLimit>,
 
     /// Fail when the canary's latency statistic exceeds this: STATISTIC=DURATION, such as
     /// p99=800ms (repeatable).
-    #[arg(long, value_name = "STAT=DURATION", value_parser = crate::core::judge::parse_latency_ceiling, action = ArgAction::Append, help_heading = "Health gates")]
+    #[arg(long, value_name = "STAT=DURATION", value_parser = crate::core::judge::parse_latency_ceiling, value_delimiter = '\n', action = ArgAction::Append, help_heading = "Health gates")]
     pub max_latency: Vec<LatencyLimit>,
 
     /// Failing gate readings within one step that roll back (1: the first one does). A passing

@@ -20,9 +20,36 @@ pub mod stats;
 
 use std::fmt::Write as _;
 
-use crate::core::gates::Counts;
 use crate::core::values::percent;
 use stats::{Method, Rate};
+
+/// Sums of `AWS/Lambda` metrics for one `ExecutedVersion` over a window.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Counts {
+    pub invocations: f64,
+    pub errors: f64,
+    pub throttles: f64,
+}
+
+impl Counts {
+    pub fn error_rate(&self) -> f64 {
+        if self.invocations > 0.0 {
+            self.errors / self.invocations
+        } else {
+            0.0
+        }
+    }
+
+    /// Throttled requests are not counted as invocations.
+    pub fn throttle_rate(&self) -> f64 {
+        let requests = self.invocations + self.throttles;
+        if requests > 0.0 {
+            self.throttles / requests
+        } else {
+            0.0
+        }
+    }
+}
 
 /// The power the sample size is planned for.
 pub const POWER: f64 = 0.8;
