@@ -4,6 +4,7 @@
 use crate::aws::Clients;
 use crate::aws::Lambda;
 use crate::core::entry::EntryPoints;
+use crate::core::judge::Counts;
 use crate::core::observed::{AliasNow, Moved, Provisioned, Split, VersionDetails};
 use crate::core::prune::{AliasRoutes, Published};
 use crate::error::{Error, Result};
@@ -135,5 +136,19 @@ impl Connection for Clients {
 
     async fn alarms_firing(&self, names: &[String]) -> Result<Vec<(String, String)>> {
         self.cloudwatch.alarms_firing(names).await
+    }
+
+    async fn window(
+        &self,
+        function: &str,
+        alias: &str,
+        (canary, stable): (&str, &str),
+        since: std::time::SystemTime,
+    ) -> Result<Option<(Counts, Counts)>> {
+        let counts = self
+            .cloudwatch
+            .counts(function, alias, canary, stable, since)
+            .await?;
+        Ok(Some(counts))
     }
 }

@@ -74,6 +74,14 @@ pub fn check_lambda(command: &Command) -> Result<()> {
 /// other commands' region) are checked when the run connects, before any
 /// request.
 pub fn check_names(command: &Command) -> Result<()> {
+    if let Command::Status(args) = command
+        && args.metrics.is_some()
+        && let crate::platform::Service::Unsupported(why) = crate::scf::platform::SCF.metrics
+    {
+        return Err(Error::usage(format!(
+            "--metrics is not supported with --platform scf: {why}"
+        )));
+    }
     let target = match command {
         Command::Deploy(args) if args.target.manifest.is_none() => {
             check_function_name(args.target.single().0)?;

@@ -11,12 +11,19 @@ use crate::platform::Platform;
 use crate::report::{self, About, StatusReport};
 
 pub async fn run<C: Connect>(settings: StatusSettings) -> Result<()> {
-    let StatusSettings { run, targets } = settings;
+    let StatusSettings {
+        run,
+        targets,
+        metrics,
+    } = settings;
     let Some(fleet) = run.fleet else {
         let place = C::connect_one(&run, Calls::One).await?;
         let target = targets.first().ok_or_else(|| Error::usage("no alias to read"))?;
         place.refuse_target(&target.function)?;
         let mut report = status_of(place.platform(), target.names()).await?;
+        if let Some(window) = metrics {
+            report.metrics = canary_metrics(&place, target.names(), &report, window).await?;
+        }
         if let Some(region) = place.region_shown() {
             report.outputs.region = region.to_string();
         }
@@ -33,6 +40,9 @@ pub async fn run<C: Connect>(settings: StatusSettings) -> Result<()> {
         calls,
         async |place: &C, target| {
             let mut report = status_of(place.platform(), target.names()).await?;
+            if let Some(window) = metrics {
+                report.metrics = canary_metrics(place, target.names(), &report, window).await?;
+            }
             if several_places {
                 (report.outputs.account, report.outputs.region) = place.place_shown();
             }
@@ -57,6 +67,38 @@ pub async fn run<C: Connect>(settings: StatusSettings) -> Result<()> {
             (r.outputs.target.clone(), serde_json::Value::Object(shares))
         })),
     )
+}
+
+/// `--metrics`: a live canary against the stable version over the last
+/// `window` ("no canary" when the alias routes none, or routes by rule).
+async fn canary_metrics<C: Connect>(
+    place: &C,
+    (function, alias): (&str, &str),
+    report: &StatusReport,
+    window: std::time::Duration,
+) -> Result<String> {
+    let Some(canary) = report
+        .canary
+        .as_ref()
+        .filter(|_| report.outputs.canary_rule.is_empty())
+    else {
+        return Ok("no canary: nothing to compare".to_string());
+    };
+    let since = std::time::SystemTime::now() - window;
+    let versions = (canary.version.version.as_str(), report.primary.version.as_str());
+    let Some((canary_counts, stable_counts)) = place.window(function, alias, versions, since).await? else {
+        return Ok(String::new());
+    };
+    let read = crate::core::judge::Window {
+        canary: canary_counts,
+        stable: stable_counts,
+        ..Default::default()
+    };
+    Ok(format!(
+        "last {}: {}",
+        humantime::format_duration(window),
+        crate::core::judge::snapshot(&read, canary.weight, 0.95)
+    ))
 }
 
 /// One alias's status, on any platform: what it serves, each version's

@@ -15,6 +15,7 @@
 //!   provider's own text masked against the secrets the run holds.
 
 use crate::core::entry::EntryPoints;
+use crate::core::judge::Counts;
 use crate::core::observed::{AliasNow, Moved, Observed, Provisioned, VersionDetails};
 use crate::core::prune::{AliasRoutes, Published};
 use crate::error::{Error, Result};
@@ -159,5 +160,18 @@ pub trait Connection {
     /// without metrics has none (`cli` refuses alarms on it beforehand).
     async fn alarms_firing(&self, _names: &[String]) -> Result<Vec<(String, String)>> {
         Ok(Vec::new())
+    }
+
+    /// Invocations, errors and throttles of the `canary` and `stable`
+    /// versions through `function:alias` since `since`; `None` on a
+    /// platform whose metrics are not read (`cli` refuses `--metrics` there).
+    async fn window(
+        &self,
+        _function: &str,
+        _alias: &str,
+        _versions: (&str, &str),
+        _since: std::time::SystemTime,
+    ) -> Result<Option<(Counts, Counts)>> {
+        Ok(None)
     }
 }

@@ -39,6 +39,9 @@ pub struct StatusReport {
     /// Provisioned concurrency on the alias, when it has any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provisioned_concurrency: Option<Provisioned>,
+    /// `--metrics`: the canary against the stable version over the window.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub metrics: String,
 }
 
 /// One entry point and how it reaches the function against the alias.
@@ -135,6 +138,7 @@ impl StatusReport {
             entry_points: Vec::new(),
             entry_points_unread: Vec::new(),
             provisioned_concurrency: None,
+            metrics: String::new(),
         }
     }
 
@@ -219,6 +223,9 @@ impl fmt::Display for StatusReport {
         }
         for why in &self.entry_points_unread {
             writeln!(f, "  entry    {why}")?;
+        }
+        if !self.metrics.is_empty() {
+            writeln!(f, "  metrics  {}", self.metrics)?;
         }
         if let Some(p) = &self.provisioned_concurrency {
             writeln!(

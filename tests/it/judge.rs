@@ -192,3 +192,34 @@ async fn the_judges_flags_are_checked_before_anything_is_sent() {
     }
     assert_eq!(alias_state(&aws, "orders", "live").await, ("1".into(), None));
 }
+
+/// `status --metrics`: a live canary against the stable version over the
+/// last window, each rate with its count, in the text and the JSON.
+#[tokio::test(flavor = "current_thread")]
+async fn status_metrics_compares_a_live_canary_with_its_counts() {
+    let aws = with_metrics((2410.0, 7.0), (21700.0, 61.0)).await;
+    deploy(
+        &aws,
+        "orders",
+        "live",
+        source_dir(V2).path(),
+        &["--canary-weight", "10%"],
+    )
+    .assert_ok();
+    let line = "last 15m: errors 0.29% (n=2,410) vs 0.28% (n=21,700): no increase at 95% (p=0.47, normal test) · share 10% (9.62%–10.38%) of the invocations, routed 10%";
+    let mut text = binary(Some(&aws));
+    text.for_alias("status", "orders", "live").arg("--metrics");
+    let shown = run(&mut text);
+    shown.assert_ok();
+    assert!(
+        shown.stdout.contains(&format!("  metrics  {line}")),
+        "{}",
+        shown.stdout
+    );
+    let mut json = binary(Some(&aws));
+    json.for_alias("status", "orders", "live")
+        .args(["--metrics", "15m", "--output", "json"]);
+    let read = run(&mut json);
+    read.assert_ok();
+    assert_eq!(read.json()["metrics"], line);
+}

@@ -404,6 +404,17 @@ fn bad_input_exits_2_and_sends_nothing() {
             "--s3-bucket is not supported with --platform scf",
         ),
         (
+            deploy_args(&["--strategy", "linear:10%:1m", "--confidence", "95%"]),
+            "--confidence is not supported with --platform scf",
+        ),
+        (
+            ["status", "--function-name", F, "--alias", A, "--metrics"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            "--metrics is not supported with --platform scf",
+        ),
+        (
             deploy_args(&["--namespace", "bad namespace"]),
             "not an SCF namespace",
         ),

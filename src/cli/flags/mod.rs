@@ -245,6 +245,12 @@ pub struct StatusArgs {
     #[command(flatten)]
     pub target: TargetArgs,
 
+    /// Compare a live canary with the stable version over the last WINDOW (default 15m): each
+    /// version's error rate with its count and the one-sided test of an increase at 95%, and
+    /// the canary's share of the invocations against its weight.
+    #[arg(long, value_name = "WINDOW", num_args = 0..=1, default_missing_value = "15m", value_parser = parse_interval)]
+    pub metrics: Option<Duration>,
+
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -93,6 +93,8 @@ pub fn rollback(args: &RollbackArgs, log: Log) -> Result<RollbackSettings> {
 pub struct StatusSettings {
     pub run: Run,
     pub targets: Vec<Target>,
+    /// `--metrics WINDOW`: a live canary's comparison over the last WINDOW.
+    pub metrics: Option<std::time::Duration>,
 }
 
 /// Check `status`'s flags (and manifest).
@@ -100,5 +102,6 @@ pub fn status(args: &StatusArgs, log: Log) -> Result<StatusSettings> {
     Ok(StatusSettings {
         run: run_of(&args.target, &args.common, log, false),
         targets: targets_of(&args.target)?,
+        metrics: args.metrics,
     })
 }

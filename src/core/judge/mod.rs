@@ -417,6 +417,43 @@ impl StepJudge {
     }
 }
 
+/// A live canary against the stable version over one window, read once
+/// (`status --metrics`): the error rates with their counts and the
+/// one-sided test of an increase at `confidence`, and the canary's share of
+/// the invocations with its interval against the routed `weight`.
+pub fn snapshot(window: &Window, weight: f64, confidence: f64) -> String {
+    let canary = Rate::new(window.canary.errors, window.canary.invocations);
+    let stable = Rate::new(window.stable.errors, window.stable.invocations);
+    if canary.trials == 0 {
+        return format!(
+            "no canary invocations in the window (stable: {})",
+            count(stable.trials as f64)
+        );
+    }
+    let (p, method) = stats::increase_p_value(canary, stable);
+    let verdict = if p <= 1.0 - confidence {
+        "higher"
+    } else {
+        "no increase"
+    };
+    let share = Rate::new(canary.trials as f64, (canary.trials + stable.trials) as f64);
+    let (low, high) = stats::share_interval(share, confidence);
+    format!(
+        "errors {} (n={}) vs {} (n={}): {verdict} at {} (p={}, {} test) · share {} ({}–{}) of the invocations, routed {}",
+        rate_text(canary),
+        count(canary.trials as f64),
+        rate_text(stable),
+        count(stable.trials as f64),
+        percent(confidence),
+        p_text(p),
+        method.name(),
+        percent(share.value()),
+        percent(low),
+        percent(high),
+        percent(weight)
+    )
+}
+
 /// The stable version's trials per canary trial: observed, or as routed.
 fn ratio_of(window: &Window, weight: f64) -> f64 {
     let (c, s) = (window.canary.invocations, window.stable.invocations);

@@ -261,3 +261,16 @@ fn limits_parse_or_name_the_accepted_form() {
     assert!(parse_confidence("100%").is_err());
     assert!(parse_confidence("40%").is_err());
 }
+
+#[test]
+fn a_live_canary_is_compared_once_with_its_counts() {
+    let line = snapshot(&window(counts(2410.0, 7.0), counts(21700.0, 61.0)), 0.1, 0.95);
+    assert_eq!(
+        line,
+        "errors 0.29% (n=2,410) vs 0.28% (n=21,700): no increase at 95% (p=0.47, normal test) · share 10% (9.62%–10.38%) of the invocations, routed 10%"
+    );
+    assert_eq!(
+        snapshot(&window(Counts::default(), counts(900.0, 1.0)), 0.1, 0.95),
+        "no canary invocations in the window (stable: 900)"
+    );
+}
