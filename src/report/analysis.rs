@@ -39,7 +39,7 @@ pub fn markdown(analysis: &[Analysis]) -> String {
     };
     text.push('\n');
     text.push_str(&chart(
-        "canary's share of invocations: routed, then observed",
+        "canary's share of invocations: routed (orange), observed (blue)",
         &minutes,
         ("share %", 100.0),
         &[
@@ -53,7 +53,7 @@ pub fn markdown(analysis: &[Analysis]) -> String {
         .map(|r| errors(r).0.max(errors(r).1))
         .fold(1.0f64, f64::max);
     text.push_str(&chart(
-        "error rate: canary, then stable",
+        "error rate: canary (orange), stable (blue)",
         &minutes,
         ("errors %", (top * 1.2 * 100.0).ceil() / 100.0),
         &[
@@ -69,7 +69,7 @@ pub fn markdown(analysis: &[Analysis]) -> String {
             .map(|r| value(&r.canary.latency_ms).max(value(&r.stable.latency_ms)))
             .fold(1.0f64, f64::max);
         text.push_str(&chart(
-            &format!("latency {statistic}: canary, then stable"),
+            &format!("latency {statistic}: canary (orange), stable (blue)"),
             &minutes,
             ("ms", (top * 1.2).ceil()),
             &[
@@ -82,8 +82,10 @@ pub fn markdown(analysis: &[Analysis]) -> String {
 }
 
 fn chart(title: &str, minutes: &[String], (axis, top): (&str, f64), lines: &[String]) -> String {
+    // The first line orange, the second blue (the default palette draws
+    // the first one too pale to read).
     let mut text = format!(
-        "```mermaid\nxychart-beta\n    title \"{title}\"\n    x-axis \"minutes\" [{}]\n    y-axis \"{axis}\" 0 --> {top}\n",
+        "```mermaid\n---\nconfig:\n  themeVariables:\n    xyChart:\n      plotColorPalette: \"#e8590c, #1971c2\"\n---\nxychart-beta\n    title \"{title}\"\n    x-axis \"minutes\" [{}]\n    y-axis \"{axis}\" 0 --> {top}\n",
         minutes.join(", ")
     );
     for line in lines {
@@ -127,16 +129,74 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("title \"canary's share of invocations: routed, then observed\""),
+            text.contains("title \"canary's share of invocations: routed (orange), observed (blue)\""),
             "{text}"
         );
         assert!(text.contains("    line [10]\n    line [10]\n"), "{text}");
         assert!(
-            text.contains("title \"latency p99: canary, then stable\""),
+            text.contains("title \"latency p99: canary (orange), stable (blue)\""),
             "{text}"
         );
         assert!(text.contains("y-axis \"ms\" 0 --> 495"), "{text}");
-        assert_eq!(text.matches("```mermaid\nxychart-beta").count(), 3);
+        assert_eq!(text.matches("---\nxychart-beta").count(), 3);
         assert!(markdown(&[]).is_empty());
+    }
+
+    /// A rollout's readings as the step summary shows them.
+    fn sample() -> String {
+        let reading = |minute: f64, canary: (f64, f64, f64), stable: (f64, f64, f64), judged: Judged| {
+            let window = Window {
+                canary: Counts {
+                    invocations: canary.0,
+                    errors: canary.1,
+                    throttles: 0.0,
+                },
+                stable: Counts {
+                    invocations: stable.0,
+                    errors: stable.1,
+                    throttles: 0.0,
+                },
+                canary_latency: Latency {
+                    values: vec![("p99".into(), canary.2)],
+                },
+                stable_latency: Latency {
+                    values: vec![("p99".into(), stable.2)],
+                },
+                ..Window::default()
+            };
+            Analysis::of(minute, 0.1, &window, &judged)
+        };
+        let undecided = || Judged::Undecided("needs ≈1,225 canary invocations for a verdict".into());
+        markdown(&[
+            reading(1.0, (196.0, 2.0, 431.0), (1804.0, 17.0, 402.0), undecided()),
+            reading(2.0, (405.0, 5.0, 425.0), (3595.0, 35.0, 399.0), undecided()),
+            reading(3.0, (610.0, 9.0, 447.0), (5390.0, 52.0, 404.0), undecided()),
+            reading(
+                4.0,
+                (820.0, 21.0, 452.0),
+                (7180.0, 70.0, 401.0),
+                Judged::Worse("errors 2.56% (n=820) vs 0.97% (n=7,180): higher at 95% confidence".into()),
+            ),
+        ])
+    }
+
+    /// `docs/judge-chart.md` is what the code draws (`scripts/check-charts`
+    /// renders it with Mermaid in headless Chromium into
+    /// `docs/judge-chart.png`). `UPDATE_CHART_SAMPLE=1` writes it anew.
+    #[test]
+    fn the_sample_in_the_docs_is_what_the_summary_draws() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/judge-chart.md");
+        let drawn = format!(
+            "# A sample of the judge's step summary\n\nWhat `--confidence` writes to the step summary of a rollout whose canary failed at its fourth reading (drawn by `report/analysis.rs`; `scripts/check-charts` renders it into `judge-chart.png`).\n\n{}",
+            sample()
+        );
+        if std::env::var_os("UPDATE_CHART_SAMPLE").is_some() {
+            std::fs::write(path, &drawn).unwrap();
+        }
+        let kept = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            kept == drawn,
+            "docs/judge-chart.md is not what the summary draws: run UPDATE_CHART_SAMPLE=1 cargo test the_sample_in_the_docs, then scripts/check-charts"
+        );
     }
 }

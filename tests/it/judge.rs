@@ -92,7 +92,7 @@ async fn an_equal_canary_with_enough_data_passes_its_step_early() {
         "{summary}"
     );
     assert!(
-        summary.contains("title \"canary's share of invocations: routed, then observed\""),
+        summary.contains("title \"canary's share of invocations: routed (orange), observed (blue)\""),
         "{summary}"
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(300));
