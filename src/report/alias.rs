@@ -372,7 +372,9 @@ impl fmt::Display for AliasReport {
         // Only what means something for this result: no empty field, and no
         // weight when the version serves alone.
         write_fields(f, self, |key, value| {
-            !value.is_empty()
+            // The judge's readings were narrated one by one as they came.
+            key != "analysis"
+                && !value.is_empty()
                 && value != "[]"
                 && (key != "canary-weight" || (self.canary_weight < 1.0 && self.canary_rule.is_empty()))
         })
