@@ -86,6 +86,7 @@ fn design() -> Design {
         judged_steps: 1,
         check_share: true,
         latency: vec![LatencyLimit::Increase(Statistic("p99".into()), 0.15)],
+        custom: Vec::new(),
         min_count: 100.0,
     }
 }

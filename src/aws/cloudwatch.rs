@@ -9,6 +9,7 @@ use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, 
 
 use crate::aws::error::classify;
 use crate::core::judge::Counts;
+use crate::core::judge::custom::CustomMetric;
 use crate::core::judge::latency::{Query, Side};
 use crate::core::values::function_name_of;
 use crate::error::{Error, Result};
@@ -164,7 +165,9 @@ impl Monitor {
         let name = function_name_of(function);
         let resource = format!("{name}:{alias}");
         let start = floor_to_minute(since);
-        let end = floor_to_minute(SystemTime::now()) + Duration::from_secs(60);
+        // Through the end of the next minute: data stamped a little ahead
+        // (late, or by a clock running ahead) is in the window too.
+        let end = floor_to_minute(SystemTime::now()) + Duration::from_secs(120);
         let period = end.duration_since(start).unwrap_or_default().as_secs().max(60);
         let dimensions = |version: &str| -> Vec<Dimension> {
             [
@@ -220,6 +223,75 @@ impl Monitor {
             .filter_map(|series| {
                 let i = series.id()?.strip_prefix('l')?.parse::<usize>().ok()?;
                 Some((queries.get(i)?.clone(), *series.values().first()?))
+            })
+            .collect())
+    }
+
+    /// The `--metrics-file` metrics of the canary and the stable version,
+    /// each its statistic over the whole window since `since`, in one
+    /// GetMetricData call: `(metric index, version, value)`, a metric
+    /// CloudWatch has no value for left out.
+    pub async fn custom(
+        &self,
+        (function, alias): (&str, &str),
+        (canary, stable): (&str, &str),
+        since: SystemTime,
+        metrics: &[CustomMetric],
+    ) -> Result<Vec<(usize, Side, f64)>> {
+        let start = floor_to_minute(since);
+        // Through the end of the next minute: data stamped a little ahead
+        // (late, or by a clock running ahead) is in the window too.
+        let end = floor_to_minute(SystemTime::now()) + Duration::from_secs(120);
+        let period = end.duration_since(start).unwrap_or_default().as_secs().max(60);
+        let mut queries = Vec::new();
+        for (i, metric) in metrics.iter().enumerate() {
+            for (side, version) in [(Side::Canary, canary), (Side::Stable, stable)] {
+                let dimensions = metric
+                    .dimensions_for(function_name_of(function), alias, version)
+                    .into_iter()
+                    .map(|(name, value)| Dimension::builder().name(name).value(value).build())
+                    .collect();
+                let stat = MetricStat::builder()
+                    .metric(
+                        Metric::builder()
+                            .namespace(&metric.namespace)
+                            .metric_name(&metric.metric)
+                            .set_dimensions(Some(dimensions))
+                            .build(),
+                    )
+                    .period(period as i32)
+                    .stat(&metric.stat)
+                    .build();
+                let v = if side == Side::Canary { 0 } else { 1 };
+                queries.push(
+                    MetricDataQuery::builder()
+                        .id(format!("c{i}_{v}"))
+                        .metric_stat(stat)
+                        .return_data(true)
+                        .build(),
+                );
+            }
+        }
+        self.log.detail(&format!(
+            "GetMetricData --metrics-file ({} metrics) versions {canary} and {stable}",
+            metrics.len()
+        ));
+        let result = self
+            .client
+            .get_metric_data()
+            .set_metric_data_queries(Some(queries))
+            .start_time(DateTime::from(start))
+            .end_time(DateTime::from(end))
+            .send()
+            .await
+            .map_err(|e| classify(&e).failed("read the --metrics-file metrics"))?;
+        Ok(result
+            .metric_data_results()
+            .iter()
+            .filter_map(|series| {
+                let (i, v) = series.id()?.strip_prefix('c')?.split_once('_')?;
+                let side = if v == "0" { Side::Canary } else { Side::Stable };
+                Some((i.parse().ok()?, side, *series.values().first()?))
             })
             .collect())
     }

@@ -15,7 +15,7 @@ pub fn refuse_unsupported(caps: &Capabilities, args: &DeployArgs) -> Result<()> 
         || rollout.codedeploy_before_allow_traffic.is_some()
         || rollout.codedeploy_after_allow_traffic.is_some()
         || rollout.codedeploy_wait.is_some();
-    let needs: [(&str, bool, Service); 11] = [
+    let needs: [(&str, bool, Service); 12] = [
         ("--image-uri", args.code.image_uri.is_some(), caps.images),
         ("--s3-bucket", args.s3.s3_bucket.is_some(), caps.staging_uploads),
         ("--function-url", args.function_url.is_some(), caps.function_urls),
@@ -33,6 +33,7 @@ pub fn refuse_unsupported(caps: &Capabilities, args: &DeployArgs) -> Result<()> 
             caps.metrics,
         ),
         ("--max-latency", !rollout.max_latency.is_empty(), caps.metrics),
+        ("--metrics-file", rollout.metrics_file.is_some(), caps.metrics),
         (
             "--ignore-alarms-already-firing",
             rollout.ignore_alarms_already_firing,

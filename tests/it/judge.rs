@@ -223,3 +223,71 @@ async fn status_metrics_compares_a_live_canary_with_its_counts() {
     read.assert_ok();
     assert_eq!(read.json()["metrics"], line);
 }
+
+/// `--metrics-file`: a metric the function emits per version (here
+/// `Shop/CheckoutLatency` with an `ExecutedVersion` dimension, put as
+/// Lambda's Embedded Metric Format would) is read for both versions over
+/// the step's window and compared as the file says; the canary's is three
+/// times the stable's, so the step fails and the alias goes back.
+#[tokio::test(flavor = "current_thread")]
+async fn a_metric_the_function_emits_per_version_is_judged_as_the_file_says() {
+    use aws_sdk_cloudwatch::primitives::DateTime;
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+
+    let aws = with_metrics((3000.0, 30.0), (27000.0, 270.0)).await;
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&aws.sdk_config());
+    for (version, latency) in [("2", 300.0), ("1", 100.0)] {
+        let datum = MetricDatum::builder()
+            .metric_name("CheckoutLatency")
+            .dimensions(Dimension::builder().name("Service").value("orders").build())
+            .dimensions(
+                Dimension::builder()
+                    .name("ExecutedVersion")
+                    .value(version)
+                    .build(),
+            )
+            .value(latency)
+            .timestamp(DateTime::from(
+                std::time::SystemTime::now() + std::time::Duration::from_secs(20),
+            ))
+            .build();
+        cloudwatch
+            .put_metric_data()
+            .namespace("Shop")
+            .metric_data(datum)
+            .send()
+            .await
+            .unwrap();
+    }
+    let files = tempfile::tempdir().unwrap();
+    let file = files.path().join("metrics.toml");
+    std::fs::write(
+        &file,
+        "[[metric]]\nname = \"checkout latency\"\nnamespace = \"Shop\"\nmetric = \"CheckoutLatency\"\ndimensions = { Service = \"{function}\", ExecutedVersion = \"{version}\" }\nstat = \"Average\"\nmax-increase = \"10%\"\n",
+    )
+    .unwrap();
+    let code = source_dir(V2);
+    let mut args = judged("10m");
+    args.extend(["--metrics-file".to_string(), file.to_str().unwrap().to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = deploy(&aws, "orders", "live", code.path(), &args);
+    let reason = rolled_back(&aws, &result).await;
+    assert!(
+        reason.contains("checkout latency 300 vs 100 (+200%, limit +10%)"),
+        "{reason}"
+    );
+
+    // A file that cannot compare versions is refused before anything is sent.
+    std::fs::write(
+        &file,
+        "[[metric]]\nname = \"x\"\nnamespace = \"Shop\"\nmetric = \"M\"\nstat = \"Sum\"\nmax = 1.0\n",
+    )
+    .unwrap();
+    let refused = deploy(&aws, "orders", "live", code.path(), &args);
+    assert_eq!(refused.status, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("no dimension names {version}"),
+        "{}",
+        refused.stderr
+    );
+}

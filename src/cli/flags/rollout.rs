@@ -57,6 +57,12 @@ pub struct RolloutArgs {
     #[arg(long, value_name = "STAT=DURATION", value_parser = crate::core::judge::parse_latency_ceiling, value_delimiter = '\n', action = ArgAction::Append, help_heading = "Health gates")]
     pub max_latency: Vec<LatencyLimit>,
 
+    /// A TOML file of the function's own CloudWatch metrics, each read for the canary and the
+    /// stable version ({function}, {alias}, {version} in its dimensions) and compared by its
+    /// max-increase, max-decrease, max or min.
+    #[arg(long, value_name = "FILE", help_heading = "Health gates")]
+    pub metrics_file: Option<PathBuf>,
+
     /// Failing gate readings within one step that roll back (1: the first one does). A passing
     /// reading does not reset the count; each step starts again at 0.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100), help_heading = "Health gates")]

@@ -37,6 +37,7 @@ pub(super) fn codedeploy_settings(args: &RolloutArgs) -> Result<Option<HandoffSe
     };
     let inline_only = !args.alarms.is_empty()
         || args.confidence.is_some()
+        || args.metrics_file.is_some()
         || !args.max_latency_increase.is_empty()
         || !args.max_latency.is_empty()
         || args.max_error_rate.is_some()
@@ -92,13 +93,17 @@ pub(super) fn gate_config(args: &RolloutArgs) -> Result<GateConfig> {
                 "--confidence needs --max-error-rate-increase: the smallest increase of the error rate worth detecting (such as 1%), which sets how many invocations a verdict needs",
             ));
         }
-        (None, _) if latency.is_empty() => None,
+        (None, _) if latency.is_empty() && args.metrics_file.is_none() => None,
         (confidence, increase) => Some(Design {
             confidence: confidence.unwrap_or(0.0),
             max_increase: increase.unwrap_or(0.0),
             judged_steps: 1,
             check_share: args.check_traffic_share && confidence.is_some(),
             latency,
+            custom: match &args.metrics_file {
+                Some(path) => metrics_file(path)?,
+                None => Vec::new(),
+            },
             min_count: args.min_invocations as f64,
         }),
     };
@@ -121,6 +126,18 @@ pub(super) fn gate_config(args: &RolloutArgs) -> Result<GateConfig> {
         hook_timeout: args.hook_timeout,
         smoke_payload,
         judge,
+    })
+}
+
+/// `--metrics-file`: the function's own metrics, read once.
+fn metrics_file(path: &Path) -> Result<Vec<crate::core::judge::custom::CustomMetric>> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::usage(format!("--metrics-file '{shown}' cannot be read: {e}")))?;
+    crate::core::judge::custom::parse(&text).map_err(|e| {
+        Error::usage(format!(
+            "--metrics-file '{shown}': {e} (each [[metric]] gives name, namespace, metric, dimensions with {{version}}, stat, and one of max-increase, max-decrease, max, min)"
+        ))
     })
 }
 

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 use crate::aws::{Clients, Monitor};
 use crate::core::controller::{GateFailed, GateResult, Gates, Reading};
 use crate::core::gates::{GateConfig, Verdict, judge};
+use crate::core::judge::custom;
 use crate::core::judge::latency::{self, Side};
 use crate::core::judge::{Analysis, Judged, StepJudge, Window, count};
 use crate::core::values::percent;
@@ -241,15 +242,45 @@ impl Gates for LiveGates<'_> {
                 Err(e) => return Reading::Fail(e.to_string()),
             }
         }
+        if !design.custom.is_empty() {
+            match self
+                .clients
+                .cloudwatch
+                .custom(
+                    (&shift.function, &shift.alias),
+                    (&shift.new, &shift.stable),
+                    window_start,
+                    &design.custom,
+                )
+                .await
+            {
+                Ok(read) => {
+                    for (i, side, value) in read {
+                        let into = match side {
+                            Side::Canary => &mut window.canary_custom,
+                            Side::Stable => &mut window.stable_custom,
+                        };
+                        into.values.push((design.custom[i].name.clone(), value));
+                    }
+                }
+                Err(e) => return Reading::Fail(e.to_string()),
+            }
+        }
         if !judging {
-            // Latency limits alone.
-            return match latency::worse(&window, design, None) {
+            // Latency limits and the function's own metrics, without the test.
+            let worse =
+                latency::worse(&window, design, None).or_else(|| custom::worse(&window, &design.custom));
+            return match worse {
                 Some(worse) => Reading::Fail(worse),
-                None => Reading::Pass(format!(
-                    "latency within its limits (n={} vs {})",
-                    count(canary.invocations),
-                    count(stable.invocations)
-                )),
+                None => {
+                    let own = custom::text(&window, &design.custom);
+                    Reading::Pass(format!(
+                        "within the limits (n={} vs {}){}{own}",
+                        count(canary.invocations),
+                        count(stable.invocations),
+                        if own.is_empty() { "" } else { ": " }
+                    ))
+                }
             };
         }
         let Some((_, judge)) = self.step.as_mut() else {

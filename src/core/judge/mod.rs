@@ -15,6 +15,7 @@
 //! the share, so reading often costs nothing, a blatant failure is caught
 //! at the first readings, and a subtle one once the data can show it.
 
+pub mod custom;
 pub mod latency;
 pub mod stats;
 
@@ -153,6 +154,8 @@ pub struct Design {
     /// `--check-traffic-share`.
     pub check_share: bool,
     pub latency: Vec<LatencyLimit>,
+    /// `--metrics-file`: the function's own metrics, compared as read.
+    pub custom: Vec<custom::CustomMetric>,
     /// Invocations each version needs before its latency is compared.
     pub min_count: f64,
 }
@@ -191,6 +194,9 @@ pub struct Window {
     /// [`latency::queries`]), by CloudWatch statistic.
     pub canary_bounds: Latency,
     pub stable_bounds: Latency,
+    /// `--metrics-file`: each metric's value, by its name.
+    pub canary_custom: Latency,
+    pub stable_custom: Latency,
 }
 
 /// One judged reading, as the JSON output's `analysis` and the step
@@ -360,6 +366,16 @@ impl StepJudge {
         self.latency.information = self.latency.information.max(self.information(window, weight));
         if let Some(worse) = latency::worse(window, &design, Some(level)) {
             return Judged::Worse(worse);
+        }
+        if let Some(worse) = custom::worse(window, &design.custom) {
+            return Judged::Worse(worse);
+        }
+        let own = custom::text(window, &design.custom);
+        if !own.is_empty() {
+            if !line.is_empty() {
+                line.push_str(" · ");
+            }
+            line.push_str(&own);
         }
         let ratio = ratio_of(window, weight);
         let canary = Rate::new(window.canary.errors, window.canary.invocations);

@@ -10,6 +10,7 @@ fn design() -> Design {
             LatencyLimit::Increase(Statistic("p99".into()), 0.15),
             LatencyLimit::Ceiling(Statistic("p99".into()), 800.0),
         ],
+        custom: Vec::new(),
         min_count: 100.0,
     }
 }
