@@ -162,7 +162,8 @@ fn configuration_checks(body: &str) -> Vec<(String, String)> {
 }
 
 /// CloudWatch's `DescribeAlarms` (a query-protocol POST): one check per
-/// alarm it names, against the alarm's ARN.
+/// alarm it names, against the alarm's ARN; `GetMetricData`, which takes no
+/// resource, against `*`.
 fn cloudwatch_actions(body: &str) -> Vec<(String, String)> {
     let form: Vec<(String, String)> = body
         .split('&')
@@ -176,6 +177,9 @@ fn cloudwatch_actions(body: &str) -> Vec<(String, String)> {
             (decode(k), decode(v))
         })
         .collect();
+    if form.iter().any(|(k, v)| k == "Action" && v == "GetMetricData") {
+        return vec![("cloudwatch:GetMetricData".to_string(), "*".to_string())];
+    }
     if !form.iter().any(|(k, v)| k == "Action" && v == "DescribeAlarms") {
         return Vec::new();
     }
@@ -447,6 +451,39 @@ async fn every_request_each_command_sends_is_allowed_by_its_policy() {
         command(&aws, &["status", "--function-name", "orders", "--alias", "live"]),
         &status,
     );
+    // With a live canary, --metrics reads both versions' metrics.
+    let four = code(4);
+    command(
+        &aws,
+        &[
+            "deploy",
+            "--function-name",
+            "orders",
+            "--alias",
+            "live",
+            "--source",
+            &path(&four),
+        ],
+    )
+    .assert_ok();
+    aws.start_recording();
+    let compared = command(
+        &aws,
+        &[
+            "status",
+            "--function-name",
+            "orders",
+            "--alias",
+            "live",
+            "--metrics",
+        ],
+    );
+    assert!(
+        compared.stdout.contains("\"metrics\": \"last 15m:"),
+        "{}",
+        compared.stdout
+    );
+    check("status --metrics", compared, &status);
     let release_file = files.path().join("init.json").display().to_string();
     check(
         "init",
