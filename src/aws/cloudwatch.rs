@@ -18,6 +18,9 @@ use crate::log::Log;
 pub struct Monitor {
     client: Client,
     log: Log,
+    /// A fleet run's pace for CloudWatch's reads in this account-region
+    /// (shared by every place that lands there).
+    pacer: Option<std::sync::Arc<governor::DefaultDirectRateLimiter>>,
 }
 
 /// CloudWatch stores metrics per minute: a window starts on a minute boundary.
@@ -26,9 +29,121 @@ fn floor_to_minute(time: SystemTime) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(seconds - seconds % 60)
 }
 
+/// A window from `since`'s minute through the end of the next minute (data
+/// stamped a little ahead, late or by a clock running ahead, is in it), and
+/// the one period that covers it.
+fn whole_window(since: SystemTime) -> ((SystemTime, SystemTime), i32) {
+    let start = floor_to_minute(since);
+    let end = floor_to_minute(SystemTime::now()) + Duration::from_secs(120);
+    let period = end.duration_since(start).unwrap_or_default().as_secs().max(60);
+    ((start, end), period as i32)
+}
+
+/// One query: `id`, the metric (namespace, name, dimensions), its statistic
+/// over `period` seconds.
+fn query(
+    id: String,
+    (namespace, metric): (&str, &str),
+    dimensions: impl IntoIterator<Item = (String, String)>,
+    (stat, period): (&str, i32),
+) -> MetricDataQuery {
+    let dimensions = dimensions
+        .into_iter()
+        .map(|(name, value)| Dimension::builder().name(name).value(value).build())
+        .collect();
+    let stat = MetricStat::builder()
+        .metric(
+            Metric::builder()
+                .namespace(namespace)
+                .metric_name(metric)
+                .set_dimensions(Some(dimensions))
+                .build(),
+        )
+        .period(period)
+        .stat(stat)
+        .build();
+    MetricDataQuery::builder()
+        .id(id)
+        .metric_stat(stat)
+        .return_data(true)
+        .build()
+}
+
+/// The `AWS/Lambda` dimensions of one executed version behind `function:alias`.
+fn lambda_dimensions(function: &str, alias: &str, version: &str) -> Vec<(String, String)> {
+    let name = function_name_of(function);
+    vec![
+        ("FunctionName".to_string(), name.to_string()),
+        ("Resource".to_string(), format!("{name}:{alias}")),
+        ("ExecutedVersion".to_string(), version.to_string()),
+    ]
+}
+
 impl Monitor {
     pub fn new(client: Client, log: Log) -> Monitor {
-        Monitor { client, log }
+        Monitor {
+            client,
+            log,
+            pacer: None,
+        }
+    }
+
+    /// Keep this client's reads under `per_second` in every second, evenly
+    /// spaced with no burst: a fleet's rollouts and bakes read CloudWatch in
+    /// each account-region at once.
+    pub fn paced(self, per_second: u32) -> Monitor {
+        let period = Duration::from_secs(1) / per_second.max(1);
+        let pacer = governor::Quota::with_period(period).map(|q| {
+            std::sync::Arc::new(governor::RateLimiter::direct(
+                q.allow_burst(std::num::NonZeroU32::MIN),
+            ))
+        });
+        Monitor { pacer, ..self }
+    }
+
+    /// This client, sharing `other`'s pace (another place of its account-region).
+    pub fn paced_like(self, other: &Monitor) -> Monitor {
+        Monitor {
+            pacer: other.pacer.clone(),
+            ..self
+        }
+    }
+
+    async fn pace(&self) {
+        if let Some(pacer) = &self.pacer {
+            pacer.until_ready().await;
+        }
+    }
+
+    /// One GetMetricData call over `[start, end)`, paced; each series' id
+    /// and values. `what` names the read in an error.
+    async fn metric_data(
+        &self,
+        queries: Vec<MetricDataQuery>,
+        (start, end): (SystemTime, SystemTime),
+        what: &str,
+    ) -> Result<Vec<(String, Vec<f64>)>> {
+        self.pace().await;
+        self.log.detail(&format!("GetMetricData {what}"));
+        let result = self
+            .client
+            .get_metric_data()
+            .set_metric_data_queries(Some(queries))
+            .start_time(DateTime::from(start))
+            .end_time(DateTime::from(end))
+            .send()
+            .await
+            .map_err(|e| classify(&e).failed(&format!("read {what}")))?;
+        Ok(result
+            .metric_data_results()
+            .iter()
+            .map(|series| {
+                (
+                    series.id().unwrap_or_default().to_string(),
+                    series.values().to_vec(),
+                )
+            })
+            .collect())
     }
 
     /// The alarms among `names` that are in ALARM, with their reason. An
@@ -37,6 +152,7 @@ impl Monitor {
         if names.is_empty() {
             return Ok(Vec::new());
         }
+        self.pace().await;
         self.log.detail(&format!("DescribeAlarms {names:?}"));
         let found = self
             .client
@@ -84,62 +200,31 @@ impl Monitor {
         stable: &str,
         since: SystemTime,
     ) -> Result<(Counts, Counts)> {
-        let name = function_name_of(function);
-        let resource = format!("{name}:{alias}");
         let metrics = ["Invocations", "Errors", "Throttles"];
         let mut queries = Vec::new();
         for (v, version) in [canary, stable].iter().enumerate() {
             for (m, metric) in metrics.iter().enumerate() {
-                let dimensions = [
-                    ("FunctionName", name),
-                    ("Resource", resource.as_str()),
-                    ("ExecutedVersion", version),
-                ]
-                .into_iter()
-                .map(|(k, value)| Dimension::builder().name(k).value(value).build())
-                .collect();
-                let stat = MetricStat::builder()
-                    .metric(
-                        Metric::builder()
-                            .namespace("AWS/Lambda")
-                            .metric_name(*metric)
-                            .set_dimensions(Some(dimensions))
-                            .build(),
-                    )
-                    .period(60)
-                    .stat("Sum")
-                    .build();
-                queries.push(
-                    MetricDataQuery::builder()
-                        .id(format!("m{v}{m}"))
-                        .metric_stat(stat)
-                        .return_data(true)
-                        .build(),
-                );
+                queries.push(query(
+                    format!("m{v}{m}"),
+                    ("AWS/Lambda", metric),
+                    lambda_dimensions(function, alias, version),
+                    ("Sum", 60),
+                ));
             }
         }
         let start = floor_to_minute(since);
         // Include the minute in progress: its data points may still arrive late,
         // and later readings of the same step see them.
         let end = SystemTime::now() + Duration::from_secs(60);
-        self.log.detail(&format!(
-            "GetMetricData {resource} versions {canary} and {stable}"
-        ));
-        let result = self
-            .client
-            .get_metric_data()
-            .set_metric_data_queries(Some(queries))
-            .start_time(DateTime::from(start))
-            .end_time(DateTime::from(end))
-            .send()
-            .await
-            .map_err(|e| classify(&e).failed(&format!("read the AWS/Lambda metrics of {resource}")))?;
+        let what = format!(
+            "the AWS/Lambda metrics of {}:{alias} (versions {canary} and {stable})",
+            function_name_of(function)
+        );
         let mut sums = [[0.0f64; 3]; 2];
-        for series in result.metric_data_results() {
-            let id = series.id().unwrap_or_default().as_bytes();
-            if let [b'm', v, m] = id {
+        for (id, values) in self.metric_data(queries, (start, end), &what).await? {
+            if let [b'm', v, m] = id.as_bytes() {
                 // An empty sum of floats is -0.0; adding 0.0 makes it read as 0.
-                sums[(v - b'0') as usize][(m - b'0') as usize] = series.values().iter().sum::<f64>() + 0.0;
+                sums[(v - b'0') as usize][(m - b'0') as usize] = values.iter().sum::<f64>() + 0.0;
             }
         }
         let counts = |s: [f64; 3]| Counts {
@@ -152,9 +237,8 @@ impl Monitor {
 
     /// The `Duration` statistics (milliseconds) `queries` name, of the
     /// canary or the stable version through `function:alias` since
-    /// `since`, each over the whole window (one period from its first
-    /// minute to now; one GetMetricData call). A statistic CloudWatch has
-    /// no value for is left out.
+    /// `since`, each over the whole window (one GetMetricData call). A
+    /// statistic CloudWatch has no value for is left out.
     pub async fn latency(
         &self,
         (function, alias): (&str, &str),
@@ -162,67 +246,34 @@ impl Monitor {
         since: SystemTime,
         queries: &[Query],
     ) -> Result<Vec<(Query, f64)>> {
-        let name = function_name_of(function);
-        let resource = format!("{name}:{alias}");
-        let start = floor_to_minute(since);
-        // Through the end of the next minute: data stamped a little ahead
-        // (late, or by a clock running ahead) is in the window too.
-        let end = floor_to_minute(SystemTime::now()) + Duration::from_secs(120);
-        let period = end.duration_since(start).unwrap_or_default().as_secs().max(60);
-        let dimensions = |version: &str| -> Vec<Dimension> {
-            [
-                ("FunctionName", name),
-                ("Resource", resource.as_str()),
-                ("ExecutedVersion", version),
-            ]
-            .into_iter()
-            .map(|(k, value)| Dimension::builder().name(k).value(value).build())
-            .collect()
-        };
-        let requests: Vec<MetricDataQuery> = queries
+        let (window, period) = whole_window(since);
+        let requests = queries
             .iter()
             .enumerate()
-            .map(|(i, query)| {
-                let version = match query.side {
+            .map(|(i, q)| {
+                let version = match q.side {
                     Side::Canary => canary,
                     Side::Stable => stable,
                 };
-                let stat = MetricStat::builder()
-                    .metric(
-                        Metric::builder()
-                            .namespace("AWS/Lambda")
-                            .metric_name("Duration")
-                            .set_dimensions(Some(dimensions(version)))
-                            .build(),
-                    )
-                    .period(period as i32)
-                    .stat(&query.statistic)
-                    .build();
-                MetricDataQuery::builder()
-                    .id(format!("l{i}"))
-                    .metric_stat(stat)
-                    .return_data(true)
-                    .build()
+                query(
+                    format!("l{i}"),
+                    ("AWS/Lambda", "Duration"),
+                    lambda_dimensions(function, alias, version),
+                    (&q.statistic, period),
+                )
             })
             .collect();
-        self.log.detail(&format!(
-            "GetMetricData Duration {resource} versions {canary} and {stable}"
-        ));
-        let result = self
-            .client
-            .get_metric_data()
-            .set_metric_data_queries(Some(requests))
-            .start_time(DateTime::from(start))
-            .end_time(DateTime::from(end))
-            .send()
-            .await
-            .map_err(|e| classify(&e).failed(&format!("read the Duration of {resource}")))?;
-        Ok(result
-            .metric_data_results()
-            .iter()
-            .filter_map(|series| {
-                let i = series.id()?.strip_prefix('l')?.parse::<usize>().ok()?;
-                Some((queries.get(i)?.clone(), *series.values().first()?))
+        let what = format!(
+            "the Duration of {}:{alias} (versions {canary} and {stable})",
+            function_name_of(function)
+        );
+        Ok(self
+            .metric_data(requests, window, &what)
+            .await?
+            .into_iter()
+            .filter_map(|(id, values)| {
+                let i = id.strip_prefix('l')?.parse::<usize>().ok()?;
+                Some((queries.get(i)?.clone(), *values.first()?))
             })
             .collect())
     }
@@ -238,60 +289,27 @@ impl Monitor {
         since: SystemTime,
         metrics: &[CustomMetric],
     ) -> Result<Vec<(usize, Side, f64)>> {
-        let start = floor_to_minute(since);
-        // Through the end of the next minute: data stamped a little ahead
-        // (late, or by a clock running ahead) is in the window too.
-        let end = floor_to_minute(SystemTime::now()) + Duration::from_secs(120);
-        let period = end.duration_since(start).unwrap_or_default().as_secs().max(60);
+        let (window, period) = whole_window(since);
         let mut queries = Vec::new();
         for (i, metric) in metrics.iter().enumerate() {
-            for (side, version) in [(Side::Canary, canary), (Side::Stable, stable)] {
-                let dimensions = metric
-                    .dimensions_for(function_name_of(function), alias, version)
-                    .into_iter()
-                    .map(|(name, value)| Dimension::builder().name(name).value(value).build())
-                    .collect();
-                let stat = MetricStat::builder()
-                    .metric(
-                        Metric::builder()
-                            .namespace(&metric.namespace)
-                            .metric_name(&metric.metric)
-                            .set_dimensions(Some(dimensions))
-                            .build(),
-                    )
-                    .period(period as i32)
-                    .stat(&metric.stat)
-                    .build();
-                let v = if side == Side::Canary { 0 } else { 1 };
-                queries.push(
-                    MetricDataQuery::builder()
-                        .id(format!("c{i}_{v}"))
-                        .metric_stat(stat)
-                        .return_data(true)
-                        .build(),
-                );
+            for (v, version) in [canary, stable].iter().enumerate() {
+                queries.push(query(
+                    format!("c{i}_{v}"),
+                    (&metric.namespace, &metric.metric),
+                    metric.dimensions_for(function_name_of(function), alias, version),
+                    (&metric.stat, period),
+                ));
             }
         }
-        self.log.detail(&format!(
-            "GetMetricData --metrics-file ({} metrics) versions {canary} and {stable}",
-            metrics.len()
-        ));
-        let result = self
-            .client
-            .get_metric_data()
-            .set_metric_data_queries(Some(queries))
-            .start_time(DateTime::from(start))
-            .end_time(DateTime::from(end))
-            .send()
-            .await
-            .map_err(|e| classify(&e).failed("read the --metrics-file metrics"))?;
-        Ok(result
-            .metric_data_results()
-            .iter()
-            .filter_map(|series| {
-                let (i, v) = series.id()?.strip_prefix('c')?.split_once('_')?;
+        let what = format!("the --metrics-file metrics (versions {canary} and {stable})");
+        Ok(self
+            .metric_data(queries, window, &what)
+            .await?
+            .into_iter()
+            .filter_map(|(id, values)| {
+                let (i, v) = id.strip_prefix('c')?.split_once('_')?;
                 let side = if v == "0" { Side::Canary } else { Side::Stable };
-                Some((i.parse().ok()?, side, *series.values().first()?))
+                Some((i.parse().ok()?, side, *values.first()?))
             })
             .collect())
     }

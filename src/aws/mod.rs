@@ -91,10 +91,7 @@ impl Clients {
         }
         Ok(match calls {
             Calls::One => clients,
-            Calls::Fleet { per_second } => Clients {
-                lambda: clients.lambda.paced(per_second),
-                ..clients
-            },
+            Calls::Fleet { per_second } => clients.paced(per_second),
         })
     }
 
@@ -112,6 +109,16 @@ impl Clients {
             log,
             account: tokio::sync::OnceCell::new(),
             config: config.clone(),
+        }
+    }
+
+    /// A fleet run's clients: Lambda's control plane and CloudWatch's reads
+    /// each kept under `per_second` in every second (each its own quota).
+    pub fn paced(self, per_second: u32) -> Clients {
+        Clients {
+            lambda: self.lambda.paced(per_second),
+            cloudwatch: self.cloudwatch.paced(per_second),
+            ..self
         }
     }
 }

@@ -1593,7 +1593,7 @@ async fn latency_percentiles_of_both_versions_are_read_in_one_call() {
                 .build()
         });
     let client = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&asked]);
-    let monitor = Monitor::new(client, Log::default());
+    let monitor = Monitor::new(client, Log::default()).paced(5);
     let read = monitor
         .latency(
             ("orders", "live"),
@@ -1619,4 +1619,31 @@ async fn latency_percentiles_of_both_versions_are_read_in_one_call() {
     );
     assert_eq!(read[0].0.side, Side::Canary);
     assert_eq!(read[3].0.side, Side::Stable);
+}
+
+/// A fleet's CloudWatch reads keep to its pace in every second: six reads
+/// at 5 a second are spread over at least a second (evenly, no burst),
+/// whatever CloudWatch answers.
+#[tokio::test(flavor = "current_thread")]
+async fn cloudwatch_reads_keep_a_fleets_pace() {
+    use aws_sdk_cloudwatch::Client as CloudWatch;
+    use aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataOutput;
+    use lambda_rollout::aws::Monitor;
+
+    let read = mock!(CloudWatch::get_metric_data).then_output(|| GetMetricDataOutput::builder().build());
+    let client = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&read]);
+    let monitor = Monitor::new(client, Log::default()).paced(5);
+    let started = std::time::Instant::now();
+    for _ in 0..6 {
+        monitor
+            .counts("orders", "live", "2", "1", std::time::SystemTime::now())
+            .await
+            .unwrap();
+    }
+    assert_eq!(read.num_calls(), 6);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(950),
+        "six reads in {:?}",
+        started.elapsed()
+    );
 }

@@ -75,10 +75,7 @@ impl Connect for Clients {
     }
 
     fn paced(self, per_second: u32) -> Clients {
-        Clients {
-            lambda: self.lambda.paced(per_second),
-            ..self
-        }
+        Clients::paced(self, per_second)
     }
 
     async fn exists(&self, function: &str) -> Result<bool> {
@@ -179,6 +176,7 @@ async fn connect_lambda_places<'p>(
                 }
                 if let Some((_, first, _)) = connected.iter().find(|(_, _, l)| *l == lands) {
                     clients.lambda = clients.lambda.paced_like(&first.lambda);
+                    clients.cloudwatch = clients.cloudwatch.paced_like(&first.cloudwatch);
                 }
                 connected.push((place.clone(), clients, lands));
             }
