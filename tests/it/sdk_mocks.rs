@@ -1593,7 +1593,7 @@ async fn latency_percentiles_of_both_versions_are_read_in_one_call() {
                 .build()
         });
     let client = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&asked]);
-    let monitor = Monitor::new(client, Log::default()).paced(5);
+    let monitor = Monitor::new(client, Log::default());
     let read = monitor
         .latency(
             ("orders", "live"),
