@@ -291,3 +291,44 @@ fn an_scf_manifest_entry_scf_cannot_take_is_refused_before_any_request() {
     }
     assert!(scf.requests().is_empty(), "{:?}", scf.requests());
 }
+
+/// A target whose rollout rolled back fails its wave, and no later wave
+/// starts: the first wave's post-traffic hook fails, ap-guangzhou goes back
+/// to version 1, ap-shanghai is never written and is named not started.
+#[test]
+fn a_rolled_back_target_stops_the_next_wave() {
+    let scf = orders_in_two_regions();
+    let files = tempfile::tempdir().unwrap();
+    let two = release("2");
+    let path = fleet_manifest(
+        files.path(),
+        two.path(),
+        "strategy = \"10%,100%\"\nstep-interval = \"1s\"\n",
+    );
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("canary-weight = \"10%\"\n", "");
+    std::fs::write(&path, text).unwrap();
+    let output = tempfile::NamedTempFile::new().unwrap();
+    let mut command = scf.command();
+    command
+        .args(["deploy", "--platform", "scf", "--output", "json", "--manifest"])
+        .arg(&path)
+        .args(["--poll-interval", "1s", "--post-traffic-hook", "exit 3"])
+        .env("GITHUB_OUTPUT", output.path());
+    let failed = crate::common::run(&mut command);
+    assert_eq!(failed.status, 1, "{}", failed.stderr);
+    let results = failed.json();
+    assert_eq!(results[0]["result"], "rolled-back", "{results}");
+    assert!(
+        results[1]["error"].as_str().unwrap().contains("not started"),
+        "{results}"
+    );
+    let outputs = crate::common::parse_github_output(&std::fs::read_to_string(output.path()).unwrap());
+    assert_eq!(outputs["failed"], format!("default/{REGION}/orders:live"));
+    assert_eq!(outputs["not-started"], format!("default/{SHANGHAI}/orders:live"));
+    for region in [REGION, SHANGHAI] {
+        assert_eq!(live_in(&scf, region), ("1".to_string(), json!([])), "{region}");
+    }
+    assert!(orders_in(&scf, SHANGHAI)["versions"].get("2").is_none());
+}
