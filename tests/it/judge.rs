@@ -145,40 +145,23 @@ async fn the_judges_flags_are_checked_before_anything_is_sent() {
     let aws = Emulator::start();
     stable_alias(&aws).await;
     let code = source_dir(V2);
+    // A staged rollout with `flags` as its gates.
+    let staged = |flags: &[&'static str]| {
+        let mut args = vec!["--strategy", "10%,100%", "--step-interval", "1m"];
+        args.extend_from_slice(flags);
+        args
+    };
     for (extra, says) in [
         (
-            vec![
-                "--strategy",
-                "10%,100%",
-                "--step-interval",
-                "1m",
-                "--confidence",
-                "95%",
-            ],
+            staged(&["--confidence", "95%"]),
             "--confidence needs --max-error-rate-increase",
         ),
         (
-            vec![
-                "--strategy",
-                "10%,100%",
-                "--step-interval",
-                "1m",
-                "--max-latency-increase",
-                "p42=10%",
-            ],
+            staged(&["--max-latency-increase", "p42=10%"]),
             "p42 is not a latency statistic: expected p50, p90, p95, p99, p99.9 or avg",
         ),
         (
-            vec![
-                "--strategy",
-                "10%,100%",
-                "--step-interval",
-                "1m",
-                "--confidence",
-                "100%",
-                "--max-error-rate-increase",
-                "1%",
-            ],
+            staged(&["--confidence", "100%", "--max-error-rate-increase", "1%"]),
             "is not a confidence",
         ),
         (
