@@ -1,5 +1,5 @@
 //! Test support: a moto server (the local AWS emulator, installed by
-//! `scripts/setup-tools`) per test, functions created in it through the
+//! `scripts/setup-tools`) to each test alone, wiped between tests, functions created in it through the
 //! official SDK, the binary run the way a CI step runs it, and moto's request
 //! recorder as an independent witness of which requests the binary sent.
 #![allow(dead_code)]
@@ -27,12 +27,25 @@ pub fn http_client() -> aws_sdk_lambda::config::SharedHttpClient {
     aws_smithy_http_client::Builder::new().build_http()
 }
 
-/// A moto server on 127.0.0.1, killed when dropped.
+/// A moto server on 127.0.0.1 for one test at a time. When the test ends
+/// its state is wiped (`/moto-api/reset`, the recording too) and the server
+/// waits in [`IDLE`] for the next test, so the suite starts a handful of
+/// servers rather than one per test (a start costs about a CPU-second); a
+/// test that panicked kills its server instead.
 pub struct Emulator {
-    child: Child,
+    server: Option<Server>,
     pub endpoint: String,
+}
+
+/// A running `moto_server` process and its working directory.
+struct Server {
+    child: Child,
+    endpoint: String,
     _workdir: tempfile::TempDir,
 }
+
+/// Servers whose last test ended cleanly, wiped, ready for the next.
+static IDLE: std::sync::Mutex<Vec<Server>> = std::sync::Mutex::new(Vec::new());
 
 fn moto_server() -> PathBuf {
     if let Some(path) = std::env::var_os("LAMBDA_ROLLOUT_MOTO_SERVER") {
@@ -56,7 +69,19 @@ fn free_port() -> u16 {
 }
 
 impl Emulator {
+    /// A wiped idle server, or a new one.
     pub fn start() -> Emulator {
+        let idle = IDLE.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let server = idle.unwrap_or_else(Server::start);
+        Emulator {
+            endpoint: server.endpoint.clone(),
+            server: Some(server),
+        }
+    }
+}
+
+impl Server {
+    fn start() -> Server {
         let workdir = tempfile::tempdir().unwrap();
         for _attempt in 0..5 {
             let port = free_port();
@@ -75,13 +100,13 @@ impl Emulator {
                     break; // exited: the port was taken meanwhile, try another
                 }
                 if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    let emulator = Emulator {
+                    let server = Server {
                         child,
                         endpoint: format!("http://127.0.0.1:{port}"),
                         _workdir: workdir,
                     };
-                    emulator.post("/moto-api/config", r#"{"lambda": {"use_docker": false}}"#);
-                    return emulator;
+                    server.post("/moto-api/config", r#"{"lambda": {"use_docker": false}}"#);
+                    return server;
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }
@@ -91,6 +116,33 @@ impl Emulator {
         panic!("moto_server did not start");
     }
 
+    fn post(&self, path: &str, body: &str) -> String {
+        ureq::post(&format!("{}{path}", self.endpoint))
+            .header("Content-Type", "application/json")
+            .send(body)
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+            .body_mut()
+            .read_to_string()
+            .unwrap()
+    }
+
+    /// Wipe every backend and the request recording; `false` when the
+    /// server does not answer as it should.
+    fn wipe(&self) -> bool {
+        let post = |path: &str, body: &str| {
+            ureq::post(&format!("{}{path}", self.endpoint))
+                .header("Content-Type", "application/json")
+                .send(body)
+                .is_ok()
+        };
+        post("/moto-api/recorder/stop-recording", "")
+            && post("/moto-api/recorder/reset-recording", "")
+            && post("/moto-api/reset", "")
+            && post("/moto-api/config", r#"{"lambda": {"use_docker": false}}"#)
+    }
+}
+
+impl Emulator {
     pub fn post(&self, path: &str, body: &str) -> String {
         ureq::post(&format!("{}{path}", self.endpoint))
             .header("Content-Type", "application/json")
@@ -281,8 +333,15 @@ impl Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let Some(mut server) = self.server.take() else {
+            return;
+        };
+        if !std::thread::panicking() && server.wipe() {
+            IDLE.lock().unwrap_or_else(|p| p.into_inner()).push(server);
+            return;
+        }
+        let _ = server.child.kill();
+        let _ = server.child.wait();
     }
 }
 
