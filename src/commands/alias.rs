@@ -7,9 +7,11 @@ use std::collections::HashMap;
 
 use crate::commands::replan::replan_once;
 use crate::core::entry::{self, Verdict};
-use crate::core::observed::{AliasNow, AliasState, Observed, Route, Split, weighted_route_refused};
+use crate::core::observed::{AliasNow, AliasState, Observed, Route, weighted_route_refused};
 use crate::core::plan::AliasChange;
 use crate::core::record::Record;
+use crate::core::route;
+use crate::core::values::HeaderRule;
 use crate::error::{Error, Result};
 use crate::log::Log;
 use crate::platform::Platform;
@@ -23,7 +25,7 @@ pub async fn update<P: Platform>(
     log: &Log,
     function: &str,
     (before, found): (&AliasState, &AliasNow),
-    route: Route<'_>,
+    (route, rule): (Route<'_>, Option<&HeaderRule>),
     record: Option<&Record>,
 ) -> Result<()> {
     let name = before.arn.rsplit(':').next().unwrap_or_default();
@@ -31,7 +33,9 @@ pub async fn update<P: Platform>(
     let description = Record::description_for(&before.description, record, canary);
     let to = AliasNow {
         primary: route.primary.to_string(),
-        canary: route.canary.map(|(v, w)| (v.to_string(), Split::Weight(w))),
+        canary: route
+            .canary
+            .map(|(v, w)| (v.to_string(), route::split_of(rule, w))),
         revision_id: None,
         description: description.clone().unwrap_or_else(|| before.description.clone()),
     };
@@ -40,7 +44,7 @@ pub async fn update<P: Platform>(
         // The write may have landed and only its answer been lost (a dropped
         // connection after the retries ran out): one read tells.
         match platform.alias_now(function, name).await {
-            Ok(Some(now)) if now.lands_on(route, description.as_deref()) => log.warn(&format!(
+            Ok(Some(now)) if now.lands_on(route, description.as_deref()) || now.same_as(&to) => log.warn(&format!(
                 "the answer to the alias update was lost ({message}), but alias {name} reads back as intended"
             )),
             _ => return Err(Error::Failed(message)),
@@ -150,7 +154,7 @@ pub async fn apply_change<P: Platform>(
                 log,
                 context.function,
                 (before, found),
-                route,
+                (route, None),
                 change.record.as_ref(),
             )
             .await?;

@@ -14,20 +14,19 @@ pub mod prune;
 pub mod replan;
 pub mod rollback;
 pub mod runner;
-pub mod scf;
 pub mod status;
 
 use crate::aws::Clients;
 use crate::cli::settings;
 use crate::cli::{self, Command};
-use crate::commands::scf::ScfPlace;
+use crate::commands::runner::scf::ScfPlace;
 use crate::error::{Error, Result};
 use crate::log::Log;
 
 /// Run one command to completion. `package` needs no AWS and no async runtime.
 pub fn run(command: Command, log: Log) -> Result<()> {
     // The one place that names a platform: SCF's connection or Lambda's
-    // client set under the shared commands, and SCF's own release path.
+    // client set under the shared commands.
     let on_scf = cli::scf::is_scf(&command);
     if on_scf {
         cli::scf::check_names(&command)?;
@@ -35,7 +34,7 @@ pub fn run(command: Command, log: Log) -> Result<()> {
         cli::scf::check_lambda(&command)?;
     }
     match command {
-        Command::Deploy(args) if on_scf => block_on(scf::deploy(settings::deploy(&args, log)?)),
+        Command::Deploy(args) if on_scf => block_on(deploy::run::<ScfPlace>(settings::deploy(&args, log)?)),
         Command::Promote(args) if on_scf => {
             block_on(promote::run::<ScfPlace>(settings::promote(&args, log)?))
         }
@@ -44,7 +43,7 @@ pub fn run(command: Command, log: Log) -> Result<()> {
         }
         Command::Status(args) if on_scf => block_on(status::run::<ScfPlace>(settings::status(&args, log)?)),
         Command::Prune(args) if on_scf => block_on(prune::run::<ScfPlace>(settings::prune(&args, log)?)),
-        Command::Deploy(args) => block_on(deploy::run(settings::deploy(&args, log)?)),
+        Command::Deploy(args) => block_on(deploy::run::<Clients>(settings::deploy(&args, log)?)),
         Command::Promote(args) => block_on(promote::run::<Clients>(settings::promote(&args, log)?)),
         Command::Rollback(args) => block_on(rollback::run::<Clients>(settings::rollback(&args, log)?)),
         Command::Status(args) => block_on(status::run::<Clients>(settings::status(&args, log)?)),

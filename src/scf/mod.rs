@@ -5,13 +5,14 @@
 //! signatures the official Python SDK produced for fixed inputs
 //! (`tests/scf/tc3_vectors.json`); [`client`] sends one signed call and
 //! retries what SCF says to retry; [`api`] is the handful of actions the
-//! commands use, and [`observe`] turns what they read into the core's
+//! commands use, [`release`] a release's code step, and [`observe`] turns what they read into the core's
 //! plain types, so the decisions stay the same for both platforms.
 
 pub mod api;
 pub mod client;
 pub mod observe;
 pub mod platform;
+pub mod release;
 pub mod sign;
 
 pub use api::Scf;

@@ -8,8 +8,8 @@ use super::*;
 /// would write the alias's routing (an unchanged deploy reads nothing more).
 /// A weighted route on such an alias is refused before any write, as Lambda
 /// would refuse it after the publish.
-pub(super) async fn provisioned_in_the_way(
-    clients: &Clients,
+pub(super) async fn provisioned_in_the_way<C: Release>(
+    conn: &C,
     request: &DeployRequest,
     observed: &Observed,
     plan: &Plan,
@@ -18,8 +18,8 @@ pub(super) async fn provisioned_in_the_way(
     if observed.alias.is_none() || (plan.alias == AliasStep::None && !staged) || request.handoff.is_some() {
         return Ok(false);
     }
-    let Some(provisioned) = clients
-        .lambda
+    let Some(provisioned) = conn
+        .platform()
         .alias_provisioned(&request.function, &request.alias)
         .await?
     else {
@@ -78,8 +78,8 @@ pub(super) fn refuse_unshareable(
 /// upload (unless `--allow-latest-triggers`); entry points pinned to a
 /// version or on another alias are warnings. Reads only, and only when the
 /// deploy would publish and route weighted.
-pub(super) async fn refuse_bypassed_canary(
-    clients: &Clients,
+pub(super) async fn refuse_bypassed_canary<C: Release>(
+    conn: &C,
     request: &DeployRequest,
     observed: &Observed,
     plan: &Plan,
@@ -89,7 +89,7 @@ pub(super) async fn refuse_bypassed_canary(
         return Ok(Vec::new());
     }
     alias::refuse_bypassed(
-        &clients.lambda,
+        conn.platform(),
         log,
         (&request.function, &request.alias),
         &observed.function_arn,
@@ -99,15 +99,40 @@ pub(super) async fn refuse_bypassed_canary(
 }
 
 /// [`plan::fits_the_function`], as the command's error.
-pub(super) fn fits_the_function(request: &DeployRequest, code: &Code, observed: &Observed) -> Result<()> {
-    plan::fits_the_function(
-        &request.function,
-        code.is_image(),
-        request.config.as_ref(),
-        observed,
-    )
-    .map_err(|unfit| match unfit {
-        plan::Unfit::Usage(why) => Error::usage(why),
-        plan::Unfit::Missing(why) => Error::failed(why),
+pub(super) fn fits_the_function(request: &DeployRequest, image: bool, observed: &Observed) -> Result<()> {
+    plan::fits_the_function(&request.function, image, request.config.as_ref(), observed).map_err(|unfit| {
+        match unfit {
+            plan::Unfit::Usage(why) => Error::usage(why),
+            plan::Unfit::Missing(why) => Error::failed(why),
+        }
     })
+}
+
+/// A manifest target's checks from one full look, as its deploy will make
+/// them (for a platform whose cheaper reads would not tell): the release
+/// fits the function, no rule on the alias this tool does not write, and
+/// a canary of new code leaves no entry point on `$LATEST` (unless
+/// allowed). `identity`: the target's zip's. Reads only.
+pub async fn preflight_by_look<C: Release>(conn: &C, job: &DeployJob, identity: &str) -> Result<()> {
+    let request = &job.request;
+    let (function, alias) = (request.function.as_str(), request.alias.as_str());
+    let look = conn.observe_release(function, alias).await?;
+    let image = matches!(job.code, manifest::Code::Image(_));
+    conn.refuse_unfit(request, image, &look.observed)?;
+    let route = route_of(request);
+    if let Some(refusal) = route::foreign_rule_refusal(route.as_ref(), look.alias.as_ref(), (function, alias))
+    {
+        return Err(Error::usage(refusal));
+    }
+    let wanted = plan::Request {
+        code_sha256: identity.to_string(),
+        config: request.config.clone(),
+        weight: route::planned_weight(route.as_ref()),
+    };
+    let plan = plan::deploy(&look.observed, &wanted);
+    if job.check_only || request.allow_latest_triggers {
+        return Ok(());
+    }
+    refuse_bypassed_canary(conn, request, &look.observed, &plan, conn.log()).await?;
+    Ok(())
 }

@@ -2,16 +2,17 @@
 //! publish as usual, then hand the traffic shift to AWS CodeDeploy with a
 //! Lambda AppSpec, and optionally wait for it.
 
-use crate::commands::deploy::publish::Handover;
+use crate::aws::Clients;
+use crate::commands::deploy::release::Handover;
 use crate::core::appspec::{HandoffSettings, appspec};
 use crate::core::plan::Outcome;
 use crate::error::Result;
 use crate::report::AliasReport;
 
 /// Publish (for new code), create the CodeDeploy deployment, and wait if asked.
-pub async fn run(handover: Handover<'_>, handoff: &HandoffSettings) -> Result<AliasReport> {
+pub async fn run(handover: Handover<'_, Clients>, handoff: &HandoffSettings) -> Result<AliasReport> {
     let deploy = handover.deploy;
-    let (clients, request, log) = (deploy.clients, deploy.request, deploy.log);
+    let (clients, request, log) = (deploy.conn, deploy.request, deploy.log);
     let stable = handover.stable();
     let mut report = handover.report(Outcome::HandedOff);
     report.previous_version = stable.clone();

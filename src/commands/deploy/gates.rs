@@ -5,7 +5,8 @@
 use std::process::Stdio;
 use std::time::{Duration, SystemTime};
 
-use crate::aws::{Clients, Monitor};
+use crate::aws::Monitor;
+use crate::commands::deploy::release::Release;
 use crate::core::controller::{GateFailed, GateResult, Gates, Reading};
 use crate::core::gates::{GateConfig, Verdict, judge};
 use crate::core::judge::custom;
@@ -14,6 +15,7 @@ use crate::core::judge::{Analysis, Judged, StepJudge, Window, count};
 use crate::core::values::percent;
 use crate::error::Result;
 use crate::log::Log;
+use crate::platform::Platform;
 
 /// The function, alias and the two versions a rollout moves between.
 #[derive(Debug, Clone)]
@@ -24,10 +26,10 @@ pub struct Shift {
     pub new: String,
 }
 
-/// The gates of one rollout, read through the run's clients.
-pub struct LiveGates<'a> {
-    /// Lambda for the smoke invoke, CloudWatch for alarms and metrics.
-    clients: &'a Clients,
+/// The gates of one rollout, read through the connection of its place.
+pub struct LiveGates<'a, C> {
+    /// The smoke invoke; the alarms and metrics where the platform's are read.
+    conn: &'a C,
     log: Log,
     shift: Shift,
     config: &'a GateConfig,
@@ -43,17 +45,17 @@ pub struct LiveGates<'a> {
     pub analysis: Vec<Analysis>,
 }
 
-impl<'a> LiveGates<'a> {
+impl<'a, C: Release> LiveGates<'a, C> {
     /// Gates for `shift`, starting now, ignoring `ignored_alarms`.
     pub fn new(
-        clients: &'a Clients,
+        conn: &'a C,
         log: Log,
         shift: Shift,
         config: &'a GateConfig,
         ignored_alarms: Vec<String>,
     ) -> Self {
         LiveGates {
-            clients,
+            conn,
             log,
             shift,
             config,
@@ -66,11 +68,23 @@ impl<'a> LiveGates<'a> {
     }
 }
 
-impl LiveGates<'_> {
+impl<'a, C: Release> LiveGates<'a, C> {
+    /// The platform's metrics, which a metric gate reads (`cli` refuses
+    /// metric gates where a platform's are not read).
+    fn monitor(&self) -> std::result::Result<&'a Monitor, String> {
+        let conn: &'a C = self.conn;
+        conn.monitor().ok_or_else(|| {
+            let name = conn.platform().capabilities().name;
+            format!("{name}'s metrics are not read: a rollout there is watched by its smoke test and hooks")
+        })
+    }
+
     async fn alarms(&self) -> std::result::Result<Option<String>, String> {
+        if self.config.alarms.is_empty() {
+            return Ok(None);
+        }
         let firing = self
-            .clients
-            .cloudwatch
+            .monitor()?
             .alarms_firing(&self.config.alarms)
             .await
             .map_err(|e| e.to_string())?;
@@ -93,20 +107,11 @@ impl LiveGates<'_> {
         let Shift { function, new, .. } = &self.shift;
         self.log
             .step(&format!("smoke test: invoking version {new} directly"));
-        match self.clients.lambda.invoke(function, new, payload.to_vec()).await {
-            Ok((None, _)) => Ok(()),
-            Ok((Some(error), body)) => {
-                let body: String = body.chars().take(300).collect();
-                Err(format!(
-                    "the smoke invoke of version {new} returned a function error ({error}): {body}"
-                ))
-            }
-            Err(e) => Err(e.to_string()),
-        }
+        self.conn.smoke(function, new, payload).await
     }
 }
 
-impl LiveGates<'_> {
+impl<C: Release> LiveGates<'_, C> {
     /// At a step's first reading: how many canary invocations a verdict
     /// needs, and how long that takes at the traffic seen so far.
     fn narrate_needs(&self, judge: &StepJudge, window: &Window, weight: f64, start: SystemTime) {
@@ -138,7 +143,7 @@ impl LiveGates<'_> {
     }
 }
 
-impl Gates for LiveGates<'_> {
+impl<C: Release> Gates for LiveGates<'_, C> {
     async fn before_traffic(&mut self) -> GateResult {
         if let Some(payload) = &self.config.smoke_payload {
             self.smoke(payload).await?;
@@ -171,9 +176,11 @@ impl Gates for LiveGates<'_> {
         }
         let shift = &self.shift;
         let window_start = self.origin + since;
-        let (canary, stable) = match self
-            .clients
-            .cloudwatch
+        let monitor = match self.monitor() {
+            Ok(monitor) => monitor,
+            Err(e) => return Reading::Fail(e),
+        };
+        let (canary, stable) = match monitor
             .counts(
                 &shift.function,
                 &shift.alias,
@@ -217,9 +224,7 @@ impl Gates for LiveGates<'_> {
                 Some((_, judge)) => judge.latency_queries(&window, weight),
                 None => latency::queries(design, None, canary.invocations, stable.invocations),
             };
-            match self
-                .clients
-                .cloudwatch
+            match monitor
                 .latency(
                     (&shift.function, &shift.alias),
                     (&shift.new, &shift.stable),
@@ -243,9 +248,7 @@ impl Gates for LiveGates<'_> {
             }
         }
         if !design.custom.is_empty() {
-            match self
-                .clients
-                .cloudwatch
+            match monitor
                 .custom(
                     (&shift.function, &shift.alias),
                     (&shift.new, &shift.stable),

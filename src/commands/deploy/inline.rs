@@ -5,7 +5,7 @@
 
 use crate::cli::settings::RolloutSettings;
 use crate::commands::deploy::gates::{LiveGates, Shift, alarms_at_start};
-use crate::commands::deploy::publish::Handover;
+use crate::commands::deploy::release::{Handover, Release};
 use crate::core::controller::{self, SystemClock, Traffic};
 use crate::core::observed::{AliasNow, Route, Serving, Split};
 use crate::core::plan::{Outcome, RolloutTarget};
@@ -17,9 +17,9 @@ use crate::platform::Platform;
 use crate::report::AliasReport;
 
 /// Publish (for new code), then run the rollout and describe what happened.
-pub async fn run(handover: Handover<'_>, rollout: &RolloutSettings) -> Result<AliasReport> {
+pub async fn run<C: Release>(handover: Handover<'_, C>, rollout: &RolloutSettings) -> Result<AliasReport> {
     let deploy = handover.deploy;
-    let (clients, request, log) = (deploy.clients, deploy.request, deploy.log);
+    let (conn, request, log) = (deploy.conn, deploy.request, deploy.log);
     let stable = handover.stable();
     let (from, outcome) = match &handover.target {
         RolloutTarget::New => (0.0, handover.plan.outcome),
@@ -38,17 +38,20 @@ pub async fn run(handover: Handover<'_>, rollout: &RolloutSettings) -> Result<Al
     }
     // The gates' alarms are read before anything is uploaded or published:
     // one that does not exist is bad input (exit 2, nothing sent).
-    let ignored_alarms = alarms_at_start(&clients.cloudwatch, &rollout.gates, log).await?;
+    let ignored_alarms = match conn.monitor() {
+        Some(monitor) => alarms_at_start(monitor, &rollout.gates, log).await?,
+        None => Vec::new(),
+    };
     let new = handover.new_version().await?;
     let (shift, mut traffic) = AliasTraffic::begin(
-        &clients.lambda,
+        conn.platform(),
         *log,
         (&request.function, &request.alias, &stable, &new),
         &schedule,
         (handover.serving_before(), handover.recorded_before()),
         handover.provisioned,
     );
-    let mut gates = LiveGates::new(clients, *log, shift, &rollout.gates, ignored_alarms);
+    let mut gates = LiveGates::new(conn, *log, shift, &rollout.gates, ignored_alarms);
     let result = controller::drive(
         &steps,
         rollout.watch,

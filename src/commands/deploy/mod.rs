@@ -1,43 +1,50 @@
-//! `deploy`: package, observe the alias, decide with [`plan::deploy`], then
-//! either apply the plan here (one canary weight) or hand the new version to
-//! an engine — `inline` (a staged rollout watched by health gates, in this
-//! process) or `codedeploy` (AWS CodeDeploy shifts the traffic). A
-//! conflicting concurrent write makes it observe and plan once more.
+//! `deploy`, on every platform: package, observe the alias, decide with
+//! [`plan::deploy`], then either apply the plan here (one canary, by weight
+//! or by header rule where the platform routes by rule) or hand the new
+//! version to an engine — `inline` (a staged rollout watched by health
+//! gates, in this process) or a hand-off (AWS CodeDeploy shifts the
+//! traffic). A conflicting concurrent write makes it observe and plan once
+//! more. What differs by platform is behind [`Release`] (`lambda` here,
+//! SCF's in `runner::scf`).
 
 mod codedeploy;
 pub mod gates;
 pub mod inline;
-mod publish;
+mod lambda;
+pub mod release;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub use publish::Code;
-use publish::{Deploy, Handover};
+pub use release::Code;
+use release::{Deploy, Handover};
 
-use crate::aws::Clients;
+use crate::aws::{Clients, Monitor};
 use crate::cli::manifest;
 use crate::cli::settings::{DeployJob, DeployRequest, DeploySettings};
 use crate::commands::alias;
 use crate::commands::prune::prune_function;
 use crate::commands::replan::replan_once;
-use crate::commands::runner::per_function;
+use crate::commands::runner::{Connect, per_function};
 use crate::core::entry;
 use crate::core::fleet::Intent;
 use crate::core::observed::{AliasNow, Observed, Route, weighted_route_refused};
 use crate::core::plan::{self, AliasStep, CodeStep, Outcome, Plan, Version, configure_text};
 use crate::core::prune::Keep;
+use crate::core::route::{self, CanaryRoute};
+use crate::core::values::HeaderRule;
 use crate::core::values::ImageRef;
 use crate::error::{Error, Result};
 use crate::log::Log;
 use crate::package::{self, Package};
-use crate::platform::Platform;
+use crate::platform::{Look, Platform};
 use crate::report::AliasReport;
 use crate::report::output::plural;
+use release::Release;
 
 mod after;
 mod apply;
-mod checks;
+pub mod checks;
 mod packaged;
 
 pub use after::prune_after;
@@ -47,15 +54,16 @@ use checks::*;
 pub use packaged::image_code;
 use packaged::*;
 
-/// The `deploy` command: package, connect, deploy, report. A rollout that
-/// rolled back fails the job (its outputs say what happened).
-pub async fn run(settings: DeploySettings) -> Result<()> {
+/// The `deploy` command on the platform whose connection is `C`: package,
+/// connect, deploy, report. A rollout that rolled back fails the job (its
+/// outputs say what happened).
+pub async fn run<C: Release + Connect>(settings: DeploySettings) -> Result<()> {
     let DeploySettings { run, jobs } = &settings;
     let log = run.log;
     // One function: its package is built (and refused) before any request.
     let single = match (run.fleet, jobs.first()) {
         (None, Some(job)) if !matches!(job.code, manifest::Code::Image(_)) => Some(Code::Zip(
-            package_checked(&job.code, &job.excludes, job.request.s3.is_some(), Some(&log))?,
+            package_checked::<C>(&job.code, &job.excludes, job.request.s3.is_some(), Some(&log))?,
         )),
         _ => None,
     };
@@ -63,27 +71,27 @@ pub async fn run(settings: DeploySettings) -> Result<()> {
     // regions or accounts) is packaged once: every target gets the same bytes.
     let packaged = Packaged::default();
     if run.fleet.is_some() {
-        packaged.build_all(jobs, &log)?;
+        packaged.build_all::<C>(jobs, &log)?;
     }
-    let check = async |clients: &Clients, job: &DeployJob| preflight_check(clients, job, &packaged).await;
-    let report = per_function(run, jobs, (Intent::Release, check), async |clients, job| {
-        // In a run over several account-regions, its lines name the target's.
-        let log = clients.log;
+    let check =
+        async |conn: &C, job: &DeployJob| conn.preflight(job, packaged.identity(job).as_deref()).await;
+    let report = per_function(run, jobs, (Intent::Release, check), async |conn: &C, job| {
+        // In a run over several places, its lines name the target's.
+        let log = *conn.log();
         let report = match &single {
-            Some(code) => deploy(clients, &job.request, code, log).await?,
+            Some(code) => deploy(conn, &job.request, code, log).await?,
             None => {
-                let code = packaged.code_of(clients, job, &log).await?;
+                let code = packaged.code_of(conn, job, &log).await?;
                 if job.check_only {
-                    return serves_the_release(clients, job, &code, &log).await;
+                    return serves_the_release(conn, job, &code, &log).await;
                 }
-                deploy(clients, &job.request, &code, log).await?
+                deploy(conn, &job.request, &code, log).await?
             }
         };
-        let report = url_after(clients, &job.request, report, &log).await?;
-        let report = tags_after(clients, &job.request, report, &log).await?;
+        let report = conn.after(&job.request, report, &log).await?;
         let request = &job.request;
         let keep = (request.function.as_str(), request.keep_versions, request.dry_run);
-        prune_after(&clients.lambda, keep, report, &log).await
+        prune_after(conn.platform(), keep, report, &log).await
     })
     .await?;
     exit_status(report)
@@ -134,7 +142,7 @@ pub fn serving_checked(observed: &Observed, plan: &Plan, job: &DeployJob) -> Res
 /// kept for the deploy that follows soon, so a first wave reads it once. A
 /// target whose code is unchanged is left to its own plan (it may route no
 /// canary at all).
-async fn preflight_check(clients: &Clients, job: &DeployJob, packaged: &Packaged) -> Result<()> {
+async fn preflight_check(clients: &Clients, job: &DeployJob, identity: Option<&str>) -> Result<()> {
     let request = &job.request;
     let (function, alias) = (request.function.as_str(), request.alias.as_str());
     let Some(primary) = clients.lambda.alias_primary(function, alias).await? else {
@@ -145,9 +153,7 @@ async fn preflight_check(clients: &Clients, job: &DeployJob, packaged: &Packaged
     }
     let canary = staged_routes_weighted(request)
         .unwrap_or_else(|| request.weight.is_none_or(|w| w.fraction() < 1.0 - 1e-9));
-    let unchanged = packaged
-        .identity(job)
-        .is_some_and(|hash| hash == primary.code_sha256);
+    let unchanged = identity.is_some_and(|hash| hash == primary.code_sha256);
     if job.check_only || request.allow_latest_triggers || !canary || unchanged {
         return Ok(());
     }
@@ -165,27 +171,28 @@ async fn preflight_check(clients: &Clients, job: &DeployJob, packaged: &Packaged
 /// `deploy --wave`: a target of an earlier wave must already serve this
 /// release (a deploy of it would change nothing: its primary holds the code
 /// and configuration, with no canary). Reads only.
-async fn serves_the_release(
-    clients: &Clients,
+async fn serves_the_release<C: Release>(
+    conn: &C,
     job: &DeployJob,
     code: &Code,
     log: &Log,
 ) -> Result<AliasReport> {
-    let with_values = with_parameters(clients, &job.request, log).await?;
+    let with_values = conn.with_parameters(&job.request, log).await?;
     let request = with_values.as_ref().unwrap_or(&job.request);
-    let (observed, plan) = observe_and_plan(clients, request, code, log).await?;
-    serving_checked(&observed, &plan, job)?;
+    let decided = observe_and_plan(conn, request, code, log).await?;
+    let (observed, plan) = (&decided.look.observed, &decided.plan);
+    serving_checked(observed, plan, job)?;
     let deploy = Deploy {
-        clients,
+        conn,
         request,
         code,
         log,
     };
     Ok(AliasReport::for_plan(
         deploy.about(),
-        &observed,
+        observed,
         code.identity(),
-        &plan,
+        plan,
         None,
     ))
 }
@@ -195,7 +202,7 @@ async fn serves_the_release(
 /// anything is observed or written; `None` when it names none. A parameter
 /// that is missing or may not be read stops the deploy (exit 2) naming it;
 /// values are never shown.
-async fn with_parameters(
+pub(super) async fn with_parameters(
     clients: &Clients,
     request: &DeployRequest,
     log: &Log,
@@ -240,76 +247,61 @@ async fn with_parameters(
 }
 
 /// Observe, plan and apply one deploy; with `dry_run`, observe and plan only.
-pub async fn deploy(
-    clients: &Clients,
+pub async fn deploy<C: Release>(
+    conn: &C,
     request: &DeployRequest,
     code: &Code,
     log: Log,
 ) -> Result<AliasReport> {
-    let with_values = with_parameters(clients, request, &log).await?;
+    let with_values = conn.with_parameters(request, &log).await?;
     let request = with_values.as_ref().unwrap_or(request);
     let target = (request.function.as_str(), request.alias.as_str());
     let mut bypasses = Vec::new();
-    let mut report = replan_once(&log, target, "deploying to it", async |look| {
-        let (observed, plan) = observe_and_plan(clients, request, code, &log).await?;
-        look.check(target, observed.alias.as_ref())?;
-        refuse_unshareable(request, code, &observed, &plan)?;
-        let provisioned = provisioned_in_the_way(clients, request, &observed, &plan).await?;
-        bypasses = refuse_bypassed_canary(clients, request, &observed, &plan, &log).await?;
+    let mut report = replan_once(&log, target, "deploying to it", async |first| {
+        let decided = observe_and_plan(conn, request, code, &log).await?;
+        let Decided { look, plan, route } = &decided;
+        let observed = &look.observed;
+        first.check(target, observed.alias.as_ref())?;
+        refuse_unshareable(request, code, observed, plan)?;
+        let provisioned = provisioned_in_the_way(conn, request, observed, plan).await?;
+        bypasses = refuse_bypassed_canary(conn, request, observed, plan, &log).await?;
         let engine = Deploy {
-            clients,
+            conn,
             request,
             code,
             log: &log,
         };
-        let about = engine.about();
-        if let Some(target) = plan::rollout_target(&observed, &plan) {
+        if let Some(target) = plan::rollout_target(observed, plan) {
             let handover = Handover {
                 deploy: engine,
-                observed: &observed,
-                plan: &plan,
+                observed,
+                plan,
                 target,
                 provisioned,
             };
             // An engine is not re-planned: once it has run, traffic may have moved.
             if let Some(handoff) = &request.handoff {
-                return codedeploy::run(handover, handoff).await.map_err(Error::settled);
+                return conn.hand_off(handover, handoff).await.map_err(Error::settled);
             }
             if let Some(rollout) = &request.rollout {
                 return inline::run(handover, rollout).await.map_err(Error::settled);
             }
         }
-        if request.dry_run {
-            narrate_plan(&plan, request, &log);
-            return Ok(AliasReport::for_plan(
-                about,
-                &observed,
-                code.identity(),
-                &plan,
-                None,
-            ));
-        }
-        let (published, created_alias) = apply(clients, request, code, &observed, &plan, &log).await?;
-        if provisioned && plan.alias != AliasStep::None {
-            clients
-                .lambda
-                .wait_provisioned(&request.function, &request.alias)
-                .await?;
-        }
-        let mut report =
-            AliasReport::for_plan(about, &observed, code.identity(), &plan, published.as_deref());
-        if let Some(alias_arn) = created_alias.filter(|_| observed.function_arn.is_empty()) {
-            report.function_arn = alias_arn
-                .strip_suffix(&format!(":{}", request.alias))
-                .unwrap_or_default()
-                .to_string();
-            report.alias_arn = alias_arn;
-        }
-        Ok(report)
+        let rule = route::wanted_rule(route.as_ref(), look.alias.as_ref());
+        apply(engine, &decided, rule.as_ref(), provisioned).await
     })
     .await?;
     report.bypasses = bypasses;
     Ok(report)
+}
+
+/// How the request routes a new canary: by header rule, or by weight.
+fn route_of(request: &DeployRequest) -> Option<CanaryRoute> {
+    match (&request.header_rule, request.weight) {
+        (Some(rule), _) => Some(CanaryRoute::Rule(rule.clone())),
+        (None, Some(weight)) => Some(CanaryRoute::Weight(weight)),
+        (None, None) => None,
+    }
 }
 
 /// What the plan compares: the code's identity and the file's keys.
@@ -317,33 +309,44 @@ fn wanted(request: &DeployRequest, code: &Code) -> plan::Request {
     plan::Request {
         code_sha256: code.identity().to_string(),
         config: request.config.clone(),
-        weight: request.weight,
+        weight: route::planned_weight(route_of(request).as_ref()),
     }
 }
 
+/// What a deploy decided from its reads, before any write: the function
+/// and alias as observed, the plan, and how the canary is routed.
+pub(super) struct Decided {
+    pub look: Look,
+    pub plan: Plan,
+    pub route: Option<CanaryRoute>,
+}
+
 /// Observe the alias and `$LATEST` together, check that the release fits
-/// the function (zip or image; what creating it needs), and plan.
-async fn observe_and_plan(
-    clients: &Clients,
+/// the function (zip or image; what creating it needs; a rule on the alias
+/// this tool does not write), and plan.
+async fn observe_and_plan<C: Release>(
+    conn: &C,
     request: &DeployRequest,
     code: &Code,
     log: &Log,
-) -> Result<(Observed, Plan)> {
-    let lambda = &clients.lambda;
+) -> Result<Decided> {
     let function = request.function.as_str();
     let wanted = wanted(request, code);
     log.step(&format!("observing {function}:{}", request.alias));
-    let observed = lambda.observe_with_latest(function, &request.alias).await?;
-    if let Some(refusal) = plan::latest_alias_refused(function, &request.alias, &observed) {
+    let look = conn.observe_release(function, &request.alias).await?;
+    conn.refuse_unfit(request, code.is_image(), &look.observed)?;
+    let route = route_of(request);
+    if let Some(refusal) =
+        route::foreign_rule_refusal(route.as_ref(), look.alias.as_ref(), (function, &request.alias))
+    {
         return Err(Error::usage(refusal));
     }
-    fits_the_function(request, code, &observed)?;
-    let plan = plan::deploy(&observed, &wanted);
+    let plan = plan::deploy(&look.observed, &wanted);
     for note in &plan.notes {
         log.warn(note);
     }
     if let Some(changes) = configure_text(&plan) {
         log.step(&format!("configuration: {changes}"));
     }
-    Ok((observed, plan))
+    Ok(Decided { look, plan, route })
 }

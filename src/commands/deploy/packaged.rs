@@ -3,9 +3,10 @@
 
 use super::*;
 
-/// Build or read the zip; refuse one over the direct-upload limit without S3.
-/// `log`: narrate it (one function; a manifest run does not).
-pub(super) fn package_checked(
+/// Build or read the zip; refuse what the platform would refuse
+/// ([`Release::zip_checked`]). `log`: narrate it (one function; a manifest
+/// run does not).
+pub(super) fn package_checked<C: Release>(
     code: &manifest::Code,
     excludes: &[String],
     s3: bool,
@@ -16,32 +17,27 @@ pub(super) fn package_checked(
         manifest::Code::Zip(zip) => package::load_zip(zip)?,
         manifest::Code::Image(_) => return Err(Error::usage("a container image is not packaged")),
     };
+    let package = C::zip_checked(package, s3)?;
     if let Some(log) = log {
         log.step(&format!(
-            "package: {}, {} zipped, CodeSha256 {}",
+            "package: {}, {} zipped, {} {}",
             plural(package.files, "file"),
             package::human_bytes(package.zip.len() as u64),
+            C::IDENTITY,
             package.code_sha256
         ));
-    }
-    if package.exceeds_direct_upload() && !s3 {
-        return Err(Error::usage(format!(
-            "the zip is {}, over Lambda's {} direct-upload limit: set --s3-bucket (and optionally --s3-key-prefix) to deploy it through S3",
-            package::human_bytes(package.zip.len() as u64),
-            package::human_bytes(package::DIRECT_UPLOAD_LIMIT)
-        )));
     }
     Ok(package)
 }
 
 /// The job's code: an image resolved to its digest through ECR, or the
 /// package built off the thread that drives the requests (CPU work).
-pub(super) async fn code_of(clients: &Clients, job: &DeployJob) -> Result<Code> {
+pub(super) async fn code_of<C: Release>(conn: &C, job: &DeployJob) -> Result<Code> {
     if let manifest::Code::Image(image) = &job.code {
-        return image_code(clients, image).await;
+        return conn.image_code(image).await;
     }
     let (code, excludes, s3) = (job.code.clone(), job.excludes.clone(), job.request.s3.is_some());
-    let package = tokio::task::spawn_blocking(move || package_checked(&code, &excludes, s3, None))
+    let package = tokio::task::spawn_blocking(move || package_checked::<C>(&code, &excludes, s3, None))
         .await
         .map_err(|e| Error::failed(format!("packaging stopped: {e}")))??;
     Ok(Code::Zip(package))
@@ -59,7 +55,7 @@ impl Packaged {
     /// tree, a corrupt zip or one too large without a bucket stops the run
     /// (exit 2) naming every target that ships it, before anything is
     /// written anywhere.
-    pub(super) fn build_all(&self, jobs: &[DeployJob], log: &Log) -> Result<()> {
+    pub(super) fn build_all<C: Release>(&self, jobs: &[DeployJob], log: &Log) -> Result<()> {
         let mut problems = Vec::new();
         for job in jobs
             .iter()
@@ -78,9 +74,10 @@ impl Packaged {
                     .cloned()
                     .unwrap_or_else(|| Err(Error::failed("not built"))),
                 None => {
-                    let built = package_checked(&job.code, &job.excludes, job.request.s3.is_some(), None);
+                    let built =
+                        package_checked::<C>(&job.code, &job.excludes, job.request.s3.is_some(), None);
                     if let Ok(package) = &built {
-                        narrate_shared(job, package, log);
+                        narrate_shared(job, package, C::IDENTITY, log);
                     }
                     let cell = Arc::new(tokio::sync::OnceCell::new_with(Some(built.clone())));
                     self.built
@@ -108,7 +105,7 @@ impl Packaged {
         )))
     }
 
-    /// The CodeSha256 of the job's package, once built (zips only).
+    /// The identity of the job's package, once built (zips only).
     pub(super) fn identity(&self, job: &DeployJob) -> Option<String> {
         let built = self.built.lock().unwrap_or_else(|p| p.into_inner());
         let cell = built.get(&Self::key(job))?;
@@ -121,9 +118,9 @@ impl Packaged {
 
     /// The job's code, packaged once for every job that names the same
     /// source or zip with the same excludes (images are resolved per region).
-    pub(super) async fn code_of(&self, clients: &Clients, job: &DeployJob, log: &Log) -> Result<Code> {
+    pub(super) async fn code_of<C: Release>(&self, conn: &C, job: &DeployJob, log: &Log) -> Result<Code> {
         if matches!(job.code, manifest::Code::Image(_)) {
-            return code_of(clients, job).await;
+            return code_of(conn, job).await;
         }
         let key = Self::key(job);
         let cell = Arc::clone(
@@ -135,9 +132,9 @@ impl Packaged {
         );
         let package = cell
             .get_or_init(|| async {
-                match code_of(clients, job).await {
+                match code_of(conn, job).await {
                     Ok(Code::Zip(package)) => {
-                        narrate_shared(job, &package, log);
+                        narrate_shared(job, &package, C::IDENTITY, log);
                         Ok(package)
                     }
                     Ok(Code::Image { .. }) => Err(Error::failed("an image is not packaged")),
@@ -150,9 +147,9 @@ impl Packaged {
 }
 
 /// The package a manifest's targets share, built.
-pub(super) fn narrate_shared(job: &DeployJob, package: &Package, log: &Log) {
+pub(super) fn narrate_shared(job: &DeployJob, package: &Package, identity: &str, log: &Log) {
     log.step(&format!(
-        "package {}: {}, {} zipped, CodeSha256 {} (once, for every target that ships it)",
+        "package {}: {}, {} zipped, {identity} {} (once, for every target that ships it)",
         job.code,
         plural(package.files, "file"),
         package::human_bytes(package.zip.len() as u64),

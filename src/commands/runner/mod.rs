@@ -27,6 +27,7 @@ use crate::report::{self, AliasReport, FunctionResult};
 mod naming;
 mod places;
 mod run_all;
+pub mod scf;
 mod waves;
 
 pub use naming::*;

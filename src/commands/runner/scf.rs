@@ -1,16 +1,24 @@
-//! SCF at the run's region and namespace, as the shared runner connects a
-//! place: one set of credentials (`TENCENTCLOUD_*`), no roles.
+//! SCF at one region and namespace, as the shared commands reach it: the
+//! runner's connection of a place (one set of credentials,
+//! `TENCENTCLOUD_*`; no roles) and `deploy`'s release steps there. Every
+//! other step is the provider's (`scf::platform`).
 
 use crate::aws::Calls;
 use crate::cli::scf::{DEFAULT_NAMESPACE, region};
-use crate::cli::settings::Run;
+use crate::cli::settings::{DeployJob, DeployRequest, Run};
+use crate::commands::deploy::checks::preflight_by_look;
+use crate::commands::deploy::release::{Code, Deploy, Release};
 use crate::commands::runner::Connect;
 use crate::core::fleet::{AccountRegion, Place};
-use crate::error::Result;
+use crate::core::observed::Observed;
+use crate::core::plan::Plan;
+use crate::error::{Error, Result};
 use crate::log::Log;
-use crate::platform::Connection;
+use crate::package::Package;
+use crate::platform::{Connection, Look};
 use crate::scf::Scf;
 use crate::scf::client::Client;
+use crate::scf::{observe, release};
 
 /// SCF's API in one region and namespace.
 pub struct ScfPlace {
@@ -118,5 +126,84 @@ impl Connect for ScfPlace {
 
     fn place_shown(&self) -> (String, String) {
         (self.scf.namespace.clone(), self.region.clone())
+    }
+}
+
+impl Release for ScfPlace {
+    const IDENTITY: &'static str = "SHA-256";
+
+    fn zip_checked(package: Package, _staged: bool) -> Result<Package> {
+        release::zip_checked(package)
+    }
+
+    async fn observe_release(&self, function: &str, alias: &str) -> Result<Look> {
+        let look = observe::look(&self.scf, function, alias, true).await?;
+        Ok(Look {
+            observed: look.observed,
+            alias: look.alias,
+        })
+    }
+
+    fn refuse_unfit(&self, request: &DeployRequest, image: bool, observed: &Observed) -> Result<()> {
+        let (function, alias) = (request.function.as_str(), request.alias.as_str());
+        if image {
+            return Err(Error::usage(
+                "with --platform scf, give --source DIR or --zip-file FILE",
+            ));
+        }
+        if observed.function_missing {
+            return Err(Error::usage(self.missing_function(function)));
+        }
+        if observed
+            .alias
+            .as_ref()
+            .is_some_and(|a| a.primary.version == "$LATEST")
+        {
+            return Err(Error::usage(format!(
+                "alias {function}:{alias} serves $LATEST, so uploading the release would move all of its traffic at once: point the alias at a published version first (`lambda-rollout promote --platform scf ... --version N`), then deploy"
+            )));
+        }
+        Ok(())
+    }
+
+    async fn preflight(&self, job: &DeployJob, identity: Option<&str>) -> Result<()> {
+        preflight_by_look(self, job, identity.unwrap_or_default()).await
+    }
+
+    async fn publish_code(
+        &self,
+        deploy: Deploy<'_, Self>,
+        _observed: &Observed,
+        plan: &Plan,
+    ) -> Result<Option<String>> {
+        let Code::Zip(package) = deploy.code else {
+            return Err(Error::usage(
+                "with --platform scf, give --source DIR or --zip-file FILE",
+            ));
+        };
+        let request = deploy.request;
+        self.scf
+            .publish_release(release::Release {
+                function: &request.function,
+                plan,
+                config: request.config.as_ref(),
+                package,
+                description: &request.description,
+            })
+            .await
+    }
+
+    async fn smoke(&self, function: &str, version: &str, payload: &[u8]) -> std::result::Result<(), String> {
+        let event = String::from_utf8_lossy(payload);
+        match self.scf.invoke(function, version, &event).await {
+            Ok(invoked) => match invoked.error {
+                None => Ok(()),
+                Some(error) => Err(format!(
+                    "the smoke invoke of version {version} returned a function error: {}",
+                    error.chars().take(300).collect::<String>()
+                )),
+            },
+            Err(e) => Err(e.to_string()),
+        }
     }
 }
