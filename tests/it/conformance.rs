@@ -3,7 +3,11 @@
 //! and SCF's against its contract double. A platform passes when it keeps
 //! each method's contract (docs in `src/platform/mod.rs`): a missing thing
 //! reads as `None`/`false`, a guarded write sends nothing over someone
-//! else's change, and what the platform lists is what it holds.
+//! else's change, and what the platform lists is what it holds. A
+//! release's publish is guarded too (each provider's own step under
+//! `deploy`'s `Release`): a version that may hold someone else's upload is
+//! refused on SCF, and on Lambda the publish carries the hash of what this
+//! run uploaded.
 
 use lambda_rollout::aws::Lambda;
 use lambda_rollout::core::observed::{AliasNow, Split};
@@ -28,6 +32,10 @@ trait Rig {
     async fn alias_on(&self, function: &str, alias: &str, version: &str);
     /// Someone else points `alias` at `version`.
     async fn someone_points(&self, function: &str, alias: &str, version: &str);
+    /// A release's upload and publish through the provider's own step,
+    /// with someone else's upload landing in between: what the publish
+    /// answered.
+    async fn publish_over_another_upload(&self, function: &str) -> Result<String, Error>;
 }
 
 struct LambdaRig {
@@ -45,6 +53,26 @@ impl LambdaRig {
 
 impl Rig for LambdaRig {
     type P = Lambda;
+    async fn publish_over_another_upload(&self, function: &str) -> Result<String, Error> {
+        use lambda_rollout::aws::NewCode;
+        use lambda_rollout::core::config::FunctionConfig;
+        let (zip, ours, _) = release_zip("n = 'ours'");
+        let revision = self
+            .lambda
+            .upload(function, NewCode::Zip(zip), &FunctionConfig::default(), None)
+            .await?;
+        self.aws
+            .lambda()
+            .update_function_code()
+            .function_name(function)
+            .zip_file(aws_sdk_lambda::primitives::Blob::new(zip_of("n = 'theirs'")))
+            .send()
+            .await
+            .unwrap();
+        self.lambda
+            .publish(function, Some(&ours), "release", revision.as_deref())
+            .await
+    }
     fn platform(&self) -> &Lambda {
         &self.lambda
     }
@@ -107,6 +135,41 @@ impl ScfRig {
 
 impl Rig for ScfRig {
     type P = Scf;
+    async fn publish_over_another_upload(&self, function: &str) -> Result<String, Error> {
+        use lambda_rollout::core::plan;
+        use lambda_rollout::scf::{observe, release};
+        let (zip, _, hex) = release_zip("def main_handler(e, c):\n    return 2\n");
+        let look = observe::look(&self.scf, function, "live", true).await?;
+        let wanted = plan::Request {
+            code_sha256: hex.clone(),
+            config: None,
+            weight: None,
+        };
+        let planned = plan::deploy(&look.observed, &wanted);
+        let package = lambda_rollout::package::Package {
+            zip,
+            code_sha256: hex,
+            files: 1,
+            unzipped_bytes: 0,
+        };
+        // Another writer's upload lands as this run publishes.
+        self.double.after(
+            "PublishVersion",
+            "UpdateFunctionCode",
+            json!({"FunctionName": function, "ZipFile": "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="}),
+        );
+        let published = self
+            .scf
+            .publish_release(release::Release {
+                function,
+                plan: &planned,
+                config: None,
+                package: &package,
+                description: "release 2",
+            })
+            .await?;
+        Ok(published.unwrap_or_default())
+    }
     fn platform(&self) -> &Scf {
         &self.scf
     }
@@ -233,6 +296,41 @@ async fn write_over_another_writer(rig: &impl Rig) -> (Result<(), Error>, AliasN
     )
 }
 
+/// A zip, and its SHA-256 in base64 (Lambda's `CodeSha256`) and in hex
+/// (what SCF's version descriptions record).
+fn release_zip(body: &str) -> (Vec<u8>, String, String) {
+    use base64::Engine;
+    use sha2::Digest;
+    let zip = zip_of(body);
+    let digest = sha2::Sha256::digest(&zip);
+    let base64 = base64::engine::general_purpose::STANDARD.encode(digest);
+    (zip, base64, hex::encode(digest))
+}
+
+/// A publish with a stale guard: someone else's upload lands between this
+/// run's upload and its publish. The publish answers an error — Lambda's a
+/// conflict (the published version's `CodeSha256` is not the one this run
+/// uploaded; AWS itself refuses the guarded publish, which the emulator
+/// does not: ARCHITECTURE.md), SCF's someone else's change (read back:
+/// SCF has no revision) — so no traffic moves to a version that may hold
+/// the other writer's code.
+async fn a_publish_over_another_upload_is_refused(rig: &impl Rig) {
+    rig.function_with_versions("orders", 1).await;
+    rig.alias_on("orders", "live", "1").await;
+    let published = rig.publish_over_another_upload("orders").await;
+    match &published {
+        Err(Error::Conflict(why)) => assert!(why.contains("changed concurrently"), "{why}"),
+        Err(Error::Interfered(why)) => assert!(
+            why.contains("changed while this run uploaded and published it"),
+            "{why}"
+        ),
+        other => panic!("the publish over another upload answered {other:?}"),
+    }
+    let p = rig.platform();
+    let alias = p.alias_now("orders", "live").await.unwrap().unwrap();
+    assert_eq!((alias.primary.as_str(), &alias.canary), ("1", &None));
+}
+
 /// A scenario as two tests: Lambda on the emulator, SCF on its double.
 macro_rules! on_both_platforms {
     ($($scenario:ident),* $(,)?) => {
@@ -259,6 +357,7 @@ on_both_platforms!(
     look_at_a_function_and_its_alias,
     versions_list_and_delete,
     aliases_read_list_and_write,
+    a_publish_over_another_upload_is_refused,
 );
 
 /// SCF guards by reading again: the stale write is refused before it is
