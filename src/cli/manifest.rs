@@ -512,7 +512,7 @@ fn check(
             let path = base.join(path);
             let config = function_config::load(&path, None).map_err(|e| e.to_string())?;
             if scf {
-                crate::cli::scf::check_config(&config, &path).map_err(|e| e.to_string())?;
+                crate::scf::limits::check_config(&config, &path).map_err(|e| e.to_string())?;
             }
             Some(config)
         }

@@ -8,7 +8,7 @@ pub mod flags;
 pub mod function_config;
 pub mod function_url;
 pub mod manifest;
-pub mod scf;
+pub mod platform;
 pub mod settings;
 
 pub use flags::{Cli, Command, asked_for_json, parse_from};

@@ -27,11 +27,11 @@ use crate::log::Log;
 pub fn run(command: Command, log: Log) -> Result<()> {
     // The one place that names a platform: SCF's connection or Lambda's
     // client set under the shared commands.
-    let on_scf = cli::scf::is_scf(&command);
+    let on_scf = cli::platform::is_scf(&command);
     if on_scf {
-        cli::scf::check_names(&command)?;
+        cli::platform::check_names(&command)?;
     } else {
-        cli::scf::check_lambda(&command)?;
+        cli::platform::check_lambda(&command)?;
     }
     match command {
         Command::Deploy(args) if on_scf => block_on(deploy::run::<ScfPlace>(settings::deploy(&args, log)?)),

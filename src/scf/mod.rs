@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod client;
+pub mod limits;
 pub mod observe;
 pub mod platform;
 pub mod release;

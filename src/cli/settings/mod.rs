@@ -411,7 +411,7 @@ fn one_wave(functions: Vec<manifest::Function>, name: &str) -> Result<Vec<manife
 fn release_file(path: &Path, log: &Log, on_scf: bool) -> Result<FunctionConfig> {
     let config = function_config::load(path, Some(log))?;
     if on_scf {
-        crate::cli::scf::check_config(&config, path)?;
+        crate::scf::limits::check_config(&config, path)?;
     }
     Ok(config)
 }

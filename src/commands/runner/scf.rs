@@ -4,7 +4,6 @@
 //! other step is the provider's (`scf::platform`).
 
 use crate::aws::Calls;
-use crate::cli::scf::{DEFAULT_NAMESPACE, region};
 use crate::cli::settings::{DeployJob, DeployRequest, Run};
 use crate::commands::deploy::checks::preflight_by_look;
 use crate::commands::deploy::release::{Code, Deploy, Release};
@@ -18,6 +17,7 @@ use crate::package::Package;
 use crate::platform::{Connection, Look};
 use crate::scf::Scf;
 use crate::scf::client::Client;
+use crate::scf::limits::{DEFAULT_NAMESPACE, region};
 use crate::scf::{observe, release};
 
 /// SCF's API in one region and namespace.
