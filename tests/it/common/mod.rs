@@ -144,13 +144,7 @@ impl Server {
 
 impl Emulator {
     pub fn post(&self, path: &str, body: &str) -> String {
-        ureq::post(&format!("{}{path}", self.endpoint))
-            .header("Content-Type", "application/json")
-            .send(body)
-            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
-            .body_mut()
-            .read_to_string()
-            .unwrap()
+        self.server.as_ref().expect("a running server").post(path, body)
     }
 
     /// Wipe all state (`POST /moto-api/reset`).
