@@ -5,6 +5,8 @@ use crate::aws::Clients;
 use crate::aws::Lambda;
 use crate::core::entry::EntryPoints;
 use crate::core::judge::Counts;
+use crate::core::judge::custom::CustomMetric;
+use crate::core::judge::latency::{Query, Side};
 use crate::core::observed::{AliasNow, Moved, Provisioned, Split, VersionDetails};
 use crate::core::prune::{AliasRoutes, Published};
 use crate::error::{Error, Result};
@@ -18,6 +20,9 @@ pub const LAMBDA: Capabilities = Capabilities {
     staging_uploads: Service::Supported,
     function_urls: Service::Supported,
     metrics: Service::Supported,
+    alarms: Service::Supported,
+    percentiles: Service::Supported,
+    custom_metrics: Service::Supported,
     handoff: Service::Supported,
     alias_guard: AliasGuard::Revision,
     header_routing: false,
@@ -150,5 +155,29 @@ impl Connection for Clients {
             .counts(function, alias, canary, stable, since)
             .await?;
         Ok(Some(counts))
+    }
+
+    async fn latency(
+        &self,
+        target: (&str, &str),
+        versions: (&str, &str),
+        since: std::time::SystemTime,
+        queries: &[Query],
+    ) -> Result<Option<Vec<(Query, f64)>>> {
+        Ok(Some(
+            self.cloudwatch.latency(target, versions, since, queries).await?,
+        ))
+    }
+
+    async fn custom(
+        &self,
+        target: (&str, &str),
+        versions: (&str, &str),
+        since: std::time::SystemTime,
+        metrics: &[CustomMetric],
+    ) -> Result<Option<Vec<(usize, Side, f64)>>> {
+        Ok(Some(
+            self.cloudwatch.custom(target, versions, since, metrics).await?,
+        ))
     }
 }

@@ -15,11 +15,14 @@ pub fn refuse_unsupported(caps: &Capabilities, args: &DeployArgs) -> Result<()> 
         || rollout.codedeploy_before_allow_traffic.is_some()
         || rollout.codedeploy_after_allow_traffic.is_some()
         || rollout.codedeploy_wait.is_some();
-    let needs: [(&str, bool, Service); 12] = [
+    let percentile =
+        |limits: &[crate::core::judge::LatencyLimit]| limits.iter().any(|l| l.statistic().0 != "avg");
+    let percentiles = percentile(&rollout.max_latency_increase) || percentile(&rollout.max_latency);
+    let needs: [(&str, bool, Service); 13] = [
         ("--image-uri", args.code.image_uri.is_some(), caps.images),
         ("--s3-bucket", args.s3.s3_bucket.is_some(), caps.staging_uploads),
         ("--function-url", args.function_url.is_some(), caps.function_urls),
-        ("--alarm", !rollout.alarms.is_empty(), caps.metrics),
+        ("--alarm", !rollout.alarms.is_empty(), caps.alarms),
         ("--max-error-rate", rollout.max_error_rate.is_some(), caps.metrics),
         (
             "--max-error-rate-increase",
@@ -33,11 +36,20 @@ pub fn refuse_unsupported(caps: &Capabilities, args: &DeployArgs) -> Result<()> 
             caps.metrics,
         ),
         ("--max-latency", !rollout.max_latency.is_empty(), caps.metrics),
-        ("--metrics-file", rollout.metrics_file.is_some(), caps.metrics),
+        (
+            "a latency percentile (--max-latency-increase, --max-latency)",
+            percentiles,
+            caps.percentiles,
+        ),
+        (
+            "--metrics-file",
+            rollout.metrics_file.is_some(),
+            caps.custom_metrics,
+        ),
         (
             "--ignore-alarms-already-firing",
             rollout.ignore_alarms_already_firing,
-            caps.metrics,
+            caps.alarms,
         ),
         (
             "--engine codedeploy (and --codedeploy-*)",

@@ -16,6 +16,8 @@
 
 use crate::core::entry::EntryPoints;
 use crate::core::judge::Counts;
+use crate::core::judge::custom::CustomMetric;
+use crate::core::judge::latency::{Query, Side};
 use crate::core::observed::{AliasNow, Moved, Observed, Provisioned, VersionDetails};
 use crate::core::prune::{AliasRoutes, Published};
 use crate::error::{Error, Result};
@@ -54,8 +56,16 @@ pub struct Capabilities {
     pub staging_uploads: Service,
     /// A function URL kept on the alias (`--function-url`).
     pub function_urls: Service,
-    /// Metrics and alarms the rollout's gates read.
+    /// Per-version invocations, errors, throttles and mean duration, which
+    /// the threshold gates, the judge and `status --metrics` read.
     pub metrics: Service,
+    /// Alarms a rollout or a wave watches.
+    pub alarms: Service,
+    /// Latency percentiles per version (`p99=…`); without them, only the
+    /// mean (`avg`) is compared.
+    pub percentiles: Service,
+    /// Metrics of the user's own, named in a `--metrics-file`.
+    pub custom_metrics: Service,
     /// A hand-off of the traffic shift to a deployment service.
     pub handoff: Service,
     pub alias_guard: AliasGuard,
@@ -172,6 +182,31 @@ pub trait Connection {
         _versions: (&str, &str),
         _since: std::time::SystemTime,
     ) -> Result<Option<(Counts, Counts)>> {
+        Ok(None)
+    }
+
+    /// The latency statistics `queries` ask of the two versions since
+    /// `since`; `None` where the platform's are not read. A statistic the
+    /// platform does not publish is an error (`cli` refuses it first).
+    async fn latency(
+        &self,
+        _target: (&str, &str),
+        _versions: (&str, &str),
+        _since: std::time::SystemTime,
+        _queries: &[Query],
+    ) -> Result<Option<Vec<(Query, f64)>>> {
+        Ok(None)
+    }
+
+    /// The `--metrics-file` metrics of both versions since `since`: `(index
+    /// of the metric, side, value)`; `None` where the platform has none.
+    async fn custom(
+        &self,
+        _target: (&str, &str),
+        _versions: (&str, &str),
+        _since: std::time::SystemTime,
+        _metrics: &[CustomMetric],
+    ) -> Result<Option<Vec<(usize, Side, f64)>>> {
         Ok(None)
     }
 }

@@ -12,6 +12,40 @@ use crate::secrets;
 
 pub const API_VERSION: &str = "2018-04-16";
 pub const DEFAULT_ENDPOINT: &str = "https://scf.tencentcloudapi.com";
+/// Tencent Cloud Observability's API, where SCF's function metrics are read.
+pub const MONITOR_API_VERSION: &str = "2018-07-24";
+pub const DEFAULT_MONITOR_ENDPOINT: &str = "https://monitor.tencentcloudapi.com";
+
+/// One of the two APIs a run calls: SCF's, or Tencent Cloud
+/// Observability's (`monitor`).
+#[derive(Debug, Clone)]
+struct Api {
+    service: &'static str,
+    version: &'static str,
+    url: String,
+    host: String,
+}
+
+impl Api {
+    fn at(service: &'static str, version: &'static str, url: &str, variable: &str) -> Result<Api, Error> {
+        let host = endpoint_host(url).ok_or_else(|| {
+            Error::usage(format!(
+                "{variable} '{url}' is not an endpoint: expected http(s)://HOST[:PORT], such as {}",
+                if service == "scf" {
+                    DEFAULT_ENDPOINT
+                } else {
+                    DEFAULT_MONITOR_ENDPOINT
+                }
+            ))
+        })?;
+        Ok(Api {
+            service,
+            version,
+            url: url.trim_end_matches('/').to_string(),
+            host,
+        })
+    }
+}
 
 /// Attempts per call when the answer says to try again (request limit,
 /// internal error) or the connection failed.
@@ -63,8 +97,10 @@ impl ScfError {
 /// Where requests go and who signs them.
 pub struct Client {
     /// `https://scf.tencentcloudapi.com`, or `TENCENTCLOUD_ENDPOINT_URL`.
-    url: String,
-    host: String,
+    scf: Api,
+    /// `https://monitor.tencentcloudapi.com`, or
+    /// `TENCENTCLOUD_MONITOR_ENDPOINT_URL`.
+    monitor: Api,
     pub region: String,
     credentials: Credentials,
     agent: ureq::Agent,
@@ -79,8 +115,9 @@ impl Client {
     /// Credentials from `TENCENTCLOUD_SECRET_ID`, `TENCENTCLOUD_SECRET_KEY`
     /// and `TENCENTCLOUD_SESSION_TOKEN` (optional), as Tencent's SDKs and
     /// `tccli` read them; the endpoint from `TENCENTCLOUD_ENDPOINT_URL`
-    /// (`http(s)://HOST[:PORT]`, default the public API). The key and the
-    /// token are held as secrets: never shown.
+    /// (`http(s)://HOST[:PORT]`, default the public API), and the metrics'
+    /// from `TENCENTCLOUD_MONITOR_ENDPOINT_URL`. The key and the token are
+    /// held as secrets: never shown.
     pub fn from_env(region: &str, log: Log) -> Result<Client, Error> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let (Some(secret_id), Some(secret_key)) =
@@ -92,7 +129,22 @@ impl Client {
         };
         let token = var("TENCENTCLOUD_SESSION_TOKEN");
         let url = var("TENCENTCLOUD_ENDPOINT_URL").unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
-        Client::new(&url, region, (secret_id, secret_key, token), log)
+        let client = Client::new(&url, region, (secret_id, secret_key, token), log)?;
+        match var("TENCENTCLOUD_MONITOR_ENDPOINT_URL") {
+            Some(monitor) => client.with_monitor(&monitor),
+            None => Ok(client),
+        }
+    }
+
+    /// This client, reading metrics at `url` rather than the public API.
+    pub fn with_monitor(self, url: &str) -> Result<Client, Error> {
+        let monitor = Api::at(
+            "monitor",
+            MONITOR_API_VERSION,
+            url,
+            "TENCENTCLOUD_MONITOR_ENDPOINT_URL",
+        )?;
+        Ok(Client { monitor, ..self })
     }
 
     /// A client of the endpoint `url` with these credentials (secret id,
@@ -108,19 +160,21 @@ impl Client {
         if let Some(token) = &token {
             secrets::hold(token);
         }
-        let host = endpoint_host(url).ok_or_else(|| {
-            Error::usage(format!(
-                "TENCENTCLOUD_ENDPOINT_URL '{url}' is not an endpoint: expected http(s)://HOST[:PORT], such as {DEFAULT_ENDPOINT}"
-            ))
-        })?;
+        let scf = Api::at("scf", API_VERSION, url, "TENCENTCLOUD_ENDPOINT_URL")?;
+        let monitor = Api::at(
+            "monitor",
+            MONITOR_API_VERSION,
+            DEFAULT_MONITOR_ENDPOINT,
+            "TENCENTCLOUD_MONITOR_ENDPOINT_URL",
+        )?;
         let agent = ureq::Agent::config_builder()
             .timeout_global(Some(Duration::from_secs(120)))
             .http_status_as_error(false)
             .build()
             .new_agent();
         Ok(Client {
-            url: url.trim_end_matches('/').to_string(),
-            host,
+            scf,
+            monitor,
             region: region.to_string(),
             credentials: Credentials {
                 secret_id,
@@ -157,14 +211,25 @@ impl Client {
     /// Call `action` with `params`; the answer's `Response` without its
     /// `RequestId`. Retries what SCF says to retry, with a growing pause.
     pub async fn call(&self, action: &str, params: Value) -> Result<Value, ScfError> {
-        self.log.detail(&format!("scf {action}"));
+        self.call_api(&self.scf, action, params).await
+    }
+
+    /// [`Client::call`] to Tencent Cloud Observability (SCF's metrics).
+    pub async fn call_monitor(&self, action: &str, params: Value) -> Result<Value, ScfError> {
+        self.call_api(&self.monitor, action, params).await
+    }
+
+    async fn call_api(&self, api: &Api, action: &str, params: Value) -> Result<Value, ScfError> {
+        self.log.detail(&format!("{} {action}", api.service));
         let body = serde_json::to_vec(&params).unwrap_or_default();
         let mut pause = Duration::from_millis(200);
         for attempt in 1..=ATTEMPTS {
-            match self.send(action, &body).await {
+            match self.send(api, action, &body).await {
                 Err(e) if e.retryable() && attempt < ATTEMPTS => {
-                    self.log
-                        .detail(&format!("scf {action}: {e}; trying again in {pause:?}"));
+                    self.log.detail(&format!(
+                        "{} {action}: {e}; trying again in {pause:?}",
+                        api.service
+                    ));
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(Duration::from_secs(5));
                 }
@@ -174,7 +239,7 @@ impl Client {
         unreachable!("the last attempt returns")
     }
 
-    async fn send(&self, action: &str, body: &[u8]) -> Result<Value, ScfError> {
+    async fn send(&self, api: &Api, action: &str, body: &[u8]) -> Result<Value, ScfError> {
         if let Some(pacer) = &self.pacer {
             pacer.until_ready().await;
         }
@@ -183,16 +248,16 @@ impl Client {
             .map(|d| d.as_secs())
             .unwrap_or_default();
         let request = sign::Request {
-            host: &self.host,
-            service: "scf",
+            host: &api.host,
+            service: api.service,
             action,
-            version: API_VERSION,
+            version: api.version,
             region: &self.region,
             timestamp,
             body,
         };
         let headers = sign::headers(&self.credentials, &request, &SIGNED_HEADERS);
-        let (agent, url, body) = (self.agent.clone(), format!("{}/", self.url), body.to_vec());
+        let (agent, url, body) = (self.agent.clone(), format!("{}/", api.url), body.to_vec());
         let answer = tokio::task::spawn_blocking(move || {
             let mut post = agent.post(&url);
             for (name, value) in &headers {

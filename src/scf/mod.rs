@@ -11,6 +11,7 @@
 pub mod api;
 pub mod client;
 pub mod limits;
+pub mod monitor;
 pub mod observe;
 pub mod platform;
 pub mod release;

@@ -20,8 +20,15 @@ pub const SCF: Capabilities = Capabilities {
     images: Service::Unsupported(ZIP_ONLY),
     staging_uploads: Service::Unsupported(ZIP_ONLY),
     function_urls: Service::Unsupported("function URLs are Lambda's"),
-    metrics: Service::Unsupported(
-        "SCF's metrics are not read; gate an SCF rollout with --smoke-payload, --pre-traffic-hook and --post-traffic-hook (a hook can query Tencent Cloud Observability)",
+    metrics: Service::Supported,
+    alarms: Service::Unsupported(
+        "SCF's alarm policies are not read; gate an SCF rollout on its metrics (--max-error-rate, --confidence), --smoke-payload or a hook",
+    ),
+    percentiles: Service::Unsupported(
+        "SCF publishes each version's mean duration, not percentiles: compare avg (such as avg=15%)",
+    ),
+    custom_metrics: Service::Unsupported(
+        "--metrics-file names CloudWatch metrics, which SCF runs do not read",
     ),
     handoff: Service::Unsupported("CodeDeploy shifts Lambda aliases only; SCF rollouts run inline"),
     alias_guard: AliasGuard::ReRead,

@@ -28,4 +28,5 @@ mod rollout;
 mod s3;
 mod scf;
 mod scf_fleet;
+mod scf_judge;
 mod sdk_mocks;

@@ -392,8 +392,8 @@ fn bad_input_exits_2_and_sends_nothing() {
             "--alarm is not supported with --platform scf",
         ),
         (
-            deploy_args(&["--strategy", "linear:10%:1m", "--max-error-rate", "5%"]),
-            "--max-error-rate is not supported with --platform scf",
+            deploy_args(&["--strategy", "linear:10%:1m", "--max-latency-increase", "p99=15%"]),
+            "a latency percentile (--max-latency-increase, --max-latency) is not supported with --platform scf: SCF publishes each version's mean duration",
         ),
         (
             deploy_args(&["--engine", "codedeploy", "--strategy", "Canary10Percent5Minutes"]),
@@ -404,15 +404,8 @@ fn bad_input_exits_2_and_sends_nothing() {
             "--s3-bucket is not supported with --platform scf",
         ),
         (
-            deploy_args(&["--strategy", "linear:10%:1m", "--confidence", "95%"]),
-            "--confidence is not supported with --platform scf",
-        ),
-        (
-            ["status", "--function-name", F, "--alias", A, "--metrics"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-            "--metrics is not supported with --platform scf",
+            deploy_args(&["--strategy", "linear:10%:1m", "--metrics-file", "metrics.toml"]),
+            "--metrics-file is not supported with --platform scf",
         ),
         (
             deploy_args(&["--namespace", "bad namespace"]),

@@ -2,8 +2,8 @@
 Tencent's official Python SDK: the SDK drives the double through the flow
 lambda-rollout uses (create, read, configure, upload, publish, invoke a
 version, list versions and triggers, aliases by weight and by rule, delete
-a version) and through the errors the tool
-handles. The double must accept every request the official client sends and
+a version, read two versions' metrics from Tencent Cloud Observability)
+and through the errors the tool handles. The double must accept every request the official client sends and
 answer what the client parses: a field the SDK's models do not know is a
 warning, turned into a failure here.
 
@@ -18,14 +18,17 @@ import json
 import os
 import subprocess
 import sys
+import time
 import urllib.request
 import warnings
+from datetime import datetime, timezone
 import zipfile
 
 from tencentcloud.common import credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.monitor.v20180724 import models as monitor_models, monitor_client
 from tencentcloud.scf.v20180416 import models, scf_client
 
 warnings.simplefilter("error")
@@ -38,15 +41,20 @@ def client(port, key=SECRET_KEY, token=TOKEN):
     return scf_client.ScfClient(credential.Credential(SECRET_ID, key, token), "ap-guangzhou", profile)
 
 
-def call(scf, action, params):
-    request = getattr(models, action + "Request")()
+def call(scf, action, params, api=models):
+    request = getattr(api, action + "Request")()
     request.from_json_string(json.dumps(params))
     return getattr(scf, action)(request)
 
 
-def refused(scf, action, params, code):
+def monitor(port):
+    profile = ClientProfile(httpProfile=HttpProfile(protocol="http", endpoint=f"127.0.0.1:{port}", reqMethod="POST"))
+    return monitor_client.MonitorClient(credential.Credential(SECRET_ID, SECRET_KEY, TOKEN), "ap-guangzhou", profile)
+
+
+def refused(scf, action, params, code, api=models):
     try:
-        call(scf, action, params)
+        call(scf, action, params, api)
     except TencentCloudSDKException as e:
         assert e.get_code() == code, f"{action}: expected {code}, got {e.get_code()}: {e.get_message()}"
         print(f"ok {action} refused: {code}")
@@ -178,9 +186,37 @@ def flow(port):
         assert e.get_code() == "UnknownParameter", e.get_code()
     print("ok signatures, tokens and parameters are checked")
 
+    metrics(port)
+
     state = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/__test/state"))
     assert sorted(state["default/orders"]["versions"]) == ["$LATEST", "2", "3"], state
     print("ok")
+
+
+def metrics(port):
+    """GetMonitorData as the tool asks it: one metric of two versions, in
+    one-minute periods since a time with an offset."""
+    def put(version, metric, value):
+        body = json.dumps({"function": "orders", "version": version, "metric": metric, "value": value}).encode()
+        urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/__test/metrics", data=body, method="POST"))
+
+    for version, calls, errors in [("3", 40, 4), ("2", 400, 1)]:
+        put(version, "Invocation", calls)
+        put(version, "Error", errors)
+    put("3", "Duration", 120.5)
+    mon = monitor(port)
+    instance = lambda version: {"Dimensions": [{"Name": "functionName", "Value": "orders"}, {"Name": "namespace", "Value": "default"}, {"Name": "version", "Value": version}]}
+    since = datetime.fromtimestamp(time.time() - 600, timezone.utc).isoformat(timespec="seconds")
+    asked = {"Namespace": "QCE/SCF_V2", "Period": 60, "StartTime": since, "Instances": [instance("3"), instance("2")]}
+    got = call(mon, "GetMonitorData", dict(asked, MetricName="Error"), monitor_models)
+    by_version = {next(d.Value for d in p.Dimensions if d.Name == "version"): p.Values for p in got.DataPoints}
+    assert got.Period == 60 and by_version == {"3": [4.0], "2": [1.0]}, got.to_json_string()
+    assert all(len(p.Timestamps) == len(p.Values) for p in got.DataPoints), got.to_json_string()
+    got = call(mon, "GetMonitorData", dict(asked, MetricName="Duration"), monitor_models)
+    by_version = {next(d.Value for d in p.Dimensions if d.Name == "version"): p.Values for p in got.DataPoints}
+    assert by_version == {"3": [120.5], "2": []}, got.to_json_string()
+    refused(mon, "GetMonitorData", dict(asked, MetricName="Nonsense"), "InvalidParameterValue", monitor_models)
+    print("ok GetMonitorData of two versions (QCE/SCF_V2)")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,8 @@
 """A contract double of Tencent Cloud SCF's management API (version
-2018-04-16), for tests only: it is not a product and users never run it.
+2018-04-16), and of the one action of Tencent Cloud Observability's API
+(`monitor`, version 2018-07-24) that reads SCF's function metrics
+(`GetMonitorData`, namespace `QCE/SCF_V2`), for tests only: it is not a
+product and users never run it.
 
 It speaks the API as Tencent documents it: `POST /` with a JSON body, the
 action and version in `X-TC-Action` and `X-TC-Version`, every request signed
@@ -21,6 +24,11 @@ Besides the API, for tests: `GET /__test/state` returns everything it holds;
 makes another writer's request B right after the next successful A;
 `POST /__test/call` with `{"action": A, "params": P}` is another writer's
 request A now (unsigned, unrecorded; in `"region"`, if given);
+`POST /__test/metrics` with `{"function": F, "version": V, "metric": M,
+"value": X}` adds a data point of metric M (`Invocation`, `Error`,
+`Throttle`, `Duration`) of that version at this minute (in `"namespace"`
+and `"region"`, if given): a count adds up within its minute, a duration is
+the minute's mean;
 `POST /__test/fail` with `{"action": A, "code": C, "times": N}` answers the
 next N requests of A with error C (and `"message"`, if given; only those
 in `"region"`, if given); `GET
@@ -48,6 +56,7 @@ import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 API_VERSION = "2018-04-16"
+MONITOR_API_VERSION = "2018-07-24"
 # Where a test's functions and hooks are unless they name a region.
 DEFAULT_REGION = "ap-guangzhou"
 
@@ -69,6 +78,18 @@ ACTIONS = {
     "ListTriggers": (["FunctionName"], ["Namespace", "Offset", "Limit", "OrderBy", "Order", "Filters"]),
     "InvokeFunction": (["FunctionName"], ["Qualifier", "Event", "LogType", "Namespace", "RoutingKey"]),
 }
+
+# Tencent Cloud Observability's actions the tool uses.
+MONITOR_ACTIONS = {
+    "GetMonitorData": (["Namespace", "MetricName", "Instances"], ["Period", "StartTime", "EndTime", "SpecifyStatistics"]),
+}
+
+# Each API by its version: the service a signature names, and its actions.
+APIS = {API_VERSION: ("scf", ACTIONS), MONITOR_API_VERSION: ("monitor", MONITOR_ACTIONS)}
+
+# SCF's function metrics: which are counts (summed within a period); the
+# rest (Duration) are a period's mean.
+SCF_METRICS = {"Invocation": "sum", "Error": "sum", "Throttle": "sum", "Duration": "mean"}
 
 # Runs a version's handler (a Python function in its zip) in a child
 # process, as SCF would run it: argv is the unpacked code, the handler
@@ -109,6 +130,8 @@ class Scf:
         self.after = {}
         self.failures = {}
         self.requests = []
+        # (region, namespace, function, version, metric) -> {minute: [values]}
+        self.metrics = {}
 
     def function(self, params):
         key = (self.region, params.get("Namespace") or "default", params["FunctionName"])
@@ -356,6 +379,51 @@ class Scf:
             "InvokeResult": -1 if failed else 0,
         }}
 
+    def GetMonitorData(self, p):
+        if p["Namespace"] != "QCE/SCF_V2":
+            raise ApiError("InvalidParameterValue", f"namespace {p['Namespace']} is not one this double serves")
+        if p["MetricName"] not in SCF_METRICS:
+            raise ApiError("InvalidParameterValue", f"metric {p['MetricName']} does not exist in QCE/SCF_V2")
+        period = p.get("Period", 300)
+        if period not in (60, 300):
+            raise ApiError("InvalidParameterValue", "Period must be 60 or 300")
+        try:
+            start = datetime.fromisoformat(p["StartTime"]).timestamp() if "StartTime" in p else 0
+            end = datetime.fromisoformat(p["EndTime"]).timestamp() if "EndTime" in p else time.time()
+        except ValueError:
+            raise ApiError("InvalidParameterValue", "StartTime and EndTime are ISO 8601 times with an offset")
+        if end < start:
+            raise ApiError("InvalidParameterValue", "EndTime is before StartTime")
+        points = []
+        for instance in p["Instances"]:
+            dims = {d["Name"]: d["Value"] for d in instance.get("Dimensions", [])}
+            if "functionName" not in dims or "version" not in dims:
+                raise ApiError("InvalidParameterValue", "an SCF instance names functionName and version")
+            key = (self.region, dims.get("namespace", "default"), dims["functionName"], dims["version"], p["MetricName"])
+            minutes = self.metrics.get(key, {})
+            # Whole minutes whose start lies in the window, grouped by period.
+            buckets = {}
+            for minute in sorted(minutes):
+                if start - 60 < minute <= end:
+                    buckets.setdefault(minute - minute % period, []).extend(minutes[minute])
+            stamps = sorted(buckets)
+            combine = sum if SCF_METRICS[p["MetricName"]] == "sum" else (lambda v: sum(v) / len(v))
+            points.append({
+                "Dimensions": [{"Name": n, "Value": v} for n, v in dims.items()],
+                "Timestamps": [float(t) for t in stamps],
+                "Values": [float(combine(buckets[t])) for t in stamps],
+            })
+        return {"Period": period, "MetricName": p["MetricName"], "DataPoints": points,
+                "StartTime": p.get("StartTime", ""), "EndTime": p.get("EndTime", ""), "Msg": ""}
+
+    def put_metric(self, rule):
+        if rule["metric"] not in SCF_METRICS:
+            raise ApiError("InvalidParameterValue", f"metric {rule['metric']} does not exist in QCE/SCF_V2")
+        key = (rule.get("region", DEFAULT_REGION), rule.get("namespace", "default"), rule["function"], rule["version"], rule["metric"])
+        minute = int(time.time()) // 60 * 60
+        with self.lock:
+            self.metrics.setdefault(key, {}).setdefault(minute, []).append(rule["value"])
+
     def call(self, action, params, region=DEFAULT_REGION):
         with self.lock:
             self.region = region
@@ -438,6 +506,12 @@ class Handler(BaseHTTPRequestHandler):
             except ApiError as e:
                 answer = {"Error": {"Code": e.code, "Message": e.message}}
             return self.reply(answer)
+        if self.path == "/__test/metrics":
+            try:
+                self.scf.put_metric(json.loads(body))
+                return self.reply({})
+            except ApiError as e:
+                return self.reply({"error": e.message}, 400)
         if self.path == "/__test/fail":
             rule = json.loads(body)
             with self.scf.lock:
@@ -462,12 +536,14 @@ class Handler(BaseHTTPRequestHandler):
         if self.path != "/":
             raise ApiError("InvalidParameter", f"the API is served at /, not {self.path}")
         action = self.headers.get("X-TC-Action", "")
-        if self.headers.get("X-TC-Version") != API_VERSION:
-            raise ApiError("NoSuchVersion", f"version {self.headers.get('X-TC-Version')} of SCF's API does not exist")
+        version = self.headers.get("X-TC-Version")
+        if version not in APIS:
+            raise ApiError("NoSuchVersion", f"version {version} of SCF's API does not exist")
+        service, actions = APIS[version]
         if not self.headers.get("X-TC-Region"):
             raise ApiError("MissingParameter", "X-TC-Region is missing")
-        self.check_signature(action, body)
-        if action not in ACTIONS:
+        self.check_signature(service, body)
+        if action not in actions:
             raise ApiError("InvalidAction", f"action {action} does not exist")
         if not self.headers.get("Content-Type", "").startswith("application/json"):
             raise ApiError("InvalidParameter", "the body must be application/json")
@@ -475,7 +551,7 @@ class Handler(BaseHTTPRequestHandler):
             params = json.loads(body or b"{}")
         except ValueError:
             raise ApiError("InvalidParameter", "the body is not JSON")
-        required, optional = ACTIONS[action]
+        required, optional = actions[action]
         for name in params:
             if name not in required and name not in optional:
                 raise ApiError("UnknownParameter", f"the parameter {name} is not recognized")
@@ -484,7 +560,7 @@ class Handler(BaseHTTPRequestHandler):
                 raise ApiError("MissingParameter", f"the parameter {name} is missing")
         return action, params
 
-    def check_signature(self, action, body):
+    def check_signature(self, service_asked, body):
         auth = self.headers.get("Authorization", "")
         try:
             algorithm, rest = auth.split(" ", 1)
@@ -494,8 +570,8 @@ class Handler(BaseHTTPRequestHandler):
             signature = fields["Signature"]
         except (ValueError, KeyError):
             raise ApiError("AuthFailure.InvalidAuthorization", "the Authorization header is malformed")
-        if algorithm != "TC3-HMAC-SHA256" or terminator != "tc3_request" or service != "scf":
-            raise ApiError("AuthFailure.InvalidAuthorization", "expected TC3-HMAC-SHA256 for service scf")
+        if algorithm != "TC3-HMAC-SHA256" or terminator != "tc3_request" or service != service_asked:
+            raise ApiError("AuthFailure.InvalidAuthorization", f"expected TC3-HMAC-SHA256 for service {service_asked}")
         if "content-type" not in signed or "host" not in signed or signed != sorted(signed):
             raise ApiError("AuthFailure.InvalidAuthorization", "SignedHeaders must include content-type and host, in order")
         if secret_id != self.secret_id:
@@ -512,12 +588,12 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError("AuthFailure.TokenFailure", "the token is missing or wrong")
         headers = "".join(f"{name}:{canonical_value(name, self.headers.get(name, ''))}\n" for name in signed)
         canonical = "\n".join(["POST", "/", "", headers, ";".join(signed), hashlib.sha256(body).hexdigest()])
-        to_sign = "\n".join(["TC3-HMAC-SHA256", str(timestamp), f"{date}/scf/tc3_request", hashlib.sha256(canonical.encode()).hexdigest()])
+        to_sign = "\n".join(["TC3-HMAC-SHA256", str(timestamp), f"{date}/{service}/tc3_request", hashlib.sha256(canonical.encode()).hexdigest()])
 
         def mac(key, msg):
             return hmac.new(key, msg.encode(), hashlib.sha256).digest()
 
-        key = mac(mac(mac(("TC3" + self.secret_key).encode(), date), "scf"), "tc3_request")
+        key = mac(mac(mac(("TC3" + self.secret_key).encode(), date), service), "tc3_request")
         if not hmac.compare_digest(hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest(), signature):
             raise ApiError("AuthFailure.SignatureFailure", "the signature does not match")
 

@@ -319,7 +319,7 @@ fn manifest_for_deploy(
     let (functions, waves) = manifest::load_with_waves(path, true, args.target.region.as_deref())?;
     let functions = on_platform(functions, on_scf, path)?;
     if let (true, Some(wave)) = (on_scf, waves.iter().find(|w| !w.alarms.is_empty())) {
-        let why = match crate::scf::platform::SCF.metrics {
+        let why = match crate::scf::platform::SCF.alarms {
             crate::platform::Service::Unsupported(why) => why,
             crate::platform::Service::Supported => "",
         };

@@ -5,7 +5,6 @@
 use std::process::Stdio;
 use std::time::{Duration, SystemTime};
 
-use crate::aws::Monitor;
 use crate::commands::deploy::release::Release;
 use crate::core::controller::{GateFailed, GateResult, Gates, Reading};
 use crate::core::gates::{GateConfig, Verdict, judge};
@@ -15,7 +14,7 @@ use crate::core::judge::{Analysis, Judged, StepJudge, Window, count};
 use crate::core::values::percent;
 use crate::error::Result;
 use crate::log::Log;
-use crate::platform::Platform;
+use crate::platform::{Connection, Platform};
 
 /// The function, alias and the two versions a rollout moves between.
 #[derive(Debug, Clone)]
@@ -68,15 +67,11 @@ impl<'a, C: Release> LiveGates<'a, C> {
     }
 }
 
-impl<'a, C: Release> LiveGates<'a, C> {
-    /// The platform's metrics, which a metric gate reads (`cli` refuses
-    /// metric gates where a platform's are not read).
-    fn monitor(&self) -> std::result::Result<&'a Monitor, String> {
-        let conn: &'a C = self.conn;
-        conn.monitor().ok_or_else(|| {
-            let name = conn.platform().capabilities().name;
-            format!("{name}'s metrics are not read: a rollout there is watched by its smoke test and hooks")
-        })
+impl<C: Release> LiveGates<'_, C> {
+    /// A metric the platform does not read (`cli` refuses its gates first).
+    fn not_read(&self, what: &str) -> String {
+        let name = self.conn.platform().capabilities().name;
+        format!("{name}'s {what} are not read")
     }
 
     async fn alarms(&self) -> std::result::Result<Option<String>, String> {
@@ -84,7 +79,7 @@ impl<'a, C: Release> LiveGates<'a, C> {
             return Ok(None);
         }
         let firing = self
-            .monitor()?
+            .conn
             .alarms_firing(&self.config.alarms)
             .await
             .map_err(|e| e.to_string())?;
@@ -176,21 +171,18 @@ impl<C: Release> Gates for LiveGates<'_, C> {
         }
         let shift = &self.shift;
         let window_start = self.origin + since;
-        let monitor = match self.monitor() {
-            Ok(monitor) => monitor,
-            Err(e) => return Reading::Fail(e),
-        };
-        let (canary, stable) = match monitor
-            .counts(
+        let (canary, stable) = match self
+            .conn
+            .window(
                 &shift.function,
                 &shift.alias,
-                &shift.new,
-                &shift.stable,
+                (&shift.new, &shift.stable),
                 window_start,
             )
             .await
         {
-            Ok(counts) => counts,
+            Ok(Some(counts)) => counts,
+            Ok(None) => return Reading::Fail(self.not_read("metrics")),
             Err(e) => return Reading::Fail(e.to_string()),
         };
         let threshold = self
@@ -224,7 +216,8 @@ impl<C: Release> Gates for LiveGates<'_, C> {
                 Some((_, judge)) => judge.latency_queries(&window, weight),
                 None => latency::queries(design, None, canary.invocations, stable.invocations),
             };
-            match monitor
+            match self
+                .conn
                 .latency(
                     (&shift.function, &shift.alias),
                     (&shift.new, &shift.stable),
@@ -233,7 +226,8 @@ impl<C: Release> Gates for LiveGates<'_, C> {
                 )
                 .await
             {
-                Ok(read) => {
+                Ok(None) => return Reading::Fail(self.not_read("latency metrics")),
+                Ok(Some(read)) => {
                     for (query, value) in read {
                         let into = match (query.side, query.bound) {
                             (Side::Canary, false) => &mut window.canary_latency,
@@ -248,7 +242,8 @@ impl<C: Release> Gates for LiveGates<'_, C> {
             }
         }
         if !design.custom.is_empty() {
-            match monitor
+            match self
+                .conn
                 .custom(
                     (&shift.function, &shift.alias),
                     (&shift.new, &shift.stable),
@@ -257,7 +252,8 @@ impl<C: Release> Gates for LiveGates<'_, C> {
                 )
                 .await
             {
-                Ok(read) => {
+                Ok(None) => return Reading::Fail(self.not_read("custom metrics")),
+                Ok(Some(read)) => {
                     for (i, side, value) in read {
                         let into = match side {
                             Side::Canary => &mut window.canary_custom,
@@ -382,8 +378,8 @@ impl Drop for HookGroup {
 }
 
 /// Record which of the gate alarms already fire (to ignore them) or refuse.
-pub async fn alarms_at_start(monitor: &Monitor, config: &GateConfig, log: &Log) -> Result<Vec<String>> {
-    let firing = monitor.alarms_firing(&config.alarms).await?;
+pub async fn alarms_at_start<C: Connection>(conn: &C, config: &GateConfig, log: &Log) -> Result<Vec<String>> {
+    let firing = conn.alarms_firing(&config.alarms).await?;
     if config.ignore_alarms_already_firing {
         for (name, _) in &firing {
             log.warn(&format!(

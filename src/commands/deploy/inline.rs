@@ -38,10 +38,7 @@ pub async fn run<C: Release>(handover: Handover<'_, C>, rollout: &RolloutSetting
     }
     // The gates' alarms are read before anything is uploaded or published:
     // one that does not exist is bad input (exit 2, nothing sent).
-    let ignored_alarms = match conn.monitor() {
-        Some(monitor) => alarms_at_start(monitor, &rollout.gates, log).await?,
-        None => Vec::new(),
-    };
+    let ignored_alarms = alarms_at_start(conn, &rollout.gates, log).await?;
     let new = handover.new_version().await?;
     let (shift, mut traffic) = AliasTraffic::begin(
         conn.platform(),

@@ -168,8 +168,4 @@ impl Release for Clients {
         let report = url_after(self, request, report, log).await?;
         tags_after(self, request, report, log).await
     }
-
-    fn monitor(&self) -> Option<&Monitor> {
-        Some(&self.cloudwatch)
-    }
 }

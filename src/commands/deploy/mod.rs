@@ -19,7 +19,7 @@ use std::sync::Arc;
 pub use release::Code;
 use release::{Deploy, Handover};
 
-use crate::aws::{Clients, Monitor};
+use crate::aws::Clients;
 use crate::cli::manifest;
 use crate::cli::settings::{DeployJob, DeployRequest, DeploySettings};
 use crate::commands::alias;

@@ -3,13 +3,12 @@
 //! the release's code step (configure, upload, publish behind the
 //! platform's guard), the smoke invoke, and the optional steps one platform
 //! has and another refuses in `cli` (Parameter Store values, the hand-off,
-//! the URL and tags, metrics). `deploy` is written once over it; each
+//! the URL and tags). `deploy` is written once over it; each
 //! platform's connection implements it (`Clients` in `deploy::lambda`,
 //! `ScfPlace` in `runner::scf`). Beside it, what every deploy path
 //! shares: the code a release ships, the deploy as each step sees it, and
 //! the hand-over to an engine.
 
-use crate::aws::Monitor;
 use crate::cli::settings::{DeployJob, DeployRequest};
 use crate::core::appspec::HandoffSettings;
 use crate::core::observed::{Observed, Serving};
@@ -84,12 +83,6 @@ pub trait Release: Connection + Sized {
     /// the function and alias that are not canaried (URL, tags).
     async fn after(&self, _request: &DeployRequest, report: AliasReport, _log: &Log) -> Result<AliasReport> {
         Ok(report)
-    }
-
-    /// The metrics and alarms a rollout's gates read; `None` where the
-    /// platform's are not read (`cli` refuses metric gates there).
-    fn monitor(&self) -> Option<&Monitor> {
-        None
     }
 }
 

@@ -3,12 +3,16 @@
 //! `TENCENTCLOUD_*`; no roles) and `deploy`'s release steps there. Every
 //! other step is the provider's (`scf::platform`).
 
+use std::time::SystemTime;
+
 use crate::aws::Calls;
 use crate::cli::settings::{DeployJob, DeployRequest, Run};
 use crate::commands::deploy::checks::preflight_by_look;
 use crate::commands::deploy::release::{Code, Deploy, Release};
 use crate::commands::runner::Connect;
 use crate::core::fleet::{AccountRegion, Place};
+use crate::core::judge::Counts;
+use crate::core::judge::latency::{Query, Side};
 use crate::core::observed::Observed;
 use crate::core::plan::Plan;
 use crate::error::{Error, Result};
@@ -36,6 +40,49 @@ impl Connection for ScfPlace {
 
     fn log(&self) -> &Log {
         &self.log
+    }
+
+    /// Each version's counts, whichever way it was invoked (SCF's metrics
+    /// are per version, not per alias).
+    async fn window(
+        &self,
+        function: &str,
+        _alias: &str,
+        versions: (&str, &str),
+        since: SystemTime,
+    ) -> Result<Option<(Counts, Counts)>> {
+        Ok(Some(self.scf.counts(function, versions, since).await?))
+    }
+
+    /// The mean duration of each version (SCF publishes no percentiles:
+    /// `cli` refuses them). A version without invocations has no mean: the
+    /// query is left out, as a statistic without data is.
+    async fn latency(
+        &self,
+        (function, _alias): (&str, &str),
+        versions: (&str, &str),
+        since: SystemTime,
+        queries: &[Query],
+    ) -> Result<Option<Vec<(Query, f64)>>> {
+        if let Some(query) = queries.iter().find(|q| q.statistic != "Average") {
+            return Err(Error::usage(format!(
+                "SCF publishes no {} of a version's duration, only its mean",
+                query.statistic
+            )));
+        }
+        let (canary, stable) = self.scf.mean_duration(function, versions, since).await?;
+        Ok(Some(
+            queries
+                .iter()
+                .filter_map(|q| {
+                    let mean = match q.side {
+                        Side::Canary => canary,
+                        Side::Stable => stable,
+                    };
+                    mean.map(|m| (q.clone(), m))
+                })
+                .collect(),
+        ))
     }
 }
 

@@ -193,8 +193,19 @@ impl ScfDouble {
             .env("TENCENTCLOUD_SECRET_KEY", SECRET_KEY)
             .env("TENCENTCLOUD_SESSION_TOKEN", TOKEN)
             .env("TENCENTCLOUD_REGION", REGION)
-            .env("TENCENTCLOUD_ENDPOINT_URL", &self.endpoint);
+            .env("TENCENTCLOUD_ENDPOINT_URL", &self.endpoint)
+            .env("TENCENTCLOUD_MONITOR_ENDPOINT_URL", &self.endpoint);
         command
+    }
+
+    /// A data point of SCF's `metric` (`Invocation`, `Error`, `Throttle`,
+    /// `Duration`) of `function`'s `version` in this minute, as Tencent
+    /// Cloud Observability would hold it.
+    pub fn put_metric(&self, function: &str, version: &str, metric: &str, value: f64) {
+        self.post(
+            "/__test/metrics",
+            json!({"function": function, "version": version, "metric": metric, "value": value}),
+        );
     }
 
     /// Run `args` (after `--platform scf`) and check that no secret was printed.
