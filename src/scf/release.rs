@@ -15,9 +15,8 @@ use crate::scf::observe::version_description;
 /// Largest zip SCF takes in the request itself (`ZipFile`).
 pub const ZIP_FILE_LIMIT: usize = 20 * 1024 * 1024;
 
-/// A zip as SCF takes it: named by its SHA-256 in hex (as each version's
-/// description records it), refused over [`ZIP_FILE_LIMIT`].
-pub fn zip_checked(mut package: Package) -> Result<Package> {
+/// A zip SCF takes: at most [`ZIP_FILE_LIMIT`].
+pub fn check_zip(package: &Package) -> Result<()> {
     if package.zip.len() > ZIP_FILE_LIMIT {
         return Err(Error::usage(format!(
             "the package is {}: SCF takes at most {} in the request; make it smaller (--exclude what the function does not need)",
@@ -25,8 +24,7 @@ pub fn zip_checked(mut package: Package) -> Result<Package> {
             package::human_bytes(ZIP_FILE_LIMIT as u64)
         )));
     }
-    package.code_sha256 = hex_sha256(&package.zip);
-    Ok(package)
+    Ok(())
 }
 
 /// The zip's SHA-256 in hex, as recorded in each version's description.

@@ -49,7 +49,7 @@ impl Deploy<'_, Clients> {
 impl Release for Clients {
     const IDENTITY: &'static str = "CodeSha256";
 
-    fn zip_checked(package: Package, staged: bool) -> Result<Package> {
+    fn check_zip(package: &Package, staged: bool) -> Result<()> {
         if package.exceeds_direct_upload() && !staged {
             return Err(Error::usage(format!(
                 "the zip is {}, over Lambda's {} direct-upload limit: set --s3-bucket (and optionally --s3-key-prefix) to deploy it through S3",
@@ -57,7 +57,7 @@ impl Release for Clients {
                 package::human_bytes(package::DIRECT_UPLOAD_LIMIT)
             )));
         }
-        Ok(package)
+        Ok(())
     }
 
     async fn image_code(&self, image: &ImageRef) -> Result<Code> {

@@ -4,7 +4,7 @@
 use super::*;
 
 /// Build or read the zip; refuse what the platform would refuse
-/// ([`Release::zip_checked`]). `log`: narrate it (one function; a manifest
+/// ([`Release::check_zip`]). `log`: narrate it (one function; a manifest
 /// run does not).
 pub(super) fn package_checked<C: Release>(
     code: &manifest::Code,
@@ -17,7 +17,7 @@ pub(super) fn package_checked<C: Release>(
         manifest::Code::Zip(zip) => package::load_zip(zip)?,
         manifest::Code::Image(_) => return Err(Error::usage("a container image is not packaged")),
     };
-    let package = C::zip_checked(package, s3)?;
+    let package = C::identify(package);
     if let Some(log) = log {
         log.step(&format!(
             "package: {}, {} zipped, {} {}",
@@ -27,6 +27,7 @@ pub(super) fn package_checked<C: Release>(
             package.code_sha256
         ));
     }
+    C::check_zip(&package, s3)?;
     Ok(package)
 }
 

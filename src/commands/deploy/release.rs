@@ -26,10 +26,15 @@ pub trait Release: Connection + Sized {
     /// How the narration names a zip's identity (`CodeSha256`, `SHA-256`).
     const IDENTITY: &'static str;
 
-    /// A zip as this platform takes it: its identity set as the platform
-    /// records it, refused (exit 2) when the platform would refuse it —
-    /// `staged`: it goes through object storage (`--s3-bucket`).
-    fn zip_checked(package: Package, staged: bool) -> Result<Package>;
+    /// A zip named as this platform records it (`code_sha256`; Lambda's
+    /// `CodeSha256` as built).
+    fn identify(package: Package) -> Package {
+        package
+    }
+
+    /// A zip this platform would refuse, refused (exit 2) — `staged`: it
+    /// goes through object storage (`--s3-bucket`).
+    fn check_zip(package: &Package, staged: bool) -> Result<()>;
 
     /// A container image by digest, where the platform runs images (`cli`
     /// refuses `--image-uri` elsewhere).

@@ -179,8 +179,13 @@ impl Connect for ScfPlace {
 impl Release for ScfPlace {
     const IDENTITY: &'static str = "SHA-256";
 
-    fn zip_checked(package: Package, _staged: bool) -> Result<Package> {
-        release::zip_checked(package)
+    fn identify(mut package: Package) -> Package {
+        package.code_sha256 = release::hex_sha256(&package.zip);
+        package
+    }
+
+    fn check_zip(package: &Package, _staged: bool) -> Result<()> {
+        release::check_zip(package)
     }
 
     async fn observe_release(&self, function: &str, alias: &str) -> Result<Look> {
