@@ -435,34 +435,24 @@ pub fn timeline_markdown(timeline: &RolloutResult) -> String {
 impl AliasReport {
     /// A report of `f:live` with these fields, for tests.
     pub(crate) fn sample(result: Outcome, version: &str, previous: &str, weight: f64) -> AliasReport {
-        AliasReport {
+        let about = About {
+            function: "f",
+            alias: "live",
+            dry_run: false,
+        };
+        let observed = Observed {
             function_arn: "arn:aws:lambda:us-east-1:123456789012:function:f".into(),
-            alias_arn: "arn:aws:lambda:us-east-1:123456789012:function:f:live".into(),
+            latest: None,
+            alias: None,
+            function_missing: false,
+        };
+        AliasReport {
             version: version.into(),
             previous_version: previous.into(),
-            code_sha256: "abc=".into(),
             skipped: result == Outcome::Skipped,
             canary_weight: weight,
-            result,
-            dry_run: false,
-            rollback_reason: String::new(),
-            deployment_id: String::new(),
-            pruned: Vec::new(),
-            prune_error: String::new(),
-            function_url: String::new(),
-            bypasses: Vec::new(),
-            configuration: Vec::new(),
-            tags: Vec::new(),
-            canary_rule: String::new(),
-            account: String::new(),
-            region: String::new(),
-            wave: String::new(),
-            target: "f:live".into(),
-            note: None,
-            timeline: None,
-            analysis: Vec::new(),
             release: ("new code", "uploaded and published"),
-            created_function: false,
+            ..AliasReport::new(about, &observed, "abc=", result)
         }
     }
 }
