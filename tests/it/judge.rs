@@ -9,7 +9,7 @@ use crate::rollout::{V2, push_metrics, stable_alias};
 
 /// One canary step at 10 %, then all traffic; the judge at 95 % looking
 /// for an error-rate increase of 1 point.
-fn judged(step: &str) -> Vec<String> {
+pub fn judged(step: &str) -> Vec<String> {
     [
         "--strategy",
         "10%,100%",

@@ -59,23 +59,21 @@ fn with_metrics(canary: (f64, f64, f64), stable: (f64, f64, f64)) -> ScfDouble {
     scf
 }
 
-/// One canary step at 10 % (a long one: the judge ends it), then all
-/// traffic, judged at 95 % for an error-rate increase of 1 point and a mean
+/// Lambda's judged rollout (one canary step at 10 %, a long one the judge
+/// ends, at 95 % for an error-rate increase of 1 point), with a mean
 /// duration up to 20 % longer.
-const JUDGED: &[&str] = &[
-    "--strategy",
-    "10%,100%",
-    "--step-interval",
-    "10m",
-    "--poll-interval",
-    "1s",
-    "--confidence",
-    "95%",
-    "--max-error-rate-increase",
-    "1%",
-    "--max-latency-increase",
-    "avg=20%",
-];
+fn judged() -> Vec<String> {
+    let mut args = crate::judge::judged("10m");
+    args.extend(["--max-latency-increase".into(), "avg=20%".into()]);
+    args
+}
+
+/// [`deploy`] of release 2, judged.
+fn judged_deploy(scf: &ScfDouble) -> Run {
+    let args = judged();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    deploy(scf, "2", &args)
+}
 
 /// The run failed and put the alias back on version 1 alone: its reason.
 fn rolled_back(scf: &ScfDouble, result: &Run) -> String {
@@ -95,7 +93,7 @@ fn rolled_back(scf: &ScfDouble, result: &Run) -> String {
 #[test]
 fn an_scf_canary_whose_errors_rise_fails_its_step_and_rolls_back() {
     let scf = with_metrics((2000.0, 120.0, 100.0), (18000.0, 180.0, 100.0));
-    let reason = rolled_back(&scf, &deploy(&scf, "2", JUDGED));
+    let reason = rolled_back(&scf, &judged_deploy(&scf));
     assert!(
         reason.contains("errors 6% (n=2,000) vs 1% (n=18,000): higher at 95% confidence"),
         "{reason}"
@@ -112,7 +110,7 @@ fn an_scf_canary_whose_errors_rise_fails_its_step_and_rolls_back() {
 #[test]
 fn an_scf_canary_slower_on_average_fails_its_step() {
     let scf = with_metrics((3000.0, 30.0, 300.0), (27000.0, 270.0, 100.0));
-    let reason = rolled_back(&scf, &deploy(&scf, "2", JUDGED));
+    let reason = rolled_back(&scf, &judged_deploy(&scf));
     assert!(
         reason.contains("canary avg 300 ms vs stable 100 ms (+200%, limit 20%"),
         "{reason}"
@@ -125,7 +123,7 @@ fn an_scf_canary_slower_on_average_fails_its_step() {
 fn an_equal_scf_canary_passes_its_step_early() {
     let scf = with_metrics((3000.0, 30.0, 104.0), (27000.0, 270.0, 100.0));
     let started = std::time::Instant::now();
-    let result = deploy(&scf, "2", JUDGED);
+    let result = judged_deploy(&scf);
     result.assert_ok();
     assert!(started.elapsed() < std::time::Duration::from_secs(300));
     let out = result.json();
