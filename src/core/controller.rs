@@ -88,6 +88,11 @@ pub type GateResult = std::result::Result<(), GateFailed>;
 pub trait Gates {
     /// Before any traffic moves (smoke invoke, pre-traffic hook).
     fn before_traffic(&mut self) -> impl Future<Output = GateResult>;
+    /// A step with the new version at `weight` (below 100 %) begins, before
+    /// its first reading: the gates may say what it needs.
+    fn step_begins(&mut self, _weight: f64) -> impl Future<Output = ()> {
+        std::future::ready(())
+    }
     /// During a step that started at clock time `since` with the new version at `weight`.
     fn check(&mut self, weight: f64, since: Duration) -> impl Future<Output = Reading>;
     /// After the new version has all the traffic (post-traffic hook).
@@ -264,6 +269,11 @@ async fn run_steps<C: Clock, G: Gates>(
             percent(step.weight),
             humantime::format_duration(step.wait)
         ));
+        if step.weight < 1.0
+            && let Err(reason) = unless_cancelled(gates.step_begins(step.weight), &mut cancelled).await
+        {
+            return Ok(StepsEnd::Failed(reason));
+        }
         match unless_cancelled(watch_step(step, watch, clock, gates, &label, log), &mut cancelled).await {
             Err(reason) => return Ok(StepsEnd::Failed(reason)),
             Ok(Some(failure)) => return Ok(StepsEnd::Failed(failure)),
@@ -404,12 +414,17 @@ mod tests {
         clock: &'a FakeClock,
         reading: fn(f64, u64) -> Reading,
         checks: Vec<(f64, u64)>,
+        /// (weight, minute) of each step's beginning, as the gates heard it.
+        begun: Vec<(f64, u64)>,
         post_hook: GateResult,
     }
 
     impl Gates for Scripted<'_> {
         async fn before_traffic(&mut self) -> GateResult {
             Ok(())
+        }
+        async fn step_begins(&mut self, weight: f64) {
+            self.begun.push((weight, self.clock.now().as_secs() / 60));
         }
         async fn check(&mut self, weight: f64, _since: Duration) -> Reading {
             let minute = self.clock.now().as_secs() / 60;
@@ -459,6 +474,7 @@ mod tests {
             clock: &clock,
             reading,
             checks: Vec::new(),
+            begun: Vec::new(),
             post_hook,
         };
         let result = run(
@@ -519,6 +535,34 @@ mod tests {
         );
         let starts: Vec<Duration> = result.steps.iter().map(|s| s.started).collect();
         assert_eq!(starts, [Duration::ZERO, 2 * MINUTE, 4 * MINUTE]);
+    }
+
+    /// The gates hear each canary step begin once, after its weight moved and
+    /// before its first reading (the judge says there what a verdict
+    /// needs); the last step, at 100 %, has no canary to judge.
+    #[tokio::test]
+    async fn the_gates_hear_each_canary_step_begin_before_its_first_reading() {
+        let clock = FakeClock(Cell::new(Duration::ZERO));
+        let mut gates = Scripted {
+            clock: &clock,
+            reading: pass,
+            checks: Vec::new(),
+            begun: Vec::new(),
+            post_hook: Ok(()),
+        };
+        let schedule = steps(&[0.1, 0.5, 1.0], 2 * MINUTE);
+        let mut alias = Alias::default();
+        run(
+            &schedule,
+            OnNoData::Fail,
+            &clock,
+            &mut alias,
+            &mut gates,
+            std::future::pending(),
+        )
+        .await;
+        assert_eq!(gates.begun, [(0.1, 0), (0.5, 2)]);
+        assert_eq!(gates.checks, [(0.1, 1), (0.1, 2), (0.5, 3), (0.5, 4)]);
     }
 
     /// A certain verdict ends its step at once: the next step starts then.
@@ -700,6 +744,7 @@ mod tests {
             clock: &clock,
             reading: fail,
             checks: Vec::new(),
+            begun: Vec::new(),
             post_hook: Ok(()),
         };
         let pending = std::future::pending();
@@ -725,6 +770,7 @@ mod tests {
             clock: &clock,
             reading: script,
             checks: Vec::new(),
+            begun: Vec::new(),
             post_hook: Ok(()),
         };
         let schedule = steps(&[0.1, 0.5, 1.0], 4 * MINUTE);

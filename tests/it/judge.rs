@@ -98,14 +98,18 @@ async fn an_equal_canary_with_enough_data_passes_its_step_early() {
     assert!(started.elapsed() < std::time::Duration::from_secs(300));
     assert_eq!(result.json()["result"], "published");
     assert_eq!(alias_state(&aws, "orders", "live").await, ("2".into(), None));
+    // Before the step's first reading: what a verdict needs, from the last
+    // quarter of an hour's traffic (30,000 invocations: 200/min at 10 %).
+    let needs = result.stderr.find("the judge needs ≈").expect(&result.stderr);
     assert!(
-        result.stderr.contains("the judge needs ≈")
-            && result.stderr.contains(
-                "canary invocations to detect an error-rate increase of 1% at 95% confidence with 80% power"
-            ),
+        result.stderr[needs..].starts_with(
+            "the judge needs ≈1,133 canary invocations to detect an error-rate increase of 1% at 95% confidence with 80% power: ≈5m 40s at 200/min (the last 15 minutes' traffic at 10%)"
+        ),
         "{}",
         result.stderr
     );
+    let first_reading = result.stderr.find("certain: not worse").expect(&result.stderr);
+    assert!(needs < first_reading, "{}", result.stderr);
     assert!(
         result
             .stderr

@@ -40,6 +40,8 @@ pub struct LiveGates<'a, C> {
     weight: f64,
     /// The statistical judge of the step in progress (by its start).
     step: Option<(Duration, StepJudge)>,
+    /// What the step in progress needs was said before it began.
+    needs_said: bool,
     /// Every judged reading, for the report's `analysis`.
     pub analysis: Vec<Analysis>,
 }
@@ -62,6 +64,7 @@ impl<'a, C: Release> LiveGates<'a, C> {
             ignored_alarms,
             weight: 0.0,
             step: None,
+            needs_said: false,
             analysis: Vec::new(),
         }
     }
@@ -107,22 +110,18 @@ impl<C: Release> LiveGates<'_, C> {
 }
 
 impl<C: Release> LiveGates<'_, C> {
-    /// At a step's first reading: how many canary invocations a verdict
-    /// needs, and how long that takes at the traffic seen so far.
-    fn narrate_needs(&self, judge: &StepJudge, window: &Window, weight: f64, start: SystemTime) {
+    /// How many canary invocations a verdict needs given the stable
+    /// version's rate in `window`, and how long that takes at `per_minute`
+    /// canary invocations (`basis`: where that traffic comes from). Said
+    /// once a step.
+    fn narrate_needs(&self, window: &Window, weight: f64, per_minute: f64, basis: &str) {
         let Some(design) = self.config.judge.as_ref() else {
             return;
         };
-        let elapsed = SystemTime::now()
-            .duration_since(start)
-            .unwrap_or_default()
-            .as_secs_f64()
-            .max(1.0);
-        let per_minute = window.canary.invocations / elapsed * 60.0;
-        let needs = judge.needs(window, weight);
+        let needs = StepJudge::new(design.clone()).needs(window, weight);
         let at = if per_minute >= 1.0 && needs.is_finite() {
             format!(
-                ": ≈{} at {}/min",
+                ": ≈{} at {}/min{basis}",
                 humantime::format_duration(Duration::from_secs((needs / per_minute * 60.0).ceil() as u64)),
                 count(per_minute)
             )
@@ -138,7 +137,46 @@ impl<C: Release> LiveGates<'_, C> {
     }
 }
 
+/// The traffic a step's needs are estimated from before it begins: the
+/// function's last quarter of an hour.
+const RECENT: Duration = Duration::from_secs(15 * 60);
+
 impl<C: Release> Gates for LiveGates<'_, C> {
+    /// With the judge: before the step's first reading, what a verdict needs
+    /// at this weight, from the stable version's rate and the function's
+    /// traffic over the last quarter of an hour (one metrics read). Without
+    /// that traffic, it is said at the first reading instead.
+    async fn step_begins(&mut self, weight: f64) {
+        if self.config.judge.as_ref().is_none_or(|d| d.confidence <= 0.0) {
+            return;
+        }
+        let shift = &self.shift;
+        let recent = self
+            .conn
+            .window(
+                &shift.function,
+                &shift.alias,
+                (&shift.new, &shift.stable),
+                SystemTime::now() - RECENT,
+            )
+            .await;
+        let Ok(Some((canary, stable))) = recent else {
+            return;
+        };
+        if stable.invocations <= 0.0 {
+            return;
+        }
+        let window = Window {
+            canary,
+            stable,
+            ..Window::default()
+        };
+        let per_minute = (canary.invocations + stable.invocations) / 15.0 * weight;
+        let basis = format!(" (the last 15 minutes' traffic at {})", percent(weight));
+        self.narrate_needs(&window, weight, per_minute, &basis);
+        self.needs_said = true;
+    }
+
     async fn before_traffic(&mut self) -> GateResult {
         if let Some(payload) = &self.config.smoke_payload {
             self.smoke(payload).await?;
@@ -207,9 +245,17 @@ impl<C: Release> Gates for LiveGates<'_, C> {
         };
         let judging = design.confidence > 0.0;
         if judging && self.step.as_ref().is_none_or(|(start, _)| *start != since) {
-            let judge = StepJudge::new(design.clone());
-            self.narrate_needs(&judge, &window, weight, window_start);
-            self.step = Some((since, judge));
+            if !self.needs_said {
+                // Nothing was read before the step: the traffic seen so far.
+                let elapsed = SystemTime::now()
+                    .duration_since(window_start)
+                    .unwrap_or_default()
+                    .as_secs_f64()
+                    .max(1.0);
+                self.narrate_needs(&window, weight, window.canary.invocations / elapsed * 60.0, "");
+            }
+            self.needs_said = false;
+            self.step = Some((since, StepJudge::new(design.clone())));
         }
         if !design.latency.is_empty() {
             let queries = match self.step.as_ref().filter(|_| judging) {
