@@ -254,7 +254,8 @@ fn the_policies_evaluate_as_aws_reads_them() {
 }
 
 /// Each command's runs — a function created by its first deploy, canaries
-/// with a configuration change, a staged rollout, `--keep-versions`,
+/// with a configuration change, a staged rollout, a judged one,
+/// `--keep-versions`,
 /// promotions (one creating an alias), rollbacks, status, prune — send only
 /// what that command's policy allows.
 #[tokio::test(flavor = "current_thread")]
@@ -336,6 +337,45 @@ async fn every_request_each_command_sends_is_allowed_by_its_policy() {
         args.extend(extra.iter().map(String::as_str));
         check(what, command(&aws, &args), &deploy);
     }
+    // A judged rollout reads both versions' metrics as each step begins and
+    // at each reading: the deploy's policy with the staged rollout's.
+    let judged_code = code(5);
+    let judged = command(
+        &aws,
+        &[
+            "deploy",
+            "--function-name",
+            "orders",
+            "--alias",
+            "live",
+            "--source",
+            &path(&judged_code),
+            "--strategy",
+            "10%,100%",
+            "--step-interval",
+            "2s",
+            "--poll-interval",
+            "1s",
+            "--confidence",
+            "95%",
+            "--max-error-rate-increase",
+            "1%",
+            "--on-no-data",
+            "pass",
+        ],
+    );
+    let reads = aws
+        .recorded_with_bodies()
+        .iter()
+        .filter(|(_, _, body)| body.contains("Action=GetMetricData"))
+        .count();
+    assert!(reads >= 2, "the step's beginning and a reading: {reads}");
+    let staged = [
+        deploy[0].clone(),
+        deploy[1].clone(),
+        policy("staged-rollout.json"),
+    ];
+    check("deploy as a judged rollout", judged, &staged);
     let url_file = files.path().join("url.json");
     std::fs::write(&url_file, r#"{"AuthType": "NONE"}"#).unwrap();
     let url_arg = url_file.display().to_string();
