@@ -19,6 +19,7 @@ pub mod commands;
 pub mod core;
 pub mod error;
 pub mod log;
+pub mod pace;
 pub mod package;
 pub mod platform;
 pub mod report;

@@ -14,13 +14,14 @@ use crate::core::judge::latency::{Query, Side};
 use crate::core::values::function_name_of;
 use crate::error::{Error, Result};
 use crate::log::Log;
+use crate::pace::Pace;
 
 pub struct Monitor {
     client: Client,
     log: Log,
     /// A fleet run's pace for CloudWatch's reads in this account-region
     /// (shared by every place that lands there).
-    pacer: Option<std::sync::Arc<governor::DefaultDirectRateLimiter>>,
+    pacer: Pace,
 }
 
 /// CloudWatch stores metrics per minute: a window starts on a minute boundary.
@@ -84,7 +85,7 @@ impl Monitor {
         Monitor {
             client,
             log,
-            pacer: None,
+            pacer: Pace::default(),
         }
     }
 
@@ -92,13 +93,10 @@ impl Monitor {
     /// spaced with no burst: a fleet's rollouts and bakes read CloudWatch in
     /// each account-region at once.
     pub fn paced(self, per_second: u32) -> Monitor {
-        let period = Duration::from_secs(1) / per_second.max(1);
-        let pacer = governor::Quota::with_period(period).map(|q| {
-            std::sync::Arc::new(governor::RateLimiter::direct(
-                q.allow_burst(std::num::NonZeroU32::MIN),
-            ))
-        });
-        Monitor { pacer, ..self }
+        Monitor {
+            pacer: Pace::per_second(per_second),
+            ..self
+        }
     }
 
     /// This client, sharing `other`'s pace (another place of its account-region).
@@ -110,9 +108,7 @@ impl Monitor {
     }
 
     async fn pace(&self) {
-        if let Some(pacer) = &self.pacer {
-            pacer.until_ready().await;
-        }
+        self.pacer.wait().await;
     }
 
     /// One GetMetricData call over `[start, end)`, paced; each series' id

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::error::Error;
 use crate::log::Log;
+use crate::pace::Pace;
 use crate::scf::sign::{self, Credentials, SIGNED_HEADERS};
 use crate::secrets;
 
@@ -106,10 +107,8 @@ pub struct Client {
     agent: ureq::Agent,
     log: Log,
     /// A fleet run's pace in this region (shared by its namespaces).
-    pacer: Option<Pacer>,
+    pacer: Pace,
 }
-
-type Pacer = std::sync::Arc<governor::DefaultDirectRateLimiter>;
 
 impl Client {
     /// Credentials from `TENCENTCLOUD_SECRET_ID`, `TENCENTCLOUD_SECRET_KEY`
@@ -183,7 +182,7 @@ impl Client {
             },
             agent,
             log,
-            pacer: None,
+            pacer: Pace::default(),
         })
     }
 
@@ -191,13 +190,10 @@ impl Client {
     /// every second, spaced evenly with no burst, as a fleet run's
     /// `--max-requests-per-second` asks in each region.
     pub fn paced(self, per_second: u32) -> Client {
-        let period = Duration::from_secs(1) / per_second.max(1);
-        let pacer = governor::Quota::with_period(period).map(|q| {
-            std::sync::Arc::new(governor::RateLimiter::direct(
-                q.allow_burst(std::num::NonZeroU32::MIN),
-            ))
-        });
-        Client { pacer, ..self }
+        Client {
+            pacer: Pace::per_second(per_second),
+            ..self
+        }
     }
 
     /// This client, sharing `other`'s pace (another namespace of its region).
@@ -240,9 +236,7 @@ impl Client {
     }
 
     async fn send(&self, api: &Api, action: &str, body: &[u8]) -> Result<Value, ScfError> {
-        if let Some(pacer) = &self.pacer {
-            pacer.until_ready().await;
-        }
+        self.pacer.wait().await;
         let timestamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 /// Layers from the bottom: the rank of each top-level module.
 fn rank(module: &str) -> Option<u8> {
     match module {
-        "log" | "error" | "secrets" | "package" => Some(0),
+        "log" | "error" | "secrets" | "package" | "pace" => Some(0),
         "core" => Some(1),
         // The seam every command is written over; the providers implement it.
         "platform" => Some(2),

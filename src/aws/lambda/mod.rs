@@ -26,6 +26,7 @@ use crate::core::observed::{
 use crate::core::prune::{AliasRoutes, Published, parse_last_modified};
 use crate::error::{Error, Result};
 use crate::log::Log;
+use crate::pace::Pace;
 
 mod aliases;
 mod observe;
@@ -43,12 +44,12 @@ pub struct Lambda {
     pub(super) client: Client,
     pub(super) log: Log,
     /// Client-side pacing of control-plane calls (many functions in one run).
-    pacer: Option<std::sync::Arc<governor::DefaultDirectRateLimiter>>,
+    pacer: Pace,
     /// Pacing of `GetFunction` reads, which AWS counts against a quota of their own.
-    read_pacer: Option<std::sync::Arc<governor::DefaultDirectRateLimiter>>,
+    pub(super) read_pacer: Pace,
     /// Pacing of `GetPolicy` reads: AWS gives them their own quota (15 per
     /// second per account and region), apart from the control plane's.
-    policy_pacer: Option<std::sync::Arc<governor::DefaultDirectRateLimiter>>,
+    policy_pacer: Pace,
     /// Every alias this client wrote in the run: what it found, what it
     /// last sent (see [`Lambda::moved`]).
     moved: std::sync::Arc<std::sync::Mutex<HashMap<(String, String), Moved>>>,
@@ -87,9 +88,9 @@ impl Lambda {
         Lambda {
             client,
             log,
-            pacer: None,
-            read_pacer: None,
-            policy_pacer: None,
+            pacer: Pace::default(),
+            read_pacer: Pace::default(),
+            policy_pacer: Pace::default(),
             moved: Default::default(),
             kept_entry_points: Default::default(),
         }
@@ -126,19 +127,12 @@ impl Lambda {
     /// every write) under `per_second` requests in every second (Lambda
     /// allows 15 per account and region), its `GetPolicy` reads under as
     /// many again (their own quota of 15), and its `GetFunction` reads under
-    /// [`READS_PER_SECOND`]. Calls are spaced evenly, one every
-    /// 1/`per_second` s, with no burst: a limiter that let a full second's
-    /// calls go at once would send twice the rate in the first second.
+    /// [`READS_PER_SECOND`], each evenly spaced ([`Pace`]).
     pub fn paced(self, per_second: u32) -> Lambda {
-        let limiter = |n: u32| {
-            let period = Duration::from_secs(1) / n.max(1);
-            let quota = governor::Quota::with_period(period)?.allow_burst(std::num::NonZeroU32::MIN);
-            Some(std::sync::Arc::new(governor::RateLimiter::direct(quota)))
-        };
         Lambda {
-            pacer: limiter(per_second),
-            read_pacer: limiter(READS_PER_SECOND.max(per_second)),
-            policy_pacer: limiter(per_second),
+            pacer: Pace::per_second(per_second),
+            read_pacer: Pace::per_second(READS_PER_SECOND.max(per_second)),
+            policy_pacer: Pace::per_second(per_second),
             ..self
         }
     }
@@ -155,16 +149,12 @@ impl Lambda {
     }
 
     pub(super) async fn pace(&self) {
-        if let Some(pacer) = &self.pacer {
-            pacer.until_ready().await;
-        }
+        self.pacer.wait().await;
     }
 
     /// Wait for a `GetPolicy` read's turn (its own quota).
     pub(super) async fn pace_policy(&self) {
-        if let Some(pacer) = &self.policy_pacer {
-            pacer.until_ready().await;
-        }
+        self.policy_pacer.wait().await;
     }
 }
 

@@ -12,9 +12,7 @@ impl Lambda {
         function: &str,
         qualifier: Option<&str>,
     ) -> std::result::Result<Read, SdkError<GetFunctionError, HttpResponse>> {
-        if let Some(pacer) = &self.read_pacer {
-            pacer.until_ready().await;
-        }
+        self.read_pacer.wait().await;
         let found = self
             .client
             .get_function()
