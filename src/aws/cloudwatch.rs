@@ -190,10 +190,8 @@ impl Monitor {
     /// `function:alias` since `since` (one GetMetricData call).
     pub async fn counts(
         &self,
-        function: &str,
-        alias: &str,
-        canary: &str,
-        stable: &str,
+        (function, alias): (&str, &str),
+        (canary, stable): (&str, &str),
         since: SystemTime,
     ) -> Result<(Counts, Counts)> {
         let metrics = ["Invocations", "Errors", "Throttles"];

@@ -143,18 +143,13 @@ impl Connection for Clients {
         self.cloudwatch.alarms_firing(names).await
     }
 
-    async fn window(
+    async fn counts(
         &self,
-        function: &str,
-        alias: &str,
-        (canary, stable): (&str, &str),
+        target: (&str, &str),
+        versions: (&str, &str),
         since: std::time::SystemTime,
     ) -> Result<Option<(Counts, Counts)>> {
-        let counts = self
-            .cloudwatch
-            .counts(function, alias, canary, stable, since)
-            .await?;
-        Ok(Some(counts))
+        Ok(Some(self.cloudwatch.counts(target, versions, since).await?))
     }
 
     async fn latency(

@@ -86,7 +86,7 @@ async fn canary_metrics<C: Connect>(
     };
     let since = std::time::SystemTime::now() - window;
     let versions = (canary.version.version.as_str(), report.primary.version.as_str());
-    let Some((canary_counts, stable_counts)) = place.window(function, alias, versions, since).await? else {
+    let Some((canary_counts, stable_counts)) = place.counts((function, alias), versions, since).await? else {
         return Ok(String::new());
     };
     let read = crate::core::judge::Window {

@@ -175,10 +175,9 @@ pub trait Connection {
     /// Invocations, errors and throttles of the `canary` and `stable`
     /// versions through `function:alias` since `since`; `None` on a
     /// platform whose metrics are not read (`cli` refuses `--metrics` there).
-    async fn window(
+    async fn counts(
         &self,
-        _function: &str,
-        _alias: &str,
+        _target: (&str, &str),
         _versions: (&str, &str),
         _since: std::time::SystemTime,
     ) -> Result<Option<(Counts, Counts)>> {

@@ -1636,7 +1636,7 @@ async fn cloudwatch_reads_keep_a_fleets_pace() {
     let started = std::time::Instant::now();
     for _ in 0..6 {
         monitor
-            .counts("orders", "live", "2", "1", std::time::SystemTime::now())
+            .counts(("orders", "live"), ("2", "1"), std::time::SystemTime::now())
             .await
             .unwrap();
     }

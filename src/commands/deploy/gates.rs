@@ -153,9 +153,8 @@ impl<C: Release> Gates for LiveGates<'_, C> {
         let shift = &self.shift;
         let recent = self
             .conn
-            .window(
-                &shift.function,
-                &shift.alias,
+            .counts(
+                (&shift.function, &shift.alias),
                 (&shift.new, &shift.stable),
                 SystemTime::now() - RECENT,
             )
@@ -211,9 +210,8 @@ impl<C: Release> Gates for LiveGates<'_, C> {
         let window_start = self.origin + since;
         let (canary, stable) = match self
             .conn
-            .window(
-                &shift.function,
-                &shift.alias,
+            .counts(
+                (&shift.function, &shift.alias),
                 (&shift.new, &shift.stable),
                 window_start,
             )

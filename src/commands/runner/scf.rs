@@ -44,10 +44,9 @@ impl Connection for ScfPlace {
 
     /// Each version's counts, whichever way it was invoked (SCF's metrics
     /// are per version, not per alias).
-    async fn window(
+    async fn counts(
         &self,
-        function: &str,
-        _alias: &str,
+        (function, _alias): (&str, &str),
         versions: (&str, &str),
         since: SystemTime,
     ) -> Result<Option<(Counts, Counts)>> {
