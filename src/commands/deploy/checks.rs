@@ -60,7 +60,7 @@ pub(super) fn refuse_unshareable(
     observed: &Observed,
     plan: &Plan,
 ) -> Result<()> {
-    let wanted = wanted(request, code);
+    let wanted = wanted(request, code.identity());
     let differences = plan::unshareable(observed, &wanted, plan);
     if !differences.is_empty() && routes_weighted(request, observed, plan) {
         return Err(Error::usage(plan::unshareable_refused(
@@ -115,21 +115,8 @@ pub(super) fn fits_the_function(request: &DeployRequest, image: bool, observed: 
 /// allowed). `identity`: the target's zip's. Reads only.
 pub async fn preflight_by_look<C: Release>(conn: &C, job: &DeployJob, identity: &str) -> Result<()> {
     let request = &job.request;
-    let (function, alias) = (request.function.as_str(), request.alias.as_str());
-    let look = conn.observe_release(function, alias).await?;
     let image = matches!(job.code, manifest::Code::Image(_));
-    conn.refuse_unfit(request, image, &look.observed)?;
-    let route = route_of(request);
-    if let Some(refusal) = route::foreign_rule_refusal(route.as_ref(), look.alias.as_ref(), (function, alias))
-    {
-        return Err(Error::usage(refusal));
-    }
-    let wanted = plan::Request {
-        code_sha256: identity.to_string(),
-        config: request.config.clone(),
-        weight: route::planned_weight(route.as_ref()),
-    };
-    let plan = plan::deploy(&look.observed, &wanted);
+    let Decided { look, plan, .. } = decide(conn, request, (identity, image)).await?;
     if job.check_only || request.allow_latest_triggers {
         return Ok(());
     }

@@ -170,8 +170,9 @@ impl<C: Release> Gates for LiveGates<'_, C> {
             stable,
             ..Window::default()
         };
-        let per_minute = (canary.invocations + stable.invocations) / 15.0 * weight;
-        let basis = format!(" (the last 15 minutes' traffic at {})", percent(weight));
+        let minutes = RECENT.as_secs_f64() / 60.0;
+        let per_minute = (canary.invocations + stable.invocations) / minutes * weight;
+        let basis = format!(" (the last {minutes} minutes' traffic at {})", percent(weight));
         self.narrate_needs(&window, weight, per_minute, &basis);
         self.needs_said = true;
     }

@@ -305,9 +305,9 @@ fn route_of(request: &DeployRequest) -> Option<CanaryRoute> {
 }
 
 /// What the plan compares: the code's identity and the file's keys.
-fn wanted(request: &DeployRequest, code: &Code) -> plan::Request {
+fn wanted(request: &DeployRequest, identity: &str) -> plan::Request {
     plan::Request {
-        code_sha256: code.identity().to_string(),
+        code_sha256: identity.to_string(),
         config: request.config.clone(),
         weight: route::planned_weight(route_of(request).as_ref()),
     }
@@ -330,23 +330,34 @@ async fn observe_and_plan<C: Release>(
     code: &Code,
     log: &Log,
 ) -> Result<Decided> {
-    let function = request.function.as_str();
-    let wanted = wanted(request, code);
-    log.step(&format!("observing {function}:{}", request.alias));
-    let look = conn.observe_release(function, &request.alias).await?;
-    conn.refuse_unfit(request, code.is_image(), &look.observed)?;
+    log.step(&format!("observing {}:{}", request.function, request.alias));
+    let decided = decide(conn, request, (code.identity(), code.is_image())).await?;
+    for note in &decided.plan.notes {
+        log.warn(note);
+    }
+    if let Some(changes) = configure_text(&decided.plan) {
+        log.step(&format!("configuration: {changes}"));
+    }
+    Ok(decided)
+}
+
+/// One look and the plan made from it, for a release of code named
+/// `identity` (`image`: a container image): what the platform refuses of
+/// the release, and a rule on the alias this tool does not write, refused
+/// before any write. Reads only.
+pub(super) async fn decide<C: Release>(
+    conn: &C,
+    request: &DeployRequest,
+    (identity, image): (&str, bool),
+) -> Result<Decided> {
+    let (function, alias) = (request.function.as_str(), request.alias.as_str());
+    let look = conn.observe_release(function, alias).await?;
+    conn.refuse_unfit(request, image, &look.observed)?;
     let route = route_of(request);
-    if let Some(refusal) =
-        route::foreign_rule_refusal(route.as_ref(), look.alias.as_ref(), (function, &request.alias))
+    if let Some(refusal) = route::foreign_rule_refusal(route.as_ref(), look.alias.as_ref(), (function, alias))
     {
         return Err(Error::usage(refusal));
     }
-    let plan = plan::deploy(&look.observed, &wanted);
-    for note in &plan.notes {
-        log.warn(note);
-    }
-    if let Some(changes) = configure_text(&plan) {
-        log.step(&format!("configuration: {changes}"));
-    }
+    let plan = plan::deploy(&look.observed, &wanted(request, identity));
     Ok(Decided { look, plan, route })
 }
