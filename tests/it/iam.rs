@@ -340,30 +340,21 @@ async fn every_request_each_command_sends_is_allowed_by_its_policy() {
     // A judged rollout reads both versions' metrics as each step begins and
     // at each reading: the deploy's policy with the staged rollout's.
     let judged_code = code(5);
-    let judged = command(
-        &aws,
-        &[
-            "deploy",
-            "--function-name",
-            "orders",
-            "--alias",
-            "live",
-            "--source",
-            &path(&judged_code),
-            "--strategy",
-            "10%,100%",
-            "--step-interval",
-            "2s",
-            "--poll-interval",
-            "1s",
-            "--confidence",
-            "95%",
-            "--max-error-rate-increase",
-            "1%",
-            "--on-no-data",
-            "pass",
-        ],
-    );
+    let mut args: Vec<String> = [
+        "deploy",
+        "--function-name",
+        "orders",
+        "--alias",
+        "live",
+        "--source",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.push(path(&judged_code));
+    args.extend(crate::judge::judged("2s"));
+    args.extend(["--on-no-data".into(), "pass".into()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let judged = command(&aws, &args);
     let reads = aws
         .recorded_with_bodies()
         .iter()
